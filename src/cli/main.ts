@@ -1,0 +1,57 @@
+// The `ovactl` entry point. Commands load on demand so `validate` does not pay for what others use.
+import { EXIT, processIO, type CommandIO } from './io.js';
+import { UsageError, type CommandSpec } from './usage.js';
+
+interface Command {
+  readonly summary: string;
+  load(): Promise<{ spec: CommandSpec; run(argv: string[], io: CommandIO): Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  validate: { summary: 'check deploy values before or during deployment', load: () => import('./validate-command.js') },
+  docs: { summary: 'print the property reference generated from the property table', load: () => import('./docs-command.js') },
+};
+
+const VERSION = process.env.OVACTL_VERSION ?? '0.1.0';
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: ovactl <command> [options]',
+    '',
+    'First-boot provisioning agent of the HAProxy load-balancer appliance for vSphere.',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run "ovactl <command> --help" for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(mainHelp());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version') {
+    io.stdout(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`ovactl: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return EXIT.usage;
+  }
+  const mod = await command.load();
+  try {
+    return await mod.run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`ovactl ${name}: ${e.message}\nUsage: ${mod.spec.usage} (see ovactl ${name} --help)\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

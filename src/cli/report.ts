@@ -1,0 +1,61 @@
+// How a validation report is printed: the JSON contract for scripts, grouped text for people.
+import type { Finding } from '../validate/finding.js';
+import type { Report } from '../validate/validate.js';
+import type { DeployDocument, Format } from '../source/document.js';
+import { PROPERTIES } from '../properties/table.js';
+import type { Style } from './style.js';
+
+/** The `--json` contract: {valid, deployment, errors: [F], warnings: [F]}, F = {rule, keys, message, hint?}. */
+export function reportJson(r: Report): string {
+  const f = (x: Finding) => ({ rule: x.rule, keys: [...x.keys], message: x.message, ...(x.hint !== undefined ? { hint: x.hint } : {}) });
+  return JSON.stringify({ valid: r.valid, deployment: r.deployment, errors: r.errors.map(f), warnings: r.warnings.map(f) }, null, 2);
+}
+
+const FORMAT_NAMES: Record<Format, string> = {
+  'ovf-env': 'OVF environment',
+  govc: 'govc options file',
+  json: 'JSON object',
+  'python-dict': 'Supervisor log (Python dict)',
+};
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function reportText(r: Report, doc: DeployDocument, s: Style): string {
+  const out: string[] = [];
+  out.push(`${doc.origin}: ${FORMAT_NAMES[doc.format]}, deployment "${r.deployment}" (${r.deployment === 'frontend' ? '3 NICs' : '2 NICs'})`);
+  const group = (title: string, mark: string, list: readonly Finding[]) => {
+    if (!list.length) return;
+    out.push('', s.bold(title));
+    for (const f of list) {
+      out.push(`  ${mark} ${f.message}`);
+      out.push(s.dim(`    rule ${f.rule}${f.keys.length ? ` · ${f.keys.join(', ')}` : ''}`));
+      if (f.hint) out.push(`    fix: ${f.hint}`);
+    }
+  };
+  group(`Errors (${r.errors.length}):`, s.red('✗'), r.errors);
+  group(`Warnings (${r.warnings.length}):`, s.yellow('!'), r.warnings);
+  out.push('');
+  out.push(
+    r.valid
+      ? s.green(`✓ valid${r.warnings.length ? ` with ${plural(r.warnings.length, 'warning')}` : ''}`)
+      : s.red(`✗ invalid: ${plural(r.errors.length, 'error')}${r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : ''}; the appliance would not work with these values`),
+  );
+  return out.join('\n') + '\n';
+}
+
+/**
+ * Last line of defence: no secret value reaches stdout, whatever a message quotes. Secrets are
+ * masked wherever they occur (only values of 4+ characters, so a short one cannot blank out text).
+ */
+export function redact(text: string, doc: DeployDocument): string {
+  let out = text;
+  for (const p of PROPERTIES) {
+    if (!p.secret) continue;
+    const v = doc.values.get(p.key);
+    if (typeof v !== 'string') continue;
+    for (const needle of new Set([v, v.trim(), JSON.stringify(v).slice(1, -1)])) {
+      if (needle.length >= 4) out = out.split(needle).join('********');
+    }
+  }
+  return out;
+}

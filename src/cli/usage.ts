@@ -1,0 +1,26 @@
+// Argument parsing shared by the commands: node:util parseArgs (no dependency), `--help` everywhere,
+// and usage errors as values (exit 2).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly help: string;
+  readonly options: NonNullable<ParseArgsConfig['options']>;
+}
+
+export function parse(spec: CommandSpec, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  try {
+    const r = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (e) {
+    // parseArgs messages are one clear line, e.g. "Unknown option '--jsn'".
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
+}
+
+export const helpText = (spec: CommandSpec): string => `Usage: ${spec.usage}\n\n${spec.summary}\n\n${spec.help.trim()}\n`;

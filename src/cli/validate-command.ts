@@ -1,0 +1,48 @@
+import { parseDocument } from '../source/detect.js';
+import { sourceFor } from '../source/read.js';
+import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
+import { validateDocument } from '../validate/validate.js';
+import { redact, reportJson, reportText } from './report.js';
+import { styleFor } from './style.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const spec: CommandSpec = {
+  name: 'validate',
+  summary: 'Check deploy values, one by one and together, before or during deployment.',
+  usage: 'ovactl validate [--json] [--deployment default|frontend] INPUT',
+  help: `
+INPUT is one of (detected from the content; "-" reads stdin):
+  an OVF environment document (ovf-env.xml, or govc vm.info -e guestinfo.ovfEnv output)
+  a govc options file (govc import.spec shape: PropertyMapping, Deployment, NetworkMapping)
+  a flat JSON object {"network.hostname": "...", ...}, or the same object as the Supervisor logs it
+  with single quotes
+
+Options:
+  --json                 print {"valid", "deployment", "errors": [...], "warnings": [...]}
+  --deployment OPTION    default (2 NICs) or frontend (3 NICs); overrides what INPUT says
+  -h, --help             show this help
+
+Exit status: 0 valid (warnings allowed), 1 invalid, 2 unreadable or unsupported input, usage error.
+Secrets (passwords, the CA key) are never printed.`,
+  options: { json: { type: 'boolean' }, deployment: { type: 'string' } },
+};
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  if (args.positionals.length !== 1) throw new UsageError(args.positionals.length ? 'give exactly one INPUT' : 'missing INPUT (a file, or - for stdin)');
+  const dep = args.values.deployment as string | undefined;
+  if (dep !== undefined && !(DEPLOYMENTS as readonly string[]).includes(dep)) throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(dep)}`);
+
+  const source = sourceFor(args.positionals[0]!);
+  const text = await source.read();
+  if (!text.ok) return io.inputError(text.error);
+  const doc = await parseDocument(text.value, source.origin);
+  if (!doc.ok) return io.inputError(doc.error);
+
+  const report = validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
+  const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc.value, styleFor(process.stdout));
+  io.stdout(redact(out, doc.value));
+  return report.valid ? EXIT.ok : EXIT.invalid;
+}

@@ -1,0 +1,177 @@
+// The one property table. The zod schema (schema.ts), the README reference (docs.ts), and later the
+// OVF descriptor and the govc/PowerCLI specs are generated from this list; nothing else names a
+// property's type, default or label. Keys and classes are those of the original appliance, so
+// existing deploy scripts keep working.
+
+/** What a value means; decides its normalisation, its TypeScript type and its field rules. */
+export type Kind =
+  | 'password'         // secret text, kept exactly as typed
+  | 'boolean'
+  | 'certificate'      // PEM, repaired when its newlines became spaces
+  | 'privateKey'       // PEM, secret
+  | 'hostname'
+  | 'addressList'      // comma-separated IP addresses (nameservers)
+  | 'hostList'         // comma-separated IP addresses or host names (NTP servers)
+  | 'interfaceAddress' // IP/prefix of one of the appliance's NICs; unset = DHCP
+  | 'address'          // one IP address (a gateway)
+  | 'networkList'      // comma-separated network CIDRs
+  | 'port'
+  | 'userName';
+
+export type OvfClass = 'appliance' | 'network' | 'loadbalance';
+/** `all`: both deployment options; `frontend`: only the 3-NIC option. */
+export type Availability = 'all' | 'frontend';
+
+export interface PropertySpec {
+  readonly key: string;            // full key as the guest sees it: `${class}.${ovfKey}`
+  readonly ovfClass: OvfClass;
+  readonly ovfKey: string;
+  readonly kind: Kind;
+  readonly ovfType: 'string' | 'boolean' | 'int';
+  readonly qualifiers?: { readonly minLen?: number; readonly maxLen?: number; readonly minValue?: number; readonly maxValue?: number };
+  /** The value as the OVF descriptor carries it; used when the source leaves the key unset. */
+  readonly default?: string;
+  readonly required?: boolean;
+  readonly label: string;
+  readonly description: string;
+  readonly category: string;
+  readonly secret: boolean;
+  readonly deployment: Availability;
+  /** Shown as an example value in generated specs and docs where there is no default. */
+  readonly example?: string;
+}
+
+const APPLIANCE = '1. Appliance Configuration';
+const NETWORK = '2. Network Config';
+const LOADBALANCE = '3. Load Balancing';
+
+export const PROPERTIES = [
+  {
+    key: 'appliance.root_pwd', ovfClass: 'appliance', ovfKey: 'root_pwd', kind: 'password', ovfType: 'string',
+    qualifiers: { minLen: 6, maxLen: 128 }, required: true, secret: true, deployment: 'all', category: APPLIANCE,
+    label: '1.1 Root Password',
+    description: 'The initial password of the root user (6-128 characters). Any character is allowed; leading or trailing spaces are kept.',
+  },
+  {
+    key: 'appliance.permit_root_login', ovfClass: 'appliance', ovfKey: 'permit_root_login', kind: 'boolean', ovfType: 'boolean',
+    default: 'True', secret: false, deployment: 'all', category: APPLIANCE,
+    label: '1.2 Permit Root Login',
+    description: 'Whether root may log in over SSH (sshd PermitRootLogin). SSH listens on the management address only.',
+  },
+  {
+    key: 'appliance.ca_cert', ovfClass: 'appliance', ovfKey: 'ca_cert', kind: 'certificate', ovfType: 'string',
+    qualifiers: { maxLen: 65535 }, secret: false, deployment: 'all', category: APPLIANCE,
+    label: '1.3 TLS Certificate Authority Certificate (ca.crt)',
+    description: 'PEM certificate of the CA that signs the Data Plane API server certificate. Leave blank (with the key) to have the appliance generate a CA. Newlines turned into spaces by a one-line field are repaired.',
+  },
+  {
+    key: 'appliance.ca_cert_key', ovfClass: 'appliance', ovfKey: 'ca_cert_key', kind: 'privateKey', ovfType: 'string',
+    qualifiers: { maxLen: 65535 }, secret: true, deployment: 'all', category: APPLIANCE,
+    label: '1.4 TLS Certificate Authority Private Key (ca.key)',
+    description: 'Unencrypted PEM private key (RSA, EC or PKCS#8) of the CA certificate above. Give both or neither.',
+  },
+  {
+    key: 'network.hostname', ovfClass: 'network', ovfKey: 'hostname', kind: 'hostname', ovfType: 'string',
+    default: 'haproxy.local', secret: false, deployment: 'all', category: NETWORK,
+    label: '2.1 Host Name',
+    description: 'Fully qualified host name of the appliance; also a name in the Data Plane API certificate.',
+  },
+  {
+    key: 'network.nameservers', ovfClass: 'network', ovfKey: 'nameservers', kind: 'addressList', ovfType: 'string',
+    default: '1.1.1.1, 1.0.0.1', secret: false, deployment: 'all', category: NETWORK,
+    label: '2.2 DNS',
+    description: 'Up to three DNS server IP addresses, comma-separated.',
+  },
+  {
+    key: 'network.management_ip', ovfClass: 'network', ovfKey: 'management_ip', kind: 'interfaceAddress', ovfType: 'string',
+    secret: false, deployment: 'all', category: NETWORK, example: '192.0.2.10/24',
+    label: '2.3 Management IP',
+    description: 'Static address of the management NIC with its prefix, e.g. 192.0.2.10/24. Blank for DHCP. The Supervisor reaches the Data Plane API here.',
+  },
+  {
+    key: 'network.management_gateway', ovfClass: 'network', ovfKey: 'management_gateway', kind: 'address', ovfType: 'string',
+    secret: false, deployment: 'all', category: NETWORK, example: '192.0.2.1',
+    label: '2.4 Management Gateway',
+    description: 'Gateway of the management network; it is the appliance\'s default gateway. Blank with DHCP.',
+  },
+  {
+    key: 'network.workload_ip', ovfClass: 'network', ovfKey: 'workload_ip', kind: 'interfaceAddress', ovfType: 'string',
+    secret: false, deployment: 'all', category: NETWORK, example: '198.51.100.10/24',
+    label: '2.5 Workload IP',
+    description: 'Static address of the workload NIC with its prefix. Blank for DHCP. Must be outside the load balancer IP ranges.',
+  },
+  {
+    key: 'network.workload_gateway', ovfClass: 'network', ovfKey: 'workload_gateway', kind: 'address', ovfType: 'string',
+    secret: false, deployment: 'all', category: NETWORK, example: '198.51.100.1',
+    label: '2.6 Workload Gateway',
+    description: 'Gateway of the workload network; replies to workload traffic and the additional workload networks leave through it.',
+  },
+  {
+    key: 'network.additional_workload_networks', ovfClass: 'network', ovfKey: 'additional_workload_networks', kind: 'networkList', ovfType: 'string',
+    secret: false, deployment: 'all', category: NETWORK,
+    label: '2.7 Additional Workload Networks',
+    description: 'Comma-separated network CIDRs reached through the workload gateway. Must not include the primary workload network.',
+  },
+  {
+    key: 'network.frontend_ip', ovfClass: 'network', ovfKey: 'frontend_ip', kind: 'interfaceAddress', ovfType: 'string',
+    secret: false, deployment: 'frontend', category: NETWORK, example: '203.0.113.10/24',
+    label: '2.8 Frontend IP',
+    description: 'Static address of the frontend NIC with its prefix (frontend deployment only). Blank for DHCP. Must be outside the load balancer IP ranges.',
+  },
+  {
+    key: 'network.frontend_gateway', ovfClass: 'network', ovfKey: 'frontend_gateway', kind: 'address', ovfType: 'string',
+    secret: false, deployment: 'frontend', category: NETWORK, example: '203.0.113.1',
+    label: '2.9 Frontend Gateway',
+    description: 'Gateway of the frontend network (frontend deployment only).',
+  },
+  {
+    key: 'network.ntp_servers', ovfClass: 'network', ovfKey: 'ntp_servers', kind: 'hostList', ovfType: 'string',
+    secret: false, deployment: 'all', category: NETWORK,
+    label: '2.10 NTP Servers',
+    description: 'Comma-separated NTP server addresses or host names for systemd-timesyncd. Blank keeps the Debian defaults (or servers from DHCP).',
+  },
+  {
+    key: 'loadbalance.service_ip_range', ovfClass: 'loadbalance', ovfKey: 'service_ip_range', kind: 'networkList', ovfType: 'string',
+    required: true, secret: false, deployment: 'all', category: LOADBALANCE, example: '198.51.100.64/26',
+    label: '3.1 Load Balancer IP Ranges, comma-separated in CIDR format (Eg 1.2.3.4/28,5.6.7.8/28)',
+    description: 'The virtual IP ranges the appliance answers (AnyIP), as network CIDRs. Must not contain any appliance address, gateway, nameserver or other host.',
+  },
+  {
+    key: 'loadbalance.dataplane_port', ovfClass: 'loadbalance', ovfKey: 'dataplane_port', kind: 'port', ovfType: 'int',
+    qualifiers: { minValue: 1, maxValue: 65535 }, default: '5556', secret: false, deployment: 'all', category: LOADBALANCE,
+    label: '3.2 Dataplane API Management Port',
+    description: 'TCP port of the HAProxy Data Plane API on the management address (not 22).',
+  },
+  {
+    key: 'loadbalance.haproxy_user', ovfClass: 'loadbalance', ovfKey: 'haproxy_user', kind: 'userName', ovfType: 'string',
+    qualifiers: { minLen: 1, maxLen: 64 }, default: 'admin', secret: false, deployment: 'all', category: LOADBALANCE,
+    label: '3.3 HAProxy User ID',
+    description: 'User name for the Data Plane API (haproxy userlist "controller"). No spaces, quotes, #, $ or backslashes.',
+  },
+  {
+    key: 'loadbalance.haproxy_pwd', ovfClass: 'loadbalance', ovfKey: 'haproxy_pwd', kind: 'password', ovfType: 'string',
+    qualifiers: { minLen: 6, maxLen: 128 }, required: true, secret: true, deployment: 'all', category: LOADBALANCE,
+    label: '3.4 HAProxy Password',
+    description: 'Password for the Data Plane API user (6-128 characters, any characters).',
+  },
+] as const satisfies readonly PropertySpec[];
+
+export type PropertyKey = (typeof PROPERTIES)[number]['key'];
+
+export const PROPERTY_KEYS: readonly PropertyKey[] = PROPERTIES.map((p) => p.key);
+
+const BY_KEY = new Map<string, PropertySpec>(PROPERTIES.map((p) => [p.key, p]));
+const BY_LOWER_KEY = new Map<string, PropertyKey>(PROPERTIES.map((p) => [p.key.toLowerCase(), p.key]));
+
+export function spec(key: PropertyKey): PropertySpec {
+  return BY_KEY.get(key)!;
+}
+
+/** Canonical key for a key spelled in any case (govc treats keys case-insensitively). */
+export function canonicalKey(key: string): PropertyKey | undefined {
+  return BY_LOWER_KEY.get(key.trim().toLowerCase());
+}
+
+export function isSecret(key: string): boolean {
+  return BY_KEY.get(key)?.secret ?? false;
+}

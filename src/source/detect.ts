@@ -1,0 +1,35 @@
+// Auto-detection of the input format from the text itself, so `ovactl validate FILE` takes whatever
+// the admin has: an ovf-env.xml, a govc options file, a flat JSON object, or the Supervisor log form.
+import { err, inputError, type Result } from '../core/result.js';
+import type { DeployDocument } from './document.js';
+import { fromPythonPairs, isGovcOptions, parseFlatObject, parseGovc } from './json.js';
+import { parsePythonDict } from './python-literal.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** JSON.parse's message without the engine's quoting of the whole input. */
+const jsonMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/^Unexpected token .*?, ".*" is not valid JSON$/s, 'unexpected token');
+
+export async function parseDocument(text: string, origin: string): Promise<Result<DeployDocument>> {
+  const body = text.replace(/^\uFEFF/, '').trim();
+  if (body === '') return err(inputError(origin, 'the input is empty'));
+  if (body.startsWith('<')) {
+    const { parseOvfEnv } = await import('./ovf-env.js'); // xml2js loads only for XML input
+    return parseOvfEnv(body, origin);
+  }
+  if (body.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (jsonError) {
+      const py = parsePythonDict(body);
+      if (py.ok) return { ok: true, value: fromPythonPairs(py.value, origin) };
+      // Tell the parse error of the form the text most resembles.
+      const looksPython = /'\s*:/.test(body);
+      return err(inputError(origin, looksPython ? `malformed Python-style dict: ${py.error}` : `malformed JSON: ${jsonMessage(jsonError)}`));
+    }
+    if (!isObject(parsed)) return err(inputError(origin, 'expected a JSON object'));
+    return isGovcOptions(parsed) ? parseGovc(parsed, origin) : parseFlatObject(parsed, origin);
+  }
+  return err(inputError(origin, 'unsupported input: expected an OVF environment (XML), a govc options file (JSON) or a JSON object of property keys'));
+}

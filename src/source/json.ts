@@ -1,0 +1,75 @@
+// JSON inputs: a govc options file (`govc import.spec` shape) or a flat object of property keys.
+import { err, inputError, ok, type Result } from '../core/result.js';
+import { canonicalKey } from '../properties/table.js';
+import type { DeployDocument, NetworkMap, SourceNote } from './document.js';
+import { field, ValueCollector } from './keys.js';
+import type { LiteralPair } from './python-literal.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function scalar(v: unknown): string | null | undefined {
+  if (v === null) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return undefined;
+}
+
+export const isGovcOptions = (obj: Record<string, unknown>): boolean =>
+  ['PropertyMapping', 'NetworkMapping', 'Deployment', 'DiskProvisioning', 'IPAllocationPolicy'].some((f) => field(obj, f) !== undefined);
+
+export function parseGovc(obj: Record<string, unknown>, origin: string): Result<DeployDocument> {
+  const values = new ValueCollector();
+  const mapping = field(obj, 'PropertyMapping') ?? [];
+  if (!Array.isArray(mapping)) return err(inputError(origin, 'PropertyMapping must be a list of {"Key": …, "Value": …} objects'));
+  for (const [i, entry] of mapping.entries()) {
+    const key = isObject(entry) ? field(entry, 'Key') : undefined;
+    if (typeof key !== 'string') return err(inputError(origin, `PropertyMapping[${i}] has no "Key" string`));
+    const value = scalar(field(entry as Record<string, unknown>, 'Value') ?? null);
+    if (value === undefined) return err(inputError(origin, `PropertyMapping[${i}] (${key}): "Value" must be a string`));
+    values.add(key, value);
+  }
+  const deployment = field(obj, 'Deployment');
+  if (deployment !== undefined && deployment !== null && typeof deployment !== 'string') {
+    return err(inputError(origin, '"Deployment" must be a string such as "default" or "frontend"'));
+  }
+  const nm = field(obj, 'NetworkMapping') ?? [];
+  if (!Array.isArray(nm)) return err(inputError(origin, 'NetworkMapping must be a list of {"Name": …, "Network": …} objects'));
+  const networkMapping: NetworkMap[] = nm.filter(isObject).map((e) => ({ name: String(field(e, 'Name') ?? ''), network: String(field(e, 'Network') ?? '') }));
+  return ok({
+    format: 'govc',
+    origin,
+    values: values.values,
+    unknownKeys: values.unknownKeys,
+    ...(typeof deployment === 'string' && deployment.trim() !== '' ? { deployment: deployment.trim() } : {}),
+    networkMapping,
+    notes: [],
+  });
+}
+
+export function parseFlatObject(obj: Record<string, unknown>, origin: string): Result<DeployDocument> {
+  const values = new ValueCollector();
+  for (const [k, v] of Object.entries(obj)) {
+    const value = scalar(v);
+    if (value === undefined) return err(inputError(origin, `the value of "${k}" must be a string, number, boolean or null`));
+    values.add(k, value);
+  }
+  return ok({ format: 'json', origin, values: values.values, unknownKeys: values.unknownKeys, notes: [] });
+}
+
+export function fromPythonPairs(pairs: readonly LiteralPair[], origin: string): DeployDocument {
+  const values = new ValueCollector();
+  const notes: SourceNote[] = [];
+  for (const p of pairs) {
+    values.add(p.key, p.value);
+    const key = canonicalKey(p.key);
+    if (p.recovered) {
+      notes.push({
+        rule: 'source.unterminated-quote',
+        keys: key ? [key] : [],
+        message: `the value of ${p.key} has no closing quote; it was read up to the end of its line`,
+        hint: 'check that the value was copied whole from the log',
+      });
+    }
+  }
+  return { format: 'python-dict', origin, values: values.values, unknownKeys: values.unknownKeys, notes };
+}

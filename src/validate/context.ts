@@ -1,0 +1,132 @@
+// What the rules look at: the normalised properties, the deployment option, and the parsed forms of
+// the network values (memoised, and only for values that parse, so one typo is reported once).
+import { isCidr, parseCidr, parseIp, type Cidr, type CidrProblem, type Ip } from '../net/ip.js';
+import { isSetIn, type Properties, type RawValues } from '../properties/schema.js';
+import type { PropertyKey } from '../properties/table.js';
+import type { TypeProblem } from '../properties/schema.js';
+import type { DeployDocument } from '../source/document.js';
+import { checkCa, type CaProblem } from './ca.js';
+import type { Problem } from './rules.js';
+
+export type Deployment = 'default' | 'frontend';
+export const DEPLOYMENTS: readonly Deployment[] = ['default', 'frontend'];
+
+export interface Nic {
+  readonly name: 'management' | 'workload' | 'frontend';
+  readonly ip: PropertyKey;
+  readonly gateway: PropertyKey;
+  readonly onlyIn?: Deployment;
+}
+
+export const NICS: readonly Nic[] = [
+  { name: 'management', ip: 'network.management_ip', gateway: 'network.management_gateway' },
+  { name: 'workload', ip: 'network.workload_ip', gateway: 'network.workload_gateway' },
+  { name: 'frontend', ip: 'network.frontend_ip', gateway: 'network.frontend_gateway', onlyIn: 'frontend' },
+];
+
+export interface ListEntry {
+  readonly text: string;
+  readonly parsed: Cidr | CidrProblem;
+}
+
+export class Context {
+  private readonly cidrs = new Map<PropertyKey, Cidr | CidrProblem | undefined>();
+
+  private ca: CaProblem[] | undefined;
+
+  constructor(
+    readonly doc: DeployDocument,
+    readonly props: Properties,
+    readonly typeProblems: readonly TypeProblem[],
+    readonly deployment: Deployment,
+    /** Why the deployment option the source named could not be used, if so. */
+    readonly deploymentProblem: string | undefined,
+    readonly now: Date,
+  ) {}
+
+  get raw(): RawValues {
+    return this.doc.values;
+  }
+
+  /** The value as the source wrote it, for messages (never called for secrets). */
+  rawText(key: PropertyKey): string {
+    return this.doc.values.get(key) ?? '';
+  }
+
+  /** CA findings of one rule; the CA is checked once. */
+  caProblems(rule: string): Problem[] {
+    this.ca ??= checkCa(this.str('appliance.ca_cert'), this.str('appliance.ca_cert_key'), this.now);
+    const keysOf = { cert: ['appliance.ca_cert'], key: ['appliance.ca_cert_key'], pair: ['appliance.ca_cert', 'appliance.ca_cert_key'] } as const;
+    return this.ca.filter((c) => c.rule === rule).map((c) => ({ keys: keysOf[c.on], message: c.message, ...(c.hint ? { hint: c.hint } : {}) }));
+  }
+
+  str(key: PropertyKey): string | undefined {
+    const v = (this.props as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  list(key: PropertyKey): readonly string[] {
+    const v = (this.props as Record<string, unknown>)[key];
+    return Array.isArray(v) ? v : [];
+  }
+
+  /** Whether the source set the key itself (a default does not count). */
+  isSet(key: PropertyKey): boolean {
+    return isSetIn(this.raw, key);
+  }
+
+  /** NICs of this deployment option. */
+  get nics(): readonly Nic[] {
+    return NICS.filter((n) => !n.onlyIn || n.onlyIn === this.deployment);
+  }
+
+  /** Parse result of an IP/prefix value, undefined when unset. */
+  cidrResult(key: PropertyKey): Cidr | CidrProblem | undefined {
+    if (!this.cidrs.has(key)) {
+      const s = this.str(key);
+      this.cidrs.set(key, s === undefined ? undefined : parseCidr(s));
+    }
+    return this.cidrs.get(key);
+  }
+
+  /** The static interface address of a NIC, when it is set and valid. */
+  iface(key: PropertyKey): Cidr | undefined {
+    const c = this.cidrResult(key);
+    return c && isCidr(c) ? c : undefined;
+  }
+
+  ip(key: PropertyKey): Ip | undefined {
+    const s = this.str(key);
+    return s === undefined ? undefined : parseIp(s);
+  }
+
+  entries(key: PropertyKey): ListEntry[] {
+    return this.list(key).map((text) => ({ text, parsed: parseCidr(text) }));
+  }
+
+  /** Entries of a network list that parse (host bits or not). */
+  networks(key: PropertyKey): Cidr[] {
+    return this.entries(key).map((e) => e.parsed).filter(isCidr);
+  }
+
+  /** Infrastructure addresses a VIP range must never contain, each with the key it came from. */
+  infrastructure(): { key: PropertyKey; ip: Ip; what: string }[] {
+    const out: { key: PropertyKey; ip: Ip; what: string }[] = [];
+    for (const nic of this.nics) {
+      const a = this.iface(nic.ip);
+      if (a) out.push({ key: nic.ip, ip: a.address, what: `the ${nic.name} address` });
+      const g = this.ip(nic.gateway);
+      if (g) out.push({ key: nic.gateway, ip: g, what: `the ${nic.name} gateway` });
+    }
+    for (const s of this.list('network.nameservers')) {
+      const ip = parseIp(s);
+      if (ip) out.push({ key: 'network.nameservers', ip, what: 'a nameserver' });
+    }
+    for (const s of this.list('network.ntp_servers')) {
+      const ip = parseIp(s);
+      if (ip) out.push({ key: 'network.ntp_servers', ip, what: 'an NTP server' });
+    }
+    return out;
+  }
+}
+

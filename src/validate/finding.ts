@@ -1,0 +1,18 @@
+import type { PropertyKey } from '../properties/table.js';
+
+export type Severity = 'error' | 'warning';
+
+/** One problem with the deploy values. The JSON output contract is {rule, keys, message, hint?}. */
+export interface Finding {
+  readonly severity: Severity;
+  readonly rule: string;
+  readonly keys: readonly PropertyKey[];
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export const error = (rule: string, keys: readonly PropertyKey[], message: string, hint?: string): Finding =>
+  hint === undefined ? { severity: 'error', rule, keys, message } : { severity: 'error', rule, keys, message, hint };
+
+export const warning = (rule: string, keys: readonly PropertyKey[], message: string, hint?: string): Finding =>
+  hint === undefined ? { severity: 'warning', rule, keys, message } : { severity: 'warning', rule, keys, message, hint };

@@ -1,0 +1,396 @@
+// Every validation rule, as a table: id, severity, what it checks (also the README's rule list), and
+// a check over the Context. Field rules come first, then the cross-field rules the wizard cannot do.
+import {
+  contains, covers, hasHostBits, hostRange, isBroadcastAddress, isCidr, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
+} from '../net/ip.js';
+import { PROPERTIES, type Kind, type PropertyKey } from '../properties/table.js';
+import { checkCa } from './ca.js';
+import type { Context } from './context.js';
+import type { Severity } from './finding.js';
+
+export interface Problem {
+  readonly keys: readonly PropertyKey[];
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly summary: string;
+  check(ctx: Context): Iterable<Problem>;
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+/** The known key nearest to a misspelt one, when it is close enough to be a typo. */
+function closestKey(k: string): string | undefined {
+  const lower = k.toLowerCase();
+  const best = PROPERTIES.map((s) => ({ key: s.key, d: Math.min(distance(lower, s.key), distance(lower, s.ovfKey)) })).sort((a, b) => a.d - b.d)[0]!;
+  return best.d <= Math.max(2, Math.floor(best.key.length / 5)) ? best.key : undefined;
+}
+const keysOfKind = (kind: Kind): PropertyKey[] => PROPERTIES.filter((p) => p.kind === kind).map((p) => p.key);
+const p = (keys: readonly PropertyKey[], message: string, hint?: string): Problem => (hint === undefined ? { keys, message } : { keys, message, hint });
+
+/** Rule-id prefix and wording per network-list property. */
+const LISTS: Record<string, { rule: string; what: string }> = {
+  'loadbalance.service_ip_range': { rule: 'vip', what: 'VIP range' },
+  'network.additional_workload_networks': { rule: 'workload-networks', what: 'additional workload network' },
+};
+
+function alignedHint(c: Cidr): string {
+  const h = hostRange(c);
+  return `use ${networkText(c)} (hosts ${h.first}–${h.last})`;
+}
+
+const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+export const isHostName = (s: string): boolean =>
+  s.length <= 253 && s.split('.').every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(s.split('.').pop()!);
+
+// Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
+const USER_BAD = /[\s\x00-\x1f\x7f"'\\#$]/u;
+
+function* typeProblems(ctx: Context, kind: Kind): Iterable<Problem> {
+  for (const t of ctx.typeProblems.filter((t) => t.kind === kind)) {
+    yield p([t.key], `${t.key} = ${q(ctx.rawText(t.key))} ${t.message}`, t.hint);
+  }
+}
+
+export const RULES: readonly Rule[] = [
+  // ── the input itself ──────────────────────────────────────────────────────────────────────
+  {
+    id: 'property.unknown', severity: 'warning', summary: 'Keys that are not properties of this appliance (typos) are reported, with the closest known key.',
+    *check(ctx) {
+      for (const k of ctx.doc.unknownKeys) {
+        const near = closestKey(k);
+        yield p([], `${q(k)} is not a property of this appliance; it is ignored`, near ? `did you mean ${near}?` : 'see the property reference: ovactl docs');
+      }
+    },
+  },
+  {
+    id: 'source.unterminated-quote', severity: 'warning', summary: 'A value in the Supervisor-log form lost its closing quote and was read to the end of its line.',
+    *check(ctx) {
+      for (const n of ctx.doc.notes.filter((n) => n.rule === 'source.unterminated-quote')) yield p(n.keys, n.message, n.hint);
+    },
+  },
+  {
+    id: 'deployment.unknown', severity: 'error', summary: 'The deployment option is "default" (2 NICs) or "frontend" (3 NICs).',
+    *check(ctx) {
+      if (ctx.deploymentProblem) yield p([], ctx.deploymentProblem, 'use "default" or "frontend"');
+    },
+  },
+  // ── required values and types ──────────────────────────────────────────────────────────────
+  {
+    id: 'value.required', severity: 'error', summary: 'Required properties (root password, HAProxy password, VIP ranges) are set.',
+    *check(ctx) {
+      for (const s of PROPERTIES) {
+        if ('required' in s && s.required && (ctx.props as Record<string, unknown>)[s.key] === undefined && !ctx.typeProblems.some((t) => t.key === s.key)) {
+          yield p([s.key], `${s.key} (${s.label}) is not set`, `set ${s.key}${'example' in s ? `, e.g. ${s.example}` : ''}`);
+        }
+      }
+    },
+  },
+  { id: 'boolean.syntax', severity: 'error', summary: 'Booleans are True/False (any case; yes/no, on/off, 1/0 also accepted).', check: (ctx) => typeProblems(ctx, 'boolean') },
+  { id: 'port.syntax', severity: 'error', summary: 'The Data Plane API port is a whole number.', check: (ctx) => typeProblems(ctx, 'port') },
+  // ── one value at a time ───────────────────────────────────────────────────────────────────
+  {
+    id: 'address.syntax', severity: 'error', summary: 'Interface addresses are IP/prefix (e.g. 192.0.2.10/24).',
+    *check(ctx) {
+      for (const key of keysOfKind('interfaceAddress')) {
+        if (ctx.cidrResult(key) === 'syntax') yield p([key], `${key} = ${q(ctx.str(key)!)} is not an IP address with a prefix length`, 'write address/prefix, e.g. 192.0.2.10/24, or leave it blank for DHCP');
+      }
+    },
+  },
+  {
+    id: 'address.prefix-required', severity: 'error', summary: 'Interface addresses carry their prefix length; no silent /8 as on the original appliance.',
+    *check(ctx) {
+      for (const key of keysOfKind('interfaceAddress')) {
+        if (ctx.cidrResult(key) === 'no-prefix') yield p([key], `${key} = ${q(ctx.str(key)!)} has no prefix length (the original appliance silently made it a /8)`, `add the prefix of its network, e.g. ${ctx.str(key)}/24`);
+      }
+    },
+  },
+  {
+    id: 'address.network-or-broadcast', severity: 'error', summary: 'An interface address is not the network or broadcast address of its prefix.',
+    *check(ctx) {
+      for (const key of keysOfKind('interfaceAddress')) {
+        const c = ctx.iface(key);
+        if (!c) continue;
+        if (c.prefix === 0) {
+          yield p([key], `${key} = ${q(ctx.str(key)!)} has prefix /0`, 'use the prefix length of the network the NIC is on, e.g. /24');
+        } else if (isNetworkAddress(c) || isBroadcastAddress(c)) {
+          const h = hostRange(c);
+          yield p([key], `${key} = ${q(ctx.str(key)!)} is the ${isNetworkAddress(c) ? 'network' : 'broadcast'} address of ${networkText(c)}`, `pick a host address from ${h.first} to ${h.last}`);
+        }
+      }
+    },
+  },
+  {
+    id: 'gateway.syntax', severity: 'error', summary: 'Gateways are plain IP addresses, without a prefix.',
+    *check(ctx) {
+      for (const key of keysOfKind('address')) {
+        const s = ctx.str(key);
+        if (s === undefined || parseIp(s)) continue;
+        const bare = s.split('/')[0]!;
+        yield p([key], `${key} = ${q(s)} is not an IP address`, s.includes('/') && parseIp(bare) ? `drop the prefix: ${bare}` : 'write one IPv4 address, e.g. 192.0.2.1');
+      }
+    },
+  },
+  {
+    id: 'nameservers.syntax', severity: 'error', summary: 'Every nameserver is an IP address.',
+    *check(ctx) {
+      for (const s of ctx.list('network.nameservers')) {
+        if (!parseIp(s)) yield p(['network.nameservers'], `network.nameservers entry ${q(s)} is not an IP address`, 'list DNS servers by IP address, comma-separated, e.g. 192.0.2.53, 192.0.2.54');
+      }
+    },
+  },
+  {
+    id: 'nameservers.count', severity: 'error', summary: 'At most three nameservers (the resolver uses no more).',
+    *check(ctx) {
+      const n = ctx.list('network.nameservers');
+      if (n.length > 3) yield p(['network.nameservers'], `network.nameservers lists ${n.length} servers; at most 3 are used`, `keep three: ${n.slice(0, 3).join(', ')}`);
+    },
+  },
+  {
+    id: 'ntp.syntax', severity: 'error', summary: 'Every NTP server is an IP address or a host name.',
+    *check(ctx) {
+      for (const s of ctx.list('network.ntp_servers')) {
+        if (!parseIp(s) && !isHostName(s)) yield p(['network.ntp_servers'], `network.ntp_servers entry ${q(s)} is neither an IP address nor a host name`, 'e.g. 192.0.2.123, ntp.example.com');
+      }
+    },
+  },
+  {
+    id: 'hostname.syntax', severity: 'error', summary: 'The host name is a valid fully qualified domain name.',
+    *check(ctx) {
+      const h = ctx.str('network.hostname');
+      if (h === undefined) return;
+      if (!isHostName(h)) yield p(['network.hostname'], `network.hostname = ${q(h)} is not a valid host name`, 'use letters, digits and hyphens in dot-separated labels of at most 63 characters, e.g. haproxy.example.com');
+      else if (!h.includes('.')) yield p(['network.hostname'], `network.hostname = ${q(h)} is not fully qualified`, `add the domain, e.g. ${h}.example.com (or ${h}.local)`);
+    },
+  },
+  {
+    id: 'port.range', severity: 'error', summary: 'The Data Plane API port is 1–65535.',
+    *check(ctx) {
+      const port = ctx.props['loadbalance.dataplane_port'];
+      if (port !== undefined && (port < 1 || port > 65535)) yield p(['loadbalance.dataplane_port'], `loadbalance.dataplane_port = ${port} is outside 1–65535`, 'use the default 5556 or another free port');
+    },
+  },
+  {
+    id: 'port.ssh', severity: 'error', summary: 'The Data Plane API port is not 22: sshd listens on the same management address.',
+    *check(ctx) {
+      if (ctx.props['loadbalance.dataplane_port'] === 22) yield p(['loadbalance.dataplane_port'], 'loadbalance.dataplane_port = 22 is taken by sshd on the management address', 'use the default 5556');
+    },
+  },
+  {
+    id: 'user.syntax', severity: 'error', summary: 'The HAProxy user name fits haproxy\'s userlist: no whitespace, control characters, quotes, #, $ or backslash; at most 64 characters.',
+    *check(ctx) {
+      const u = ctx.str('loadbalance.haproxy_user');
+      if (u === undefined) return;
+      const bad = USER_BAD.exec(u);
+      if (bad) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user = ${q(u)} contains ${q(bad[0])}, which haproxy's userlist cannot hold`, 'use letters, digits and . _ - @ only, e.g. admin');
+      else if ([...u].length > 64) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user is ${[...u].length} characters long; at most 64 are allowed`, 'choose a shorter user name');
+    },
+  },
+  {
+    id: 'password.length', severity: 'error', summary: 'Passwords are 6–128 characters (any characters, including a leading "-").',
+    *check(ctx) {
+      for (const key of keysOfKind('password')) {
+        const s = ctx.str(key);
+        if (s === undefined) continue;
+        const n = [...s].length;
+        if (n < 6 || n > 128) yield p([key], `${key} is ${n} characters long; it must be 6 to 128`, n < 6 ? 'choose a longer password' : 'choose a shorter password');
+      }
+    },
+  },
+  {
+    id: 'password.whitespace', severity: 'warning', summary: 'A password that begins or ends with whitespace is kept as typed; often a paste accident.',
+    *check(ctx) {
+      for (const key of keysOfKind('password')) {
+        const s = ctx.str(key);
+        if (s !== undefined && s !== s.trim()) yield p([key], `${key} begins or ends with whitespace, which is kept as part of the password`, 'remove the spaces unless they are meant to be there');
+      }
+    },
+  },
+  {
+    id: 'ca.pair', severity: 'error', summary: 'The CA certificate and key are given together or not at all.',
+    check: (ctx) => ctx.caProblems('ca.pair'),
+  },
+  { id: 'ca.cert-parse', severity: 'error', summary: 'The CA certificate is a readable PEM X.509 certificate.', check: (ctx) => ctx.caProblems('ca.cert-parse') },
+  { id: 'ca.not-ca', severity: 'error', summary: 'The CA certificate has basicConstraints CA:TRUE.', check: (ctx) => ctx.caProblems('ca.not-ca') },
+  { id: 'ca.not-yet-valid', severity: 'error', summary: 'The CA certificate is already valid.', check: (ctx) => ctx.caProblems('ca.not-yet-valid') },
+  { id: 'ca.expired', severity: 'error', summary: 'The CA certificate has not expired.', check: (ctx) => ctx.caProblems('ca.expired') },
+  { id: 'ca.key-parse', severity: 'error', summary: 'The CA key is a readable PEM private key (RSA, EC or PKCS#8).', check: (ctx) => ctx.caProblems('ca.key-parse') },
+  { id: 'ca.key-encrypted', severity: 'error', summary: 'The CA key is not passphrase-protected (nobody can type it at boot).', check: (ctx) => ctx.caProblems('ca.key-encrypted') },
+  { id: 'ca.key-mismatch', severity: 'error', summary: 'The CA key belongs to the CA certificate.', check: (ctx) => ctx.caProblems('ca.key-mismatch') },
+  // ── network lists: VIP ranges and additional workload networks ──────────────────────────────
+  ...(['vip', 'workload-networks'] as const).flatMap((prefix): Rule[] => {
+    const key = (Object.entries(LISTS).find(([, v]) => v.rule === prefix)![0]) as PropertyKey;
+    const what = LISTS[key]!.what;
+    return [
+      {
+        id: `${prefix}.syntax`, severity: 'error', summary: `Every ${what} is a network in CIDR form.`,
+        *check(ctx) {
+          for (const e of ctx.entries(key)) {
+            if (e.parsed === 'syntax') yield p([key], `${key} entry ${q(e.text)} is not a network in CIDR form`, 'write network/prefix, e.g. 192.0.2.64/26; separate ranges with commas');
+            else if (e.parsed === 'no-prefix') yield p([key], `${key} entry ${q(e.text)} has no prefix length`, `add one: ${e.text}/32 for a single address, or the range's prefix, e.g. ${e.text}/28`);
+          }
+        },
+      },
+      {
+        id: `${prefix}.host-bits`, severity: 'error', summary: `A ${what} has no host bits set (10.10.18.18/28 → 10.10.18.16/28); the kernel refuses it.`,
+        *check(ctx) {
+          for (const c of ctx.networks(key)) {
+            if (hasHostBits(c)) yield p([key], `${key} entry ${q(c.text)} has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")`, alignedHint(c));
+          }
+        },
+      },
+      {
+        id: `${prefix}.overlap`, severity: 'error', summary: `${what[0]!.toUpperCase() + what.slice(1)}s do not overlap each other.`,
+        *check(ctx) {
+          const nets = ctx.networks(key);
+          for (let i = 0; i < nets.length; i++) {
+            for (let j = i + 1; j < nets.length; j++) {
+              const a = nets[i]!, b = nets[j]!;
+              if (!overlaps(a, b)) continue;
+              yield a.text === b.text
+                ? p([key], `${key} lists ${q(a.text)} twice`, 'remove the duplicate')
+                : p([key], `${key} entries ${q(a.text)} and ${q(b.text)} overlap`, covers(a, b) ? `remove ${b.text}: ${a.text} already covers it` : covers(b, a) ? `remove ${a.text}: ${b.text} already covers it` : 'make the ranges disjoint');
+            }
+          }
+        },
+      },
+    ];
+  }),
+  {
+    id: 'vip.empty', severity: 'error', summary: 'At least one VIP range: with none the appliance serves nothing.',
+    *check(ctx) {
+      if (ctx.isSet('loadbalance.service_ip_range') && ctx.list('loadbalance.service_ip_range').length === 0) {
+        yield p(['loadbalance.service_ip_range'], `loadbalance.service_ip_range = ${q(ctx.rawText('loadbalance.service_ip_range'))} holds no range`, 'give at least one network CIDR, e.g. 192.0.2.64/26');
+      }
+    },
+  },
+  {
+    id: 'vip.contains-infrastructure', severity: 'error', summary: 'No VIP range contains an appliance address, a gateway, a nameserver or an NTP server: the appliance would answer for it.',
+    *check(ctx) {
+      for (const r of ctx.networks('loadbalance.service_ip_range')) {
+        for (const inf of ctx.infrastructure()) {
+          if (!contains(r, inf.ip)) continue;
+          yield p(['loadbalance.service_ip_range', inf.key], `VIP range ${r.text} contains ${inf.what} ${inf.ip.text} (${inf.key}); the appliance would answer for it and traffic to it would be lost`, `shrink or move the range so that it excludes ${inf.ip.text}, or change ${inf.key}`);
+        }
+      }
+    },
+  },
+  {
+    id: 'vip.dhcp', severity: 'warning', summary: 'When a NIC uses DHCP, remind that the DHCP pool must exclude the VIP ranges (a leased address inside one is lost).',
+    *check(ctx) {
+      const dhcp = ctx.nics.filter((n) => !ctx.isSet(n.ip));
+      const ranges = ctx.networks('loadbalance.service_ip_range');
+      if (dhcp.length === 0 || ranges.length === 0) return;
+      yield p(['loadbalance.service_ip_range', ...dhcp.map((n) => n.ip)], `${dhcp.map((n) => n.name).join(' and ')} use${dhcp.length === 1 ? 's' : ''} DHCP; an address leased inside ${ranges.map((r) => r.text).join(', ')} would be answered by the VIP ranges`, 'make sure the DHCP server\'s pool excludes the VIP ranges');
+    },
+  },
+  // ── gateways and networks together ────────────────────────────────────────────────────────
+  {
+    id: 'gateway.outside-subnet', severity: 'error', summary: "A gateway lies inside its interface's subnet.",
+    *check(ctx) {
+      for (const nic of ctx.nics) {
+        const a = ctx.iface(nic.ip), g = ctx.ip(nic.gateway);
+        if (!a || !g || contains(a, g)) continue;
+        const h = hostRange(a);
+        yield p([nic.gateway, nic.ip], `${nic.gateway} = ${g.text} is outside the ${nic.name} network ${networkText(a)} (${nic.ip} = ${a.text})`, `use a gateway from ${h.first} to ${h.last}, or correct the prefix of ${nic.ip}`);
+      }
+    },
+  },
+  {
+    id: 'gateway.equals-address', severity: 'error', summary: "A gateway is not the interface's own address.",
+    *check(ctx) {
+      for (const nic of ctx.nics) {
+        const a = ctx.iface(nic.ip), g = ctx.ip(nic.gateway);
+        if (a && g && a.address.value === g.value) yield p([nic.gateway, nic.ip], `${nic.gateway} = ${g.text} is the ${nic.name} NIC's own address`, 'give the address of the router on that network');
+      }
+    },
+  },
+  {
+    id: 'gateway.without-address', severity: 'warning', summary: 'A gateway given for a DHCP interface is ignored: DHCP provides it.',
+    *check(ctx) {
+      for (const nic of ctx.nics) {
+        if (ctx.isSet(nic.gateway) && !ctx.isSet(nic.ip)) yield p([nic.gateway, nic.ip], `${nic.gateway} is set but ${nic.ip} is blank (DHCP); the DHCP server's gateway is used instead`, `set ${nic.ip} for a static address, or clear ${nic.gateway}`);
+      }
+    },
+  },
+  {
+    id: 'network.overlap', severity: 'error', summary: "The appliance's networks (management, workload, frontend) do not overlap each other.",
+    *check(ctx) {
+      const nets = ctx.nics.map((n) => ({ nic: n, c: ctx.iface(n.ip) })).filter((x): x is { nic: typeof x.nic; c: Cidr } => !!x.c);
+      for (let i = 0; i < nets.length; i++) {
+        for (let j = i + 1; j < nets.length; j++) {
+          const a = nets[i]!, b = nets[j]!;
+          if (overlaps(a.c, b.c)) yield p([a.nic.ip, b.nic.ip], `the ${a.nic.name} network ${networkText(a.c)} and the ${b.nic.name} network ${networkText(b.c)} overlap; replies would leave by the wrong NIC`, 'put each NIC on its own subnet, or correct the prefix lengths');
+        }
+      }
+    },
+  },
+  {
+    id: 'workload-networks.includes-primary', severity: 'error', summary: 'Additional workload networks do not include (or overlap) the primary workload network.',
+    *check(ctx) {
+      const w = ctx.iface('network.workload_ip');
+      if (!w) return;
+      for (const n of ctx.networks('network.additional_workload_networks')) {
+        if (overlaps(n, w)) yield p(['network.additional_workload_networks', 'network.workload_ip'], `additional workload network ${n.text} overlaps the primary workload network ${networkText(w)}`, `remove ${n.text}: the workload network is reached directly`);
+      }
+    },
+  },
+  {
+    id: 'workload-networks.overlap-vip', severity: 'error', summary: 'Additional workload networks do not overlap a VIP range.',
+    *check(ctx) {
+      for (const n of ctx.networks('network.additional_workload_networks')) {
+        for (const r of ctx.networks('loadbalance.service_ip_range')) {
+          if (overlaps(n, r)) yield p(['network.additional_workload_networks', 'loadbalance.service_ip_range'], `additional workload network ${n.text} overlaps VIP range ${r.text}`, 'VIPs are answered locally and cannot also be routed to the workload gateway; make them disjoint');
+        }
+      }
+    },
+  },
+  {
+    id: 'workload-networks.overlap-network', severity: 'error', summary: 'Additional workload networks do not overlap the management or frontend network.',
+    *check(ctx) {
+      for (const n of ctx.networks('network.additional_workload_networks')) {
+        for (const nic of ctx.nics.filter((x) => x.name !== 'workload')) {
+          const a = ctx.iface(nic.ip);
+          if (a && overlaps(n, a)) yield p(['network.additional_workload_networks', nic.ip], `additional workload network ${n.text} overlaps the ${nic.name} network ${networkText(a)}`, 'remove it or correct its prefix');
+        }
+      }
+    },
+  },
+  {
+    id: 'workload-networks.no-gateway', severity: 'error', summary: 'Additional workload networks need a workload gateway when the workload address is static.',
+    *check(ctx) {
+      if (ctx.list('network.additional_workload_networks').length && ctx.iface('network.workload_ip') && !ctx.isSet('network.workload_gateway')) {
+        yield p(['network.additional_workload_networks', 'network.workload_gateway'], 'network.additional_workload_networks are routed through the workload gateway, but network.workload_gateway is blank', 'set network.workload_gateway to the router of the workload network');
+      }
+    },
+  },
+  // ── the deployment option ─────────────────────────────────────────────────────────────────
+  {
+    id: 'frontend.ignored', severity: 'warning', summary: 'Frontend values under the 2-NIC default deployment are ignored.',
+    *check(ctx) {
+      if (ctx.deployment !== 'default') return;
+      const set = PROPERTIES.filter((s) => s.deployment === 'frontend' && ctx.isSet(s.key)).map((s) => s.key);
+      if (set.length) yield p(set, `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, but the default deployment has no frontend NIC; ${set.length === 1 ? 'it is' : 'they are'} ignored`, 'deploy with the "frontend" deployment option (govc: "Deployment": "frontend") to use a frontend network, or clear the values');
+    },
+  },
+];
+
+export const RULE_IDS: ReadonlySet<string> = new Set(RULES.map((r) => r.id));

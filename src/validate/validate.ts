@@ -1,0 +1,49 @@
+// validate: a deploy document → findings. Pure: no I/O, the clock comes in as a value.
+import { normalise, type Properties } from '../properties/schema.js';
+import type { DeployDocument } from '../source/document.js';
+import { Context, DEPLOYMENTS, type Deployment } from './context.js';
+import type { Finding } from './finding.js';
+import { RULES } from './rules.js';
+
+export interface Report {
+  readonly valid: boolean;
+  readonly deployment: Deployment;
+  readonly errors: readonly Finding[];
+  readonly warnings: readonly Finding[];
+  readonly properties: Properties;
+}
+
+export interface ValidateOptions {
+  /** `--deployment`: wins over what the source says. */
+  readonly deployment?: Deployment;
+  readonly now?: Date;
+}
+
+/**
+ * The deployment option, most explicit first: the flag; the govc `Deployment` (absent: govc deploys
+ * `default`); the number of NICs in the OVF environment (3 = frontend); otherwise — the flat JSON
+ * and Supervisor-log forms carry no option — `frontend` exactly when frontend values are given.
+ */
+export function resolveDeployment(doc: DeployDocument, override?: Deployment): { deployment: Deployment; problem?: string } {
+  if (override) return { deployment: override };
+  let problem: string | undefined;
+  if (doc.deployment !== undefined) {
+    const d = doc.deployment.toLowerCase();
+    if ((DEPLOYMENTS as readonly string[]).includes(d)) return { deployment: d as Deployment };
+    problem = `the deployment option ${JSON.stringify(doc.deployment)} does not exist in this appliance`;
+  }
+  const withProblem = (deployment: Deployment) => (problem ? { deployment, problem } : { deployment });
+  if (doc.adapters && doc.adapters.length > 0) return withProblem(doc.adapters.length >= 3 ? 'frontend' : 'default');
+  if (doc.format === 'govc') return withProblem('default');
+  const frontendSet = ['network.frontend_ip', 'network.frontend_gateway'].some((k) => (doc.values.get(k as never) ?? '').trim() !== '');
+  return withProblem(frontendSet ? 'frontend' : 'default');
+}
+
+export function validateDocument(doc: DeployDocument, opts: ValidateOptions = {}): Report {
+  const { properties, problems } = normalise(doc.values);
+  const { deployment, problem } = resolveDeployment(doc, opts.deployment);
+  const ctx = new Context(doc, properties, problems, deployment, problem, opts.now ?? new Date());
+  const findings: Finding[] = RULES.flatMap((rule) => [...rule.check(ctx)].map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })));
+  const errors = findings.filter((f) => f.severity === 'error');
+  return { valid: errors.length === 0, deployment, errors, warnings: findings.filter((f) => f.severity === 'warning'), properties };
+}
