@@ -19,7 +19,7 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Record<strin
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
     // parseArgs messages are one clear line, e.g. "Unknown option '--jsn'".
-    throw new UsageError((e as Error).message.split('\n')[0]!);
+    throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
   }
 }
 

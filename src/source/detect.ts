@@ -7,8 +7,21 @@ import { parsePythonDict } from './python-literal.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** JSON.parse's message without the engine's quoting of the whole input. */
-const jsonMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e)).replace(/^Unexpected token .*?, ".*" is not valid JSON$/s, 'unexpected token');
+/**
+ * JSON.parse's message reduced to what went wrong and where (line and column, which Node 18 does not
+ * give). The engine quotes a slice of the input in some messages, which may hold a password: drop it.
+ */
+function jsonMessage(e: unknown, text: string): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const token = /^Unexpected token '(.)'/.exec(msg)?.[1];
+  const what = /is not valid JSON/.test(msg) ? `unexpected token${token ? ` '${token}'` : ''}` : msg.replace(/ in JSON at position \d+.*$/s, '').replace(/ \(line \d+ column \d+\)$/, '');
+  const pos = /at position (\d+)/.exec(msg);
+  if (!pos) return what.charAt(0).toLowerCase() + what.slice(1);
+  const before = text.slice(0, Number(pos[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${what.charAt(0).toLowerCase() + what.slice(1)} at line ${line}, column ${column}`;
+}
 
 export async function parseDocument(text: string, origin: string): Promise<Result<DeployDocument>> {
   const body = text.replace(/^\uFEFF/, '').trim();
@@ -26,7 +39,7 @@ export async function parseDocument(text: string, origin: string): Promise<Resul
       if (py.ok) return { ok: true, value: fromPythonPairs(py.value, origin) };
       // Tell the parse error of the form the text most resembles.
       const looksPython = /'\s*:/.test(body);
-      return err(inputError(origin, looksPython ? `malformed Python-style dict: ${py.error}` : `malformed JSON: ${jsonMessage(jsonError)}`));
+      return err(inputError(origin, looksPython ? `malformed Python-style dict: ${py.error}` : `malformed JSON: ${jsonMessage(jsonError, body)}`));
     }
     if (!isObject(parsed)) return err(inputError(origin, 'expected a JSON object'));
     return isGovcOptions(parsed) ? parseGovc(parsed, origin) : parseFlatObject(parsed, origin);

@@ -1,0 +1,157 @@
+// Every validation rule, table-driven: a value that must trigger it and one that must not.
+import t from 'tap';
+import { RULES } from '../src/validate/rules.js';
+import { validateDocument } from '../src/validate/validate.js';
+import { BASE, check, doc, rulesOf, withValues } from './helpers.js';
+import type { Deployment } from '../src/validate/context.js';
+
+interface Case {
+  readonly rule: string;
+  readonly fail: Record<string, string | null>;
+  readonly pass: Record<string, string | null>;
+  readonly deployment?: Deployment;
+  /** Expected in the failing finding: parts of its message and its hint. */
+  readonly message?: RegExp;
+  readonly hint?: RegExp;
+}
+
+const CASES: Case[] = [
+  { rule: 'property.unknown', fail: { 'network.managment_ip': '192.0.2.10/24' }, pass: {}, hint: /did you mean network\.management_ip\?/ },
+  { rule: 'value.required', fail: { 'appliance.root_pwd': '' }, pass: {}, message: /appliance\.root_pwd .* is not set/ },
+  { rule: 'value.required', fail: { 'loadbalance.service_ip_range': null }, pass: {}, hint: /e\.g\. 198\.51\.100\.64\/26/ },
+  { rule: 'boolean.syntax', fail: { 'appliance.permit_root_login': 'maybe' }, pass: { 'appliance.permit_root_login': 'FALSE' }, message: /"maybe" is not a boolean/, hint: /True or False/ },
+  { rule: 'port.syntax', fail: { 'loadbalance.dataplane_port': '55x6' }, pass: { 'loadbalance.dataplane_port': '8443' }, message: /"55x6"/ },
+  { rule: 'address.syntax', fail: { 'network.management_ip': '192.0.2.300/24' }, pass: {}, message: /"192\.0\.2\.300\/24"/ },
+  { rule: 'address.prefix-required', fail: { 'network.management_ip': '192.0.2.10' }, pass: {}, message: /no prefix length .*\/8/, hint: /192\.0\.2\.10\/24/ },
+  { rule: 'address.network-or-broadcast', fail: { 'network.management_ip': '192.0.2.0/24' }, pass: { 'network.management_ip': '192.0.2.254/24' }, message: /network address of 192\.0\.2\.0\/24/, hint: /192\.0\.2\.1 to 192\.0\.2\.254/ },
+  { rule: 'address.network-or-broadcast', fail: { 'network.workload_ip': '198.51.100.255/24' }, pass: {}, message: /broadcast address/ },
+  { rule: 'gateway.syntax', fail: { 'network.management_gateway': '192.0.2.1/24' }, pass: {}, hint: /drop the prefix: 192\.0\.2\.1$/ },
+  { rule: 'nameservers.syntax', fail: { 'network.nameservers': '192.0.2.53, dns.example.test' }, pass: { 'network.nameservers': '192.0.2.53,192.0.2.54,' }, message: /"dns\.example\.test"/ },
+  { rule: 'nameservers.count', fail: { 'network.nameservers': '192.0.2.51, 192.0.2.52, 192.0.2.53, 192.0.2.54' }, pass: { 'network.nameservers': '192.0.2.51, 192.0.2.52, 192.0.2.53' }, hint: /192\.0\.2\.51, 192\.0\.2\.52, 192\.0\.2\.53$/ },
+  { rule: 'ntp.syntax', fail: { 'network.ntp_servers': 'ntp_1!' }, pass: { 'network.ntp_servers': 'ntp.example.test, 192.0.2.123' } },
+  { rule: 'hostname.syntax', fail: { 'network.hostname': 'haproxy' }, pass: { 'network.hostname': 'lb-1.example.test.' }, message: /not fully qualified/ },
+  { rule: 'hostname.syntax', fail: { 'network.hostname': 'bad_host.example.test' }, pass: {}, message: /not a valid host name/ },
+  { rule: 'hostname.syntax', fail: { 'network.hostname': 'a.' + 'b'.repeat(64) + '.test' }, pass: {} },
+  { rule: 'port.range', fail: { 'loadbalance.dataplane_port': '70000' }, pass: { 'loadbalance.dataplane_port': '65535' } },
+  { rule: 'port.range', fail: { 'loadbalance.dataplane_port': '0' }, pass: { 'loadbalance.dataplane_port': '1' } },
+  { rule: 'port.ssh', fail: { 'loadbalance.dataplane_port': '22' }, pass: { 'loadbalance.dataplane_port': '2222' } },
+  { rule: 'user.syntax', fail: { 'loadbalance.haproxy_user': 'my user' }, pass: { 'loadbalance.haproxy_user': 'wcp-admin@vsphere.local' }, message: /contains " "/ },
+  { rule: 'user.syntax', fail: { 'loadbalance.haproxy_user': 'a#b' }, pass: {} },
+  { rule: 'user.syntax', fail: { 'loadbalance.haproxy_user': 'u'.repeat(65) }, pass: { 'loadbalance.haproxy_user': 'u'.repeat(64) } },
+  { rule: 'password.length', fail: { 'appliance.root_pwd': 'short' }, pass: { 'appliance.root_pwd': '-dash1' }, message: /5 characters long/ },
+  { rule: 'password.length', fail: { 'loadbalance.haproxy_pwd': 'p'.repeat(129) }, pass: { 'loadbalance.haproxy_pwd': 'p'.repeat(128) } },
+  { rule: 'password.whitespace', fail: { 'appliance.root_pwd': ' padded-password' }, pass: { 'appliance.root_pwd': 'pass word inside' } },
+  { rule: 'ca.pair', fail: { 'appliance.ca_cert': '-----BEGIN CERTIFICATE----- AAAA -----END CERTIFICATE-----' }, pass: {}, hint: /both/ },
+  { rule: 'vip.syntax', fail: { 'loadbalance.service_ip_range': '198.51.100.64/26, banana' }, pass: {}, message: /"banana"/ },
+  { rule: 'vip.syntax', fail: { 'loadbalance.service_ip_range': '203.0.113.5' }, pass: { 'loadbalance.service_ip_range': '203.0.113.5/32' }, hint: /203\.0\.113\.5\/32/ },
+  { rule: 'vip.host-bits', fail: { 'loadbalance.service_ip_range': '10.10.18.18/28' }, pass: { 'loadbalance.service_ip_range': '10.10.18.16/28' }, hint: /^use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)$/ },
+  { rule: 'vip.overlap', fail: { 'loadbalance.service_ip_range': '198.51.100.64/26, 198.51.100.96/27' }, pass: { 'loadbalance.service_ip_range': '198.51.100.64/27, 198.51.100.96/27' }, hint: /remove 198\.51\.100\.96\/27/ },
+  { rule: 'vip.overlap', fail: { 'loadbalance.service_ip_range': '198.51.100.64/26,198.51.100.64/26' }, pass: {}, message: /twice/ },
+  { rule: 'vip.empty', fail: { 'loadbalance.service_ip_range': ' , ,' }, pass: {} },
+  { rule: 'vip.contains-infrastructure', fail: { 'loadbalance.service_ip_range': '198.51.100.0/25' }, pass: {}, message: /contains the workload address 198\.51\.100\.10/ },
+  { rule: 'vip.contains-infrastructure', fail: { 'loadbalance.service_ip_range': '192.0.2.48/28' }, pass: { 'loadbalance.service_ip_range': '192.0.2.32/28' }, message: /nameserver 192\.0\.2\.53/ },
+  { rule: 'vip.contains-infrastructure', fail: { 'loadbalance.service_ip_range': '198.51.100.0/31' }, pass: {}, message: /workload gateway 198\.51\.100\.1/ },
+  { rule: 'vip.contains-infrastructure', fail: { 'loadbalance.service_ip_range': '192.0.2.112/28' }, pass: {}, message: /NTP server 192\.0\.2\.123/ },
+  { rule: 'vip.dhcp', fail: { 'network.workload_ip': '', 'network.workload_gateway': '' }, pass: {} },
+  { rule: 'gateway.outside-subnet', fail: { 'network.management_gateway': '192.0.3.1' }, pass: {}, hint: /192\.0\.2\.1 to 192\.0\.2\.254/ },
+  { rule: 'gateway.equals-address', fail: { 'network.workload_gateway': '198.51.100.10' }, pass: {} },
+  { rule: 'gateway.without-address', fail: { 'network.management_ip': '' }, pass: {} },
+  { rule: 'network.overlap', fail: { 'network.workload_ip': '192.0.2.20/24', 'network.workload_gateway': '192.0.2.1', 'loadbalance.service_ip_range': '203.0.113.0/26' }, pass: {} },
+  { rule: 'workload-networks.syntax', fail: { 'network.additional_workload_networks': '10.20.0.0/16, nope' }, pass: { 'network.additional_workload_networks': '10.20.0.0/16, 10.30.0.0/16,' } },
+  { rule: 'workload-networks.host-bits', fail: { 'network.additional_workload_networks': '10.20.0.1/16' }, pass: { 'network.additional_workload_networks': '10.20.0.0/16' }, hint: /use 10\.20\.0\.0\/16/ },
+  { rule: 'workload-networks.overlap', fail: { 'network.additional_workload_networks': '10.20.0.0/16, 10.20.5.0/24' }, pass: { 'network.additional_workload_networks': '10.20.0.0/16, 10.21.5.0/24' } },
+  { rule: 'workload-networks.includes-primary', fail: { 'network.additional_workload_networks': '198.51.0.0/16' }, pass: { 'network.additional_workload_networks': '10.20.0.0/16' } },
+  { rule: 'workload-networks.overlap-vip', fail: { 'loadbalance.service_ip_range': '203.0.113.0/26', 'network.additional_workload_networks': '203.0.113.0/24' }, pass: { 'loadbalance.service_ip_range': '203.0.113.0/26', 'network.additional_workload_networks': '203.0.114.0/24' } },
+  { rule: 'workload-networks.overlap-network', fail: { 'network.additional_workload_networks': '192.0.2.0/25' }, pass: {} },
+  { rule: 'workload-networks.no-gateway', fail: { 'network.additional_workload_networks': '10.20.0.0/16', 'network.workload_gateway': '' }, pass: { 'network.additional_workload_networks': '10.20.0.0/16' } },
+  { rule: 'frontend.ignored', deployment: 'default', fail: { 'network.frontend_ip': '203.0.113.10/24' }, pass: {} },
+];
+
+// Rules whose cases need real certificates or other input forms; tested in the named files.
+const ELSEWHERE: Record<string, string> = {
+  'ca.cert-parse': 'pem-ca.test.ts', 'ca.not-ca': 'pem-ca.test.ts', 'ca.not-yet-valid': 'pem-ca.test.ts', 'ca.expired': 'pem-ca.test.ts',
+  'ca.key-parse': 'pem-ca.test.ts', 'ca.key-encrypted': 'pem-ca.test.ts', 'ca.key-mismatch': 'pem-ca.test.ts',
+  'source.unterminated-quote': 'rules.test.ts (below)', 'deployment.unknown': 'rules.test.ts (below)',
+};
+
+t.test('the example itself is valid with no findings', async (t) => {
+  const r = validateDocument(await doc(JSON.stringify(BASE)));
+  t.same(rulesOf(r), []);
+  t.equal(r.valid, true);
+  t.equal(r.deployment, 'default');
+});
+
+t.test('every rule has a failing and a passing case', async (t) => {
+  const covered = new Set([...CASES.map((c) => c.rule), ...Object.keys(ELSEWHERE)]);
+  for (const rule of RULES) t.ok(covered.has(rule.id), `rule ${rule.id} has a test case`);
+  for (const id of covered) t.ok(RULES.some((r) => r.id === id), `${id} is a rule in the catalogue`);
+});
+
+for (const c of CASES) {
+  t.test(`${c.rule}: ${JSON.stringify(c.fail).slice(0, 90)}`, async (t) => {
+    const opts = c.deployment ? { deployment: c.deployment } : {};
+    const bad = await check(c.fail, opts);
+    const found = [...bad.errors, ...bad.warnings].filter((f) => f.rule === c.rule);
+    t.ok(found.length > 0, `${c.rule} fires; got ${JSON.stringify(rulesOf(bad))}`);
+    const severity = RULES.find((r) => r.id === c.rule)!.severity;
+    t.equal(bad.valid, severity === 'error' ? false : bad.errors.length === 0, 'validity follows the severity');
+    for (const f of found) {
+      t.ok(f.keys.length > 0 || c.rule === 'property.unknown', 'names the keys');
+      t.ok(f.message.length > 10, 'has a message');
+    }
+    if (c.message) t.ok(found.some((f) => c.message!.test(f.message)), `message matches ${c.message}: ${found.map((f) => f.message).join(' | ')}`);
+    if (c.hint) t.ok(found.some((f) => f.hint && c.hint!.test(f.hint)), `hint matches ${c.hint}: ${found.map((f) => f.hint).join(' | ')}`);
+    const good = await check(c.pass, c.rule === 'frontend.ignored' ? { deployment: 'frontend' } : opts);
+    t.notOk(rulesOf(good).includes(c.rule), `${c.rule} does not fire on ${JSON.stringify(c.pass)}; got ${JSON.stringify(rulesOf(good))}`);
+  });
+}
+
+t.test('all findings in one run', async (t) => {
+  const r = await check({
+    'network.management_ip': '192.0.2.10',
+    'loadbalance.service_ip_range': '10.10.18.18/28, 198.51.100.0/25',
+    'loadbalance.dataplane_port': '22',
+    'appliance.root_pwd': 'abc',
+  });
+  const rules = rulesOf(r);
+  for (const id of ['address.prefix-required', 'vip.host-bits', 'vip.contains-infrastructure', 'port.ssh', 'password.length']) t.ok(rules.includes(id), id);
+});
+
+t.test('deployment.unknown comes from a govc Deployment this appliance lacks', async (t) => {
+  const govc = (d: string) => JSON.stringify({ Deployment: d, PropertyMapping: Object.entries(BASE).map(([Key, Value]) => ({ Key, Value })) });
+  const bad = validateDocument(await doc(govc('large')));
+  t.ok(bad.errors.some((f) => f.rule === 'deployment.unknown' && /"large"/.test(f.message)));
+  const good = validateDocument(await doc(govc('Frontend')));
+  t.equal(good.deployment, 'frontend');
+  t.notOk(rulesOf(good).includes('deployment.unknown'));
+});
+
+t.test('source.unterminated-quote from the Supervisor log form', async (t) => {
+  const entries = Object.entries(withValues({}));
+  const py = (brokenKey?: string) =>
+    '{\n' + entries.map(([k, v]) => (k === brokenKey ? `  '${k}': '${v}, ` : `  '${k}': '${v}', `)).join('\n') + '\n}';
+  const bad = validateDocument(await doc(py('network.hostname')));
+  const f = bad.warnings.find((w) => w.rule === 'source.unterminated-quote');
+  t.ok(f, 'warned');
+  t.same(f?.keys, ['network.hostname']);
+  t.equal(bad.properties['network.hostname'], BASE['network.hostname'], 'value recovered up to the end of its line');
+  const good = validateDocument(await doc(py()));
+  t.same(rulesOf(good), []);
+});
+
+t.test('frontend deployment: the frontend NIC joins the cross-field checks', async (t) => {
+  const vals = { 'network.frontend_ip': '203.0.113.10/24', 'network.frontend_gateway': '203.0.113.1', 'loadbalance.service_ip_range': '203.0.113.0/28' };
+  const r = await check(vals, { deployment: 'frontend' });
+  t.ok(r.errors.some((f) => f.rule === 'vip.contains-infrastructure' && f.keys.includes('network.frontend_ip')));
+  const d = await check(vals, { deployment: 'default' });
+  t.notOk(d.errors.some((f) => f.keys.includes('network.frontend_ip')), 'ignored under default');
+  t.ok(d.warnings.some((f) => f.rule === 'frontend.ignored'));
+});
+
+t.test('secret values never appear in findings', async (t) => {
+  const secret = 'Sup3r$ecret-Value';
+  const r = await check({ 'appliance.root_pwd': ` ${secret}`, 'loadbalance.haproxy_pwd': secret + 'x'.repeat(200) });
+  t.ok(r.warnings.some((f) => f.rule === 'password.whitespace'));
+  t.ok(r.errors.some((f) => f.rule === 'password.length'));
+  t.notMatch(JSON.stringify([...r.errors, ...r.warnings]), secret);
+});
