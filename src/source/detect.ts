@@ -30,7 +30,7 @@ export async function parseDocument(text: string, origin: string): Promise<Resul
     const { parseOvfEnv } = await import('./ovf-env.js'); // xml2js loads only for XML input
     return parseOvfEnv(body, origin);
   }
-  if (body.startsWith('{')) {
+  if (body.startsWith('{') || body.startsWith('[')) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -41,7 +41,7 @@ export async function parseDocument(text: string, origin: string): Promise<Resul
       const looksPython = /'\s*:/.test(body);
       return err(inputError(origin, looksPython ? `malformed Python-style dict: ${py.error}` : `malformed JSON: ${jsonMessage(jsonError, body)}`));
     }
-    if (!isObject(parsed)) return err(inputError(origin, 'expected a JSON object'));
+    if (!isObject(parsed)) return err(inputError(origin, `expected a JSON object, not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`));
     return isGovcOptions(parsed) ? parseGovc(parsed, origin) : parseFlatObject(parsed, origin);
   }
   return err(inputError(origin, 'unsupported input: expected an OVF environment (XML), a govc options file (JSON) or a JSON object of property keys'));

@@ -1,0 +1,161 @@
+// The bundled CLI as users and scripts run it: exit codes, the --json contract, stdin, help, bad
+// input in bounded time, no colour off a TTY, and no secret in any output.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASE, ROOT, withValues } from './helpers.js';
+
+const BIN = join(ROOT, 'dist/ovactl.js');
+const dir = mkdtempSync(join(tmpdir(), 'ovactl-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+// tap's loader options must not leak into the CLI under test (nor into another Node version).
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['NODE_OPTIONS', 'NO_COLOR', 'OVACTL_DEBUG'].includes(k) && !/tap/i.test(k)));
+
+function ovactl(args: string[], input?: string | Buffer, node = process.execPath) {
+  // through env(1): tap's process tracking injects NODE_OPTIONS into node children, which Node 18 cannot load.
+  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, BIN, ...args], { input, encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024, env: cleanEnv });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const file = (name: string, content: string | Buffer) => {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+};
+const noStack = (tt: { notMatch(s: string, re: RegExp, m: string): unknown }, s: string) => tt.notMatch(s, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+
+t.test('help on every command, exit 0; no command is a usage error', async (t) => {
+  const main = ovactl(['--help']);
+  t.equal(main.code, 0);
+  t.match(main.stdout, /Usage: ovactl <command>/);
+  const commands = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
+  t.ok(commands.includes('validate') && commands.includes('docs'), `commands listed: ${commands}`);
+  for (const c of commands) {
+    const r = ovactl([c, '--help']);
+    t.equal(r.code, 0, `${c} --help exits 0`);
+    t.match(r.stdout, new RegExp(`^Usage: ovactl ${c}`), `${c} --help shows its usage`);
+  }
+  t.equal(ovactl([]).code, 2);
+  const unknown = ovactl(['frobnicate']);
+  t.equal(unknown.code, 2);
+  t.match(unknown.stderr, /unknown command "frobnicate"/);
+});
+
+t.test('validate: exit codes and the --json contract', async (t) => {
+  const good = ovactl(['validate', '--json', join(ROOT, 'examples/appliance.json')]);
+  t.equal(good.code, 0, good.stderr);
+  const j = JSON.parse(good.stdout);
+  t.same(Object.keys(j).sort(), ['deployment', 'errors', 'valid', 'warnings']);
+  t.same(j, { valid: true, deployment: 'default', errors: [], warnings: [] });
+
+  const bad = ovactl(['validate', '--json', file('bad.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28', 'network.management_ip': '' }))) ]);
+  t.equal(bad.code, 1);
+  const b = JSON.parse(bad.stdout);
+  t.equal(b.valid, false);
+  t.equal(b.deployment, 'default');
+  for (const f of [...b.errors, ...b.warnings]) {
+    t.same(Object.keys(f).filter((k) => !['rule', 'keys', 'message', 'hint'].includes(k)), [], 'only rule, keys, message, hint');
+    t.type(f.rule, 'string');
+    t.ok(Array.isArray(f.keys) && f.keys.every((k: string) => /^[a-z]+\.[a-z_]+$/.test(k)), 'keys are full property keys');
+  }
+  const hb = b.errors.find((f: { rule: string }) => f.rule === 'vip.host-bits');
+  t.same(hb, {
+    rule: 'vip.host-bits',
+    keys: ['loadbalance.service_ip_range'],
+    message: 'loadbalance.service_ip_range entry "10.10.18.18/28" has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")',
+    hint: 'use 10.10.18.16/28 (hosts 10.10.18.17–10.10.18.30)',
+  });
+  t.ok(b.warnings.some((f: { rule: string }) => f.rule === 'gateway.without-address'), 'warnings reported in the same run');
+
+  const deployment = ovactl(['validate', '--json', '--deployment', 'frontend', join(ROOT, 'examples/appliance.json')]);
+  t.equal(JSON.parse(deployment.stdout).deployment, 'frontend');
+});
+
+t.test('validate: human output groups findings, fix on its own line, no colour off a TTY', async (t) => {
+  const r = ovactl(['validate', file('h.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28', 'network.management_ip': '' })))]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /^Errors \(1\):$/m);
+  t.match(r.stdout, /^Warnings \(\d\):$/m);
+  t.match(r.stdout, /^ {4}fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)$/m);
+  t.match(r.stdout, /invalid: 1 error/);
+  t.notMatch(r.stdout, /\x1b\[/, 'no escape codes when stdout is a pipe');
+});
+
+t.test('validate: every input form, and stdin', async (t) => {
+  for (const f of ['examples/appliance.json', 'examples/ovf-env.xml', 'examples/govc-options.json']) {
+    const r = ovactl(['validate', join(ROOT, f)]);
+    t.equal(r.code, 0, `${f}: ${r.stdout}${r.stderr}`);
+  }
+  const py = '{' + Object.entries(BASE).map(([k, v]) => `'${k}': '${v}'`).join(', ') + '}';
+  t.equal(ovactl(['validate', '-'], py).code, 0, 'Supervisor log form on stdin');
+  t.equal(ovactl(['validate', '-'], JSON.stringify(BASE)).code, 0, 'JSON on stdin');
+});
+
+t.test('validate: unreadable input exits 2 with one clear line, in bounded time', async (t) => {
+  const laughs = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' +
+    Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join('') +
+    ']><Environment xmlns="http://schemas.dmtf.org/ovf/environment/1">&j;</Environment>';
+  const cases: [string, string[], string | Buffer | undefined, RegExp][] = [
+    ['missing file', ['validate', join(dir, 'nope.json')], undefined, /nope\.json: cannot read: no such file/],
+    ['empty file', ['validate', file('empty.json', '')], undefined, /is empty/],
+    ['whitespace', ['validate', '-'], ' \n\t ', /is empty/],
+    ['malformed JSON', ['validate', '-'], '{"network.hostname": "a",\n "x": }', /malformed JSON/],
+    ['malformed XML', ['validate', '-'], '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"><PropertySection></Environment>', /malformed XML at line 1/],
+    ['not an OVF environment', ['validate', '-'], '<html></html>', /not an OVF environment/],
+    ['billion laughs', ['validate', '-'], laughs, /DOCTYPE/],
+    ['external entity', ['validate', '-'], '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Environment>&e;</Environment>', /DOCTYPE/],
+    ['binary', ['validate', '-'], Buffer.from([0x7b, 0, 1, 2, 0x7d]), /binary/],
+    ['too large', ['validate', '-'], '{"network.hostname": "' + 'a'.repeat(5 * 1024 * 1024) + '"}', /larger than 4 MiB/],
+    ['unsupported', ['validate', '-'], 'network.hostname=foo', /unsupported input/],
+    ['a JSON array', ['validate', '-'], '[1,2]', /expected a JSON object/],
+    ['no INPUT', ['validate'], undefined, /missing INPUT/],
+    ['bad --deployment', ['validate', '--deployment', 'large', 'x'], undefined, /--deployment must be "default" or "frontend"/],
+    ['unknown option', ['validate', '--jsn', 'x'], undefined, /Unknown option '--jsn'/],
+  ];
+  for (const [name, args, input, re] of cases) {
+    const start = Date.now();
+    const r = ovactl(args, input);
+    t.equal(r.code, 2, `${name}: exit 2`);
+    t.match(r.stderr, re, `${name}: ${r.stderr.trim()}`);
+    t.equal(r.stdout, '', `${name}: nothing on stdout`);
+    t.ok(r.stderr.trim().split('\n').length <= 2, `${name}: one line (plus usage)`);
+    noStack(t, r.stderr);
+    t.notMatch(r.stderr, /root:x:0/, `${name}: no file contents`);
+    t.ok(Date.now() - start < 10_000, `${name}: answers promptly`);
+  }
+});
+
+t.test('secrets never reach stdout or stderr', async (t) => {
+  const root = 'R00t-Secret-Pw';
+  const api = 'Api-Secret-Pw';
+  const vals = withValues({ 'appliance.root_pwd': root, 'loadbalance.haproxy_pwd': api, 'loadbalance.dataplane_port': '22' });
+  const inputs: [string, string][] = [
+    ['valid-ish json', JSON.stringify(vals)],
+    ['too short password', JSON.stringify({ ...vals, 'appliance.root_pwd': ` ${root}` })],
+    ['malformed JSON after a secret', `{"appliance.root_pwd": "${root}" x}`],
+    ['malformed python after a secret', `{'appliance.root_pwd': '${root}' 'x'}`],
+    ['password as an unknown key value', JSON.stringify({ ...vals, 'appliance.root_pwdd': root })],
+  ];
+  for (const [name, input] of inputs) {
+    for (const json of [false, true]) {
+      const r = ovactl(['validate', ...(json ? ['--json'] : []), '-'], input);
+      t.notMatch(r.stdout + r.stderr, root, `${name}${json ? ' (json)' : ''}: root password absent`);
+      t.notMatch(r.stdout + r.stderr, api, `${name}${json ? ' (json)' : ''}: API password absent`);
+    }
+  }
+});
+
+t.test('the bundle runs on Node 18.20 (the appliance) as on this Node', { skip: process.env.OVACTL_NODE18 ? false : 'OVACTL_NODE18 not set (test/run.sh provides it)' }, async (t) => {
+  const node18 = process.env.OVACTL_NODE18!;
+  t.match(spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout, /^v18\.20\./);
+  for (const f of ['examples/appliance.json', 'examples/ovf-env.xml', 'examples/govc-options.json']) {
+    const a = ovactl(['validate', '--json', join(ROOT, f)], undefined, node18);
+    const b = ovactl(['validate', '--json', join(ROOT, f)]);
+    t.equal(a.code, 0, `${f} on Node 18: ${a.stderr}`);
+    t.equal(a.stdout, b.stdout, `${f}: same report on both`);
+  }
+  const bad = file('bad18.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
+  t.equal(ovactl(['validate', bad], undefined, node18).code, 1);
+});
