@@ -75,7 +75,7 @@ const ELSEWHERE: Record<string, string> = {
 };
 
 t.test('the example itself is valid with no findings', async (t) => {
-  const r = validateDocument(await doc(JSON.stringify(BASE)));
+  const r = await validateDocument(await doc(JSON.stringify(BASE)));
   t.same(rulesOf(r), []);
   t.equal(r.valid, true);
   t.equal(r.deployment, 'default');
@@ -119,9 +119,9 @@ t.test('all findings in one run', async (t) => {
 
 t.test('deployment.unknown comes from a govc Deployment this appliance lacks', async (t) => {
   const govc = (d: string) => JSON.stringify({ Deployment: d, PropertyMapping: Object.entries(BASE).map(([Key, Value]) => ({ Key, Value })) });
-  const bad = validateDocument(await doc(govc('large')));
+  const bad = await validateDocument(await doc(govc('large')));
   t.ok(bad.errors.some((f) => f.rule === 'deployment.unknown' && /"large"/.test(f.message)));
-  const good = validateDocument(await doc(govc('Frontend')));
+  const good = await validateDocument(await doc(govc('Frontend')));
   t.equal(good.deployment, 'frontend');
   t.notOk(rulesOf(good).includes('deployment.unknown'));
 });
@@ -130,12 +130,12 @@ t.test('source.unterminated-quote from the Supervisor log form', async (t) => {
   const entries = Object.entries(withValues({}));
   const py = (brokenKey?: string) =>
     '{\n' + entries.map(([k, v]) => (k === brokenKey ? `  '${k}': '${v}, ` : `  '${k}': '${v}', `)).join('\n') + '\n}';
-  const bad = validateDocument(await doc(py('network.hostname')));
+  const bad = await validateDocument(await doc(py('network.hostname')));
   const f = bad.warnings.find((w) => w.rule === 'source.unterminated-quote');
   t.ok(f, 'warned');
   t.same(f?.keys, ['network.hostname']);
   t.equal(bad.properties['network.hostname'], BASE['network.hostname'], 'value recovered up to the end of its line');
-  const good = validateDocument(await doc(py()));
+  const good = await validateDocument(await doc(py()));
   t.same(rulesOf(good), []);
 });
 

@@ -41,7 +41,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const doc = await parseDocument(text.value, source.origin);
   if (!doc.ok) return io.inputError(doc.error);
 
-  const report = validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
+  const report = await validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
   const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc.value, styleFor(process.stdout));
   io.stdout(redact(out, doc.value));
   return report.valid ? EXIT.ok : EXIT.invalid;

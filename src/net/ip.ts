@@ -1,8 +1,7 @@
-// Address arithmetic for validation and rendering. ip-cidr (and its ip-address) does the parsing,
-// which is where the edge cases live (leading zeros, IPv6 forms, mask ranges); ranges are compared
-// as bigint intervals so IPv4 and IPv6 share one code path.
-import IPCIDR from 'ip-cidr';
-import ipAddress from 'ip-address';
+// Address arithmetic for validation and rendering. Ranges are compared as bigint intervals, so IPv4
+// and IPv6 share one code path. Hand-written on purpose: `ovactl validate` runs at every boot and
+// must start fast (bench/cold-start.mjs); ip-cidr and node:net each cost more start-up time than
+// all of validation. test/net.test.ts cross-checks this parser against both of them.
 
 export type Family = 4 | 6;
 
@@ -23,22 +22,79 @@ export interface Cidr {
 
 const bitsOf = (f: Family): number => (f === 4 ? 32 : 128);
 
-function toIp(a: InstanceType<typeof ipAddress.Address4> | InstanceType<typeof ipAddress.Address6>, family: Family): Ip {
-  return { family, value: BigInt(a.bigInteger().toString()), text: formatIp(BigInt(a.bigInteger().toString()), family) };
+const v4Value = (s: string): bigint => s.split('.').reduce((acc, o) => (acc << 8n) | BigInt(o), 0n);
+
+function v6Value(s: string): bigint {
+  let text = s;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = v4Value(v4[1]!);
+    text = text.slice(0, v4.index) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** RFC 5952 text: lower case, no leading zeros, the longest run of zero groups (≥ 2) as "::". */
+function v6Text(value: bigint): string {
+  const g = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
 export function formatIp(value: bigint, family: Family): string {
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 255n).toString()).join('.');
-  }
-  return ipAddress.Address6.fromBigInteger(value as never).correctForm();
+  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => ((value >> s) & 255n).toString()).join('.');
+  return v6Text(value);
 }
 
-/** A bare address, no prefix. */
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const V4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
+
+/** Dotted quad, no leading zeros (which some tools read as octal). */
+const isIPv4 = (s: string): boolean => V4.test(s);
+
+/** RFC 4291 text forms: eight groups, one "::", an optional trailing dotted quad; no zone. */
+function isIPv6(s: string): boolean {
+  const parts = s.split('::');
+  if (parts.length > 2) return false;
+  const groups = (p: string) => (p === '' ? [] : p.split(':'));
+  const all = parts.flatMap(groups);
+  let count = all.length;
+  const last = all[all.length - 1];
+  if (last !== undefined && last.includes('.')) {
+    if (!isIPv4(last)) return false;
+    all.pop();
+    count += 1; // a dotted quad fills two groups
+  }
+  if (!all.every((g) => HEXTET.test(g))) return false;
+  return parts.length === 2 ? count <= 7 : count === 8;
+}
+
+/** A bare address, no prefix, no IPv6 zone. */
 export function parseIp(text: string): Ip | undefined {
   const s = text.trim();
-  if (s.includes('/') || !IPCIDR.isValidAddress(s)) return undefined;
-  return s.includes(':') ? toIp(new ipAddress.Address6(s), 6) : toIp(new ipAddress.Address4(s), 4);
+  if (isIPv4(s)) {
+    const value = v4Value(s);
+    return { family: 4, value, text: formatIp(value, 4) };
+  }
+  if (isIPv6(s)) {
+    const value = v6Value(s);
+    return { family: 6, value, text: formatIp(value, 6) };
+  }
+  return undefined;
 }
 
 export type CidrProblem = 'syntax' | 'no-prefix';

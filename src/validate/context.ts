@@ -5,7 +5,7 @@ import { isSetIn, type Properties, type RawValues } from '../properties/schema.j
 import type { PropertyKey } from '../properties/table.js';
 import type { TypeProblem } from '../properties/schema.js';
 import type { DeployDocument } from '../source/document.js';
-import { checkCa, type CaProblem } from './ca.js';
+import type { CaProblem } from './ca.js';
 import type { Problem } from './rules.js';
 
 export type Deployment = 'default' | 'frontend';
@@ -32,8 +32,6 @@ export interface ListEntry {
 export class Context {
   private readonly cidrs = new Map<PropertyKey, Cidr | CidrProblem | undefined>();
 
-  private ca: CaProblem[] | undefined;
-
   constructor(
     readonly doc: DeployDocument,
     readonly props: Properties,
@@ -41,7 +39,8 @@ export class Context {
     readonly deployment: Deployment,
     /** Why the deployment option the source named could not be used, if so. */
     readonly deploymentProblem: string | undefined,
-    readonly now: Date,
+    /** The CA checks' results (ca.ts loads node:crypto, so validate runs it only when a CA is given). */
+    private readonly ca: readonly CaProblem[],
   ) {}
 
   get raw(): RawValues {
@@ -53,9 +52,8 @@ export class Context {
     return this.doc.values.get(key) ?? '';
   }
 
-  /** CA findings of one rule; the CA is checked once. */
+  /** CA findings of one rule. */
   caProblems(rule: string): Problem[] {
-    this.ca ??= checkCa(this.str('appliance.ca_cert'), this.str('appliance.ca_cert_key'), this.now);
     const keysOf = { cert: ['appliance.ca_cert'], key: ['appliance.ca_cert_key'], pair: ['appliance.ca_cert', 'appliance.ca_cert_key'] } as const;
     return this.ca.filter((c) => c.rule === rule).map((c) => ({ keys: keysOf[c.on], message: c.message, ...(c.hint ? { hint: c.hint } : {}) }));
   }

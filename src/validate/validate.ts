@@ -1,4 +1,5 @@
-// validate: a deploy document → findings. Pure: no I/O, the clock comes in as a value.
+// validate: a deploy document → findings. No I/O; the clock comes in as a value. Async only so the
+// CA checks (node:crypto) load on demand.
 import { normalise, type Properties } from '../properties/schema.js';
 import type { DeployDocument } from '../source/document.js';
 import { Context, DEPLOYMENTS, type Deployment } from './context.js';
@@ -39,10 +40,14 @@ export function resolveDeployment(doc: DeployDocument, override?: Deployment): {
   return withProblem(frontendSet ? 'frontend' : 'default');
 }
 
-export function validateDocument(doc: DeployDocument, opts: ValidateOptions = {}): Report {
+export async function validateDocument(doc: DeployDocument, opts: ValidateOptions = {}): Promise<Report> {
   const { properties, problems } = normalise(doc.values);
   const { deployment, problem } = resolveDeployment(doc, opts.deployment);
-  const ctx = new Context(doc, properties, problems, deployment, problem, opts.now ?? new Date());
+  const cert = properties['appliance.ca_cert'];
+  const key = properties['appliance.ca_cert_key'];
+  // node:crypto costs start-up time on every boot; load the CA checks only when there is a CA.
+  const ca = cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
+  const ctx = new Context(doc, properties, problems, deployment, problem, ca);
   const findings: Finding[] = RULES.flatMap((rule) => [...rule.check(ctx)].map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })));
   const errors = findings.filter((f) => f.severity === 'error');
   return { valid: errors.length === 0, deployment, errors, warnings: findings.filter((f) => f.severity === 'warning'), properties };

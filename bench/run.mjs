@@ -1,0 +1,2 @@
+// npm run bench: every benchmark under bench/, one after another.
+await import('./cold-start.mjs');

@@ -1,0 +1,57 @@
+// The property table is the single source: its invariants, and the README section generated from it.
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { PROPERTIES, canonicalKey } from '../src/properties/table.js';
+import { FIELD_SCHEMAS, propertiesSchema } from '../src/properties/schema.js';
+import { propertiesMarkdown } from '../src/properties/docs.js';
+import { RULES } from '../src/validate/rules.js';
+import { ROOT } from './helpers.js';
+
+// Every key of the original appliance (../shared/reference/original-appliance.md), same names.
+const ORIGINAL = [
+  'appliance.root_pwd', 'appliance.permit_root_login', 'appliance.ca_cert', 'appliance.ca_cert_key',
+  'network.hostname', 'network.nameservers', 'network.management_ip', 'network.management_gateway',
+  'network.workload_ip', 'network.workload_gateway', 'network.additional_workload_networks',
+  'network.frontend_ip', 'network.frontend_gateway', 'loadbalance.service_ip_range',
+  'loadbalance.dataplane_port', 'loadbalance.haproxy_user', 'loadbalance.haproxy_pwd',
+];
+
+t.test('keeps every original key and adds network.ntp_servers', async (t) => {
+  const keys = PROPERTIES.map((p) => p.key);
+  for (const k of ORIGINAL) t.ok(keys.includes(k as never), k);
+  t.ok(keys.includes('network.ntp_servers'));
+  t.equal(new Set(keys).size, keys.length, 'keys are unique');
+});
+
+t.test('each entry is consistent', async (t) => {
+  const labels = new Set<string>();
+  for (const p of PROPERTIES) {
+    t.equal(p.key, `${p.ovfClass}.${p.ovfKey}`, `${p.key}: key is class.ovfKey`);
+    t.equal(canonicalKey(p.key.toUpperCase()), p.key, `${p.key}: found case-insensitively`);
+    t.ok(p.label && p.description && p.category, `${p.key}: label, description, category`);
+    t.notOk(labels.has(p.label), `${p.key}: label unique`);
+    labels.add(p.label);
+    t.equal(p.secret, p.kind === 'password' || p.kind === 'privateKey', `${p.key}: secret exactly for passwords and keys`);
+    if ('default' in p && p.default !== undefined) {
+      const r = FIELD_SCHEMAS[p.key].safeParse(undefined);
+      t.ok(r.success && r.data !== undefined, `${p.key}: its default ${JSON.stringify(p.default)} passes its own schema`);
+    }
+    t.ok(p.key in propertiesSchema.def.shape, `${p.key}: in the generated zod object schema`);
+  }
+});
+
+t.test('frontend-only properties are the frontend NIC', async (t) => {
+  t.same(PROPERTIES.filter((p) => p.deployment === 'frontend').map((p) => p.key).sort(), ['network.frontend_gateway', 'network.frontend_ip']);
+});
+
+t.test('rule ids are unique and documented', async (t) => {
+  const ids = RULES.map((r) => r.id);
+  t.equal(new Set(ids).size, ids.length);
+  for (const r of RULES) t.match(r.id, /^[a-z-]+\.[a-z-]+$/, `${r.id}: area.name`);
+});
+
+t.test('the README holds the generated reference (ovactl docs --write README.md)', async (t) => {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  t.ok(readme.includes(propertiesMarkdown()), 'README section is up to date; run npm run docs');
+  for (const p of PROPERTIES) t.match(readme, `\`${p.key}\``);
+});
