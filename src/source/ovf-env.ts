@@ -1,6 +1,7 @@
 // OVF environment document (DMTF DSP0243) as vCenter, ESXi or govc produce it. Parsed by namespace
 // URI, never by prefix; PlatformSection and ve:EthernetAdapterSection are optional.
-import { parseStringPromise } from 'xml2js';
+// The parser alone: the package index also loads xmlbuilder (67 KB), which only writing XML needs.
+import { Parser } from 'xml2js/lib/parser.js';
 import { err, inputError, ok, type Result } from '../core/result.js';
 import type { Adapter, DeployDocument } from './document.js';
 import { ValueCollector } from './keys.js';
@@ -46,18 +47,42 @@ function xmlErrorLine(e: unknown): string {
   return `malformed XML${where}: ${first!.toLowerCase()}`;
 }
 
+/**
+ * xml2js's parseString/parseStringPromise settle at the root's end tag and drop what comes after: text
+ * after the root, or a second document appended, went unnoticed. Parse synchronously with our own
+ * listeners instead, so every sax error counts and a second root element is refused.
+ */
+function parseXml(text: string): Result<Record<string, XmlNode>, string> {
+  const parser = new Parser({ xmlns: true, explicitArray: true, strict: true, async: false });
+  let doc: Record<string, XmlNode> | undefined;
+  let roots = 0;
+  let error: unknown;
+  parser.on('end', (result: Record<string, XmlNode>) => {
+    roots++;
+    doc ??= result;
+  });
+  parser.on('error', (e: unknown) => {
+    error ??= e;
+  });
+  try {
+    parser.parseString(text);
+  } catch (e) {
+    error ??= e;
+  }
+  if (error !== undefined) return err(xmlErrorLine(error));
+  if (roots > 1) return err('malformed XML: there is more than one root element (two documents run together?)');
+  return doc ? ok(doc) : err('malformed XML: no root element');
+}
+
 export async function parseOvfEnv(text: string, origin: string): Promise<Result<DeployDocument>> {
   // Entity declarations are how billion-laughs and external-entity tricks start; an OVF environment
   // never has one, so refuse before the parser sees it.
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     return err(inputError(origin, 'DOCTYPE and ENTITY declarations are not allowed in an OVF environment document'));
   }
-  let doc: Record<string, XmlNode>;
-  try {
-    doc = await parseStringPromise(text, { xmlns: true, explicitArray: true, strict: true, async: false });
-  } catch (e) {
-    return err(inputError(origin, xmlErrorLine(e)));
-  }
+  const parsed = parseXml(text);
+  if (!parsed.ok) return err(inputError(origin, parsed.error));
+  const doc = parsed.value;
   const root = doc ? Object.values(doc)[0] : undefined;
   if (!root || root.$ns?.uri !== ENV_NS || root.$ns.local !== 'Environment') {
     const got = root?.$ns ? `{${root.$ns.uri}}${root.$ns.local}` : 'nothing';
