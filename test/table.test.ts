@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { PROPERTIES, canonicalKey } from '../src/properties/table.js';
-import { FIELD_SCHEMAS, propertiesSchema } from '../src/properties/schema.js';
+import { normalise, propertiesSchema } from '../src/properties/schema.js';
 import { propertiesMarkdown } from '../src/properties/docs.js';
 import { RULES } from '../src/validate/rules.js';
 import { ROOT } from './helpers.js';
@@ -33,11 +33,24 @@ t.test('each entry is consistent', async (t) => {
     labels.add(p.label);
     t.equal(p.secret, p.kind === 'password' || p.kind === 'privateKey', `${p.key}: secret exactly for passwords and keys`);
     if ('default' in p && p.default !== undefined) {
-      const r = FIELD_SCHEMAS[p.key].safeParse(undefined);
+      const r = propertiesSchema().shape[p.key].safeParse(undefined);
       t.ok(r.success && r.data !== undefined, `${p.key}: its default ${JSON.stringify(p.default)} passes its own schema`);
     }
-    t.ok(p.key in propertiesSchema.def.shape, `${p.key}: in the generated zod object schema`);
+    t.ok(p.key in propertiesSchema().shape, `${p.key}: in the generated zod object schema`);
   }
+});
+
+t.test('the object schema and the field-by-field normalisation agree', async (t) => {
+  const raw = new Map(Object.entries({
+    'appliance.permit_root_login': 'FALSE', 'network.nameservers': ' 192.0.2.53 ,192.0.2.54,', 'loadbalance.dataplane_port': ' 8443 ',
+    'appliance.root_pwd': ' keep-spaces ', 'network.hostname': 'null', 'network.management_ip': '',
+  })) as Map<never, string>;
+  const whole = propertiesSchema().safeParse(Object.fromEntries(raw));
+  t.ok(whole.success);
+  const defined = Object.fromEntries(Object.entries(whole.data ?? {}).filter(([, v]) => v !== undefined));
+  t.same(normalise(raw).properties, defined);
+  t.equal(normalise(raw).properties['loadbalance.dataplane_port'], 8443);
+  t.equal(normalise(raw).properties['appliance.root_pwd'], ' keep-spaces ');
 });
 
 t.test('frontend-only properties are the frontend NIC', async (t) => {

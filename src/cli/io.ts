@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { InputError } from '../core/result.js';
 import { helpText, type CommandSpec } from './usage.js';
 
@@ -11,15 +12,34 @@ export interface CommandIO {
   inputError(e: InputError): number;
 }
 
+/**
+ * Whole writes straight to the file descriptor: touching process.stdout builds a stream stack that
+ * costs milliseconds at every start, and a CLI that prints once and exits needs none of it.
+ */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue; // a non-blocking pipe that is full: try again
+      if (code === 'EPIPE') return; // the reader went away (e.g. `| head`)
+      throw e;
+    }
+  }
+}
+
 export const processIO: CommandIO = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
+  stdout: (t) => writeAll(1, t),
+  stderr: (t) => writeAll(2, t),
   help(spec) {
-    process.stdout.write(helpText(spec));
+    writeAll(1, helpText(spec));
     return EXIT.ok;
   },
   inputError(e) {
-    process.stderr.write(`ovactl: ${e.origin}: ${e.message}\n`);
+    writeAll(2, `ovactl: ${e.origin}: ${e.message}\n`);
     return EXIT.usage;
   },
 };

@@ -1,3 +1,5 @@
+import { fstatSync } from 'node:fs';
+
 // Terminal styling: colour only on a TTY, and never when NO_COLOR is set.
 export interface Style {
   red(s: string): string;
@@ -10,8 +12,18 @@ export interface Style {
 const wrap = (code: number, reset: number) => (s: string) => `\x1b[${code}m${s}\x1b[${reset}m`;
 const plain = (s: string) => s;
 
-export function styleFor(stream: NodeJS.WriteStream): Style {
-  const colour = stream.isTTY === true && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+/**
+ * For a file descriptor (1 = stdout). A terminal is a character device; node:tty would tell exactly
+ * but loads node:net, which costs more start-up time than the whole validation.
+ */
+export function styleFor(fd: number): Style {
+  let terminal = false;
+  try {
+    terminal = fstatSync(fd).isCharacterDevice();
+  } catch {
+    // closed descriptor: no colour
+  }
+  const colour = terminal && !('NO_COLOR' in process.env) && process.env.TERM !== undefined && process.env.TERM !== 'dumb';
   return colour
     ? { red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), bold: wrap(1, 22), dim: wrap(2, 22) }
     : { red: plain, yellow: plain, green: plain, bold: plain, dim: plain };

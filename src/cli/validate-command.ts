@@ -42,7 +42,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!doc.ok) return io.inputError(doc.error);
 
   const report = await validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
-  const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc.value, styleFor(process.stdout));
+  const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc.value, styleFor(1));
   io.stdout(redact(out, doc.value));
   return report.valid ? EXIT.ok : EXIT.invalid;
 }

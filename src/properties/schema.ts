@@ -55,13 +55,20 @@ function preprocess(spec: PropertySpec, raw: unknown): string | undefined {
   return spec.kind === 'password' ? s : trimmed;
 }
 
-/** Unset → the table default → the kind's schema. */
+/** The field schema of one property: unset → the table default → the kind's schema. */
 const fieldSchema = (spec: PropertySpec) =>
   z.pipe(z.transform((raw: unknown) => preprocess(spec, raw) ?? spec.default), z.optional(KIND_SCHEMAS[spec.kind]));
 
-/** The zod schema of the whole property set, generated from the table. */
-export const FIELD_SCHEMAS = Object.fromEntries(PROPERTIES.map((p) => [p.key, fieldSchema(p)])) as Record<PropertyKey, ReturnType<typeof fieldSchema>>;
-export const propertiesSchema = z.object(FIELD_SCHEMAS);
+/**
+ * The zod schema of the whole property set, generated from the table. Built on first use: validation
+ * runs the same steps field by field (preprocess, then the kind's schema) without allocating it,
+ * which keeps `ovactl validate` quick to start.
+ */
+let objectSchema: z.ZodMiniObject<Record<PropertyKey, ReturnType<typeof fieldSchema>>> | undefined;
+export function propertiesSchema() {
+  objectSchema ??= z.object(Object.fromEntries(PROPERTIES.map((p) => [p.key, fieldSchema(p)])) as Record<PropertyKey, ReturnType<typeof fieldSchema>>);
+  return objectSchema;
+}
 
 export interface TypeProblem {
   readonly key: PropertyKey;
@@ -74,10 +81,12 @@ export interface TypeProblem {
 export function normalise(raw: RawValues): { properties: Properties; problems: TypeProblem[] } {
   const out: Record<string, unknown> = {};
   const problems: TypeProblem[] = [];
-  for (const p of PROPERTIES) {
-    const r = FIELD_SCHEMAS[p.key].safeParse(raw.get(p.key) ?? undefined);
+  for (const p of PROPERTIES as readonly (PropertySpec & { key: PropertyKey })[]) {
+    const value = preprocess(p, raw.get(p.key)) ?? p.default;
+    if (value === undefined) continue;
+    const r = KIND_SCHEMAS[p.kind].safeParse(value);
     if (r.success) {
-      if (r.data !== undefined) out[p.key] = r.data;
+      out[p.key] = r.data;
     } else {
       const issue = r.error.issues[0]!;
       const hint = (issue as { params?: { hint?: string } }).params?.hint;

@@ -1,6 +1,7 @@
 // Text sources for `validate` and `render`: a file, or stdin for `-`. Reads are bounded so a huge or
-// endless input is refused quickly instead of filling memory.
-import { open } from 'node:fs/promises';
+// endless input is refused quickly instead of filling memory. The file is read with the core fs calls
+// (loaded with Node itself); fs/promises would pull in readline and streams at every start.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { err, inputError, ok, type Result } from '../core/result.js';
 import { MAX_DOCUMENT_BYTES, type Source } from './document.js';
 
@@ -14,15 +15,14 @@ function decode(origin: string, buf: Buffer): Result<string> {
 export class FileSource implements Source {
   constructor(readonly origin: string) {}
   async read(): Promise<Result<string>> {
-    let fh;
+    let fd: number | undefined;
     try {
-      fh = await open(this.origin, 'r');
-      const st = await fh.stat();
-      if (st.isDirectory()) return err(inputError(this.origin, 'is a directory, not a file'));
+      fd = openSync(this.origin, 'r');
+      if (fstatSync(fd).isDirectory()) return err(inputError(this.origin, 'is a directory, not a file'));
       const buf = Buffer.alloc(MAX_DOCUMENT_BYTES + 1);
       let n = 0;
       for (;;) {
-        const { bytesRead } = await fh.read(buf, n, buf.length - n, null);
+        const bytesRead = readSync(fd, buf, n, buf.length - n, null);
         if (bytesRead === 0) break;
         n += bytesRead;
         if (n > MAX_DOCUMENT_BYTES) return err(tooLarge(this.origin));
@@ -33,7 +33,7 @@ export class FileSource implements Source {
       const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
       return err(inputError(this.origin, `cannot read: ${why}`));
     } finally {
-      await fh?.close();
+      if (fd !== undefined) closeSync(fd);
     }
   }
 }
