@@ -19,6 +19,8 @@ const CASES: Case[] = [
   { rule: 'property.unknown', fail: { 'network.managment_ip': '192.0.2.10/24' }, pass: {}, hint: /did you mean network\.management_ip\?/ },
   { rule: 'value.required', fail: { 'appliance.root_pwd': '' }, pass: {}, message: /appliance\.root_pwd .* is not set/ },
   { rule: 'value.required', fail: { 'loadbalance.service_ip_range': null }, pass: {}, hint: /e\.g\. 198\.51\.100\.64\/26/ },
+  { rule: 'value.too-long', fail: { 'network.nameservers': '192.0.2.53,'.repeat(100_000) }, pass: {}, message: /1100000 characters long; at most 4096/ },
+  { rule: 'value.too-long', fail: { 'appliance.root_pwd': 'x'.repeat(5000) }, pass: { 'appliance.root_pwd': 'x'.repeat(128) }, message: /^appliance\.root_pwd is 5000 characters/ },
   { rule: 'boolean.syntax', fail: { 'appliance.permit_root_login': 'maybe' }, pass: { 'appliance.permit_root_login': 'FALSE' }, message: /"maybe" is not a boolean/, hint: /True or False/ },
   { rule: 'port.syntax', fail: { 'loadbalance.dataplane_port': '55x6' }, pass: { 'loadbalance.dataplane_port': '8443' }, message: /"55x6"/ },
   { rule: 'address.syntax', fail: { 'network.management_ip': '192.0.2.300/24' }, pass: {}, message: /"192\.0\.2\.300\/24"/ },
@@ -146,6 +148,18 @@ t.test('frontend deployment: the frontend NIC joins the cross-field checks', asy
   const d = await check(vals, { deployment: 'default' });
   t.notOk(d.errors.some((f) => f.keys.includes('network.frontend_ip')), 'ignored under default');
   t.ok(d.warnings.some((f) => f.rule === 'frontend.ignored'));
+});
+
+t.test('a flood of bad entries stays readable: at most 20 findings per rule', async (t) => {
+  const many = Array.from({ length: 200 }, (_, i) => `bad${i}`).join(',');
+  const r = await check({ 'loadbalance.service_ip_range': many });
+  const syntax = r.errors.filter((f) => f.rule === 'vip.syntax');
+  t.equal(syntax.length, 20);
+  t.match(syntax[19]!.message, /and 181 more findings of rule vip\.syntax/);
+  const long = await check({ 'network.hostname': 'h'.repeat(2000) + '.example.test' });
+  const f = long.errors.find((x) => x.rule === 'hostname.syntax')!;
+  t.ok(f.message.length < 200, 'a long value is cut in the message');
+  t.match(f.message, /\(2013 characters\)/);
 });
 
 t.test('secret values never appear in findings', async (t) => {

@@ -662,7 +662,7 @@ t.test('normalise: booleans', async (t) => {
     const { properties, problems } = norm({ 'appliance.permit_root_login': bad, 'network.hostname': 'still.example.test' });
     t.equal(problems.length, 1, `${JSON.stringify(bad)}: one problem`);
     t.equal(problems[0]?.key, 'appliance.permit_root_login');
-    t.equal(problems[0]?.kind, 'boolean');
+    t.equal(problems[0]?.rule, 'boolean.syntax');
     t.match(problems[0]?.message, /not a boolean/);
     t.notOk('appliance.permit_root_login' in properties, 'a bad value does not fall back to the default');
     t.equal(properties['network.hostname'], 'still.example.test', 'other values are still read');
@@ -702,7 +702,7 @@ t.test('normalise: whitespace, passwords, lists, ports', async (t) => {
   for (const bad of ['55x', '5556.0', '-1', '0x15b4', '5 556', '123456']) {
     const r = norm({ 'loadbalance.dataplane_port': bad });
     t.equal(r.problems.length, 1, `port ${JSON.stringify(bad)} → a problem`);
-    t.equal(r.problems[0]?.kind, 'port');
+    t.equal(r.problems[0]?.rule, 'port.syntax');
     t.equal(r.problems[0]?.key, 'loadbalance.dataplane_port');
     t.notOk('loadbalance.dataplane_port' in r.properties);
   }

@@ -22,8 +22,8 @@ const BOOLEANS: Record<string, boolean> = { true: true, yes: true, on: true, '1'
 export const splitList = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x.length > 0);
 
 type Ctx = { issues: unknown[] };
-const problem = (ctx: Ctx, input: string, message: string, hint: string) => {
-  ctx.issues.push({ code: 'custom', message, input, params: { hint } });
+const problem = (ctx: Ctx, input: string, rule: string, message: string, hint: string) => {
+  ctx.issues.push({ code: 'custom', message, input, params: { rule, hint } });
   return z.NEVER;
 };
 
@@ -33,7 +33,7 @@ const pem = z.pipe(z.string(), z.transform((s: string) => repairPem(s) ?? s));
 
 const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   password: text, // kept exactly as typed: a password may legitimately begin with a space or '-'
-  boolean: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => BOOLEANS[s.toLowerCase()] ?? problem(ctx, s, 'is not a boolean', 'write True or False'))),
+  boolean: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => BOOLEANS[s.toLowerCase()] ?? problem(ctx, s, 'boolean.syntax', 'is not a boolean', 'write True or False'))),
   certificate: pem,
   privateKey: pem,
   hostname: z.pipe(z.string(), z.transform((s: string) => s.replace(/\.$/, ''))),
@@ -42,7 +42,7 @@ const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   interfaceAddress: text,
   address: text,
   networkList: list,
-  port: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => (/^\d{1,5}$/.test(s) ? Number(s) : problem(ctx, s, 'is not a port number', 'write a whole number from 1 to 65535, e.g. 5556')))),
+  port: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => (/^\d{1,5}$/.test(s) ? Number(s) : problem(ctx, s, 'port.syntax', 'is not a port number', 'write a whole number from 1 to 65535, e.g. 5556')))),
   userName: text,
 };
 
@@ -72,10 +72,17 @@ export function propertiesSchema() {
 
 export interface TypeProblem {
   readonly key: PropertyKey;
-  readonly kind: Kind;
+  /** The validation rule it is reported under, e.g. `boolean.syntax`. */
+  readonly rule: string;
   readonly message: string;
   readonly hint?: string;
 }
+
+/**
+ * Longest value accepted: the descriptor's MaxLen for the PEM fields (65535), 4096 characters for the
+ * rest. Anything longer is refused as a whole, before it is split into thousands of list entries.
+ */
+export const maxLength = (spec: PropertySpec): number => Math.max(spec.qualifiers?.maxLen ?? 0, 4096);
 
 /** Field by field, so one bad value does not hide the others. */
 export function normalise(raw: RawValues): { properties: Properties; problems: TypeProblem[] } {
@@ -84,13 +91,18 @@ export function normalise(raw: RawValues): { properties: Properties; problems: T
   for (const p of PROPERTIES as readonly (PropertySpec & { key: PropertyKey })[]) {
     const value = preprocess(p, raw.get(p.key)) ?? p.default;
     if (value === undefined) continue;
+    const length = [...value].length;
+    if (length > maxLength(p)) {
+      problems.push({ key: p.key, rule: 'value.too-long', message: `is ${length} characters long; at most ${maxLength(p)} are accepted`, hint: `check that ${p.key} holds only its own value` });
+      continue;
+    }
     const r = KIND_SCHEMAS[p.kind].safeParse(value);
     if (r.success) {
       out[p.key] = r.data;
     } else {
-      const issue = r.error.issues[0]!;
-      const hint = (issue as { params?: { hint?: string } }).params?.hint;
-      problems.push(hint ? { key: p.key, kind: p.kind, message: issue.message, hint } : { key: p.key, kind: p.kind, message: issue.message });
+      const issue = r.error.issues[0]! as { message: string; params?: { rule?: string; hint?: string } };
+      const base = { key: p.key, rule: issue.params?.rule ?? `${p.kind}.syntax`, message: issue.message };
+      problems.push(issue.params?.hint ? { ...base, hint: issue.params.hint } : base);
     }
   }
   return { properties: out as Properties, problems };

@@ -3,7 +3,7 @@
 import {
   contains, covers, hasHostBits, hostRange, isBroadcastAddress, isCidr, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
 } from '../net/ip.js';
-import { PROPERTIES, type Kind, type PropertyKey } from '../properties/table.js';
+import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import { checkCa } from './ca.js';
 import type { Context } from './context.js';
 import type { Severity } from './finding.js';
@@ -21,7 +21,8 @@ export interface Rule {
   check(ctx: Context): Iterable<Problem>;
 }
 
-const q = (s: string): string => JSON.stringify(s);
+/** A value quoted for a message; very long values are cut so one finding stays one line. */
+const q = (s: string): string => (s.length > 80 ? `${JSON.stringify(s.slice(0, 60))}… (${s.length} characters)` : JSON.stringify(s));
 
 function distance(a: string, b: string): number {
   const d = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -64,9 +65,10 @@ export const isHostName = (s: string): boolean =>
 // Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
 const USER_BAD = /[\s\x00-\x1f\x7f"'\\#$]/u;
 
-function* typeProblems(ctx: Context, kind: Kind): Iterable<Problem> {
-  for (const t of ctx.typeProblems.filter((t) => t.kind === kind)) {
-    yield p([t.key], `${t.key} = ${q(ctx.rawText(t.key))} ${t.message}`, t.hint);
+function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
+  for (const t of ctx.typeProblems.filter((t) => t.rule === rule)) {
+    const value = isSecretKey(t.key) ? '' : ` = ${q(ctx.rawText(t.key))}`;
+    yield p([t.key], `${t.key}${value} ${t.message}`, t.hint);
   }
 }
 
@@ -104,8 +106,9 @@ export const RULES: readonly Rule[] = [
       }
     },
   },
-  { id: 'boolean.syntax', severity: 'error', summary: 'Booleans are True/False (any case; yes/no, on/off, 1/0 also accepted).', check: (ctx) => typeProblems(ctx, 'boolean') },
-  { id: 'port.syntax', severity: 'error', summary: 'The Data Plane API port is a whole number.', check: (ctx) => typeProblems(ctx, 'port') },
+  { id: 'value.too-long', severity: 'error', summary: 'No value is longer than 4096 characters (65535 for the PEM fields).', check: (ctx) => typeProblems(ctx, 'value.too-long') },
+  { id: 'boolean.syntax', severity: 'error', summary: 'Booleans are True/False (any case; yes/no, on/off, 1/0 also accepted).', check: (ctx) => typeProblems(ctx, 'boolean.syntax') },
+  { id: 'port.syntax', severity: 'error', summary: 'The Data Plane API port is a whole number.', check: (ctx) => typeProblems(ctx, 'port.syntax') },
   // ── one value at a time ───────────────────────────────────────────────────────────────────
   {
     id: 'address.syntax', severity: 'error', summary: 'Interface addresses are IP/prefix (e.g. 192.0.2.10/24).',

@@ -4,7 +4,7 @@ import { normalise, type Properties } from '../properties/schema.js';
 import type { DeployDocument } from '../source/document.js';
 import { Context, DEPLOYMENTS, type Deployment } from './context.js';
 import type { Finding } from './finding.js';
-import { RULES } from './rules.js';
+import { RULES, type Problem } from './rules.js';
 
 export interface Report {
   readonly valid: boolean;
@@ -40,6 +40,17 @@ export function resolveDeployment(doc: DeployDocument, override?: Deployment): {
   return withProblem(frontendSet ? 'frontend' : 'default');
 }
 
+/** At most this many findings per rule, then one that counts the rest: output stays readable. */
+export const MAX_FINDINGS_PER_RULE = 20;
+
+function capped(rule: string, problems: Problem[]): Problem[] {
+  if (problems.length <= MAX_FINDINGS_PER_RULE) return problems;
+  const shown = problems.slice(0, MAX_FINDINGS_PER_RULE - 1);
+  const rest = problems.slice(MAX_FINDINGS_PER_RULE - 1);
+  const keys = [...new Set(rest.flatMap((p) => p.keys))];
+  return [...shown, { keys, message: `…and ${rest.length} more findings of rule ${rule}, not shown` }];
+}
+
 export async function validateDocument(doc: DeployDocument, opts: ValidateOptions = {}): Promise<Report> {
   const { properties, problems } = normalise(doc.values);
   const { deployment, problem } = resolveDeployment(doc, opts.deployment);
@@ -48,7 +59,7 @@ export async function validateDocument(doc: DeployDocument, opts: ValidateOption
   // node:crypto costs start-up time on every boot; load the CA checks only when there is a CA.
   const ca = cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
   const ctx = new Context(doc, properties, problems, deployment, problem, ca);
-  const findings: Finding[] = RULES.flatMap((rule) => [...rule.check(ctx)].map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })));
+  const findings: Finding[] = RULES.flatMap((rule) => capped(rule.id, [...rule.check(ctx)]).map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })));
   const errors = findings.filter((f) => f.severity === 'error');
   return { valid: errors.length === 0, deployment, errors, warnings: findings.filter((f) => f.severity === 'warning'), properties };
 }
