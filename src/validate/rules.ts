@@ -1,10 +1,9 @@
 // Every validation rule, as a table: id, severity, what it checks (also the README's rule list), and
 // a check over the Context. Field rules come first, then the cross-field rules the wizard cannot do.
 import {
-  contains, covers, hasHostBits, hostRange, isBroadcastAddress, isCidr, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
+  contains, covers, hasHostBits, hostRange, isBroadcastAddress, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
 } from '../net/ip.js';
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
-import { checkCa } from './ca.js';
 import type { Context } from './context.js';
 import type { Severity } from './finding.js';
 
