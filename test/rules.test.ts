@@ -42,6 +42,7 @@ const CASES: Case[] = [
   { rule: 'user.syntax', fail: { 'loadbalance.haproxy_user': 'u'.repeat(65) }, pass: { 'loadbalance.haproxy_user': 'u'.repeat(64) } },
   { rule: 'password.length', fail: { 'appliance.root_pwd': 'short' }, pass: { 'appliance.root_pwd': '-dash1' }, message: /5 characters long/ },
   { rule: 'password.length', fail: { 'loadbalance.haproxy_pwd': 'p'.repeat(129) }, pass: { 'loadbalance.haproxy_pwd': 'p'.repeat(128) } },
+  { rule: 'password.line-break', fail: { 'loadbalance.haproxy_pwd': 'first-line\nsecond' }, pass: { 'loadbalance.haproxy_pwd': 'one line: with colon' } },
   { rule: 'password.whitespace', fail: { 'appliance.root_pwd': ' padded-password' }, pass: { 'appliance.root_pwd': 'pass word inside' } },
   { rule: 'ca.pair', fail: { 'appliance.ca_cert': '-----BEGIN CERTIFICATE----- AAAA -----END CERTIFICATE-----' }, pass: {}, hint: /both/ },
   { rule: 'vip.syntax', fail: { 'loadbalance.service_ip_range': '198.51.100.64/26, banana' }, pass: {}, message: /"banana"/ },

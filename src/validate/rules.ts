@@ -218,6 +218,14 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    id: 'password.line-break', severity: 'error', summary: 'Passwords hold no line break (chpasswd and openssl passwd read one line).',
+    *check(ctx) {
+      for (const key of keysOfKind('password')) {
+        if (/[\r\n]/.test(ctx.str(key) ?? '')) yield p([key], `${key} contains a line break, which cannot be set as a password`, 'type the password on one line');
+      }
+    },
+  },
+  {
     id: 'password.whitespace', severity: 'warning', summary: 'A password that begins or ends with whitespace is kept as typed; often a paste accident.',
     *check(ctx) {
       for (const key of keysOfKind('password')) {
