@@ -2,7 +2,8 @@
 // CommonJS output: an ES-module entry costs ~13 ms more at start (Node's ESM loader), and ovactl runs
 // at every boot. dist/package.json marks the folder as CommonJS (the repo itself is "type": "module").
 import { build } from 'esbuild';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 // sax requires node:stream at load time for its SAXStream class, which xml2js never uses; node:stream
 // costs ~4 ms of start-up. Give sax (only sax) an empty stand-in: it falls back to a plain function.
@@ -14,21 +15,76 @@ const saxWithoutStream = {
   },
 };
 
+// src/render/templates.ts compiles templates/*.hbs from disk; in the bundle it is replaced by the
+// same templates precompiled, run by handlebars' small runtime instead of its compiler.
+const precompiledTemplates = {
+  name: 'precompiled-templates',
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]render[\\/]templates\.ts$/ }, async () => {
+      const { default: Handlebars } = await import('handlebars');
+      const root = new URL('../templates/', import.meta.url);
+      const names = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.hbs')).sort();
+      const options = { noEscape: true, strict: true };
+      const specs = await Promise.all(names.map(async (f) => `  ${JSON.stringify(f.slice(0, -4))}: ${Handlebars.precompile(await readFile(new URL(f, root), 'utf8'), options)},`));
+      return {
+        loader: 'js',
+        resolveDir: fileURLToPath(new URL('../src/render/', import.meta.url)),
+        contents: [
+          "import Handlebars from 'handlebars/runtime';",
+          'const specs = {', ...specs, '};',
+          'const cache = new Map();',
+          'export const COMPILE_OPTIONS = ' + JSON.stringify(options) + ';',
+          'export function template(name) {',
+          "  if (!(name in specs)) throw new Error('no template ' + name);",
+          '  if (!cache.has(name)) cache.set(name, Handlebars.template(specs[name]));',
+          '  return cache.get(name);',
+          '}',
+        ].join('\n'),
+      };
+    });
+  },
+};
+
+// Modules that pull in heavy code (execa and handlebars' runtime for render, xml2js for XML input)
+// are bundled on their own and carried inside dist/ovactl.js as a string, compiled only when they are
+// first imported: V8 must at least pre-parse every function of a script, and `ovactl validate` (every
+// boot, every script) should not pay for code it never calls. Still one file.
+const LAZY = [
+  { importer: /src[\\/]cli[\\/]main\.ts$/, path: './render-command.js', entry: 'src/cli/render-command.ts' },
+  { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', entry: 'src/source/ovf-env.ts' },
+];
+const common = { bundle: true, platform: 'node', target: 'node18.20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' };
+
+async function lazyChunk(entry, plugins) {
+  const r = await build({ ...common, entryPoints: [entry], write: false, outfile: 'chunk.js', plugins });
+  return r.outputFiles[0].text;
+}
+
+const lazyModules = (chunks) => ({
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[a-z-]+\.js$/ }, (args) => {
+      const i = LAZY.findIndex((l) => l.path === args.path && l.importer.test(args.importer));
+      return i < 0 ? undefined : { path: String(i), namespace: 'lazy-module' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => ({
+      loader: 'js',
+      contents: `const m = { exports: {} }; new Function('module', 'exports', 'require', ${JSON.stringify(chunks[Number(args.path)])})(m, m.exports, require); module.exports = m.exports;`,
+    }));
+  },
+});
+
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
+const plugins = [saxWithoutStream, precompiledTemplates];
+const chunks = await Promise.all(LAZY.map((l) => lazyChunk(l.entry, plugins)));
 await build({
+  ...common,
   entryPoints: ['src/ovactl.ts'],
   outfile: 'dist/ovactl.js',
-  bundle: true,
-  platform: 'node',
-  target: 'node18.20',
-  format: 'cjs',
-  minify: true,
-  legalComments: 'none',
   banner: { js: '#!/usr/bin/env node' },
   define: { 'process.env.OVACTL_VERSION': JSON.stringify(pkg.version) },
-  plugins: [saxWithoutStream],
-  logLevel: 'warning',
+  plugins: [...plugins, lazyModules(chunks)],
 });
 await chmod('dist/ovactl.js', 0o755);
 await writeFile('dist/package.json', '{ "type": "commonjs" }\n');
