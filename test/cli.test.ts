@@ -2,7 +2,7 @@
 // input in bounded time, no colour off a TTY, and no secret in any output.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE, ROOT, withValues } from './helpers.js';
@@ -158,4 +158,28 @@ t.test('the bundle runs on Node 18.20 (the appliance) as on this Node', { skip: 
   }
   const bad = file('bad18.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
   t.equal(ovactl(['validate', bad], undefined, node18).code, 1);
+});
+
+t.test('render: writes the tree, then rewrites nothing for the same values; invalid values write nothing', async (t) => {
+  const root = join(dir, 'render-root');
+  const first = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.equal(first.code, 0, first.stderr);
+  t.match(first.stdout, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
+  t.match(first.stdout, /systemctl enable --now haproxy\.service/);
+  const cfg = readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8');
+  t.match(cfg, /^ {4}user wcp password \$6\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{86}$/m, 'a $6$ hash from openssl passwd -6');
+  t.equal(statSync(join(root, 'etc/haproxy/dataplaneapi.yaml')).mode & 0o777, 0o600);
+  const second = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.equal(second.code, 0);
+  t.notMatch(second.stdout, /wrote/, 'same values: nothing rewritten');
+  t.equal(readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8'), cfg, 'the hash is kept while the password matches');
+
+  const bad = join(dir, 'bad-root');
+  const r = ovactl(['render', '--env', file('bad-render.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' }))), '--root', bad]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /vip\.host-bits/);
+  t.notOk(existsSync(bad), 'nothing written');
+  for (const f of readdirSync(root, { recursive: true }) as string[]) {
+    if (statSync(join(root, f)).isFile()) t.notMatch(readFileSync(join(root, f), 'utf8'), /change-me-(root|api)/, `${f}: no password`);
+  }
 });

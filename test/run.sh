@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: openssl makes real certificates in the PEM/CA tests.
-APT_PACKAGES=(openssl ca-certificates)
+# Debian packages the tests use: openssl makes real certificates and password hashes; haproxy -c
+# checks every rendered haproxy.cfg.
+APT_PACKAGES=(openssl ca-certificates haproxy)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

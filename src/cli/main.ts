@@ -9,6 +9,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   validate: { summary: 'check deploy values before or during deployment', load: () => import('./validate-command.js') },
+  render: { summary: 'render the appliance configuration for deploy values into a folder', load: () => import('./render-command.js') },
   docs: { summary: 'print the property reference generated from the property table', load: () => import('./docs-command.js') },
 };
 

@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { parseDocument } from '../source/detect.js';
+import { sourceFor } from '../source/read.js';
+import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
+import { validateDocument } from '../validate/validate.js';
+import { plan } from '../plan/plan.js';
+import { APPLIANCE_PCI_PATHS, type Action } from '../plan/types.js';
+import { currentContent, idsFrom, under, writeAtomic } from '../apply/write.js';
+import { haproxyPasswordHash } from '../apply/password-hash.js';
+import { redact, reportText } from './report.js';
+import { styleFor } from './style.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const spec: CommandSpec = {
+  name: 'render',
+  summary: 'Render the whole appliance configuration for deploy values into a folder, without touching the system.',
+  usage: 'ovactl render --env INPUT --root DIR [--deployment default|frontend]',
+  help: `
+Validates INPUT (any form "ovactl validate" reads; "-" for stdin) and, when it is valid, writes every
+file the appliance would get under DIR (DIR/etc/haproxy/haproxy.cfg, DIR/etc/systemd/network/…),
+atomically, with the planned modes. Files that already hold the planned content are left alone.
+Prints each file and the service actions first boot would run; runs none of them.
+
+Options:
+  --env INPUT            the deploy values
+  --root DIR             where to write (created if missing)
+  --deployment OPTION    default (2 NICs) or frontend (3 NICs); overrides what INPUT says
+  -h, --help             show this help
+
+Exit status: 0 rendered, 1 invalid values (nothing written), 2 unreadable input or usage error.`,
+  options: { env: { type: 'string' }, root: { type: 'string' }, deployment: { type: 'string' } },
+};
+
+export const describeAction = (a: Action): string =>
+  a.kind === 'enable-start' ? `systemctl enable --now ${a.unit}`
+    : a.kind === 'set-root-password' ? 'chpasswd (root password, on stdin)'
+      : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  const env = args.values.env as string | undefined;
+  const root = args.values.root as string | undefined;
+  if (!env) throw new UsageError('missing --env INPUT');
+  if (!root) throw new UsageError('missing --root DIR');
+  const dep = args.values.deployment as string | undefined;
+  if (dep !== undefined && !(DEPLOYMENTS as readonly string[]).includes(dep)) throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(dep)}`);
+
+  const source = sourceFor(env);
+  const text = await source.read();
+  if (!text.ok) return io.inputError(text.error);
+  const doc = await parseDocument(text.value, source.origin);
+  if (!doc.ok) return io.inputError(doc.error);
+  const report = await validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
+  if (!report.valid) {
+    io.stdout(redact(reportText(report, doc.value, styleFor(1)), doc.value));
+    io.stderr(`ovactl render: the values are invalid; nothing was written under ${root}\n`);
+    return EXIT.invalid;
+  }
+
+  const props = report.properties;
+  const haproxyCfg = currentContent(under(root, '/etc/haproxy/haproxy.cfg'));
+  const hash = await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, haproxyCfg);
+  const p = plan({
+    properties: props,
+    deployment: report.deployment,
+    scope: 'full',
+    facts: { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: hash, dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')) },
+  });
+  // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).
+  const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
+  const lines = [`${root}: deployment "${report.deployment}"`];
+  for (const f of p.files) {
+    const wrote = writeAtomic(root, f, ids);
+    lines.push(`  ${wrote ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
+  }
+  lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
+  io.stdout(redact(lines.join('\n') + '\n', doc.value));
+  return EXIT.ok;
+}

@@ -1,0 +1,94 @@
+// plan(): the normalised properties and the machine's facts → every file and service action. Pure:
+// no I/O, no clock, no randomness; apply is the only part that touches the system.
+import { isCidr, networkText, parseCidr, type Cidr } from '../net/ip.js';
+import { NICS, type Nic } from '../validate/context.js';
+import { template } from '../render/templates.js';
+import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
+
+/** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
+export const ROUTE_TABLES = { workload: 201, frontend: 202 } as const;
+// First the main table without its default route (connected networks answer directly), then the
+// additional workload networks, then by source address: the NIC's own, then the VIPs it carries.
+const RULE_PRIORITY = { main: 900, to: 950, from: 1000, vip: 1100 } as const;
+
+const file = (path: string, content: string, restarts: Unit[], mode = 0o644, owner = 'root', group = 'root'): PlannedFile => ({ path, mode, owner, group, content, restarts });
+
+const cidr = (s: string | undefined): Cidr | undefined => {
+  if (s === undefined) return undefined;
+  const c = parseCidr(s);
+  return isCidr(c) ? c : undefined;
+};
+
+interface Rule { from: string | null; to: string | null; table: number | 'main'; priority: number; suppressPrefixLength: number | null }
+const rule = (r: Partial<Rule> & Pick<Rule, 'table' | 'priority'>): Rule => ({ from: null, to: null, suppressPrefixLength: null, ...r });
+
+function nicView(nic: Nic, input: PlanInput) {
+  const p = input.properties as Record<string, unknown>;
+  const address = cidr(p[nic.ip] as string | undefined);
+  const gateway = address ? ((p[nic.gateway] as string | undefined) ?? null) : null;
+  const isManagement = nic.name === 'management';
+  const table = isManagement ? null : ROUTE_TABLES[nic.name];
+  // The VIPs live on the workload network (default) or the frontend network (frontend option).
+  const carriesVips = input.scope === 'full' && nic.name === (input.deployment === 'frontend' ? 'frontend' : 'workload');
+  const rules: Rule[] = [];
+  if (isManagement) rules.push(rule({ table: 'main', suppressPrefixLength: 0, priority: RULE_PRIORITY.main }));
+  if (table !== null) {
+    if (nic.name === 'workload') for (const n of input.properties['network.additional_workload_networks'] ?? []) rules.push(rule({ to: n, table, priority: RULE_PRIORITY.to }));
+    if (address) rules.push(rule({ from: `${address.address.text}/${address.family === 4 ? 32 : 128}`, table, priority: RULE_PRIORITY.from }));
+    if (carriesVips) for (const r of input.properties['loadbalance.service_ip_range'] ?? []) rules.push(rule({ from: r, table, priority: RULE_PRIORITY.vip }));
+  }
+  const dns = isManagement ? [...(input.properties['network.nameservers'] ?? [])] : [];
+  return {
+    name: nic.name,
+    requiredForOnline: isManagement,
+    address: address ? `${address.address.text}/${address.prefix}` : null,
+    ip: address ? address.address.text : null,
+    network: address ? networkText(address) : null,
+    gateway,
+    defaultRoute: isManagement && gateway !== null,
+    dns,
+    dnsDefaultRoute: isManagement && dns.length > 0,
+    dhcpTable: address || isManagement ? null : table,
+    table,
+    rules,
+  };
+}
+
+export function plan(input: PlanInput): Plan {
+  const props = input.properties;
+  const full = input.scope === 'full';
+  const nics = NICS.filter((n) => (!n.onlyIn || n.onlyIn === input.deployment) && (full || n.name === 'management'));
+  const files: PlannedFile[] = [];
+
+  for (const nic of nics) {
+    files.push(file(`/etc/systemd/network/10-ovactl-${nic.name}.link`, template('networkd/nic.link')({ name: nic.name, pciPath: input.facts.pciPaths[nic.name] }), ['systemd-networkd.service']));
+    files.push(file(`/etc/systemd/network/20-ovactl-${nic.name}.network`, template('networkd/nic.network')(nicView(nic, input)), ['systemd-networkd.service']));
+  }
+
+  const hostname = props['network.hostname'] ?? 'haproxy.local';
+  const management = cidr(props['network.management_ip']);
+  files.push(file('/etc/hostname', template('system/hostname')({ hostname }), []));
+  files.push(file('/etc/hosts', template('system/hosts')({ hostname, shortName: hostname.split('.')[0]!, address: management?.address.text ?? null }), []));
+  files.push(file('/etc/ssh/sshd_config.d/50-ovactl.conf', template('system/sshd.conf')({ permitRootLogin: props['appliance.permit_root_login'] ?? true, listenAddress: management?.address.text ?? null }), ['ssh.service']));
+  files.push(file('/etc/sysctl.d/90-ovactl.conf', template('system/sysctl.conf')({}), ['systemd-sysctl.service']));
+  const ntp = props['network.ntp_servers'] ?? [];
+  if (ntp.length) files.push(file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), ['systemd-timesyncd.service']));
+
+  const actions: Action[] = [{ kind: 'set-root-password' }, { kind: 'enable-start', unit: 'systemd-networkd.service' }];
+  if (full) {
+    files.push(file('/etc/vmware/anyip-routes.cfg', template('vmware/anyip-routes.cfg')({ ranges: props['loadbalance.service_ip_range'] ?? [] }), ['anyip-routes.service']));
+    files.push(file('/etc/haproxy/haproxy.cfg', template('haproxy/haproxy.cfg')({ maxconn: 20000, user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash }), ['haproxy.service'], 0o640, 'root', 'haproxy'));
+    const port = props['loadbalance.dataplane_port'] ?? 5556;
+    // With DHCP the API listens on all addresses: a lease may change, and a frozen address would lock the Supervisor out.
+    files.push(file('/etc/haproxy/dataplaneapi.yaml', template('haproxy/dataplaneapi.yaml')({ hostname, host: management?.address.text ?? '0.0.0.0', port }), ['dataplaneapi.service'], 0o600));
+    const ips = [...new Set([...(management ? [management.address.text] : []), '127.0.0.1'])];
+    actions.push(
+      { kind: 'issue-certificates', ips, dnsNames: [...new Set([hostname, 'localhost'])], givenCa: props['appliance.ca_cert'] !== undefined },
+      { kind: 'enable-start', unit: 'anyip-routes.service' },
+      { kind: 'enable-start', unit: 'haproxy.service' },
+    );
+    if (input.facts.dataplaneapiInstalled) actions.push({ kind: 'enable-start', unit: 'dataplaneapi.service' });
+  }
+  if (ntp.length) actions.push({ kind: 'enable-start', unit: 'systemd-timesyncd.service' });
+  return { files, actions };
+}

@@ -1,0 +1,54 @@
+// What a plan is: files to write and service actions, all decided before anything is touched.
+import type { Deployment } from '../validate/context.js';
+import type { Properties } from '../properties/schema.js';
+
+export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service';
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly owner: string;
+  readonly group: string;
+  readonly content: string;
+  /** Units to restart when this file's content changes. */
+  readonly restarts: readonly Unit[];
+}
+
+export type Action =
+  | { readonly kind: 'enable-start'; readonly unit: Unit }
+  /** root's password, given to chpasswd on stdin by apply (the plan never holds it). */
+  | { readonly kind: 'set-root-password' }
+  /** The Data Plane API certificate: the given CA or a generated one; a server cert with these SANs. */
+  | { readonly kind: 'issue-certificates'; readonly ips: readonly string[]; readonly dnsNames: readonly string[]; readonly givenCa: boolean };
+
+export interface Plan {
+  readonly files: readonly PlannedFile[];
+  readonly actions: readonly Action[];
+}
+
+/** What the machine tells, gathered by the shell before planning. */
+export interface Facts {
+  /** PCI paths of the NICs as the guest sees the descriptor's slots 160/192/224. */
+  readonly pciPaths: { readonly management: string; readonly workload: string; readonly frontend: string };
+  /** `$6$` crypt hash of loadbalance.haproxy_pwd (made by `openssl passwd -6 -stdin`, or the current one when it still matches). */
+  readonly haproxyPasswordHash: string;
+  /** Whether /usr/local/bin/dataplaneapi is installed (it is not a Debian package). */
+  readonly dataplaneapiInstalled: boolean;
+}
+
+export const APPLIANCE_PCI_PATHS: Facts['pciPaths'] = {
+  management: 'pci-0000:03:00.0',
+  workload: 'pci-0000:0b:00.0',
+  frontend: 'pci-0000:13:00.0',
+};
+
+export interface PlanInput {
+  readonly properties: Properties;
+  readonly deployment: Deployment;
+  readonly facts: Facts;
+  /**
+   * `full` when every value is valid; `management-only` when some are not but the management NIC's
+   * own values are, so the admin can still log in and fix them (no haproxy, no Data Plane API).
+   */
+  readonly scope: 'full' | 'management-only';
+}

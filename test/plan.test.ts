@@ -1,0 +1,93 @@
+// Golden files of the rendered tree (plan() is pure: fixed facts give fixed files), and real
+// `haproxy -c` on every rendered haproxy.cfg. UPDATE_GOLDEN=1 rewrites the golden files.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { plan } from '../src/plan/plan.js';
+import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
+import { validateDocument } from '../src/validate/validate.js';
+import type { Deployment } from '../src/validate/context.js';
+import { doc, ROOT } from './helpers.js';
+
+// A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
+const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
+const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true };
+
+// Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
+// ("vmware" is also a folder name) so the test can prove they appear nowhere.
+const SEED003 = {
+  'network.nameservers': '10.170.16.48, 10.142.7.1', 'network.management_gateway': '10.191.191.254', 'appliance.root_pwd': 'Root-Pw-Seed003',
+  'network.hostname': 'haproxy.local', 'network.management_ip': '10.191.181.52/20', 'loadbalance.dataplane_port': '5556',
+  'network.workload_gateway': '192.168.1.1', 'network.frontend_ip': '172.16.10.2/24', 'network.workload_ip': '192.168.1.2/16',
+  'loadbalance.haproxy_user': 'wcp', 'loadbalance.haproxy_pwd': 'Api-Pw-Seed003', 'network.frontend_gateway': '172.16.10.1',
+  'appliance.permit_root_login': 'True', 'loadbalance.service_ip_range': '192.168.0.0/24',
+};
+
+const CASES: { name: string; values: Record<string, string>; deployment: Deployment }[] = [
+  { name: 'seed003-frontend', values: SEED003, deployment: 'frontend' },
+  { name: 'seed003-default', values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '' }, deployment: 'default' },
+  { name: 'dhcp', values: { 'appliance.root_pwd': 'Root-Pw-Seed003', 'loadbalance.haproxy_pwd': 'Api-Pw-Seed003', 'loadbalance.service_ip_range': '10.50.0.0/24', 'appliance.permit_root_login': 'False', 'network.nameservers': '' }, deployment: 'default' },
+  {
+    name: 'additional-networks',
+    values: { ...SEED003, 'network.workload_ip': '192.168.1.2/24', 'network.additional_workload_networks': '10.20.0.0/16, 10.30.0.0/16', 'loadbalance.service_ip_range': '172.16.10.64/26, 172.16.10.128/26', 'network.ntp_servers': '10.170.16.123, ntp.example.test' },
+    deployment: 'frontend',
+  },
+];
+
+const GOLDEN = join(ROOT, 'test/golden');
+const haveHaproxy = existsSync('/usr/sbin/haproxy');
+const scratch = mkdtempSync(join(tmpdir(), 'ovactl-plan-'));
+t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+
+for (const c of CASES) {
+  t.test(c.name, async (t) => {
+    const report = await validateDocument(await doc(JSON.stringify(c.values)), { deployment: c.deployment });
+    t.same(report.errors, [], 'the values are valid');
+    const p = plan({ properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' });
+    const dir = join(GOLDEN, c.name);
+    const listing = p.files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${f.owner}:${f.group} ${f.path} restarts=${f.restarts.join(',')}`).join('\n') + '\n';
+    const actions = p.actions.map((a) => JSON.stringify(a)).join('\n') + '\n';
+    const expected = new Map<string, string>([['FILES', listing], ['ACTIONS', actions], ...p.files.map((f) => [f.path.slice(1), f.content] as [string, string])]);
+    if (process.env.UPDATE_GOLDEN) {
+      rmSync(dir, { recursive: true, force: true });
+      for (const [rel, content] of expected) {
+        mkdirSync(dirname(join(dir, rel)), { recursive: true });
+        writeFileSync(join(dir, rel), content);
+      }
+    }
+    const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1));
+    t.same(onDisk.sort(), [...expected.keys()].sort(), 'the same set of files as the golden tree');
+    for (const [rel, content] of expected) t.equal(content, readFileSync(join(dir, rel), 'utf8'), `${rel} matches test/golden/${c.name}/${rel}`);
+
+    const cfg = p.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!;
+    t.match(cfg.content, /^\s+master-worker$/m);
+    t.match(cfg.content, /stats socket \/run\/haproxy\/admin\.sock .*expose-fd listeners/);
+    t.notMatch(cfg.content, /^\s*frontend\s/m, 'no frontends: the control plane adds them');
+    t.notMatch(JSON.stringify(p), /Pw-Seed003/, 'no password in the plan');
+    if (haveHaproxy) {
+      const path = join(scratch, `${c.name}.cfg`);
+      writeFileSync(path, cfg.content);
+      const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      t.match(out, /Configuration file is valid/, 'haproxy -c accepts it');
+    } else t.comment('haproxy is not installed (test/run.sh installs it): haproxy -c not run');
+  });
+}
+
+t.test('management-only scope: just what the admin needs to log in', async (t) => {
+  const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
+  const p = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'management-only' });
+  const paths = p.files.map((f) => f.path);
+  t.ok(paths.includes('/etc/systemd/network/20-ovactl-management.network'));
+  t.notOk(paths.some((x) => /workload|frontend|haproxy|anyip/.test(x)), `no data-plane files: ${paths}`);
+  t.notOk(p.actions.some((a) => a.kind === 'enable-start' && /haproxy|dataplaneapi|anyip/.test(a.unit)), 'no haproxy, API or AnyIP');
+});
+
+t.test('the Data Plane API unit starts only when its binary is present', async (t) => {
+  const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
+  const without = plan({ properties: report.properties, deployment: 'frontend', facts: { ...FACTS, dataplaneapiInstalled: false }, scope: 'full' });
+  t.notOk(without.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
+  const withIt = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+  t.ok(withIt.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
+});
