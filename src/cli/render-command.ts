@@ -1,8 +1,5 @@
 import { existsSync } from 'node:fs';
-import { parseDocument } from '../source/detect.js';
-import { sourceFor } from '../source/read.js';
-import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
-import { validateDocument } from '../validate/validate.js';
+import { deploymentFlag, loadDeployValues } from './deploy-values.js';
 import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Action } from '../plan/types.js';
 import { currentContent, idsFrom, under, writeAtomic } from '../apply/write.js';
@@ -45,17 +42,11 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const root = args.values.root as string | undefined;
   if (!env) throw new UsageError('missing --env INPUT');
   if (!root) throw new UsageError('missing --root DIR');
-  const dep = args.values.deployment as string | undefined;
-  if (dep !== undefined && !(DEPLOYMENTS as readonly string[]).includes(dep)) throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(dep)}`);
-
-  const source = sourceFor(env);
-  const text = await source.read();
-  if (!text.ok) return io.inputError(text.error);
-  const doc = await parseDocument(text.value, source.origin);
-  if (!doc.ok) return io.inputError(doc.error);
-  const report = await validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
+  const loaded = await loadDeployValues(env, deploymentFlag(args.values.deployment));
+  if (!loaded.ok) return io.inputError(loaded.error);
+  const { doc, report } = loaded.value;
   if (!report.valid) {
-    io.stdout(redact(reportText(report, doc.value, styleFor(1)), doc.value));
+    io.stdout(redact(reportText(report, doc, styleFor(1)), doc));
     io.stderr(`ovactl render: the values are invalid; nothing was written under ${root}\n`);
     return EXIT.invalid;
   }
@@ -77,6 +68,6 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     lines.push(`  ${wrote ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
   }
   lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
-  io.stdout(redact(lines.join('\n') + '\n', doc.value));
+  io.stdout(redact(lines.join('\n') + '\n', doc));
   return EXIT.ok;
 }

@@ -1,7 +1,4 @@
-import { parseDocument } from '../source/detect.js';
-import { sourceFor } from '../source/read.js';
-import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
-import { validateDocument } from '../validate/validate.js';
+import { deploymentFlag, loadDeployValues } from './deploy-values.js';
 import { redact, reportJson, reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -32,17 +29,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
   if (args.positionals.length !== 1) throw new UsageError(args.positionals.length ? 'give exactly one INPUT' : 'missing INPUT (a file, or - for stdin)');
-  const dep = args.values.deployment as string | undefined;
-  if (dep !== undefined && !(DEPLOYMENTS as readonly string[]).includes(dep)) throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(dep)}`);
-
-  const source = sourceFor(args.positionals[0]!);
-  const text = await source.read();
-  if (!text.ok) return io.inputError(text.error);
-  const doc = await parseDocument(text.value, source.origin);
-  if (!doc.ok) return io.inputError(doc.error);
-
-  const report = await validateDocument(doc.value, dep ? { deployment: dep as Deployment } : {});
-  const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc.value, styleFor(1));
-  io.stdout(redact(out, doc.value));
+  const loaded = await loadDeployValues(args.positionals[0]!, deploymentFlag(args.values.deployment));
+  if (!loaded.ok) return io.inputError(loaded.error);
+  const { doc, report } = loaded.value;
+  const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc, styleFor(1));
+  io.stdout(redact(out, doc));
   return report.valid ? EXIT.ok : EXIT.invalid;
 }

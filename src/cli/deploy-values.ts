@@ -1,0 +1,25 @@
+// The steps `validate` and `render` share: the --deployment flag, then read → detect → validate.
+import type { Result } from '../core/result.js';
+import { parseDocument } from '../source/detect.js';
+import type { DeployDocument } from '../source/document.js';
+import { sourceFor } from '../source/read.js';
+import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
+import { validateDocument, type Report } from '../validate/validate.js';
+import { UsageError } from './usage.js';
+
+export function deploymentFlag(value: string | boolean | undefined): Deployment | undefined {
+  if (value === undefined) return undefined;
+  if (!(DEPLOYMENTS as readonly unknown[]).includes(value)) throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(value)}`);
+  return value as Deployment;
+}
+
+/** INPUT ("-" for stdin) read, its format detected, its values validated. */
+export async function loadDeployValues(input: string, deployment: Deployment | undefined): Promise<Result<{ doc: DeployDocument; report: Report }>> {
+  const source = sourceFor(input);
+  const text = await source.read();
+  if (!text.ok) return text;
+  const doc = await parseDocument(text.value, source.origin);
+  if (!doc.ok) return doc;
+  const report = await validateDocument(doc.value, deployment ? { deployment } : {});
+  return { ok: true, value: { doc: doc.value, report } };
+}
