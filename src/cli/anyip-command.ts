@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
+import { applyBatch, diff, ownedRoutes } from '../anyip/routes.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const spec: CommandSpec = {
+  name: 'anyip',
+  summary: 'Keep the kernel\'s local routes equal to the AnyIP VIP ranges file.',
+  usage: 'ovactl anyip up|down|status [--config FILE] [--json]',
+  help: `
+  up       make the local table hold exactly the file's ranges (routes tagged proto 252; local
+           routes this service did not create are never touched); one "ip -batch" for all changes
+  down     remove every route this service owns, whether or not it is still in the file
+  status   the file's ranges against the kernel's routes, and what differs
+
+A line that is not a valid network CIDR is reported with its number and the fix, and skipped; the
+valid lines still apply.
+
+Options:
+  --config FILE   the ranges file (default ${RANGES_FILE})
+  --json          status as JSON: {"file": [...], "kernel": [...], "missing": [...], "extra": [...], "problems": [...]}
+  -h, --help      show this help
+
+Exit status: 0 done, 1 the file has bad lines or the kernel refused a change, 2 usage error or unreadable file.`,
+  options: { config: { type: 'string' }, json: { type: 'boolean' } },
+};
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  const [action, ...rest] = args.positionals;
+  if (!action || !['up', 'down', 'status'].includes(action) || rest.length) throw new UsageError('give one of up, down, status');
+  const config = (args.values.config as string | undefined) ?? RANGES_FILE;
+
+  if (action === 'down') {
+    const current = await ownedRoutes();
+    const r = await applyBatch({ add: [], remove: current });
+    io.stdout(`anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${current.length ? `: ${current.join(', ')}` : ''}\n`);
+    if (!r.ok) io.stderr(`anyip down: ${r.message}\n`);
+    return r.ok ? EXIT.ok : EXIT.invalid;
+  }
+
+  let text: string;
+  try {
+    text = readFileSync(config, 'utf8');
+  } catch (e) {
+    return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
+  }
+  const file = parseRangesFile(text);
+  for (const p of file.problems) io.stderr(`${config}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}\n`);
+  const d = diff(file.ranges, await ownedRoutes());
+
+  if (action === 'status') {
+    if (args.values.json) {
+      io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, problems: file.problems }) + '\n');
+    } else {
+      io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), d.add.length + d.remove.length === 0 ? '  in sync' : ''].filter(Boolean).join('\n') + '\n');
+    }
+    return d.add.length + d.remove.length + file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
+  }
+
+  const r = await applyBatch(d);
+  io.stdout(`anyip up: ${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${d.add.join(', ')}` : ''}${d.remove.length ? `; removed ${d.remove.join(', ')}` : ''}\n`);
+  if (!r.ok) io.stderr(`anyip up: the kernel refused a change: ${r.message}\n`);
+  return r.ok && file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
+}
