@@ -1,2 +1,3 @@
 // npm run bench: every benchmark under bench/, one after another.
 await import('./cold-start.mjs');
+await import('./apply.mjs');

@@ -49,14 +49,25 @@ const precompiledTemplates = {
 // are bundled on their own and carried inside dist/ovactl.js as a string, compiled only when they are
 // first imported: V8 must at least pre-parse every function of a script, and `ovactl validate` (every
 // boot, every script) should not pay for code it never calls. Still one file.
+const COMMANDS = ['render', 'firstboot', 'anyip'];
 const LAZY = [
-  { importer: /src[\\/]cli[\\/]main\.ts$/, path: './render-command.js', entry: 'src/cli/render-command.ts' },
-  { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', entry: 'src/source/ovf-env.ts' },
+  // One chunk for the commands that act on the system, so execa and handlebars are carried once.
+  ...COMMANDS.map((c) => ({ importer: /src[\\/]cli[\\/]main\.ts$/, path: `./${c}-command.js`, chunk: 'commands', pick: c })),
+  { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', chunk: 'ovf-env' },
 ];
-const common = { bundle: true, platform: 'node', target: 'node18.20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' };
+const CHUNKS = {
+  commands: { contents: COMMANDS.map((c) => `export * as ${c} from './${c}-command.ts';`).join('\n'), resolveDir: 'src/cli' },
+  'ovf-env': { entry: 'src/source/ovf-env.ts' },
+};
+const pkgVersion = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')).version;
+const common = {
+  bundle: true, platform: 'node', target: 'node18.20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning',
+  define: { 'process.env.OVACTL_VERSION': JSON.stringify(pkgVersion) },
+};
 
-async function lazyChunk(entry, plugins) {
-  const r = await build({ ...common, entryPoints: [entry], write: false, outfile: 'chunk.js', plugins });
+async function chunk(def, plugins) {
+  const input = def.entry ? { entryPoints: [def.entry] } : { stdin: { contents: def.contents, resolveDir: def.resolveDir, loader: 'ts' } };
+  const r = await build({ ...common, ...input, write: false, outfile: 'chunk.js', plugins });
   return r.outputFiles[0].text;
 }
 
@@ -64,26 +75,29 @@ const lazyModules = (chunks) => ({
   name: 'lazy-modules',
   setup(b) {
     b.onResolve({ filter: /^\.\/[a-z-]+\.js$/ }, (args) => {
-      const i = LAZY.findIndex((l) => l.path === args.path && l.importer.test(args.importer));
-      return i < 0 ? undefined : { path: String(i), namespace: 'lazy-module' };
+      const l = LAZY.find((x) => x.path === args.path && x.importer.test(args.importer));
+      return l ? { path: `${l.chunk}${l.pick ? `#${l.pick}` : ''}`, namespace: 'lazy-module' } : undefined;
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => ({
+    b.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({ path: args.path.slice('lazy-chunk:'.length), namespace: 'lazy-chunk' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
+      const [name, pick] = args.path.split('#');
+      return { loader: 'js', contents: `module.exports = require('lazy-chunk:${name}')${pick ? `.${pick}` : ''};` };
+    });
+    // Compiled once, on first use.
+    b.onLoad({ filter: /.*/, namespace: 'lazy-chunk' }, (args) => ({
       loader: 'js',
-      contents: `const m = { exports: {} }; new Function('module', 'exports', 'require', ${JSON.stringify(chunks[Number(args.path)])})(m, m.exports, require); module.exports = m.exports;`,
+      contents: `const m = { exports: {} }; new Function('module', 'exports', 'require', ${JSON.stringify(chunks[args.path])})(m, m.exports, require); module.exports = m.exports;`,
     }));
   },
 });
 
-const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-
 const plugins = [saxWithoutStream, precompiledTemplates];
-const chunks = await Promise.all(LAZY.map((l) => lazyChunk(l.entry, plugins)));
+const chunks = Object.fromEntries(await Promise.all(Object.entries(CHUNKS).map(async ([name, def]) => [name, await chunk(def, plugins)])));
 await build({
   ...common,
   entryPoints: ['src/ovactl.ts'],
   outfile: 'dist/ovactl.js',
   banner: { js: '#!/usr/bin/env node' },
-  define: { 'process.env.OVACTL_VERSION': JSON.stringify(pkg.version) },
   plugins: [...plugins, lazyModules(chunks)],
 });
 await chmod('dist/ovactl.js', 0o755);

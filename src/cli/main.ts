@@ -10,6 +10,8 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   validate: { summary: 'check deploy values before or during deployment', load: () => import('./validate-command.js') },
   render: { summary: 'render the appliance configuration for deploy values into a folder', load: () => import('./render-command.js') },
+  firstboot: { summary: 'configure the appliance from its OVF environment (boot-time job)', load: () => import('./firstboot-command.js') },
+  anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
   docs: { summary: 'print the property reference generated from the property table', load: () => import('./docs-command.js') },
 };
 

@@ -1,14 +1,13 @@
 // How a validation report is printed: the JSON contract for scripts, grouped text for people.
-import type { Finding } from '../validate/finding.js';
+import { findingJson, type Finding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
 import type { DeployDocument, Format } from '../source/document.js';
 import { PROPERTIES } from '../properties/table.js';
 import type { Style } from './style.js';
 
-/** The `--json` contract: {valid, deployment, errors: [F], warnings: [F]}, F = {rule, keys, message, hint?}. */
+/** The `--json` contract: {valid, deployment, errors: [F], warnings: [F]}. */
 export function reportJson(r: Report): string {
-  const f = (x: Finding) => ({ rule: x.rule, keys: [...x.keys], message: x.message, ...(x.hint !== undefined ? { hint: x.hint } : {}) });
-  return JSON.stringify({ valid: r.valid, deployment: r.deployment, errors: r.errors.map(f), warnings: r.warnings.map(f) }, null, 2);
+  return JSON.stringify({ valid: r.valid, deployment: r.deployment, errors: r.errors.map(findingJson), warnings: r.warnings.map(findingJson) }, null, 2);
 }
 
 const FORMAT_NAMES: Record<Format, string> = {

@@ -16,3 +16,6 @@ export const error = (rule: string, keys: readonly PropertyKey[], message: strin
 
 export const warning = (rule: string, keys: readonly PropertyKey[], message: string, hint?: string): Finding =>
   hint === undefined ? { severity: 'warning', rule, keys, message } : { severity: 'warning', rule, keys, message, hint };
+
+/** A finding as scripts see it (validate --json, the first-boot status): {rule, keys, message, hint?}. */
+export const findingJson = (x: Finding) => ({ rule: x.rule, keys: [...x.keys], message: x.message, ...(x.hint !== undefined ? { hint: x.hint } : {}) });

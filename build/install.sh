@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs ovactl into a root file system: the bundle, the command, the units. Used by the image
+# recipe and by the boot tests. Usage: build/install.sh ROOT   (ROOT=/ on a running system)
+set -euo pipefail
+root=${1:?usage: build/install.sh ROOT}
+here=$(cd "$(dirname "$0")/.." && pwd)
+[ -f "$here/dist/ovactl.js" ] || { echo "build/install.sh: run npm run build first" >&2; exit 1; }
+
+install -D -m 0755 "$here/dist/ovactl.js" "$root/usr/lib/ovactl/ovactl.js"
+# No package.json above /usr/lib/ovactl: Node treats the bundle as CommonJS, as built.
+install -d -m 0755 "$root/usr/bin"
+cat > "$root/usr/bin/ovactl" <<'SH'
+#!/bin/sh
+exec /usr/bin/node /usr/lib/ovactl/ovactl.js "$@"
+SH
+chmod 0755 "$root/usr/bin/ovactl"
+for unit in "$here"/build/systemd/*.service; do
+  install -D -m 0644 "$unit" "$root/etc/systemd/system/$(basename "$unit")"
+done
+install -d -m 0700 "$root/var/lib/ovactl"
+install -d -m 0755 "$root/etc/ovactl" "$root/etc/issue.d" "$root/etc/vmware"
+install -D -m 0644 /dev/stdin "$root/etc/iproute2/rt_protos.d/ovactl.conf" <<'TXT'
+# Routes of the anyip-routes service (ovactl anyip).
+252	anyip
+TXT
+
+# First boot enables and starts the data plane only when the values are valid.
+enable() { mkdir -p "$root/etc/systemd/system/$2"; ln -sf "/etc/systemd/system/$1" "$root/etc/systemd/system/$2/$1"; }
+enable ovactl-firstboot.service multi-user.target.wants
+for unit in haproxy.service dataplaneapi.service anyip-routes.service; do
+  rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"
+done

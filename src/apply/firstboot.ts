@@ -1,0 +1,196 @@
+// The boot-time job: validated values → plan → files, certificates, services, status. Crash-safe and
+// idempotent: every file is written atomically and only when its content changes, the "done" state
+// (a hash of the normalised inputs) is recorded last, so a run killed at any point and run again
+// converges to the files of an uninterrupted run, and the same inputs again change nothing.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+import { plan } from '../plan/plan.js';
+import { APPLIANCE_PCI_PATHS, type Plan, type PlannedFile, type Unit } from '../plan/types.js';
+import { isCidr, parseCidr } from '../net/ip.js';
+import type { PropertyKey } from '../properties/table.js';
+import type { Report } from '../validate/validate.js';
+import { error as errorFinding, type Finding } from '../validate/finding.js';
+import { ensureCertificates } from '../tls/certificates.js';
+import { haproxyPasswordHash } from './password-hash.js';
+import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Status } from './status.js';
+import type { System } from './system.js';
+import { currentContent, idsFrom, under, writeAtomic } from './write.js';
+
+export const STATE_FILE = '/var/lib/ovactl/state.json';
+const CHECK_FILE = '/etc/haproxy/.haproxy.cfg.ovactl-check';
+const STATE_VERSION = 1;
+
+/** Errors on these keys mean even the management NIC cannot be configured safely. */
+const MANAGEMENT_KEYS: readonly PropertyKey[] = ['network.management_ip', 'network.management_gateway', 'network.nameservers', 'network.hostname'];
+
+export interface FirstbootInput {
+  readonly report: Report;
+  readonly root: string;
+  readonly system: System;
+  readonly version: string;
+  /** haproxy used for `haproxy -c`; the check is skipped (and said so) when it is missing. */
+  readonly haproxyBin?: string;
+}
+
+export interface FirstbootResult {
+  readonly state: 'ready' | 'error';
+  readonly changed: boolean;
+  readonly lines: readonly string[];
+}
+
+interface State {
+  readonly version: number;
+  readonly inputs: string;
+  readonly state: 'ready' | 'error';
+}
+
+const file = (path: string, content: string, mode = 0o644): PlannedFile => ({ path, mode, owner: 'root', group: 'root', content, restarts: [] });
+
+export function inputsHash(report: Report, version: string): string {
+  return createHash('sha256').update(JSON.stringify({ STATE_VERSION, version, deployment: report.deployment, properties: report.properties })).digest('hex');
+}
+
+function readState(root: string): State | undefined {
+  try {
+    const s = JSON.parse(currentContent(under(root, STATE_FILE)) ?? '') as State;
+    return s.version === STATE_VERSION ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `haproxy -c` on the new text before it replaces the running configuration. */
+async function haproxyCheck(root: string, content: string, bin: string | undefined): Promise<string | undefined> {
+  if (!bin || !existsSync(bin)) return undefined;
+  const tmp = under(root, CHECK_FILE);
+  mkdirSync(dirname(tmp), { recursive: true, mode: 0o755 });
+  writeFileSync(tmp, content, { mode: 0o600 });
+  try {
+    const r = await execa(bin, ['-c', '-f', tmp], { reject: false, timeout: 30_000 });
+    if (r.exitCode === 0) return undefined;
+    return `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /ALERT|error/i.test(l)).join(' ').replace(new RegExp(tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g'), 'haproxy.cfg').slice(0, 500) || `exit ${r.exitCode}`;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResult> {
+  const { report, root, system } = input;
+  const props = report.properties;
+  const lines: string[] = [];
+  const errors: Finding[] = [...report.errors];
+  const managementValid = !errors.some((f) => f.keys.some((k) => MANAGEMENT_KEYS.includes(k)));
+  let scope: 'full' | 'management-only' | 'none' = report.valid ? 'full' : managementValid ? 'management-only' : 'none';
+
+  const hash = inputsHash(report, input.version);
+  const previous = readState(root);
+  if (previous?.inputs === hash) {
+    lines.push(`no changes: the deploy values are the ones applied before (${previous.state})`);
+    if (system.live) await publishGuestinfo(system, currentContent(under(root, STATUS_FILE)), previous.state === 'ready' ? currentContent(under(root, '/etc/haproxy/ca.crt')) : undefined, lines);
+    return { state: previous.state, changed: false, lines };
+  }
+
+  // Plan. The password hash is the only input the shell computes (openssl), and it is reused while it matches.
+  const facts = {
+    pciPaths: APPLIANCE_PCI_PATHS,
+    dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
+    haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentContent(under(root, '/etc/haproxy/haproxy.cfg'))) : '',
+  };
+  let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
+
+  // Keep the previous haproxy.cfg (and leave haproxy stopped) when the new one fails `haproxy -c`.
+  rmSync(under(root, CHECK_FILE), { force: true }); // left by a run killed mid-check
+  const cfg = p.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg');
+  if (cfg && cfg.content !== currentContent(under(root, cfg.path))) {
+    const problem = await haproxyCheck(root, cfg.content, input.haproxyBin);
+    if (problem !== undefined) {
+      errors.push(errorFinding('haproxy.config-check', ['loadbalance.haproxy_user'], `the generated haproxy.cfg fails "haproxy -c": ${problem}`, 'the previous haproxy.cfg is kept; report this with the output of "ovactl render"'));
+      scope = 'management-only';
+      p = plan({ properties: props, deployment: report.deployment, facts, scope });
+    } else if (!input.haproxyBin || !existsSync(input.haproxyBin)) lines.push('haproxy -c skipped: haproxy is not installed here');
+  }
+
+  // Files.
+  const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
+  const restart = new Set<Unit>();
+  for (const f of p.files) {
+    if (writeAtomic(root, f, ids)) {
+      lines.push(`wrote ${f.path}`);
+      f.restarts.forEach((u) => restart.add(u));
+    }
+  }
+
+  // Certificates for the Data Plane API.
+  let caCert: string | undefined;
+  const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
+  if (certAction && certAction.kind === 'issue-certificates') {
+    const given = props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] } : undefined;
+    const tls = await ensureCertificates(root, { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) });
+    caCert = tls.caCert;
+    for (const w of tls.written) lines.push(`wrote ${w}`);
+    if (tls.changed) restart.add('dataplaneapi.service');
+  }
+
+  // Status, where the admin looks.
+  const management = parseCidr(props['network.management_ip'] ?? '');
+  const state: 'ready' | 'error' = errors.length === 0 ? 'ready' : 'error';
+  const status: Status = {
+    state,
+    version: input.version,
+    deployment: report.deployment,
+    errors,
+    warnings: report.warnings,
+    ...(state === 'ready' ? { apiUrl: `https://${isCidr(management) ? management.address.text : '<management address>'}:${props['loadbalance.dataplane_port'] ?? 5556}` } : {}),
+    ranges: props['loadbalance.service_ip_range'] ?? [],
+    managementConfigured: scope !== 'none',
+  };
+  const json = statusJson(status);
+  for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
+
+  // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
+  const failures: string[] = [];
+  const run = async (cmd: string, args: string[], opts: { input?: string } = {}) => {
+    const r = await system.run(cmd, args, opts);
+    if (r.exitCode !== 0) failures.push(`${cmd} ${args[0] ?? ''}: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`}`);
+  };
+  if (p.actions.some((a) => a.kind === 'set-root-password') && props['appliance.root_pwd'] !== undefined && !errors.some((f) => f.keys.includes('appliance.root_pwd'))) {
+    await run('chpasswd', [], { input: `root:${props['appliance.root_pwd']}\n` });
+  }
+  const starts = p.actions.flatMap((a) => (a.kind === 'enable-start' ? [a.unit] : []));
+  const dataPlane: Unit[] = ['anyip-routes.service', 'haproxy.service', 'dataplaneapi.service'];
+  if (scope !== 'full') {
+    // Invalid values: the data plane stays down, whatever an earlier boot enabled.
+    await run('systemctl', ['disable', ...dataPlane]);
+    await run('systemctl', ['stop', '--no-block', ...dataPlane]);
+  }
+  if (starts.length) {
+    await run('systemctl', ['enable', ...starts]);
+    await run('systemctl', ['start', '--no-block', ...starts]);
+  }
+  const restarts = [...restart].filter((u) => scope === 'full' || !dataPlane.includes(u));
+  if (previous && restarts.length) await run('systemctl', ['try-restart', '--no-block', ...restarts]);
+  if (system.live) await publishGuestinfo(system, json, state === 'ready' ? caCert : undefined, lines);
+  else lines.push(`would publish ${STATUS_GUESTINFO}${state === 'ready' ? ` and ${CACERT_GUESTINFO}` : ''} with vmware-rpctool`);
+  lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
+
+  if (failures.length) {
+    // Not recorded as done: the next boot tries again.
+    lines.push(...failures.map((f) => `failed: ${f}`));
+    return { state: 'error', changed: true, lines };
+  }
+  writeAtomic(root, { ...file(STATE_FILE, JSON.stringify({ version: STATE_VERSION, inputs: hash, state } satisfies State) + '\n', 0o600) });
+  return { state, changed: true, lines };
+}
+
+/** guestinfo is how `govc vm.info -e` and PowerCLI see the result; best effort outside vSphere. */
+async function publishGuestinfo(system: System, json: string | undefined, caCert: string | undefined, lines: string[]): Promise<void> {
+  const pairs: [string, string][] = [];
+  if (json) pairs.push([STATUS_GUESTINFO, json.trim()]);
+  if (caCert) pairs.push([CACERT_GUESTINFO, Buffer.from(caCert).toString('base64')]);
+  for (const [key, value] of pairs) {
+    const r = await system.run('vmware-rpctool', [`info-set ${key} ${value}`]);
+    if (r.exitCode !== 0) lines.push(`${key} not published: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`} (outside vSphere, or the VMX lacks guest_rpc.auth.cloud-init.set = FALSE)`);
+  }
+}

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { parseDocument } from '../source/detect.js';
+import { sourceFor } from '../source/read.js';
+import { firstAvailable, GuestinfoSource, IsoSource } from '../source/guestinfo.js';
+import { validateDocument } from '../validate/validate.js';
+import { runFirstboot } from '../apply/firstboot.js';
+import { liveSystem, recordingSystem } from '../apply/system.js';
+import { deploymentFlag } from './deploy-values.js';
+import { redact, reportText } from './report.js';
+import { styleFor } from './style.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const spec: CommandSpec = {
+  name: 'firstboot',
+  summary: 'Configure the appliance from its OVF environment (the boot-time job of ovactl-firstboot.service).',
+  usage: 'ovactl firstboot [--env INPUT] [--root DIR] [--deployment default|frontend]',
+  help: `
+Reads the deploy values, validates them, writes every configuration file (atomically, only those
+that change), issues the Data Plane API certificate, starts the services and reports the result on
+the console (/etc/issue.d/ovactl.issue), in /var/lib/ovactl/status.json and in guestinfo
+(guestinfo.ovactl.status; govc vm.info -e VM shows it). Invalid values: haproxy and the Data Plane
+API stay stopped; the management NIC is still configured when its own values are valid.
+The same values again change nothing ("no changes"); changed values re-render and restart only the
+services whose files changed.
+
+Without --env the values come from guestinfo.ovfEnv (vmware-rpctool, then vmtoolsd --cmd, with a
+timeout), then from the ISO transport (a CD-ROM labelled "OVF ENV" holding ovf-env.xml).
+
+Options:
+  --env INPUT            read the values from INPUT (any form "ovactl validate" reads; "-" for stdin)
+  --root DIR             apply into DIR instead of "/" (state file included) and list the service
+                         actions instead of running them
+  --deployment OPTION    default or frontend; overrides what the values say
+  -h, --help             show this help
+
+Exit status: 0 ready (or no changes to a ready appliance), 1 invalid values or a failed step
+(reported on the console and in guestinfo), 2 no OVF environment found, unreadable input or usage error.`,
+  options: { env: { type: 'string' }, root: { type: 'string' }, deployment: { type: 'string' } },
+};
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  const deployment = deploymentFlag(args.values.deployment);
+  const rootArg = args.values.root as string | undefined;
+  const root = rootArg ?? '/';
+  const env = args.values.env as string | undefined;
+
+  const found = await firstAvailable(env !== undefined ? [sourceFor(env)] : [new GuestinfoSource(), new IsoSource()]);
+  if (!found.ok) return io.inputError(found.error);
+  const doc = await parseDocument(found.value.text, found.value.origin);
+  if (!doc.ok) return io.inputError(doc.error);
+  const report = await validateDocument(doc.value, deployment ? { deployment } : {});
+
+  const result = await runFirstboot({
+    report,
+    root,
+    system: rootArg === undefined ? liveSystem() : recordingSystem(),
+    version: process.env.OVACTL_VERSION ?? '0.1.0',
+    haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
+  });
+  const out = [
+    `ovactl firstboot: values from ${found.value.origin}, deployment "${report.deployment}"`,
+    ...(report.errors.length || report.warnings.length ? [reportText(report, doc.value, styleFor(1)).trimEnd()] : []),
+    ...result.lines,
+    result.state === 'ready' ? 'ready' : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
+  ];
+  io.stdout(redact(out.join('\n') + '\n', doc.value));
+  return result.state === 'ready' ? EXIT.ok : EXIT.invalid;
+}
