@@ -17,6 +17,9 @@ chmod 0755 "$root/usr/bin/ovactl"
 for unit in "$here"/build/systemd/*.service; do
   install -D -m 0644 "$unit" "$root/etc/systemd/system/$(basename "$unit")"
 done
+for dropin in "$here"/build/systemd/*.service.d/*.conf; do
+  install -D -m 0644 "$dropin" "$root/etc/systemd/system/$(basename "$(dirname "$dropin")")/$(basename "$dropin")"
+done
 install -d -m 0700 "$root/var/lib/ovactl"
 install -d -m 0755 "$root/etc/ovactl" "$root/etc/issue.d" "$root/etc/vmware"
 install -D -m 0644 /dev/stdin "$root/etc/iproute2/rt_protos.d/ovactl.conf" <<'TXT'
