@@ -33,3 +33,13 @@ enable ovactl-firstboot.service multi-user.target.wants
 for unit in haproxy.service dataplaneapi.service anyip-routes.service; do
   rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"
 done
+
+# The path the AnyIP guide's troubleshooting steps name.
+install -D -m 0755 /dev/stdin "$root/var/lib/vmware/anyiproutectl.sh" <<'SH'
+#!/bin/sh
+# Kept for the documented troubleshooting steps; the work is done by "ovactl anyip".
+case "$1" in
+  up|down|watch) exec /usr/bin/ovactl anyip "$@" ;;
+  *) echo "usage: $0 up|down|watch" >&2; exit 2 ;;
+esac
+SH

@@ -1,17 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
 import { applyBatch, diff, ownedRoutes } from '../anyip/routes.js';
+import { converge, describeChange, describeProblem } from '../anyip/converge.js';
+import { watchRanges } from '../anyip/watch.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 
 export const spec: CommandSpec = {
   name: 'anyip',
   summary: 'Keep the kernel\'s local routes equal to the AnyIP VIP ranges file.',
-  usage: 'ovactl anyip up|down|status [--config FILE] [--json]',
+  usage: 'ovactl anyip up|down|watch|status [--config FILE] [--json]',
   help: `
   up       make the local table hold exactly the file's ranges (routes tagged proto 252; local
            routes this service did not create are never touched); one "ip -batch" for all changes
   down     remove every route this service owns, whether or not it is still in the file
+  watch    up, then follow the file (in-place writes, rename-replace, sed -i, delete and re-create)
+           and run up after each change; never exits on bad input (the anyip-routes service)
   status   the file's ranges against the kernel's routes, and what differs
 
 A line that is not a valid network CIDR is reported with its number and the fix, and skipped; the
@@ -30,7 +34,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
   const [action, ...rest] = args.positionals;
-  if (!action || !['up', 'down', 'status'].includes(action) || rest.length) throw new UsageError('give one of up, down, status');
+  if (!action || !['up', 'down', 'watch', 'status'].includes(action) || rest.length) throw new UsageError('give one of up, down, watch, status');
   const config = (args.values.config as string | undefined) ?? RANGES_FILE;
 
   if (action === 'down') {
@@ -41,6 +45,18 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return r.ok ? EXIT.ok : EXIT.invalid;
   }
 
+  if (action === 'watch') return watchCommand(config, io);
+
+  if (action === 'up') {
+    const o = await converge(config, false);
+    if ('unreadable' in o) return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
+    for (const p of o.problems) io.stderr(describeProblem(config, p) + '\n');
+    io.stdout(`anyip up: ${describeChange(o.diff)}\n`);
+    if (o.kernelError) io.stderr(`anyip up: the kernel refused a change: ${o.kernelError}\n`);
+    return o.kernelError === undefined && o.problems.length === 0 ? EXIT.ok : EXIT.invalid;
+  }
+
+  // status
   let text: string;
   try {
     text = readFileSync(config, 'utf8');
@@ -48,20 +64,48 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
   }
   const file = parseRangesFile(text);
-  for (const p of file.problems) io.stderr(`${config}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}\n`);
+  for (const p of file.problems) io.stderr(describeProblem(config, p) + '\n');
   const d = diff(file.ranges, await ownedRoutes());
-
-  if (action === 'status') {
-    if (args.values.json) {
-      io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, problems: file.problems }) + '\n');
-    } else {
-      io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), d.add.length + d.remove.length === 0 ? '  in sync' : ''].filter(Boolean).join('\n') + '\n');
-    }
-    return d.add.length + d.remove.length + file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
+  if (args.values.json) {
+    io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, problems: file.problems }) + '\n');
+  } else {
+    io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), d.add.length + d.remove.length === 0 ? '  in sync' : ''].filter(Boolean).join('\n') + '\n');
   }
+  return d.add.length + d.remove.length + file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
+}
 
-  const r = await applyBatch(d);
-  io.stdout(`anyip up: ${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${d.add.join(', ')}` : ''}${d.remove.length ? `; removed ${d.remove.join(', ')}` : ''}\n`);
-  if (!r.ok) io.stderr(`anyip up: the kernel refused a change: ${r.message}\n`);
-  return r.ok && file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
+/** The service: runs until stopped; logs what changed (and only then), every bad line once per change. */
+async function watchCommand(config: string, io: CommandIO): Promise<number> {
+  let lastProblems = '';
+  let lastMissing = false;
+  const log = (line: string) => io.stdout(`${line}\n`);
+  const w = watchRanges({
+    file: config,
+    log,
+    converge: async () => {
+      const o = await converge(config, true);
+      if ('unreadable' in o) {
+        log(`anyip watch: cannot read ${config}: ${o.unreadable}`);
+        return;
+      }
+      if (o.missingFile !== lastMissing) log(o.missingFile ? `anyip watch: ${config} is missing: it lists no ranges now; waiting for it` : `anyip watch: ${config} is back`);
+      lastMissing = o.missingFile;
+      const problems = o.problems.map((p) => describeProblem(config, p)).join('\n');
+      if (problems !== lastProblems && problems) io.stderr(problems + '\n');
+      lastProblems = problems;
+      if (o.diff.add.length || o.diff.remove.length) log(`anyip watch: ${describeChange(o.diff)}`);
+      if (o.kernelError) io.stderr(`anyip watch: the kernel refused a change: ${o.kernelError}\n`);
+    },
+  });
+  await w.ready;
+  log(`anyip watch: following ${config}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      w.close();
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return EXIT.ok;
 }

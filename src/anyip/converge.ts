@@ -1,0 +1,34 @@
+// One convergence pass: the file's ranges → the kernel's local table (our routes only).
+import { readFileSync } from 'node:fs';
+import { parseRangesFile, type LineProblem } from './ranges-file.js';
+import { applyBatch, diff, ownedRoutes, type RouteDiff } from './routes.js';
+
+export interface Outcome {
+  readonly missingFile: boolean;
+  readonly diff: RouteDiff;
+  readonly problems: readonly LineProblem[];
+  readonly kernelError?: string;
+}
+
+/** `missingAsEmpty`: the watcher treats a deleted file as "no ranges"; `up` refuses instead. */
+export async function converge(file: string, missingAsEmpty: boolean): Promise<Outcome | { unreadable: string }> {
+  let text: string;
+  let missingFile = false;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || !missingAsEmpty) return { unreadable: code === 'ENOENT' ? 'no such file' : (e as Error).message };
+    text = '';
+    missingFile = true;
+  }
+  const parsed = parseRangesFile(text);
+  const d = diff(parsed.ranges, await ownedRoutes());
+  const r = await applyBatch(d);
+  return { missingFile, diff: d, problems: parsed.problems, ...(r.ok ? {} : { kernelError: r.message }) };
+}
+
+export const describeChange = (d: RouteDiff): string =>
+  `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${d.add.join(', ')}` : ''}${d.remove.length ? `; removed ${d.remove.join(', ')}` : ''}`;
+
+export const describeProblem = (file: string, p: LineProblem): string => `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;
