@@ -43,7 +43,7 @@ t.test('first run, same values again, changed values', async (t) => {
   const input = envFile('a', values());
   const first = firstboot(root, input);
   t.equal(first.code, 0, first.out + first.err);
-  t.match(first.out, /would run: systemctl enable .*haproxy\.service/);
+  t.match(first.out, /would run: systemctl enable --no-reload .*haproxy\.service/);
   t.match(first.out, /would run: systemctl start --no-block .*haproxy\.service/);
   t.match(first.out, /would run: chpasswd \(stdin\)/);
   t.match(first.out, /would publish guestinfo\.ovactl\.status and guestinfo\.dataplaneapi\.cacert/);
@@ -85,7 +85,7 @@ t.test('invalid values: no haproxy, management NIC still configured, the error o
   const r = firstboot(root, envFile('bad', values({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
   t.equal(r.code, 1);
   t.match(r.out, /NOT READY/);
-  t.match(r.out, /would run: systemctl disable anyip-routes\.service haproxy\.service dataplaneapi\.service/);
+  t.match(r.out, /would run: systemctl disable --no-reload anyip-routes\.service haproxy\.service dataplaneapi\.service/);
   t.notMatch(r.out, /systemctl enable[^\n]*haproxy/);
   t.notOk(existsSync(join(root, 'etc/haproxy/haproxy.cfg')), 'no haproxy.cfg');
   t.ok(existsSync(join(root, 'etc/systemd/network/20-ovactl-management.network')), 'management NIC configured');

@@ -1,0 +1,229 @@
+// The appliance boots: Debian 12 with systemd in systemd-nspawn (test/rig/), ovactl installed with
+// build/install.sh, the deploy values in /etc/ovactl/ovf-env.xml. Valid values give a ready
+// appliance whose VIPs answer a client on the workload network; a VIP range with host bits set gives
+// a reported error, no data plane, and a reachable management NIC. Also measures boot-to-VIP: from
+// the start of ovactl-firstboot.service to the first VIP ping answered at the client
+// (`boot-to-vip-ms: N` on stdout, for the bench).
+//
+// Addresses are documentation ranges, used only inside the rig's own network namespaces.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootAppliance, ensureRootfs, monotonicUs, REPO, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
+
+const MANAGEMENT_IP = '192.0.2.10';
+const WORKLOAD_IP = '198.51.100.10';
+const VIP_RANGE = '198.51.100.64/26';
+const VIP = '198.51.100.70';
+
+/** The example deployment as vCenter hands it over, 2 NICs ("default"), with our addresses. */
+const VALUES: Record<string, string> = {
+  'appliance.ca_cert': '',
+  'appliance.ca_cert_key': '',
+  'appliance.permit_root_login': 'True',
+  'appliance.root_pwd': 'change-me-root',
+  'loadbalance.dataplane_port': '5556',
+  'loadbalance.haproxy_pwd': 'change-me-api',
+  'loadbalance.haproxy_user': 'wcp',
+  'loadbalance.service_ip_range': VIP_RANGE,
+  'network.additional_workload_networks': '10.20.0.0/16',
+  'network.hostname': 'haproxy.example.test',
+  'network.management_gateway': '192.0.2.1',
+  'network.management_ip': `${MANAGEMENT_IP}/24`,
+  'network.nameservers': '192.0.2.53, 192.0.2.54',
+  'network.ntp_servers': '192.0.2.123',
+  'network.workload_gateway': '198.51.100.1',
+  'network.workload_ip': `${WORKLOAD_IP}/24`,
+};
+
+const xmlAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+function ovfEnv(values: Record<string, string>): string {
+  const props = Object.entries(values)
+    .map(([k, v]) => `         <Property oe:key="${xmlAttr(k)}" oe:value="${xmlAttr(v)}"/>`)
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Environment
+     xmlns="http://schemas.dmtf.org/ovf/environment/1"
+     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+     xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"
+     xmlns:ve="http://www.vmware.com/schema/ovfenv"
+     oe:id=""
+     ve:vCenterId="vm-1001">
+   <PlatformSection>
+      <Kind>VMware ESXi</Kind>
+      <Version>8.0.3</Version>
+      <Vendor>VMware, Inc.</Vendor>
+      <Locale>en</Locale>
+   </PlatformSection>
+   <PropertySection>
+${props}
+   </PropertySection>
+   <ve:EthernetAdapterSection>
+      <ve:Adapter ve:mac="00:50:56:aa:bb:01" ve:network="Management" ve:unitNumber="7"/>
+      <ve:Adapter ve:mac="00:50:56:aa:bb:02" ve:network="Workload" ve:unitNumber="8"/>
+   </ve:EthernetAdapterSection>
+</Environment>
+`;
+}
+
+/** The rig's networks: gateways in the host namespace, a client on the workload network. */
+const NETWORK: Pick<BootOptions, 'managementHost' | 'workloadHost' | 'client' | 'clientRoutes'> = {
+  managementHost: '192.0.2.1/24',
+  workloadHost: '198.51.100.1/24',
+  client: '198.51.100.200/24',
+  clientRoutes: [{ to: VIP_RANGE, via: WORKLOAD_IP }],
+};
+
+const FIRSTBOOT = 'ovactl-firstboot.service';
+const UNIT_PROPS = ['ActiveState', 'SubState', 'Result', 'ExecMainStatus', 'ExecMainStartTimestampMonotonic', 'ExecMainExitTimestampMonotonic'];
+
+/** Wait until the firstboot unit's main process has exited; its `systemctl show` properties. */
+async function firstbootDone(a: Appliance): Promise<Record<string, string>> {
+  return waitFor(
+    async () => {
+      const u = await a.unit(FIRSTBOOT, UNIT_PROPS);
+      return Number(u.ExecMainExitTimestampMonotonic || 0) > 0 ? u : undefined;
+    },
+    90_000,
+    { intervalMs: 50, what: `${FIRSTBOOT} to finish`, describe: () => a.diagnostics() },
+  );
+}
+
+async function readJson(a: Appliance, path: string): Promise<{ text: string; value: unknown }> {
+  const r = await a.exec(['cat', path]);
+  if (r.code !== 0) return { text: r.stderr, value: undefined };
+  try {
+    return { text: r.stdout, value: JSON.parse(r.stdout) };
+  } catch {
+    return { text: r.stdout, value: undefined };
+  }
+}
+
+// Skip (not fail) where the rig cannot run: not root, or systemd-nspawn/debootstrap missing and not
+// installable. The rootfs is built (or found cached) before the tests: a cold debootstrap is 1–2 min.
+t.setTimeout(10 * 60_000);
+const unavailable = rigUnavailable() ?? (existsSync(join(REPO, 'build/install.sh')) ? undefined : 'build/install.sh is not there yet');
+const rootfs = unavailable ? undefined : await ensureRootfs();
+const skip = unavailable ?? rootfs?.skip ?? false;
+if (rootfs && rootfs.output !== 'cached') t.comment(`rootfs: ${rootfs.output.split('\n').pop()} (${rootfs.ms} ms)`);
+
+t.before(() => {
+  if (skip) return;
+  if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
+  // install.sh copies dist/ovactl.js: build it when missing (test/run.sh builds before the tests).
+  if (!existsSync(join(REPO, 'dist/ovactl.js'))) {
+    const b = spawnSync(process.execPath, [join(REPO, 'build/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
+  }
+});
+
+t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { skip }, async (t) => {
+  // The client pings a VIP from before the boot, every 10 ms: its first answer marks boot-to-VIP.
+  let firstVipReplyUs = 0;
+  const a = await bootAppliance({
+    ...NETWORK,
+    ovfEnv: ovfEnv(VALUES),
+    beforeBoot: (a) => {
+      const ping = a.clientSpawn(['sh', '-c', `while :; do ping -n -O -i 0.01 ${VIP}; sleep 0.01; done`]);
+      ping.stdout!.setEncoding('utf8');
+      ping.stdout!.on('data', (d: string) => {
+        if (!firstVipReplyUs && /bytes from/.test(d)) {
+          firstVipReplyUs = monotonicUs();
+          a.stopBackground(ping);
+        }
+      });
+    },
+  });
+  t.teardown(() => a.stop());
+  for (const q of a.quirks) t.comment(`rig: ${q}`);
+
+  const u = await firstbootDone(a);
+  const ok = u.Result === 'success' && u.ExecMainStatus === '0';
+  t.ok(ok, `${FIRSTBOOT} finished successfully (${u.ActiveState}/${u.SubState}, result ${u.Result}, status ${u.ExecMainStatus})`, ok ? {} : { diagnostics: await a.diagnostics() });
+  const started = Number(u.ExecMainStartTimestampMonotonic);
+  t.comment(`nspawn start → firstboot start: ${Math.round((started - a.bootStartUs) / 1000)} ms; firstboot ran ${Math.round((Number(u.ExecMainExitTimestampMonotonic) - started) / 1000)} ms`);
+
+  const haproxy = await waitFor(
+    async () => {
+      const r = await a.exec(['systemctl', 'is-active', 'haproxy.service']);
+      return r.stdout.trim() === 'active' ? r : undefined;
+    },
+    30_000,
+    { what: 'haproxy.service to be active', describe: async () => `${(await a.exec(['systemctl', 'status', '--no-pager', 'haproxy.service'])).stdout}\n${await a.diagnostics()}` },
+  ).catch((e: Error) => e);
+  t.notOk(haproxy instanceof Error, 'haproxy is active', haproxy instanceof Error ? { error: haproxy.message } : {});
+
+  const issue = await a.exec(['cat', '/etc/issue.d/ovactl.issue']);
+  t.equal(issue.code, 0, '/etc/issue.d/ovactl.issue exists');
+  t.match(issue.stdout, /READY/, 'the console says the appliance is ready', { issue: issue.stdout });
+
+  const status = await readJson(a, '/var/lib/ovactl/status.json');
+  t.match(status.value, { state: 'ready', deployment: 'default', errors: [] }, 'status.json: state ready', { status: status.text });
+
+  const vipUs = await waitFor(() => firstVipReplyUs || undefined, 30_000, {
+    intervalMs: 10,
+    what: `a ping answer from ${VIP}`,
+    describe: async () => `${(await a.exec(['ip', 'route', 'show', 'table', 'local'])).stdout}\n${(await a.exec(['ip', 'addr'])).stdout}\n${await a.diagnostics()}`,
+  }).catch(() => 0);
+  t.ok(vipUs > 0, `the client reaches the VIP ${VIP}`);
+  const wl = await a.client(['ping', '-n', '-c', '1', '-W', '2', WORKLOAD_IP]);
+  t.equal(wl.code, 0, `the client reaches the workload address ${WORKLOAD_IP}`, { out: wl.stdout + wl.stderr });
+  const other = await a.client(['ping', '-n', '-c', '1', '-W', '2', '198.51.100.126']);
+  t.equal(other.code, 0, 'and the last address of the VIP range', { out: other.stdout + other.stderr });
+
+  if (vipUs > 0 && started > 0) {
+    const ms = Math.round((vipUs - started) / 1000);
+    t.ok(ms > 0, `boot-to-vip: ${ms} ms (firstboot start → first VIP answer at the client)`);
+    t.comment(`firstboot exit → first VIP answer: ${Math.round((vipUs - Number(u.ExecMainExitTimestampMonotonic)) / 1000)} ms`);
+    t.comment(`boot-to-vip-ms: ${ms}`);
+    process.stdout.write(`boot-to-vip-ms: ${ms}\n`);
+  }
+});
+
+t.test('VIP range with host bits: error reported, no data plane, management NIC up', { skip }, async (t) => {
+  const a = await bootAppliance({ ...NETWORK, ovfEnv: ovfEnv({ ...VALUES, 'loadbalance.service_ip_range': '10.10.18.18/28' }) });
+  t.teardown(() => a.stop());
+
+  const u = await firstbootDone(a);
+  t.not(u.Result, 'success', `${FIRSTBOOT} reports the failure (${u.ActiveState}/${u.SubState}, result ${u.Result}, status ${u.ExecMainStatus})`);
+  t.equal(u.ExecMainStatus, '1', 'ovactl firstboot exits 1 (invalid values)');
+  const journal = await a.exec(['journalctl', '-b', '-u', FIRSTBOOT, '--no-pager', '-o', 'cat']);
+  t.match(journal.stdout, /vip\.host-bits/, 'its journal names the rule', { journal: journal.stdout });
+
+  // Let the boot settle (the failed unit makes it "degraded"), then nothing of the data plane runs.
+  const state = await a.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 60_000 });
+  t.equal(state.stdout.trim(), 'degraded', 'the system is degraded (the failed firstboot unit)');
+  const haproxy = await a.exec(['systemctl', 'is-active', 'haproxy.service']);
+  t.not(haproxy.stdout.trim(), 'active', `haproxy is not active (${haproxy.stdout.trim()})`);
+  const anyip = await a.exec(['systemctl', 'is-active', 'anyip-routes.service']);
+  t.not(anyip.stdout.trim(), 'active', `anyip-routes is not active (${anyip.stdout.trim()})`);
+
+  const issue = await a.exec(['cat', '/etc/issue.d/ovactl.issue']);
+  t.equal(issue.code, 0, '/etc/issue.d/ovactl.issue exists');
+  t.match(issue.stdout, /vip\.host-bits/, 'the console names the rule', { issue: issue.stdout });
+  t.match(issue.stdout, /10\.10\.18\.16\/28/, 'and the fix', { issue: issue.stdout });
+  t.notMatch(issue.stdout, /READY/, 'and does not say ready');
+
+  const status = await readJson(a, '/var/lib/ovactl/status.json');
+  t.match(
+    status.value,
+    { state: 'error', errors: [{ rule: 'vip.host-bits', keys: ['loadbalance.service_ip_range'], hint: /10\.10\.18\.16\/28/ }] },
+    'status.json: state error with the finding',
+    { status: status.text },
+  );
+
+  // The management NIC is configured all the same (the admin can log in and look).
+  const mgmt = await waitFor(
+    async () => {
+      const r = await a.exec(['ip', '-json', 'addr', 'show', 'dev', 'management']);
+      const addrs = r.code === 0 ? (JSON.parse(r.stdout) as { addr_info: { local: string }[] }[]).flatMap((l) => l.addr_info.map((i) => i.local)) : [];
+      return addrs.includes(MANAGEMENT_IP) ? addrs : undefined;
+    },
+    15_000,
+    { what: `${MANAGEMENT_IP} on management`, describe: async () => (await a.exec(['ip', 'addr'])).stdout + (await a.diagnostics()) },
+  ).catch((e: Error) => e);
+  t.notOk(mgmt instanceof Error, `the management NIC has ${MANAGEMENT_IP}`, mgmt instanceof Error ? { error: mgmt.message } : { addresses: mgmt });
+  const fromGateway = await a.exec(['ping', '-n', '-c', '1', '-W', '2', '192.0.2.1']);
+  t.equal(fromGateway.code, 0, 'and reaches its gateway', { out: fromGateway.stdout + fromGateway.stderr });
+});

@@ -1,0 +1,604 @@
+// The appliance test rig: a Debian 12 rootfs (test/rig/rootfs.sh, cached) booted with systemd in
+// systemd-nspawn, inside network namespaces of its own, with a client namespace on the workload
+// network. Used by test/boot.test.ts, test/rig-smoke.test.ts and the boot benchmark.
+//
+//   host netns <tag>-h                                        container (own netns, systemd PID 1)
+//     brm  [mgmt gateway, e.g. 192.0.2.1/24]  ── vmgmt  ═══  management
+//     brw  [workload gateway, 198.51.100.1/24] ── vwork ═══  workload
+//          └── vcl ═══ eth0 [client, e.g. 198.51.100.200/24, VIP range via the workload address]
+//                      client netns <tag>-c
+//
+// Every run has its own tag (ovrig-<pid>-<n>): namespace, machine and directory names never clash
+// with a concurrent run, and the interfaces live only in the rig's namespaces (none in the machine's
+// own). A state file per run lets the next run clean up after one that crashed (dead owner PID):
+// it kills the recorded nspawn/init PIDs, unmounts the overlay and deletes the namespaces.
+//
+// Only addresses the caller gives are used, inside these namespaces; nothing routes to the outside.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const REPO = new URL('../..', import.meta.url).pathname;
+export const ROOTFS_CACHE = process.env.OVACTL_ROOTFS_CACHE ?? join(REPO, '.cache/rootfs');
+const ROOTFS_SH = join(REPO, 'test/rig/rootfs.sh');
+const WORK_BASE = join(tmpdir(), 'ovactl-rig');
+const TAG_PREFIX = 'ovrig-';
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Environment for host-side commands: without tap's NODE_OPTIONS loader and friends. */
+const hostEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/^TAP/i.test(k)));
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run a command (argument vector, no shell), collect its output. Never rejects. */
+export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, [...args], { env: hostEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d));
+    p.stderr.on('data', (d: Buffer) => (stderr += d));
+    p.stdin.on('error', () => {});
+    p.stdin.end(opts.input ?? '');
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: 127, stdout, stderr: stderr + String(e) });
+    });
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : null), stdout, stderr: signal ? `${stderr}\nkilled by ${signal}` : stderr });
+    });
+  });
+}
+
+/** Synchronous variant for setup and cleanup (also usable in a process 'exit' hook). */
+function runSync(cmd: string, args: readonly string[], timeoutMs = 30_000): RunResult {
+  const r = spawnSync(cmd, [...args], { env: hostEnv(), encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+function must(cmd: string, args: readonly string[], timeoutMs?: number): string {
+  const r = runSync(cmd, args, timeoutMs);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CLOCK_MONOTONIC in µs: the clock systemd's *TimestampMonotonic properties use (no time namespace). */
+export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Poll `predicate` until it returns something other than false/undefined/null; returns that value.
+ * Throws after `timeoutMs` with `describe()` (or the last value) in the message.
+ */
+export async function waitFor<T>(
+  predicate: () => T | false | undefined | null | Promise<T | false | undefined | null>,
+  timeoutMs: number,
+  opts: { intervalMs?: number; what?: string; describe?: () => string | Promise<string> } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await predicate();
+    if (v !== false && v !== undefined && v !== null) return v;
+    if (Date.now() >= deadline) {
+      const detail = opts.describe ? await opts.describe() : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail ? `: ${detail}` : ''}`);
+    }
+    await sleep(opts.intervalMs ?? 50);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Availability and the cached rootfs
+
+/** Why the rig cannot run here (for t.skip), or undefined. Cheap; does not build anything. */
+export function rigUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'the appliance rig needs Linux';
+  if (process.getuid?.() !== 0) return 'the appliance rig needs root (network namespaces, systemd-nspawn, overlayfs)';
+  for (const tool of ['ip', 'nsenter', 'mount', 'bash']) {
+    if (runSync('sh', ['-c', `command -v ${tool}`]).code !== 0) return `${tool} is not installed`;
+  }
+  return undefined;
+}
+
+export interface RootfsResult {
+  readonly ok: boolean;
+  /** Set when the rig cannot run here (tools missing and not installable): skip, don't fail. */
+  readonly skip?: string;
+  readonly ms: number;
+  readonly output: string;
+}
+
+/** Build the cached rootfs unless it is there (test/rig/rootfs.sh; installs the host tools too). */
+export async function ensureRootfs(dir = ROOTFS_CACHE): Promise<RootfsResult> {
+  const start = Date.now();
+  // rootfs.sh returns at once when the cache holds its current recipe and the tools are there.
+  const r = await run('bash', [ROOTFS_SH, dir], { timeoutMs: 9 * 60_000 });
+  const output = `${r.stdout}${r.stderr}`.trim() || 'cached';
+  if (r.code === 77) return { ok: false, skip: output.split('\n').pop() || 'rig tools unavailable', ms: Date.now() - start, output };
+  return { ok: r.code === 0, ms: Date.now() - start, output };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leftovers of crashed runs
+
+interface RunState {
+  tag: string;
+  ownerPid: number;
+  ownerStart: string;
+  hostNs: string;
+  clientNs: string;
+  work: string;
+  merged: string;
+  nspawnPid?: number;
+  leaderPid?: number;
+}
+
+const procStart = (pid: number): string | undefined => {
+  try {
+    // field 22 (starttime), after the parenthesised comm which may contain spaces
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+};
+/** Running (a zombie is not: its parent may be a killed test process that will never reap it). */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+};
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+};
+
+const isMounted = (path: string): boolean => readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === path);
+
+function killRecorded(s: RunState): void {
+  // Only PIDs that are still ours: nspawn's command line names the run's tag; the container's init
+  // is the child of that nspawn. SIGKILL on a PID namespace's init ends the whole container.
+  if (s.nspawnPid && cmdline(s.nspawnPid).includes(s.tag)) {
+    for (const pid of [...childrenOf(s.nspawnPid), s.nspawnPid]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  if (s.leaderPid && alive(s.leaderPid) && s.nspawnPid && !alive(s.nspawnPid)) {
+    // orphaned init: ours only if it still runs in the overlay root we mounted
+    try {
+      if (readlinkSync(`/proc/${s.leaderPid}/root`) === s.merged) process.kill(s.leaderPid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+function releaseResources(s: RunState): void {
+  for (let i = 0; i < 50 && s.nspawnPid && alive(s.nspawnPid) && cmdline(s.nspawnPid).includes(s.tag); i++) runSync('sleep', ['0.1']);
+  // A killed container's PID namespace takes a moment to go.
+  for (let i = 0; i < 50 && s.leaderPid && alive(s.leaderPid); i++) runSync('sleep', ['0.1']);
+  if (isMounted(s.merged)) {
+    if (runSync('umount', [s.merged]).code !== 0) runSync('umount', ['-l', s.merged]);
+  }
+  for (const ns of [s.clientNs, s.hostNs]) deleteNetns(ns);
+  if (!isMounted(s.merged)) rmSync(s.work, { recursive: true, force: true });
+}
+
+/**
+ * Delete one of the rig's namespaces, first killing what still runs in it: only the rig starts
+ * processes there (client probes, systemd-nspawn in the host side), and a process left in a netns
+ * keeps it alive after `ip netns delete`.
+ */
+function deleteNetns(ns: string): void {
+  if (!existsSync(`/run/netns/${ns}`)) return;
+  for (let i = 0; i < 20; i++) {
+    const pids = runSync('ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter(Boolean).map(Number);
+    if (!pids.length) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    runSync('sleep', ['0.05']);
+  }
+  runSync('ip', ['netns', 'delete', ns]);
+}
+
+/** Remove what runs whose owner process is gone left behind (state files, then stray namespaces). */
+export function reapLeftovers(): string[] {
+  const reaped: string[] = [];
+  if (existsSync(WORK_BASE)) {
+    for (const tag of readdirSync(WORK_BASE)) {
+      const file = join(WORK_BASE, tag, 'state.json');
+      let s: RunState;
+      try {
+        s = JSON.parse(readFileSync(file, 'utf8')) as RunState;
+      } catch {
+        continue;
+      }
+      if (alive(s.ownerPid) && procStart(s.ownerPid) === s.ownerStart) continue; // a live run
+      killRecorded(s);
+      releaseResources(s);
+      reaped.push(tag);
+    }
+  }
+  if (existsSync('/run/netns')) {
+    for (const ns of readdirSync('/run/netns')) {
+      const m = new RegExp(`^${TAG_PREFIX}(\\d+)-\\d+-[hc]$`).exec(ns);
+      if (m && !alive(Number(m[1]))) {
+        deleteNetns(ns);
+        reaped.push(ns);
+      }
+    }
+  }
+  return reaped;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const c = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (c) out.push(...c.split(/\s+/).map(Number));
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The appliance
+
+export interface ClientRoute {
+  readonly to: string;
+  readonly via: string;
+}
+
+export interface BootOptions {
+  /** Cached rootfs (lower layer of the overlay). */
+  readonly rootfs?: string;
+  /** When given: install ovactl (bash build/install.sh ROOT) and this ovf-env.xml before booting. */
+  readonly ovfEnv?: string;
+  /** Extra changes to the tree before boot (called with the merged root). */
+  readonly prepare?: (root: string) => void | Promise<void>;
+  /** Address (CIDR) of the host netns on the management bridge: the management gateway. */
+  readonly managementHost?: string;
+  /** Address (CIDR) of the host netns on the workload bridge: the workload gateway. */
+  readonly workloadHost?: string;
+  /** The client's address (CIDR) on the workload network. */
+  readonly client: string;
+  /** Routes in the client netns, e.g. the VIP range via the appliance's workload address. */
+  readonly clientRoutes?: readonly ClientRoute[];
+  /** Called once the namespaces are ready, just before systemd-nspawn starts (e.g. to start a client probe). */
+  readonly beforeBoot?: (a: Appliance) => void | Promise<void>;
+  /** How long to wait for the container's init to appear. */
+  readonly startTimeoutMs?: number;
+}
+
+let counter = 0;
+const liveAppliances = new Set<Appliance>();
+process.once('exit', () => {
+  for (const a of liveAppliances) a.stopSync();
+});
+// Killed by a signal (tap's timeout sends SIGALRM, then SIGKILL 0.5 s later; ^C): stop the containers
+// first, then let the signal do what it would have done. A SIGKILL leaves everything to reapLeftovers().
+let signalsHooked = false;
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) {
+    const handler = () => {
+      for (const a of liveAppliances) a.stopSync();
+      if (process.listeners(sig).length === 1) {
+        process.removeListener(sig, handler);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, handler);
+  }
+}
+
+export class Appliance {
+  readonly tag: string;
+  readonly root: string;
+  readonly consoleFile: string;
+  readonly hostNs: string;
+  readonly clientNs: string;
+  /** Where this machine made the rig differ from a VM (for a test comment). */
+  readonly quirks: string[] = [];
+  /** CLOCK_MONOTONIC (µs) when systemd-nspawn was started. */
+  bootStartUs = 0;
+  private nspawn?: ChildProcess;
+  private nspawnExited?: Promise<void>;
+  private leader = 0;
+  private readonly state: RunState;
+  private readonly background = new Set<ChildProcess>();
+  private stopped = false;
+
+  private constructor(tag: string) {
+    this.tag = tag;
+    const work = join(WORK_BASE, tag);
+    this.hostNs = `${tag}-h`;
+    this.clientNs = `${tag}-c`;
+    this.root = join(work, 'merged');
+    this.consoleFile = join(work, 'console.log');
+    this.state = {
+      tag,
+      ownerPid: process.pid,
+      ownerStart: procStart(process.pid) ?? '',
+      hostNs: this.hostNs,
+      clientNs: this.clientNs,
+      work,
+      merged: this.root,
+    };
+  }
+
+  /** PID (in the machine's PID namespace) of the container's systemd. */
+  get leaderPid(): number {
+    return this.leader;
+  }
+
+  private saveState(): void {
+    writeFileSync(join(this.state.work, 'state.json'), JSON.stringify(this.state) + '\n');
+  }
+
+  static async boot(opts: BootOptions): Promise<Appliance> {
+    reapLeftovers();
+    const a = new Appliance(`${TAG_PREFIX}${process.pid}-${++counter}`);
+    liveAppliances.add(a);
+    hookSignals();
+    try {
+      await a.setup(opts);
+    } catch (e) {
+      const tail = a.console().split('\n').slice(-30).join('\n');
+      await a.stop();
+      throw new Error(`${(e as Error).message}${tail.trim() ? `\n--- console (tail) ---\n${tail}` : ''}`);
+    }
+    return a;
+  }
+
+  private async setup(opts: BootOptions): Promise<void> {
+    const rootfs = opts.rootfs ?? ROOTFS_CACHE;
+    if (!existsSync(join(rootfs, '.complete'))) throw new Error(`no rootfs at ${rootfs}: run test/rig/rootfs.sh ${rootfs}`);
+    const work = this.state.work;
+    mkdirSync(work, { recursive: true });
+    this.saveState();
+
+    // A fresh copy of the rootfs: an overlay with a per-run upper directory (instant, no copying).
+    for (const d of ['upper', 'ovl-work', 'merged']) mkdirSync(join(work, d));
+    must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${join(work, 'upper')},workdir=${join(work, 'ovl-work')}`, this.root]);
+
+    if (opts.ovfEnv !== undefined) {
+      const install = join(REPO, 'build/install.sh');
+      const r = await run('bash', [install, this.root], { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new Error(`bash build/install.sh ${this.root} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+      mkdirSync(join(this.root, 'etc/ovactl'), { recursive: true });
+      writeFileSync(join(this.root, 'etc/ovactl/ovf-env.xml'), opts.ovfEnv, { mode: 0o600 });
+      mkdirSync(join(this.root, 'etc/default'), { recursive: true });
+      writeFileSync(join(this.root, 'etc/default/ovactl'), 'OVACTL_FIRSTBOOT_ARGS="--env /etc/ovactl/ovf-env.xml"\n');
+    }
+    await opts.prepare?.(this.root);
+
+    // Namespaces: the container's host side, and the client.
+    const h = this.hostNs;
+    const c = this.clientNs;
+    must('ip', ['netns', 'add', h]);
+    must('ip', ['netns', 'add', c]);
+    const ipH = (...args: string[]) => must('ip', ['-n', h, ...args]);
+    const ipC = (...args: string[]) => must('ip', ['-n', c, ...args]);
+    ipH('link', 'set', 'lo', 'up');
+    ipC('link', 'set', 'lo', 'up');
+    ipH('link', 'add', 'brm', 'type', 'bridge');
+    ipH('link', 'add', 'brw', 'type', 'bridge');
+    // The client: a veth from the workload bridge into the client namespace.
+    ipH('link', 'add', 'vcl', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c);
+    ipH('link', 'set', 'vcl', 'master', 'brw');
+    for (const l of ['brm', 'brw', 'vcl']) ipH('link', 'set', l, 'up');
+    if (opts.managementHost) ipH('addr', 'add', opts.managementHost, 'dev', 'brm');
+    if (opts.workloadHost) ipH('addr', 'add', opts.workloadHost, 'dev', 'brw');
+    // Quick ARP retries in the client: a failed resolution (appliance not configured yet) must not
+    // hold back the first answer by a second (default retrans_time), which the boot-to-VIP time measures.
+    for (const [k, v] of [
+      ['net.ipv4.neigh.eth0.retrans_time_ms', '20'],
+      ['net.ipv6.conf.eth0.disable_ipv6', '1'],
+    ]) must('ip', ['netns', 'exec', c, 'sysctl', '-qw', `${k}=${v}`]);
+    ipC('addr', 'add', opts.client, 'dev', 'eth0');
+    ipC('link', 'set', 'eth0', 'up');
+    for (const r of opts.clientRoutes ?? []) ipC('route', 'add', r.to, 'via', r.via);
+
+    await opts.beforeBoot?.(this);
+
+    // Boot. nsenter --net (not `ip netns exec`, which remounts /sys and hides /sys/fs/cgroup).
+    const consoleFd = openSync(this.consoleFile, 'w');
+    const args = [
+      `--net=/run/netns/${h}`,
+      'systemd-nspawn',
+      '-D', this.root,
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      '--console=read-only',
+      '--link-journal=no',
+      '--resolv-conf=off',
+      '--kill-signal=SIGRTMIN+4', // SIGTERM to nspawn powers the container off
+      '-M', this.tag,
+      '--network-veth-extra=vmgmt:management',
+      '--network-veth-extra=vwork:workload',
+    ];
+    this.bootStartUs = monotonicUs();
+    const p = spawn('nsenter', args, { stdio: ['ignore', consoleFd, consoleFd], env: { PATH, LANG: 'C.UTF-8', SYSTEMD_COLORS: '0' } });
+    closeSync(consoleFd);
+    this.nspawn = p;
+    this.nspawnExited = new Promise((resolve) => p.once('exit', () => resolve()));
+    if (!p.pid) throw new Error('systemd-nspawn did not start');
+    // nsenter execs systemd-nspawn: same PID.
+    this.state.nspawnPid = p.pid;
+    this.saveState();
+
+    let exited = false;
+    void this.nspawnExited.then(() => (exited = true));
+    const timeout = opts.startTimeoutMs ?? 20_000;
+    // The host sides appear when nspawn sets up the network: put them on their bridges.
+    await waitFor(() => exited || (runSync('ip', ['-n', h, 'link', 'show', 'vwork']).code === 0 && runSync('ip', ['-n', h, 'link', 'show', 'vmgmt']).code === 0), timeout, {
+      intervalMs: 10,
+      what: 'the veth pairs of systemd-nspawn',
+    });
+    if (exited) throw new Error(`systemd-nspawn exited during start (code ${p.exitCode})`);
+    ipH('link', 'set', 'vmgmt', 'master', 'brm');
+    ipH('link', 'set', 'vwork', 'master', 'brw');
+    ipH('link', 'set', 'vmgmt', 'up');
+    ipH('link', 'set', 'vwork', 'up');
+
+    // The container's init: the child of nspawn that runs systemd in a PID namespace of its own.
+    const ownPidNs = readlinkSync('/proc/self/ns/pid');
+    this.leader = await waitFor(
+      () => {
+        if (exited) throw new Error(`systemd-nspawn exited during start (code ${p.exitCode})`);
+        for (const child of childrenOf(p.pid!)) {
+          try {
+            if (readlinkSync(`/proc/${child}/ns/pid`) !== ownPidNs && readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd') return child;
+          } catch {
+            /* racing with exec */
+          }
+        }
+        return undefined;
+      },
+      timeout,
+      { intervalMs: 10, what: "the container's systemd" },
+    );
+    this.state.leaderPid = this.leader;
+    this.saveState();
+    // systemctl works once the manager listens on its private socket.
+    await waitFor(async () => (await this.exec(['test', '-S', '/run/systemd/private'])).code === 0, timeout, {
+      intervalMs: 10,
+      what: "systemd's control socket in the container",
+    });
+  }
+
+  /** Console output so far (what systemd and agetty print). */
+  console(): string {
+    try {
+      return readFileSync(this.consoleFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Whether systemd-nspawn still runs. */
+  get running(): boolean {
+    return !!this.nspawn && this.nspawn.exitCode === null && this.nspawn.signalCode === null;
+  }
+
+  private nsenterArgs(cmd: readonly string[]): string[] {
+    return ['-t', String(this.leader), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--', '/usr/bin/env', '-i', `PATH=${PATH}`, 'LANG=C.UTF-8', 'TERM=dumb', 'SYSTEMD_COLORS=0', 'SYSTEMD_PAGER=', ...cmd];
+  }
+
+  /** Run a command inside the container (all its namespaces, clean environment). */
+  exec(cmd: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+    if (!this.leader) return Promise.resolve({ code: 127, stdout: '', stderr: 'container not started' });
+    return run('nsenter', this.nsenterArgs(cmd), opts);
+  }
+
+  /** Run a command (host binaries) in the client namespace. */
+  client(cmd: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+    return run('ip', ['netns', 'exec', this.clientNs, ...cmd], opts);
+  }
+
+  /**
+   * Start a long-running command in the client namespace, in a process group of its own; stop() (or
+   * stopBackground) kills that group if it still runs.
+   */
+  clientSpawn(cmd: readonly string[]): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', this.clientNs, ...cmd], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.background.add(p);
+    p.once('exit', () => this.background.delete(p));
+    return p;
+  }
+
+  /** Kill a command started with clientSpawn (its whole process group). */
+  stopBackground(p: ChildProcess): void {
+    if (p.pid && p.exitCode === null && p.signalCode === null) {
+      try {
+        process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    this.background.delete(p);
+  }
+
+  /** `systemctl show -p …` of a unit as an object. */
+  async unit(unit: string, props: readonly string[]): Promise<Record<string, string>> {
+    const r = await this.exec(['systemctl', 'show', unit, ...props.map((p) => `--property=${p}`)]);
+    const out: Record<string, string> = {};
+    for (const line of r.stdout.split('\n')) {
+      const i = line.indexOf('=');
+      if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+    }
+    return out;
+  }
+
+  /** What to print when something fails: failed units, the journal's tail, the console's tail. */
+  async diagnostics(lines = 60): Promise<string> {
+    const failed = await this.exec(['systemctl', '--failed', '--no-legend', '--plain']);
+    const journal = await this.exec(['journalctl', '-b', '--no-pager', '-n', String(lines), '-o', 'short-monotonic']);
+    return [
+      `--- failed units ---\n${failed.stdout.trim() || '(none)'}`,
+      `--- journal (last ${lines}) ---\n${journal.stdout.trim()}${journal.stderr.trim()}`,
+      `--- console (tail) ---\n${this.console().split('\n').slice(-20).join('\n')}`,
+    ].join('\n');
+  }
+
+  /** Power the container off (killing it after a grace period) and remove everything of this run. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const p of [...this.background]) this.stopBackground(p);
+    if (this.nspawn && this.running) {
+      this.nspawn.kill('SIGTERM'); // → SIGRTMIN+4 to the container's systemd: poweroff
+      const done = await Promise.race([this.nspawnExited!.then(() => true), sleep(graceMs).then(() => false)]);
+      if (!done) killRecorded(this.state);
+      await Promise.race([this.nspawnExited, sleep(2_000)]);
+    }
+    releaseResources(this.state);
+    liveAppliances.delete(this);
+  }
+
+  /** Synchronous, forceful stop (process 'exit' hook): kill, unmount, delete namespaces. */
+  stopSync(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const p of [...this.background]) this.stopBackground(p);
+    killRecorded(this.state);
+    releaseResources(this.state);
+    liveAppliances.delete(this);
+  }
+}
+
+/** Boot an appliance; register `stop()` with the test's teardown (`t.teardown(() => a.stop())`). */
+export const bootAppliance = (opts: BootOptions): Promise<Appliance> => Appliance.boot(opts);
+
+/** The directory of the rig (for scripts that want rootfs.sh). */
+export const RIG_DIR = dirname(new URL(import.meta.url).pathname);

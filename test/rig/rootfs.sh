@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# test/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 12 rootfs the boot tests run in
+# systemd-nspawn: bookworm minbase with systemd, haproxy, openssl and Debian's Node 18.20 (the
+# appliance's runtime). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
+# with it present this does nothing. Concurrent callers serialise on ROOTFS_DIR.lock; a crashed build leaves only a
+# ROOTFS_DIR.tmp.* directory, which the next run removes.
+#
+# The mirror is the Debian one configured on this machine (/etc/apt/sources.list*), so the build
+# needs nothing but the Debian archive. Override with DEBIAN_MIRROR=URL.
+set -euo pipefail
+
+ROOTFS=${1:?usage: rootfs.sh ROOTFS_DIR}
+ROOTFS=$(realpath -m "$ROOTFS")
+SUITE=bookworm
+# systemd-timesyncd: ovactl enables it when NTP servers are given (in a container its
+# ConditionVirtualization=!container skips it, as a successful no-op).
+PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,haproxy,openssl,nodejs,ca-certificates,procps,curl
+# Bump when the packages or the fixes below change: a cache of another recipe is rebuilt.
+RECIPE="ovactl-rig-rootfs 2"
+
+complete() { [ "$(head -n 1 "$ROOTFS/.complete" 2>/dev/null)" = "$RECIPE" ]; }
+[ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: must run as root" >&2; exit 77; }
+
+start=$(date +%s%N)
+elapsed() { echo "$(( ($(date +%s%N) - start) / 1000000 )) ms"; }
+
+# Host tools: debootstrap to build, systemd-nspawn (systemd-container) to boot, ping (iputils-ping)
+# for the client namespace. Exit 77 ("skip") when they are missing and cannot be installed.
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+command -v ping >/dev/null || need+=(iputils-ping)
+if ((${#need[@]})); then
+  echo "rootfs.sh: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1; then
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } ||
+      { echo "rootfs.sh: cannot install ${need[*]}" >&2; exit 77; }
+  fi
+fi
+
+complete && exit 0
+
+mkdir -p "$(dirname "$ROOTFS")"
+exec 9>"$ROOTFS.lock"
+flock 9
+complete && { echo "rootfs.sh: built by a concurrent run ($(elapsed) waiting)"; exit 0; }
+
+# The Debian mirror of this machine: deb822 (*.sources) or one-line (*.list) entries for $SUITE
+# (not -security/-updates).
+mirror=${DEBIAN_MIRROR:-}
+if [ -z "$mirror" ]; then
+  mirror=$(
+    shopt -s nullglob
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] || continue
+      # deb822: stanzas separated by blank lines
+      awk -v suite="$SUITE" '
+        BEGIN { RS = ""; FS = "\n" }
+        {
+          uris = ""; suites = ""; types = ""
+          for (i = 1; i <= NF; i++) {
+            if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
+            if ($i ~ /^Suites:/) { suites = " " $i " "; sub(/^ Suites:/, "", suites) }
+            if ($i ~ /^Types:/) { types = $i }
+          }
+          if (types ~ /deb( |$)/ && suites ~ ("[ \t]" suite "[ \t]")) { split(uris, u, /[ \t]+/); print u[1] }
+        }' "$f"
+      # one-line form
+      awk -v suite="$SUITE" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) print $i }' "$f"
+    done | grep -v -- '-security' | head -n 1
+  )
+fi
+mirror=${mirror:-http://deb.debian.org/debian}
+echo "rootfs.sh: debootstrap $SUITE from $mirror into $ROOTFS"
+
+rm -rf "$ROOTFS".tmp.* "$ROOTFS".old.*
+tmp="$ROOTFS.tmp.$$"
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+log="$tmp.log"
+if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$mirror" >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  [ -f "$tmp/debootstrap/debootstrap.log" ] && tail -n 30 "$tmp/debootstrap/debootstrap.log" >&2
+  rm -f "$log"
+  echo "rootfs.sh: debootstrap failed after $(elapsed)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "rootfs.sh: debootstrap done ($(elapsed))"
+
+in_root() { chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+
+# --- fixes a container boot needs -------------------------------------------------------------
+# networkd configures the appliance's links (ovactl renders its .network files); resolved is not
+# installed, so nothing else claims DNS.
+in_root systemctl enable systemd-networkd.service >/dev/null 2>&1
+# The appliance starts haproxy only once ovactl has written a valid configuration: the Debian
+# package enables it with its stock config, which the image does not want at boot.
+in_root systemctl disable haproxy.service >/dev/null 2>&1 || true
+# Units with nothing to do in a container (no udev, no hardware clock, no real consoles); masking
+# them keeps the boot short and `systemctl is-system-running` free of failures the appliance
+# would not have.
+in_root systemctl mask \
+  systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
+  systemd-udev-trigger.service systemd-udev-settle.service \
+  systemd-hwdb-update.service \
+  getty@tty1.service serial-getty@.service \
+  apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer fstrim.timer \
+  >/dev/null 2>&1 || true
+# No password for root (console login in a debugging session: machinectl shell / nsenter).
+in_root passwd -d root >/dev/null
+echo "appliance-rig" >"$tmp/etc/hostname"
+# The image's sources, for anyone who wants to apt-get install in a kept rootfs.
+printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$tmp/etc/apt/sources.list"
+# Leave a fresh machine-id for every boot (systemd creates a transient one when empty).
+: >"$tmp/etc/machine-id"
+rm -f "$tmp/var/lib/dbus/machine-id"
+# Smaller tree: no package cache, lists or docs (nothing in the tests needs them).
+in_root apt-get clean
+rm -rf "$tmp"/var/lib/apt/lists/* "$tmp"/usr/share/doc/* "$tmp"/usr/share/man/* "$tmp"/usr/share/locale/*
+in_root node --version >"$tmp/.node-version"
+
+printf '%s\nbuilt %s from %s\n' "$RECIPE" "$(date -u +%FT%TZ)" "$mirror" >"$tmp/.complete"
+# Swap in the new tree (a rootfs of an older recipe goes).
+[ -e "$ROOTFS" ] && mv "$ROOTFS" "$ROOTFS.old.$$"
+mv "$tmp" "$ROOTFS"
+trap - EXIT
+rm -rf "$ROOTFS.old.$$"
+echo "rootfs.sh: rootfs ready in $(elapsed) (node $(cat "$ROOTFS/.node-version"), $(du -sh "$ROOTFS" | cut -f1))"
