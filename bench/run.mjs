@@ -1,3 +1,4 @@
 // npm run bench: every benchmark under bench/, one after another.
 await import('./cold-start.mjs');
 await import('./apply.mjs');
+await import('./boot.mjs');

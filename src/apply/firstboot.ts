@@ -13,6 +13,8 @@ import type { PropertyKey } from '../properties/table.js';
 import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import { ensureCertificates } from '../tls/certificates.js';
+import { converge, describeChange } from '../anyip/converge.js';
+import { RANGES_FILE } from '../anyip/ranges-file.js';
 import { haproxyPasswordHash } from './password-hash.js';
 import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Status } from './status.js';
 import type { System } from './system.js';
@@ -169,6 +171,16 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   if (starts.length) {
     await run('systemctl', ['enable', '--no-reload', ...starts]);
     await run('systemctl', ['start', '--no-block', ...starts]);
+  }
+  // The VIP routes now, in this process: the VIPs answer as soon as networkd brings the NICs up,
+  // instead of after another Node start in anyip-routes.service (which then finds nothing to do).
+  if (scope === 'full' && system.live) {
+    const anyip = await converge(under(root, RANGES_FILE), false);
+    if ('unreadable' in anyip) failures.push(`anyip up: ${anyip.unreadable}`);
+    else {
+      lines.push(`anyip up: ${describeChange(anyip.diff)}`);
+      if (anyip.kernelError) failures.push(`anyip up: ${anyip.kernelError}`);
+    }
   }
   const restarts = [...restart].filter((u) => scope === 'full' || !dataPlane.includes(u));
   if (previous && restarts.length) await run('systemctl', ['try-restart', '--no-block', ...restarts]);
