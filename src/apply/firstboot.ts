@@ -33,7 +33,9 @@ export interface FirstbootInput {
   readonly system: System;
   readonly version: string;
   /** haproxy used for `haproxy -c`; the check is skipped (and said so) when it is missing. */
-  readonly haproxyBin?: string;
+  readonly haproxyBin?: string | undefined;
+  /** Put the VIP routes in place (live runs; default true). */
+  readonly anyip?: boolean;
 }
 
 export interface FirstbootResult {
@@ -174,7 +176,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   }
   // The VIP routes now, in this process: the VIPs answer as soon as networkd brings the NICs up,
   // instead of after another Node start in anyip-routes.service (which then finds nothing to do).
-  if (scope === 'full' && system.live) {
+  if (scope === 'full' && system.live && input.anyip !== false) {
     const anyip = await converge(under(root, RANGES_FILE), false);
     if ('unreadable' in anyip) failures.push(`anyip up: ${anyip.unreadable}`);
     else {

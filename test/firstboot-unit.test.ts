@@ -1,0 +1,86 @@
+// runFirstboot with stand-ins for the system: what a live run would do (guestinfo, chpasswd,
+// systemctl) and the haproxy -c guard, without touching this machine.
+import t from 'tap';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFirstboot } from '../src/apply/firstboot.js';
+import type { System } from '../src/apply/system.js';
+import { check } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ovactl-fbunit-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A "live" system that records every command and its stdin instead of running it. */
+function fakeLive(fail: (cmd: string, args: readonly string[]) => boolean = () => false) {
+  const calls: { cmd: string; args: readonly string[]; input?: string }[] = [];
+  const system: System = {
+    live: true,
+    ran: [],
+    async run(cmd, args, opts = {}) {
+      calls.push({ cmd, args, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+      system.ran.push(`${cmd} ${args.join(' ')}`);
+      return fail(cmd, args) ? { exitCode: 1, stdout: '', stderr: `${cmd} failed` } : { exitCode: 0, stdout: '', stderr: '' };
+    },
+  };
+  return { system, calls };
+}
+
+t.test('a live run: chpasswd on stdin, units, guestinfo status and CA', async (t) => {
+  // anyip: false keeps this machine's kernel out of it (a live run also puts the VIP routes in place).
+  const report = await check({ 'appliance.root_pwd': 'Root-Pw-Unit-1', 'loadbalance.haproxy_pwd': 'Api-Pw-Unit-1' });
+  const { system, calls } = fakeLive();
+  const root = join(dir, 'live');
+  const r = await runFirstboot({ report, root, system, version: 'test', haproxyBin: undefined, anyip: false });
+  t.equal(r.state, 'ready');
+  const chpasswd = calls.find((c) => c.cmd === 'chpasswd');
+  t.equal(chpasswd?.input, 'root:Root-Pw-Unit-1\n', 'root password on stdin');
+  t.notMatch(JSON.stringify(calls.map((c) => [c.cmd, c.args])), /Pw-Unit/, 'never in argv');
+  t.notMatch(r.lines.join('\n'), /Pw-Unit/, 'never in the summary');
+  t.ok(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.includes('haproxy.service')));
+  const status = calls.find((c) => c.cmd === 'vmware-rpctool' && c.args[0]!.startsWith('info-set guestinfo.ovactl.status '));
+  t.ok(status, 'status published to guestinfo');
+  const json = JSON.parse(status!.args[0]!.slice('info-set guestinfo.ovactl.status '.length));
+  t.equal(json.state, 'ready');
+  t.equal(json.dataplaneapi, 'https://192.0.2.10:5556');
+  const ca = calls.find((c) => c.cmd === 'vmware-rpctool' && c.args[0]!.startsWith('info-set guestinfo.dataplaneapi.cacert '));
+  t.equal(Buffer.from(ca!.args[0]!.split(' ')[2]!, 'base64').toString(), readFileSync(join(root, 'etc/haproxy/ca.crt'), 'utf8'), 'the CA, base64');
+
+  const again = fakeLive();
+  const r2 = await runFirstboot({ report, root, system: again.system, version: 'test', haproxyBin: undefined, anyip: false });
+  t.equal(r2.changed, false);
+  t.same(again.calls.map((c) => c.cmd), ['vmware-rpctool', 'vmware-rpctool'], 'same values: only guestinfo again (it does not survive a power cycle)');
+});
+
+t.test('a failed command is not recorded as done: the next boot tries again', async (t) => {
+  const report = await check({});
+  const root = join(dir, 'fail');
+  const first = fakeLive((cmd, args) => cmd === 'systemctl' && args[0] === 'start');
+  const r = await runFirstboot({ report, root, system: first.system, version: 'test', anyip: false });
+  t.equal(r.state, 'error');
+  t.match(r.lines.join('\n'), /failed: systemctl start/);
+  const second = fakeLive();
+  const r2 = await runFirstboot({ report, root, system: second.system, version: 'test', anyip: false });
+  t.equal(r2.changed, true, 'ran again');
+  t.equal(r2.state, 'ready');
+});
+
+t.test('a haproxy.cfg that fails haproxy -c is not installed; the previous one stays', async (t) => {
+  const root = join(dir, 'check');
+  const good = await check({});
+  t.equal((await runFirstboot({ report: good, root, system: fakeLive().system, version: 'test', anyip: false })).state, 'ready');
+  const before = readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8');
+  const fakeHaproxy = join(dir, 'haproxy-fails');
+  writeFileSync(fakeHaproxy, '#!/bin/sh\necho "[ALERT]    (1) : config : parsing [$3:20] : unknown keyword" >&2\nexit 1\n');
+  chmodSync(fakeHaproxy, 0o755);
+  const changed = await check({ 'loadbalance.haproxy_user': 'other-user' });
+  const { system, calls } = fakeLive();
+  const r = await runFirstboot({ report: changed, root, system, version: 'test', haproxyBin: fakeHaproxy, anyip: false });
+  t.equal(r.state, 'error');
+  t.equal(readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8'), before, 'the previous haproxy.cfg is kept');
+  const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
+  t.equal(status.errors[0].rule, 'haproxy.config-check');
+  t.match(status.errors[0].message, /unknown keyword/);
+  t.ok(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'stop' && c.args.includes('haproxy.service')), 'haproxy stopped');
+  t.notOk(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.includes('haproxy.service')));
+});
