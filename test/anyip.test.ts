@@ -57,3 +57,37 @@ t.test('up/down converge the local table to the file', { skip: root ? false : 'n
   const foreign = inNs(['ip', '-json', 'route', 'show', 'table', 'local', '203.0.113.0/24']).stdout;
   t.match(foreign, /203\.0\.113\.0/, 'the foreign local route survived');
 });
+
+t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', async (t) => {
+  const { parseRangesFile } = await import('../src/anyip/ranges-file.js');
+  const { hasHostBits, networkText, parseCidr } = await import('../src/net/ip.js');
+  const samples = ['0.0.0.0/0', '1.2.3.4/0', '255.255.255.255/32', '255.255.255.254/31', '128.0.0.0/1', '10.0.0.0/8', '10.0.0.0/08', '10.0.0.0/024',
+    '010.0.0.0/8', '10.0.0.256/32', '10.0.0.0/33', '10.0.0.0/64', '192.0.2.64/26', '192.0.2.65/26', '10.10.18.18/28', '1.2.3.4/32', '1.2.3/24', '1.2.3.4/'];
+  let seed = 42;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let i = 0; i < 3000; i++) {
+    const p = rnd(33);
+    let v = rnd(2 ** 16) * 2 ** 16 + rnd(2 ** 16);
+    if (i % 2) v = p === 0 ? 0 : Number((BigInt(v) >> BigInt(32 - p)) << BigInt(32 - p)); // aligned half the time
+    samples.push(`${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${p}`);
+  }
+  const json = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+  const wrong: string[] = [];
+  for (const s of samples) {
+    const c = parseCidr(s);
+    const r = parseRangesFile(s);
+    const ok = typeof c === 'string' || hasHostBits(c)
+      ? r.ranges.length === 0 && r.problems.length === 1 && (typeof c === 'string' || r.problems[0]!.hint.includes(networkText(c)))
+      : r.problems.length === 0 && json(r.ranges) === json([c]);
+    if (!ok) wrong.push(s);
+  }
+  t.same(wrong, [], `${samples.length} lines parse as parseCidr does`);
+});
+
+t.test('change lines name at most 20 ranges of each kind', async (t) => {
+  const { describeChange } = await import('../src/anyip/converge.js');
+  const add = Array.from({ length: 25 }, (_, i) => `10.0.${i}.0/24`);
+  const line = describeChange({ add, remove: ['192.0.2.0/24'], kept: [] });
+  t.match(line, /^25 added, 1 removed, 0 unchanged; added 10\.0\.0\.0\/24, .*10\.0\.19\.0\/24 and 5 more; removed 192\.0\.2\.0\/24$/);
+  t.notMatch(line, /10\.0\.20\.0/);
+});

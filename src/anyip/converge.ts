@@ -28,7 +28,11 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
   return { missingFile, diff: d, problems: parsed.problems, ...(r.ok ? {} : { kernelError: r.message }) };
 }
 
+/** One log line; at most LISTED ranges named per kind, so 10,000 ranges do not make a 150 kB line. */
+const LISTED = 20;
+export const listRanges = (rs: readonly string[]): string => (rs.length > LISTED ? `${rs.slice(0, LISTED).join(', ')} and ${rs.length - LISTED} more` : rs.join(', '));
+
 export const describeChange = (d: RouteDiff): string =>
-  `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${d.add.join(', ')}` : ''}${d.remove.length ? `; removed ${d.remove.join(', ')}` : ''}`;
+  `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${listRanges(d.add)}` : ''}${d.remove.length ? `; removed ${listRanges(d.remove)}` : ''}`;
 
 export const describeProblem = (file: string, p: LineProblem): string => `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;

@@ -1,8 +1,8 @@
 // The kernel side of AnyIP: `local` routes on lo in the local table, tagged with our protocol number
 // so a reconcile removes only routes it created. State is read once (ip -json) and every change goes
 // in one `ip -batch -` — never one process per range.
-import { execa } from 'execa';
-import { networkText, type Cidr } from '../net/ip.js';
+import { spawn } from 'node:child_process';
+import { hasHostBits, networkText, type Cidr } from '../net/ip.js';
 
 /** Routes this service owns carry this protocol number (see /etc/iproute2/rt_protos.d/ovactl.conf). */
 export const ANYIP_PROTO = 252;
@@ -17,7 +17,7 @@ export interface RouteDiff {
 export async function ownedRoutes(): Promise<string[]> {
   const out: string[] = [];
   for (const family of ['-4', '-6']) {
-    const r = await execa('ip', [family, '-json', 'route', 'show', 'table', 'local', 'proto', String(ANYIP_PROTO)], { reject: false });
+    const r = await ip([family, '-json', 'route', 'show', 'table', 'local', 'proto', String(ANYIP_PROTO)]);
     if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
     const routes = JSON.parse(r.stdout || '[]') as { dst: string; type?: string }[];
     for (const route of routes) out.push(route.dst.includes('/') ? route.dst : `${route.dst}/${family === '-4' ? 32 : 128}`);
@@ -26,7 +26,8 @@ export async function ownedRoutes(): Promise<string[]> {
 }
 
 export function diff(wanted: readonly Cidr[], current: readonly string[]): RouteDiff {
-  const want = new Set(wanted.map(networkText));
+  // Without host bits a range's text is its network's text: no need to format it again.
+  const want = new Set(wanted.map((c) => (hasHostBits(c) ? networkText(c) : c.text)));
   const have = new Set(current);
   return {
     add: [...want].filter((r) => !have.has(r)),
@@ -45,6 +46,23 @@ export function batchScript(d: Pick<RouteDiff, 'add' | 'remove'>): string {
 /** Applies the changes in one ip process; `-force` goes on past a line the kernel refuses. */
 export async function applyBatch(d: Pick<RouteDiff, 'add' | 'remove'>): Promise<{ ok: boolean; message: string }> {
   if (d.add.length === 0 && d.remove.length === 0) return { ok: true, message: '' };
-  const r = await execa('ip', ['-force', '-batch', '-'], { input: batchScript(d), reject: false });
+  const r = await ip(['-force', '-batch', '-'], batchScript(d));
   return { ok: r.exitCode === 0, message: r.stderr.trim() };
+}
+
+/** `ip ARGS` with node's own child_process: lighter than execa at every call, and it keeps execa out of anyip's bundle chunk. */
+function ip(args: readonly string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', (e) => resolve({ exitCode: 127, stdout, stderr: `cannot run ip: ${e.message}` }));
+    child.on('close', (code) => resolve({ exitCode: code ?? 1, stdout, stderr: stderr.trim() }));
+    if (input !== undefined) {
+      child.stdin!.on('error', () => undefined); // ip exited early: its status and stderr tell why
+      child.stdin!.end(input);
+    }
+  });
 }
