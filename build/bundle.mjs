@@ -31,6 +31,8 @@ const precompiledTemplates = {
         resolveDir: fileURLToPath(new URL('../src/render/', import.meta.url)),
         contents: [
           "import Handlebars from 'handlebars/runtime';",
+          "import { registerHelpers } from './helpers.ts';",
+          'registerHelpers(Handlebars);',
           'const specs = {', ...specs, '};',
           'const cache = new Map();',
           'export const COMPILE_OPTIONS = ' + JSON.stringify(options) + ';',
@@ -49,7 +51,7 @@ const precompiledTemplates = {
 // are bundled on their own and carried inside dist/ovactl.js as a string, compiled only when they are
 // first imported: V8 must at least pre-parse every function of a script, and `ovactl validate` (every
 // boot, every script) should not pay for code it never calls. Still one file.
-const COMMANDS = ['render', 'firstboot'];
+const COMMANDS = ['render', 'firstboot', 'ovf', 'spec'];
 const LAZY = [
   // One chunk for the commands that act on the system, so execa and handlebars are carried once.
   ...COMMANDS.map((c) => ({ importer: /src[\\/]cli[\\/]main\.ts$/, path: `./${c}-command.js`, chunk: 'commands', pick: c })),

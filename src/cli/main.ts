@@ -12,6 +12,8 @@ const COMMANDS: Record<string, Command> = {
   render: { summary: 'render the appliance configuration for deploy values into a folder', load: () => import('./render-command.js') },
   firstboot: { summary: 'configure the appliance from its OVF environment (boot-time job)', load: () => import('./firstboot-command.js') },
   anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
+  ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },
+  spec: { summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)', load: () => import('./spec-command.js') },
   docs: { summary: 'print the property reference generated from the property table', load: () => import('./docs-command.js') },
 };
 

@@ -3,6 +3,7 @@
 // against handlebars' runtime, so dist/ovactl.js carries them and not the template compiler.
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
+import { registerHelpers } from './helpers.js';
 
 export type Template = (view: object) => string;
 
@@ -10,6 +11,7 @@ export type Template = (view: object) => string;
 export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 
 const cache = new Map<string, Template>();
+registerHelpers(Handlebars);
 
 export function template(name: string): Template {
   let t = cache.get(name);

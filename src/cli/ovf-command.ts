@@ -1,0 +1,47 @@
+import { writeFileSync } from 'node:fs';
+import { descriptor, DEFAULT_DISK } from '../ovf/descriptor.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const spec: CommandSpec = {
+  name: 'ovf',
+  summary: 'Print the OVF descriptor, generated from the property table.',
+  usage: 'ovactl ovf [--output FILE] [--disk-file NAME --disk-capacity GIB --disk-size BYTES]',
+  help: `
+The committed ovf/haproxy-appliance.ovf is this output with the defaults; the OVA build passes the
+disk's file name, capacity and size.
+
+Options:
+  --output FILE        write to FILE instead of stdout
+  --disk-file NAME     the VMDK's file name (default ${DEFAULT_DISK.file})
+  --disk-capacity GIB  the virtual disk's capacity in GiB (default ${DEFAULT_DISK.capacityGiB})
+  --disk-size BYTES    the VMDK file's size (written as ovf:size)
+  -h, --help           show this help`,
+  options: { output: { type: 'string' }, 'disk-file': { type: 'string' }, 'disk-capacity': { type: 'string' }, 'disk-size': { type: 'string' } },
+};
+
+const whole = (name: string, v: string | boolean | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${name} takes a whole number, not ${JSON.stringify(v)}`);
+  return Number(v);
+};
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  const capacity = whole('disk-capacity', args.values['disk-capacity']);
+  const size = whole('disk-size', args.values['disk-size']);
+  const text = descriptor({
+    version: process.env.OVACTL_VERSION ?? '0.1.0',
+    disk: {
+      file: (args.values['disk-file'] as string | undefined) ?? DEFAULT_DISK.file,
+      capacityGiB: capacity ?? DEFAULT_DISK.capacityGiB,
+      ...(size !== undefined ? { fileSize: size } : {}),
+    },
+  });
+  const out = args.values.output as string | undefined;
+  if (out) writeFileSync(out, text);
+  else io.stdout(text);
+  return EXIT.ok;
+}
