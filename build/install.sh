@@ -20,6 +20,8 @@ done
 for dropin in "$here"/build/systemd/*.service.d/*.conf; do
   install -D -m 0644 "$dropin" "$root/etc/systemd/system/$(basename "$(dirname "$dropin")")/$(basename "$dropin")"
 done
+# udev names the NICs before first boot runs: the .link files are part of the image.
+node "$here/dist/ovactl.js" links --root "$root" >/dev/null
 install -d -m 0700 "$root/var/lib/ovactl"
 install -d -m 0755 "$root/etc/ovactl" "$root/etc/issue.d" "$root/etc/vmware"
 install -D -m 0644 /dev/stdin "$root/etc/iproute2/rt_protos.d/ovactl.conf" <<'TXT'

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
   ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },
   spec: { summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)', load: () => import('./spec-command.js') },
+  links: { summary: 'write the .link files naming the NICs (image build)', load: () => import('./links-command.js') },
   docs: { summary: 'print the property reference generated from the property table', load: () => import('./docs-command.js') },
 };
 

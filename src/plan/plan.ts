@@ -54,6 +54,14 @@ function nicView(nic: Nic, input: PlanInput) {
   };
 }
 
+/**
+ * The .link files naming the NICs by PCI path. The image ships them for all three NICs (udev renames
+ * the NICs before first boot runs), and the plan writes the ones of the deployment.
+ */
+export function linkFile(name: Nic['name'], pciPath: string): PlannedFile {
+  return file(`/etc/systemd/network/10-ovactl-${name}.link`, template('networkd/nic.link')({ name, pciPath }), ['systemd-networkd.service']);
+}
+
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
   const full = input.scope === 'full';
@@ -61,7 +69,7 @@ export function plan(input: PlanInput): Plan {
   const files: PlannedFile[] = [];
 
   for (const nic of nics) {
-    files.push(file(`/etc/systemd/network/10-ovactl-${nic.name}.link`, template('networkd/nic.link')({ name: nic.name, pciPath: input.facts.pciPaths[nic.name] }), ['systemd-networkd.service']));
+    files.push(linkFile(nic.name, input.facts.pciPaths[nic.name]));
     files.push(file(`/etc/systemd/network/20-ovactl-${nic.name}.network`, template('networkd/nic.network')(nicView(nic, input)), ['systemd-networkd.service']));
   }
 

@@ -1,0 +1,33 @@
+import { linkFile } from '../plan/plan.js';
+import { APPLIANCE_PCI_PATHS } from '../plan/types.js';
+import { NICS } from '../validate/context.js';
+import { writeAtomic } from '../apply/write.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+import { EXIT, type CommandIO } from './io.js';
+
+export const spec: CommandSpec = {
+  name: 'links',
+  summary: 'Write the systemd .link files that name the NICs management/workload/frontend (image build).',
+  usage: 'ovactl links --root DIR',
+  help: `
+udev names the NICs before first boot runs, so the image carries these files from the start:
+DIR/etc/systemd/network/10-ovactl-{management,workload,frontend}.link, matching the PCI paths of the
+descriptor's slots 160/192/224.
+
+Options:
+  --root DIR   the image's root file system
+  -h, --help   show this help`,
+  options: { root: { type: 'string' } },
+};
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  const root = args.values.root as string | undefined;
+  if (!root) throw new UsageError('missing --root DIR');
+  for (const nic of NICS) {
+    const f = linkFile(nic.name, APPLIANCE_PCI_PATHS[nic.name]);
+    io.stdout(`${writeAtomic(root, f) ? 'wrote    ' : 'unchanged'} ${f.path}\n`);
+  }
+  return EXIT.ok;
+}
