@@ -3,3 +3,4 @@ await import('./cold-start.mjs');
 await import('./apply.mjs');
 await import('./boot.mjs');
 await import('./anyip.mjs');
+await import('./rhi.mjs');

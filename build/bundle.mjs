@@ -17,13 +17,13 @@ const saxWithoutStream = {
 
 // src/render/templates.ts compiles templates/*.hbs from disk; in the bundle it is replaced by the
 // same templates precompiled, run by handlebars' small runtime instead of its compiler.
-const precompiledTemplates = {
+const precompiledTemplatesOnly = (only) => ({
   name: 'precompiled-templates',
   setup(b) {
     b.onLoad({ filter: /src[\\/]render[\\/]templates\.ts$/ }, async () => {
       const { default: Handlebars } = await import('handlebars');
       const root = new URL('../templates/', import.meta.url);
-      const names = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.hbs')).sort();
+      const names = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.hbs') && (!only || only.test(f))).sort();
       const options = { noEscape: true, strict: true };
       const specs = await Promise.all(names.map(async (f) => `  ${JSON.stringify(f.slice(0, -4))}: ${Handlebars.precompile(await readFile(new URL(f, root), 'utf8'), options)},`));
       return {
@@ -45,7 +45,8 @@ const precompiledTemplates = {
       };
     });
   },
-};
+});
+const precompiledTemplates = precompiledTemplatesOnly(undefined);
 
 // Modules that pull in heavy code (execa and handlebars' runtime for render, xml2js for XML input)
 // are bundled on their own and carried inside dist/ovactl.js as a string, compiled only when they are
@@ -58,12 +59,20 @@ const LAZY = [
   // anyip (the anyip-routes service and its ExecStartPre/ExecStopPost) uses neither: a small chunk of
   // its own keeps its start and the watcher's memory down (bench/anyip.mjs).
   { importer: /src[\\/]cli[\\/]main\.ts$/, path: './anyip-command.js', chunk: 'anyip' },
+  // rhi's daemon (ovactl-rhi.service) runs for the appliance's lifetime: its own chunk, without
+  // execa and the other commands (it talks to haproxy and BIRD over their sockets).
+  { importer: /src[\\/]cli[\\/]main\.ts$/, path: './rhi-command.js', chunk: 'rhi' },
   { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', chunk: 'ovf-env' },
+  // The rhi.* checks and the rules parser, needed only when route health injection is on.
+  { importer: /src[\\/]validate[\\/]validate\.ts$/, path: './rhi.js', chunk: 'rhi-validate' },
 ];
 const CHUNKS = {
   commands: { contents: COMMANDS.map((c) => `export * as ${c} from './${c}-command.ts';`).join('\n'), resolveDir: 'src/cli' },
   anyip: { entry: 'src/cli/anyip-command.ts' },
+  // The daemon renders only its route files: only BIRD's templates go in (the OVF descriptor's is big).
+  rhi: { entry: 'src/cli/rhi-command.ts', templates: /^bird[\\/]/ },
   'ovf-env': { entry: 'src/source/ovf-env.ts' },
+  'rhi-validate': { entry: 'src/validate/rhi.ts' },
 };
 const pkgVersion = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')).version;
 const common = {
@@ -98,7 +107,7 @@ const lazyModules = (chunks) => ({
 });
 
 const plugins = [saxWithoutStream, precompiledTemplates];
-const chunks = Object.fromEntries(await Promise.all(Object.entries(CHUNKS).map(async ([name, def]) => [name, await chunk(def, plugins)])));
+const chunks = Object.fromEntries(await Promise.all(Object.entries(CHUNKS).map(async ([name, def]) => [name, await chunk(def, def.templates ? [saxWithoutStream, precompiledTemplatesOnly(def.templates)] : plugins)])));
 await build({
   ...common,
   entryPoints: ['src/ovactl.ts'],

@@ -32,7 +32,8 @@ TXT
 # First boot enables and starts the data plane only when the values are valid.
 enable() { mkdir -p "$root/etc/systemd/system/$2"; ln -sf "/etc/systemd/system/$1" "$root/etc/systemd/system/$2/$1"; }
 enable ovactl-firstboot.service multi-user.target.wants
-for unit in haproxy.service dataplaneapi.service anyip-routes.service; do
+# Debian's bird2 enables bird.service when installed; it runs only with route health injection.
+for unit in haproxy.service dataplaneapi.service anyip-routes.service ovactl-rhi.service bird.service; do
   rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"
 done
 

@@ -1,7 +1,7 @@
 // Golden files of the rendered tree (plan() is pure: fixed facts give fixed files), and real
 // `haproxy -c` on every rendered haproxy.cfg. UPDATE_GOLDEN=1 rewrites the golden files.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,7 +13,7 @@ import { doc, ROOT } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
 const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
-const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true };
+const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true, birdInstalled: true };
 
 // Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
 // ("vmware" is also a folder name) so the test can prove they appear nowhere.
@@ -34,10 +34,21 @@ const CASES: { name: string; values: Record<string, string>; deployment: Deploym
     values: { ...SEED003, 'network.workload_ip': '192.168.1.2/24', 'network.additional_workload_networks': '10.20.0.0/16, 10.30.0.0/16', 'loadbalance.service_ip_range': '172.16.10.64/26, 172.16.10.128/26', 'network.ntp_servers': '10.170.16.123, ntp.example.test' },
     deployment: 'frontend',
   },
+  {
+    // Route health injection with every option: two BGP peers on the frontend network, BFD, OSPF,
+    // explicit rules (one into a protocol of its own) and auto.
+    name: 'rhi',
+    values: {
+      ...SEED003, 'rhi.enabled': 'True', 'rhi.local_as': '65010', 'rhi.peers': '172.16.10.1:65001, 172.16.10.3:4200000001', 'rhi.bfd': 'True', 'rhi.ospf_area': '0',
+      'rhi.rules': '192.168.0.10 = all(b:be_app); %vol2 192.168.0.11, 192.168.0.12 = any(b:be_a, b:be_b);auto',
+    },
+    deployment: 'frontend',
+  },
 ];
 
 const GOLDEN = join(ROOT, 'test/golden');
 const haveHaproxy = existsSync('/usr/sbin/haproxy');
+const haveBird = existsSync('/usr/sbin/bird');
 const scratch = mkdtempSync(join(tmpdir(), 'ovactl-plan-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -66,6 +77,18 @@ for (const c of CASES) {
     t.match(cfg.content, /stats socket \/run\/haproxy\/admin\.sock .*expose-fd listeners/);
     t.notMatch(cfg.content, /^\s*frontend\s/m, 'no frontends: the control plane adds them');
     t.notMatch(JSON.stringify(p), /Pw-Seed003/, 'no password in the plan');
+    const bird = p.files.find((f) => f.path === '/etc/bird/bird.conf');
+    t.equal(bird !== undefined, c.name === 'rhi', 'bird.conf only with route health injection on');
+    if (bird && haveBird) {
+      // The route files the daemon writes, empty, where a copy of bird.conf expects them.
+      const dir = join(scratch, `${c.name}-routes`);
+      mkdirSync(dir, { recursive: true });
+      for (const m of bird.content.matchAll(/include "\/run\/ovactl\/rhi\/([a-z0-9_]+\.conf)";/g)) writeFileSync(join(dir, m[1]!), '');
+      const path = join(scratch, `${c.name}-bird.conf`);
+      writeFileSync(path, bird.content.replaceAll('/run/ovactl/rhi/', `${dir}/`));
+      const r = spawnSync('bird', ['-p', '-c', path], { encoding: 'utf8' });
+      t.equal(r.status, 0, 'bird -p accepts bird.conf', { stderr: r.stderr });
+    } else if (bird) t.comment('bird is not installed (test/run.sh installs bird2): bird -p not run');
     if (haveHaproxy) {
       const path = join(scratch, `${c.name}.cfg`);
       writeFileSync(path, cfg.content);
@@ -82,6 +105,21 @@ t.test('management-only scope: just what the admin needs to log in', async (t) =
   t.ok(paths.includes('/etc/systemd/network/20-ovactl-management.network'));
   t.notOk(paths.some((x) => /workload|frontend|haproxy|anyip/.test(x)), `no data-plane files: ${paths}`);
   t.notOk(p.actions.some((a) => a.kind === 'enable-start' && /haproxy|dataplaneapi|anyip/.test(a.unit)), 'no haproxy, API or AnyIP');
+});
+
+t.test('route health injection: on → BIRD and the daemon start; off → both are stopped (BIRD only when installed)', async (t) => {
+  const on = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), { deployment: 'frontend' });
+  const p = plan({ properties: on.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+  t.same(p.actions.filter((a) => a.kind === 'enable-start' && /bird|rhi/.test(a.unit)).map((a) => a.kind === 'enable-start' && a.unit), ['bird.service', 'ovactl-rhi.service']);
+  t.notOk(p.actions.some((a) => a.kind === 'disable-stop'));
+  const rules = p.files.find((f) => f.path === '/etc/ovactl/rhi.rules')!;
+  t.match(rules.content, /\n192\.168\.0\.10 = all\(b:be_app\)\n%vol2 192\.168\.0\.11, 192\.168\.0\.12 = any\(b:be_a, b:be_b\)\nauto\n$/, 'one rule a line, as written');
+  const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
+  const q = plan({ properties: off.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+  t.same(q.actions.filter((a) => a.kind === 'disable-stop'), [{ kind: 'disable-stop', units: ['ovactl-rhi.service', 'bird.service'] }]);
+  t.notOk(q.files.some((f) => /bird|rhi/.test(f.path)));
+  const noBird = plan({ properties: off.properties, deployment: 'frontend', facts: { ...FACTS, birdInstalled: false }, scope: 'full' });
+  t.same(noBird.actions.filter((a) => a.kind === 'disable-stop'), [{ kind: 'disable-stop', units: ['ovactl-rhi.service'] }]);
 });
 
 t.test('the Data Plane API unit starts only when its binary is present', async (t) => {

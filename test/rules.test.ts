@@ -15,6 +15,9 @@ interface Case {
   readonly hint?: RegExp;
 }
 
+// Route health injection on, with a BGP peer on the workload network: valid as it is.
+const ON = { 'rhi.enabled': 'True', 'rhi.local_as': '65010', 'rhi.peers': '198.51.100.1:65001' };
+
 const CASES: Case[] = [
   { rule: 'property.unknown', fail: { 'network.managment_ip': '192.0.2.10/24' }, pass: {}, hint: /did you mean network\.management_ip\?/ },
   { rule: 'value.required', fail: { 'appliance.root_pwd': '' }, pass: {}, message: /appliance\.root_pwd .* is not set/ },
@@ -67,6 +70,29 @@ const CASES: Case[] = [
   { rule: 'workload-networks.overlap-vip', fail: { 'loadbalance.service_ip_range': '203.0.113.0/26', 'network.additional_workload_networks': '203.0.113.0/24' }, pass: { 'loadbalance.service_ip_range': '203.0.113.0/26', 'network.additional_workload_networks': '203.0.114.0/24' } },
   { rule: 'workload-networks.overlap-network', fail: { 'network.additional_workload_networks': '192.0.2.0/25' }, pass: {} },
   { rule: 'workload-networks.no-gateway', fail: { 'network.additional_workload_networks': '10.20.0.0/16', 'network.workload_gateway': '' }, pass: { 'network.additional_workload_networks': '10.20.0.0/16' } },
+  { rule: 'rhi.ignored', fail: { 'rhi.peers': '198.51.100.1:65001', 'rhi.local_as': '65010' }, pass: ON, message: /rhi\.local_as, rhi\.peers are set, but rhi\.enabled is False/ },
+  { rule: 'rhi.required', fail: { 'rhi.enabled': 'True' }, pass: ON, message: /neither rhi\.peers nor rhi\.ospf_area/ },
+  { rule: 'rhi.required', fail: { ...ON, 'rhi.local_as': '' }, pass: { ...ON, 'rhi.local_as': '', 'rhi.peers': '', 'rhi.ospf_area': '0' }, message: /rhi\.local_as is not set/ },
+  { rule: 'rhi.as-syntax', fail: { ...ON, 'rhi.local_as': '1.10' }, pass: { ...ON, 'rhi.local_as': 'AS65010' }, hint: /asplain\): 65546$/ },
+  { rule: 'rhi.as-syntax', fail: { ...ON, 'rhi.peers': '198.51.100.1:sixty' }, pass: ON, message: /entry "198\.51\.100\.1:sixty" has no valid AS number/ },
+  { rule: 'rhi.as-range', fail: { ...ON, 'rhi.local_as': '4294967296' }, pass: { ...ON, 'rhi.local_as': '4294967295' }, hint: /1–4294967295/ },
+  { rule: 'rhi.as-range', fail: { ...ON, 'rhi.local_as': '0' }, pass: { ...ON, 'rhi.local_as': '1' } },
+  { rule: 'rhi.as-range', fail: { ...ON, 'rhi.local_as': '23456' }, pass: ON, hint: /AS_TRANS/ },
+  { rule: 'rhi.as-range', fail: { ...ON, 'rhi.peers': '198.51.100.1:0' }, pass: { ...ON, 'rhi.peers': '198.51.100.1:4200000000' }, message: /out-of-range AS number/ },
+  { rule: 'rhi.router-id', fail: { ...ON, 'rhi.router_id': '2001:db8::1' }, pass: { ...ON, 'rhi.router_id': '10.0.0.1' } },
+  { rule: 'rhi.router-id', fail: { ...ON, 'rhi.router_id': '0.0.0.0' }, pass: ON },
+  { rule: 'rhi.router-id-dhcp', fail: { ...ON, 'network.management_ip': '', 'network.management_gateway': '' }, pass: { ...ON, 'network.management_ip': '', 'network.management_gateway': '', 'rhi.router_id': '192.0.2.10' } },
+  { rule: 'rhi.peer-syntax', fail: { ...ON, 'rhi.peers': '198.51.100.1' }, pass: { ...ON, 'rhi.peers': '198.51.100.1:65001, 198.51.100.2:65001,' }, message: /has no AS number/, hint: /198\.51\.100\.1:65001/ },
+  { rule: 'rhi.peer-syntax', fail: { ...ON, 'rhi.peers': 'router1:65001' }, pass: ON, message: /does not start with an IP address/ },
+  { rule: 'rhi.peer-duplicate', fail: { ...ON, 'rhi.peers': '198.51.100.1:65001, 198.51.100.1:65002' }, pass: { ...ON, 'rhi.peers': '198.51.100.1:65001, 198.51.100.2:65002' } },
+  { rule: 'rhi.peer-unreachable', fail: { ...ON, 'rhi.peers': '203.0.113.1:65001' }, pass: { ...ON, 'rhi.peers': '192.0.2.1:65001' }, message: /203\.0\.113\.1 is on none of the appliance's networks \(management 192\.0\.2\.0\/24, workload 198\.51\.100\.0\/24\)/ },
+  { rule: 'rhi.peer-conflict', fail: { ...ON, 'rhi.peers': '198.51.100.10:65001' }, pass: ON, message: /own workload address/ },
+  { rule: 'rhi.peer-conflict', fail: { ...ON, 'rhi.peers': '198.51.100.65:65001' }, pass: ON, message: /inside VIP range 198\.51\.100\.64\/26/ },
+  { rule: 'rhi.ospf-area', fail: { ...ON, 'rhi.ospf_area': 'backbone' }, pass: { ...ON, 'rhi.ospf_area': '0' } },
+  { rule: 'rhi.rules-syntax', fail: { ...ON, 'rhi.rules': '198.51.100.70 = all(b:app); 198.51.100.71 = some(b:x)' }, pass: { ...ON, 'rhi.rules': '198.51.100.70 = all(b:app); 198.51.100.71 = any(b:x, b:y); auto' }, message: /^rhi\.rules column 45: unknown condition "some"$/, hint: /all .*any .*never/ },
+  { rule: 'rhi.rules-syntax', fail: { ...ON, 'rhi.rules': ' ; # ' }, pass: ON, message: /holds no rule/ },
+  { rule: 'rhi.rules-outside-vip', fail: { ...ON, 'rhi.rules': '203.0.113.10 = all(b:app)' }, pass: { ...ON, 'rhi.rules': '198.51.100.70 = all(b:app)' }, message: /announces 203\.0\.113\.10\/32, which is not inside the VIP ranges \(198\.51\.100\.64\/26\)/ },
+  { rule: 'rhi.family', fail: { ...ON, 'loadbalance.service_ip_range': '198.51.100.64/26, 2001:db8::/64' }, pass: { ...ON, 'loadbalance.service_ip_range': '198.51.100.64/26, 2001:db8::/64', 'rhi.peers': '198.51.100.1:65001, [2001:db8:1::1]:65001', 'network.workload_ip': '2001:db8:1::10/64', 'network.workload_gateway': '2001:db8:1::1' }, message: /2001:db8::\/64 is IPv6 but no IPv6 BGP peer is given/ },
   { rule: 'frontend.ignored', deployment: 'default', fail: { 'network.frontend_ip': '203.0.113.10/24' }, pass: {} },
 ];
 
@@ -82,6 +108,16 @@ t.test('the example itself is valid with no findings', async (t) => {
   t.same(rulesOf(r), []);
   t.equal(r.valid, true);
   t.equal(r.deployment, 'default');
+});
+
+t.test('the example with route health injection on is valid with no findings', async (t) => {
+  const r = await check(ON);
+  t.same(rulesOf(r), []);
+  t.equal(r.properties['rhi.enabled'], true);
+  t.same(r.properties['rhi.peers'], ['198.51.100.1:65001']);
+  t.equal(r.properties['rhi.rules'], 'auto', 'rules default to auto');
+  t.same(rulesOf(await check({ ...ON, 'rhi.enabled': 'False', 'rhi.local_as': 'nonsense' })), ['rhi.ignored'], 'switched off: values are not checked, only said to be ignored');
+  t.same(rulesOf(await check({ 'rhi.enabled': 'False', 'rhi.rules': 'AUTO', 'rhi.bfd': 'False', 'rhi.peers': '' })), [], 'defaults given explicitly (as vSphere and govc do) are not "ignored values"');
 });
 
 t.test('every rule has a failing and a passing case', async (t) => {

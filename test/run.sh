@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: openssl makes real certificates and password hashes; haproxy -c
 # checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces;
 # debootstrap and systemd-container boot a Debian 12 appliance in systemd-nspawn; packer validates
-# packer.json.
-APT_PACKAGES=(openssl ca-certificates haproxy iproute2 iputils-ping debootstrap systemd-container packer)
+# packer.json; bird2 runs the route health injection tests (each test starts its own BIRDs, with
+# their own config and socket, in network namespaces; the system's bird.service is not used).
+APT_PACKAGES=(openssl ca-certificates haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

@@ -100,6 +100,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const facts = {
     pciPaths: APPLIANCE_PCI_PATHS,
     dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
+    birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
     haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentContent(under(root, '/etc/haproxy/haproxy.cfg'))) : '',
   };
   let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
@@ -115,6 +116,11 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
       p = plan({ properties: props, deployment: report.deployment, facts, scope });
     } else if (!input.haproxyBin || !existsSync(input.haproxyBin)) lines.push('haproxy -c skipped: haproxy is not installed here');
   }
+
+  // Route health injection needs BIRD, which only the image can provide.
+  const rhiUnits: readonly Unit[] = ['bird.service', 'ovactl-rhi.service'];
+  const withoutBird = scope === 'full' && props['rhi.enabled'] === true && !facts.birdInstalled;
+  if (withoutBird) errors.push(errorFinding('rhi.bird-missing', ['rhi.enabled'], 'rhi.enabled is True, but BIRD is not installed on this appliance (/usr/sbin/bird): the VIPs are not announced', 'use an appliance image with Debian\'s bird2, or set rhi.enabled to False'));
 
   // Files.
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
@@ -163,12 +169,17 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   if (p.actions.some((a) => a.kind === 'set-root-password') && props['appliance.root_pwd'] !== undefined && !errors.some((f) => f.keys.includes('appliance.root_pwd'))) {
     await run('chpasswd', [], { input: `root:${props['appliance.root_pwd']}\n` });
   }
-  const starts = p.actions.flatMap((a) => (a.kind === 'enable-start' ? [a.unit] : []));
-  const dataPlane: Unit[] = ['anyip-routes.service', 'haproxy.service', 'dataplaneapi.service'];
+  const starts = p.actions.flatMap((a) => (a.kind === 'enable-start' && !(withoutBird && rhiUnits.includes(a.unit)) ? [a.unit] : []));
+  const stops = p.actions.flatMap((a) => (a.kind === 'disable-stop' ? a.units : []));
+  const dataPlane: Unit[] = ['anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'ovactl-rhi.service', ...(facts.birdInstalled ? ['bird.service' as const] : [])];
   if (scope !== 'full') {
     // Invalid values: the data plane stays down, whatever an earlier boot enabled.
     await run('systemctl', ['disable', '--no-reload', ...dataPlane]);
     await run('systemctl', ['stop', '--no-block', ...dataPlane]);
+  }
+  if (stops.length) {
+    await run('systemctl', ['disable', '--no-reload', ...stops]);
+    await run('systemctl', ['stop', '--no-block', ...stops]);
   }
   if (starts.length) {
     await run('systemctl', ['enable', '--no-reload', ...starts]);

@@ -1,6 +1,6 @@
 // The `ovactl` entry point. Commands load on demand so `validate` does not pay for what others use.
 import { EXIT, processIO, type CommandIO } from './io.js';
-import { UsageError, type CommandSpec } from './usage.js';
+import { isUsageError, type CommandSpec } from './usage.js';
 
 interface Command {
   readonly summary: string;
@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   render: { summary: 'render the appliance configuration for deploy values into a folder', load: () => import('./render-command.js') },
   firstboot: { summary: 'configure the appliance from its OVF environment (boot-time job)', load: () => import('./firstboot-command.js') },
   anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
+  rhi: { summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them', load: () => import('./rhi-command.js') },
   ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },
   spec: { summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)', load: () => import('./spec-command.js') },
   links: { summary: 'write the .link files naming the NICs (image build)', load: () => import('./links-command.js') },
@@ -54,7 +55,7 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
   try {
     return await mod.run(rest, io);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (isUsageError(e)) {
       io.stderr(`ovactl ${name}: ${e.message}\nUsage: ${mod.spec.usage} (see ovactl ${name} --help)\n`);
       return EXIT.usage;
     }

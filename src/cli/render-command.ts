@@ -31,6 +31,7 @@ Exit status: 0 rendered, 1 invalid values (nothing written), 2 unreadable input 
 
 export const describeAction = (a: Action): string =>
   a.kind === 'enable-start' ? `systemctl enable --now ${a.unit}`
+    : a.kind === 'disable-stop' ? `systemctl disable --now ${a.units.join(' ')}`
     : a.kind === 'set-root-password' ? 'chpasswd (root password, on stdin)'
       : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
 
@@ -58,7 +59,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     properties: props,
     deployment: report.deployment,
     scope: 'full',
-    facts: { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: hash, dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')) },
+    facts: { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: hash, dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')), birdInstalled: existsSync(under(root, '/usr/sbin/bird')) },
   });
   // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;

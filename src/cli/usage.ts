@@ -2,7 +2,12 @@
 // and usage errors as values (exit 2).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** Lazily compiled command chunks carry their own copy of this class: main tests this, not instanceof. */
+  readonly usageError = true;
+}
+
+export const isUsageError = (e: unknown): e is UsageError => typeof e === 'object' && e !== null && (e as { usageError?: unknown }).usageError === true;
 
 export interface CommandSpec {
   readonly name: string;

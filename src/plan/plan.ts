@@ -1,8 +1,11 @@
 // plan(): the normalised properties and the machine's facts → every file and service action. Pure:
 // no I/O, no clock, no randomness; apply is the only part that touches the system.
-import { isCidr, networkText, parseCidr, type Cidr } from '../net/ip.js';
+import { isCidr, networkText, parseCidr, type Cidr, type Family } from '../net/ip.js';
 import { NICS, type Nic } from '../validate/context.js';
 import { template } from '../render/templates.js';
+import { birdConf, type Peer } from '../rhi/bird.js';
+import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/rules.js';
+import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
@@ -62,6 +65,42 @@ export function linkFile(name: Nic['name'], pciPath: string): PlannedFile {
   return file(`/etc/systemd/network/10-ovactl-${name}.link`, template('networkd/nic.link')({ name, pciPath }), ['systemd-networkd.service']);
 }
 
+/** Route health injection: bird.conf and the rules file, from validated values. */
+function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[] {
+  const props = input.properties;
+  const rules = parseRules(props['rhi.rules'] ?? 'auto');
+  // The protocols the rules name, and the defaults: rhi always, rhi6 when a VIP range is IPv6.
+  const protocols = new Map<string, Family>([[DEFAULT_PROTOCOL[4], 4]]);
+  for (const r of props['loadbalance.service_ip_range'] ?? []) {
+    const c = parseCidr(r);
+    if (isCidr(c) && c.family === 6) protocols.set(DEFAULT_PROTOCOL[6], 6);
+  }
+  for (const [name, family] of protocolsOf(rules.rules)) protocols.set(name, family);
+  const localAs = props['rhi.local_as'] === undefined ? undefined : parseAs(props['rhi.local_as']);
+  const peers: Peer[] = (props['rhi.peers'] ?? []).flatMap((text) => {
+    const peer = parsePeer(text);
+    return 'problem' in peer ? [] : [{ address: peer.ip.text, family: peer.ip.family, as: peer.as }];
+  });
+  const area = props['rhi.ospf_area'] === undefined ? undefined : parseOspfArea(props['rhi.ospf_area']);
+  const routerId = props['rhi.router_id'] ?? (management?.family === 4 ? management.address.text : undefined);
+  const conf = birdConf({
+    ...(routerId !== undefined ? { routerId } : {}),
+    ...(localAs && 'as' in localAs ? { localAs: localAs.as } : {}),
+    peers,
+    bfd: props['rhi.bfd'] ?? false,
+    ...(area !== undefined ? { ospf: { area, interface: input.deployment === 'frontend' ? 'frontend' : 'workload' } } : {}),
+    protocols,
+  });
+  // The rules one a line, in the order given ("auto" included).
+  const lines = [...rules.rules.map((r) => ({ line: r.line, column: r.column, text: r.source })), ...(rules.auto ? [{ ...rules.auto, text: 'auto' }] : [])]
+    .sort((a, b) => a.line - b.line || a.column - b.column)
+    .map((l) => l.text);
+  return [
+    file('/etc/bird/bird.conf', conf, ['bird.service'], 0o640, 'root', 'bird'),
+    file(RULES_FILE, template('ovactl/rhi.rules')({ lines }), []),
+  ];
+}
+
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
   const full = input.scope === 'full';
@@ -96,6 +135,13 @@ export function plan(input: PlanInput): Plan {
       { kind: 'enable-start', unit: 'haproxy.service' },
     );
     if (input.facts.dataplaneapiInstalled) actions.push({ kind: 'enable-start', unit: 'dataplaneapi.service' });
+    if (props['rhi.enabled']) {
+      files.push(...rhiFiles(input, management));
+      actions.push({ kind: 'enable-start', unit: 'bird.service' }, { kind: 'enable-start', unit: 'ovactl-rhi.service' });
+    } else {
+      // Switched off (or never on): nothing may announce this appliance's VIPs.
+      actions.push({ kind: 'disable-stop', units: ['ovactl-rhi.service', ...(input.facts.birdInstalled ? ['bird.service' as const] : [])] });
+    }
   }
   if (ntp.length) actions.push({ kind: 'enable-start', unit: 'systemd-timesyncd.service' });
   return { files, actions };

@@ -2,7 +2,7 @@
 import type { Deployment } from '../validate/context.js';
 import type { Properties } from '../properties/schema.js';
 
-export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service';
+export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service' | 'bird.service' | 'ovactl-rhi.service';
 
 export interface PlannedFile {
   readonly path: string;
@@ -16,6 +16,8 @@ export interface PlannedFile {
 
 export type Action =
   | { readonly kind: 'enable-start'; readonly unit: Unit }
+  /** Units that must not run with these values (route health injection switched off). */
+  | { readonly kind: 'disable-stop'; readonly units: readonly Unit[] }
   /** root's password, given to chpasswd on stdin by apply (the plan never holds it). */
   | { readonly kind: 'set-root-password' }
   /** The Data Plane API certificate: the given CA or a generated one; a server cert with these SANs. */
@@ -34,6 +36,8 @@ export interface Facts {
   readonly haproxyPasswordHash: string;
   /** Whether /usr/local/bin/dataplaneapi is installed (it is not a Debian package). */
   readonly dataplaneapiInstalled: boolean;
+  /** Whether BIRD (Debian's bird2, /usr/sbin/bird) is installed: route health injection needs it. */
+  readonly birdInstalled: boolean;
 }
 
 export const APPLIANCE_PCI_PATHS: Facts['pciPaths'] = {

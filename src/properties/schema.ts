@@ -6,7 +6,7 @@ import * as z from 'zod/v4-mini';
 import { PROPERTIES, type Kind, type PropertyKey, type PropertySpec } from './table.js';
 import { repairPem } from './pem.js';
 
-type ListKind = 'addressList' | 'hostList' | 'networkList';
+type ListKind = 'addressList' | 'hostList' | 'networkList' | 'peerList';
 export type ValueOfKind<K extends Kind> = K extends 'boolean' ? boolean : K extends 'port' ? number : K extends ListKind ? readonly string[] : string;
 
 type Table = (typeof PROPERTIES)[number];
@@ -44,6 +44,11 @@ const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   networkList: list,
   port: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => (/^\d{1,5}$/.test(s) ? Number(s) : problem(ctx, s, 'port.syntax', 'is not a port number', 'write a whole number from 1 to 65535, e.g. 5556')))),
   userName: text,
+  asNumber: text,
+  routerId: text,
+  peerList: list,
+  ospfArea: text,
+  rhiRules: text,
 };
 
 /** `""`, the literal `null` (some ESXi paths) and a missing key all mean unset. Passwords are not trimmed. */

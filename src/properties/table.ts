@@ -16,9 +16,14 @@ export type Kind =
   | 'address'          // one IP address (a gateway)
   | 'networkList'      // comma-separated network CIDRs
   | 'port'
-  | 'userName';
+  | 'userName'
+  | 'asNumber'         // a BGP AS number, 1–4294967295
+  | 'routerId'         // a BGP/OSPF router ID: an IPv4 address
+  | 'peerList'         // comma-separated BGP peers, address:AS
+  | 'ospfArea'         // an OSPF area: a number or a dotted quad
+  | 'rhiRules';        // route health injection rules (src/rhi/rules.ts) or "auto"
 
-export type OvfClass = 'appliance' | 'network' | 'loadbalance';
+export type OvfClass = 'appliance' | 'network' | 'loadbalance' | 'rhi';
 /** `all`: both deployment options; `frontend`: only the 3-NIC option. */
 export type Availability = 'all' | 'frontend';
 
@@ -44,6 +49,7 @@ export interface PropertySpec {
 const APPLIANCE = '1. Appliance Configuration';
 const NETWORK = '2. Network Config';
 const LOADBALANCE = '3. Load Balancing';
+const RHI = '4. Route Health Injection';
 
 export const PROPERTIES = [
   {
@@ -153,6 +159,48 @@ export const PROPERTIES = [
     qualifiers: { minLen: 6, maxLen: 128 }, required: true, secret: true, deployment: 'all', category: LOADBALANCE,
     label: '3.4 HAProxy Password',
     description: 'Password for the Data Plane API user (6-128 characters, any characters).',
+  },
+  {
+    key: 'rhi.enabled', ovfClass: 'rhi', ovfKey: 'enabled', kind: 'boolean', ovfType: 'boolean',
+    default: 'False', secret: false, deployment: 'all', category: RHI,
+    label: '4.1 Route Health Injection',
+    description: 'Announce the VIPs to routers (BGP, optionally OSPF) while the haproxy frontends and backends behind them are healthy, so several appliances can serve the same VIPs through ECMP and a failing one drops out. The other rhi values apply only when this is True.',
+  },
+  {
+    key: 'rhi.local_as', ovfClass: 'rhi', ovfKey: 'local_as', kind: 'asNumber', ovfType: 'string',
+    secret: false, deployment: 'all', category: RHI, example: '65010',
+    label: '4.2 Local AS Number',
+    description: 'BGP autonomous system number of the appliance, 1-4294967295 (private: 64512-65534, 4200000000-4294967294). Required with BGP peers.',
+  },
+  {
+    key: 'rhi.router_id', ovfClass: 'rhi', ovfKey: 'router_id', kind: 'routerId', ovfType: 'string',
+    secret: false, deployment: 'all', category: RHI, example: '192.0.2.10',
+    label: '4.3 Router ID',
+    description: 'BGP/OSPF router ID, an IPv4 address unique among the routers. Blank: the management address.',
+  },
+  {
+    key: 'rhi.peers', ovfClass: 'rhi', ovfKey: 'peers', kind: 'peerList', ovfType: 'string',
+    secret: false, deployment: 'all', category: RHI, example: '192.0.2.1:65001, 192.0.2.2:65002',
+    label: '4.4 BGP Peers',
+    description: 'The routers that receive the VIP routes, as address:AS, comma-separated, e.g. 192.0.2.1:65001, 192.0.2.2:65002 ([2001:db8::1]:65001 for IPv6). Each must be on one of the appliance\'s networks (directly connected).',
+  },
+  {
+    key: 'rhi.bfd', ovfClass: 'rhi', ovfKey: 'bfd', kind: 'boolean', ovfType: 'boolean',
+    default: 'False', secret: false, deployment: 'all', category: RHI,
+    label: '4.5 BFD',
+    description: 'Run BFD with the peers (and OSPF neighbours): a dead link or appliance is noticed in about 300 ms instead of the 9 s BGP hold time. The routers must run BFD too.',
+  },
+  {
+    key: 'rhi.ospf_area', ovfClass: 'rhi', ovfKey: 'ospf_area', kind: 'ospfArea', ovfType: 'string',
+    secret: false, deployment: 'all', category: RHI, example: '0.0.0.0',
+    label: '4.6 OSPF Area',
+    description: 'Also announce the VIPs over OSPFv2 in this area (e.g. 0 or 0.0.0.0), on the NIC that carries the VIPs (workload; frontend in the frontend deployment). Blank: no OSPF.',
+  },
+  {
+    key: 'rhi.rules', ovfClass: 'rhi', ovfKey: 'rules', kind: 'rhiRules', ovfType: 'string',
+    default: 'auto', secret: false, deployment: 'all', category: RHI,
+    label: '4.7 Announcement Rules',
+    description: 'auto: one /32 for each VIP a haproxy frontend binds, announced while that frontend and its backends are up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 192.0.2.70 = all(b:be_app); %vol2 192.0.2.71 = any(b:be_a, b:be_b). Rules may also list auto. Their VIPs must lie in the load balancer IP ranges.',
   },
 ] as const satisfies readonly PropertySpec[];
 

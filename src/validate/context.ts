@@ -41,7 +41,15 @@ export class Context {
     readonly deploymentProblem: string | undefined,
     /** The CA checks' results (ca.ts loads node:crypto, so validate runs it only when a CA is given). */
     private readonly ca: readonly CaProblem[],
+    /** The route health injection checks (rhi.ts), loaded only when rhi.enabled is True. */
+    private readonly rhiChecks?: Readonly<Record<string, (ctx: Context) => Iterable<Problem>>>,
   ) {}
+
+  /** Findings of one route health injection rule; none when RHI is off (rhi.ts not loaded). */
+  rhiProblems(rule: string): Problem[] {
+    const check = this.rhiChecks?.[rule];
+    return check ? [...check(this)] : [];
+  }
 
   get raw(): RawValues {
     return this.doc.values;

@@ -71,6 +71,12 @@ function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
   }
 }
 
+// ── route health injection: checked only when rhi.enabled is True ──────────────────────────
+const rhiOn = (ctx: Context): boolean => (ctx.props as Record<string, unknown>)['rhi.enabled'] === true;
+const RHI_KEYS = PROPERTIES.filter((s) => s.ovfClass === 'rhi' && s.key !== 'rhi.enabled').map((s) => s.key);
+/** The checks that parse rhi.* values live in ./rhi.ts, loaded only when rhi.enabled is True. */
+const rhiCheck = (id: string) => (ctx: Context): Iterable<Problem> => ctx.rhiProblems(id);
+
 export const RULES: readonly Rule[] = [
   // ── the input itself ──────────────────────────────────────────────────────────────────────
   {
@@ -392,6 +398,29 @@ export const RULES: readonly Rule[] = [
       }
     },
   },
+  // ── route health injection ─────────────────────────────────────────────────────────────────
+  {
+    id: 'rhi.ignored', severity: 'warning', summary: 'Route health injection values given while rhi.enabled is False are ignored.',
+    *check(ctx) {
+      if (rhiOn(ctx)) return;
+      // vSphere and govc hand every property over, defaults included: only values that differ count.
+      const set = RHI_KEYS.filter((k) => ctx.isSet(k) && ctx.rawText(k).trim().toLowerCase() !== (PROPERTIES.find((x) => x.key === k) as { default?: string }).default?.toLowerCase());
+      if (set.length) yield p(set, `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but rhi.enabled is False; route health injection stays off`, 'set rhi.enabled to True to announce the VIPs, or clear the values');
+    },
+  },
+  { id: 'rhi.required', severity: 'error', summary: 'With route health injection on: BGP peers (or an OSPF area) to announce to, and the local AS for BGP.', check: rhiCheck('rhi.required') },
+  { id: 'rhi.as-syntax', severity: 'error', summary: 'AS numbers (rhi.local_as, each peer\'s) are whole numbers (asplain).', check: rhiCheck('rhi.as-syntax') },
+  { id: 'rhi.as-range', severity: 'error', summary: 'AS numbers are 1–4294967295, and not 23456 (AS_TRANS).', check: rhiCheck('rhi.as-range') },
+  { id: 'rhi.router-id', severity: 'error', summary: 'The router ID is an IPv4 address other than 0.0.0.0.', check: rhiCheck('rhi.router-id') },
+  { id: 'rhi.router-id-dhcp', severity: 'warning', summary: 'Without rhi.router_id and a static management address, BIRD picks the router ID from an interface address.', check: rhiCheck('rhi.router-id-dhcp') },
+  { id: 'rhi.peer-syntax', severity: 'error', summary: 'Every BGP peer is address:AS, e.g. 192.0.2.1:65001 or [2001:db8::1]:65001.', check: rhiCheck('rhi.peer-syntax') },
+  { id: 'rhi.peer-duplicate', severity: 'error', summary: 'No BGP peer address is listed twice.', check: rhiCheck('rhi.peer-duplicate') },
+  { id: 'rhi.peer-unreachable', severity: 'error', summary: 'Every BGP peer is on one of the appliance\'s networks (management, workload, frontend): sessions are direct, not multihop.', check: rhiCheck('rhi.peer-unreachable') },
+  { id: 'rhi.peer-conflict', severity: 'error', summary: 'A BGP peer is neither an appliance address nor inside a VIP range.', check: rhiCheck('rhi.peer-conflict') },
+  { id: 'rhi.ospf-area', severity: 'error', summary: 'The OSPF area is a number or a dotted quad (0, 0.0.0.0).', check: rhiCheck('rhi.ospf-area') },
+  { id: 'rhi.rules-syntax', severity: 'error', summary: 'The announcement rules parse (each problem with its column in rhi.rules).', check: rhiCheck('rhi.rules-syntax') },
+  { id: 'rhi.rules-outside-vip', severity: 'error', summary: 'Every network the rules announce lies inside a load balancer IP range.', check: rhiCheck('rhi.rules-outside-vip') },
+  { id: 'rhi.family', severity: 'warning', summary: 'IPv6 VIPs need an IPv6 BGP peer (and IPv4 VIPs an IPv4 peer or OSPF) to be announced.', check: rhiCheck('rhi.family') },
   // ── the deployment option ─────────────────────────────────────────────────────────────────
   {
     id: 'frontend.ignored', severity: 'warning', summary: 'Frontend values under the 2-NIC default deployment are ignored.',

@@ -58,7 +58,9 @@ export async function validateDocument(doc: DeployDocument, opts: ValidateOption
   const key = properties['appliance.ca_cert_key'];
   // node:crypto costs start-up time on every boot; load the CA checks only when there is a CA.
   const ca = cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
-  const ctx = new Context(doc, properties, problems, deployment, problem, ca);
+  // The rhi.* checks parse rules and peers: loaded (a chunk of its own in the bundle) only when RHI is on.
+  const rhi = properties['rhi.enabled'] === true ? (await import('./rhi.js')).RHI_CHECKS : undefined;
+  const ctx = new Context(doc, properties, problems, deployment, problem, ca, rhi);
   const findings: Finding[] = RULES.flatMap((rule) => capped(rule.id, [...rule.check(ctx)]).map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })));
   const errors = findings.filter((f) => f.severity === 'error');
   return { valid: errors.length === 0, deployment, errors, warnings: findings.filter((f) => f.severity === 'warning'), properties };
