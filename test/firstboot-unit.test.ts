@@ -1,7 +1,7 @@
 // runFirstboot with stand-ins for the system: what a live run would do (guestinfo, chpasswd,
 // systemctl) and the haproxy -c guard, without touching this machine.
 import t from 'tap';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFirstboot } from '../src/apply/firstboot.js';
@@ -83,4 +83,34 @@ t.test('a haproxy.cfg that fails haproxy -c is not installed; the previous one s
   t.match(status.errors[0].message, /unknown keyword/);
   t.ok(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'stop' && c.args.includes('haproxy.service')), 'haproxy stopped');
   t.notOk(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.includes('haproxy.service')));
+});
+
+t.test('route health injection: on → bird and ovactl-rhi enabled; off → disabled and stopped; no BIRD → an error', async (t) => {
+  const on = await check({ 'rhi.enabled': 'True', 'rhi.local_as': '65010', 'rhi.peers': '198.51.100.1:65001' });
+  const withBird = join(dir, 'rhi-on');
+  mkdirSync(join(withBird, 'usr/sbin'), { recursive: true });
+  writeFileSync(join(withBird, 'usr/sbin/bird'), '#!/bin/sh\n'); // BIRD is installed
+  const a = fakeLive();
+  const r = await runFirstboot({ report: on, root: withBird, system: a.system, version: 'test', anyip: false });
+  t.equal(r.state, 'ready', r.lines.join('\n'));
+  const enable = a.calls.find((c) => c.cmd === 'systemctl' && c.args[0] === 'enable')!;
+  t.ok(enable.args.includes('bird.service') && enable.args.includes('ovactl-rhi.service'), `enabled: ${enable.args.join(' ')}`);
+  t.match(readFileSync(join(withBird, 'etc/bird/bird.conf'), 'utf8'), /neighbor 198\.51\.100\.1 as 65001;/);
+  t.match(readFileSync(join(withBird, 'etc/ovactl/rhi.rules'), 'utf8'), /\nauto\n$/);
+  t.notOk(a.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'disable'), 'nothing disabled');
+
+  const off = fakeLive();
+  const r2 = await runFirstboot({ report: await check({}), root: withBird, system: off.system, version: 'test', anyip: false });
+  t.equal(r2.state, 'ready');
+  t.same(off.calls.filter((c) => c.cmd === 'systemctl' && (c.args[0] === 'disable' || c.args[0] === 'stop')).map((c) => c.args.join(' ')),
+    ['disable --no-reload ovactl-rhi.service bird.service', 'stop --no-block ovactl-rhi.service bird.service'], 'switched off: nothing announces this appliance any more');
+  t.notOk(off.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'try-restart' && c.args.includes('bird.service')), 'bird is not restarted');
+
+  const noBird = fakeLive();
+  const r3 = await runFirstboot({ report: on, root: join(dir, 'rhi-nobird'), system: noBird.system, version: 'test', anyip: false });
+  t.equal(r3.state, 'error');
+  const status = JSON.parse(readFileSync(join(dir, 'rhi-nobird/var/lib/ovactl/status.json'), 'utf8'));
+  t.match(status.errors, [{ rule: 'rhi.bird-missing', keys: ['rhi.enabled'] }]);
+  t.notOk(noBird.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.some((u) => /bird|rhi/.test(u))), 'bird and ovactl-rhi are not enabled');
+  t.ok(noBird.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.includes('haproxy.service')), 'the rest of the appliance still comes up');
 });
