@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   firstboot: { summary: 'configure the appliance from its OVF environment (boot-time job)', load: () => import('./firstboot-command.js') },
   anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
   rhi: { summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them', load: () => import('./rhi-command.js') },
+  doctor: { summary: 'check the running appliance (or a rendered tree) and say how to fix each problem', load: () => import('./doctor-command.js') },
   ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },
   spec: { summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)', load: () => import('./spec-command.js') },
   links: { summary: 'write the .link files naming the NICs (image build)', load: () => import('./links-command.js') },
