@@ -1,0 +1,209 @@
+// Proof in a real VM (issue 5): the disk build/image.sh makes (built here when missing or out of
+// date, into dist/image/), booted by qemu -accel tcg with OVMF, its NICs at the PCI paths ESXi gives
+// slots 160/192 (0000:03:00.0 management, 0000:0b:00.0 workload), the deploy values on a CD-ROM
+// labelled "OVF ENV" (the vApp "iso" transport). Checked over the VM's own networks (tap devices in
+// namespaces of this run, a client namespace on the workload side) and on its serial console:
+//
+//   boot 1  valid values: the management address answers, a VIP answers the client, the console
+//           shows READY, SSH listens on management only, the Data Plane API port is closed (no
+//           binary in this image: the API is not a Debian package)
+//   boot 2  the same disk, changed values (another VIP range): re-applied; the new range answers,
+//           the old one does not
+//   boot 3  the same disk, a VIP range with host bits (10.10.18.18/28, never used as an address):
+//           the console reports the error and the fix, haproxy is stopped and disabled, no VIP
+//           answers, the management address still does
+//
+// Figures for bench/image.mjs on stdout: vm-boot<N>-<what>-ms: N (from qemu start).
+// Skips (with the reason) when not root, or qemu/OVMF are missing and cannot be installed.
+// Addresses are documentation ranges, used only inside this run's namespaces.
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureImage, killGroup, Machine, monotonicUs, NIC_MACS, ovfEnvXml, REPO, vmUnavailable, type Boot } from './vm/qemu.js';
+
+const MANAGEMENT_IP = '192.0.2.10';
+const WORKLOAD_IP = '198.51.100.10';
+const ROOT_PWD = 'change-me-root';
+const RANGE_1 = '198.51.100.64/26';
+const VIP_1 = '198.51.100.70';
+const RANGE_2 = '203.0.113.128/25';
+const VIP_2 = '203.0.113.130';
+const BAD_RANGE = '10.10.18.18/28';
+
+const VALUES: Record<string, string> = {
+  'appliance.ca_cert': '',
+  'appliance.ca_cert_key': '',
+  'appliance.permit_root_login': 'True',
+  'appliance.root_pwd': ROOT_PWD,
+  'loadbalance.dataplane_port': '5556',
+  'loadbalance.haproxy_pwd': 'change-me-api',
+  'loadbalance.haproxy_user': 'wcp',
+  'loadbalance.service_ip_range': RANGE_1,
+  'network.hostname': 'haproxy.example.test',
+  'network.management_gateway': '192.0.2.1',
+  'network.management_ip': `${MANAGEMENT_IP}/24`,
+  'network.nameservers': '192.0.2.53',
+  'network.ntp_servers': '192.0.2.123',
+  'network.workload_gateway': '198.51.100.1',
+  'network.workload_ip': `${WORKLOAD_IP}/24`,
+};
+
+// Boot and first boot under TCG take minutes; the whole file (image build included) gets 60.
+t.setTimeout(60 * 60_000);
+const BOOT_TIMEOUT = 15 * 60_000;
+
+const unavailable = vmUnavailable();
+if (!unavailable && !existsSync(join(REPO, 'dist/ovactl.js'))) {
+  const b = spawnSync(process.execPath, [join(REPO, 'build/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
+}
+const image = unavailable ? undefined : await ensureImage();
+const skip = unavailable ?? image?.skip ?? false;
+if (image) {
+  t.comment(`image: ${image.ms} ms (${image.ok ? 'ok' : 'FAILED'})`);
+  for (const line of image.output.split('\n').filter((l) => /^image: (built|\/|.*up to date)/.test(l))) t.comment(line);
+}
+
+let machine: Machine | undefined;
+t.before(async () => {
+  if (skip) return;
+  if (!image?.ok) throw new Error(`build/image.sh failed:\n${image?.output.split('\n').slice(-40).join('\n')}`);
+  machine = await Machine.create({
+    image: image.raw,
+    managementHost: '192.0.2.1/24',
+    workloadHost: '198.51.100.1/24',
+    client: '198.51.100.200/24',
+    clientRoutes: [{ to: RANGE_2, via: WORKLOAD_IP }],
+  });
+});
+t.teardown(() => machine?.destroy());
+
+const ms = (us: number) => Math.round(us / 1000);
+function figure(boot: Boot, what: string, atUs: number): void {
+  const line = `vm-boot${boot.n}-${what}-ms: ${ms(atUs - boot.startUs)}`;
+  t.comment(line);
+  process.stdout.write(`${line}\n`);
+}
+
+/** Ping `address` from a namespace every 200 ms from now on; resolves the monotonic time of the first answer. */
+function firstAnswer(m: Machine, where: 'host' | 'client', address: string): { at: Promise<number>; stop: () => void } {
+  const p = m.spawnIn(where, ['sh', '-c', `while :; do ping -n -O -i 0.2 ${address}; sleep 0.2; done`]);
+  let resolve!: (us: number) => void;
+  const at = new Promise<number>((r) => (resolve = r));
+  p.stdout!.setEncoding('utf8');
+  p.stdout!.on('data', (d: string) => {
+    if (/bytes from/.test(d)) {
+      resolve(monotonicUs());
+      killGroup(p);
+    }
+  });
+  return { at, stop: () => killGroup(p) };
+}
+
+async function within<T>(p: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const r = await Promise.race([p, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), timeoutMs)))]);
+  clearTimeout(timer);
+  return r;
+}
+
+/** Power on with these values; wait for the status on the console; log in on the serial console. */
+async function bootWith(t: Test, values: Record<string, string>, watch: { vip?: string } = {}) {
+  const m = machine!;
+  const boot = await m.powerOn(ovfEnvXml(values, NIC_MACS));
+  t.teardown(() => boot.powerOff(30_000));
+  const mgmt = firstAnswer(m, 'host', MANAGEMENT_IP);
+  const vip = watch.vip ? firstAnswer(m, 'client', watch.vip) : undefined;
+  t.teardown(() => {
+    mgmt.stop();
+    vip?.stop();
+  });
+  // agetty prints /etc/issue.d/ovactl.issue (first boot's status) above the login prompt.
+  const status = await boot.waitConsole(/HAProxy load-balancer appliance: (READY|CONFIGURATION ERROR)[\s\S]*?login: /, BOOT_TIMEOUT);
+  figure(boot, 'console-status', status.atUs);
+  const mgmtAt = await within(mgmt.at, 120_000);
+  if (mgmtAt) figure(boot, 'management-ping', mgmtAt);
+  return { boot, status: status.match[0], mgmtAt, vip };
+}
+
+/** A console command's output (logged in as root). */
+async function sh(boot: Boot, cmd: string): Promise<string> {
+  return (await boot.shell(cmd, 120_000)).out;
+}
+
+t.test('boot 1: valid values make a ready appliance; its VIPs answer the client', { skip }, async (t) => {
+  const { boot, status, mgmtAt, vip } = await bootWith(t, VALUES, { vip: VIP_1 });
+  t.match(status, /READY \(default deployment\)/, 'the serial console shows the status: READY', { status });
+  t.match(status, new RegExp(`VIP ranges: +${RANGE_1.replace(/\./g, '\\.')}`), 'with the VIP range');
+  t.ok(mgmtAt, `the management address ${MANAGEMENT_IP} answers ping`);
+
+  const vipAt = await within(vip!.at, 180_000);
+  t.ok(vipAt, `a VIP (${VIP_1}) answers the client on the workload network`);
+  if (vipAt) figure(boot, 'vip-ping', vipAt);
+  t.ok(await machine!.ping('client', '198.51.100.126', 3), 'and so does the last address of the range');
+  t.ok(await machine!.ping('client', WORKLOAD_IP, 3), 'the workload address answers the client');
+
+  await boot.login('root', ROOT_PWD);
+  t.pass('root logs in on the serial console with the password from the OVF environment');
+  // The boot goes on after first boot (sshd waits for its new host keys): let it finish.
+  const state = (await boot.shell('systemctl is-system-running --wait', 10 * 60_000)).out;
+  figure(boot, 'system-running', monotonicUs());
+  t.equal(state, 'running', 'the boot finishes with every unit up (running, not degraded)', state === 'running' ? {} : { failed: await sh(boot, 'systemctl --failed --no-legend --plain') });
+  // Hardening: nothing listens beyond loopback and the management address (no LLMNR/mDNS, no sshd on workload).
+  const listening = (await sh(boot, "ss -Hlntu | awk '{print $1, $5}'")).split('\n').filter(Boolean);
+  const exposed = listening.filter((l) => !/ (127\.\d+\.\d+\.\d+(%lo)?|\[::1\]|192\.0\.2\.10):\d+$/.test(l));
+  t.same(exposed, [], 'every listening socket is on loopback or the management address', { listening });
+  t.equal(await machine!.tcp('host', MANAGEMENT_IP, 22), 'open', 'sshd listens on the management address');
+  t.equal(await machine!.tcp('client', WORKLOAD_IP, 22), 'closed', 'and not on the workload address');
+  t.equal(
+    await machine!.tcp('host', MANAGEMENT_IP, 5556),
+    'closed',
+    'the Data Plane API port is closed: this image has no dataplaneapi binary (build with DATAPLANEAPI_BIN=… for one), so first boot leaves its unit off',
+  );
+  t.equal(await sh(boot, 'readlink -f /sys/class/net/management/device /sys/class/net/workload/device | sed "s,.*/,,"'), '0000:03:00.0\n0000:0b:00.0', 'management is the NIC at 0000:03:00.0, workload the one at 0000:0b:00.0');
+  t.match(await sh(boot, 'cat /var/lib/ovactl/status.json'), /"state":\s*"ready"/, 'status.json: ready');
+  t.equal(await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service'), 'active\nactive', 'haproxy and anyip-routes run');
+  t.equal(await sh(boot, 'systemctl is-active dataplaneapi.service; true'), 'inactive', 'the Data Plane API unit does not run (no binary)');
+  t.equal(await sh(boot, 'sysctl -n net.ipv4.ip_forward'), '0', 'no IP forwarding');
+  t.match(await sh(boot, 'test -s /etc/machine-id && test -s /etc/ssh/ssh_host_ed25519_key && echo yes'), 'yes', 'a machine-id and SSH host keys of its own, made at first boot');
+  t.match(await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat | grep "values from"'), /OVF\\x20ENV/, 'first boot read the values from the OVF ENV disc');
+  t.equal(await boot.powerOff(), 'clean', 'the VM shuts down cleanly on the ACPI power button');
+});
+
+t.test('boot 2: changed values (another VIP range) are re-applied', { skip }, async (t) => {
+  const { boot, status, mgmtAt, vip } = await bootWith(t, { ...VALUES, 'loadbalance.service_ip_range': RANGE_2 }, { vip: VIP_2 });
+  t.match(status, /READY \(default deployment\)/, 'the console shows READY', { status });
+  t.match(status, new RegExp(`VIP ranges: +${RANGE_2.replace(/\./g, '\\.')}`), 'with the new VIP range');
+  t.ok(mgmtAt, 'the management address answers');
+  const vipAt = await within(vip!.at, 180_000);
+  t.ok(vipAt, `a VIP of the new range (${VIP_2}) answers the client`);
+  if (vipAt) figure(boot, 'vip-ping', vipAt);
+  t.notOk(await machine!.ping('client', VIP_1, 2), `the old range's VIP (${VIP_1}) no longer answers`);
+
+  await boot.login('root', ROOT_PWD);
+  const routes = await sh(boot, 'ip -4 route show table local proto anyip');
+  t.match(routes, RANGE_2, 'the kernel has the new range as a local route', { routes });
+  t.notMatch(routes, RANGE_1, 'and not the old one');
+  t.match(await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat'), /wrote \/etc\/vmware\/anyip-routes\.cfg/, 'first boot rewrote the ranges file');
+  t.equal(await boot.powerOff(), 'clean', 'clean shutdown');
+});
+
+t.test('boot 3: a VIP range with host bits is reported on the console; haproxy stays stopped', { skip }, async (t) => {
+  const { boot, status, mgmtAt } = await bootWith(t, { ...VALUES, 'loadbalance.service_ip_range': BAD_RANGE });
+  t.match(status, /CONFIGURATION ERROR - haproxy is not started/, 'the console reports the configuration error', { status });
+  t.match(status, /rule vip\.host-bits/, 'names the rule');
+  t.match(status, /fix: use 10\.10\.18\.16\/28/, 'and the fix');
+  t.ok(mgmtAt, 'the management address still answers (the admin can log in)');
+  // Only the ranges of the earlier boots are pinged: the bad range is never used as an address.
+  t.notOk(await machine!.ping('client', VIP_2, 3), `no VIP answers (${VIP_2}, the range of the boot before)`);
+  t.notOk(await machine!.ping('client', VIP_1, 2), `nor ${VIP_1}`);
+
+  await boot.login('root', ROOT_PWD);
+  t.equal(await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service; true'), 'inactive\ninactive', 'haproxy and anyip-routes are stopped');
+  t.equal(await sh(boot, 'systemctl is-enabled haproxy.service anyip-routes.service; true'), 'disabled\ndisabled', 'and disabled (the earlier boots had enabled them)');
+  t.equal(await sh(boot, 'ip -4 route show table local proto anyip | wc -l'), '0', 'no VIP routes in the kernel');
+  t.match(await sh(boot, 'cat /var/lib/ovactl/status.json'), /"state":\s*"error"[\s\S]*vip\.host-bits/, 'status.json: error, vip.host-bits');
+  t.match(await sh(boot, 'systemctl show -p Result --value ovactl-firstboot.service'), /exit-code/, 'the first-boot unit reports the failure');
+  t.equal(await boot.powerOff(), 'clean', 'clean shutdown');
+});
