@@ -66,6 +66,7 @@ t.test('deployment options, NICs on PCI slots 160/192/224, transports, VMX setti
     [['Management', '160', 'all'], ['Workload', '192', 'all'], ['Frontend', '224', 'frontend']]);
   const extra = kids(hw, 'ExtraConfig').map((e) => [attr(e, VMW, 'key'), attr(e, VMW, 'value')]);
   t.same(extra, [['guest_rpc.auth.cloud-init.set', 'FALSE']]);
+  t.same(kids(hw, 'Config').map((c) => [attr(c, VMW, 'key'), attr(c, VMW, 'value')]), [['firmware', 'efi']], 'EFI firmware: the image boots from its EFI system partition');
   t.same(kids(kids(env, 'NetworkSection')[0]!, 'Network').map((n) => attr(n, OVF, 'name')), NETWORKS.map((n) => n.name));
 });
 
