@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootAppliance, ensureRootfs, monotonicUs, REPO, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
+import { ovfEnvXml } from './rig/ovf-env.js';
 
 const MANAGEMENT_IP = '192.0.2.10';
 const WORKLOAD_IP = '198.51.100.10';
@@ -37,35 +38,7 @@ const VALUES: Record<string, string> = {
   'network.workload_ip': `${WORKLOAD_IP}/24`,
 };
 
-const xmlAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-function ovfEnv(values: Record<string, string>): string {
-  const props = Object.entries(values)
-    .map(([k, v]) => `         <Property oe:key="${xmlAttr(k)}" oe:value="${xmlAttr(v)}"/>`)
-    .join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Environment
-     xmlns="http://schemas.dmtf.org/ovf/environment/1"
-     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-     xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"
-     xmlns:ve="http://www.vmware.com/schema/ovfenv"
-     oe:id=""
-     ve:vCenterId="vm-1001">
-   <PlatformSection>
-      <Kind>VMware ESXi</Kind>
-      <Version>8.0.3</Version>
-      <Vendor>VMware, Inc.</Vendor>
-      <Locale>en</Locale>
-   </PlatformSection>
-   <PropertySection>
-${props}
-   </PropertySection>
-   <ve:EthernetAdapterSection>
-      <ve:Adapter ve:mac="00:50:56:aa:bb:01" ve:network="Management" ve:unitNumber="7"/>
-      <ve:Adapter ve:mac="00:50:56:aa:bb:02" ve:network="Workload" ve:unitNumber="8"/>
-   </ve:EthernetAdapterSection>
-</Environment>
-`;
-}
+const ovfEnv = (values: Record<string, string>): string => ovfEnvXml(values);
 
 /** The rig's networks: gateways in the host namespace, a client on the workload network. */
 const NETWORK: Pick<BootOptions, 'managementHost' | 'workloadHost' | 'client' | 'clientRoutes'> = {

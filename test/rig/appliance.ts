@@ -531,13 +531,27 @@ export class Appliance {
    * stopBackground) kills that group if it still runs.
    */
   clientSpawn(cmd: readonly string[]): ChildProcess {
-    const p = spawn('ip', ['netns', 'exec', this.clientNs, ...cmd], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    return this.spawnIn(this.clientNs, cmd);
+  }
+
+  /** The same in the host-side namespace (the gateways' side of the bridges, e.g. a BGP router). */
+  hostSpawn(cmd: readonly string[]): ChildProcess {
+    return this.spawnIn(this.hostNs, cmd);
+  }
+
+  /** Run a command (host binaries) in the host-side namespace. */
+  host(cmd: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+    return run('ip', ['netns', 'exec', this.hostNs, ...cmd], opts);
+  }
+
+  private spawnIn(ns: string, cmd: readonly string[]): ChildProcess {
+    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.background.add(p);
     p.once('exit', () => this.background.delete(p));
     return p;
   }
 
-  /** Kill a command started with clientSpawn (its whole process group). */
+  /** Kill a command started with clientSpawn or hostSpawn (its whole process group). */
   stopBackground(p: ChildProcess): void {
     if (p.pid && p.exitCode === null && p.signalCode === null) {
       try {

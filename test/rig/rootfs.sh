@@ -14,9 +14,9 @@ ROOTFS=$(realpath -m "$ROOTFS")
 SUITE=bookworm
 # systemd-timesyncd: ovactl enables it when NTP servers are given (in a container its
 # ConditionVirtualization=!container skips it, as a successful no-op).
-PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,haproxy,openssl,nodejs,ca-certificates,procps,curl
+PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2
 # Bump when the packages or the fixes below change: a cache of another recipe is rebuilt.
-RECIPE="ovactl-rig-rootfs 2"
+RECIPE="ovactl-rig-rootfs 3"
 
 complete() { [ "$(head -n 1 "$ROOTFS/.complete" 2>/dev/null)" = "$RECIPE" ]; }
 [ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: must run as root" >&2; exit 77; }
@@ -96,9 +96,9 @@ in_root() { chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LAN
 # networkd configures the appliance's links (ovactl renders its .network files); resolved is not
 # installed, so nothing else claims DNS.
 in_root systemctl enable systemd-networkd.service >/dev/null 2>&1
-# The appliance starts haproxy only once ovactl has written a valid configuration: the Debian
-# package enables it with its stock config, which the image does not want at boot.
-in_root systemctl disable haproxy.service >/dev/null 2>&1 || true
+# The appliance starts haproxy only once ovactl has written a valid configuration, and BIRD only
+# with route health injection: the Debian packages enable both, which the image does not want.
+in_root systemctl disable haproxy.service bird.service >/dev/null 2>&1 || true
 # Units with nothing to do in a container (no udev, no hardware clock, no real consoles); masking
 # them keeps the boot short and `systemctl is-system-running` free of failures the appliance
 # would not have.
