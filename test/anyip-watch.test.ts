@@ -143,6 +143,21 @@ t.test('bad lines: reported with number and fix, skipped, the rest applied, watc
   t.notMatch(w.err, /refused|pass failed/, 'no kernel errors: bad lines never reach ip -batch');
 });
 
+t.test('a listed range held by a foreign local route: said once, never "File exists"', { skip }, async (t) => {
+  const { ns, cfg } = setup(t, 'aw-foreign');
+  writeFileSync(cfg, lines('192.0.2.0/28', FOREIGN[0][0]));
+  const w = await startWatch(t, ns, cfg);
+  await converged(t, ns, w, ['192.0.2.0/28'], 'first pass: the foreign-held range is not added again');
+  t.match(w.err, /203\.0\.113\.0\/24 is already a local route not made by anyip-routes: left alone/, 'said on stderr');
+  writeFileSync(cfg, lines('192.0.2.0/28', '198.51.100.64/26', FOREIGN[0][0]));
+  await converged(t, ns, w, ['192.0.2.0/28', '198.51.100.64/26'], 'another change');
+  appendFileSync(cfg, '# touched\n');
+  await converged(t, ns, w, ['192.0.2.0/28', '198.51.100.64/26'], 'a touch');
+  await sleep(200);
+  t.equal(w.err.match(/already a local route/g)?.length, 1, 'said once, not at every pass');
+  t.notMatch(w.err, /File exists|refused/, 'no kernel errors');
+});
+
 t.test('1,000 rapid writes converge to the last one', { skip }, async (t) => {
   const { ns, dir, cfg } = setup(t, 'aw-burst');
   writeFileSync(cfg, lines('192.0.2.0/24'));

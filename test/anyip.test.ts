@@ -58,6 +58,30 @@ t.test('up/down converge the local table to the file', { skip: root ? false : 'n
   t.match(foreign, /203\.0\.113\.0/, 'the foreign local route survived');
 });
 
+t.test('a listed range someone else already made a local route: left alone, said, no "File exists"', { skip: root ? false : 'needs root for a network namespace' }, async (t) => {
+  // The namespace and its foreign 203.0.113.0/24 (no proto 252) are from the test above.
+  writeFileSync(cfg, '198.51.100.64/26\n203.0.113.0/24\n');
+  for (const pass of ['first', 'second']) {
+    const r = ovactl('up');
+    t.equal(r.status, 0, `${pass} up: exit 0`, { stderr: r.stderr });
+    t.notMatch(r.stderr, /File exists|refused/, `${pass} up: no kernel error`);
+    t.match(r.stderr, /203\.0\.113\.0\/24 is already a local route not made by anyip-routes: left alone/, `${pass} up: says so, with how to hand it over`);
+  }
+  t.same(kernel(), ['198.51.100.64/26'], 'only the other range is ours');
+  const st = ovactl('status', '--json');
+  const j = JSON.parse(st.stdout);
+  t.same(j.foreign, ['203.0.113.0/24'], 'status --json: under "foreign"');
+  t.same(j.missing, [], 'not "missing": it answers');
+  t.equal(inNs(['ping', '-c1', '-W1', '203.0.113.9']).status, 0, 'and it does answer');
+  inNs(['ip', 'route', 'del', 'local', '203.0.113.0/24', 'table', 'local']);
+  const r = ovactl('up');
+  t.equal(r.status, 0, 'handed over: up takes it');
+  t.same(kernel(), ['198.51.100.64/26', '203.0.113.0/24'], 'now both are ours');
+  writeFileSync(cfg, '');
+  ovactl('down');
+  inNs(['ip', 'route', 'add', 'local', '203.0.113.0/24', 'dev', 'lo', 'table', 'local']);
+});
+
 t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', async (t) => {
   const { parseRangesFile } = await import('../src/anyip/ranges-file.js');
   const { hasHostBits, networkText, parseCidr } = await import('../src/net/ip.js');
@@ -87,7 +111,7 @@ t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', asy
 t.test('change lines name at most 20 ranges of each kind', async (t) => {
   const { describeChange } = await import('../src/anyip/converge.js');
   const add = Array.from({ length: 25 }, (_, i) => `10.0.${i}.0/24`);
-  const line = describeChange({ add, remove: ['192.0.2.0/24'], kept: [] });
+  const line = describeChange({ add, remove: ['192.0.2.0/24'], kept: [], foreign: [] });
   t.match(line, /^25 added, 1 removed, 0 unchanged; added 10\.0\.0\.0\/24, .*10\.0\.19\.0\/24 and 5 more; removed 192\.0\.2\.0\/24$/);
   t.notMatch(line, /10\.0\.20\.0/);
 });

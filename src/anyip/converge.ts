@@ -1,7 +1,7 @@
 // One convergence pass: the file's ranges → the kernel's local table (our routes only).
 import { readFileSync } from 'node:fs';
 import { parseRangesFile, type LineProblem } from './ranges-file.js';
-import { applyBatch, diff, ownedRoutes, type RouteDiff } from './routes.js';
+import { applyBatch, diff, localRoutes, type RouteDiff } from './routes.js';
 
 export interface Outcome {
   readonly missingFile: boolean;
@@ -23,7 +23,8 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
     missingFile = true;
   }
   const parsed = parseRangesFile(text);
-  const d = diff(parsed.ranges, await ownedRoutes());
+  const { owned, foreign } = await localRoutes();
+  const d = diff(parsed.ranges, owned, foreign);
   const r = await applyBatch(d);
   return { missingFile, diff: d, problems: parsed.problems, ...(r.ok ? {} : { kernelError: r.message }) };
 }
@@ -34,5 +35,9 @@ export const listRanges = (rs: readonly string[]): string => (rs.length > LISTED
 
 export const describeChange = (d: RouteDiff): string =>
   `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${listRanges(d.add)}` : ''}${d.remove.length ? `; removed ${listRanges(d.remove)}` : ''}`;
+
+/** Ranges another local route already serves: said once per change by the watcher, at every `up`. */
+export const describeForeign = (d: RouteDiff): string =>
+  `${listRanges(d.foreign)} ${d.foreign.length === 1 ? 'is' : 'are'} already a local route not made by anyip-routes: left alone (it answers; anyip-routes will not remove it when the range goes). To hand it over: ip route del local RANGE table local, then systemctl restart anyip-routes`;
 
 export const describeProblem = (file: string, p: LineProblem): string => `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;

@@ -11,28 +11,45 @@ export interface RouteDiff {
   readonly add: readonly string[];
   readonly remove: readonly string[];
   readonly kept: readonly string[];
+  /**
+   * Wanted ranges the local table already holds as a `local` route someone else made (an admin's
+   * `ip route add local … dev lo`, an address of the host): they answer already, and adding ours
+   * would fail with "File exists" at every pass. Left alone, reported.
+   */
+  readonly foreign: readonly string[];
+}
+
+const dsts = (json: string, family: string): string[] =>
+  (JSON.parse(json || '[]') as { dst: string }[]).map((r) => (r.dst.includes('/') ? r.dst : `${r.dst}/${family === '-4' ? 32 : 128}`));
+
+async function show(family: string, filter: readonly string[]): Promise<string[]> {
+  const r = await ip([family, '-json', 'route', 'show', 'table', 'local', ...filter]);
+  if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
+  return dsts(r.stdout, family);
 }
 
 /** Our routes now in the kernel, as network CIDRs. */
 export async function ownedRoutes(): Promise<string[]> {
-  const out: string[] = [];
-  for (const family of ['-4', '-6']) {
-    const r = await ip([family, '-json', 'route', 'show', 'table', 'local', 'proto', String(ANYIP_PROTO)]);
-    if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
-    const routes = JSON.parse(r.stdout || '[]') as { dst: string; type?: string }[];
-    for (const route of routes) out.push(route.dst.includes('/') ? route.dst : `${route.dst}/${family === '-4' ? 32 : 128}`);
-  }
-  return out;
+  return (await Promise.all(['-4', '-6'].map((f) => show(f, ['proto', String(ANYIP_PROTO)])))).flat();
 }
 
-export function diff(wanted: readonly Cidr[], current: readonly string[]): RouteDiff {
+/** Ours, and the other `local` routes of the local table (by prefix). */
+export async function localRoutes(): Promise<{ owned: string[]; foreign: string[] }> {
+  const [owned, all] = await Promise.all([ownedRoutes(), Promise.all(['-4', '-6'].map((f) => show(f, ['type', 'local']))).then((x) => x.flat())]);
+  const mine = new Set(owned);
+  return { owned, foreign: all.filter((r) => !mine.has(r)) };
+}
+
+export function diff(wanted: readonly Cidr[], current: readonly string[], foreignRoutes: readonly string[] = []): RouteDiff {
   // Without host bits a range's text is its network's text: no need to format it again.
   const want = new Set(wanted.map((c) => (hasHostBits(c) ? networkText(c) : c.text)));
   const have = new Set(current);
+  const other = new Set(foreignRoutes);
   return {
-    add: [...want].filter((r) => !have.has(r)),
+    add: [...want].filter((r) => !have.has(r) && !other.has(r)),
     remove: [...have].filter((r) => !want.has(r)),
     kept: [...want].filter((r) => have.has(r)),
+    foreign: [...want].filter((r) => !have.has(r) && other.has(r)),
   };
 }
 

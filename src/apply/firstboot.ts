@@ -13,7 +13,7 @@ import type { PropertyKey } from '../properties/table.js';
 import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import { ensureCertificates } from '../tls/certificates.js';
-import { converge, describeChange } from '../anyip/converge.js';
+import { converge, describeChange, describeForeign } from '../anyip/converge.js';
 import { RANGES_FILE } from '../anyip/ranges-file.js';
 import { haproxyPasswordHash } from './password-hash.js';
 import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Status } from './status.js';
@@ -192,6 +192,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     if ('unreadable' in anyip) failures.push(`anyip up: ${anyip.unreadable}`);
     else {
       lines.push(`anyip up: ${describeChange(anyip.diff)}`);
+      if (anyip.diff.foreign.length) lines.push(`anyip up: ${describeForeign(anyip.diff)}`);
       if (anyip.kernelError) failures.push(`anyip up: ${anyip.kernelError}`);
     }
   }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
-import { applyBatch, diff, ownedRoutes } from '../anyip/routes.js';
-import { converge, describeChange, describeProblem, listRanges } from '../anyip/converge.js';
+import { applyBatch, diff, localRoutes, ownedRoutes } from '../anyip/routes.js';
+import { converge, describeChange, describeForeign, describeProblem, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -53,6 +53,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     if ('unreadable' in o) return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
     for (const p of o.problems) io.stderr(describeProblem(config, p) + '\n');
     io.stdout(`anyip up: ${describeChange(o.diff)}\n`);
+    if (o.diff.foreign.length) io.stderr(`anyip up: ${describeForeign(o.diff)}\n`);
     if (o.kernelError) io.stderr(`anyip up: the kernel refused a change: ${o.kernelError}\n`);
     return o.kernelError === undefined && o.problems.length === 0 ? EXIT.ok : EXIT.invalid;
   }
@@ -66,11 +67,12 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   }
   const file = parseRangesFile(text);
   for (const p of file.problems) io.stderr(describeProblem(config, p) + '\n');
-  const d = diff(file.ranges, await ownedRoutes());
+  const { owned, foreign } = await localRoutes();
+  const d = diff(file.ranges, owned, foreign);
   if (args.values.json) {
-    io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, problems: file.problems }) + '\n');
+    io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, foreign: d.foreign, problems: file.problems }) + '\n');
   } else {
-    io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), d.add.length + d.remove.length === 0 ? '  in sync' : ''].filter(Boolean).join('\n') + '\n');
+    io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), ...d.foreign.map((r) => `  a local route not made by anyip-routes: ${r} (answers; not ours to remove)`), d.add.length + d.remove.length === 0 ? '  in sync' : ''].filter(Boolean).join('\n') + '\n');
   }
   return d.add.length + d.remove.length + file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
 }
@@ -83,6 +85,7 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
   // for memory, and no optimizing compiler (its code and the binary's pages it touches).
   for (const flag of ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-opt']) setFlagsFromString(flag);
   let lastProblems = '';
+  let lastForeign = '';
   let lastMissing = false;
   const log = (line: string) => io.stdout(`${line}\n`);
   const w = watchRanges({
@@ -100,6 +103,9 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
       if (problems !== lastProblems && problems) io.stderr(problems + '\n');
       lastProblems = problems;
       if (o.diff.add.length || o.diff.remove.length) log(`anyip watch: ${describeChange(o.diff)}`);
+      const foreign = o.diff.foreign.join(',');
+      if (foreign !== lastForeign && foreign) io.stderr(`anyip watch: ${describeForeign(o.diff)}\n`);
+      lastForeign = foreign;
       if (o.kernelError) io.stderr(`anyip watch: the kernel refused a change: ${o.kernelError}\n`);
     },
   });

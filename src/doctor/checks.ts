@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { RANGES_FILE, parseRangesFile, type RangesFile } from '../anyip/ranges-file.js';
-import { ownedRoutes } from '../anyip/routes.js';
+import { localRoutes } from '../anyip/routes.js';
 import { STATUS_FILE } from '../apply/status.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
 import { STATE_FILE as RHI_STATE_FILE, alive, type RhiStatus } from '../rhi/status.js';
@@ -297,12 +297,14 @@ export const CHECKS: readonly Check[] = [
     id: 'kernel-routes', title: 'kernel local table holds exactly the ranges', needs: 'live',
     run: async (_ctx, f) => {
       if (!f.ranges) return skip('needs the ranges file');
-      let have: string[];
-      try { have = await ownedRoutes(); } catch (e) { return fail((e as Error).message, 'run as root on the appliance'); }
+      let have: { owned: string[]; foreign: string[] };
+      try { have = await localRoutes(); } catch (e) { return fail((e as Error).message, 'run as root on the appliance'); }
       const want = rangesOf(f).map(networkText);
-      const missing = want.filter((r) => !have.includes(r)), extra = have.filter((r) => !want.includes(r));
-      if (!missing.length && !extra.length) return ok(`${want.length} local route(s) on lo`);
-      return fail([...(missing.length ? [`missing: ${listOf(missing)} (these VIPs do not answer)`] : []), ...(extra.length ? [`not in the file: ${listOf(extra)}`] : [])].join('\n'), 'systemctl restart anyip-routes (and see its journal); "ip route list table local" shows the routes');
+      const held = want.filter((r) => !have.owned.includes(r) && have.foreign.includes(r));
+      const missing = want.filter((r) => !have.owned.includes(r) && !held.includes(r)), extra = have.owned.filter((r) => !want.includes(r));
+      if (missing.length || extra.length) return fail([...(missing.length ? [`missing: ${listOf(missing)} (these VIPs do not answer)`] : []), ...(extra.length ? [`not in the file: ${listOf(extra)}`] : [])].join('\n'), 'systemctl restart anyip-routes (and see its journal); "ip route list table local" shows the routes');
+      if (held.length) return warn(`${listOf(held)}: a local route not made by anyip-routes (it answers, but anyip-routes will not remove it when the range goes)`, `to hand it over: ip route del local ${held[0]} table local; systemctl restart anyip-routes`);
+      return ok(`${want.length} local route(s) on lo`);
     },
   },
   {
