@@ -7,36 +7,21 @@
 //
 // Addresses are documentation ranges, used only inside the rig's own network namespaces.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootAppliance, ensureRootfs, monotonicUs, REPO, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
+import { bootAppliance, ensureBundle, ensureRootfs, monotonicUs, REPO, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
+import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
 
-const MANAGEMENT_IP = '192.0.2.10';
-const WORKLOAD_IP = '198.51.100.10';
 const VIP_RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.70';
 
 /** The example deployment as vCenter hands it over, 2 NICs ("default"), with our addresses. */
-const VALUES: Record<string, string> = {
-  'appliance.ca_cert': '',
-  'appliance.ca_cert_key': '',
-  'appliance.permit_root_login': 'True',
-  'appliance.root_pwd': 'change-me-root',
-  'loadbalance.dataplane_port': '5556',
-  'loadbalance.haproxy_pwd': 'change-me-api',
-  'loadbalance.haproxy_user': 'wcp',
+const VALUES = deployValues({
   'loadbalance.service_ip_range': VIP_RANGE,
   'network.additional_workload_networks': '10.20.0.0/16',
-  'network.hostname': 'haproxy.example.test',
-  'network.management_gateway': '192.0.2.1',
-  'network.management_ip': `${MANAGEMENT_IP}/24`,
   'network.nameservers': '192.0.2.53, 192.0.2.54',
-  'network.ntp_servers': '192.0.2.123',
-  'network.workload_gateway': '198.51.100.1',
-  'network.workload_ip': `${WORKLOAD_IP}/24`,
-};
+});
 
 const ovfEnv = (values: Record<string, string>): string => ovfEnvXml(values);
 
@@ -84,11 +69,7 @@ if (rootfs && rootfs.output !== 'cached') t.comment(`rootfs: ${rootfs.output.spl
 t.before(() => {
   if (skip) return;
   if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  // install.sh copies dist/ovactl.js: build it when missing (test/run.sh builds before the tests).
-  if (!existsSync(join(REPO, 'dist/ovactl.js'))) {
-    const b = spawnSync(process.execPath, [join(REPO, 'build/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
-  }
+  ensureBundle();
 });
 
 t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { skip }, async (t) => {

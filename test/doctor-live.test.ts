@@ -12,40 +12,27 @@
 // Addresses are documentation ranges, used only inside the rig's own network namespaces.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootAppliance, ensureRootfs, REPO, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
+import { bootAppliance, ensureBundle, ensureRootfs, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
+import { deployValues, MANAGEMENT_IP, WORKLOAD_GATEWAY, WORKLOAD_IP } from './rig/values.js';
 
-const MANAGEMENT_IP = '192.0.2.10';
-const WORKLOAD_IP = '198.51.100.10';
-const ROUTER_IP = '198.51.100.1';
+const ROUTER_IP = WORKLOAD_GATEWAY;
 const VIP_RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.70';
 const ROOT_PWD = 'Doctor-Root-Secret-4711';
 const API_PWD = 'Doctor-Api-Secret-4711';
 
-const VALUES: Record<string, string> = {
-  'appliance.ca_cert': '',
-  'appliance.ca_cert_key': '',
-  'appliance.permit_root_login': 'True',
+const VALUES = deployValues({
   'appliance.root_pwd': ROOT_PWD,
-  'loadbalance.dataplane_port': '5556',
   'loadbalance.haproxy_pwd': API_PWD,
-  'loadbalance.haproxy_user': 'wcp',
   'loadbalance.service_ip_range': VIP_RANGE,
-  'network.hostname': 'haproxy.example.test',
-  'network.management_gateway': '192.0.2.1',
-  'network.management_ip': `${MANAGEMENT_IP}/24`,
-  'network.nameservers': '192.0.2.53',
-  'network.ntp_servers': '192.0.2.123',
-  'network.workload_gateway': ROUTER_IP,
-  'network.workload_ip': `${WORKLOAD_IP}/24`,
   'rhi.enabled': 'True',
   'rhi.local_as': '65010',
   'rhi.peers': `${ROUTER_IP}:65001`,
-};
+});
 
 const NETWORK: Pick<BootOptions, 'managementHost' | 'workloadHost' | 'client' | 'clientRoutes'> = {
   managementHost: '192.0.2.1/24',
@@ -123,10 +110,7 @@ const skip = unavailable ?? rootfs?.skip ?? false;
 t.before(() => {
   if (skip) return;
   if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  if (!existsSync(join(REPO, 'dist/ovactl.js'))) {
-    const b = spawnSync(process.execPath, [join(REPO, 'build/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
-  }
+  ensureBundle();
 });
 
 t.test('a healthy appliance, then each failure made on purpose', { skip }, async (t) => {

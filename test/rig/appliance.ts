@@ -614,5 +614,12 @@ export class Appliance {
 /** Boot an appliance; register `stop()` with the test's teardown (`t.teardown(() => a.stop())`). */
 export const bootAppliance = (opts: BootOptions): Promise<Appliance> => Appliance.boot(opts);
 
+/** dist/ovactl.js, built when missing (build/install.sh copies it; test/run.sh builds before the tests). */
+export function ensureBundle(): void {
+  if (existsSync(join(REPO, 'dist/ovactl.js'))) return;
+  const b = spawnSync(process.execPath, [join(REPO, 'build/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
+}
+
 /** The directory of the rig (for scripts that want rootfs.sh). */
 export const RIG_DIR = dirname(new URL(import.meta.url).pathname);
