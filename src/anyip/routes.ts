@@ -33,11 +33,16 @@ export async function ownedRoutes(): Promise<string[]> {
   return (await Promise.all(['-4', '-6'].map((f) => show(f, ['proto', String(ANYIP_PROTO)])))).flat();
 }
 
-/** Ours, and the other `local` routes of the local table (by prefix). */
-export async function localRoutes(): Promise<{ owned: string[]; foreign: string[] }> {
-  const [owned, all] = await Promise.all([ownedRoutes(), Promise.all(['-4', '-6'].map((f) => show(f, ['type', 'local']))).then((x) => x.flat())]);
+/** The `local` routes of the local table that are not ours (by prefix). */
+export async function foreignRoutes(owned: readonly string[]): Promise<string[]> {
   const mine = new Set(owned);
-  return { owned, foreign: all.filter((r) => !mine.has(r)) };
+  return (await Promise.all(['-4', '-6'].map((f) => show(f, ['type', 'local'])))).flat().filter((r) => !mine.has(r));
+}
+
+/** Ours, and the other `local` routes of the local table. */
+export async function localRoutes(): Promise<{ owned: string[]; foreign: string[] }> {
+  const owned = await ownedRoutes();
+  return { owned, foreign: await foreignRoutes(owned) };
 }
 
 export function diff(wanted: readonly Cidr[], current: readonly string[], foreignRoutes: readonly string[] = []): RouteDiff {
