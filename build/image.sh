@@ -196,7 +196,7 @@ menuentry "HAProxy load-balancer appliance" {
 }
 CFG
 grub_modules="part_gpt fat ext2 search search_fs_uuid normal linux configfile echo test all_video efi_gop efi_uga video_bochs video_cirrus gfxterm font gzio zstd"
-systemd-nspawn --quiet --register=no --keep-unit --as-pid2 --timezone=off --link-journal=no --resolv-conf=off \
+systemd-nspawn --quiet --pipe --register=no --keep-unit --as-pid2 --timezone=off --link-journal=no --resolv-conf=off \
   --private-network -D "$root" --bind="$work/esp:/ovactl-esp" -- \
   grub-mkstandalone --format=x86_64-efi --output=/ovactl-esp/BOOTX64.EFI \
   --modules="$grub_modules" --install-modules="$grub_modules memdisk tar" --locales= --fonts= --themes= \

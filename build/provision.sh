@@ -71,7 +71,7 @@ in_root() {
   if [ "$ROOT" = / ]; then
     env -i "${env[@]}" "$@"
   elif ((use_nspawn)); then
-    local args=(--quiet --register=no --keep-unit --as-pid2 --timezone=off --link-journal=no -D "$ROOT")
+    local args=(--quiet --pipe --register=no --keep-unit --as-pid2 --timezone=off --link-journal=no -D "$ROOT")
     ((net)) && args+=(--resolv-conf=replace-host) || args+=(--resolv-conf=off --private-network)
     [ -n "${APT_ARCHIVES:-}" ] && args+=("--bind=$APT_ARCHIVES:/var/cache/apt/archives")
     local e

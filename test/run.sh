@@ -8,8 +8,11 @@ cd "$(dirname "$0")/.."
 # checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces;
 # debootstrap and systemd-container boot a Debian 12 appliance in systemd-nspawn; packer validates
 # packer.json; bird2 runs the route health injection tests (each test starts its own BIRDs, with
-# their own config and socket, in network namespaces; the system's bird.service is not used).
-APT_PACKAGES=(openssl ca-certificates haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2)
+# their own config and socket, in network namespaces; the system's bird.service is not used);
+# the VM test builds the appliance image (mtools, dosfstools, fdisk, e2fsprogs, qemu-utils) and boots
+# it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage).
+APT_PACKAGES=(openssl ca-certificates haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2
+  qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
@@ -33,14 +36,34 @@ fi
 npm run --silent build
 npm run --silent typecheck
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-set +e
-npx tap --reporter=tap "$@" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-# tap's closing comment "# { total: N, pass: P, fail: F, skip: S }" → the plain closing line CI reads.
-summary=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -n 1)
-num() { sed -nE "s/.*[{ ,]$1: ([0-9]+).*/\1/p" <<<"$summary"; }
-echo "$(num pass || true) passed, $(num fail || echo 0) failed, $(num skip || echo 0) skipped" | sed -E 's/^ passed/0 passed/; s/,  failed/, 0 failed/; s/,  skipped/, 0 skipped/'
+# Two stages: every test file (in parallel, tap's jobs), then the VM test alone (it builds the image
+# and boots it three times under TCG: minutes of CPU that would slow every other test). Arguments
+# (test files, tap options) run just those. OVACTL_VM=0 leaves the VM stage out (a quick local run).
+logs=()
+cleanup() { rm -f "${logs[@]}"; }
+trap cleanup EXIT
+stage() {
+  local log
+  log=$(mktemp)
+  logs+=("$log")
+  set +e
+  npx tap --reporter=tap "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+rc=0
+if (($#)); then
+  stage "$@" || rc=$?
+else
+  stage || rc=$?
+  if [ "${OVACTL_VM:-1}" != 0 ]; then
+    echo "test/run.sh: the VM test (image build + qemu boots; OVACTL_VM=0 skips it)"
+    stage --timeout=3600 test/vm.test.ts || rc=$?
+  fi
+fi
+# tap's closing comment "# { total: N, pass: P, fail: F, skip: S }" of each stage → the plain
+# closing line CI reads, summed.
+num() { local n=0 v log; for log in "${logs[@]}"; do v=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -n 1 | sed -nE "s/.*[{ ,]$1: ([0-9]+).*/\1/p"); n=$((n + ${v:-0})); done; echo "$n"; }
+echo "$(num pass) passed, $(num fail) failed, $(num skip) skipped"
 exit "$rc"

@@ -28,8 +28,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monotonicUs, REPO, run, waitFor, type RunResult } from '../rig/appliance.js';
+import { ovfEnvXml } from '../rig/ovf-env.js';
 
-export { monotonicUs, REPO, run, waitFor };
+// ovfEnvXml: the OVF environment the vSphere "iso" transport puts on the CD-ROM.
+export { monotonicUs, ovfEnvXml, REPO, run, waitFor };
 
 const WORK_BASE = join(tmpdir(), 'ovactl-vm');
 const TAG_PREFIX = 'ovvm-';
@@ -37,7 +39,8 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OVMF_CODE = ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'];
 const OVMF_VARS = ['/usr/share/OVMF/OVMF_VARS_4M.fd', '/usr/share/OVMF/OVMF_VARS.fd'];
 
-export const IMAGE_DIR = process.env.OVACTL_VM_IMAGE_DIR ?? join(REPO, 'dist/image');
+// The folder npm run ova builds into (packer.json's image_dir): the test reuses an up-to-date build.
+export const IMAGE_DIR = process.env.OVACTL_VM_IMAGE_DIR ?? join(REPO, 'output/image');
 export const IMAGE_NAME = 'haproxy-appliance';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,37 +103,6 @@ export async function ensureImage(dir = IMAGE_DIR): Promise<ImageResult> {
   const raw = join(dir, 'disk.raw');
   if (r.code === 77) return { ok: false, skip: output.split('\n').pop() ?? 'image build tools unavailable', ms: Date.now() - start, output, raw };
   return { ok: r.code === 0 && existsSync(raw), ms: Date.now() - start, output, raw };
-}
-
-/** The OVF environment the vSphere "iso" transport puts on the CD-ROM. */
-export function ovfEnvXml(values: Record<string, string>, macs: readonly string[]): string {
-  const x = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const props = Object.entries(values)
-    .map(([k, v]) => `         <Property oe:key="${x(k)}" oe:value="${x(v)}"/>`)
-    .join('\n');
-  const adapters = macs.map((m, i) => `      <ve:Adapter ve:mac="${m}" ve:network="${['Management', 'Workload', 'Frontend'][i]}" ve:unitNumber="${7 + i}"/>`).join('\n');
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Environment
-     xmlns="http://schemas.dmtf.org/ovf/environment/1"
-     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-     xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"
-     xmlns:ve="http://www.vmware.com/schema/ovfenv"
-     oe:id=""
-     ve:vCenterId="vm-2001">
-   <PlatformSection>
-      <Kind>VMware ESXi</Kind>
-      <Version>8.0.3</Version>
-      <Vendor>VMware, Inc.</Vendor>
-      <Locale>en</Locale>
-   </PlatformSection>
-   <PropertySection>
-${props}
-   </PropertySection>
-   <ve:EthernetAdapterSection>
-${adapters}
-   </ve:EthernetAdapterSection>
-</Environment>
-`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -602,8 +574,9 @@ export class Boot {
     await this.expect(/Password: *$/m, 30_000);
     await this.send(`${password}\r`);
     await this.expect(/[#$] $/m, 60_000);
-    // Plain output from here on: no bracketed paste, no pager, no colours.
-    await this.shell('bind "set enable-bracketed-paste off" 2>/dev/null; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb; stty -echo cols 200');
+    // Plain output from here on: no bracketed paste, no pager, no colours, no echo, and no prompt
+    // (a prompt printed after one command's marker would land in the next command's output).
+    await this.shell('bind "set enable-bracketed-paste off" 2>/dev/null; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb PS1= PS2=; unset PROMPT_COMMAND; stty -echo cols 200');
   }
 
   /** Run a shell command in the logged-in console session; its output (without the command's echo) and exit code. */
