@@ -18,23 +18,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { alive, cmdline, deleteNetns, hostEnv, must, PATH, procStart, runSync, sleep, type RunResult } from './procs.js';
+
+export type { RunResult };
 
 export const REPO = new URL('../..', import.meta.url).pathname;
 export const ROOTFS_CACHE = process.env.OVACTL_ROOTFS_CACHE ?? join(REPO, '.cache/rootfs');
 const ROOTFS_SH = join(REPO, 'test/rig/rootfs.sh');
 const WORK_BASE = join(tmpdir(), 'ovactl-rig');
 const TAG_PREFIX = 'ovrig-';
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Environment for host-side commands: without tap's NODE_OPTIONS loader and friends. */
-const hostEnv = (): NodeJS.ProcessEnv =>
-  Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/^TAP/i.test(k)));
-
-export interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** Run a command (argument vector, no shell), collect its output. Never rejects. */
 export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
@@ -58,19 +50,8 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
   });
 }
 
-/** Synchronous variant for setup and cleanup (also usable in a process 'exit' hook). */
-function runSync(cmd: string, args: readonly string[], timeoutMs = 30_000): RunResult {
-  const r = spawnSync(cmd, [...args], { env: hostEnv(), encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
-}
 
-function must(cmd: string, args: readonly string[], timeoutMs?: number): string {
-  const r = runSync(cmd, args, timeoutMs);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** CLOCK_MONOTONIC in µs: the clock systemd's *TimestampMonotonic properties use (no time namespace). */
 export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -142,31 +123,6 @@ interface RunState {
   leaderPid?: number;
 }
 
-const procStart = (pid: number): string | undefined => {
-  try {
-    // field 22 (starttime), after the parenthesised comm which may contain spaces
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-};
-/** Running (a zombie is not: its parent may be a killed test process that will never reap it). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-};
-const cmdline = (pid: number): string => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-};
 
 const isMounted = (path: string): boolean => readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === path);
 
@@ -203,27 +159,6 @@ function releaseResources(s: RunState): void {
   if (!isMounted(s.merged)) rmSync(s.work, { recursive: true, force: true });
 }
 
-/**
- * Delete one of the rig's namespaces, first killing what still runs in it: only the rig starts
- * processes there (client probes, systemd-nspawn in the host side), and a process left in a netns
- * keeps it alive after `ip netns delete`.
- */
-function deleteNetns(ns: string): void {
-  if (!existsSync(`/run/netns/${ns}`)) return;
-  for (let i = 0; i < 20; i++) {
-    const pids = runSync('ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter(Boolean).map(Number);
-    if (!pids.length) break;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    runSync('sleep', ['0.05']);
-  }
-  runSync('ip', ['netns', 'delete', ns]);
-}
 
 /** Remove what runs whose owner process is gone left behind (state files, then stray namespaces). */
 export function reapLeftovers(): string[] {

@@ -29,13 +29,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monotonicUs, REPO, run, waitFor, type RunResult } from '../rig/appliance.js';
 import { ovfEnvXml } from '../rig/ovf-env.js';
+import { alive, cmdline, deleteNetns, hostEnv, must, PATH, procStart, runSync, sleep } from '../rig/procs.js';
 
 // ovfEnvXml: the OVF environment the vSphere "iso" transport puts on the CD-ROM.
 export { monotonicUs, ovfEnvXml, REPO, run, waitFor };
 
 const WORK_BASE = join(tmpdir(), 'ovactl-vm');
 const TAG_PREFIX = 'ovvm-';
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const OVMF_CODE = ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'];
 const OVMF_VARS = ['/usr/share/OVMF/OVMF_VARS_4M.fd', '/usr/share/OVMF/OVMF_VARS.fd'];
 
@@ -43,19 +43,7 @@ const OVMF_VARS = ['/usr/share/OVMF/OVMF_VARS_4M.fd', '/usr/share/OVMF/OVMF_VARS
 export const IMAGE_DIR = process.env.OVACTL_VM_IMAGE_DIR ?? join(REPO, 'output/image');
 export const IMAGE_NAME = 'haproxy-appliance';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const hostEnv = (): NodeJS.ProcessEnv =>
-  Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/^TAP/i.test(k)));
 
-function runSync(cmd: string, args: readonly string[], timeoutMs = 30_000): RunResult {
-  const r = spawnSync(cmd, [...args], { env: hostEnv(), encoding: 'utf8', timeout: timeoutMs });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
-}
-function must(cmd: string, args: readonly string[], timeoutMs?: number): string {
-  const r = runSync(cmd, args, timeoutMs);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
 const has = (cmd: string) => runSync('sh', ['-c', `command -v ${cmd}`]).code === 0;
 
 // ---------------------------------------------------------------------------------------------
@@ -117,29 +105,6 @@ interface RunState {
   qemuPid?: number;
 }
 
-const procStart = (pid: number): string | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-};
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-};
-const cmdline = (pid: number): string => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-};
 
 function killQemu(s: RunState): void {
   if (s.qemuPid && alive(s.qemuPid) && cmdline(s.qemuPid).includes(s.tag)) {
@@ -151,9 +116,6 @@ function killQemu(s: RunState): void {
   }
 }
 
-function deleteNetns(ns: string): void {
-  if (existsSync(`/run/netns/${ns}`)) runSync('ip', ['netns', 'delete', ns]);
-}
 
 function release(s: RunState): void {
   killQemu(s);
