@@ -66,26 +66,9 @@ if ((${#need[@]})); then
   fi
 fi
 
-# --- the Debian mirrors of this machine (as test/rig/rootfs.sh) ----------------------------------
-mirror_for() { # SUITE → the first URI of a deb entry for it in this machine's APT sources
-  local suite=$1 f
-  shopt -s nullglob
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk -v suite="$suite" '
-      BEGIN { RS = ""; FS = "\n" }
-      {
-        uris = ""; suites = ""; types = ""
-        for (i = 1; i <= NF; i++) {
-          if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
-          if ($i ~ /^Suites:/) { suites = " " $i " "; sub(/^ Suites:/, "", suites) }
-          if ($i ~ /^Types:/) { types = $i }
-        }
-        if (types ~ /deb( |$)/ && suites ~ ("[ \t]" suite "[ \t]")) { split(uris, u, /[ \t]+/); print u[1] }
-      }' "$f"
-    awk -v suite="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) print $i }' "$f"
-  done | head -n 1
-}
+# --- the Debian mirrors of this machine ---------------------------------------------------------
+# shellcheck source=build/mirror.sh
+. "$here/build/mirror.sh"
 MIRROR=${DEBIAN_MIRROR:-$(mirror_for "$SUITE")}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY=${DEBIAN_SECURITY_MIRROR:-$(mirror_for "$SUITE-security")}
@@ -97,7 +80,7 @@ inputs_key() {
   {
     echo "$BASE_RECIPE $MIRROR $SECURITY $GIB $CMDLINE"
     cd "$here"
-    find build/provision.sh build/image.sh build/ova.sh build/install.sh build/image build/systemd dist/ovactl.js \
+    find build/provision.sh build/image.sh build/mirror.sh build/ova.sh build/install.sh build/image build/systemd dist/ovactl.js \
       -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
     [ -n "${DATAPLANEAPI_BIN:-}" ] && sha256sum <"$DATAPLANEAPI_BIN"
     true

@@ -46,31 +46,10 @@ exec 9>"$ROOTFS.lock"
 flock 9
 complete && { echo "rootfs.sh: built by a concurrent run ($(elapsed) waiting)"; exit 0; }
 
-# The Debian mirror of this machine: deb822 (*.sources) or one-line (*.list) entries for $SUITE
-# (not -security/-updates).
-mirror=${DEBIAN_MIRROR:-}
-if [ -z "$mirror" ]; then
-  mirror=$(
-    shopt -s nullglob
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources; do
-      [ -f "$f" ] || continue
-      # deb822: stanzas separated by blank lines
-      awk -v suite="$SUITE" '
-        BEGIN { RS = ""; FS = "\n" }
-        {
-          uris = ""; suites = ""; types = ""
-          for (i = 1; i <= NF; i++) {
-            if ($i ~ /^URIs:/) { uris = $i; sub(/^URIs:[ \t]*/, "", uris) }
-            if ($i ~ /^Suites:/) { suites = " " $i " "; sub(/^ Suites:/, "", suites) }
-            if ($i ~ /^Types:/) { types = $i }
-          }
-          if (types ~ /deb( |$)/ && suites ~ ("[ \t]" suite "[ \t]")) { split(uris, u, /[ \t]+/); print u[1] }
-        }' "$f"
-      # one-line form
-      awk -v suite="$SUITE" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) print $i }' "$f"
-    done | grep -v -- '-security' | head -n 1
-  )
-fi
+# The Debian mirror of this machine (deb822 or one-line sources, exactly $SUITE).
+# shellcheck source=build/mirror.sh
+. "$(dirname "$0")/../../build/mirror.sh"
+mirror=${DEBIAN_MIRROR:-$(mirror_for "$SUITE")}
 mirror=${mirror:-http://deb.debian.org/debian}
 echo "rootfs.sh: debootstrap $SUITE from $mirror into $ROOTFS"
 
