@@ -80,7 +80,7 @@ inputs_key() {
   {
     echo "$BASE_RECIPE $MIRROR $SECURITY $GIB $CMDLINE"
     cd "$here"
-    find build/provision.sh build/image.sh build/mirror.sh build/ova.sh build/install.sh build/image build/systemd dist/ovactl.js \
+    find build/provision.sh build/image.sh build/mirror.sh build/ova.sh build/install.sh build/image build/systemd dist/ovactl.js examples/appliance.json \
       -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
     [ -n "${DATAPLANEAPI_BIN:-}" ] && sha256sum <"$DATAPLANEAPI_BIN"
     true

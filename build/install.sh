@@ -7,6 +7,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$here/dist/ovactl.js" ] || { echo "build/install.sh: run npm run build first" >&2; exit 1; }
 
 install -D -m 0755 "$here/dist/ovactl.js" "$root/usr/lib/ovactl/ovactl.js"
+# Code caches belong to one bundle (their names carry its chunks' hashes): the recipe makes new ones.
+rm -rf "$root/usr/lib/ovactl/code-cache"
 # No package.json above /usr/lib/ovactl: Node treats the bundle as CommonJS, as built.
 install -d -m 0755 "$root/usr/bin"
 cat > "$root/usr/bin/ovactl" <<'SH'
