@@ -18,7 +18,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { alive, cmdline, deleteNetns, hostEnv, must, PATH, procStart, runSync, sleep, type RunResult } from './procs.js';
+import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, runSync, sleep, type RunResult } from './procs.js';
 
 export type { RunResult };
 
@@ -527,9 +527,9 @@ export class Appliance {
     for (const p of [...this.background]) this.stopBackground(p);
     if (this.nspawn && this.running) {
       this.nspawn.kill('SIGTERM'); // → SIGRTMIN+4 to the container's systemd: poweroff
-      const done = await Promise.race([this.nspawnExited!.then(() => true), sleep(graceMs).then(() => false)]);
+      const done = await Promise.race([this.nspawnExited!.then(() => true), deadline(graceMs).then(() => false)]);
       if (!done) killRecorded(this.state);
-      await Promise.race([this.nspawnExited, sleep(2_000)]);
+      await Promise.race([this.nspawnExited, deadline(2_000)]);
     }
     releaseResources(this.state);
     liveAppliances.delete(this);

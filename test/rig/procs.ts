@@ -13,6 +13,8 @@ export interface RunResult {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A deadline to race against a process's exit: it does not keep the test process alive on its own. */
+export const deadline = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Environment for host-side commands: without tap's NODE_OPTIONS loader and friends. */
 export const hostEnv = (): NodeJS.ProcessEnv =>

@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monotonicUs, REPO, run, waitFor, type RunResult } from '../rig/appliance.js';
 import { ovfEnvXml } from '../rig/ovf-env.js';
-import { alive, cmdline, deleteNetns, hostEnv, must, PATH, procStart, runSync, sleep } from '../rig/procs.js';
+import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, runSync } from '../rig/procs.js';
 
 // ovfEnvXml: the OVF environment the vSphere "iso" transport puts on the CD-ROM.
 export { monotonicUs, ovfEnvXml, REPO, run, waitFor };
@@ -577,10 +577,10 @@ export class Boot {
   async powerOff(graceMs = 120_000): Promise<'clean' | 'killed'> {
     if (!this.running) return 'clean';
     await this.qmp('system_powerdown');
-    const done = await Promise.race([this.exited.then(() => true), sleep(graceMs).then(() => false)]);
+    const done = await Promise.race([this.exited.then(() => true), deadline(graceMs).then(() => false)]);
     if (!done) {
       this.qemu.kill('SIGKILL');
-      await Promise.race([this.exited, sleep(5_000)]);
+      await Promise.race([this.exited, deadline(5_000)]);
     }
     this.closeSerial();
     return done ? 'clean' : 'killed';
