@@ -18,7 +18,7 @@ import { RANGES_FILE } from '../anyip/ranges-file.js';
 import { haproxyPasswordHash } from './password-hash.js';
 import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Status } from './status.js';
 import type { System } from './system.js';
-import { currentContent, idsFrom, under, writeAtomic } from './write.js';
+import { currentContent, idsFrom, under, writeAllAtomic, writeAtomic } from './write.js';
 
 export const STATE_FILE = '/var/lib/ovactl/state.json';
 const CHECK_FILE = '/etc/haproxy/.haproxy.cfg.ovactl-check';
@@ -125,12 +125,12 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   // Files.
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
   const restart = new Set<Unit>();
-  for (const f of p.files) {
-    if (writeAtomic(root, f, ids)) {
-      lines.push(`wrote ${f.path}`);
-      f.restarts.forEach((u) => restart.add(u));
-    }
-  }
+  const wrote = await writeAllAtomic(root, p.files, ids);
+  p.files.forEach((f, i) => {
+    if (!wrote[i]) return;
+    lines.push(`wrote ${f.path}`);
+    f.restarts.forEach((u) => restart.add(u));
+  });
 
   // Certificates for the Data Plane API.
   let caCert: string | undefined;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { deploymentFlag, loadDeployValues } from './deploy-values.js';
 import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Action } from '../plan/types.js';
-import { currentContent, idsFrom, under, writeAtomic } from '../apply/write.js';
+import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
 import { redact, reportText } from './report.js';
 import { styleFor } from './style.js';
@@ -64,9 +64,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
   const lines = [`${root}: deployment "${report.deployment}"`];
-  for (const f of p.files) {
-    const wrote = writeAtomic(root, f, ids);
-    lines.push(`  ${wrote ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
+  const wrote = await writeAllAtomic(root, p.files, ids);
+  for (const [i, f] of p.files.entries()) {
+    lines.push(`  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
   }
   lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
   io.stdout(redact(lines.join('\n') + '\n', doc));
