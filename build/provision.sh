@@ -188,6 +188,7 @@ fi
 # one first boot into a scratch folder: the real first boot then skips parsing and compiling most of
 # it (bench/apply.mjs has the figures). A cache the image's Node would not take is simply not used.
 if [ -f "$here/examples/appliance.json" ]; then
+  rm -rf "$ROOT/var/tmp/ovactl-warm" # a fresh first boot (a leftover state.json would make it "no changes")
   install -D -m 0600 "$here/examples/appliance.json" "$ROOT/var/tmp/ovactl-warm/values.json"
   in_root env OVACTL_WRITE_CODE_CACHE=1 /usr/bin/ovactl firstboot --env /var/tmp/ovactl-warm/values.json \
     --root /var/tmp/ovactl-warm/root >/dev/null || die "the code cache run (ovactl firstboot into a scratch root) failed"

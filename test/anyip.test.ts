@@ -82,6 +82,20 @@ t.test('a listed range someone else already made a local route: left alone, said
   inNs(['ip', 'route', 'add', 'local', '203.0.113.0/24', 'dev', 'lo', 'table', 'local']);
 });
 
+t.test('a /0 range ("default" in ip\'s output) is recognised as ours on the next pass', { skip: root ? false : 'needs root for a network namespace' }, async (t) => {
+  // Only inside this test's namespace: there the whole space answers locally, which is the point.
+  writeFileSync(cfg, '0.0.0.0/0\n');
+  let r = ovactl('up');
+  t.equal(r.status, 0, r.stderr);
+  r = ovactl('up');
+  t.match(r.stdout, /0 added, 0 removed, 1 unchanged/, 'the second pass changes nothing', { stdout: r.stdout });
+  const st = JSON.parse(ovactl('status', '--json').stdout);
+  t.same([st.missing, st.extra], [[], []], 'status: in sync');
+  writeFileSync(cfg, '');
+  ovactl('down');
+  t.same(kernel(), [], 'and down removes it');
+});
+
 t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', async (t) => {
   const { parseRangesFile } = await import('../src/anyip/ranges-file.js');
   const { hasHostBits, networkText, parseCidr } = await import('../src/net/ip.js');

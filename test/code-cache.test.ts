@@ -4,7 +4,7 @@
 // with the same output. Runs a copy of dist/ovactl.js in a scratch folder (the cache lives beside it).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -76,6 +76,25 @@ t.test('a cache V8 refuses is harmless, and replaced when asked', async (t) => {
   const w = render({ write: true });
   t.equal(w.code, 0);
   t.notOk(readFileSync(file).equals(Buffer.alloc(4096, 0x5a)), 'asked to write: the refused cache is replaced');
+
+  // A cache with one byte of its code changed: its digest no longer matches, it is not used.
+  const good = readFileSync(file);
+  const bad = Buffer.from(good);
+  bad[bad.length - 100] ^= 0xff;
+  writeFileSync(file, bad);
+  const flipped = render();
+  t.equal(flipped.code, 0, 'one byte of the code changed: still works', { stderr: flipped.stderr });
+  t.same(flipped.tree, plain.tree, 'with the same output');
+  const rewrite = render({ write: true });
+  t.equal(rewrite.code, 0);
+  t.notOk(readFileSync(file).equals(bad), 'asked to write: the damaged cache is replaced (its digest did not match)');
+
+  // Writable by others: not trusted, not used (and rewritten with 0644 when asked).
+  chmodSync(file, 0o666);
+  const before = readFileSync(file);
+  render({ write: true });
+  t.notOk(readFileSync(file).equals(before) && (statSync(file).mode & 0o777) === 0o666, 'a cache others may write is not taken');
+  t.equal(statSync(file).mode & 0o777, 0o644, 'the rewritten cache is 0644 again');
 
   const node18 = process.env.OVACTL_NODE18;
   if (!node18 || !existsSync(node18)) {

@@ -46,6 +46,16 @@ t.test('a batch that fails while staging changes no target', async (t) => {
     'the batch fails (a folder cannot be made)',
   );
   t.equal(readFileSync(join(root, 'keep.conf'), 'utf8'), 'old\n', 'the file staged before the failure still has its old content');
+  mkdirSync(join(root, 'dir.conf'));
+  await t.rejects(
+    writeFilesAtomic([
+      { target: join(root, 'keep.conf'), content: 'new\n', mode: 0o644 },
+      { target: join(root, 'dir.conf'), content: 'x\n', mode: 0o644 },
+    ]),
+    /dir\.conf is a folder, not a file/,
+    'a folder where a file must go: refused before any rename',
+  );
+  t.equal(readFileSync(join(root, 'keep.conf'), 'utf8'), 'old\n', 'and the other file is untouched');
   t.same(temps(root), [], 'and its temp file is gone');
   await t.rejects(writeFilesAtomic([{ target: join(root, 'y'), content: '', mode: 0o644 }, { target: join(root, 'y'), content: '', mode: 0o644 }]), /twice/, 'the same file twice in a batch is refused');
   t.notOk(existsSync(join(root, 'y')), 'and nothing written');

@@ -19,8 +19,11 @@ export interface RouteDiff {
   readonly foreign: readonly string[];
 }
 
+// ip prints a host route without its prefix length, and the whole space as "default".
 const dsts = (json: string, family: string): string[] =>
-  (JSON.parse(json || '[]') as { dst: string }[]).map((r) => (r.dst.includes('/') ? r.dst : `${r.dst}/${family === '-4' ? 32 : 128}`));
+  (JSON.parse(json || '[]') as { dst: string }[]).map((r) =>
+    r.dst === 'default' ? (family === '-4' ? '0.0.0.0/0' : '::/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${family === '-4' ? 32 : 128}`,
+  );
 
 async function show(family: string, filter: readonly string[]): Promise<string[]> {
   const r = await ip([family, '-json', 'route', 'show', 'table', 'local', ...filter]);

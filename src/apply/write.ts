@@ -61,6 +61,15 @@ export function writeFileAtomic(target: string, content: string, mode: number, o
 
 /** The temp file beside `target`, written, owned and moded, still open (not yet flushed). */
 function stage(target: string, content: string, mode: number, owner?: Owner): { dir: string; tmp: string; fd: number } {
+  // A folder where the file must go would fail only at the rename, after other files of a batch
+  // were renamed: refuse it before anything changes.
+  let isDir = false;
+  try {
+    isDir = lstatSync(target).isDirectory();
+  } catch {
+    // missing: fine
+  }
+  if (isDir) throw new Error(`${target} is a folder, not a file`);
   const dir = dirname(target);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   removeStaleTemps(dir, target);
@@ -107,10 +116,14 @@ export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<b
     files.forEach((f, i) => {
       if (wrote[i]) staged.push({ target: f.target, ...stage(f.target, f.content, f.mode, f.owner), open: true });
     });
-    await Promise.all(staged.map((s) => fsyncAsync(s.fd)));
+    // Every flush settles before any fd is closed (a closed fd number could be reused under a
+    // flush still running); the first failure is then thrown.
+    const flushed = await Promise.allSettled(staged.map((s) => fsyncAsync(s.fd)));
+    const failed = flushed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     for (const s of staged) {
-      closeSync(s.fd);
       s.open = false;
+      closeSync(s.fd);
     }
     for (const s of staged) {
       renameSync(s.tmp, s.target);
@@ -118,7 +131,11 @@ export async function writeFilesAtomic(files: readonly FileToWrite[]): Promise<b
     }
   } catch (e) {
     for (const s of staged) {
-      if (s.open) closeSync(s.fd);
+      try {
+        if (s.open) closeSync(s.fd);
+      } catch {
+        /* already failed: the first error is the one to report */
+      }
       if (s.tmp) rmSync(s.tmp, { force: true });
     }
     throw e;
