@@ -144,9 +144,12 @@ t.test('boot 1: valid values make a ready appliance; its VIPs answer the client'
   const state = (await boot.shell('systemctl is-system-running --wait', 10 * 60_000)).out;
   figure(boot, 'system-running', monotonicUs());
   t.equal(state, 'running', 'the boot finishes with every unit up (running, not degraded)', state === 'running' ? {} : { failed: await sh(boot, 'systemctl --failed --no-legend --plain') });
-  // Hardening: nothing listens beyond loopback and the management address (no LLMNR/mDNS, no sshd on workload).
-  const listening = (await sh(boot, "ss -Hlntu | awk '{print $1, $5}'")).split('\n').filter(Boolean);
-  const exposed = listening.filter((l) => !/ (127\.\d+\.\d+\.\d+(%lo)?|\[::1\]|192\.0\.2\.10):\d+$/.test(l));
+  // Hardening: nothing listens beyond loopback and the management address (no LLMNR/mDNS, no sshd on
+  // workload). `ss -l` also lists the unconnected UDP socket a client sends its queries from
+  // (timesyncd asking the NTP server, resolved a DNS server): an ephemeral port, not a service.
+  const listening = (await sh(boot, "ss -Hlntup | awk '{print $1, $5, $7}'")).split('\n').filter(Boolean);
+  const client = (l: string) => /^udp \S+:(3[2-9]\d{3}|[4-5]\d{4}|60\d{3}) .*"systemd-(timesyn|resolve)/.test(l);
+  const exposed = listening.filter((l) => !/^\S+ (127\.\d+\.\d+\.\d+(%lo)?|\[::1\]|192\.0\.2\.10):\d+ /.test(`${l} `) && !client(l));
   t.same(exposed, [], 'every listening socket is on loopback or the management address', { listening });
   t.equal(await machine!.tcp('host', MANAGEMENT_IP, 22), 'open', 'sshd listens on the management address');
   t.equal(await machine!.tcp('client', WORKLOAD_IP, 22), 'closed', 'and not on the workload address');
