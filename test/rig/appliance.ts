@@ -18,9 +18,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, runSync, sleep, type RunResult } from './procs.js';
+import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, reapRuns, runSync, sleep, stopAtExit, type ClientRoute, type RunResult } from './procs.js';
 
-export type { RunResult };
+export type { ClientRoute, RunResult };
 
 export const REPO = new URL('../..', import.meta.url).pathname;
 export const ROOTFS_CACHE = process.env.OVACTL_ROOTFS_CACHE ?? join(REPO, '.cache/rootfs');
@@ -161,34 +161,15 @@ function releaseResources(s: RunState): void {
 
 
 /** Remove what runs whose owner process is gone left behind (state files, then stray namespaces). */
-export function reapLeftovers(): string[] {
-  const reaped: string[] = [];
-  if (existsSync(WORK_BASE)) {
-    for (const tag of readdirSync(WORK_BASE)) {
-      const file = join(WORK_BASE, tag, 'state.json');
-      let s: RunState;
-      try {
-        s = JSON.parse(readFileSync(file, 'utf8')) as RunState;
-      } catch {
-        continue;
-      }
-      if (alive(s.ownerPid) && procStart(s.ownerPid) === s.ownerStart) continue; // a live run
+export const reapLeftovers = (): string[] =>
+  reapRuns<RunState>({
+    workBase: WORK_BASE,
+    tagPrefix: TAG_PREFIX,
+    release: (s) => {
       killRecorded(s);
       releaseResources(s);
-      reaped.push(tag);
-    }
-  }
-  if (existsSync('/run/netns')) {
-    for (const ns of readdirSync('/run/netns')) {
-      const m = new RegExp(`^${TAG_PREFIX}(\\d+)-\\d+-[hc]$`).exec(ns);
-      if (m && !alive(Number(m[1]))) {
-        deleteNetns(ns);
-        reaped.push(ns);
-      }
-    }
-  }
-  return reaped;
-}
+    },
+  });
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
@@ -206,10 +187,6 @@ function childrenOf(pid: number): number[] {
 // ---------------------------------------------------------------------------------------------
 // The appliance
 
-export interface ClientRoute {
-  readonly to: string;
-  readonly via: string;
-}
 
 export interface BootOptions {
   /** Cached rootfs (lower layer of the overlay). */
@@ -233,27 +210,6 @@ export interface BootOptions {
 }
 
 let counter = 0;
-const liveAppliances = new Set<Appliance>();
-process.once('exit', () => {
-  for (const a of liveAppliances) a.stopSync();
-});
-// Killed by a signal (tap's timeout sends SIGALRM, then SIGKILL 0.5 s later; ^C): stop the containers
-// first, then let the signal do what it would have done. A SIGKILL leaves everything to reapLeftovers().
-let signalsHooked = false;
-function hookSignals(): void {
-  if (signalsHooked) return;
-  signalsHooked = true;
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) {
-    const handler = () => {
-      for (const a of liveAppliances) a.stopSync();
-      if (process.listeners(sig).length === 1) {
-        process.removeListener(sig, handler);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, handler);
-  }
-}
 
 export class Appliance {
   readonly tag: string;
@@ -271,6 +227,7 @@ export class Appliance {
   private readonly state: RunState;
   private readonly background = new Set<ChildProcess>();
   private stopped = false;
+  private forget: () => void = () => undefined;
 
   private constructor(tag: string) {
     this.tag = tag;
@@ -302,8 +259,7 @@ export class Appliance {
   static async boot(opts: BootOptions): Promise<Appliance> {
     reapLeftovers();
     const a = new Appliance(`${TAG_PREFIX}${process.pid}-${++counter}`);
-    liveAppliances.add(a);
-    hookSignals();
+    a.forget = stopAtExit(() => a.stopSync());
     try {
       await a.setup(opts);
     } catch (e) {
@@ -532,7 +488,7 @@ export class Appliance {
       await Promise.race([this.nspawnExited, deadline(2_000)]);
     }
     releaseResources(this.state);
-    liveAppliances.delete(this);
+    this.forget();
   }
 
   /** Synchronous, forceful stop (process 'exit' hook): kill, unmount, delete namespaces. */
@@ -542,7 +498,7 @@ export class Appliance {
     for (const p of [...this.background]) this.stopBackground(p);
     killRecorded(this.state);
     releaseResources(this.state);
-    liveAppliances.delete(this);
+    this.forget();
   }
 }
 

@@ -2,7 +2,8 @@
 // for qemu): commands without tap's environment, /proc lookups for cleaning up after a crashed run,
 // and deleting a namespace with whatever still runs in it.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -80,4 +81,92 @@ export function deleteNetns(ns: string): void {
     runSync('sleep', ['0.05']);
   }
   runSync('ip', ['netns', 'delete', ns]);
+}
+
+// ── cleaning up after the rigs' runs ──────────────────────────────────────────────────────────
+
+const stops = new Set<() => void>();
+let hooked = false;
+
+/**
+ * Run `stopSync` when this process exits or is killed by a signal (tap's timeout sends SIGALRM, then
+ * SIGKILL 0.5 s later; ^C), then let the signal do what it would have done. A SIGKILL leaves
+ * everything to reapRuns(). Returns the function that takes it off the list again.
+ */
+export function stopAtExit(stopSync: () => void): () => void {
+  if (!hooked) {
+    hooked = true;
+    const stopAll = () => {
+      for (const s of [...stops]) s();
+    };
+    process.once('exit', stopAll);
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) {
+      const handler = () => {
+        stopAll();
+        if (process.listeners(sig).length === 1) {
+          process.removeListener(sig, handler);
+          process.kill(process.pid, sig);
+        }
+      };
+      process.on(sig, handler);
+    }
+  }
+  stops.add(stopSync);
+  return () => stops.delete(stopSync);
+}
+
+/** What a run records in WORK_BASE/TAG/state.json: whose it is. */
+export interface OwnedRun {
+  readonly ownerPid: number;
+  /** procStart(ownerPid) when the run began: tells the owner from a process that got its PID. */
+  readonly ownerStart: string;
+}
+
+/**
+ * Remove what runs whose owner process is gone left behind: each run folder under `workBase` with a
+ * state file (`release` undoes it), then stray namespaces `<tagPrefix><ownerPid>-<n>-<h|c>`.
+ * `noState` decides about a run folder without a readable state file (true: remove it). Returns what
+ * it removed.
+ */
+export function reapRuns<S extends OwnedRun>(o: {
+  readonly workBase: string;
+  readonly tagPrefix: string;
+  readonly release: (s: S) => void;
+  readonly noState?: (tag: string) => boolean;
+}): string[] {
+  const reaped: string[] = [];
+  if (existsSync(o.workBase)) {
+    for (const tag of readdirSync(o.workBase)) {
+      if (!tag.startsWith(o.tagPrefix)) continue;
+      let s: S;
+      try {
+        s = JSON.parse(readFileSync(join(o.workBase, tag, 'state.json'), 'utf8')) as S;
+      } catch {
+        if (o.noState?.(tag)) {
+          rmSync(join(o.workBase, tag), { recursive: true, force: true });
+          reaped.push(tag);
+        }
+        continue;
+      }
+      if (alive(s.ownerPid) && procStart(s.ownerPid) === s.ownerStart) continue; // a live run
+      o.release(s);
+      reaped.push(tag);
+    }
+  }
+  if (existsSync('/run/netns')) {
+    for (const ns of readdirSync('/run/netns')) {
+      const m = new RegExp(`^${o.tagPrefix}(\\d+)-\\d+-[hc]$`).exec(ns);
+      if (m && !alive(Number(m[1]))) {
+        deleteNetns(ns);
+        reaped.push(ns);
+      }
+    }
+  }
+  return reaped;
+}
+
+/** A route in the client namespace, e.g. a VIP range via the appliance's workload address. */
+export interface ClientRoute {
+  readonly to: string;
+  readonly via: string;
 }

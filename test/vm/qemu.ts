@@ -23,13 +23,15 @@
 // tag), deletes the namespaces and the run's folder. Only the caller's addresses are used, inside
 // these namespaces; nothing is routed anywhere else.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monotonicUs, REPO, run, waitFor, type RunResult } from '../rig/appliance.js';
 import { ovfEnvXml } from '../rig/ovf-env.js';
-import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, runSync } from '../rig/procs.js';
+import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, reapRuns, runSync, stopAtExit, type ClientRoute } from '../rig/procs.js';
+
+export type { ClientRoute };
 
 // ovfEnvXml: the OVF environment the vSphere "iso" transport puts on the CD-ROM.
 export { monotonicUs, ovfEnvXml, REPO, run, waitFor };
@@ -126,65 +128,21 @@ function release(s: RunState): void {
 }
 
 /** Clean up after runs whose owner died (killed test, ^C, SIGKILL). Returns what it removed. */
-export function reapLeftovers(): string[] {
-  const reaped: string[] = [];
-  if (existsSync(WORK_BASE)) {
-    for (const tag of readdirSync(WORK_BASE)) {
-      if (!tag.startsWith(TAG_PREFIX)) continue;
-      let s: RunState;
-      try {
-        s = JSON.parse(readFileSync(join(WORK_BASE, tag, 'state.json'), 'utf8')) as RunState;
-      } catch {
-        const m = /^ovvm-(\d+)-/.exec(tag);
-        if (m && alive(Number(m[1]))) continue;
-        rmSync(join(WORK_BASE, tag), { recursive: true, force: true });
-        reaped.push(tag);
-        continue;
-      }
-      if (alive(s.ownerPid) && procStart(s.ownerPid) === s.ownerStart) continue;
-      release(s);
-      reaped.push(tag);
-    }
-  }
-  if (existsSync('/run/netns')) {
-    for (const ns of readdirSync('/run/netns')) {
-      const m = new RegExp(`^${TAG_PREFIX}(\\d+)-\\d+-[hc]$`).exec(ns);
-      if (m && !alive(Number(m[1]))) {
-        deleteNetns(ns);
-        reaped.push(ns);
-      }
-    }
-  }
-  return reaped;
-}
-
-const liveMachines = new Set<Machine>();
-process.once('exit', () => {
-  for (const m of liveMachines) m.destroySync();
-});
-let signalsHooked = false;
-function hookSignals(): void {
-  if (signalsHooked) return;
-  signalsHooked = true;
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) {
-    const handler = () => {
-      for (const m of liveMachines) m.destroySync();
-      if (process.listeners(sig).length === 1) {
-        process.removeListener(sig, handler);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, handler);
-  }
-}
+export const reapLeftovers = (): string[] =>
+  reapRuns<RunState>({
+    workBase: WORK_BASE,
+    tagPrefix: TAG_PREFIX,
+    release,
+    // No state file yet (killed while starting): nothing was started, the folder goes once its owner is gone.
+    noState: (tag: string) => {
+      const m = new RegExp(`^${TAG_PREFIX}(\\d+)-`).exec(tag);
+      return !(m && alive(Number(m[1])));
+    },
+  });
 
 // ---------------------------------------------------------------------------------------------
 // The machine
 
-export interface ClientRoute {
-  readonly to: string;
-  readonly via: string;
-}
 
 export interface MachineOptions {
   /** The built raw disk (backing file of the overlay; never written). */
@@ -217,6 +175,7 @@ export class Machine {
   private current?: Boot;
   private boots = 0;
   private destroyed = false;
+  private forget: () => void = () => undefined;
 
   private constructor(opts: MachineOptions) {
     this.opts = opts;
@@ -237,8 +196,7 @@ export class Machine {
   static async create(opts: MachineOptions): Promise<Machine> {
     reapLeftovers();
     const m = new Machine(opts);
-    liveMachines.add(m);
-    hookSignals();
+    m.forget = stopAtExit(() => m.destroySync());
     try {
       m.setup();
     } catch (e) {
@@ -375,7 +333,7 @@ export class Machine {
     this.destroyed = true;
     this.current?.closeSerial();
     release(this.state);
-    liveMachines.delete(this);
+    this.forget();
   }
 
   /** Run a command (host binaries) in a namespace: 'host' (the gateways' side) or 'client'. */
