@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanupAtExit } from './cleanup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ovactl = join(root, 'dist/ovactl.js');
@@ -49,19 +50,7 @@ async function main() {
   const ns = `ovactl-bench-anyip-${process.pid}`;
   const scratch = mkdtempSync(join(tmpdir(), 'ovactl-bench-anyip-'));
   const cfg = join(scratch, 'anyip-routes.cfg');
-  const children = new Set();
-  const cleanup = () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-    spawnSync('ip', ['netns', 'del', ns]);
-    rmSync(scratch, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.on('exit', cleanup);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { children, done } = cleanupAtExit({ namespaces: [ns], scratch });
 
   const ip = (...args) => {
     const r = spawnSync('ip', ['-n', ns, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -235,9 +224,6 @@ done < "$1"
     console.log(`    watcher RSS, 10,000 ranges (settled)            ${f1(rssBig).padStart(8)} MB   ≤ 50 MB    ${goal(rssBig <= 50)}   (peak ${f1(kb(settled, 'VmHWM') / 1024)} MB during the 10,000-range pass)`);
     console.log(`    (watcher exit status on SIGTERM: ${code})`);
   } finally {
-    cleanup();
-    process.off('exit', cleanup);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    done();
   }
 }

@@ -15,6 +15,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanupAtExit } from './cleanup.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ovactl = join(root, 'dist/ovactl.js');
@@ -56,19 +57,7 @@ async function main() {
   const tag = `ovactl-bench-rhi-${process.pid}`;
   const scratch = mkdtempSync(join(tmpdir(), 'ovactl-bench-rhi-'));
   const names = { router: `${tag}-r`, a1: `${tag}-a1`, a2: `${tag}-a2` };
-  const children = new Set();
-  const cleanup = () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-    for (const n of Object.values(names)) spawnSync('ip', ['netns', 'del', n]);
-    rmSync(scratch, { recursive: true, force: true });
-  };
-  const onSignal = () => {
-    cleanup();
-    process.exit(130);
-  };
-  process.on('exit', cleanup);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { children, done } = cleanupAtExit({ namespaces: Object.values(names), scratch });
 
   const ip = (ns, ...args) => {
     const r = spawnSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
@@ -257,9 +246,6 @@ async function main() {
     console.log(`    route changes, flapping backend (rise 1 fall 1) ${String(hard.routeChanges).padStart(8)}        ≤ 1        ${goal(hard.routeChanges <= 1)}`);
     for (const a of appl) await stop(a.daemon);
   } finally {
-    cleanup();
-    process.off('exit', cleanup);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    done();
   }
 }

@@ -1,7 +1,7 @@
 // One convergence pass: the file's ranges → the kernel's local table (our routes only).
 import { readFileSync } from 'node:fs';
 import { parseRangesFile, type LineProblem } from './ranges-file.js';
-import { applyBatch, diff, foreignRoutes, ownedRoutes, type RouteDiff } from './routes.js';
+import { applyBatch, diff, localRoutes, type RouteDiff } from './routes.js';
 
 export interface Outcome {
   readonly missingFile: boolean;
@@ -23,11 +23,8 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
     missingFile = true;
   }
   const parsed = parseRangesFile(text);
-  const owned = await ownedRoutes();
-  let d = diff(parsed.ranges, owned);
-  // Only when something is to be added: is it already someone else's local route? (The steady
-  // state — nothing to add — reads the table once, as before.)
-  if (d.add.length) d = diff(parsed.ranges, owned, await foreignRoutes(owned));
+  const { owned, foreign } = await localRoutes();
+  const d = diff(parsed.ranges, owned, foreign);
   const r = await applyBatch(d);
   return { missingFile, diff: d, problems: parsed.problems, ...(r.ok ? {} : { kernelError: r.message }) };
 }

@@ -20,33 +20,29 @@ export interface RouteDiff {
 }
 
 // ip prints a host route without its prefix length, and the whole space as "default".
-const dsts = (json: string, family: string): string[] =>
-  (JSON.parse(json || '[]') as { dst: string }[]).map((r) =>
-    r.dst === 'default' ? (family === '-4' ? '0.0.0.0/0' : '::/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${family === '-4' ? 32 : 128}`,
-  );
+const cidrOf = (dst: string, family: string): string =>
+  dst === 'default' ? (family === '-4' ? '0.0.0.0/0' : '::/0') : dst.includes('/') ? dst : `${dst}/${family === '-4' ? 32 : 128}`;
 
-async function show(family: string, filter: readonly string[]): Promise<string[]> {
-  const r = await ip([family, '-json', 'route', 'show', 'table', 'local', ...filter]);
-  if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
-  return dsts(r.stdout, family);
+/**
+ * The local table's `local` routes as network CIDRs: ours (proto 252) and the others (the host's
+ * own addresses, an admin's `ip route add local …`). One read per family; -N prints the protocol as
+ * its number whatever rt_protos names it.
+ */
+export async function localRoutes(): Promise<{ owned: string[]; foreign: string[] }> {
+  const owned: string[] = [];
+  const foreign: string[] = [];
+  await Promise.all(
+    ['-4', '-6'].map(async (family) => {
+      const r = await ip([family, '-N', '-json', 'route', 'show', 'table', 'local', 'type', 'local']);
+      if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
+      for (const route of JSON.parse(r.stdout || '[]') as { dst: string; protocol?: string }[]) (route.protocol === String(ANYIP_PROTO) ? owned : foreign).push(cidrOf(route.dst, family));
+    }),
+  );
+  return { owned, foreign };
 }
 
 /** Our routes now in the kernel, as network CIDRs. */
-export async function ownedRoutes(): Promise<string[]> {
-  return (await Promise.all(['-4', '-6'].map((f) => show(f, ['proto', String(ANYIP_PROTO)])))).flat();
-}
-
-/** The `local` routes of the local table that are not ours (by prefix). */
-export async function foreignRoutes(owned: readonly string[]): Promise<string[]> {
-  const mine = new Set(owned);
-  return (await Promise.all(['-4', '-6'].map((f) => show(f, ['type', 'local'])))).flat().filter((r) => !mine.has(r));
-}
-
-/** Ours, and the other `local` routes of the local table. */
-export async function localRoutes(): Promise<{ owned: string[]; foreign: string[] }> {
-  const owned = await ownedRoutes();
-  return { owned, foreign: await foreignRoutes(owned) };
-}
+export const ownedRoutes = async (): Promise<string[]> => (await localRoutes()).owned;
 
 export function diff(wanted: readonly Cidr[], current: readonly string[], foreignRoutes: readonly string[] = []): RouteDiff {
   // Without host bits a range's text is its network's text: no need to format it again.
