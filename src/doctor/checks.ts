@@ -9,6 +9,7 @@ import { RANGES_FILE, parseRangesFile, type RangesFile } from '../anyip/ranges-f
 import { localRoutes } from '../anyip/routes.js';
 import { STATUS_FILE } from '../apply/status.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
+import { parseHaproxyConfig } from '../rhi/auto.js';
 import { STATE_FILE as RHI_STATE_FILE, alive, type RhiStatus } from '../rhi/status.js';
 
 export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
@@ -103,22 +104,17 @@ export function parseNetworkFile(name: string, text: string): NetworkFile {
   return { name, addresses, gateways, dns, policyFrom };
 }
 
-/** haproxy.cfg `bind` lines in frontend/listen sections: `bind 198.51.100.70:443 ssl …`, `bind [::1]:80`, `bind :80`. */
+/**
+ * haproxy.cfg `bind` addresses of frontend/listen sections: `bind 198.51.100.70:443 ssl …`, `bind [::1]:80`,
+ * `bind :80`. The sections and words come from route health injection's parser of the same file.
+ */
 export function parseBinds(cfg: string): Bind[] {
-  const out: Bind[] = [];
-  let section = '';
-  cfg.split('\n').forEach((raw, i) => {
-    const s = raw.replace(/#.*$/, '').trim();
-    const head = /^(frontend|listen|backend|defaults|global|userlist|peers|resolvers|program|cache|mailers|http-errors|ring)\b\s*(\S*)/.exec(s);
-    if (head) { section = head[1] === 'frontend' || head[1] === 'listen' ? head[2] || head[1] : ''; return; }
-    const b = /^bind\s+(\S+)/.exec(s);
-    if (!b || !section) return;
-    for (const addr of b[1]!.split(',')) {
-      const m = /^\[?([^\]]*?)\]?:([\d-]+)$/.exec(addr);
-      if (m) out.push({ frontend: section, host: m[1]!, port: m[2]!, line: i + 1 });
-    }
-  });
-  return out;
+  return parseHaproxyConfig(cfg).frontends.flatMap((fe) =>
+    fe.binds.flatMap((b) => {
+      const m = /^\[?([^\]]*?)\]?:([\d-]+)$/.exec(b.address);
+      return m ? [{ frontend: fe.name || (fe.listen ? 'listen' : 'frontend'), host: m[1]!, port: m[2]!, line: b.line }] : [];
+    }),
+  );
 }
 
 export function parseDataplane(yaml: string): { host: string; port: number } | undefined {
