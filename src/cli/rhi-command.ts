@@ -8,7 +8,7 @@ import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
 import { RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
 import { birdRoutes } from '../rhi/sockets.js';
-import { STATE_FILE, alive, type RhiStatus } from '../rhi/status.js';
+import { STATE_FILE, readStatus, running as isRunning } from '../rhi/status.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 
@@ -195,13 +195,8 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
 const hhmmss = (iso: string): string => iso.replace(/^.*T/, '').replace(/\.\d+Z$/, 'Z');
 
 async function status(stateFile: string, birdSocketFlag: string | undefined, json: boolean, io: CommandIO): Promise<number> {
-  let s: RhiStatus | undefined;
-  try {
-    s = JSON.parse(readFileSync(stateFile, 'utf8')) as RhiStatus;
-  } catch {
-    s = undefined;
-  }
-  const running = s !== undefined && s.stoppedAt === undefined && alive(s.pid);
+  const s = readStatus(stateFile);
+  const running = isRunning(s);
   // What BIRD holds, per protocol, to check the daemon's word against.
   let bird: Record<string, string[]> | { error: string } | undefined;
   if (s) {

@@ -10,7 +10,8 @@ import { localRoutes } from '../anyip/routes.js';
 import { STATUS_FILE } from '../apply/status.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
 import { parseHaproxyConfig } from '../rhi/auto.js';
-import { STATE_FILE as RHI_STATE_FILE, alive, type RhiStatus } from '../rhi/status.js';
+import { BIRD_CONF } from '../rhi/bird.js';
+import { STATE_FILE as RHI_STATE_FILE, readStatus, running } from '../rhi/status.js';
 
 export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
 export interface Outcome { readonly verdict: Verdict; readonly detail: string; readonly fix?: string }
@@ -21,7 +22,6 @@ export const DATAPLANE_YAML = '/etc/haproxy/dataplaneapi.yaml';
 export const NETWORK_DIR = '/etc/systemd/network';
 export const CA_CRT = '/etc/haproxy/ca.crt';
 export const SERVER_CRT = '/etc/haproxy/server.crt';
-export const BIRD_CONF = '/etc/bird/bird.conf';
 
 /** An inclusive address interval, from `--vip-range A-B`. */
 export interface Interval { readonly family: 4 | 6; readonly first: bigint; readonly last: bigint; readonly text: string }
@@ -350,9 +350,8 @@ export const CHECKS: readonly Check[] = [
       const problems: string[] = [];
       const bird = ctx.exec('systemctl', ['is-active', 'bird.service']).stdout.trim();
       if (bird !== 'active') problems.push(`bird.service is ${bird || 'unknown'}`);
-      let s: RhiStatus | undefined;
-      try { s = JSON.parse(readFileSync(join(ctx.root, RHI_STATE_FILE), 'utf8')) as RhiStatus; } catch { /* none */ }
-      if (!s || s.stoppedAt !== undefined || !alive(s.pid)) problems.push(`ovactl-rhi is not running (${RHI_STATE_FILE})`);
+      const s = readStatus(join(ctx.root, RHI_STATE_FILE));
+      if (!s || !running(s)) problems.push(`ovactl-rhi is not running (${RHI_STATE_FILE})`);
       else {
         if (!s.bird.inSync) problems.push(`BIRD did not take the routes: ${s.bird.error ?? 'unknown'}`);
         if (!s.haproxy.reachable) problems.push(`ovactl-rhi cannot reach haproxy: ${s.haproxy.error ?? 'unknown'}`);

@@ -7,7 +7,8 @@ import { RANGES_FILE } from '../anyip/ranges-file.js';
 import { ISSUE_FILE, STATUS_FILE } from '../apply/status.js';
 import { STATE_FILE as RHI_STATE_FILE } from '../rhi/status.js';
 import { RULES_FILE } from '../rhi/rules.js';
-import { BIRD_CONF, CA_CRT, DATAPLANE_YAML, HAPROXY_CFG, NETWORK_DIR, SERVER_CRT, type Context } from './checks.js';
+import { BIRD_CONF } from '../rhi/bird.js';
+import { CA_CRT, DATAPLANE_YAML, HAPROXY_CFG, NETWORK_DIR, SERVER_CRT, type Context } from './checks.js';
 
 const FILES = [RANGES_FILE, HAPROXY_CFG, DATAPLANE_YAML, CA_CRT, SERVER_CRT, STATUS_FILE, ISSUE_FILE, BIRD_CONF, RULES_FILE, RHI_STATE_FILE, '/etc/hosts', '/etc/hostname'];
 const UNITS = ['ovactl-firstboot.service', 'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'bird.service', 'ovactl-rhi.service', 'systemd-networkd.service'];

@@ -1,5 +1,6 @@
 // The daemon's state as `ovactl rhi status` reads it: /run/ovactl/rhi.json, rewritten atomically
 // by the daemon whenever something in it changes.
+import { readFileSync } from 'node:fs';
 import type { InputState } from './health.js';
 
 export const STATE_FILE = '/run/ovactl/rhi.json';
@@ -47,3 +48,15 @@ export function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** The daemon's state file, or undefined when it is missing or not JSON. */
+export function readStatus(file: string): RhiStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RhiStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state is a running daemon's: not marked stopped, and its process is there. */
+export const running = (s: RhiStatus | undefined): boolean => s !== undefined && s.stoppedAt === undefined && alive(s.pid);
