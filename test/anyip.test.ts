@@ -96,6 +96,28 @@ t.test('a /0 range ("default" in ip\'s output) is recognised as ours on the next
   t.same(kernel(), [], 'and down removes it');
 });
 
+t.test('ranges file: a 1 MB line is named, cut, with its length', async (t) => {
+  const { parseRangesFile } = await import('../src/anyip/ranges-file.js');
+  const huge = '9'.repeat(1_000_000);
+  const f = parseRangesFile(`198.51.100.0/24\n${huge}\n10.0.0.1/8\n`);
+  t.equal(f.ranges.length, 1, 'the good line still counts');
+  t.equal(f.problems[0]?.line, 2);
+  t.ok(f.problems[0]!.message.length < 200, `a short message (${f.problems[0]!.message.length} characters)`);
+  t.match(f.problems[0]!.message, /^"9{60}"… \(1000000 characters\) is not a network in CIDR form$/);
+  t.match(f.problems[1]?.message, /^"10\.0\.0\.1\/8" has host bits set/, 'short values are quoted whole');
+});
+
+t.test('no local table at all (a namespace with lo down): no routes, not an error', { skip: root ? false : 'needs root for a network namespace' }, async (t) => {
+  const bare = `ovactl-anyip-bare-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', bare]);
+  t.teardown(() => spawnSync('ip', ['netns', 'del', bare]));
+  writeFileSync(cfg, '198.51.100.64/26\n');
+  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'ip', 'netns', 'exec', bare, process.execPath, join(ROOT, 'dist/ovactl.js'), 'anyip', 'status', '--json', '--config', cfg], { encoding: 'utf8' });
+  t.notMatch(r.stderr, /internal error|FIB table/, 'no internal error', { stderr: r.stderr });
+  t.equal(r.status, 1, 'exit 1: a range is missing');
+  t.same(JSON.parse(r.stdout).missing, ['198.51.100.64/26'], 'the range is reported missing');
+});
+
 t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', async (t) => {
   const { parseRangesFile } = await import('../src/anyip/ranges-file.js');
   const { hasHostBits, networkText, parseCidr } = await import('../src/net/ip.js');

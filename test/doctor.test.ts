@@ -154,6 +154,13 @@ t.test('exit 2: no such root, unknown option', async (t) => {
   t.match(ovactl('doctor', '--help').out, /Usage: ovactl doctor/);
 });
 
+t.test('--collect into a folder that does not exist: the reason and an example, exit 2', async (t) => {
+  const r = ovactl('doctor', '--root', healthy, '--collect', join(dir, 'no-such-folder', 'x.tgz'));
+  t.equal(r.code, 2);
+  t.match(r.err, /--collect .*x\.tgz: the folder .*no-such-folder does not exist: give a path in an existing folder, e\.g\. \/tmp\/support\.tar\.gz/);
+  t.notMatch(r.err, /tar \(child\)|tar failed|Cannot open|\n\s+at /, 'no tar chatter, no stack trace');
+});
+
 t.test('--collect: a bundle without secrets, readable by doctor --root', async (t) => {
   const root = tree((r) => {
     mkdirSync(join(r, 'etc/bird'), { recursive: true });

@@ -1,6 +1,7 @@
 // /etc/vmware/anyip-routes.cfg: one network CIDR a line; "#" comments and blank lines ignored. A bad
 // line is reported with its number and the fix, and skipped: the valid lines still apply.
 import { hasHostBits, hostRange, networkText, parseCidr, parseIp, type Cidr } from '../net/ip.js';
+import { q } from '../validate/quote.js';
 
 export const RANGES_FILE = '/etc/vmware/anyip-routes.cfg';
 
@@ -25,11 +26,11 @@ export function parseRangesFile(text: string): RangesFile {
     if (s === '') return;
     const line = i + 1;
     const c = parseV4Fast(s) ?? parseCidr(s);
-    if (c === 'no-prefix') problems.push({ line, text: s, message: `"${s}" has no prefix length`, hint: `write ${s}/32 for one address, or the range's prefix` });
-    else if (c === 'syntax') problems.push(prefixTooLong(line, s) ?? { line, text: s, message: `"${s}" is not a network in CIDR form`, hint: 'one range a line, e.g. 192.0.2.64/26' });
+    if (c === 'no-prefix') problems.push({ line, text: s, message: `${q(s)} has no prefix length`, hint: `write ${s}/32 for one address, or the range's prefix` });
+    else if (c === 'syntax') problems.push(prefixTooLong(line, s) ?? { line, text: s, message: `${q(s)} is not a network in CIDR form`, hint: 'one range a line, e.g. 192.0.2.64/26' });
     else if (hasHostBits(c)) {
       const h = hostRange(c);
-      problems.push({ line, text: s, message: `"${s}" has host bits set; the kernel refuses it`, hint: `use ${networkText(c)} (hosts ${h.first}–${h.last})` });
+      problems.push({ line, text: s, message: `${q(s)} has host bits set; the kernel refuses it`, hint: `use ${networkText(c)} (hosts ${h.first}–${h.last})` });
     } else if (!seen.has(c.text)) {
       // No host bits: c.text is the network's text already (networkText would format it again).
       seen.add(c.text);
@@ -72,5 +73,5 @@ function prefixTooLong(line: number, s: string): LineProblem | undefined {
   if (!m || !ip || Number(m[2]) <= bits) return undefined;
   const v = ip.family === 4 ? 'IPv4' : 'IPv6';
   const mixup = ip.family === 4 && Number(m[2]) <= 128 ? ` (/${m[2]} would be an IPv6 prefix)` : '';
-  return { line, text: s, message: `"${s}": an ${v} range has a prefix of at most /${bits}${mixup}`, hint: `use /0–/${bits}, e.g. ${ip.text}/${ip.family === 4 ? 24 : 64} (an ${ip.family === 4 ? 'IPv6' : 'IPv4'} range needs an ${ip.family === 4 ? 'IPv6' : 'IPv4'} address)` };
+  return { line, text: s, message: `${q(s)}: an ${v} range has a prefix of at most /${bits}${mixup}`, hint: `use /0–/${bits}, e.g. ${ip.text}/${ip.family === 4 ? 24 : 64} (an ${ip.family === 4 ? 'IPv6' : 'IPv4'} range needs an ${ip.family === 4 ? 'IPv6' : 'IPv4'} address)` };
 }

@@ -34,6 +34,8 @@ export async function localRoutes(): Promise<{ owned: string[]; foreign: string[
   await Promise.all(
     ['-4', '-6'].map(async (family) => {
       const r = await ip([family, '-N', '-json', 'route', 'show', 'table', 'local', 'type', 'local']);
+      // No local table at all (a fresh namespace with lo down): no local routes.
+      if (r.exitCode !== 0 && /FIB table does not exist/.test(r.stderr)) return;
       if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
       for (const route of JSON.parse(r.stdout || '[]') as { dst: string; protocol?: string }[]) (route.protocol === String(ANYIP_PROTO) ? owned : foreign).push(cidrOf(route.dst, family));
     }),

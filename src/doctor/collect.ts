@@ -1,6 +1,6 @@
 // `ovactl doctor --collect FILE`: a support bundle (tar.gz) of the configuration, the status, the
 // routes, the units and their journals — with every secret and private key removed.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { RANGES_FILE } from '../anyip/ranges-file.js';
@@ -26,6 +26,14 @@ export function scrub(text: string): string {
 }
 
 export async function collect(ctx: Context, file: string, doctorJson: string): Promise<string[]> {
+  const folder = dirname(resolve(file));
+  let isDir = false;
+  try {
+    isDir = statSync(folder).isDirectory();
+  } catch {
+    // missing
+  }
+  if (!isDir) throw new Error(`the folder ${folder} does not exist: give a path in an existing folder, e.g. /tmp/support.tar.gz`);
   const stage = mkdtempSync(join(tmpdir(), 'ovactl-collect-'));
   const notes: string[] = [];
   try {

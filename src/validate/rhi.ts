@@ -7,8 +7,8 @@ import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Problem } from './rules.js';
+import { q } from './quote.js';
 
-const q = (s: string): string => (s.length > 80 ? `${JSON.stringify(s.slice(0, 60))}… (${s.length} characters)` : JSON.stringify(s));
 const p = (keys: readonly PropertyKey[], message: string, hint?: string): Problem => (hint === undefined ? { keys, message } : { keys, message, hint });
 const rhiOn = (ctx: Context): boolean => (ctx.props as Record<string, unknown>)['rhi.enabled'] === true;
 const peersOf = (ctx: Context) => ctx.list('rhi.peers').map((text) => ({ text, parsed: parsePeer(text) }));

@@ -6,6 +6,7 @@ import {
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Severity } from './finding.js';
+import { q } from './quote.js';
 
 export interface Problem {
   readonly keys: readonly PropertyKey[];
@@ -21,7 +22,6 @@ export interface Rule {
 }
 
 /** A value quoted for a message; very long values are cut so one finding stays one line. */
-const q = (s: string): string => (s.length > 80 ? `${JSON.stringify(s.slice(0, 60))}… (${s.length} characters)` : JSON.stringify(s));
 
 function distance(a: string, b: string): number {
   const d = Array.from({ length: b.length + 1 }, (_, j) => j);
