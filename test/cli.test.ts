@@ -166,13 +166,13 @@ t.test('render: writes the tree, then rewrites nothing for the same values; inva
   t.equal(first.code, 0, first.stderr);
   t.match(first.stdout, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
   t.match(first.stdout, /systemctl enable --now haproxy\.service/);
-  const cfg = readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8');
+  const cfg = readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8');
   t.match(cfg, /^ {4}user wcp password \$6\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{86}$/m, 'a $6$ hash from openssl passwd -6');
   t.equal(statSync(join(root, 'etc/haproxy/dataplaneapi.yaml')).mode & 0o777, 0o600);
   const second = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
   t.equal(second.code, 0);
   t.notMatch(second.stdout, /wrote/, 'same values: nothing rewritten');
-  t.equal(readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8'), cfg, 'the hash is kept while the password matches');
+  t.equal(readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8'), cfg, 'the hash is kept while the password matches');
 
   const bad = join(dir, 'bad-root');
   const r = ovactl(['render', '--env', file('bad-render.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' }))), '--root', bad]);

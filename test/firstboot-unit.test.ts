@@ -1,12 +1,13 @@
 // runFirstboot with stand-ins for the system: what a live run would do (guestinfo, chpasswd,
 // systemctl) and the haproxy -c guard, without touching this machine.
 import t from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
 import { check } from './helpers.js';
+import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fbunit-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,24 +66,46 @@ t.test('a failed command is not recorded as done: the next boot tries again', as
   t.equal(r2.state, 'ready');
 });
 
-t.test('a haproxy.cfg that fails haproxy -c is not installed; the previous one stays', async (t) => {
-  const root = join(dir, 'check');
-  const good = await check({});
-  t.equal((await runFirstboot({ report: good, root, system: fakeLive().system, version: 'test', anyip: false })).state, 'ready');
-  const before = readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8');
-  const fakeHaproxy = join(dir, 'haproxy-fails');
-  writeFileSync(fakeHaproxy, '#!/bin/sh\necho "[ALERT]    (1) : config : parsing [$3:20] : unknown keyword" >&2\nexit 1\n');
-  chmodSync(fakeHaproxy, 0o755);
-  const changed = await check({ 'loadbalance.haproxy_user': 'other-user' });
+/** A stand-in for haproxy whose `-c` always fails (test code: the real haproxy accepts our files). */
+function failingHaproxy(): string {
+  const path = join(dir, 'haproxy-fails');
+  writeFileSync(path, '#!/bin/sh\necho "[ALERT]    (1) : config : parsing [$3:20] : unknown keyword" >&2\nexit 1\n');
+  chmodSync(path, 0o755);
+  return path;
+}
+
+t.test('first boot ever, haproxy -c fails: no haproxy.cfg, the data plane stays down (fail closed)', async (t) => {
+  const root = join(dir, 'check-first');
   const { system, calls } = fakeLive();
-  const r = await runFirstboot({ report: changed, root, system, version: 'test', haproxyBin: fakeHaproxy, anyip: false });
+  const r = await runFirstboot({ report: await check({}), root, system, version: 'test', haproxyBin: failingHaproxy(), anyip: false });
   t.equal(r.state, 'error');
-  t.equal(readFileSync(join(root, 'etc/haproxy/haproxy.cfg'), 'utf8'), before, 'the previous haproxy.cfg is kept');
+  t.notOk(r.serving, 'nothing served before');
+  t.notOk(existsSync(join(root, 'etc/haproxy/haproxy.cfg')), 'no haproxy.cfg installed');
   const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
   t.equal(status.errors[0].rule, 'haproxy.config-check');
   t.match(status.errors[0].message, /unknown keyword/);
+  t.equal(status.serving, undefined);
   t.ok(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'stop' && c.args.includes('haproxy.service')), 'haproxy stopped');
   t.notOk(calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.includes('haproxy.service')));
+});
+
+t.test('serving, and the merged haproxy.cfg fails haproxy -c: the current file and everything else stay', async (t) => {
+  const root = join(dir, 'check-serving');
+  t.equal((await runFirstboot({ report: await check({}), root, system: fakeLive().system, version: 'test', anyip: false })).state, 'ready');
+  // The control plane's sections, and an edited global: merging must change the file, so it is checked.
+  const cfgPath = join(root, 'etc/haproxy/haproxy.cfg');
+  writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replace('maxconn 20000', 'maxconn 100') + '\nbackend cp\n  server s 127.0.0.1:80\n');
+  const before = snapshot(root);
+  const { system, calls } = fakeLive();
+  const r = await runFirstboot({ report: await check({ 'network.nameservers': '192.0.2.99' }), root, system, version: 'test', haproxyBin: failingHaproxy(), anyip: false });
+  t.equal(r.state, 'error');
+  t.ok(r.serving, 'the last good configuration keeps serving');
+  t.same(changedFiles(before, snapshot(root)), STATUS_ONLY, 'only the status changed: no network file, no haproxy.cfg');
+  t.same(calls.filter((c) => c.cmd !== 'vmware-rpctool'), [], 'no unit stopped, restarted or reloaded; no chpasswd');
+  const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
+  t.equal(status.errors[0].rule, 'haproxy.config-check');
+  t.match(status.errors[0].message, /merged haproxy\.cfg fails/);
+  t.match(status.serving, { ranges: ['198.51.100.64/26'] });
 });
 
 t.test('route health injection: on → bird and ovactl-rhi enabled; off → disabled and stopped; no BIRD → an error', async (t) => {

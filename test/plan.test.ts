@@ -58,7 +58,7 @@ for (const c of CASES) {
     t.same(report.errors, [], 'the values are valid');
     const p = plan({ properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' });
     const dir = join(GOLDEN, c.name);
-    const listing = p.files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${f.owner}:${f.group} ${f.path} restarts=${f.restarts.join(',')}`).join('\n') + '\n';
+    const listing = p.files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${f.owner}:${f.group} ${f.path} restarts=${f.restarts.join(',')}${f.reloads.length ? ` reloads=${f.reloads.join(',')}` : ''}`).join('\n') + '\n';
     const actions = p.actions.map((a) => JSON.stringify(a)).join('\n') + '\n';
     const expected = new Map<string, string>([['FILES', listing], ['ACTIONS', actions], ...p.files.map((f) => [f.path.slice(1), f.content] as [string, string])]);
     if (process.env.UPDATE_GOLDEN) {

@@ -3,7 +3,7 @@
 // (a hash of the normalised inputs) is recorded last, so a run killed at any point and run again
 // converges to the files of an uninterrupted run, and the same inputs again change nothing.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { plan } from '../plan/plan.js';
@@ -15,14 +15,15 @@ import { error as errorFinding, type Finding } from '../validate/finding.js';
 import { ensureCertificates } from '../tls/certificates.js';
 import { converge, describeChange, describeForeign } from '../anyip/converge.js';
 import { RANGES_FILE } from '../anyip/ranges-file.js';
+import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { haproxyPasswordHash } from './password-hash.js';
-import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Status } from './status.js';
+import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Serving, type Status } from './status.js';
 import type { System } from './system.js';
 import { currentContent, idsFrom, under, writeAllAtomic, writeAtomic } from './write.js';
 
 export const STATE_FILE = '/var/lib/ovactl/state.json';
 const CHECK_FILE = '/etc/haproxy/.haproxy.cfg.ovactl-check';
-const STATE_VERSION = 1;
+const STATE_VERSION = 2;
 
 /** Errors on these keys mean even the management NIC cannot be configured safely. */
 const MANAGEMENT_KEYS: readonly PropertyKey[] = ['network.management_ip', 'network.management_gateway', 'network.nameservers', 'network.hostname'];
@@ -36,10 +37,14 @@ export interface FirstbootInput {
   readonly haproxyBin?: string | undefined;
   /** Put the VIP routes in place (live runs; default true). */
   readonly anyip?: boolean;
+  /** The clock, read by the shell: when values are applied (status "serving.appliedAt"). */
+  readonly now?: Date;
 }
 
 export interface FirstbootResult {
   readonly state: 'ready' | 'error';
+  /** The new values were not applied and the last good configuration keeps serving. */
+  readonly serving?: boolean;
   readonly changed: boolean;
   readonly lines: readonly string[];
 }
@@ -48,18 +53,26 @@ interface State {
   readonly version: number;
   readonly inputs: string;
   readonly state: 'ready' | 'error';
+  /** The values in force: the last ones applied as a whole (absent until a first full apply). */
+  readonly serving?: Serving;
 }
 
-const file = (path: string, content: string, mode = 0o644): PlannedFile => ({ path, mode, owner: 'root', group: 'root', content, restarts: [] });
+const file = (path: string, content: string, mode = 0o644): PlannedFile =>
+  ({ path, mode, owner: 'root', group: 'root', content, restarts: [], reloads: [] });
 
 export function inputsHash(report: Report, version: string): string {
   return createHash('sha256').update(JSON.stringify({ STATE_VERSION, version, deployment: report.deployment, properties: report.properties })).digest('hex');
 }
 
 function readState(root: string): State | undefined {
+  const path = under(root, STATE_FILE);
   try {
-    const s = JSON.parse(currentContent(under(root, STATE_FILE)) ?? '') as State;
-    return s.version === STATE_VERSION ? s : undefined;
+    const s = JSON.parse(currentContent(path) ?? '') as State;
+    if (s.version === STATE_VERSION) return s;
+    // ovactl 0.1's state (no "serving"): a ready appliance serves the ranges its ranges file lists.
+    if (s.version !== 1 || s.state !== 'ready') return undefined;
+    const ranges = (currentContent(under(root, RANGES_FILE)) ?? '').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    return { ...s, serving: { appliedAt: statSync(path).mtime.toISOString(), ranges } };
   } catch {
     return undefined;
   }
@@ -92,29 +105,42 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const previous = readState(root);
   if (previous?.inputs === hash) {
     lines.push(`no changes: the deploy values are the ones applied before (${previous.state})`);
-    if (system.live) await publishGuestinfo(system, currentContent(under(root, STATUS_FILE)), previous.state === 'ready' ? currentContent(under(root, '/etc/haproxy/ca.crt')) : undefined, lines);
-    return { state: previous.state, changed: false, lines };
+    const statusText = currentContent(under(root, STATUS_FILE));
+    if (system.live) await publishGuestinfo(system, statusText, previous.state === 'ready' ? currentContent(under(root, '/etc/haproxy/ca.crt')) : undefined, lines);
+    return { state: previous.state, changed: false, lines, ...(statusServing(statusText) ? { serving: true } : {}) };
   }
+  // A serving appliance keeps its last good configuration whole when the new values are invalid.
+  const serving = previous?.serving;
+  if (!report.valid && serving) return keepServing({ input, errors, serving, hash, lines });
 
   // Plan. The password hash is the only input the shell computes (openssl), and it is reused while it matches.
+  const currentCfg = currentContent(under(root, HAPROXY_CFG));
+  const currentUsers = currentContent(under(root, DATAPLANEAPI_USERS)) ?? currentCfg;
   const facts = {
     pciPaths: APPLIANCE_PCI_PATHS,
     dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
     birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
-    haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentContent(under(root, '/etc/haproxy/haproxy.cfg'))) : '',
+    haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
+    currentHaproxyConfig: currentCfg,
   };
   let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
 
-  // Keep the previous haproxy.cfg (and leave haproxy stopped) when the new one fails `haproxy -c`.
+  // The merged haproxy.cfg must pass `haproxy -c` before it replaces the running one. When the
+  // control plane's sections fail with the new global/defaults, nothing is dropped to make it pass.
   rmSync(under(root, CHECK_FILE), { force: true }); // left by a run killed mid-check
-  const cfg = p.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg');
-  if (cfg && cfg.content !== currentContent(under(root, cfg.path))) {
+  const cfg = p.files.find((f) => f.path === HAPROXY_CFG);
+  if (cfg && cfg.content !== currentCfg) {
     const problem = await haproxyCheck(root, cfg.content, input.haproxyBin);
     if (problem !== undefined) {
-      errors.push(errorFinding('haproxy.config-check', ['loadbalance.haproxy_user'], `the generated haproxy.cfg fails "haproxy -c": ${problem}`, 'the previous haproxy.cfg is kept; report this with the output of "ovactl render"'));
+      const kept = p.haproxy?.kept.length ? `the control plane's ${p.haproxy.kept.length} sections and ` : '';
+      errors.push(errorFinding('haproxy.config-check', ['loadbalance.haproxy_user'], `the merged haproxy.cfg fails "haproxy -c": ${problem}`, `the current haproxy.cfg (${kept}its settings) is kept; report this with the output of "ovactl render"`));
+      if (serving) return keepServing({ input, errors, serving, hash, lines });
       scope = 'management-only';
       p = plan({ properties: props, deployment: report.deployment, facts, scope });
     } else if (!input.haproxyBin || !existsSync(input.haproxyBin)) lines.push('haproxy -c skipped: haproxy is not installed here');
+  }
+  if (p.haproxy?.kept.length && cfg && cfg.content !== currentCfg) {
+    lines.push(`haproxy.cfg: ${p.haproxy.changed.join(', ')} merged; kept the control plane's ${p.haproxy.kept.length} sections as they were`);
   }
 
   // Route health injection needs BIRD, which only the image can provide.
@@ -125,11 +151,13 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   // Files.
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
   const restart = new Set<Unit>();
+  const reload = new Set<Unit>();
   const wrote = await writeAllAtomic(root, p.files, ids);
   p.files.forEach((f, i) => {
     if (!wrote[i]) return;
     lines.push(`wrote ${f.path}`);
     f.restarts.forEach((u) => restart.add(u));
+    f.reloads.forEach((u) => reload.add(u));
   });
 
   // Certificates for the Data Plane API.
@@ -146,6 +174,8 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   // Status, where the admin looks.
   const management = parseCidr(props['network.management_ip'] ?? '');
   const state: 'ready' | 'error' = errors.length === 0 ? 'ready' : 'error';
+  const ranges = props['loadbalance.service_ip_range'] ?? [];
+  const applied: Serving | undefined = scope === 'full' ? { appliedAt: (input.now ?? new Date()).toISOString(), ranges } : undefined;
   const status: Status = {
     state,
     version: input.version,
@@ -153,7 +183,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     errors,
     warnings: report.warnings,
     ...(state === 'ready' ? { apiUrl: `https://${isCidr(management) ? management.address.text : '<management address>'}:${props['loadbalance.dataplane_port'] ?? 5556}` } : {}),
-    ranges: props['loadbalance.service_ip_range'] ?? [],
+    ranges,
     managementConfigured: scope !== 'none',
   };
   const json = statusJson(status);
@@ -173,7 +203,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const stops = p.actions.flatMap((a) => (a.kind === 'disable-stop' ? a.units : []));
   const dataPlane: Unit[] = ['anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'ovactl-rhi.service', ...(facts.birdInstalled ? ['bird.service' as const] : [])];
   if (scope !== 'full') {
-    // Invalid values: the data plane stays down, whatever an earlier boot enabled.
+    // Invalid values on an appliance that never served: the data plane stays down (fail closed).
     await run('systemctl', ['disable', '--no-reload', ...dataPlane]);
     await run('systemctl', ['stop', '--no-block', ...dataPlane]);
   }
@@ -198,6 +228,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   }
   const restarts = [...restart].filter((u) => scope === 'full' || !dataPlane.includes(u));
   if (previous && restarts.length) await run('systemctl', ['try-restart', '--no-block', ...restarts]);
+  // A running haproxy reloads (master-worker: the new workers take the listening sockets over, the
+  // old ones finish their connections); a stopped one reads the new file when it starts.
+  const reloads = [...reload].filter((u) => scope === 'full' && !restart.has(u));
+  if (previous && reloads.length) await run('systemctl', ['try-reload-or-restart', '--no-block', ...reloads]);
   if (system.live) await publishGuestinfo(system, json, state === 'ready' ? caCert : undefined, lines);
   else lines.push(`would publish ${STATUS_GUESTINFO}${state === 'ready' ? ` and ${CACERT_GUESTINFO}` : ''} with vmware-rpctool`);
   lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
@@ -207,8 +241,57 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     lines.push(...failures.map((f) => `failed: ${f}`));
     return { state: 'error', changed: true, lines };
   }
-  writeAtomic(root, { ...file(STATE_FILE, JSON.stringify({ version: STATE_VERSION, inputs: hash, state } satisfies State) + '\n', 0o600) });
+  writeState(root, { version: STATE_VERSION, inputs: hash, state, ...(applied ? { serving: applied } : {}) });
   return { state, changed: true, lines };
+}
+
+/** Whether the status on disk says the last good configuration keeps serving. */
+function statusServing(text: string | undefined): boolean {
+  try {
+    return (JSON.parse(text ?? '') as { serving?: unknown }).serving !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+const writeState = (root: string, s: State): void => {
+  writeAtomic(root, file(STATE_FILE, JSON.stringify(s) + '\n', 0o600));
+};
+
+interface KeepServing {
+  readonly input: FirstbootInput;
+  readonly errors: readonly Finding[];
+  readonly serving: Serving;
+  readonly hash: string;
+  readonly lines: string[];
+}
+
+/**
+ * New values that cannot be applied as a whole, on an appliance that serves: no file of the running
+ * data plane is rewritten, no unit stopped, disabled or restarted, no route changed. Only the status
+ * changes, so the admin sees the findings and which values are still in force.
+ */
+async function keepServing(k: KeepServing): Promise<FirstbootResult> {
+  const { input, errors, serving, lines } = k;
+  const { report, root, system } = input;
+  const status: Status = {
+    state: 'error',
+    version: input.version,
+    deployment: report.deployment,
+    errors,
+    warnings: report.warnings,
+    ranges: serving.ranges,
+    managementConfigured: true,
+    serving,
+  };
+  const json = statusJson(status);
+  for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
+  lines.push(`not applied: the last good configuration (applied ${serving.appliedAt}) keeps serving; nothing else was changed`);
+  if (system.live) await publishGuestinfo(system, json, undefined, lines);
+  else lines.push(`would publish ${STATUS_GUESTINFO} with vmware-rpctool`);
+  lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
+  writeState(root, { version: STATE_VERSION, inputs: k.hash, state: 'error', serving });
+  return { state: 'error', serving: true, changed: true, lines };
 }
 
 /** guestinfo is how `govc vm.info -e` and PowerCLI see the result; best effort outside vSphere. */

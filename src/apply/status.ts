@@ -9,6 +9,12 @@ export const ISSUE_FILE = '/etc/issue.d/ovactl.issue';
 export const STATUS_GUESTINFO = 'guestinfo.ovactl.status';
 export const CACERT_GUESTINFO = 'guestinfo.dataplaneapi.cacert';
 
+/** The values in force on a serving appliance: when they were applied, and their VIP ranges. */
+export interface Serving {
+  readonly appliedAt: string;
+  readonly ranges: readonly string[];
+}
+
 export interface Status {
   readonly state: 'ready' | 'error';
   readonly version: string;
@@ -18,6 +24,8 @@ export interface Status {
   readonly apiUrl?: string;
   readonly ranges: readonly string[];
   readonly managementConfigured: boolean;
+  /** state error on an appliance that keeps serving its last good values. */
+  readonly serving?: Serving;
 }
 
 /** The JSON scripts read (govc vm.info -e): no timestamps, so the same result is the same bytes. */
@@ -29,6 +37,7 @@ export function statusJson(s: Status): string {
     ...(s.apiUrl ? { dataplaneapi: s.apiUrl } : {}),
     errors: s.errors.map(findingJson),
     warnings: s.warnings.map(findingJson),
+    ...(s.serving ? { serving: { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges } } : {}),
   });
 }
 
@@ -40,6 +49,7 @@ export function issueText(s: Status): string {
     apiUrl: s.apiUrl ?? '',
     ranges: s.ranges.join(', '),
     managementConfigured: s.managementConfigured,
+    serving: s.serving ? { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges.join(', ') } : null,
     errors: s.errors.map(f),
     warnings: s.warnings.map(f),
   });

@@ -19,10 +19,13 @@ export const spec: CommandSpec = {
 Reads the deploy values, validates them, writes every configuration file (atomically, only those
 that change), issues the Data Plane API certificate, starts the services and reports the result on
 the console (/etc/issue.d/ovactl.issue), in /var/lib/ovactl/status.json and in guestinfo
-(guestinfo.ovactl.status; govc vm.info -e VM shows it). Invalid values: haproxy and the Data Plane
-API stay stopped; the management NIC is still configured when its own values are valid.
+(guestinfo.ovactl.status; govc vm.info -e VM shows it). Invalid values on an appliance that never
+served: haproxy and the Data Plane API stay stopped; the management NIC is still configured when its
+own values are valid. Invalid values on an appliance that served before: nothing is changed but the
+status (state error, "serving": the values still in force); the last good configuration serves on.
 The same values again change nothing ("no changes"); changed values re-render and restart only the
-services whose files changed.
+services whose files changed (haproxy is reloaded, never restarted). The control plane's sections of
+haproxy.cfg are kept byte for byte.
 
 Without --env the values come from guestinfo.ovfEnv (vmware-rpctool, then vmtoolsd --cmd, with a
 timeout), then from the ISO transport (a CD-ROM labelled "OVF ENV" holding ovf-env.xml).
@@ -65,7 +68,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     `ovactl firstboot: values from ${found.value.origin}, deployment "${report.deployment}"`,
     ...(report.errors.length || report.warnings.length ? [reportText(report, doc.value, styleFor(1)).trimEnd()] : []),
     ...result.lines,
-    result.state === 'ready' ? 'ready' : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
+    result.state === 'ready' ? 'ready'
+      : result.serving ? 'NOT APPLIED: the last good configuration keeps serving; see the findings above'
+      : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
   ];
   io.stdout(redact(out.join('\n') + '\n', doc.value));
   return result.state === 'ready' ? EXIT.ok : EXIT.invalid;

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { deploymentFlag, loadDeployValues } from './deploy-values.js';
 import { plan } from '../plan/plan.js';
-import { APPLIANCE_PCI_PATHS, type Action } from '../plan/types.js';
+import { APPLIANCE_PCI_PATHS, type Action, type Plan } from '../plan/types.js';
+import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
 import { redact, reportText } from './report.js';
@@ -17,6 +18,8 @@ export const spec: CommandSpec = {
 Validates INPUT (any form "ovactl validate" reads; "-" for stdin) and, when it is valid, writes every
 file the appliance would get under DIR (DIR/etc/haproxy/haproxy.cfg, DIR/etc/systemd/network/…),
 atomically, with the planned modes. Files that already hold the planned content are left alone.
+An existing DIR/etc/haproxy/haproxy.cfg is merged into, as first boot does: ovactl's global and
+defaults sections are replaced, every other section (the control plane's) is kept byte for byte.
 Prints each file and the service actions first boot would run; runs none of them.
 
 Options:
@@ -34,6 +37,13 @@ export const describeAction = (a: Action): string =>
     : a.kind === 'disable-stop' ? `systemctl disable --now ${a.units.join(' ')}`
     : a.kind === 'set-root-password' ? 'chpasswd (root password, on stdin)'
       : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
+
+/** What merging into an existing haproxy.cfg did: ovactl's sections changed, the control plane's kept. */
+const mergeLines = (m: NonNullable<Plan['haproxy']>): string[] => [
+  `${HAPROXY_CFG}: merged into the existing file`,
+  `  ovactl's sections: ${m.changed.length ? m.changed.join(', ') : 'already as rendered (unchanged)'}`,
+  `  the control plane's sections, kept byte for byte: ${m.kept.length ? m.kept.join(', ') : 'none'}`,
+];
 
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
@@ -53,13 +63,21 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   }
 
   const props = report.properties;
-  const haproxyCfg = currentContent(under(root, '/etc/haproxy/haproxy.cfg'));
-  const hash = await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, haproxyCfg);
+  // An existing tree is merged into, as first boot does: the control plane's haproxy.cfg sections stay.
+  const haproxyCfg = currentContent(under(root, HAPROXY_CFG));
+  const users = currentContent(under(root, DATAPLANEAPI_USERS)) ?? haproxyCfg;
+  const hash = await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, users);
   const p = plan({
     properties: props,
     deployment: report.deployment,
     scope: 'full',
-    facts: { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: hash, dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')), birdInstalled: existsSync(under(root, '/usr/sbin/bird')) },
+    facts: {
+      pciPaths: APPLIANCE_PCI_PATHS,
+      haproxyPasswordHash: hash,
+      dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
+      birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
+      currentHaproxyConfig: haproxyCfg,
+    },
   });
   // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
@@ -68,6 +86,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   for (const [i, f] of p.files.entries()) {
     lines.push(`  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
   }
+  if (haproxyCfg !== undefined && p.haproxy) lines.push(...mergeLines(p.haproxy));
   lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
   io.stdout(redact(lines.join('\n') + '\n', doc));
   return EXIT.ok;

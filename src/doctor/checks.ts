@@ -237,11 +237,16 @@ export const CHECKS: readonly Check[] = [
     run: (_ctx, f) => {
       const text = f.read(STATUS_FILE);
       if (text === undefined) return fail('no status: first boot has not run', 'run "journalctl -u ovactl-firstboot" to see why; "ovactl validate --json" shows the deploy values\' problems');
-      let s: { state?: string; deployment?: string; errors?: { rule: string; message: string; hint?: string }[]; warnings?: { rule: string; message: string; hint?: string }[] };
+      let s: { state?: string; deployment?: string; serving?: { appliedAt: string; ranges: string[] }; errors?: { rule: string; message: string; hint?: string }[]; warnings?: { rule: string; message: string; hint?: string }[] };
       try { s = JSON.parse(text); } catch { return fail('the status file is not JSON', 'run first boot again: systemctl restart ovactl-firstboot'); }
       const line = (x: { rule: string; message: string }) => `${x.rule}: ${x.message}`;
       if (s.state !== 'ready') {
         const errs = s.errors ?? [];
+        if (s.serving && typeof s.serving === 'object') {
+          // New values refused on a serving appliance: it serves on with the values in force.
+          const held = `the new values were not applied; the last good configuration keeps serving (applied ${s.serving.appliedAt}, VIP ranges ${(Array.isArray(s.serving.ranges) ? s.serving.ranges.join(', ') : '') || 'none'})`;
+          return fail(`state ${s.state} — ${held}${errs.length ? '\n' + errs.map(line).join('\n') : ''}`, errs.map((e) => e.hint ?? `fix the deploy value behind ${e.rule}`).join('\n') + '\nthen change the vApp options and reboot (or run ovactl firstboot)');
+        }
         return fail(`state ${s.state ?? '?'}${errs.length ? '\n' + errs.map(line).join('\n') : ''}`, errs.map((e) => e.hint ?? `fix the deploy value behind ${e.rule}`).join('\n') + '\nthen change the vApp options and reboot');
       }
       const w = s.warnings ?? [];

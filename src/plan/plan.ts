@@ -6,6 +6,8 @@ import { template } from '../render/templates.js';
 import { birdConf, type Peer } from '../rhi/bird.js';
 import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/rules.js';
 import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
+import { mergeHaproxyConfig } from '../haproxy/merge.js';
+import { DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG } from '../appliance/paths.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
@@ -14,7 +16,8 @@ export const ROUTE_TABLES = { workload: 201, frontend: 202 } as const;
 // additional workload networks, then by source address: the NIC's own, then the VIPs it carries.
 const RULE_PRIORITY = { main: 900, to: 950, from: 1000, vip: 1100 } as const;
 
-const file = (path: string, content: string, restarts: Unit[], mode = 0o644, owner = 'root', group = 'root'): PlannedFile => ({ path, mode, owner, group, content, restarts });
+const file = (path: string, content: string, restarts: Unit[], mode = 0o644, owner = 'root', group = 'root'): PlannedFile =>
+  ({ path, mode, owner, group, content, restarts, reloads: [] });
 
 const cidr = (s: string | undefined): Cidr | undefined => {
   if (s === undefined) return undefined;
@@ -121,13 +124,20 @@ export function plan(input: PlanInput): Plan {
   const ntp = props['network.ntp_servers'] ?? [];
   if (ntp.length) files.push(file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), ['systemd-timesyncd.service']));
 
+  let merged: ReturnType<typeof mergeHaproxyConfig> | undefined;
   const actions: Action[] = [{ kind: 'set-root-password' }, { kind: 'enable-start', unit: 'systemd-networkd.service' }];
   if (full) {
     files.push(file('/etc/vmware/anyip-routes.cfg', template('vmware/anyip-routes.cfg')({ ranges: props['loadbalance.service_ip_range'] ?? [] }), ['anyip-routes.service']));
-    files.push(file('/etc/haproxy/haproxy.cfg', template('haproxy/haproxy.cfg')({ maxconn: 20000, user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash }), ['haproxy.service'], 0o640, 'root', 'haproxy'));
+    // ovactl's sections merged into the control plane's file; only haproxy.cfg changed → a reload.
+    const rendered = template('haproxy/haproxy.cfg')({ maxconn: 20000 });
+    merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
+    files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
+    const users = { user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash };
+    files.push(file(DATAPLANEAPI_USERS, template('haproxy/dataplaneapi-users.cfg')(users), ['dataplaneapi.service'], 0o600));
     const port = props['loadbalance.dataplane_port'] ?? 5556;
     // With DHCP the API listens on all addresses: a lease may change, and a frozen address would lock the Supervisor out.
-    files.push(file('/etc/haproxy/dataplaneapi.yaml', template('haproxy/dataplaneapi.yaml')({ hostname, host: management?.address.text ?? '0.0.0.0', port }), ['dataplaneapi.service'], 0o600));
+    const api = { hostname, host: management?.address.text ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS };
+    files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
     const ips = [...new Set([...(management ? [management.address.text] : []), '127.0.0.1'])];
     actions.push(
       { kind: 'issue-certificates', ips, dnsNames: [...new Set([hostname, 'localhost'])], givenCa: props['appliance.ca_cert'] !== undefined },
@@ -144,5 +154,5 @@ export function plan(input: PlanInput): Plan {
     }
   }
   if (ntp.length) actions.push({ kind: 'enable-start', unit: 'systemd-timesyncd.service' });
-  return { files, actions };
+  return { files, actions, ...(merged ? { haproxy: { kept: merged.kept, changed: merged.changed } } : {}) };
 }

@@ -12,6 +12,8 @@ export interface PlannedFile {
   readonly content: string;
   /** Units to restart when this file's content changes. */
   readonly restarts: readonly Unit[];
+  /** Units to reload (not restart) when it changes: haproxy hands its listening sockets over. */
+  readonly reloads: readonly Unit[];
 }
 
 export type Action =
@@ -26,6 +28,8 @@ export type Action =
 export interface Plan {
   readonly files: readonly PlannedFile[];
   readonly actions: readonly Action[];
+  /** How ovactl's haproxy.cfg sections meet the control plane's (full scope only). */
+  readonly haproxy?: { readonly kept: readonly string[]; readonly changed: readonly string[] };
 }
 
 /** What the machine tells, gathered by the shell before planning. */
@@ -38,6 +42,8 @@ export interface Facts {
   readonly dataplaneapiInstalled: boolean;
   /** Whether BIRD (Debian's bird2, /usr/sbin/bird) is installed: route health injection needs it. */
   readonly birdInstalled: boolean;
+  /** The haproxy.cfg on disk, when there is one: ovactl's sections are merged into it. */
+  readonly currentHaproxyConfig?: string | undefined;
 }
 
 export const APPLIANCE_PCI_PATHS: Facts['pciPaths'] = {

@@ -7,6 +7,10 @@
 // each with a note saying why.
 import { contains, parseIp, type Cidr, type Family } from '../net/ip.js';
 import { DEFAULT_PROTOCOL, type Ref, type RuleDef } from './rules.js';
+import { SECTION_KEYWORDS as SECTIONS } from '../haproxy/sections.js';
+import { words } from '../haproxy/words.js';
+
+export { words };
 
 export interface Frontend {
   readonly name: string;
@@ -22,40 +26,6 @@ export interface Frontend {
 export interface HaproxyConfig {
   readonly frontends: readonly Frontend[];
   readonly notes: readonly string[];
-}
-
-const SECTIONS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'userlist', 'peers', 'resolvers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store']);
-
-/** haproxy's word splitting: whitespace separates, quotes and backslashes protect, "#" starts a comment. */
-export function words(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      has = true;
-    } else if (ch === '\\' && i + 1 < line.length) {
-      cur += line[++i];
-      has = true;
-    } else if (ch === '#') break;
-    else if (/\s/.test(ch)) {
-      if (has) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += ch;
-      has = true;
-    }
-  }
-  if (has) out.push(cur);
-  return out;
 }
 
 export function parseHaproxyConfig(text: string): HaproxyConfig {
