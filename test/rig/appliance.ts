@@ -421,8 +421,8 @@ export class Appliance {
    * Start a long-running command in the client namespace, in a process group of its own; stop() (or
    * stopBackground) kills that group if it still runs.
    */
-  clientSpawn(cmd: readonly string[]): ChildProcess {
-    return this.spawnIn(this.clientNs, cmd);
+  clientSpawn(cmd: readonly string[], opts: { stdin?: boolean } = {}): ChildProcess {
+    return this.spawnIn(this.clientNs, cmd, opts);
   }
 
   /** The same in the host-side namespace (the gateways' side of the bridges, e.g. a BGP router). */
@@ -435,8 +435,9 @@ export class Appliance {
     return run('ip', ['netns', 'exec', this.hostNs, ...cmd], opts);
   }
 
-  private spawnIn(ns: string, cmd: readonly string[]): ChildProcess {
-    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  private spawnIn(ns: string, cmd: readonly string[], opts: { stdin?: boolean } = {}): ChildProcess {
+    const stdio = [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] as const;
+    const p = spawn('ip', ['netns', 'exec', ns, ...cmd], { env: hostEnv(), stdio: [...stdio], detached: true });
     this.background.add(p);
     p.once('exit', () => this.background.delete(p));
     return p;
