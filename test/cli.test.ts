@@ -160,6 +160,23 @@ t.test('the bundle runs on Node 18.20 (the appliance) as on this Node', { skip: 
   t.equal(ovactl(['validate', bad], undefined, node18).code, 1);
 });
 
+t.test('render --root into an existing tree merges haproxy.cfg and says what it kept', async (t) => {
+  const root = join(dir, 'render-merge');
+  t.equal(ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]).code, 0);
+  const cfgPath = join(root, 'etc/haproxy/haproxy.cfg');
+  const sections = '\nfrontend web\n  bind 198.51.100.70:443\n  default_backend app\n\n# the control plane\'s note\nbackend app\n  server s1 198.51.100.20:443\n';
+  writeFileSync(cfgPath, '# _version=5\n' + readFileSync(cfgPath, 'utf8').replace('maxconn 20000', 'maxconn 10') + sections);
+  const r = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /\/etc\/haproxy\/haproxy\.cfg: merged into the existing file\n {2}ovactl's sections: global\n {2}the control plane's sections, kept byte for byte: frontend web, backend app/);
+  const cfg = readFileSync(cfgPath, 'utf8');
+  t.ok(cfg.endsWith(sections), 'the control plane\'s sections, byte for byte');
+  t.match(cfg, /^# _version=6\n/);
+  t.match(cfg, /^ {4}maxconn 20000$/m);
+  const again = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.match(again.stdout, /ovactl's sections: already as rendered \(unchanged\)/);
+});
+
 t.test('render: writes the tree, then rewrites nothing for the same values; invalid values write nothing', async (t) => {
   const root = join(dir, 'render-root');
   const first = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);

@@ -112,6 +112,19 @@ t.test('first boot failed: the status findings and their hints', async (t) => {
   t.equal(w.verdict, 'warn');
 });
 
+t.test('new values refused on a serving appliance: doctor says which values still serve', async (t) => {
+  const status = { state: 'error', version: '0.1.0', deployment: 'default', errors: [{ rule: 'vip.host-bits', keys: ['loadbalance.service_ip_range'], message: '"198.51.100.70/26" has host bits set', hint: 'use 198.51.100.64/26' }], warnings: [], serving: { appliedAt: '2026-11-30T08:00:00.000Z', ranges: ['198.51.100.64/26'] } };
+  const j = doctorJson('--root', tree((r) => writeFileSync(join(r, 'var/lib/ovactl/status.json'), JSON.stringify(status))));
+  t.equal(j.code, 1);
+  const c = check(j.json, 'status');
+  t.equal(c.verdict, 'fail');
+  t.match(c.detail, /the new values were not applied; the last good configuration keeps serving \(applied 2026-11-30T08:00:00\.000Z, VIP ranges 198\.51\.100\.64\/26\)/);
+  t.match(c.detail, /vip\.host-bits: "198\.51\.100\.70\/26" has host bits set/);
+  t.match(c.fix, /use 198\.51\.100\.64\/26/);
+  const odd = check(doctorJson('--root', tree((r) => writeFileSync(join(r, 'var/lib/ovactl/status.json'), JSON.stringify({ ...status, serving: { ranges: 'x' } })))).json, 'status');
+  t.match(odd.detail, /VIP ranges none/, 'a malformed "serving" is reported, not a crash');
+});
+
 t.test('--vip-range: subset ok, the addresses outside named', async (t) => {
   const good = doctorJson('--root', healthy, '--vip-range', '198.51.100.64-198.51.100.127');
   t.equal(good.code, 0);

@@ -3,9 +3,9 @@
 // haproxy is reloaded (never restarted) when only haproxy.cfg changed. runFirstboot against a
 // recording stand-in for the live system (test code: it records commands instead of running them).
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
 import { check } from './helpers.js';
@@ -93,6 +93,13 @@ for (const [name, values] of Object.entries(INVALID)) {
 
 t.test('changed values re-applied: the control plane\'s sections survive byte for byte', async (t) => {
   const { root, sections } = await servingAppliance('re-apply');
+  // The Data Plane API's own state: maps, uploaded certificates, transactions.
+  const apiState = ['etc/haproxy/maps/vips.map', 'etc/haproxy/ssl/svc.pem', 'var/lib/dataplaneapi/transactions/t1.cfg'];
+  for (const f of apiState) {
+    mkdirSync(dirname(join(root, f)), { recursive: true });
+    writeFileSync(join(root, f), `control plane data ${f}\n`);
+  }
+  const apiBefore = snapshot(join(root, 'etc/haproxy/maps'));
   const changes: Record<string, string>[] = [{ 'network.nameservers': '192.0.2.99' }, { 'loadbalance.haproxy_pwd': 'Changed-Api-Pw-1' }, { 'network.ntp_servers': '192.0.2.77' }];
   let cumulative: Record<string, string> = {};
   for (const [i, change] of changes.entries()) {
@@ -110,6 +117,8 @@ t.test('changed values re-applied: the control plane\'s sections survive byte fo
       t.notMatch(readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8'), /Changed-Api-Pw/, 'the users file holds a hash');
     }
   }
+  for (const f of apiState) t.equal(readFileSync(join(root, f), 'utf8'), `control plane data ${f}\n`, `${f} untouched`);
+  t.same(changedFiles(apiBefore, snapshot(join(root, 'etc/haproxy/maps'))), [], 'the maps folder as it was');
 });
 
 t.test('only haproxy.cfg changed: haproxy is reloaded, never restarted; the version line goes up', async (t) => {
