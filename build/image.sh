@@ -21,8 +21,8 @@
 # writes them to OUTDIR/build.json.
 #
 # Environment: OVACTL_IMAGE_CACHE (default .cache/image), OVACTL_DISK_GIB (default 8),
-# DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR (default: this machine's APT sources), DATAPLANEAPI_BIN
-# (passed to provision.sh), OVACTL_IMAGE_FORCE=1.
+# DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR (default: this machine's APT sources), DATAPLANEAPI=PATH|none
+# (passed to provision.sh; unset: download the pinned release), OVACTL_IMAGE_FORCE=1.
 # Exit status: 0 built (or up to date), 1 failed, 77 a build tool is missing and cannot be installed.
 set -euo pipefail
 
@@ -80,9 +80,11 @@ inputs_key() {
   {
     echo "$BASE_RECIPE $MIRROR $SECURITY $GIB $CMDLINE"
     cd "$here"
-    find build/provision.sh build/image.sh build/mirror.sh build/ova.sh build/install.sh build/image build/systemd dist/ovactl.js examples/appliance.json \
+    find build/provision.sh build/image.sh build/mirror.sh build/ova.sh build/install.sh build/dataplaneapi.sh build/dataplaneapi.pin build/image build/systemd dist/ovactl.js examples/appliance.json \
       -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
-    [ -n "${DATAPLANEAPI_BIN:-}" ] && sha256sum <"$DATAPLANEAPI_BIN"
+    dp=${DATAPLANEAPI-${DATAPLANEAPI_BIN-}}
+    echo "dataplaneapi=$dp"
+    [ -n "$dp" ] && [ -f "$dp" ] && sha256sum <"$dp"
     true
   } | sha256sum | cut -c1-32
 }

@@ -13,7 +13,8 @@
 # recipe: build/image.sh writes them (a packer vsphere-iso VM has the installer's).
 #
 # Environment (all optional):
-#   DATAPLANEAPI_BIN=PATH      install this HAProxy Data Plane API binary as /usr/local/bin/dataplaneapi
+#   DATAPLANEAPI=PATH|none     the HAProxy Data Plane API: a release tarball or binary, or none; unset:
+#                              download the release pinned in build/dataplaneapi.pin (online builds)
 #   DEBIAN_MIRROR=URL          write the image's APT sources for this mirror (bookworm, -updates) ...
 #   DEBIAN_SECURITY_MIRROR=URL ... and this one for bookworm-security (default: the mirror's
 #                              sibling /debian-security); without DEBIAN_MIRROR the sources are kept
@@ -32,7 +33,8 @@ die() { echo "provision: $*" >&2; exit 1; }
 [ -f "$here/dist/ovactl.js" ] || die "dist/ovactl.js is missing: run npm run build first"
 [ -x "$ROOT/usr/bin/apt-get" ] || die "$ROOT is not a Debian root (no /usr/bin/apt-get)"
 grep -q '^VERSION_CODENAME=bookworm' "$ROOT/etc/os-release" 2>/dev/null || die "$ROOT is not Debian 12 (bookworm)"
-if [ -n "${DATAPLANEAPI_BIN:-}" ]; then [ -f "$DATAPLANEAPI_BIN" ] || die "DATAPLANEAPI_BIN=$DATAPLANEAPI_BIN is not a file"; fi
+dpapi=${DATAPLANEAPI-${DATAPLANEAPI_BIN-}}
+if [ -n "$dpapi" ] && [ "$dpapi" != none ]; then [ -f "$dpapi" ] || die "DATAPLANEAPI=$dpapi is not a file"; fi
 
 # The appliance's packages. --no-install-recommends: everything needed is named here.
 PACKAGES=(
@@ -180,10 +182,10 @@ fi
 
 # --- ovactl --------------------------------------------------------------------------------------
 bash "$here/build/install.sh" "$ROOT"
-if [ -n "${DATAPLANEAPI_BIN:-}" ]; then
-  install -D -m 0755 "$DATAPLANEAPI_BIN" "$ROOT/usr/local/bin/dataplaneapi"
-  say "Data Plane API binary installed from $DATAPLANEAPI_BIN"
-fi
+# The Data Plane API (pinned in build/dataplaneapi.pin): downloaded and verified, a local file, or
+# none (said explicitly); it must run and be 2.3 <= v < 3. Its version goes into build-info.json.
+bash "$here/build/dataplaneapi.sh" install "$ROOT" || die "the Data Plane API step failed (see above)"
+say "Data Plane API: $(cat "$ROOT/usr/lib/ovactl/build-info.json")"
 # The V8 code cache of first boot's code (build/chunk-loader.cjs), made by the image's own Node with
 # one first boot into a scratch folder: the real first boot then skips parsing and compiling most of
 # it (bench/apply.mjs has the figures). A cache the image's Node would not take is simply not used.

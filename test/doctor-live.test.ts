@@ -368,7 +368,7 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     const secrets: [string, string | undefined][] = [
       ['the root password', ROOT_PWD],
       ['the Data Plane API password', API_PWD],
-      ["the API user's hash in haproxy.cfg", /^\s*user \S+ password (\S+)/m.exec(disk('etc/haproxy/haproxy.cfg'))?.[1]],
+      ["the API user's hash in its users file", /^\s*user \S+ password (\S+)/m.exec(disk('etc/haproxy/dataplaneapi-users.cfg'))?.[1]],
       ["root's hash in /etc/shadow", /^root:([^:]{20,}):/m.exec(disk('etc/shadow'))?.[1]],
       ['a line of server.key', keyLine(disk('etc/haproxy/server.key'))],
       ['a line of ca.key', keyLine(disk('etc/haproxy/ca.key'))],

@@ -124,13 +124,13 @@ t.test('changed values re-applied: the control plane\'s sections survive byte fo
 t.test('only haproxy.cfg changed: haproxy is reloaded, never restarted; the version line goes up', async (t) => {
   const { root, sections } = await servingAppliance('reload');
   // An admin's edit of ovactl's global section, which the next apply puts back.
-  writeFileSync(join(root, CFG), readFileSync(join(root, CFG), 'utf8').replace('maxconn 20000', 'maxconn 50'));
+  writeFileSync(join(root, CFG), readFileSync(join(root, CFG), 'utf8').replace(/maxconn \d+/, 'maxconn 50'));
   const { system, calls } = recordingLive();
   const r = await runFirstboot({ report: await check({ 'network.ntp_servers': '192.0.2.77' }), root, system, version: 'test', anyip: false });
   t.equal(r.state, 'ready');
   const cfg = readFileSync(join(root, CFG), 'utf8');
   t.match(cfg, /^# _version=4\n/, 'version 3 → 4: a client holding 3 gets a conflict', { lines: r.lines });
-  t.match(cfg, /^ {4}maxconn 20000$/m);
+  t.match(cfg, /^ {4}maxconn 29000$/m, 'sized for the descriptor\'s 2 GiB');
   t.ok(cfg.endsWith(sections));
   t.ok(systemctl(calls).includes('try-reload-or-restart --no-block haproxy.service'), systemctl(calls).join('\n'));
   t.notOk(systemctl(calls).some((c) => /^(try-)?restart .*haproxy/.test(c)), 'no restart of haproxy');
@@ -146,4 +146,17 @@ t.test('first boot ever with invalid values: fail closed, as before', async (t) 
   t.ok(systemctl(calls).some((c) => c.startsWith('stop --no-block') && c.includes('haproxy.service')), 'the data plane is stopped');
   t.equal(readJson(root, 'var/lib/ovactl/status.json').serving, undefined);
   t.match(readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8'), /CONFIGURATION ERROR - haproxy is not started/);
+});
+
+t.test('the image\'s Data Plane API version goes into the status', async (t) => {
+  for (const version of ['2.9.27', 'none']) {
+    const root = join(dir, `image-${version}`);
+    mkdirSync(join(root, 'usr/lib/ovactl'), { recursive: true });
+    writeFileSync(join(root, 'usr/lib/ovactl/build-info.json'), JSON.stringify({ dataplaneapi: version, pinned: '2.9.27' }));
+    await runFirstboot({ report: await check({}), root, system: recordingLive().system, version: 'test', anyip: false });
+    t.same(readJson(root, 'var/lib/ovactl/status.json').image, { dataplaneapi: version }, `image.dataplaneapi ${version}`);
+  }
+  const none = join(dir, 'image-absent');
+  await runFirstboot({ report: await check({}), root: none, system: recordingLive().system, version: 'test', anyip: false });
+  t.equal(readJson(none, 'var/lib/ovactl/status.json').image, undefined, 'no build information, no "image"');
 });

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { mergeHaproxyConfig } from '../src/haproxy/merge.js';
 import { directives, joinSections, splitSections, type Section } from '../src/haproxy/sections.js';
 import { template } from '../src/render/templates.js';
+import { haproxySizing } from '../src/haproxy/maxconn.js';
+import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { apiHeader, seed003Sections } from './rig/control-plane.js';
 
-const RENDERED = template('haproxy/haproxy.cfg')({ maxconn: 20000 });
+const RENDERED = template('haproxy/haproxy.cfg')(haproxySizing(DEFAULT_MEMORY_BYTES));
 const OURS = splitSections(RENDERED);
 const ourGlobal = OURS.sections.find((s) => s.kind === 'global')!;
 const ourDefaults = OURS.sections.find((s) => s.kind === 'defaults')!;
@@ -161,4 +163,12 @@ t.test('merged files pass haproxy -c', { skip: existsSync(haproxy) ? false : 'ha
     const out = execFileSync(haproxy, ['-c', '-f', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     t.match(out, /Configuration file is valid/, `${name}: haproxy -c accepts the merged file`);
   }
+});
+
+t.test('maxconn follows the VM\'s memory, in whole thousands, within the descriptor limit', async (t) => {
+  t.equal(haproxySizing(2048 * 2 ** 20).maxconn, 29000, 'the descriptor\'s 2 GiB');
+  t.equal(haproxySizing(2050 * 2 ** 20).maxconn, 29000, 'a few MiB more change nothing');
+  t.equal(haproxySizing(8 * 2 ** 30).maxconn, 116000);
+  t.equal(haproxySizing(64 * 2 ** 20).maxconn, 1000, 'never below 1000');
+  t.equal(haproxySizing(2 ** 40).maxconn, 523000, 'never more than the descriptors allow (2 a connection)');
 });

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { plan } from '../src/plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
+import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
 import type { Deployment } from '../src/validate/context.js';
 import { doc, ROOT } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
 const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
-const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true, birdInstalled: true };
+const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true, birdInstalled: true, memoryBytes: DEFAULT_MEMORY_BYTES };
 
 // Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
 // ("vmware" is also a folder name) so the test can prove they appear nowhere.

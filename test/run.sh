@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # their own config and socket, in network namespaces; the system's bird.service is not used);
 # the VM test builds the appliance image (mtools, dosfstools, fdisk, e2fsprogs, qemu-utils) and boots
 # it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage).
-APT_PACKAGES=(openssl ca-certificates haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2
+APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2
   qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()

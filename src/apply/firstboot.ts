@@ -4,7 +4,10 @@
 // converges to the files of an uninterrupted run, and the same inputs again change nothing.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
+import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
+import { readBuildInfo } from '../appliance/build-info.js';
 import { execa } from 'execa';
 import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Plan, type PlannedFile, type Unit } from '../plan/types.js';
@@ -122,6 +125,8 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
     haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
     currentHaproxyConfig: currentCfg,
+    // The VM's own memory on the appliance; the descriptor's for a tree under --root.
+    memoryBytes: root === '/' ? totalmem() : DEFAULT_MEMORY_BYTES,
   };
   let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
 
@@ -185,6 +190,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     ...(state === 'ready' ? { apiUrl: `https://${isCidr(management) ? management.address.text : '<management address>'}:${props['loadbalance.dataplane_port'] ?? 5556}` } : {}),
     ranges,
     managementConfigured: scope !== 'none',
+    ...imageOf(root),
   };
   const json = statusJson(status);
   for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
@@ -245,6 +251,11 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   return { state, changed: true, lines };
 }
 
+const imageOf = (root: string): Pick<Status, 'image'> => {
+  const info = readBuildInfo(root);
+  return info ? { image: { dataplaneapi: info.dataplaneapi } } : {};
+};
+
 /** Whether the status on disk says the last good configuration keeps serving. */
 function statusServing(text: string | undefined): boolean {
   try {
@@ -283,6 +294,7 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
     ranges: serving.ranges,
     managementConfigured: true,
     serving,
+    ...imageOf(root),
   };
   const json = statusJson(status);
   for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);

@@ -26,6 +26,8 @@ export interface Status {
   readonly managementConfigured: boolean;
   /** state error on an appliance that keeps serving its last good values. */
   readonly serving?: Serving;
+  /** What the image carries (build-info.json), when known. */
+  readonly image?: { readonly dataplaneapi: string };
 }
 
 /** The JSON scripts read (govc vm.info -e): no timestamps, so the same result is the same bytes. */
@@ -38,6 +40,7 @@ export function statusJson(s: Status): string {
     errors: s.errors.map(findingJson),
     warnings: s.warnings.map(findingJson),
     ...(s.serving ? { serving: { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges } } : {}),
+    ...(s.image ? { image: { dataplaneapi: s.image.dataplaneapi } } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 // The `ovactl` entry point. Commands load on demand so `validate` does not pay for what others use.
+import { readBuildInfo } from '../appliance/build-info.js';
 import { EXIT, processIO, type CommandIO } from './io.js';
 import { isUsageError, type CommandSpec } from './usage.js';
 
@@ -44,7 +45,16 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version') {
-    io.stdout(`${VERSION}\n`);
+    if (rest[0] !== '--long') {
+      io.stdout(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    // The long form adds what the image carries: the Data Plane API the Supervisor talks to.
+    const info = readBuildInfo();
+    const api = !info ? 'unknown (no build information: not an appliance image)'
+      : info.dataplaneapi === 'none' ? 'none (this image was built without it: DATAPLANEAPI=none)'
+      : `${info.dataplaneapi}${info.pinned ? ` (pinned ${info.pinned})` : ''}`;
+    io.stdout(`ovactl ${VERSION}\ndataplaneapi ${api}\n`);
     return EXIT.ok;
   }
   const command = COMMANDS[name];

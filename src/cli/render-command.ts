@@ -3,6 +3,7 @@ import { deploymentFlag, loadDeployValues } from './deploy-values.js';
 import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Action, type Plan } from '../plan/types.js';
 import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
+import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
 import { redact, reportText } from './report.js';
@@ -77,6 +78,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
       birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
       currentHaproxyConfig: haproxyCfg,
+      memoryBytes: DEFAULT_MEMORY_BYTES,
     },
   });
   // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).

@@ -7,6 +7,7 @@ import { birdConf, type Peer } from '../rhi/bird.js';
 import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/rules.js';
 import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
+import { haproxySizing } from '../haproxy/maxconn.js';
 import { DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG } from '../appliance/paths.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
@@ -129,7 +130,7 @@ export function plan(input: PlanInput): Plan {
   if (full) {
     files.push(file('/etc/vmware/anyip-routes.cfg', template('vmware/anyip-routes.cfg')({ ranges: props['loadbalance.service_ip_range'] ?? [] }), ['anyip-routes.service']));
     // ovactl's sections merged into the control plane's file; only haproxy.cfg changed → a reload.
-    const rendered = template('haproxy/haproxy.cfg')({ maxconn: 20000 });
+    const rendered = template('haproxy/haproxy.cfg')(haproxySizing(input.facts.memoryBytes));
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
     files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
     const users = { user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash };

@@ -42,6 +42,8 @@ export interface Facts {
   readonly dataplaneapiInstalled: boolean;
   /** Whether BIRD (Debian's bird2, /usr/sbin/bird) is installed: route health injection needs it. */
   readonly birdInstalled: boolean;
+  /** The VM's memory (os.totalmem()): haproxy's maxconn is sized to it. */
+  readonly memoryBytes: number;
   /** The haproxy.cfg on disk, when there is one: ovactl's sections are merged into it. */
   readonly currentHaproxyConfig?: string | undefined;
 }

@@ -88,7 +88,9 @@ export interface ImageResult {
 /** Build the image (build/image.sh; a no-op when IMAGE_DIR is up to date). */
 export async function ensureImage(dir = IMAGE_DIR): Promise<ImageResult> {
   const start = Date.now();
-  const r = await run('bash', [join(REPO, 'build/image.sh'), dir], { timeoutMs: 40 * 60_000 });
+  // No Data Plane API can be downloaded here: the image says none unless a file is given.
+  const dataplaneapi = process.env.DATAPLANEAPI ?? process.env.DATAPLANEAPI_BIN ?? 'none';
+  const r = await run('env', [`DATAPLANEAPI=${dataplaneapi}`, 'bash', join(REPO, 'build/image.sh'), dir], { timeoutMs: 40 * 60_000 });
   const output = `${r.stdout}${r.stderr}`.trim();
   const raw = join(dir, 'disk.raw');
   if (r.code === 77) return { ok: false, skip: output.split('\n').pop() ?? 'image build tools unavailable', ms: Date.now() - start, output, raw };
