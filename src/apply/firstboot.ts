@@ -299,6 +299,12 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
   const json = statusJson(status);
   for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
   lines.push(`not applied: the last good configuration (applied ${serving.appliedAt}) keeps serving; nothing else was changed`);
+  // At boot the kernel has no VIP routes yet: put the ranges in force back at once, as a good boot
+  // does, instead of after anyip-routes' own start. On a running appliance this changes nothing.
+  if (system.live && input.anyip !== false) {
+    const anyip = await converge(under(root, RANGES_FILE), false);
+    if (!('unreadable' in anyip)) lines.push(`anyip up: ${describeChange(anyip.diff)}`);
+  }
   if (system.live) await publishGuestinfo(system, json, undefined, lines);
   else lines.push(`would publish ${STATUS_GUESTINFO} with vmware-rpctool`);
   lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
