@@ -6,7 +6,7 @@ import {
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Severity } from './finding.js';
-import { q } from './quote.js';
+import { keyText, q } from './quote.js';
 
 export interface Problem {
   readonly keys: readonly PropertyKey[];
@@ -39,6 +39,7 @@ function distance(a: string, b: string): number {
 
 /** The known key nearest to a misspelt one, when it is close enough to be a typo. */
 function closestKey(k: string): string | undefined {
+  if (k.length > 80) return undefined; // edit distance is O(n·m): a 4 MB key would take seconds
   const lower = k.toLowerCase();
   const best = PROPERTIES.map((s) => ({ key: s.key, d: Math.min(distance(lower, s.key), distance(lower, s.ovfKey)) })).sort((a, b) => a.d - b.d)[0]!;
   return best.d <= Math.max(2, Math.floor(best.key.length / 5)) ? best.key : undefined;
@@ -84,7 +85,7 @@ export const RULES: readonly Rule[] = [
     *check(ctx) {
       for (const k of ctx.doc.unknownKeys) {
         const near = closestKey(k);
-        yield p([], `${q(k)} is not a property of this appliance; it is ignored`, near ? `did you mean ${near}?` : 'see the property reference: ovactl docs');
+        yield p([], `${keyText(k)} is not a property of this appliance; it is ignored`, near ? `did you mean ${near}?` : 'see the property reference: ovactl docs');
       }
     },
   },
