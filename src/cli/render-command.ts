@@ -4,7 +4,7 @@ import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Action } from '../plan/types.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
-import { redact, reportText } from './report.js';
+import { reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -47,7 +47,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report } = loaded.value;
   if (!report.valid) {
-    io.stdout(redact(reportText(report, doc, styleFor(1)), doc));
+    io.stdout(reportText(report, doc, styleFor(1)));
     io.stderr(`ovactl render: the values are invalid; nothing was written under ${root}\n`);
     return EXIT.invalid;
   }
@@ -69,6 +69,6 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     lines.push(`  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
   }
   lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
-  io.stdout(redact(lines.join('\n') + '\n', doc));
+  io.stdout(lines.join('\n') + '\n');
   return EXIT.ok;
 }

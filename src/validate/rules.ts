@@ -63,7 +63,27 @@ export const isHostName = (s: string): boolean =>
   s.length <= 253 && s.split('.').every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(s.split('.').pop()!);
 
 // Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
-const USER_BAD = /[\s\x00-\x1f\x7f"'\\#$]/u;
+// C1 controls and Unicode format characters (zero-width space, bidi marks) included: invisible, so a
+// name holding one can never be typed at the Supervisor's login.
+const USER_BAD = /[\s\x00-\x1f\x7f-\x9f\p{Cf}"'\\#$]/u;
+
+const charName = (c: string): string => (/^[\x20-\x7e]$/.test(c) ? q(c) : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+
+/** Characters no password may hold: C0, DEL, C1 and format characters (a NUL cut the $6$ hash short). */
+const PASSWORD_BAD = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cf}]/u; // \n and \r: password.line-break
+
+/** Where a password breaks PASSWORD_BAD, by position (1-based, in characters) and class; never the value. */
+export function passwordProblem(pwd: string): string | undefined {
+  let pos = 0;
+  for (const ch of pwd) {
+    pos++;
+    if (!PASSWORD_BAD.test(ch)) continue;
+    const cp = ch.codePointAt(0)!;
+    const what = cp < 0x20 || cp === 0x7f ? 'a control character' : cp <= 0x9f ? 'a C1 control character' : 'an invisible Unicode format character';
+    return `has ${what} at position ${pos}`;
+  }
+  return undefined;
+}
 
 function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
   for (const t of ctx.typeProblems.filter((t) => t.rule === rule)) {
@@ -204,12 +224,22 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    id: 'password.characters', severity: 'error', summary: 'Passwords hold no control characters (C0, DEL, C1) and no Unicode format characters (zero-width space, bidi marks).',
+    *check(ctx) {
+      for (const key of keysOfKind('password')) {
+        const v = ctx.str(key);
+        const why = v === undefined ? undefined : passwordProblem(v);
+        if (why) yield p([key], `${key} ${why}`, 'type the password again without invisible characters; a NUL or a zero-width space cannot be entered at a login prompt');
+      }
+    },
+  },
+  {
     id: 'user.syntax', severity: 'error', summary: 'The HAProxy user name fits haproxy\'s userlist: no whitespace, control characters, quotes, #, $ or backslash; at most 64 characters.',
     *check(ctx) {
       const u = ctx.str('loadbalance.haproxy_user');
       if (u === undefined) return;
       const bad = USER_BAD.exec(u);
-      if (bad) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user = ${q(u)} contains ${q(bad[0])}, which haproxy's userlist cannot hold`, 'use letters, digits and . _ - @ only, e.g. admin');
+      if (bad) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user = ${q(u)} contains ${charName(bad[0])} at position ${[...u.slice(0, bad.index)].length + 1}, which haproxy's userlist cannot hold`, 'use letters, digits and . _ - @ only, e.g. admin');
       else if ([...u].length > 64) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user is ${[...u].length} characters long; at most 64 are allowed`, 'choose a shorter user name');
     },
   },
