@@ -3,6 +3,7 @@
 import {
   contains, covers, hasHostBits, hostRange, isBroadcastAddress, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
 } from '../net/ip.js';
+import { specialRange } from '../net/special.js';
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Severity } from './finding.js';
@@ -321,6 +322,15 @@ export const RULES: readonly Rule[] = [
       },
     ];
   }),
+  {
+    id: 'vip.special', severity: 'error', summary: 'No VIP range is or contains the default route, loopback, link-local, multicast, broadcast or reserved addresses: a local route for it cuts the appliance off.',
+    *check(ctx) {
+      for (const c of ctx.networks('loadbalance.service_ip_range')) {
+        const why = specialRange(c);
+        if (why) yield p(['loadbalance.service_ip_range'], `loadbalance.service_ip_range entry ${c.text} ${why}; as a VIP range it would route those addresses to the appliance itself`, 'give only the VIP ranges on the workload or frontend network, e.g. 192.0.2.64/26');
+      }
+    },
+  },
   {
     id: 'vip.empty', severity: 'error', summary: 'At least one VIP range: with none the appliance serves nothing.',
     *check(ctx) {
