@@ -146,6 +146,17 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    id: 'address.family', severity: 'error', summary: 'NIC addresses and gateways are IPv4: the Data Plane API URL, its certificate, networkd and the per-NIC routing are built and tested for IPv4 only.',
+    *check(ctx) {
+      for (const nic of ctx.nics) {
+        for (const key of [nic.ip, nic.gateway]) {
+          const family = key === nic.ip ? ctx.iface(key)?.family : ctx.ip(key)?.family;
+          if (family === 6) yield p([key], `${key} = ${q(ctx.str(key)!)} is an IPv6 address; the ${nic.name} NIC supports IPv4 only (the published Data Plane API URL and the routing policy are IPv4)`, 'give an IPv4 address, e.g. 192.0.2.10/24; IPv6 VIP ranges are supported');
+        }
+      }
+    },
+  },
+  {
     id: 'address.prefix-required', severity: 'error', summary: 'Interface addresses carry their prefix length; no silent /8 as on the original appliance.',
     *check(ctx) {
       for (const key of keysOfKind('interfaceAddress')) {
