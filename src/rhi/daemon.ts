@@ -5,7 +5,7 @@
 // poll (an editor's burst of writes is one change). Bad input is reported, never fatal: a rules file
 // that does not parse announces nothing at start, and later leaves the last good rules running.
 // Stopping withdraws every route.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { parseRangesFile } from '../anyip/ranges-file.js';
 import { writeFileAtomic } from '../apply/write.js';
 import { deriveRules, parseHaproxyConfig } from './auto.js';
@@ -14,6 +14,7 @@ import { evaluate, holdDownUntil, initialState, inputState, parseShowStat, step,
 import { describeError, parseRules, ruleText, type RuleDef } from './rules.js';
 import { birdConfigure, haproxyCommand } from './sockets.js';
 import type { RhiStatus, StatusRule } from './status.js';
+import { readRegularFile } from '../core/regular-file.js';
 
 export interface DaemonOptions {
   readonly rulesFile: string;
@@ -64,7 +65,7 @@ const signature = (path: string): string => {
 };
 const read = (path: string): { text: string } | { error: string } => {
   try {
-    return { text: readFileSync(path, 'utf8') };
+    return { text: readRegularFile(path) };
   } catch (e) {
     return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message };
   }
