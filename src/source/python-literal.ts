@@ -3,7 +3,6 @@
 // Pasted logs get cut: a value whose closing quote is missing before the end of its line is read up
 // to the line's end (minus a trailing comma) and reported, so one damaged line does not hide the rest.
 import { err, ok, type Result } from '../core/result.js';
-import { keyText } from '../validate/quote.js';
 
 export interface LiteralPair {
   readonly key: string;
@@ -92,7 +91,7 @@ export function parsePythonDict(text: string): Result<LiteralPair[], string> {
     if (!k.ok) return k;
     if (k.value.value === null || k.value.recovered) return err(`a key is not a complete quoted string on line ${r.line}`);
     r.skipSpace();
-    if (r.peek() !== ':') return err(`expected ":" after ${keyText(k.value.value)} on line ${r.line}`);
+    if (r.peek() !== ':') return err(`expected ":" after the key that ends on line ${r.line}`); // a stray quote can make a password the "key"
     r.i++;
     r.skipSpace();
     const v = readScalar(r);

@@ -2,8 +2,11 @@
 // one cut, with its length — a 1 MB deploy value or ranges line must not become a 1 MB message.
 export const q = (s: string): string => (s.length > 80 ? `${JSON.stringify(s.slice(0, 60))}… (${s.length} characters)` : JSON.stringify(s));
 
-/** What a property key can look like; anything else may be a value swallowed by a stray quote. */
-const KEY_LIKE = /^[A-Za-z0-9_.:-]{1,80}$/;
+/**
+ * What a property key looks like (`area.name`, lower case, dotted, as every key of the table and its
+ * typos); anything else may be a value a stray quote turned into a key.
+ */
+const KEY_LIKE = /^(?=.{3,80}$)[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/;
 
 /**
  * A key as messages show it. A key comes from the input's structure, and with mismatched quotes the
