@@ -4,3 +4,4 @@ await import('./apply.mjs');
 await import('./boot.mjs');
 await import('./anyip.mjs');
 await import('./rhi.mjs');
+await import('./hostile.mjs');

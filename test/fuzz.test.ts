@@ -4,7 +4,7 @@
 // contract's keys, one line for an unreadable input, and the case's time (the slowest is reported;
 // any case over 2 s fails). Most cases run in process (main() with a capturing CommandIO); a sample
 // runs the built CLI to see what a real process prints.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,7 +158,7 @@ function record(name: string, ms: number): void {
 const CONTRACT = ['deployment', 'errors', 'valid', 'warnings'];
 const FINDING = new Set(['rule', 'keys', 'message', 'hint']);
 
-function checkOutcome(t: Tap.Test, name: string, o: Outcome, leaks: readonly string[], json: boolean): void {
+function checkOutcome(t: Test, name: string, o: Outcome, leaks: readonly string[], json: boolean): void {
   record(name, o.ms);
   if (![0, 1, 2].includes(o.code)) t.fail(`${name}: exit ${o.code}`);
   if (o.ms > LIMIT_MS) t.fail(`${name}: ${o.ms.toFixed(0)} ms`);
@@ -183,10 +183,6 @@ function checkOutcome(t: Tap.Test, name: string, o: Outcome, leaks: readonly str
   }
 }
 
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Tap { type Test = typeof t }
-}
 
 t.test('validate: every source format, secrets planted in every shape, structure damaged', async (t) => {
   let cases = 0;

@@ -11,7 +11,7 @@ import { FileSource } from '../src/source/read.js';
 import { readRegularFile } from '../src/core/regular-file.js';
 import { reportJson } from '../src/cli/report.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE } from './helpers.js';
+import { BASE, ROOT } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-hostile-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,8 +66,9 @@ t.test('class 8: XML bounds, each refused with its reason and the first error st
     ['nested namespaces', env(Array.from({ length: 5000 }, (_, i) => `<e xmlns:n${i}="u">`).join('')), /nested more than/],
     ['many namespaces on one element', env(`<e ${Array.from({ length: 9 }, (_, i) => `xmlns:n${i}="u"`).join(' ')}/>`), /more than 8 namespaces/],
     ['many attributes', env(`<e ${Array.from({ length: 17 }, (_, i) => `a${i}="u"`).join(' ')}/>`), /more than 16 attributes/],
-    ['many elements', env('<e/>'.repeat(XML_LIMITS.elements + 1)), /more than 10000 elements/],
+    ['many elements', env('<e/>'.repeat(XML_LIMITS.elements + 1)), /more than 2000 elements/],
     ['a huge key', env(`<Property oe:key="${'k'.repeat(600 * 1024)}" oe:value="v"/>`), /longer than 512 KiB/],
+    ['a document over 1 MiB', env(`<!-- ${'c'.repeat(1024 * 1024)} -->`), /at most 1 MiB/],
     ['a huge element name', env(`<${'n'.repeat(300)}/>`), /element name is longer/],
     ['a huge attribute name', env(`<e ${'a'.repeat(300)}="v"/>`), /attribute name is longer/],
   ];
@@ -86,9 +87,12 @@ t.test('class 9: rules on one line, as on separate lines; bounded lines', async 
   t.same(one.rules.map((r) => r.targets[0]!.network), many.rules.map((r) => r.targets[0]!.network));
   t.equal(one.rules[2999]!.column, rules.slice(0, 2999).join('; ').length + 3, 'columns still right at the end of a long line');
   t.equal(parseRules('😀 = all(b:x); 10.0.0.1 = al(b:x)').errors.at(-1)!.column, 26, 'columns count characters, not UTF-16 units');
-  const long = parseRules(`${'1'.repeat(1024 * 1024 + 1)}\n10.0.0.1 = all(b:x)`);
+  const long = parseRules(`${'1'.repeat(512 * 1024 + 1)}\n10.0.0.1 = all(b:x)`);
   t.match(long.errors[0]!.message, /characters long; at most/);
   t.equal(long.rules.length, 1, 'the next line still parses');
+  const garbage = parseRules('x = y(;'.repeat(60_000));
+  t.equal(garbage.errors.length, 1001, 'parsing stops after 1,000 errors');
+  t.match(garbage.errors.at(-1)!.message, /more than 1000 errors; the rest of the file was not read/);
 });
 
 t.test('class 10: non-regular files are refused at once; - is stdin', async (t) => {
@@ -103,6 +107,6 @@ t.test('class 10: non-regular files are refused at once; - is stdin', async (t) 
   const f = join(dir, 'big');
   writeFileSync(f, 'x'.repeat(4 * 1024 * 1024 + 1));
   t.throws(() => readRegularFile(f), /larger than 4 MiB/);
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(import.meta.dirname ?? '.', '../dist/ovactl.js'), 'validate', '-'], { input: JSON.stringify(BASE), encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/ovactl.js'), 'validate', '-'], { input: JSON.stringify(BASE), encoding: 'utf8' });
   t.equal(r.status, 0, 'stdin still works');
 });

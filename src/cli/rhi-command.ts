@@ -5,7 +5,7 @@ import { RANGES_FILE, parseRangesFile } from '../anyip/ranges-file.js';
 import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, staticProtocols } from '../rhi/bird.js';
 import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
-import { RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
+import { MAX_RULES_BYTES, RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
 import { birdRoutes } from '../rhi/sockets.js';
 import { STATE_FILE, readStatus, running as isRunning } from '../rhi/status.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -141,12 +141,14 @@ const when = (r: Pick<RuleDef, 'aggregate' | 'refs'>): string => {
 };
 const routes = (r: RuleDef): string => r.targets.map((t) => `${t.network} → ${t.protocol}`).join(', ');
 
+const MAX_SHOWN = 100;
+
 type Paths = { rulesFile: string; haproxyConfig: string; rangesFile: string; birdConfig: string; routesDir: string };
 
 function check(o: Paths, withBird: boolean, io: CommandIO): number {
   let text: string;
   try {
-    text = readRegularFile(o.rulesFile);
+    text = readRegularFile(o.rulesFile, MAX_RULES_BYTES);
   } catch (e) {
     return io.inputError({ kind: 'input', origin: o.rulesFile, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
   }
@@ -167,7 +169,9 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
     }
   }
   if (problems.length) {
-    io.stderr(problems.join('\n') + `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`);
+    // At most MAX_SHOWN errors are printed: a 1 MB line of garbage would be 150,000 of them.
+    const shown = problems.length > MAX_SHOWN ? [...problems.slice(0, MAX_SHOWN), `…and ${problems.length - MAX_SHOWN} more errors, not shown`] : problems;
+    io.stderr(shown.join('\n') + `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`);
     return EXIT.invalid;
   }
   const out = [`${o.rulesFile}: ${parsed.rules.length} rule${parsed.rules.length === 1 ? '' : 's'}${parsed.auto ? ' and auto' : ''}`];

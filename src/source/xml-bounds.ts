@@ -5,8 +5,13 @@
 import { err, ok, type Result } from '../core/result.js';
 
 export const XML_LIMITS = {
+  /**
+   * sax reads about 3 MB/s: a 4 MiB document would take over a second. The largest real environment
+   * (a 64 KiB CA certificate and key, escaped, plus ~25 short values) is under 200 KiB.
+   */
+  documentBytes: 1024 * 1024,
   depth: 16,
-  elements: 10_000,
+  elements: 2_000,
   attributesPerElement: 16,
   namespacesPerElement: 8,
   nameLength: 256,
@@ -18,6 +23,9 @@ const NAME_END = /[\s/>=]/y;
 
 /** The first bound the text breaks, with its line; the XML syntax itself is left to sax. */
 export function checkXmlBounds(text: string): Result<void, string> {
+  if (text.length > XML_LIMITS.documentBytes) {
+    return err(`an OVF environment document is at most ${XML_LIMITS.documentBytes / 1024 / 1024} MiB; this one has ${(text.length / 1024 / 1024).toFixed(1)} MiB of text`);
+  }
   let depth = 0;
   let elements = 0;
   let i = 0;
