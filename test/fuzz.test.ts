@@ -16,6 +16,8 @@ import { BASE, ROOT } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fuzz-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const LIMIT_MS = 2000;
+// About 3,200 cases take a minute on a loaded 2-core machine: more room than tap's default 120 s.
+t.setTimeout(300_000);
 
 function rng(seed: number) {
   let a = seed >>> 0;
