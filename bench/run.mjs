@@ -5,3 +5,4 @@ await import('./boot.mjs');
 await import('./anyip.mjs');
 await import('./rhi.mjs');
 await import('./reapply.mjs');
+await import('./hostile.mjs');

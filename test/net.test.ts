@@ -88,3 +88,50 @@ t.test('contains and overlaps, within a family only', async (t) => {
   t.ok(contains(a, parseIp('192.0.2.255')!));
   t.notOk(contains(a, parseIp('::ffff:192.0.2.1')!));
 });
+
+/** Mutations of valid CIDRs, mostly invalid: extra "/" parts, junk tails, stray characters. */
+function cidrCandidates(n: number, seed0: number): string[] {
+  let seed = seed0;
+  const rnd = (m: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % m);
+  const ALPHA = '0123456789abcdefABCDEF:./%- x_';
+  const base = () => (rnd(2) ? `${[0, 0, 0, 0].map(() => rnd(256)).join('.')}/${rnd(34)}` : `${Array.from({ length: 8 }, () => rnd(65536).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}/${rnd(130)}`);
+  const mutations: ((s: string) => string)[] = [
+    (s) => s,
+    (s) => `${s}/${rnd(129)}`,
+    (s) => `${s}/junk`,
+    (s) => `${s}/`,
+    (s) => `${s}${ALPHA[rnd(ALPHA.length)]}`,
+    (s) => { const k = rnd(s.length + 1); return s.slice(0, k) + ALPHA[rnd(ALPHA.length)] + s.slice(k); },
+    (s) => { const k = rnd(s.length); return s.slice(0, k) + s.slice(k + 1); },
+    (s) => { const k = rnd(s.length); return s.slice(0, k) + ALPHA[rnd(ALPHA.length)] + s.slice(k + 1); },
+    (s) => s.replace('/', '//'),
+    (s) => `${s.split('/')[0]}/${s.split('/')[1]}/${s.split('/')[1]}/evil`,
+  ];
+  return Array.from({ length: n }, () => mutations[rnd(mutations.length)]!(base()));
+}
+
+t.test('parseCidr accepts exactly what ip-cidr and node:net accept, over generated invalid and valid strings', async (t) => {
+  for (const seed of [7, 1234, 99991]) {
+    let accepted = 0;
+    let refused = 0;
+    for (const s of [...cidrCandidates(4000, seed), '203.0.113.64/26/32/evil', '10.20.0.0/16/junk', '10.0.0.0/8/', '::/0/0']) {
+      const c = parseCidr(s);
+      const slash = s.indexOf('/');
+      const addr = slash < 0 ? s : s.slice(0, slash);
+      // ip-cidr (ip-address) itself takes an IPv6 `a/64/72`, the very defect fixed here: the oracle
+      // also asks for exactly one "/".
+      const oracle = slash >= 0 && s.indexOf('/', slash + 1) < 0 && isIP(addr) !== 0 && IPCIDR.isValidCIDR(s);
+      if (isCidr(c) !== oracle) t.fail(`${JSON.stringify(s)}: ours ${isCidr(c)}, oracles ${oracle}`);
+      if (isCidr(c)) {
+        accepted++;
+        // The text we render is the canonical form, and it parses to the same range.
+        const again = parseCidr(c.text);
+        if (!isCidr(again) || again.network !== c.network || again.prefix !== c.prefix || again.text !== c.text) t.fail(`${s}: canonical text ${c.text} does not round-trip`);
+        const ref = new IPCIDR(s);
+        if (c.family === 4 && c.network !== BigInt(ref.start({ type: 'bigInteger' }) as never)) t.fail(`${s}: network differs from ip-cidr`);
+      } else refused++;
+    }
+    t.ok(accepted > 500 && refused > 1500, `seed ${seed}: ${accepted} valid and ${refused} invalid strings compared`);
+  }
+  for (const s of ['203.0.113.64/26/32/evil', '10.20.0.0/16/junk', '10.0.0.0/8/', '1.2.3.0/24/']) t.equal(parseCidr(s), 'syntax', s);
+});

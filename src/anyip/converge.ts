@@ -1,7 +1,7 @@
 // One convergence pass: the file's ranges → the kernel's local table (our routes only).
-import { readFileSync } from 'node:fs';
 import { parseRangesFile, type LineProblem } from './ranges-file.js';
 import { applyBatch, diff, localRoutes, type RouteDiff } from './routes.js';
+import { readRegularFile } from '../core/regular-file.js';
 
 export interface Outcome {
   readonly missingFile: boolean;
@@ -15,7 +15,7 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
   let text: string;
   let missingFile = false;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' || !missingAsEmpty) return { unreadable: code === 'ENOENT' ? 'no such file' : (e as Error).message };

@@ -2,6 +2,7 @@
 // line is reported with its number and the fix, and skipped: the valid lines still apply.
 import { hasHostBits, hostRange, networkText, parseCidr, parseIp, type Cidr } from '../net/ip.js';
 import { q } from '../validate/quote.js';
+import { specialRange } from '../net/special.js';
 
 export const RANGES_FILE = '/etc/vmware/anyip-routes.cfg';
 
@@ -31,6 +32,8 @@ export function parseRangesFile(text: string): RangesFile {
     else if (hasHostBits(c)) {
       const h = hostRange(c);
       problems.push({ line, text: s, message: `${q(s)} has host bits set; the kernel refuses it`, hint: `use ${networkText(c)} (hosts ${h.first}–${h.last})` });
+    } else if (specialRange(c)) {
+      problems.push({ line, text: s, message: `${c.text} ${specialRange(c)}: a local route for it would cut the appliance off`, hint: 'list only the VIP ranges of the load balancer, e.g. 192.0.2.64/26' });
     } else if (!seen.has(c.text)) {
       // No host bits: c.text is the network's text already (networkText would format it again).
       seen.add(c.text);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
 import { applyBatch, diff, localRoutes, ownedRoutes } from '../anyip/routes.js';
@@ -6,6 +5,7 @@ import { converge, describeChange, describeForeign, describeProblem, listRanges 
 import { watchRanges } from '../anyip/watch.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { readRegularFile } from '../core/regular-file.js';
 
 export const spec: CommandSpec = {
   name: 'anyip',
@@ -61,7 +61,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   // status
   let text: string;
   try {
-    text = readFileSync(config, 'utf8');
+    text = readRegularFile(config);
   } catch (e) {
     return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
   }

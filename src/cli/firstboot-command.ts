@@ -6,7 +6,7 @@ import { validateDocument } from '../validate/validate.js';
 import { runFirstboot } from '../apply/firstboot.js';
 import { liveSystem, recordingSystem } from '../apply/system.js';
 import { deploymentFlag } from './deploy-values.js';
-import { redact, reportText } from './report.js';
+import { reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -72,6 +72,6 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       : result.serving ? 'NOT APPLIED: the last good configuration keeps serving; see the findings above'
       : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
   ];
-  io.stdout(redact(out.join('\n') + '\n', doc.value));
+  io.stdout(out.join('\n') + '\n');
   return result.state === 'ready' ? EXIT.ok : EXIT.invalid;
 }

@@ -6,7 +6,7 @@ import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
-import { redact, reportText } from './report.js';
+import { reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -58,7 +58,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report } = loaded.value;
   if (!report.valid) {
-    io.stdout(redact(reportText(report, doc, styleFor(1)), doc));
+    io.stdout(reportText(report, doc, styleFor(1)));
     io.stderr(`ovactl render: the values are invalid; nothing was written under ${root}\n`);
     return EXIT.invalid;
   }
@@ -90,6 +90,6 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   }
   if (haproxyCfg !== undefined && p.haproxy) lines.push(...mergeLines(p.haproxy));
   lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
-  io.stdout(redact(lines.join('\n') + '\n', doc));
+  io.stdout(lines.join('\n') + '\n');
   return EXIT.ok;
 }

@@ -2,7 +2,6 @@
 import { findingJson, type Finding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
 import type { DeployDocument, Format } from '../source/document.js';
-import { PROPERTIES } from '../properties/table.js';
 import type { Style } from './style.js';
 
 /** The `--json` contract: {valid, deployment, errors: [F], warnings: [F]}. */
@@ -40,21 +39,4 @@ export function reportText(r: Report, doc: DeployDocument, s: Style): string {
       : s.red(`✗ invalid: ${plural(r.errors.length, 'error')}${r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : ''}; the appliance would not work with these values`),
   );
   return out.join('\n') + '\n';
-}
-
-/**
- * Last line of defence: no secret value reaches stdout, whatever a message quotes. Secrets are
- * masked wherever they occur (only values of 4+ characters, so a short one cannot blank out text).
- */
-export function redact(text: string, doc: DeployDocument): string {
-  let out = text;
-  for (const p of PROPERTIES) {
-    if (!p.secret) continue;
-    const v = doc.values.get(p.key);
-    if (typeof v !== 'string') continue;
-    for (const needle of new Set([v, v.trim(), JSON.stringify(v).slice(1, -1)])) {
-      if (needle.length >= 4) out = out.split(needle).join('********');
-    }
-  }
-  return out;
 }

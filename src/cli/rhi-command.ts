@@ -1,16 +1,16 @@
 // `ovactl rhi`: route health injection — the daemon (run), what it is doing (status), a rules file
 // checker (check), and the helpers its units run (withdraw after it stops, prepare before BIRD starts).
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { RANGES_FILE, parseRangesFile } from '../anyip/ranges-file.js';
 import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, staticProtocols } from '../rhi/bird.js';
 import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
-import { RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
+import { MAX_RULES_BYTES, RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
 import { birdRoutes } from '../rhi/sockets.js';
 import { STATE_FILE, readStatus, running as isRunning } from '../rhi/status.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { readRegularFile } from '../core/regular-file.js';
 
 const HAPROXY_SOCKET = '/run/haproxy/admin.sock';
 const HAPROXY_CONFIG = '/etc/haproxy/haproxy.cfg';
@@ -141,12 +141,14 @@ const when = (r: Pick<RuleDef, 'aggregate' | 'refs'>): string => {
 };
 const routes = (r: RuleDef): string => r.targets.map((t) => `${t.network} → ${t.protocol}`).join(', ');
 
+const MAX_SHOWN = 100;
+
 type Paths = { rulesFile: string; haproxyConfig: string; rangesFile: string; birdConfig: string; routesDir: string };
 
 function check(o: Paths, withBird: boolean, io: CommandIO): number {
   let text: string;
   try {
-    text = readFileSync(o.rulesFile, 'utf8');
+    text = readRegularFile(o.rulesFile, MAX_RULES_BYTES);
   } catch (e) {
     return io.inputError({ kind: 'input', origin: o.rulesFile, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
   }
@@ -154,7 +156,7 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
   const problems: string[] = parsed.errors.map((e) => describeError(o.rulesFile, e));
   if (withBird) {
     try {
-      const protocols = new Map(staticProtocols(readFileSync(o.birdConfig, 'utf8'), o.routesDir).map((p) => [p.name, p.family]));
+      const protocols = new Map(staticProtocols(readRegularFile(o.birdConfig), o.routesDir).map((p) => [p.name, p.family]));
       for (const r of parsed.rules) {
         for (const t of r.targets) {
           const f = protocols.get(t.protocol);
@@ -167,7 +169,9 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
     }
   }
   if (problems.length) {
-    io.stderr(problems.join('\n') + `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`);
+    // At most MAX_SHOWN errors are printed: a 1 MB line of garbage would be 150,000 of them.
+    const shown = problems.length > MAX_SHOWN ? [...problems.slice(0, MAX_SHOWN), `…and ${problems.length - MAX_SHOWN} more errors, not shown`] : problems;
+    io.stderr(shown.join('\n') + `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`);
     return EXIT.invalid;
   }
   const out = [`${o.rulesFile}: ${parsed.rules.length} rule${parsed.rules.length === 1 ? '' : 's'}${parsed.auto ? ' and auto' : ''}`];
@@ -175,7 +179,7 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
   out.push(...items.sort((a, b) => a.line - b.line).map((i) => i.text));
   if (parsed.auto) {
     try {
-      const derived = deriveRules(parseHaproxyConfig(readFileSync(o.haproxyConfig, 'utf8')), parseRangesFile(readFileSync(o.rangesFile, 'utf8')).ranges);
+      const derived = deriveRules(parseHaproxyConfig(readRegularFile(o.haproxyConfig)), parseRangesFile(readRegularFile(o.rangesFile)).ranges);
       const explicit = new Set(parsed.rules.flatMap((r) => r.targets.map((t) => t.network)));
       out.push(`  auto, from ${o.haproxyConfig} and the VIP ranges in ${o.rangesFile}, now:`);
       for (const r of derived.rules) out.push(`    ${ruleText(r)}${explicit.has(r.targets[0]!.network) ? ' — overridden by the rule above' : ''}\n        (${derived.origins.get(r)})`);

@@ -1,5 +1,5 @@
 import { deploymentFlag, loadDeployValues } from './deploy-values.js';
-import { redact, reportJson, reportText } from './report.js';
+import { reportJson, reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -33,6 +33,6 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report } = loaded.value;
   const out = args.values.json ? reportJson(report) + '\n' : reportText(report, doc, styleFor(1));
-  io.stdout(redact(out, doc));
+  io.stdout(out);
   return report.valid ? EXIT.ok : EXIT.invalid;
 }

@@ -2,7 +2,8 @@
 // RHI) as a table of checks. A check needs only files (runs against a rendered tree or an unpacked
 // support bundle with --root) or the live system (skipped offline, with the reason).
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readRegularFile } from '../core/regular-file.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { RANGES_FILE, parseRangesFile, type RangesFile } from '../anyip/ranges-file.js';
@@ -71,7 +72,7 @@ export function readFacts(root: string): Facts {
   const read = (path: string): string | undefined => {
     if (!cache.has(path)) {
       try {
-        cache.set(path, readFileSync(join(root, path), 'utf8'));
+        cache.set(path, readRegularFile(join(root, path))); // a FIFO in the tree must not hang doctor
       } catch {
         cache.set(path, undefined);
       }

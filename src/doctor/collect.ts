@@ -1,6 +1,7 @@
 // `ovactl doctor --collect FILE`: a support bundle (tar.gz) of the configuration, the status, the
 // routes, the units and their journals — with every secret and private key removed.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../core/regular-file.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { RANGES_FILE } from '../anyip/ranges-file.js';
@@ -8,22 +9,13 @@ import { ISSUE_FILE, STATUS_FILE } from '../apply/status.js';
 import { STATE_FILE as RHI_STATE_FILE } from '../rhi/status.js';
 import { RULES_FILE } from '../rhi/rules.js';
 import { BIRD_CONF } from '../rhi/bird.js';
+import { scrub } from './scrub.js';
 import { CA_CRT, DATAPLANE_YAML, HAPROXY_CFG, NETWORK_DIR, SERVER_CRT, type Context } from './checks.js';
 
 const FILES = [RANGES_FILE, HAPROXY_CFG, DATAPLANE_YAML, CA_CRT, SERVER_CRT, STATUS_FILE, ISSUE_FILE, BIRD_CONF, RULES_FILE, RHI_STATE_FILE, '/etc/hosts', '/etc/hostname'];
 const UNITS = ['ovactl-firstboot.service', 'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'bird.service', 'ovactl-rhi.service', 'systemd-networkd.service'];
 
-/**
- * Secrets out of any text: private keys, crypt(3) hashes, the haproxy userlist's passwords, and
- * `password`/`secret`/`token` values in YAML, JSON, BIRD and key=value forms.
- */
-export function scrub(text: string): string {
-  return text
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '[private key removed]')
-    .replace(/\b((?:insecure-)?password)(\s+)\S+/gi, '$1$2[removed]')
-    .replace(/("?[\w.-]*(?:password|passwd|pwd|secret|token)[\w.-]*"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,}]+)/gi, '$1"[removed]"')
-    .replace(/\$(?:1|2[aby]?|5|6|y|gy|7)\$[^\s:"']+/g, '[hash removed]');
-}
+export { scrub } from './scrub.js';
 
 export async function collect(ctx: Context, file: string, doctorJson: string): Promise<string[]> {
   const folder = dirname(resolve(file));
@@ -40,14 +32,19 @@ export async function collect(ctx: Context, file: string, doctorJson: string): P
     const put = (rel: string, text: string) => {
       const p = join(stage, 'bundle', rel);
       mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, scrub(text));
+      writeFileSync(p, scrub(text), { mode: 0o600 });
     };
     let networks: string[] = [];
     try { networks = readdirSync(join(ctx.root, NETWORK_DIR)).filter((n) => /ovactl/.test(n)).map((n) => `${NETWORK_DIR}/${n}`); } catch { /* none */ }
     for (const f of [...FILES, ...networks]) {
       if (/\.key$/.test(f)) continue; // never the private keys
       let text: string;
-      try { text = readFileSync(join(ctx.root, f), 'utf8'); } catch { continue; }
+      const path = join(ctx.root, f);
+      try {
+        // Known files only, and only regular ones: a symlink or FIFO in their place is noted, not followed.
+        if (!lstatSync(path).isFile()) { notes.push(`${f}: not a regular file, not collected`); continue; }
+        text = readRegularFile(path);
+      } catch { continue; }
       put(f.replace(/^\//, ''), text);
     }
     put('doctor.json', doctorJson);
@@ -65,7 +62,17 @@ export async function collect(ctx: Context, file: string, doctorJson: string): P
       for (const u of UNITS) cmd(`journal-${u.replace(/\.service$/, '')}.txt`, 'journalctl', ['-u', u, '-n', '200', '--no-pager']);
     } else notes.push('offline (--root): bundle holds the files only, no routes, units or journals');
     const out = resolve(file);
-    const tar = ctx.exec('tar', ['-czf', out, '-C', stage, 'bundle']);
+    // The bundle is 0600 from its first byte: created so (or truncated and chmod-ed if it existed)
+    // before tar opens it, and tar runs under umask 077 as well.
+    closeSync(openSync(out, 'w', 0o600));
+    chmodSync(out, 0o600);
+    const umask = process.umask(0o077);
+    let tar: ReturnType<Context['exec']>;
+    try {
+      tar = ctx.exec('tar', ['-czf', out, '-C', stage, 'bundle']);
+    } finally {
+      process.umask(umask);
+    }
     if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr.trim()}`);
     chmodSync(out, 0o600);
     return notes;

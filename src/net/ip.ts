@@ -103,7 +103,10 @@ export type CidrProblem = 'syntax' | 'no-prefix';
 export function parseCidr(text: string): Cidr | CidrProblem {
   const s = text.trim();
   if (!s.includes('/')) return parseIp(s) ? 'no-prefix' : 'syntax';
-  const [addr, len] = s.split('/', 2) as [string, string];
+  // Exactly one "/": `a/b/c` once passed with its tail ignored, and went verbatim into networkd.
+  const slash = s.indexOf('/');
+  const addr = s.slice(0, slash);
+  const len = s.slice(slash + 1);
   if (!/^\d{1,3}$/.test(len)) return 'syntax';
   const ip = parseIp(addr);
   if (!ip) return 'syntax';

@@ -5,6 +5,7 @@
 import * as z from 'zod/v4-mini';
 import { PROPERTIES, type Kind, type PropertyKey, type PropertySpec } from './table.js';
 import { repairPem } from './pem.js';
+import { isCidr, parseCidr, parseIp } from '../net/ip.js';
 
 type ListKind = 'addressList' | 'hostList' | 'networkList' | 'peerList';
 export type ValueOfKind<K extends Kind> = K extends 'boolean' ? boolean : K extends 'port' ? number : K extends ListKind ? readonly string[] : string;
@@ -29,6 +30,17 @@ const problem = (ctx: Ctx, input: string, rule: string, message: string, hint: s
 
 const text = z.string();
 const list = z.pipe(z.string(), z.transform(splitList));
+// What gets rendered is the parser's canonical text, never the input: a value that does not parse is
+// kept as written only so the rules can quote it (and then nothing is rendered).
+const canonIp = (s: string): string => parseIp(s)?.text ?? s;
+const canonCidr = (s: string): string => {
+  const c = parseCidr(s);
+  return isCidr(c) ? c.text : s;
+};
+const ipText = z.pipe(z.string(), z.transform(canonIp));
+const cidrText = z.pipe(z.string(), z.transform(canonCidr));
+const ipList = z.pipe(z.string(), z.transform((s: string) => splitList(s).map(canonIp)));
+const cidrList = z.pipe(z.string(), z.transform((s: string) => splitList(s).map(canonCidr)));
 const pem = z.pipe(z.string(), z.transform((s: string) => repairPem(s) ?? s));
 
 const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
@@ -37,11 +49,11 @@ const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   certificate: pem,
   privateKey: pem,
   hostname: z.pipe(z.string(), z.transform((s: string) => s.replace(/\.$/, ''))),
-  addressList: list,
-  hostList: list,
-  interfaceAddress: text,
-  address: text,
-  networkList: list,
+  addressList: ipList,
+  hostList: ipList, // host names pass unchanged
+  interfaceAddress: cidrText,
+  address: ipText,
+  networkList: cidrList,
   port: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => (/^\d{1,5}$/.test(s) ? Number(s) : problem(ctx, s, 'port.syntax', 'is not a port number', 'write a whole number from 1 to 65535, e.g. 5556')))),
   userName: text,
   asNumber: text,

@@ -5,15 +5,16 @@
 // poll (an editor's burst of writes is one change). Bad input is reported, never fatal: a rules file
 // that does not parse announces nothing at start, and later leaves the last good rules running.
 // Stopping withdraws every route.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { parseRangesFile } from '../anyip/ranges-file.js';
 import { writeFileAtomic } from '../apply/write.js';
 import { deriveRules, parseHaproxyConfig } from './auto.js';
 import { routesText, staticProtocols, type StaticProtocol } from './bird.js';
 import { evaluate, holdDownUntil, initialState, inputState, parseShowStat, step, whyDown, type InputState, type RuleState, type Tuning } from './health.js';
-import { describeError, parseRules, ruleText, type RuleDef } from './rules.js';
+import { MAX_RULES_BYTES, describeError, parseRules, ruleText, type RuleDef } from './rules.js';
 import { birdConfigure, haproxyCommand } from './sockets.js';
 import type { RhiStatus, StatusRule } from './status.js';
+import { readRegularFile } from '../core/regular-file.js';
 
 export interface DaemonOptions {
   readonly rulesFile: string;
@@ -62,9 +63,9 @@ const signature = (path: string): string => {
     return 'missing';
   }
 };
-const read = (path: string): { text: string } | { error: string } => {
+const read = (path: string, max?: number): { text: string } | { error: string } => {
   try {
-    return { text: readFileSync(path, 'utf8') };
+    return { text: readRegularFile(path, max) };
   } catch (e) {
     return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message };
   }
@@ -176,7 +177,7 @@ export class Daemon {
     this.loadedSig = sig;
     this.seenSig = sig;
     const previous = this.loaded;
-    const rulesText = read(this.o.rulesFile);
+    const rulesText = read(this.o.rulesFile, MAX_RULES_BYTES);
     const birdText = read(this.o.birdConfig);
     const errors: string[] = [];
     if ('error' in rulesText) errors.push(`${this.o.rulesFile}: cannot read: ${rulesText.error}`);

@@ -13,15 +13,35 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 function jsonMessage(e: unknown, text: string): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const token = /^Unexpected token '(.)'/.exec(msg)?.[1];
-  const what = /is not valid JSON/.test(msg) ? `unexpected token${token ? ` '${token}'` : ''}` : msg.replace(/ in JSON at position \d+.*$/s, '').replace(/ \(line \d+ column \d+\)$/, '');
+  // A fixed list of what went wrong: the engine's own wording may quote a slice of the input.
+  const what = WHAT.find(([re]) => re.test(msg))?.[1] ?? 'syntax error';
   const pos = /at position (\d+)/.exec(msg);
-  if (!pos) return what.charAt(0).toLowerCase() + what.slice(1);
-  const before = text.slice(0, Number(pos[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${what.charAt(0).toLowerCase() + what.slice(1)} at line ${line}, column ${column}`;
+  if (!pos) return what;
+  const at = Math.min(Number(pos[1]), text.length);
+  let line = 1;
+  let start = 0;
+  for (let k = text.indexOf('\n'); k !== -1 && k < at; k = text.indexOf('\n', k + 1)) {
+    line++;
+    start = k + 1;
+  }
+  return `${what} at line ${line}, column ${at - start + 1}`;
 }
+
+const WHAT: readonly [RegExp, string][] = [
+  [/^Unexpected end of JSON input/, 'unexpected end of input'],
+  [/^Unterminated string/, 'unterminated string'],
+  [/^Bad control character/, 'bad control character in string literal'],
+  [/^Bad escaped character/, 'bad escaped character in string literal'],
+  [/^Bad Unicode escape/, 'bad Unicode escape'],
+  [/^Expected property name/, "expected property name or '}'"],
+  [/^Expected ',' or '}'/, "expected ',' or '}' after property value"],
+  [/^Expected ',' or ']'/, "expected ',' or ']' after array element"],
+  [/^Expected ':'/, "expected ':' after property name"],
+  [/^Unexpected non-whitespace character after JSON/, 'unexpected text after the JSON value'],
+  [/^Unexpected number/, 'unexpected number'],
+  [/^Unexpected string/, 'unexpected string'],
+  [/^(Unexpected token|.*is not valid JSON)/, 'unexpected token'],
+];
 
 export async function parseDocument(text: string, origin: string): Promise<Result<DeployDocument>> {
   const body = text.replace(/^\uFEFF/, '').trim();

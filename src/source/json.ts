@@ -4,6 +4,7 @@ import { canonicalKey } from '../properties/table.js';
 import type { DeployDocument, NetworkMap, SourceNote } from './document.js';
 import { field, ValueCollector } from './keys.js';
 import type { LiteralPair } from './python-literal.js';
+import { keyText } from '../validate/quote.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -25,7 +26,7 @@ export function parseGovc(obj: Record<string, unknown>, origin: string): Result<
     const key = isObject(entry) ? field(entry, 'Key') : undefined;
     if (typeof key !== 'string') return err(inputError(origin, `PropertyMapping[${i}] has no "Key" string`));
     const value = scalar(field(entry as Record<string, unknown>, 'Value') ?? null);
-    if (value === undefined) return err(inputError(origin, `PropertyMapping[${i}] (${key}): "Value" must be a string`));
+    if (value === undefined) return err(inputError(origin, `PropertyMapping[${i}] (${keyText(key)}): "Value" must be a string`));
     values.add(key, value);
   }
   const deployment = field(obj, 'Deployment');
@@ -50,7 +51,7 @@ export function parseFlatObject(obj: Record<string, unknown>, origin: string): R
   const values = new ValueCollector();
   for (const [k, v] of Object.entries(obj)) {
     const value = scalar(v);
-    if (value === undefined) return err(inputError(origin, `the value of "${k}" must be a string, number, boolean or null`));
+    if (value === undefined) return err(inputError(origin, `the value of ${keyText(k)} must be a string, number, boolean or null`));
     values.add(k, value);
   }
   return ok({ format: 'json', origin, values: values.values, unknownKeys: values.unknownKeys, notes: [] });
@@ -66,7 +67,7 @@ export function fromPythonPairs(pairs: readonly LiteralPair[], origin: string): 
       notes.push({
         rule: 'source.unterminated-quote',
         keys: key ? [key] : [],
-        message: `the value of ${p.key} has no closing quote; it was read up to the end of its line`,
+        message: `the value of ${keyText(p.key)} has no closing quote; it was read up to the end of its line`,
         hint: 'check that the value was copied whole from the log',
       });
     }

@@ -5,6 +5,7 @@ import { Parser } from 'xml2js/lib/parser.js';
 import { err, inputError, ok, type Result } from '../core/result.js';
 import type { Adapter, DeployDocument } from './document.js';
 import { ValueCollector } from './keys.js';
+import { checkXmlBounds } from './xml-bounds.js';
 
 export const ENV_NS = 'http://schemas.dmtf.org/ovf/environment/1';
 export const VE_NS = 'http://www.vmware.com/schema/ovfenv';
@@ -38,14 +39,21 @@ function attr(node: XmlNode, uri: string, local: string): string | undefined {
   return undefined;
 }
 
-/** One line out of sax's multi-line message: "Unexpected close tag\nLine: 3\nColumn: 9\nChar: >". */
+/**
+ * One line out of sax's multi-line message: "Unexpected close tag\nLine: 3\nColumn: 9\nChar: >".
+ * Only the words before any ":" are kept: some sax messages go on to quote names or text of the input.
+ */
 function xmlErrorLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   const [first, ...rest] = msg.split('\n');
   const pos = Object.fromEntries(rest.map((l) => l.split(': ', 2) as [string, string]));
   const where = pos.Line !== undefined ? ` at line ${Number(pos.Line) + 1}, column ${pos.Column}` : '';
-  return `malformed XML${where}: ${first!.toLowerCase()}`;
+  const what = first!.split(':')[0]!.slice(0, 80).toLowerCase();
+  return `malformed XML${where}: ${what}`;
 }
+
+/** Thrown from the error listener so sax stops at the first error instead of reading on. */
+const STOP = new Error('stop');
 
 /**
  * xml2js's parseString/parseStringPromise settle at the root's end tag and drop what comes after: text
@@ -63,11 +71,12 @@ function parseXml(text: string): Result<Record<string, XmlNode>, string> {
   });
   parser.on('error', (e: unknown) => {
     error ??= e;
+    throw STOP;
   });
   try {
     parser.parseString(text);
   } catch (e) {
-    error ??= e;
+    if (e !== STOP) error ??= e;
   }
   if (error !== undefined) return err(xmlErrorLine(error));
   if (roots > 1) return err('malformed XML: there is more than one root element (two documents run together?)');
@@ -80,6 +89,8 @@ export async function parseOvfEnv(text: string, origin: string): Promise<Result<
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     return err(inputError(origin, 'DOCTYPE and ENTITY declarations are not allowed in an OVF environment document'));
   }
+  const bounds = checkXmlBounds(text);
+  if (!bounds.ok) return err(inputError(origin, bounds.error));
   const parsed = parseXml(text);
   if (!parsed.ok) return err(inputError(origin, parsed.error));
   const doc = parsed.value;

@@ -11,13 +11,17 @@ export interface LiteralPair {
   readonly recovered?: boolean;
 }
 
+const STRUCTURAL = '{}[],:';
+
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
 
 class Reader {
   i = 0;
   constructor(readonly s: string) {}
   get line(): number {
-    return this.s.slice(0, this.i).split('\n').length;
+    let n = 1;
+    for (let k = this.s.indexOf('\n'); k !== -1 && k < this.i; k = this.s.indexOf('\n', k + 1)) n++;
+    return n;
   }
   skipSpace(): void {
     while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
@@ -63,8 +67,9 @@ function readScalar(r: Reader): Result<Scalar, string> {
     r.i++; // u'…' from Python 2 logs
     return readString(r);
   }
-  const m = /^(None|True|False|-?\d+(?:\.\d+)?)/.exec(r.s.slice(r.i));
-  if (!m) return err(`unexpected ${JSON.stringify(c ?? 'end of input')} on line ${r.line}`);
+  const m = /^(None|True|False|-?\d{1,20}(?:\.\d{1,20})?)/.exec(r.s.slice(r.i, r.i + 48));
+  // Only structural characters are named: any other character may be part of a secret.
+  if (!m) return err(`unexpected ${c === undefined ? 'end of input' : STRUCTURAL.includes(c) ? JSON.stringify(c) : 'text'} on line ${r.line}`);
   r.i += m[1]!.length;
   return ok({ value: m[1] === 'None' ? null : m[1]! });
 }
@@ -86,7 +91,7 @@ export function parsePythonDict(text: string): Result<LiteralPair[], string> {
     if (!k.ok) return k;
     if (k.value.value === null || k.value.recovered) return err(`a key is not a complete quoted string on line ${r.line}`);
     r.skipSpace();
-    if (r.peek() !== ':') return err(`expected ":" after ${JSON.stringify(k.value.value)} on line ${r.line}`);
+    if (r.peek() !== ':') return err(`expected ":" after the key that ends on line ${r.line}`); // a stray quote can make a password the "key"
     r.i++;
     r.skipSpace();
     const v = readScalar(r);

@@ -1,7 +1,7 @@
 // Text sources for `validate` and `render`: a file, or stdin for `-`. Reads are bounded so a huge or
 // endless input is refused quickly instead of filling memory. The file is read with the core fs calls
 // (loaded with Node itself); fs/promises would pull in readline and streams at every start.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readRegularBytes } from '../core/regular-file.js';
 import { err, inputError, ok, type Result } from '../core/result.js';
 import { MAX_DOCUMENT_BYTES, type Source } from './document.js';
 
@@ -15,25 +15,13 @@ function decode(origin: string, buf: Buffer): Result<string> {
 export class FileSource implements Source {
   constructor(readonly origin: string) {}
   async read(): Promise<Result<string>> {
-    let fd: number | undefined;
     try {
-      fd = openSync(this.origin, 'r');
-      if (fstatSync(fd).isDirectory()) return err(inputError(this.origin, 'is a directory, not a file'));
-      const buf = Buffer.alloc(MAX_DOCUMENT_BYTES + 1);
-      let n = 0;
-      for (;;) {
-        const bytesRead = readSync(fd, buf, n, buf.length - n, null);
-        if (bytesRead === 0) break;
-        n += bytesRead;
-        if (n > MAX_DOCUMENT_BYTES) return err(tooLarge(this.origin));
-      }
-      return decode(this.origin, buf.subarray(0, n));
+      return decode(this.origin, readRegularBytes(this.origin, MAX_DOCUMENT_BYTES));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
-      return err(inputError(this.origin, `cannot read: ${why}`));
-    } finally {
-      if (fd !== undefined) closeSync(fd);
+      if (code === 'EFBIG') return err(tooLarge(this.origin));
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+      return err(inputError(this.origin, code === 'ENOTREG' ? why : `cannot read: ${why}`));
     }
   }
 }

@@ -3,10 +3,11 @@
 import {
   contains, covers, hasHostBits, hostRange, isBroadcastAddress, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
 } from '../net/ip.js';
+import { specialRange } from '../net/special.js';
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Severity } from './finding.js';
-import { q } from './quote.js';
+import { keyText, q } from './quote.js';
 
 export interface Problem {
   readonly keys: readonly PropertyKey[];
@@ -39,6 +40,7 @@ function distance(a: string, b: string): number {
 
 /** The known key nearest to a misspelt one, when it is close enough to be a typo. */
 function closestKey(k: string): string | undefined {
+  if (k.length > 80) return undefined; // edit distance is O(n·m): a 4 MB key would take seconds
   const lower = k.toLowerCase();
   const best = PROPERTIES.map((s) => ({ key: s.key, d: Math.min(distance(lower, s.key), distance(lower, s.ovfKey)) })).sort((a, b) => a.d - b.d)[0]!;
   return best.d <= Math.max(2, Math.floor(best.key.length / 5)) ? best.key : undefined;
@@ -62,7 +64,27 @@ export const isHostName = (s: string): boolean =>
   s.length <= 253 && s.split('.').every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(s.split('.').pop()!);
 
 // Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
-const USER_BAD = /[\s\x00-\x1f\x7f"'\\#$]/u;
+// C1 controls and Unicode format characters (zero-width space, bidi marks) included: invisible, so a
+// name holding one can never be typed at the Supervisor's login.
+const USER_BAD = /[\s\x00-\x1f\x7f-\x9f\p{Cf}"'\\#$]/u;
+
+const charName = (c: string): string => (/^[\x20-\x7e]$/.test(c) ? q(c) : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+
+/** Characters no password may hold: C0, DEL, C1 and format characters (a NUL cut the $6$ hash short). */
+const PASSWORD_BAD = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cf}]/u; // \n and \r: password.line-break
+
+/** Where a password breaks PASSWORD_BAD, by position (1-based, in characters) and class; never the value. */
+export function passwordProblem(pwd: string): string | undefined {
+  let pos = 0;
+  for (const ch of pwd) {
+    pos++;
+    if (!PASSWORD_BAD.test(ch)) continue;
+    const cp = ch.codePointAt(0)!;
+    const what = cp < 0x20 || cp === 0x7f ? 'a control character' : cp <= 0x9f ? 'a C1 control character' : 'an invisible Unicode format character';
+    return `has ${what} at position ${pos}`;
+  }
+  return undefined;
+}
 
 function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
   for (const t of ctx.typeProblems.filter((t) => t.rule === rule)) {
@@ -84,7 +106,7 @@ export const RULES: readonly Rule[] = [
     *check(ctx) {
       for (const k of ctx.doc.unknownKeys) {
         const near = closestKey(k);
-        yield p([], `${q(k)} is not a property of this appliance; it is ignored`, near ? `did you mean ${near}?` : 'see the property reference: ovactl docs');
+        yield p([], `${keyText(k)} is not a property of this appliance; it is ignored`, near ? `did you mean ${near}?` : 'see the property reference: ovactl docs');
       }
     },
   },
@@ -120,6 +142,17 @@ export const RULES: readonly Rule[] = [
     *check(ctx) {
       for (const key of keysOfKind('interfaceAddress')) {
         if (ctx.cidrResult(key) === 'syntax') yield p([key], `${key} = ${q(ctx.str(key)!)} is not an IP address with a prefix length`, 'write address/prefix, e.g. 192.0.2.10/24, or leave it blank for DHCP');
+      }
+    },
+  },
+  {
+    id: 'address.family', severity: 'error', summary: 'NIC addresses and gateways are IPv4: the Data Plane API URL, its certificate, networkd and the per-NIC routing are built and tested for IPv4 only.',
+    *check(ctx) {
+      for (const nic of ctx.nics) {
+        for (const key of [nic.ip, nic.gateway]) {
+          const family = key === nic.ip ? ctx.iface(key)?.family : ctx.ip(key)?.family;
+          if (family === 6) yield p([key], `${key} = ${q(ctx.str(key)!)} is an IPv6 address; the ${nic.name} NIC supports IPv4 only (the published Data Plane API URL and the routing policy are IPv4)`, 'give an IPv4 address, e.g. 192.0.2.10/24; IPv6 VIP ranges are supported');
+        }
       }
     },
   },
@@ -203,12 +236,22 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    id: 'password.characters', severity: 'error', summary: 'Passwords hold no control characters (C0, DEL, C1) and no Unicode format characters (zero-width space, bidi marks).',
+    *check(ctx) {
+      for (const key of keysOfKind('password')) {
+        const v = ctx.str(key);
+        const why = v === undefined ? undefined : passwordProblem(v);
+        if (why) yield p([key], `${key} ${why}`, 'type the password again without invisible characters; a NUL or a zero-width space cannot be entered at a login prompt');
+      }
+    },
+  },
+  {
     id: 'user.syntax', severity: 'error', summary: 'The HAProxy user name fits haproxy\'s userlist: no whitespace, control characters, quotes, #, $ or backslash; at most 64 characters.',
     *check(ctx) {
       const u = ctx.str('loadbalance.haproxy_user');
       if (u === undefined) return;
       const bad = USER_BAD.exec(u);
-      if (bad) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user = ${q(u)} contains ${q(bad[0])}, which haproxy's userlist cannot hold`, 'use letters, digits and . _ - @ only, e.g. admin');
+      if (bad) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user = ${q(u)} contains ${charName(bad[0])} at position ${[...u.slice(0, bad.index)].length + 1}, which haproxy's userlist cannot hold`, 'use letters, digits and . _ - @ only, e.g. admin');
       else if ([...u].length > 64) yield p(['loadbalance.haproxy_user'], `loadbalance.haproxy_user is ${[...u].length} characters long; at most 64 are allowed`, 'choose a shorter user name');
     },
   },
@@ -290,6 +333,15 @@ export const RULES: readonly Rule[] = [
       },
     ];
   }),
+  {
+    id: 'vip.special', severity: 'error', summary: 'No VIP range is or contains the default route, loopback, link-local, multicast, broadcast or reserved addresses: a local route for it cuts the appliance off.',
+    *check(ctx) {
+      for (const c of ctx.networks('loadbalance.service_ip_range')) {
+        const why = specialRange(c);
+        if (why) yield p(['loadbalance.service_ip_range'], `loadbalance.service_ip_range entry ${c.text} ${why}; as a VIP range it would route those addresses to the appliance itself`, 'give only the VIP ranges on the workload or frontend network, e.g. 192.0.2.64/26');
+      }
+    },
+  },
   {
     id: 'vip.empty', severity: 'error', summary: 'At least one VIP range: with none the appliance serves nothing.',
     *check(ctx) {
