@@ -13,6 +13,12 @@ import { ROOT } from './helpers.js';
 
 const REAL = process.env.DATAPLANEAPI;
 const STANDIN = join(ROOT, 'test/standin/dataplaneapi.mjs');
+// The appliance's Node (Debian 12's 18.x) when test/run.sh provides one: the stand-in runs there too.
+const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
+// Through env(1): tap's process tracking injects NODE_OPTIONS into node children (Node 18 cannot load
+// it); env execs the program, so the child's PID is the program's.
+const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
+const viaEnv = (args: string[]): [string, string[]] => ['/usr/bin/env', ['-u', 'NODE_OPTIONS', NODE, STANDIN, ...args]];
 const HAPROXY = '/usr/sbin/haproxy';
 const DELAY = 2; // reload_delay in the test's YAML, seconds
 const USER = 'wcp';
@@ -35,8 +41,8 @@ function stop(p: ChildProcess): Promise<void> {
 }
 
 function start(yaml: string): { proc: ChildProcess; out: () => string; err: () => string } {
-  const [cmd, args] = REAL ? [REAL, ['-f', yaml]] : [process.execPath, [STANDIN, '-f', yaml]];
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, args] = REAL ? [REAL, ['-f', yaml]] : viaEnv(['-f', yaml]);
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: ENV });
   procs.push(proc);
   let out = '';
   let err = '';
@@ -172,8 +178,8 @@ async function createSeed003(tx: string): Promise<number[]> {
 }
 
 t.test('--version names the version it stands in for', async (t) => {
-  const [cmd, args] = REAL ? [REAL, ['--version']] : [process.execPath, [STANDIN, '--version']];
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const [cmd, args] = REAL ? [REAL, ['--version']] : viaEnv(['--version']);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: ENV });
   t.equal(r.status, 0);
   t.match(r.stdout.split('\n')[0], /^HAProxy Data Plane API v2\.9\.27\b/);
   if (!REAL) t.match(r.stdout, /stand-in/, 'says it is a stand-in');

@@ -450,7 +450,12 @@ function readBody(req) {
     let size = 0;
     req.on('data', (c) => {
       size += c.length;
-      if (size > MAX_BODY) { reject(new ApiError(413, `request body larger than ${MAX_BODY} bytes`)); req.destroy(); return; }
+      if (size > MAX_BODY) {
+        // Answer at once and close the connection: the rest of the body is neither read nor kept.
+        reject(new ApiError(413, `request body larger than ${MAX_BODY} bytes`));
+        req.pause();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -836,7 +841,8 @@ function handler(api, requireAuth) {
     const send = (status, json, headers = {}) => {
       code = status;
       const text = json === undefined ? '' : `${JSON.stringify(json)}\n`;
-      res.writeHead(status, { ...(text ? { 'Content-Type': 'application/json' } : {}), ...headers });
+      const close = status === 413 ? { Connection: 'close' } : {};
+      res.writeHead(status, { ...(text ? { 'Content-Type': 'application/json' } : {}), ...close, ...headers });
       res.end(text);
     };
     try {
