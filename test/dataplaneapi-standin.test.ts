@@ -145,7 +145,7 @@ function sectionText(cfg: string, header: RegExp): string | undefined {
   const i = lines.findIndex((l) => header.test(l));
   if (i < 0) return undefined;
   const j = lines.findIndex((l, k) => k > i && /^[a-z]/.test(l));
-  return lines.slice(i, j < 0 ? undefined : j).join('\n');
+  return lines.slice(i, j < 0 ? undefined : j).join('\n').trimEnd(); // blank lines between sections are no one's
 }
 
 // ---- seed 003's service, as the Supervisor creates it through the API
@@ -335,9 +335,54 @@ t.test('deleting the service removes its sections', async (t) => {
   t.equal((await request('GET', `${C}/frontends/${encodeURIComponent(ID)}`)).status, 404);
 });
 
+// Hostile input from the network, with a fixed seed: the API answers every request (never a 500, never
+// down) and whatever it commits is a file haproxy -c accepts, with no smuggled lines.
+t.test('random requests (seed 13) never break the API or the file', async (t) => {
+  let seed = 13;
+  const rnd = () => { seed = (seed + 0x6d2b79f5) | 0; let x = Math.imul(seed ^ (seed >>> 15), 1 | seed); x ^= x + Math.imul(x ^ (x >>> 7), 61 | x); return ((x ^ (x >>> 14)) >>> 0) / 4294967296; };
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+  const values = ['fz', 'fz-1', 'a b', 'x\nfrontend evil', 'tcp', 'http', 'if', '{ dst_port 80 }', '127.0.0.9', '::1', '', 'é',
+    0, -1, 1, 80, 65536, 1e12, 2.5, true, null, [], {}, { algorithm: 'roundrobin' }, { algorithm: 'x\ny' }];
+  const keys = ['name', 'mode', 'address', 'port', 'index', 'cond', 'cond_test', 'check', 'weight', 'verify', 'balance',
+    'adv_check', 'log_tag', 'tcplog', 'maxconn', 'ssl', 'default_backend'];
+  const TEMPLATES: Record<string, object> = {
+    frontends: { name: 'fz', mode: 'tcp' }, backends: { name: 'fz', mode: 'tcp' }, binds: { name: 'fz-b', address: '127.0.0.9', port: 80 },
+    servers: { name: 'fz-s', address: '127.0.0.9', port: 80 }, backend_switching_rules: { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }' },
+  };
+  const colls = ['frontends', 'backends', 'binds?frontend=fz', 'servers?backend=fz', 'backend_switching_rules?frontend=fz', 'nope'];
+  const before = readFileSync(CFG, 'utf8');
+  const statuses = new Map<number, number>();
+  for (let i = 0; i < 150; i++) {
+    const [coll, query = ''] = pick(colls).split('?');
+    const mutations = Array.from({ length: Math.floor(rnd() * 3) }, () => [pick(keys), pick(values)]);
+    const body = rnd() < 0.1 ? '{"name": ' : { ...(rnd() < 0.6 ? TEMPLATES[coll] : {}), ...Object.fromEntries(mutations) };
+    const method = pick(['GET', 'POST', 'POST', 'PUT', 'DELETE']);
+    const own = coll === 'backend_switching_rules' ? '0' : (TEMPLATES[coll] as { name?: string } | undefined)?.name ?? 'x';
+    const item = method === 'POST' && rnd() < 0.9 ? '' : `/${encodeURIComponent(String(rnd() < 0.7 ? own : pick(values)))}`;
+    const v = rnd() < 0.8 ? await version() : Math.floor(rnd() * 1000);
+    const q = [query, rnd() < 0.9 ? `version=${v}` : 'transaction_id=x%zz'].filter(Boolean).join('&');
+    const r = await request(method, `${C}/${coll}${item}?${q}`, method === 'POST' || method === 'PUT' ? body : undefined);
+    statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    if (r.status >= 500) t.fail(`${method} ${coll}${item}?${q} ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
+  }
+  t.comment(`statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  t.ok((statuses.get(202) ?? 0) + (statuses.get(204) ?? 0) >= 5, 'some requests were valid changes, committed');
+  t.equal(api.proc.exitCode, null, 'still running');
+  t.equal((await request('GET', '/info')).status, 200, 'still answering');
+  const cfg = readFileSync(CFG, 'utf8');
+  t.equal(haproxyCheck(CFG).status, 0, 'haproxy -c accepts the file');
+  t.equal(cfg.split('\n')[0], `# _version=${await version()}`);
+  t.notMatch(cfg, /evil/, 'no smuggled lines');
+  for (const s of [/^global$/, /^defaults$/]) t.equal(sectionText(cfg, s), sectionText(before, s), `${s.source} untouched`);
+});
+
 t.test('the stand-in refuses what it cannot take', { skip: REAL ? 'stand-in behaviour' : false }, async (t) => {
   const big = await request('POST', `${C}/backends?version=${await version()}`, 'x'.repeat(2 * 1024 * 1024)).catch((e) => e);
   t.ok(big instanceof Error || big.status === 413, 'a 2 MiB body');
+  const smuggle = await request('POST', `${C}/backend_switching_rules?frontend=fz&version=${await version()}`,
+    { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }\nbackend evil' });
+  t.equal(smuggle.status, 422, 'a line break in a value');
+  t.notMatch(readFileSync(CFG, 'utf8'), /evil/);
   t.match(api.out(), /"GET \/v2\/info" 200/, 'one log line per request');
   t.match(api.out(), /"GET \/v2\/info" 401/);
   t.notMatch(api.out(), PASSWORD, 'never the password');

@@ -347,7 +347,9 @@ const FRONTEND = {
   lines: (f) => [f.mode && `mode ${f.mode}`, Number.isInteger(f.maxconn) && `maxconn ${f.maxconn}`,
     f.log_tag && `log-tag ${f.log_tag}`, f.tcplog && 'option tcplog', f.httplog && 'option httplog',
     f.default_backend && `default_backend ${f.default_backend}`].filter(Boolean),
-  check: (f) => (!NAME_RE.test(f.name ?? '') ? 'name' : f.mode && !['http', 'tcp'].includes(f.mode) ? 'mode' : null),
+  check: (f) => (!NAME_RE.test(f.name ?? '') ? 'name' : f.mode && !['http', 'tcp'].includes(f.mode) ? 'mode'
+    : f.log_tag !== undefined && !/^[A-Za-z0-9-_.:${}"]+$/.test(f.log_tag) ? 'log_tag'
+      : f.default_backend !== undefined && !NAME_RE.test(f.default_backend) ? 'default_backend' : null),
 };
 const ADV_CHECKS = ['httpchk', 'ldap-check', 'mysql-check', 'pgsql-check', 'redis-check', 'smtpchk', 'ssl-hello-chk',
   'tcp-check'];
@@ -369,7 +371,8 @@ const BACKEND = {
   check: (b) => (!NAME_RE.test(b.name ?? '') ? 'name'
     : b.mode && !['http', 'tcp', 'log'].includes(b.mode) ? 'mode'
       : b.adv_check && !ADV_CHECKS.includes(b.adv_check) ? 'adv_check'
-        : b.balance && typeof b.balance.algorithm !== 'string' ? 'balance.algorithm' : null),
+        : b.balance && !/^[a-z-]+$/.test(b.balance.algorithm ?? '') ? 'balance.algorithm'
+          : b.log_tag !== undefined && !NOSPACE_RE.test(b.log_tag) ? 'log_tag' : null),
 };
 const BIND = {
   keyword: 'bind',
@@ -395,7 +398,8 @@ const BIND = {
     b.verify && `verify ${b.verify}`].filter(Boolean).join(' '),
   key: (b) => b.name,
   check: (b) => (!NOSPACE_RE.test(b.name ?? '') ? 'name' : !NOSPACE_RE.test(b.address ?? '') ? 'address'
-    : b.port !== undefined && !(Number.isInteger(b.port) && b.port >= 1 && b.port <= 65535) ? 'port' : null),
+    : b.port !== undefined && !(Number.isInteger(b.port) && b.port >= 1 && b.port <= 65535) ? 'port'
+      : ['verify', 'ssl_certificate', 'ssl_cafile', 'alpn'].find((k) => b[k] !== undefined && !NOSPACE_RE.test(b[k])) ?? null),
 };
 const SERVER = {
   keyword: 'server',
@@ -467,6 +471,12 @@ function parseJsonBody(text) {
   let v;
   try { v = JSON.parse(text); } catch { throw new ApiError(400, 'body is not valid JSON'); }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'body must be a JSON object');
+  // A value is written into one line of haproxy.cfg: a line break would smuggle in lines of its own.
+  const walk = (x, at) => {
+    if (typeof x === 'string' && /[\x00-\x1f\x7f]/.test(x)) throw new ApiError(422, `${at} in body holds a control character`);
+    if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) walk(y, at ? `${at}.${k}` : k);
+  };
+  walk(v, '');
   return v;
 }
 
@@ -740,7 +750,9 @@ function childRoutes(api, coll, key, method, q, body) {
   if ((method === 'POST' && key === undefined) || (method === 'PUT' && key !== undefined)) {
     const obj = parseJsonBody(body);
     validBody(model, obj, model.keyword);
-    if (byIndex && method === 'POST' && !Number.isInteger(obj.index)) throw new ApiError(422, 'index in body is required');
+    if (byIndex && method === 'POST' && !(Number.isInteger(obj.index) && obj.index >= 0)) {
+      throw new ApiError(422, 'index in body is required (an integer >= 0)');
+    }
     return api.change(q, (cfg) => {
       const s = section(cfg);
       const line = model.line(obj);
@@ -780,7 +792,8 @@ async function route(api, req, body) {
   const url = new URL(req.url, 'https://standin.invalid');
   const q = url.searchParams;
   const p = url.pathname.replace(/\/+$/, '');
-  const seg = p.split('/').slice(1).map(decodeURIComponent);
+  let seg;
+  try { seg = p.split('/').slice(1).map(decodeURIComponent); } catch { throw new ApiError(400, 'malformed path'); }
   const m = req.method;
   if (p === '/v2/info' && m === 'GET') {
     return { code: 200, json: {
