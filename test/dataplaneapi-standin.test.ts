@@ -66,7 +66,8 @@ async function freePort(): Promise<number> {
 }
 
 // ---- the appliance's files, as first boot writes them
-const fb = spawnSync(process.execPath, [join(ROOT, 'dist/ovactl.js'), 'firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', dir],
+const fb = spawnSync(process.execPath,
+  [join(ROOT, 'dist/ovactl.js'), 'firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', dir],
   { encoding: 'utf8' });
 if (fb.status !== 0) throw new Error(`ovactl firstboot --root failed: ${fb.stdout}${fb.stderr}`);
 const etc = join(dir, 'etc/haproxy');
@@ -79,7 +80,8 @@ writeFileSync(join(dir, 'reload.sh'), `#!/bin/sh\ndate +%s.%N >> ${RELOADS}\n`, 
 function pointedYaml(port: number, extra: (text: string) => string = (x) => x): string {
   const values: Record<string, string> = {
     host: '127.0.0.1', tls_host: '127.0.0.1', port: String(port), tls_port: String(port),
-    reload_cmd: `sh ${join(dir, 'reload.sh')}`, restart_cmd: `sh ${join(dir, 'reload.sh')}`, reload_delay: String(DELAY),
+    reload_cmd: `sh ${join(dir, 'reload.sh')}`, restart_cmd: `sh ${join(dir, 'reload.sh')}`,
+    reload_delay: String(DELAY),
   };
   const text = readFileSync(join(etc, 'dataplaneapi.yaml'), 'utf8').split('\n').map((line) => {
     const m = line.match(/^(\s*)([a-z_]+):\s+(.+)$/);
@@ -99,14 +101,18 @@ const api = start(YAML);
 
 // ---- a client that trusts only the appliance's CA, as the Supervisor does
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; json: any }
-function request(method: string, path: string, body?: unknown, opts: { auth?: string | null; ca?: Buffer | null } = {}): Promise<Reply> {
+interface RequestOptions { auth?: string | null; ca?: Buffer | null }
+function request(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Reply> {
   const auth = opts.auth === undefined ? `${USER}:${PASSWORD}` : opts.auth;
   const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = https.request({
-      host: '127.0.0.1', port, method, path: `/v2${path}`, ...(opts.ca === null ? {} : { ca: opts.ca ?? CA }), agent: false,
+      host: '127.0.0.1', port, method, path: `/v2${path}`, agent: false,
+      ...(opts.ca === null ? {} : { ca: opts.ca ?? CA }),
       headers: { ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
-        ...(data !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
+        ...(data === undefined ? {}
+          : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }),
+      },
       timeout: 30000,
     }, (res) => {
       let text = '';
@@ -127,7 +133,9 @@ async function waitUp(): Promise<void> {
   const until = Date.now() + 15000;
   for (;;) {
     try { await request('GET', '/info'); return; } catch (e) {
-      if (Date.now() > until || api.proc.exitCode !== null) throw new Error(`the API did not answer: ${api.err()}${(e as Error).message}`);
+      if (Date.now() > until || api.proc.exitCode !== null) {
+        throw new Error(`the API did not answer: ${api.err()}${(e as Error).message}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -137,7 +145,9 @@ await waitUp();
 const C = '/services/haproxy/configuration';
 const version = async (): Promise<number> => (await request('GET', `${C}/version`)).json as number;
 const haproxyCheck = (file: string) => spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
-const reloads = (): number[] => (existsSync(RELOADS) ? readFileSync(RELOADS, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []);
+const reloads = (): number[] =>
+  (existsSync(RELOADS) ? readFileSync(RELOADS, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []);
+const E = encodeURIComponent;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A section's text (header to the next section) in a haproxy.cfg. */
 function sectionText(cfg: string, header: RegExp): string | undefined {
@@ -160,18 +170,19 @@ async function createSeed003(tx: string): Promise<number[]> {
   const post = async (path: string, body: unknown) => codes.push((await request('POST', `${C}/${path}`, body)).status);
   await post(`frontends?${q}`, { name: ID, mode: 'tcp', log_tag: ID, tcplog: true });
   for (const [name, p] of [...BACKENDS].reverse()) { // seed 003's order: nginx's bind first
-    await post(`binds?frontend=${encodeURIComponent(ID)}&${q}`, { name: `${ID}-${VIP}:${name}`, address: VIP, port: p });
+    await post(`binds?frontend=${E(ID)}&${q}`, { name: `${ID}-${VIP}:${name}`, address: VIP, port: p });
   }
   for (const [name, p] of BACKENDS) {
     const be = `${ID}-${name}`;
-    await post(`backends?${q}`, { name: be, mode: 'tcp', balance: { algorithm: 'roundrobin' }, adv_check: 'tcp-check', log_tag: be });
+    await post(`backends?${q}`,
+      { name: be, mode: 'tcp', balance: { algorithm: 'roundrobin' }, adv_check: 'tcp-check', log_tag: be });
     for (const s of SERVERS) {
-      await post(`servers?backend=${encodeURIComponent(be)}&${q}`,
+      await post(`servers?backend=${E(be)}&${q}`,
         { name: `${ID}-${s}:${p}`, address: s, port: p, check: 'enabled', weight: 100, verify: 'none' });
     }
   }
   for (const [i, [name, p]] of BACKENDS.entries()) {
-    await post(`backend_switching_rules?frontend=${encodeURIComponent(ID)}&${q}`,
+    await post(`backend_switching_rules?frontend=${E(ID)}&${q}`,
       { index: i, name: `${ID}-${name}`, cond: 'if', cond_test: `{ dst_port ${p} }` });
   }
   return codes;
@@ -193,7 +204,8 @@ t.test('answers /v2/info over HTTPS, trusting only the CA first boot published',
 });
 
 t.test('Basic auth against the userlist $6$ hash', async (t) => {
-  t.match(readFileSync(join(etc, 'dataplaneapi-users.cfg'), 'utf8'), /user wcp password \$6\$/, 'the users file holds a $6$ hash');
+  const users = readFileSync(join(etc, 'dataplaneapi-users.cfg'), 'utf8');
+  t.match(users, /user wcp password \$6\$/, 'the users file holds a $6$ hash');
   const wrong = await request('GET', '/info', undefined, { auth: `${USER}:not-${PASSWORD}` });
   t.equal(wrong.status, 401, 'a wrong password');
   t.match(String(wrong.headers['www-authenticate']), /^Basic /);
@@ -214,9 +226,14 @@ t.test("creates seed 003's service in one transaction", async (t) => {
   const codes = await createSeed003(id);
   t.same(codes, codes.map(() => 201), 'every object created in the transaction (201)');
   t.equal(readFileSync(CFG, 'utf8'), before, 'nothing written before the commit');
-  t.notOk((await request('GET', `${C}/frontends`)).json.data.some((f: { name: string }) => f.name === ID), 'not visible outside it');
-  t.ok((await request('GET', `${C}/frontends?transaction_id=${id}`)).json.data.some((f: { name: string }) => f.name === ID), 'visible inside it');
-  if (!REAL) t.ok(readdirSync(join(dir, 'var/lib/dataplaneapi/transactions')).some((f) => f.endsWith(id)), 'its file in transaction_dir');
+  const names = async (q: string): Promise<string[]> =>
+    (await request('GET', `${C}/frontends${q}`)).json.data.map((f: { name: string }) => f.name);
+  t.notOk((await names('')).includes(ID), 'not visible outside it');
+  t.ok((await names(`?transaction_id=${id}`)).includes(ID), 'visible inside it');
+  if (!REAL) {
+    const txFiles = readdirSync(join(dir, 'var/lib/dataplaneapi/transactions'));
+    t.ok(txFiles.some((f) => f.endsWith(id)), 'its file in transaction_dir');
+  }
 
   const commit = await request('PUT', `/services/haproxy/transactions/${id}`);
   t.ok([200, 202].includes(commit.status), `committed (${commit.status})`);
@@ -227,7 +244,9 @@ t.test("creates seed 003's service in one transaction", async (t) => {
   const c = haproxyCheck(CFG);
   t.equal(c.status, 0, `haproxy -c accepts the committed file ${c.stderr}`);
   if (!REAL) {
-    for (const s of [/^global$/, /^defaults$/]) t.equal(sectionText(after, s), sectionText(before, s), `ovactl's ${s.source} untouched`);
+    for (const s of [/^global$/, /^defaults$/]) {
+      t.equal(sectionText(after, s), sectionText(before, s), `ovactl's ${s.source} untouched`);
+    }
   }
   const fe = sectionText(after, new RegExp(`^frontend ${ID}$`));
   t.ok(fe, 'the frontend section');
@@ -244,17 +263,17 @@ t.test("creates seed 003's service in one transaction", async (t) => {
     for (const s of SERVERS) t.match(be, new RegExp(`server ${ID}-${s}:${p} ${s}:${p} .*check.*`));
   }
 
-  const f = await request('GET', `${C}/frontends/${encodeURIComponent(ID)}`);
+  const f = await request('GET', `${C}/frontends/${E(ID)}`);
   t.match(f.json, { _version: v0 + 1, data: { name: ID, mode: 'tcp', tcplog: true, log_tag: ID } });
-  const binds = await request('GET', `${C}/binds?frontend=${encodeURIComponent(ID)}`);
+  const binds = await request('GET', `${C}/binds?frontend=${E(ID)}`);
   t.match(binds.json.data, [{ address: VIP, port: 443 }, { address: VIP, port: 6443 }]);
-  const rules = await request('GET', `${C}/backend_switching_rules?frontend=${encodeURIComponent(ID)}`);
+  const rules = await request('GET', `${C}/backend_switching_rules?frontend=${E(ID)}`);
   t.match(rules.json.data, [{ index: 0, name: `${ID}-kube-apiserver`, cond: 'if', cond_test: '{ dst_port 6443 }' },
     { index: 1, name: `${ID}-nginx`, cond: 'if', cond_test: '{ dst_port 443 }' }]);
-  const servers = await request('GET', `${C}/servers?backend=${encodeURIComponent(`${ID}-nginx`)}`);
+  const servers = await request('GET', `${C}/servers?backend=${E(`${ID}-nginx`)}`);
   t.same(servers.json.data.map((s: { address: string }) => s.address), SERVERS);
   t.match(servers.json.data[0], { port: 443, check: 'enabled', weight: 100 });
-  const be = await request('GET', `${C}/backends/${encodeURIComponent(`${ID}-nginx`)}`);
+  const be = await request('GET', `${C}/backends/${E(`${ID}-nginx`)}`);
   t.match(be.json.data, { mode: 'tcp', balance: { algorithm: 'roundrobin' }, adv_check: 'tcp-check' });
 });
 
@@ -271,8 +290,10 @@ t.test('a stale version gets 409 and changes nothing', async (t) => {
   // A transaction overtaken by another change cannot be committed.
   const tx = (await request('POST', `/services/haproxy/transactions?version=${v}`)).json.id as string;
   t.equal((await request('POST', `${C}/backends?transaction_id=${tx}`, { name: 'late', mode: 'tcp' })).status, 201);
-  t.equal((await request('POST', `${C}/backends?version=${v}`, { name: 'first', mode: 'tcp' })).status, 202, 'a direct change first');
-  t.equal((await request('PUT', `/services/haproxy/transactions/${tx}`)).status, 409, 'the outdated transaction refused');
+  const first = await request('POST', `${C}/backends?version=${v}`, { name: 'first', mode: 'tcp' });
+  t.equal(first.status, 202, 'a direct change first');
+  const late = await request('PUT', `/services/haproxy/transactions/${tx}`);
+  t.equal(late.status, 409, 'the outdated transaction refused');
   const names = (await request('GET', `${C}/backends`)).json.data.map((b: { name: string }) => b.name);
   t.ok(names.includes('first') && !names.includes('late'));
   t.equal((await request('DELETE', `${C}/backends/first?version=${v + 1}`)).status, 202);
@@ -282,7 +303,7 @@ t.test('a commit haproxy -c refuses is refused with its message', async (t) => {
   const v = await version();
   const before = readFileSync(CFG, 'utf8');
   const tx = (await request('POST', `/services/haproxy/transactions?version=${v}`)).json.id as string;
-  const r = await request('POST', `${C}/backend_switching_rules?frontend=${encodeURIComponent(ID)}&transaction_id=${tx}`,
+  const r = await request('POST', `${C}/backend_switching_rules?frontend=${E(ID)}&transaction_id=${tx}`,
     { index: 0, name: `${ID}-nginx`, cond: 'if', cond_test: '{ no_such_fetch 1 }' });
   t.equal(r.status, 201, 'accepted into the transaction');
   const c = await request('PUT', `/services/haproxy/transactions/${tx}`);
@@ -299,7 +320,7 @@ t.test(`a burst of 20 changes within reload_delay (${DELAY} s) reloads at most t
   const started = Date.now();
   let v = await version();
   for (let i = 0; i < 20; i++) {
-    const r = await request('POST', `${C}/servers?backend=${encodeURIComponent(`${ID}-nginx`)}&version=${v}`,
+    const r = await request('POST', `${C}/servers?backend=${E(`${ID}-nginx`)}&version=${v}`,
       { name: `burst-${i}`, address: '192.168.128.9', port: 1000 + i, check: 'enabled', weight: 100 });
     t.equal(r.status, 202, `change ${i}`);
     v += 1;
@@ -313,17 +334,20 @@ t.test(`a burst of 20 changes within reload_delay (${DELAY} s) reloads at most t
   // Within one delay: at most one reload at once and one for the rest (more only when the burst ran longer).
   t.ok(burst.length >= 1 && burst.length <= 1 + Math.ceil(elapsed / DELAY), `${burst.length} reloads for the burst`);
   if (elapsed <= DELAY) t.ok(burst.length <= 2, 'at most 2');
-  for (let i = 1; i < all.length; i++) t.ok(all[i] - all[i - 1] >= DELAY - 0.05, `reloads ${i - 1} and ${i} at least ${DELAY} s apart`);
+  for (let i = 1; i < all.length; i++) {
+    t.ok(all[i] - all[i - 1] >= DELAY - 0.05, `reloads ${i - 1} and ${i} at least ${DELAY} s apart`);
+  }
   t.ok(burst[burst.length - 1] >= lastChange - 0.05, 'the last change is reloaded too (coalesced, not lost)');
-  t.equal((await request('GET', `${C}/servers?backend=${encodeURIComponent(`${ID}-nginx`)}`)).json.data.length, SERVERS.length + 20);
+  const servers = await request('GET', `${C}/servers?backend=${E(`${ID}-nginx`)}`);
+  t.equal(servers.json.data.length, SERVERS.length + 20, 'every change applied');
 });
 
 t.test('deleting the service removes its sections', async (t) => {
   const v = await version();
   const tx = (await request('POST', `/services/haproxy/transactions?version=${v}`)).json.id as string;
-  t.equal((await request('DELETE', `${C}/frontends/${encodeURIComponent(ID)}?transaction_id=${tx}`)).status, 204);
+  t.equal((await request('DELETE', `${C}/frontends/${E(ID)}?transaction_id=${tx}`)).status, 204);
   for (const [name] of BACKENDS) {
-    t.equal((await request('DELETE', `${C}/backends/${encodeURIComponent(`${ID}-${name}`)}?transaction_id=${tx}`)).status, 204);
+    t.equal((await request('DELETE', `${C}/backends/${E(`${ID}-${name}`)}?transaction_id=${tx}`)).status, 204);
   }
   t.equal((await request('DELETE', `${C}/backends/no-such?transaction_id=${tx}`)).status, 404, 'an unknown backend');
   t.ok([200, 202].includes((await request('PUT', `/services/haproxy/transactions/${tx}`)).status));
@@ -332,38 +356,53 @@ t.test('deleting the service removes its sections', async (t) => {
   t.equal(cfg.split('\n')[0], `# _version=${v + 1}`);
   t.equal(haproxyCheck(CFG).status, 0, 'haproxy -c still accepts it');
   t.same((await request('GET', `${C}/frontends`)).json.data, []);
-  t.equal((await request('GET', `${C}/frontends/${encodeURIComponent(ID)}`)).status, 404);
+  t.equal((await request('GET', `${C}/frontends/${E(ID)}`)).status, 404);
 });
 
 // Hostile input from the network, with a fixed seed: the API answers every request (never a 500, never
 // down) and whatever it commits is a file haproxy -c accepts, with no smuggled lines.
 t.test('random requests (seed 13) never break the API or the file', async (t) => {
   let seed = 13;
-  const rnd = () => { seed = (seed + 0x6d2b79f5) | 0; let x = Math.imul(seed ^ (seed >>> 15), 1 | seed); x ^= x + Math.imul(x ^ (x >>> 7), 61 | x); return ((x ^ (x >>> 14)) >>> 0) / 4294967296; };
+  const rnd = () => { // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
-  const values = ['fz', 'fz-1', 'a b', 'x\nfrontend evil', 'tcp', 'http', 'if', '{ dst_port 80 }', '127.0.0.9', '::1', '', 'é',
+  const values = ['fz', 'fz-1', 'a b', 'x\nfrontend evil', 'tcp', 'http', 'if', '{ dst_port 80 }', '127.0.0.9', '::1',
+    '', 'é',
     0, -1, 1, 80, 65536, 1e12, 2.5, true, null, [], {}, { algorithm: 'roundrobin' }, { algorithm: 'x\ny' }];
   const keys = ['name', 'mode', 'address', 'port', 'index', 'cond', 'cond_test', 'check', 'weight', 'verify', 'balance',
     'adv_check', 'log_tag', 'tcplog', 'maxconn', 'ssl', 'default_backend'];
   const TEMPLATES: Record<string, object> = {
-    frontends: { name: 'fz', mode: 'tcp' }, backends: { name: 'fz', mode: 'tcp' }, binds: { name: 'fz-b', address: '127.0.0.9', port: 80 },
-    servers: { name: 'fz-s', address: '127.0.0.9', port: 80 }, backend_switching_rules: { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }' },
+    frontends: { name: 'fz', mode: 'tcp' },
+    backends: { name: 'fz', mode: 'tcp' },
+    binds: { name: 'fz-b', address: '127.0.0.9', port: 80 },
+    servers: { name: 'fz-s', address: '127.0.0.9', port: 80 },
+    backend_switching_rules: { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }' },
   };
-  const colls = ['frontends', 'backends', 'binds?frontend=fz', 'servers?backend=fz', 'backend_switching_rules?frontend=fz', 'nope'];
+  const colls = ['frontends', 'backends', 'binds?frontend=fz', 'servers?backend=fz',
+    'backend_switching_rules?frontend=fz', 'nope'];
   const before = readFileSync(CFG, 'utf8');
   const statuses = new Map<number, number>();
   for (let i = 0; i < 150; i++) {
     const [coll, query = ''] = pick(colls).split('?');
     const mutations = Array.from({ length: Math.floor(rnd() * 3) }, () => [pick(keys), pick(values)]);
-    const body = rnd() < 0.1 ? '{"name": ' : { ...(rnd() < 0.6 ? TEMPLATES[coll] : {}), ...Object.fromEntries(mutations) };
+    const body = rnd() < 0.1 ? '{"name": '
+      : { ...(rnd() < 0.6 ? TEMPLATES[coll] : {}), ...Object.fromEntries(mutations) };
     const method = pick(['GET', 'POST', 'POST', 'PUT', 'DELETE']);
-    const own = coll === 'backend_switching_rules' ? '0' : (TEMPLATES[coll] as { name?: string } | undefined)?.name ?? 'x';
-    const item = method === 'POST' && rnd() < 0.9 ? '' : `/${encodeURIComponent(String(rnd() < 0.7 ? own : pick(values)))}`;
+    const own = coll === 'backend_switching_rules' ? '0'
+      : (TEMPLATES[coll] as { name?: string } | undefined)?.name ?? 'x';
+    const item = method === 'POST' && rnd() < 0.9 ? '' : `/${E(String(rnd() < 0.7 ? own : pick(values)))}`;
     const v = rnd() < 0.8 ? await version() : Math.floor(rnd() * 1000);
     const q = [query, rnd() < 0.9 ? `version=${v}` : 'transaction_id=x%zz'].filter(Boolean).join('&');
-    const r = await request(method, `${C}/${coll}${item}?${q}`, method === 'POST' || method === 'PUT' ? body : undefined);
+    const withBody = method === 'POST' || method === 'PUT';
+    const r = await request(method, `${C}/${coll}${item}?${q}`, withBody ? body : undefined);
     statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-    if (r.status >= 500) t.fail(`${method} ${coll}${item}?${q} ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
+    if (r.status >= 500) {
+      t.fail(`${method} ${coll}${item}?${q} ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
+    }
   }
   t.comment(`statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
   t.ok((statuses.get(202) ?? 0) + (statuses.get(204) ?? 0) >= 5, 'some requests were valid changes, committed');
@@ -373,11 +412,14 @@ t.test('random requests (seed 13) never break the API or the file', async (t) =>
   t.equal(haproxyCheck(CFG).status, 0, 'haproxy -c accepts the file');
   t.equal(cfg.split('\n')[0], `# _version=${await version()}`);
   t.notMatch(cfg, /evil/, 'no smuggled lines');
-  for (const s of [/^global$/, /^defaults$/]) t.equal(sectionText(cfg, s), sectionText(before, s), `${s.source} untouched`);
+  for (const s of [/^global$/, /^defaults$/]) {
+    t.equal(sectionText(cfg, s), sectionText(before, s), `${s.source} untouched`);
+  }
 });
 
 t.test('the stand-in refuses what it cannot take', { skip: REAL ? 'stand-in behaviour' : false }, async (t) => {
-  const big = await request('POST', `${C}/backends?version=${await version()}`, 'x'.repeat(2 * 1024 * 1024)).catch((e) => e);
+  const big = await request('POST', `${C}/backends?version=${await version()}`, 'x'.repeat(2 * 1024 * 1024))
+    .catch((e) => e);
   t.ok(big instanceof Error || big.status === 413, 'a 2 MiB body');
   const smuggle = await request('POST', `${C}/backend_switching_rules?frontend=fz&version=${await version()}`,
     { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }\nbackend evil' });

@@ -102,7 +102,9 @@ function yamlScalar(raw, where) {
   if (/^-?\d+$/.test(s)) return Number(s);
   if (s === '[]') return [];
   if (s === '{}') return {};
-  if (/^[[{&*!|>]/.test(s)) throw new ConfigError(`${where}: YAML form not supported by the stand-in: ${s.slice(0, 20)}`);
+  if (/^[[{&*!|>]/.test(s)) {
+    throw new ConfigError(`${where}: YAML form not supported by the stand-in: ${s.slice(0, 20)}`);
+  }
   return s;
 }
 
@@ -132,7 +134,9 @@ function parseYaml(text, file) {
       if (k in out) throw new ConfigError(`${file}:${l.n}: key "${k}" given twice`);
       out[k] = v !== undefined && !/^#/.test(v) ? yamlScalar(v, `${file}:${l.n}`) : block(indent + 1);
     }
-    if (pos < lines.length && lines[pos].indent > indent) throw new ConfigError(`${file}:${lines[pos].n}: bad indentation`);
+    if (pos < lines.length && lines[pos].indent > indent) {
+      throw new ConfigError(`${file}:${lines[pos].n}: bad indentation`);
+    }
     return out;
   };
   const list = (indent) => {
@@ -179,7 +183,8 @@ function checkKeys(value, schema, keyPath, file) {
     return;
   }
   const ok = { str: () => typeof value !== 'object', int: () => Number.isInteger(value),
-    bool: () => typeof value === 'boolean', list: () => Array.isArray(value) && value.every((x) => typeof x !== 'object') };
+    bool: () => typeof value === 'boolean',
+    list: () => Array.isArray(value) && value.every((x) => typeof x !== 'object') };
   if (!ok[schema]()) fail(`key "${keyPath}" must be ${schema === 'list' ? 'a list of scalars' : `a ${schema}`}`);
 }
 
@@ -399,7 +404,8 @@ const BIND = {
   key: (b) => b.name,
   check: (b) => (!NOSPACE_RE.test(b.name ?? '') ? 'name' : !NOSPACE_RE.test(b.address ?? '') ? 'address'
     : b.port !== undefined && !(Number.isInteger(b.port) && b.port >= 1 && b.port <= 65535) ? 'port'
-      : ['verify', 'ssl_certificate', 'ssl_cafile', 'alpn'].find((k) => b[k] !== undefined && !NOSPACE_RE.test(b[k])) ?? null),
+      : ['verify', 'ssl_certificate', 'ssl_cafile', 'alpn']
+        .find((k) => b[k] !== undefined && !NOSPACE_RE.test(b[k])) ?? null),
 };
 const SERVER = {
   keyword: 'server',
@@ -473,7 +479,9 @@ function parseJsonBody(text) {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'body must be a JSON object');
   // A value is written into one line of haproxy.cfg: a line break would smuggle in lines of its own.
   const walk = (x, at) => {
-    if (typeof x === 'string' && /[\x00-\x1f\x7f]/.test(x)) throw new ApiError(422, `${at} in body holds a control character`);
+    if (typeof x === 'string' && /[\x00-\x1f\x7f]/.test(x)) {
+      throw new ApiError(422, `${at} in body holds a control character`);
+    }
     if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) walk(y, at ? `${at}.${k}` : k);
   };
   walk(v, '');
@@ -545,7 +553,8 @@ class Api {
     }
     const open = [...this.transactions.values()].filter((t) => t.status === 'in_progress').length;
     if (open >= this.s.maxOpenTransactions) {
-      throw new ApiError(429, `cannot start a new transaction, reached the maximum amount of ${this.s.maxOpenTransactions} active transactions available`);
+      throw new ApiError(429, 'cannot start a new transaction, reached the maximum amount of '
+        + `${this.s.maxOpenTransactions} active transactions available`);
     }
     const t = { id: crypto.randomUUID(), version: current, cfg, status: 'in_progress' };
     fs.mkdirSync(this.s.transactionDir, { recursive: true });
@@ -602,7 +611,8 @@ class Api {
     const child = spawn('sh', ['-c', this.s.reloadCmd], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c) => { err += c; });
-    child.on('close', (code) => log(code === 0 ? 'reload: done' : `reload: "${this.s.reloadCmd}" exited ${code}: ${err.trim().slice(0, 300)}`));
+    child.on('close', (code) => log(code === 0 ? 'reload: done'
+      : `reload: "${this.s.reloadCmd}" exited ${code}: ${err.trim().slice(0, 300)}`));
   }
 
   /**
@@ -648,7 +658,8 @@ function int(v, what) {
 function run(cmd, args) {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: 30000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr: stderr || (err && !stdout ? err.message : '') });
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr: stderr || (err && !stdout ? err.message : '') });
     });
   });
 }
@@ -681,7 +692,10 @@ function parentRoutes(api, coll, name, method, q, body) {
   const [kind, model] = PARENTS[coll];
   if (method === 'GET') {
     const { cfg, version } = api.viewCfg(q);
-    if (!name) return { code: 200, version, json: { _version: version, data: cfg.sections.filter((s) => s.kind === kind).map((s) => model.parse(s)) } };
+    if (!name) {
+      const data = cfg.sections.filter((s) => s.kind === kind).map((s) => model.parse(s));
+      return { code: 200, version, json: { _version: version, data } };
+    }
     const s = findSection(cfg, kind, name);
     if (!s) throw notFound(`${kind} ${name}`);
     return { code: 200, version, json: { _version: version, data: model.parse(s) } };
@@ -743,7 +757,9 @@ function childRoutes(api, coll, key, method, q, body) {
   if (method === 'GET') {
     const { cfg, version } = api.viewCfg(q);
     const s = section(cfg);
-    if (key === undefined) return { code: 200, version, json: { _version: version, data: items(s).map((x, i) => view(x.l, i)) } };
+    if (key === undefined) {
+      return { code: 200, version, json: { _version: version, data: items(s).map((x, i) => view(x.l, i)) } };
+    }
     const { i, at } = pick(s);
     return { code: 200, version, json: { _version: version, data: view(s.body[at], i) } };
   }
@@ -765,7 +781,8 @@ function childRoutes(api, coll, key, method, q, body) {
       }
       if (byIndex) {
         if (obj.index > list.length) throw new ApiError(400, `index ${obj.index} out of range (${list.length} rules)`);
-        const at = obj.index < list.length ? list[obj.index].at : (list.length ? list[list.length - 1].at + 1 : s.body.length);
+        const at = obj.index < list.length ? list[obj.index].at
+          : list.length ? list[list.length - 1].at + 1 : s.body.length;
         s.body.splice(at, 0, line);
         s.dirty = true;
         return view(line, obj.index);
@@ -800,20 +817,33 @@ async function route(api, req, body) {
       api: { build_date: BUILD_DATE, version: `${STANDS_IN_FOR} stand-in` },
       system: { hostname: os.hostname(), os_string: `${os.type()} ${os.release()}`, time: Date.now(),
         uptime: Math.round(os.uptime()), cpu_info: { model: os.cpus()[0]?.model ?? '', num_cpus: os.cpus().length },
-        mem_info: { total_memory: os.totalmem(), free_memory: os.freemem(), dataplaneapi_memory: process.memoryUsage().rss } },
+        mem_info: { total_memory: os.totalmem(), free_memory: os.freemem(),
+          dataplaneapi_memory: process.memoryUsage().rss } },
     } };
   }
-  if (seg[0] !== 'v2' || seg[1] !== 'services' || seg[2] !== 'haproxy') throw new ApiError(404, `path ${url.pathname} was not found`);
+  if (seg[0] !== 'v2' || seg[1] !== 'services' || seg[2] !== 'haproxy') {
+    throw new ApiError(404, `path ${url.pathname} was not found`);
+  }
   if (seg[3] === 'transactions') {
     const id = seg[4];
     if (!id && m === 'GET') {
       const status = q.get('status');
-      return { code: 200, json: [...api.transactions.values()].filter((t) => !status || t.status === status).map(txView) };
+      const list = [...api.transactions.values()].filter((t) => !status || t.status === status);
+      return { code: 200, json: list.map(txView) };
     }
     if (!id && m === 'POST') return { code: 201, json: txView(api.startTransaction(int(q.get('version'), 'version'))) };
     if (id && seg.length === 5) {
-      if (m === 'GET') { const t = api.transactions.get(id); if (!t) throw notFound(`transaction ${id}`); return { code: 200, json: txView(t) }; }
-      if (m === 'DELETE') { api.transaction(id); api.transactions.delete(id); api.dropTxFile(id); return { code: 204 }; }
+      if (m === 'GET') {
+        const t = api.transactions.get(id);
+        if (!t) throw notFound(`transaction ${id}`);
+        return { code: 200, json: txView(t) };
+      }
+      if (m === 'DELETE') {
+        api.transaction(id);
+        api.transactions.delete(id);
+        api.dropTxFile(id);
+        return { code: 204 };
+      }
       if (m === 'PUT') {
         const t = api.transaction(id);
         const reloadId = await api.commit(t);
@@ -835,7 +865,8 @@ async function route(api, req, body) {
   const res = await r;
   if (res.code) return res;
   // A change: in a transaction → 201/200/204; committed now → 202 with the reload it asked for.
-  const version = res.status === 'tx' ? api.transactions.get(q.get('transaction_id'))?.version : cfgVersion(api.readCfg());
+  const version = res.status === 'tx' ? api.transactions.get(q.get('transaction_id'))?.version
+    : cfgVersion(api.readCfg());
   const headers = res.reloadId && res.status === 'reload' ? { 'Reload-ID': res.reloadId } : {};
   if (res.status === 'reload') return { code: 202, json: res.deleted ? undefined : res.result, headers, version };
   return { code: res.deleted ? 204 : res.created ? 201 : 200, json: res.deleted ? undefined : res.result, version };
@@ -868,14 +899,16 @@ function handler(api, requireAuth) {
       }
       const body = ['POST', 'PUT'].includes(req.method) ? await readBody(req) : '';
       const r = await route(api, req, body);
-      const headers = { ...(r.headers ?? {}), ...(r.version !== undefined ? { 'Configuration-Version': String(r.version) } : {}) };
+      const headers = { ...(r.headers ?? {}),
+        ...(r.version !== undefined ? { 'Configuration-Version': String(r.version) } : {}) };
       send(r.code, r.json, headers);
     } catch (e) {
       if (e instanceof ApiError) send(e.code, { code: e.code, message: e.message });
       else { send(500, { code: 500, message: 'internal error of the stand-in' }); log(`error: ${e.stack}`); }
     } finally {
       const what = (req.url ?? '').split('?')[0];
-      log(`${req.socket.remoteAddress ?? '-'} ${user || '-'} "${req.method} ${what}" ${code} ${Date.now() - started}ms`);
+      const who = `${req.socket.remoteAddress ?? '-'} ${user || '-'}`;
+      log(`${who} "${req.method} ${what}" ${code} ${Date.now() - started}ms`);
     }
   };
 }
@@ -885,7 +918,8 @@ function parseArgs(argv) {
   const o = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const [flag, inline] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
     const value = () => {
       if (inline !== undefined) return inline;
       if (i + 1 >= argv.length) throw new ConfigError(`option ${flag} needs a value`);
@@ -903,15 +937,20 @@ function parseArgs(argv) {
 
 function main() {
   let opts;
-  try { opts = parseArgs(process.argv.slice(2)); } catch (e) { process.stderr.write(`${PROG}: ${e.message}\n`); process.exit(1); }
+  try { opts = parseArgs(process.argv.slice(2)); } catch (e) {
+    process.stderr.write(`${PROG}: ${e.message}\n`);
+    process.exit(1);
+  }
   if (opts.version) {
-    process.stdout.write(`HAProxy Data Plane API ${STANDS_IN_FOR} stand-in (test code of ovactl, not the real program)\n\n`);
+    process.stdout.write(`HAProxy Data Plane API ${STANDS_IN_FOR} stand-in `
+      + '(test code of ovactl, not the real program)\n\n');
     process.stdout.write('Build from: ovactl test/standin/dataplaneapi.mjs\n');
     process.stdout.write(`Build date: ${BUILD_DATE}\n\n`);
     return;
   }
   if (opts.help) {
-    process.stdout.write('Usage: dataplaneapi -f FILE [-c HAPROXY_CFG] | --version\n(test stand-in of HAProxy Data Plane API)\n');
+    process.stdout.write('Usage: dataplaneapi -f FILE [-c HAPROXY_CFG] | --version\n'
+      + '(test stand-in of HAProxy Data Plane API)\n');
     return;
   }
   const file = opts.file ?? '/etc/haproxy/dataplaneapi.yaml';
@@ -923,7 +962,8 @@ function main() {
     const doc = parseYaml(text, file);
     checkKeys(doc, KNOWN_KEYS, '', file);
     if (doc.config_version !== undefined && doc.config_version !== 2) {
-      throw new ConfigError(`${file}: key "config_version" is ${doc.config_version}; the stand-in reads version 2 only`);
+      throw new ConfigError(`${file}: key "config_version" is ${doc.config_version}; `
+        + 'the stand-in reads version 2 only');
     }
     s = settingsFrom(doc, opts);
     if (s.schemes.includes('https') && (!s.tlsCert || !s.tlsKey)) {
@@ -951,8 +991,12 @@ function main() {
   if (s.schemes.includes('http')) servers.push([http.createServer(handler(api, true)), s.host, s.port, 'http']);
   for (const [srv, host, port, scheme] of servers) {
     srv.requestTimeout = 60000;
-    srv.on('error', (e) => { process.stderr.write(`${PROG}: cannot serve ${scheme} on ${host}:${port}: ${e.message}\n`); process.exit(1); });
-    srv.listen(port, host, () => log(`Serving data plane at ${scheme}://${joinAddress(host, port)} (stand-in of HAProxy Data Plane API ${STANDS_IN_FOR})`));
+    srv.on('error', (e) => {
+      process.stderr.write(`${PROG}: cannot serve ${scheme} on ${host}:${port}: ${e.message}\n`);
+      process.exit(1);
+    });
+    srv.listen(port, host, () => log(`Serving data plane at ${scheme}://${joinAddress(host, port)} `
+      + `(stand-in of HAProxy Data Plane API ${STANDS_IN_FOR})`));
   }
   const stop = () => { for (const [srv] of servers) srv.close(); clearTimeout(api.reloadTimer); process.exit(0); };
   process.on('SIGTERM', stop);
