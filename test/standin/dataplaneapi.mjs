@@ -7,6 +7,8 @@
 // What it does, modelled on dataplaneapi v2.9.27 and client-native v5.1 (read, not copied):
 // - `dataplaneapi -f FILE` reads the YAML configuration; unlike the real one (which ignores unknown
 //   keys silently) it REFUSES any key v2.9 does not know: a key the real one ignores is a setting lost.
+//   As in the real one, -c/--config-file names haproxy.cfg (overriding haproxy.config_file), not the YAML.
+//   Unlike the real one, it never writes the YAML back (the real one saves it at start: name, status).
 // - serves HTTPS (tls_host/tls_port, tls_certificate/tls_key) and checks HTTP Basic auth against the
 //   `userlist <name>` section of userlist_file (else haproxy.cfg): $1$/$5$/$6$ crypt hashes through
 //   `openssl passwd`, or insecure-password.
