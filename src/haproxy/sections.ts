@@ -35,7 +35,8 @@ export function splitSections(text: string): ConfigFile {
   const sections: { kind: string; name: string; lines: string[] }[] = [];
   for (const line of linesOf(text)) {
     const w = words(line);
-    if (w[0] !== undefined && SECTION_KEYWORDS.has(w[0])) sections.push({ kind: w[0], name: w[1] ?? '', lines: [line] });
+    const opens = w[0] !== undefined && SECTION_KEYWORDS.has(w[0]);
+    if (opens) sections.push({ kind: w[0]!, name: w[1] ?? '', lines: [line] });
     else (sections.at(-1)?.lines ?? preamble).push(line);
   }
   return {
