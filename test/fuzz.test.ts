@@ -160,10 +160,10 @@ function record(name: string, ms: number): void {
 const CONTRACT = ['deployment', 'errors', 'valid', 'warnings'];
 const FINDING = new Set(['rule', 'keys', 'message', 'hint']);
 
-function checkOutcome(t: Test, name: string, o: Outcome, leaks: readonly string[], json: boolean): void {
-  record(name, o.ms);
+function checkOutcome(t: Test, name: string, o: Outcome, leaks: readonly string[], json: boolean, limitMs = LIMIT_MS): void {
+  if (limitMs === LIMIT_MS) record(name, o.ms);
   if (![0, 1, 2].includes(o.code)) t.fail(`${name}: exit ${o.code}`);
-  if (o.ms > LIMIT_MS) t.fail(`${name}: ${o.ms.toFixed(0)} ms`);
+  if (o.ms > limitMs) t.fail(`${name}: ${o.ms.toFixed(0)} ms`);
   const all = o.out + o.err;
   for (const s of leaks) if (all.includes(s) || all.includes(b64(s))) t.fail(`${name}: a secret is in the output: ${JSON.stringify(all.slice(0, 300))}`);
   if (/\n\s+at .*:\d+:\d+/.test(all)) t.fail(`${name}: a stack trace`);
@@ -300,6 +300,40 @@ t.test('render: hostile but valid values; no secret in any world-readable render
       for (const s of [...p.markers, ...p.secrets]) if (text.includes(s) || text.includes(b64(s))) t.fail(`render #${n}: ${f} (world-readable) holds a secret`);
     }
   }
+});
+
+t.test('firstboot --root: every source format, damaged; no secret in the output or a world-readable file', async (t) => {
+  // --root records the service actions instead of running them: this machine is not changed.
+  const r = rng(8000);
+  const formats = Object.entries(FORMATS);
+  let cases = 0;
+  const codes: Record<number, number> = {};
+  for (let n = 0; n < 40; n++) {
+    const [format, serialise] = formats[n % formats.length]!;
+    const p = plant(r, 8000 + n);
+    delete p.values['appliance.ca_cert_key']; // a generated CA: no key material of the test's own
+    if (n % 3) mutateValues(p, r);
+    const mutate = n % 4 === 0 ? (x: string) => x : (x: string) => r.pick(TEXT_MUTATIONS)(x, r);
+    const f = write(`fb-${format}`, mutate(serialise(p.values, r)).slice(0, 4 * 1024 * 1024));
+    const root = join(dir, `fb${n}`);
+    mkdirSync(root);
+    const o = await run(['firstboot', '--env', f, '--root', root]);
+    const leaks = [...p.secrets.filter((x) => x.length >= 6), ...p.markers];
+    // A valid first boot generates a CA and a server key with openssl: its time is openssl's, not
+    // the input's. Refusing bad input is held to the bound; applying good input gets 20 s.
+    checkOutcome(t, `firstboot ${format} #${n}`, o, leaks, false, o.code === 0 ? 20_000 : LIMIT_MS);
+    codes[o.code] = (codes[o.code] ?? 0) + 1;
+    for (const rel of readdirSync(root, { recursive: true }) as string[]) {
+      const path = join(root, rel);
+      const st = statSync(path);
+      if (!st.isFile() || (st.mode & 0o004) === 0) continue;
+      const text = readFileSync(path, 'utf8');
+      for (const x of leaks) if (text.includes(x) || text.includes(b64(x))) t.fail(`firstboot #${n}: ${rel} (world-readable) holds a secret`);
+    }
+    cases++;
+  }
+  t.equal(cases, 40, `${cases} firstboot cases`);
+  t.ok(codes[0] && (codes[1] ?? 0) + (codes[2] ?? 0) > 0, `applied and refused inputs both exercised: ${JSON.stringify(codes)}`);
 });
 
 t.test('the built CLI on a sample: real exit codes, no stack trace, FIFOs refused at once', async (t) => {
