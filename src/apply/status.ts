@@ -30,7 +30,8 @@ export interface Status {
   readonly image?: { readonly dataplaneapi: string };
 }
 
-/** The JSON scripts read (govc vm.info -e): no timestamps, so the same result is the same bytes. */
+/** The JSON scripts read (govc vm.info -e): no clock of its own (serving.appliedAt is the time the values
+ * in force were applied, recorded then), so the same result is the same bytes. */
 export function statusJson(s: Status): string {
   return JSON.stringify({
     state: s.state,
