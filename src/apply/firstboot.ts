@@ -17,7 +17,7 @@ import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import { ensureCertificates } from '../tls/certificates.js';
 import { converge, describeChange, describeForeign } from '../anyip/converge.js';
-import { RANGES_FILE } from '../anyip/ranges-file.js';
+import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
 import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { haproxyPasswordHash } from './password-hash.js';
 import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Serving, type Status } from './status.js';
@@ -74,7 +74,7 @@ function readState(root: string): State | undefined {
     if (s.version === STATE_VERSION) return s;
     // ovactl 0.1's state (no "serving"): a ready appliance serves the ranges its ranges file lists.
     if (s.version !== 1 || s.state !== 'ready') return undefined;
-    const ranges = (currentContent(under(root, RANGES_FILE)) ?? '').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    const ranges = parseRangesFile(currentContent(under(root, RANGES_FILE)) ?? '').ranges.map((r) => r.text);
     return { ...s, serving: { appliedAt: statSync(path).mtime.toISOString(), ranges } };
   } catch {
     return undefined;
@@ -192,8 +192,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     managementConfigured: scope !== 'none',
     ...imageOf(root),
   };
-  const json = statusJson(status);
-  for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
+  const json = writeStatus(root, status, lines);
 
   // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
   // The units are already loaded, so enabling needs no daemon-reload (half a second at boot).
@@ -265,6 +264,13 @@ function statusServing(text: string | undefined): boolean {
   }
 }
 
+/** The status where the admin looks: status.json and the console banner. Returns the JSON. */
+function writeStatus(root: string, status: Status, lines: string[]): string {
+  const json = statusJson(status);
+  for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
+  return json;
+}
+
 const writeState = (root: string, s: State): void => {
   writeAtomic(root, file(STATE_FILE, JSON.stringify(s) + '\n', 0o600));
 };
@@ -296,8 +302,7 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
     serving,
     ...imageOf(root),
   };
-  const json = statusJson(status);
-  for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
+  const json = writeStatus(root, status, lines);
   lines.push(`not applied: the last good configuration (applied ${serving.appliedAt}) keeps serving; nothing else was changed`);
   // At boot the kernel has no VIP routes yet: put the ranges in force back at once, as a good boot
   // does, instead of after anyip-routes' own start. On a running appliance this changes nothing.

@@ -64,16 +64,12 @@ export function mergeHaproxyConfig(current: string | undefined, rendered: string
     }
     claimed.add(s.kind);
     const wanted = ours.get(s.kind);
-    if (!wanted || directives({ ...wanted, core: [s.core[0]!, ...wanted.core.slice(1)] }) === directives(s)) {
-      out.push(s);
-      replaced.add(s);
-      continue;
-    }
     // The header stays as the file has it: sections may refer to `from unnamed_defaults_1`.
-    const next = { ...s, core: [s.core[0]!, ...wanted.core.slice(1)] };
-    out.push(next);
-    replaced.add(next);
-    changed.push(label(s));
+    const next = wanted ? { ...s, core: [s.core[0]!, ...wanted.core.slice(1)] } : s;
+    const same = directives(next) === directives(s);
+    out.push(same ? s : next);
+    replaced.add(same ? s : next);
+    if (!same) changed.push(label(s));
   }
   // Owned sections the file lacks go first, in the template's order: defaults apply to what follows.
   const missing = mine.sections.filter((s) => !claimed.has(s.kind) && OWNER_RULES.some((r) => r.kind === s.kind));
@@ -88,8 +84,8 @@ export function mergeHaproxyConfig(current: string | undefined, rendered: string
     replaced.add(added);
   }
 
-  const merged: ConfigFile = { preamble: changed.length ? bumpVersion(file.preamble) : file.preamble, sections: out };
   if (!changed.length) return { content: current!, kept, changed };
+  const merged: ConfigFile = { preamble: bumpVersion(file.preamble), sections: out };
   // haproxy refuses a last line without its line end ("file might have been truncated").
   const content = joinSections(merged);
   return { content: content.endsWith('\n') ? content : `${content}\n`, kept, changed };
