@@ -172,3 +172,11 @@ t.test('maxconn follows the VM\'s memory, in whole thousands, within the descrip
   t.equal(haproxySizing(64 * 2 ** 20).maxconn, 1000, 'never below 1000');
   t.equal(haproxySizing(2 ** 40).maxconn, 523000, 'never more than the descriptors allow (2 a connection)');
 });
+
+t.test('a section name of a hostile length is named cut, with its length; the section itself is kept', async (t) => {
+  const name = 'b'.repeat(1_000_000);
+  const cfg = `${OLD_GLOBAL}${OLD_DEFAULTS}backend ${name}\n  server s 127.0.0.1:80\n`;
+  const m = mergeHaproxyConfig(cfg, RENDERED);
+  t.same(m.kept, [`backend ${'b'.repeat(60)}… (1000000 characters)`]);
+  t.ok(m.content.endsWith(`backend ${name}\n  server s 127.0.0.1:80\n`), 'kept byte for byte');
+});
