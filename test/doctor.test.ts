@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withValues } from './helpers.js';
+import { ROOT, withValues, withImage } from './helpers.js';
 import { outside, parseBinds, parseVipRanges, runChecks, type Context } from '../src/doctor/checks.js';
 import { scrub } from '../src/doctor/collect.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
@@ -21,7 +21,7 @@ const ovactl = (...args: string[]) => {
 };
 const ROOT_PW = 'Root-Secret-4711';
 const API_PW = 'Api-Secret-4711';
-const healthy = join(dir, 'healthy');
+const healthy = withImage(join(dir, 'healthy'));
 writeFileSync(join(dir, 'env.json'), JSON.stringify(withValues({ 'appliance.root_pwd': ROOT_PW, 'loadbalance.haproxy_pwd': API_PW })));
 const fb = ovactl('firstboot', '--env', join(dir, 'env.json'), '--root', healthy);
 if (fb.code !== 0) throw new Error(fb.out + fb.err);
@@ -149,7 +149,7 @@ t.test('a frontend bound outside every range', async (t) => {
 });
 
 t.test('a server certificate not signed by ca.crt', async (t) => {
-  const other = join(dir, 'other');
+  const other = withImage(join(dir, 'other'));
   writeFileSync(join(dir, 'env2.json'), JSON.stringify(withValues({ 'network.management_ip': '192.0.2.11/24' })));
   t.equal(ovactl('firstboot', '--env', join(dir, 'env2.json'), '--root', other).code, 0);
   const root = tree((r) => cpSync(join(other, 'etc/haproxy/server.crt'), join(r, 'etc/haproxy/server.crt')));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
-import { check } from './helpers.js';
+import { check, withImage } from './helpers.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
 import { apiHeader, seed003Sections } from './rig/control-plane.js';
 
@@ -34,9 +34,9 @@ const readJson = (root: string, p: string) => JSON.parse(readFileSync(join(root,
 
 /** A first boot with good values, then the control plane adds seed 003's sections the API's way. */
 async function servingAppliance(name: string): Promise<{ root: string; sections: string }> {
-  const root = join(dir, name);
+  const root = withImage(join(dir, name));
   const r = await runFirstboot({ report: await check({}), root, system: recordingLive().system, version: 'test', anyip: false, now: NOW });
-  if (r.state !== 'ready') throw new Error(r.lines.join('\n'));
+  if (r.state !== 'starting') throw new Error(r.lines.join('\n'));
   const sections = seed003Sections({ vip: '198.51.100.70', servers: ['198.51.100.20', '198.51.100.21'] });
   writeFileSync(join(root, CFG), apiHeader(3) + readFileSync(join(root, CFG), 'utf8') + '\n' + sections);
   return { root, sections };
@@ -85,7 +85,7 @@ for (const [name, values] of Object.entries(INVALID)) {
     // Corrected values: applied as a whole, state ready, no "serving" any more.
     const fixed = recordingLive();
     const r3 = await runFirstboot({ report: await check({ 'network.ntp_servers': '192.0.2.124' }), root, system: fixed.system, version: 'test', anyip: false });
-    t.equal(r3.state, 'ready', r3.lines.join('\n'));
+    t.equal(r3.state, 'starting', r3.lines.join('\n'));
     t.equal(readJson(root, 'var/lib/ovactl/status.json').serving, undefined);
     t.match(readFileSync(join(root, 'etc/systemd/timesyncd.conf.d/50-ovactl.conf'), 'utf8'), /192\.0\.2\.124/);
   });
@@ -107,7 +107,7 @@ t.test('changed values re-applied: the control plane\'s sections survive byte fo
     const { system, calls } = recordingLive();
     const before = readFileSync(join(root, CFG), 'utf8');
     const r = await runFirstboot({ report: await check(values), root, system, version: 'test', anyip: false });
-    t.equal(r.state, 'ready', r.lines.join('\n'));
+    t.equal(r.state, 'starting', r.lines.join('\n'));
     const after = readFileSync(join(root, CFG), 'utf8');
     t.ok(after.endsWith(sections), `re-apply ${i + 1} (${Object.keys(change)[0]}): seed 003's sections are the file's end, byte for byte`);
     t.equal(after, before, `re-apply ${i + 1}: haproxy.cfg untouched (ovactl's sections already hold its values)`);
@@ -127,7 +127,7 @@ t.test('only haproxy.cfg changed: haproxy is reloaded, never restarted; the vers
   writeFileSync(join(root, CFG), readFileSync(join(root, CFG), 'utf8').replace(/maxconn \d+/, 'maxconn 50'));
   const { system, calls } = recordingLive();
   const r = await runFirstboot({ report: await check({ 'network.ntp_servers': '192.0.2.77' }), root, system, version: 'test', anyip: false });
-  t.equal(r.state, 'ready');
+  t.equal(r.state, 'starting');
   const cfg = readFileSync(join(root, CFG), 'utf8');
   t.match(cfg, /^# _version=4\n/, 'version 3 → 4: a client holding 3 gets a conflict', { lines: r.lines });
   t.match(cfg, /^ {4}maxconn 29000$/m, 'sized for the descriptor\'s 2 GiB');
@@ -151,6 +151,7 @@ t.test('first boot ever with invalid values: fail closed, as before', async (t) 
 t.test('the image\'s Data Plane API version goes into the status', async (t) => {
   for (const version of ['2.9.27', 'none']) {
     const root = join(dir, `image-${version}`);
+    if (version !== 'none') withImage(root);
     mkdirSync(join(root, 'usr/lib/ovactl'), { recursive: true });
     writeFileSync(join(root, 'usr/lib/ovactl/build-info.json'), JSON.stringify({ dataplaneapi: version, pinned: '2.9.27' }));
     await runFirstboot({ report: await check({}), root, system: recordingLive().system, version: 'test', anyip: false });
@@ -159,4 +160,25 @@ t.test('the image\'s Data Plane API version goes into the status', async (t) => 
   const none = join(dir, 'image-absent');
   await runFirstboot({ report: await check({}), root: none, system: recordingLive().system, version: 'test', anyip: false });
   t.equal(readJson(none, 'var/lib/ovactl/status.json').image, undefined, 'no build information, no "image"');
+});
+
+t.test('an image without the Data Plane API is never READY: dataplaneapi.missing names the image and the fix', async (t) => {
+  const root = join(dir, 'no-api');
+  mkdirSync(join(root, 'usr/lib/ovactl'), { recursive: true });
+  writeFileSync(join(root, 'usr/lib/ovactl/build-info.json'), JSON.stringify({ dataplaneapi: 'none', pinned: '2.9.27' }));
+  const { system, calls } = recordingLive();
+  const r = await runFirstboot({ report: await check({}), root, system, version: 'test', anyip: false });
+  t.equal(r.state, 'error');
+  t.ok(r.dataPlaneStarted, 'haproxy still serves the valid values');
+  const status = readJson(root, 'var/lib/ovactl/status.json');
+  t.same(status.errors.map((e: { rule: string }) => e.rule), ['dataplaneapi.missing']);
+  t.match(status.errors[0].message, /not installed \(\/usr\/local\/bin\/dataplaneapi: this image was built with DATAPLANEAPI=none\)/);
+  t.match(status.errors[0].hint, /DATAPLANEAPI=PATH/);
+  t.equal(status.dataplaneapi, undefined, 'no API URL that nothing serves');
+  t.ok(systemctl(calls).some((c) => c.startsWith('start --no-block') && c.includes('haproxy.service')), 'haproxy is started');
+  t.notOk(systemctl(calls).some((c) => c.includes('dataplaneapi.service') || c.includes('ovactl-ready')), 'no API unit, no probe');
+  t.notOk(calls.some((c) => c.cmd === 'vmware-rpctool' && c.args[0]!.includes('cacert')), 'no CA published for it');
+  const issue = readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8');
+  t.match(issue, /CONFIGURATION ERROR - haproxy serves, but the appliance is not ready/);
+  t.notMatch(issue, /Correct the vApp properties/, 'not sent to the vApp options for what the image lacks');
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
-import { check } from './helpers.js';
+import { check, withImage } from './helpers.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fbunit-'));
@@ -31,9 +31,9 @@ t.test('a live run: chpasswd on stdin, units, guestinfo status and CA', async (t
   // anyip: false keeps this machine's kernel out of it (a live run also puts the VIP routes in place).
   const report = await check({ 'appliance.root_pwd': 'Root-Pw-Unit-1', 'loadbalance.haproxy_pwd': 'Api-Pw-Unit-1' });
   const { system, calls } = fakeLive();
-  const root = join(dir, 'live');
+  const root = withImage(join(dir, 'live'));
   const r = await runFirstboot({ report, root, system, version: 'test', haproxyBin: undefined, anyip: false });
-  t.equal(r.state, 'ready');
+  t.equal(r.state, 'starting');
   const chpasswd = calls.find((c) => c.cmd === 'chpasswd');
   t.equal(chpasswd?.input, 'root:Root-Pw-Unit-1\n', 'root password on stdin');
   t.notMatch(JSON.stringify(calls.map((c) => [c.cmd, c.args])), /Pw-Unit/, 'never in argv');
@@ -42,7 +42,7 @@ t.test('a live run: chpasswd on stdin, units, guestinfo status and CA', async (t
   const status = calls.find((c) => c.cmd === 'vmware-rpctool' && c.args[0]!.startsWith('info-set guestinfo.ovactl.status '));
   t.ok(status, 'status published to guestinfo');
   const json = JSON.parse(status!.args[0]!.slice('info-set guestinfo.ovactl.status '.length));
-  t.equal(json.state, 'ready');
+  t.equal(json.state, 'starting');
   t.equal(json.dataplaneapi, 'https://192.0.2.10:5556');
   const ca = calls.find((c) => c.cmd === 'vmware-rpctool' && c.args[0]!.startsWith('info-set guestinfo.dataplaneapi.cacert '));
   t.equal(Buffer.from(ca!.args[0]!.split(' ')[2]!, 'base64').toString(), readFileSync(join(root, 'etc/haproxy/ca.crt'), 'utf8'), 'the CA, base64');
@@ -50,12 +50,15 @@ t.test('a live run: chpasswd on stdin, units, guestinfo status and CA', async (t
   const again = fakeLive();
   const r2 = await runFirstboot({ report, root, system: again.system, version: 'test', haproxyBin: undefined, anyip: false });
   t.equal(r2.changed, false);
-  t.same(again.calls.map((c) => c.cmd), ['vmware-rpctool', 'vmware-rpctool'], 'same values: only guestinfo again (it does not survive a power cycle)');
+  t.same(again.calls.map((c) => [c.cmd, ...c.args.slice(0, 1)].join(' ').replace(/ (guestinfo\.\S+) .*/, ' $1')),
+    ['vmware-rpctool info-set guestinfo.ovactl.status', 'vmware-rpctool info-set guestinfo.dataplaneapi.cacert', 'systemctl restart'],
+    'same values: only guestinfo again (it does not survive a power cycle), and this boot\'s probe');
+  t.match(again.calls.at(-1)?.args.join(' '), /^restart --no-block ovactl-ready\.service$/);
 });
 
 t.test('a failed command is not recorded as done: the next boot tries again', async (t) => {
   const report = await check({});
-  const root = join(dir, 'fail');
+  const root = withImage(join(dir, 'fail'));
   const first = fakeLive((cmd, args) => cmd === 'systemctl' && args[0] === 'start');
   const r = await runFirstboot({ report, root, system: first.system, version: 'test', anyip: false });
   t.equal(r.state, 'error');
@@ -63,7 +66,7 @@ t.test('a failed command is not recorded as done: the next boot tries again', as
   const second = fakeLive();
   const r2 = await runFirstboot({ report, root, system: second.system, version: 'test', anyip: false });
   t.equal(r2.changed, true, 'ran again');
-  t.equal(r2.state, 'ready');
+  t.equal(r2.state, 'starting');
 });
 
 /** A stand-in for haproxy whose `-c` always fails (test code: the real haproxy accepts our files). */
@@ -75,7 +78,7 @@ function failingHaproxy(): string {
 }
 
 t.test('first boot ever, haproxy -c fails: no haproxy.cfg, the data plane stays down (fail closed)', async (t) => {
-  const root = join(dir, 'check-first');
+  const root = withImage(join(dir, 'check-first'));
   const { system, calls } = fakeLive();
   const r = await runFirstboot({ report: await check({}), root, system, version: 'test', haproxyBin: failingHaproxy(), anyip: false });
   t.equal(r.state, 'error');
@@ -90,8 +93,8 @@ t.test('first boot ever, haproxy -c fails: no haproxy.cfg, the data plane stays 
 });
 
 t.test('serving, and the merged haproxy.cfg fails haproxy -c: the current file and everything else stay', async (t) => {
-  const root = join(dir, 'check-serving');
-  t.equal((await runFirstboot({ report: await check({}), root, system: fakeLive().system, version: 'test', anyip: false })).state, 'ready');
+  const root = withImage(join(dir, 'check-serving'));
+  t.equal((await runFirstboot({ report: await check({}), root, system: fakeLive().system, version: 'test', anyip: false })).state, 'starting');
   // The control plane's sections, and an edited global: merging must change the file, so it is checked.
   const cfgPath = join(root, 'etc/haproxy/haproxy.cfg');
   writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8').replace(/maxconn \d+/, 'maxconn 100') + '\nbackend cp\n  server s 127.0.0.1:80\n');
@@ -110,12 +113,12 @@ t.test('serving, and the merged haproxy.cfg fails haproxy -c: the current file a
 
 t.test('route health injection: on → bird and ovactl-rhi enabled; off → disabled and stopped; no BIRD → an error', async (t) => {
   const on = await check({ 'rhi.enabled': 'True', 'rhi.local_as': '65010', 'rhi.peers': '198.51.100.1:65001' });
-  const withBird = join(dir, 'rhi-on');
+  const withBird = withImage(join(dir, 'rhi-on'));
   mkdirSync(join(withBird, 'usr/sbin'), { recursive: true });
   writeFileSync(join(withBird, 'usr/sbin/bird'), '#!/bin/sh\n'); // BIRD is installed
   const a = fakeLive();
   const r = await runFirstboot({ report: on, root: withBird, system: a.system, version: 'test', anyip: false });
-  t.equal(r.state, 'ready', r.lines.join('\n'));
+  t.equal(r.state, 'starting', r.lines.join('\n'));
   const enable = a.calls.find((c) => c.cmd === 'systemctl' && c.args[0] === 'enable')!;
   t.ok(enable.args.includes('bird.service') && enable.args.includes('ovactl-rhi.service'), `enabled: ${enable.args.join(' ')}`);
   t.match(readFileSync(join(withBird, 'etc/bird/bird.conf'), 'utf8'), /neighbor 198\.51\.100\.1 as 65001;/);
@@ -124,13 +127,13 @@ t.test('route health injection: on → bird and ovactl-rhi enabled; off → disa
 
   const off = fakeLive();
   const r2 = await runFirstboot({ report: await check({}), root: withBird, system: off.system, version: 'test', anyip: false });
-  t.equal(r2.state, 'ready');
+  t.equal(r2.state, 'starting');
   t.same(off.calls.filter((c) => c.cmd === 'systemctl' && (c.args[0] === 'disable' || c.args[0] === 'stop')).map((c) => c.args.join(' ')),
     ['disable --no-reload ovactl-rhi.service bird.service', 'stop --no-block ovactl-rhi.service bird.service'], 'switched off: nothing announces this appliance any more');
   t.notOk(off.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'try-restart' && c.args.includes('bird.service')), 'bird is not restarted');
 
   const noBird = fakeLive();
-  const r3 = await runFirstboot({ report: on, root: join(dir, 'rhi-nobird'), system: noBird.system, version: 'test', anyip: false });
+  const r3 = await runFirstboot({ report: on, root: withImage(join(dir, 'rhi-nobird')), system: noBird.system, version: 'test', anyip: false });
   t.equal(r3.state, 'error');
   const status = JSON.parse(readFileSync(join(dir, 'rhi-nobird/var/lib/ovactl/status.json'), 'utf8'));
   t.match(status.errors, [{ rule: 'rhi.bird-missing', keys: ['rhi.enabled'] }]);

@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withValues } from './helpers.js';
+import { ROOT, withValues, withImage } from './helpers.js';
 
 const BIN = join(ROOT, 'dist/ovactl.js');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-firstboot-'));
@@ -22,6 +22,7 @@ const envFile = (name: string, v: Record<string, string>) => {
 };
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
 const firstboot = (root: string, input: string) => {
+  withImage(root);
   const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root], { encoding: 'utf8', env, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
@@ -48,9 +49,10 @@ t.test('first run, same values again, changed values', async (t) => {
   t.match(first.out, /would run: chpasswd \(stdin\)/);
   t.match(first.out, /would publish guestinfo\.ovactl\.status and guestinfo\.dataplaneapi\.cacert/);
   const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
-  t.equal(status.state, 'ready');
+  t.equal(status.state, 'starting');
   t.same(status.errors, []);
-  t.match(readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8'), /READY \(default deployment\)[\s\S]*https:\/\/192\.0\.2\.10:5556/);
+  t.match(readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8'), /STARTING - waiting for the Data Plane API[\s\S]*https:\/\/192\.0\.2\.10:5556/);
+  t.match(first.out, /ovactl-ready\.service would probe https:\/\/192\.0\.2\.10:5556\/v2\/info/, 'the probe is listed, not run');
   t.equal(statSync(join(root, 'var/lib/ovactl/state.json')).mode & 0o777, 0o600);
   for (const k of ['etc/haproxy/ca.key', 'etc/haproxy/server.key']) t.equal(statSync(join(root, k)).mode & 0o777, 0o600, `${k} is 0600`);
   const cert = new X509Certificate(readFileSync(join(root, 'etc/haproxy/server.crt')));
@@ -61,7 +63,9 @@ t.test('first run, same values again, changed values', async (t) => {
   const second = firstboot(root, input);
   t.equal(second.code, 0);
   t.match(second.out, /no changes/);
-  t.notMatch(second.out, /wrote|would run/, 'nothing rewritten, nothing run');
+  t.notMatch(second.out, /wrote/, 'nothing rewritten');
+  t.same(second.out.match(/would run: .*/g), ['would run: systemctl restart --no-block ovactl-ready.service'],
+    'nothing run but this boot\'s probe: READY is each boot\'s to say');
   const after = tree(root);
   t.same([...after.keys()].sort(), [...before.keys()].sort());
   for (const [p, f] of before) t.equal(after.get(p)?.mtimeMs, f.mtimeMs, `${p} untouched`);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import type { CommandIO } from '../src/cli/io.js';
-import { BASE, ROOT } from './helpers.js';
+import { BASE, ROOT, withImage } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fuzz-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -315,8 +315,7 @@ t.test('firstboot --root: every source format, damaged; no secret in the output 
     if (n % 3) mutateValues(p, r);
     const mutate = n % 4 === 0 ? (x: string) => x : (x: string) => r.pick(TEXT_MUTATIONS)(x, r);
     const f = write(`fb-${format}`, mutate(serialise(p.values, r)).slice(0, 4 * 1024 * 1024));
-    const root = join(dir, `fb${n}`);
-    mkdirSync(root);
+    const root = withImage(join(dir, `fb${n}`));
     const o = await run(['firstboot', '--env', f, '--root', root]);
     const leaks = [...p.secrets.filter((x) => x.length >= 6), ...p.markers];
     // A valid first boot generates a CA and a server key with openssl: its time is openssl's, not

@@ -1,5 +1,6 @@
 // Shared test helpers: the bundled example as the base of every case, and documents built from it.
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseDocument } from '../src/source/detect.js';
 import type { DeployDocument } from '../src/source/document.js';
 import { validateDocument, type Report, type ValidateOptions } from '../src/validate/validate.js';
@@ -28,3 +29,20 @@ export async function check(overrides: Record<string, string | null>, opts: Vali
 }
 
 export const rulesOf = (r: Report): string[] => [...r.errors, ...r.warnings].map((f) => f.rule);
+
+/** The Data Plane API's test stand-in (test code: the real binary cannot be downloaded here). */
+export const DATAPLANEAPI_STANDIN = ['cjs', 'mjs'].map((x) => `${ROOT}test/standin/dataplaneapi.${x}`).find((p) => existsSync(p))!;
+
+/**
+ * A root that carries what the appliance image carries, so first boot can say "starting": the Data
+ * Plane API at /usr/local/bin/dataplaneapi (its stand-in). Returns root.
+ */
+export function withImage(root: string): string {
+  const bin = join(root, 'usr/local/bin/dataplaneapi');
+  if (!existsSync(bin)) {
+    mkdirSync(dirname(bin), { recursive: true });
+    copyFileSync(DATAPLANEAPI_STANDIN, bin);
+    chmodSync(bin, 0o755);
+  }
+  return root;
+}

@@ -11,7 +11,6 @@ import { readBuildInfo } from '../appliance/build-info.js';
 import { execa } from 'execa';
 import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Plan, type PlannedFile, type Unit } from '../plan/types.js';
-import { isCidr, parseCidr } from '../net/ip.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
@@ -20,7 +19,12 @@ import { converge, describeChange, describeForeign } from '../anyip/converge.js'
 import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
 import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { haproxyPasswordHash } from './password-hash.js';
-import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Serving, type Status } from './status.js';
+import { STATUS_FILE, parseStatus, statusJson, type Serving, type State as Verdict, type Status } from './status.js';
+import { publishGuestinfo, writeStatus } from './publish.js';
+import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
+import { apiUrl, probeUrl, type ProbeAction } from '../plan/probe.js';
+import { NOT_ANSWERING } from './ready.js';
+import { TLS_PATHS } from '../tls/certificates.js';
 import type { System } from './system.js';
 import { currentContent, idsFrom, under, writeAllAtomic, writeAtomic } from './write.js';
 
@@ -45,9 +49,12 @@ export interface FirstbootInput {
 }
 
 export interface FirstbootResult {
-  readonly state: 'ready' | 'error';
+  /** starting: applied; ovactl-ready.service says READY once the Data Plane API answers. */
+  readonly state: Verdict;
   /** The new values were not applied and the last good configuration keeps serving. */
   readonly serving?: boolean;
+  /** state error, but haproxy was started with the new values (e.g. the image lacks the Data Plane API). */
+  readonly dataPlaneStarted?: boolean;
   readonly changed: boolean;
   readonly lines: readonly string[];
 }
@@ -55,6 +62,7 @@ export interface FirstbootResult {
 interface State {
   readonly version: number;
   readonly inputs: string;
+  /** ready: these values were applied without an error (READY itself is each boot's probe's to say). */
   readonly state: 'ready' | 'error';
   /** The values in force: the last ones applied as a whole (absent until a first full apply). */
   readonly serving?: Serving;
@@ -108,9 +116,14 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const previous = readState(root);
   if (previous?.inputs === hash) {
     lines.push(`no changes: the deploy values are the ones applied before (${previous.state})`);
-    const statusText = currentContent(under(root, STATUS_FILE));
-    if (system.live) await publishGuestinfo(system, statusText, previous.state === 'ready' ? currentContent(under(root, '/etc/haproxy/ca.crt')) : undefined, lines);
-    return { state: previous.state, changed: false, lines, ...(statusServing(statusText) ? { serving: true } : {}) };
+    const applied = previous.state === 'ready';
+    const now = applied ? startingAgain(input, lines) : undefined;
+    const statusText = now?.json ?? currentContent(under(root, STATUS_FILE));
+    const ca = applied ? currentContent(under(root, TLS_PATHS.caCert)) : undefined;
+    if (system.live) await publishGuestinfo({ system, json: statusText, caCert: ca, lines });
+    if (now?.status.state === 'starting') await system.run('systemctl', ['restart', '--no-block', READY_UNIT]);
+    if (!system.live) lines.push(...system.ran.map((c) => `would run: ${c}`));
+    return { state: now?.status.state ?? previous.state, changed: false, lines, ...(statusServing(statusText) ? { serving: true } : {}) };
   }
   // A serving appliance keeps its last good configuration whole when the new values are invalid.
   const serving = previous?.serving;
@@ -121,7 +134,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const currentUsers = currentContent(under(root, DATAPLANEAPI_USERS)) ?? currentCfg;
   const facts = {
     pciPaths: APPLIANCE_PCI_PATHS,
-    dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
+    dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
     birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
     haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
     currentHaproxyConfig: currentCfg,
@@ -153,6 +166,9 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const withoutBird = scope === 'full' && props['rhi.enabled'] === true && !facts.birdInstalled;
   if (withoutBird) errors.push(errorFinding('rhi.bird-missing', ['rhi.enabled'], 'rhi.enabled is True, but BIRD is not installed on this appliance (/usr/sbin/bird): the VIPs are not announced', 'use an appliance image with Debian\'s bird2, or set rhi.enabled to False'));
 
+  // Without the Data Plane API the Supervisor cannot configure the appliance: never READY.
+  if (scope === 'full' && !facts.dataplaneapiInstalled) errors.push(apiMissing(root));
+
   // Files.
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
   const restart = new Set<Unit>();
@@ -177,8 +193,9 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   }
 
   // Status, where the admin looks.
-  const management = parseCidr(props['network.management_ip'] ?? '');
-  const state: 'ready' | 'error' = errors.length === 0 ? 'ready' : 'error';
+  const probe = p.actions.find((a): a is ProbeAction => a.kind === 'probe-dataplaneapi');
+  const state: Verdict = errors.length ? 'error' : probe ? 'starting' : 'ready';
+  const url = state !== 'error' && probe ? apiUrl(probe) : undefined;
   const ranges = props['loadbalance.service_ip_range'] ?? [];
   const applied: Serving | undefined = scope === 'full' ? { appliedAt: (input.now ?? new Date()).toISOString(), ranges } : undefined;
   const status: Status = {
@@ -187,9 +204,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     deployment: report.deployment,
     errors,
     warnings: report.warnings,
-    ...(state === 'ready' ? { apiUrl: `https://${isCidr(management) ? management.address.text : '<management address>'}:${props['loadbalance.dataplane_port'] ?? 5556}` } : {}),
+    ...(url ? { apiUrl: url } : {}),
     ranges,
     managementConfigured: scope !== 'none',
+    dataPlaneStarted: scope === 'full',
     ...imageOf(root),
   };
   const json = writeStatus(root, status, lines);
@@ -237,8 +255,12 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   // old ones finish their connections); a stopped one reads the new file when it starts.
   const reloads = [...reload].filter((u) => scope === 'full' && !restart.has(u));
   if (previous && reloads.length) await run('systemctl', ['try-reload-or-restart', '--no-block', ...reloads]);
-  if (system.live) await publishGuestinfo(system, json, state === 'ready' ? caCert : undefined, lines);
-  else lines.push(`would publish ${STATUS_GUESTINFO}${state === 'ready' ? ` and ${CACERT_GUESTINFO}` : ''} with vmware-rpctool`);
+  await publishGuestinfo({ system, json, caCert: state === 'error' ? undefined : caCert, lines });
+  // READY once the API answers: after the network is up, in ovactl-ready.service (ordered after this unit).
+  if (probe && state === 'starting') {
+    await run('systemctl', ['restart', '--no-block', READY_UNIT]);
+    lines.push(`${READY_UNIT} ${system.live ? 'probes' : 'would probe'} ${probeUrl(probe)} (up to ${probe.waitSeconds} s)`);
+  }
   lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
 
   if (failures.length) {
@@ -246,8 +268,8 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     lines.push(...failures.map((f) => `failed: ${f}`));
     return { state: 'error', changed: true, lines };
   }
-  writeState(root, { version: STATE_VERSION, inputs: hash, state, ...(applied ? { serving: applied } : {}) });
-  return { state, changed: true, lines };
+  writeState(root, { version: STATE_VERSION, inputs: hash, state: state === 'error' ? 'error' : 'ready', ...(applied ? { serving: applied } : {}) });
+  return { state, changed: true, lines, ...(state === 'error' && scope === 'full' ? { dataPlaneStarted: true } : {}) };
 }
 
 const imageOf = (root: string): Pick<Status, 'image'> => {
@@ -262,13 +284,6 @@ function statusServing(text: string | undefined): boolean {
   } catch {
     return false;
   }
-}
-
-/** The status where the admin looks: status.json and the console banner. Returns the JSON. */
-function writeStatus(root: string, status: Status, lines: string[]): string {
-  const json = statusJson(status);
-  for (const f of [file(STATUS_FILE, json + '\n'), file(ISSUE_FILE, issueText(status))]) if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
-  return json;
 }
 
 const writeState = (root: string, s: State): void => {
@@ -310,20 +325,33 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
     const anyip = await converge(under(root, RANGES_FILE), false);
     if (!('unreadable' in anyip)) lines.push(`anyip up: ${describeChange(anyip.diff)}`);
   }
-  if (system.live) await publishGuestinfo(system, json, undefined, lines);
-  else lines.push(`would publish ${STATUS_GUESTINFO} with vmware-rpctool`);
+  await publishGuestinfo({ system, json, caCert: undefined, lines });
   lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
   writeState(root, { version: STATE_VERSION, inputs: k.hash, state: 'error', serving });
   return { state: 'error', serving: true, changed: true, lines };
 }
 
-/** guestinfo is how `govc vm.info -e` and PowerCLI see the result; best effort outside vSphere. */
-async function publishGuestinfo(system: System, json: string | undefined, caCert: string | undefined, lines: string[]): Promise<void> {
-  const pairs: [string, string][] = [];
-  if (json) pairs.push([STATUS_GUESTINFO, json.trim()]);
-  if (caCert) pairs.push([CACERT_GUESTINFO, Buffer.from(caCert).toString('base64')]);
-  for (const [key, value] of pairs) {
-    const r = await system.run('vmware-rpctool', [`info-set ${key} ${value}`]);
-    if (r.exitCode !== 0) lines.push(`${key} not published: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`} (outside vSphere, or the VMX lacks guest_rpc.auth.cloud-init.set = FALSE)`);
-  }
+/** dataplaneapi.missing: the image has no Data Plane API; which image, and how to get one that has. */
+function apiMissing(root: string): Finding {
+  const built = readBuildInfo(root)?.dataplaneapi === 'none' ? ': this image was built with DATAPLANEAPI=none' : '';
+  return errorFinding(
+    'dataplaneapi.missing', ['loadbalance.dataplane_port'],
+    `the HAProxy Data Plane API is not installed (${DATAPLANEAPI_BIN}${built}): the Supervisor cannot configure this appliance`,
+    'deploy an OVA built with the Data Plane API (build/image.sh downloads the pinned release, or takes DATAPLANEAPI=PATH to a release tarball); "ovactl --version --long" shows what an image carries',
+  );
+}
+
+/**
+ * A boot with the values applied before: READY was the last boot's finding, not this one's. The status
+ * goes back to "starting" (a probe failure of the last boot dropped) until ovactl-ready.service says again.
+ */
+function startingAgain(input: FirstbootInput, lines: string[]): { status: Status; json: string } | undefined {
+  const { report, root } = input;
+  const ranges = report.properties['loadbalance.service_ip_range'] ?? [];
+  const status = parseStatus(currentContent(under(root, STATUS_FILE)), { ranges, managementConfigured: true, dataPlaneStarted: true });
+  if (!status || status.serving) return undefined;
+  const errors = status.errors.filter((e) => e.rule !== NOT_ANSWERING);
+  if (errors.length || status.state === 'starting') return status.state === 'starting' ? { status, json: statusJson(status) } : undefined;
+  const next: Status = { ...status, state: 'starting', errors };
+  return { status: next, json: writeStatus(root, next, lines) };
 }

@@ -15,8 +15,14 @@ export interface Serving {
   readonly ranges: readonly string[];
 }
 
+/**
+ * ready: the values are applied and the Data Plane API answered; starting: applied, and
+ * ovactl-ready.service waits for the API's first answer; error: see the findings.
+ */
+export type State = 'ready' | 'starting' | 'error';
+
 export interface Status {
-  readonly state: 'ready' | 'error';
+  readonly state: State;
   readonly version: string;
   readonly deployment: Deployment;
   readonly errors: readonly Finding[];
@@ -26,6 +32,8 @@ export interface Status {
   readonly managementConfigured: boolean;
   /** state error on an appliance that keeps serving its last good values. */
   readonly serving?: Serving;
+  /** Console only: haproxy was started although the state is error (e.g. the API does not answer). */
+  readonly dataPlaneStarted?: boolean;
   /** What the image carries (build-info.json), when known. */
   readonly image?: { readonly dataplaneapi: string };
 }
@@ -45,14 +53,67 @@ export function statusJson(s: Status): string {
   });
 }
 
+const FINDING_RULE = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+
+/**
+ * A status.json written by statusJson, read back (by `ovactl ready` and a boot that changes nothing).
+ * The console's fields that the JSON does not carry come from the caller's deploy values.
+ */
+export function parseStatus(text: string | undefined, console: Pick<Status, 'ranges' | 'managementConfigured' | 'dataPlaneStarted'>): Status | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const state = o.state;
+  if (state !== 'ready' && state !== 'starting' && state !== 'error') return undefined;
+  if (o.deployment !== 'default' && o.deployment !== 'frontend') return undefined;
+  const findings = (x: unknown, severity: Finding['severity']): Finding[] | undefined => {
+    if (!Array.isArray(x)) return undefined;
+    const out: Finding[] = [];
+    for (const f of x as Record<string, unknown>[]) {
+      if (typeof f?.rule !== 'string' || !FINDING_RULE.test(f.rule) || typeof f.message !== 'string') return undefined;
+      if (!Array.isArray(f.keys) || !f.keys.every((k) => typeof k === 'string')) return undefined;
+      const hint = typeof f.hint === 'string' ? { hint: f.hint } : {};
+      out.push({ severity, rule: f.rule, keys: f.keys as Finding['keys'], message: f.message, ...hint });
+    }
+    return out;
+  };
+  const errors = findings(o.errors, 'error');
+  const warnings = findings(o.warnings, 'warning');
+  if (!errors || !warnings || typeof o.version !== 'string') return undefined;
+  const strings = (x: unknown): string[] | undefined =>
+    Array.isArray(x) && x.every((r) => typeof r === 'string') ? (x as string[]) : undefined;
+  const sv = o.serving as Record<string, unknown> | undefined;
+  const serving = sv && typeof sv.appliedAt === 'string' && strings(sv.ranges)
+    ? { serving: { appliedAt: sv.appliedAt, ranges: strings(sv.ranges)! } } : {};
+  const image = o.image as Record<string, unknown> | undefined;
+  return {
+    state,
+    version: o.version,
+    deployment: o.deployment,
+    errors,
+    warnings,
+    ...(typeof o.dataplaneapi === 'string' ? { apiUrl: o.dataplaneapi } : {}),
+    ...console,
+    ...serving,
+    ...(typeof image?.dataplaneapi === 'string' ? { image: { dataplaneapi: image.dataplaneapi } } : {}),
+  };
+}
+
 export function issueText(s: Status): string {
   const f = (x: Finding) => ({ ...findingJson(x), keys: x.keys.join(', '), hint: x.hint ?? null });
   return template('status/issue')({
     ready: s.state === 'ready',
+    starting: s.state === 'starting',
     deployment: s.deployment,
     apiUrl: s.apiUrl ?? '',
     ranges: s.ranges.join(', '),
     managementConfigured: s.managementConfigured,
+    dataPlaneStarted: s.dataPlaneStarted === true,
     serving: s.serving ? { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges.join(', ') } : null,
     errors: s.errors.map(f),
     warnings: s.warnings.map(f),

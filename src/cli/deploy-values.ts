@@ -3,6 +3,7 @@ import type { Result } from '../core/result.js';
 import { parseDocument } from '../source/detect.js';
 import type { DeployDocument } from '../source/document.js';
 import { sourceFor } from '../source/read.js';
+import { firstAvailable, GuestinfoSource, IsoSource } from '../source/guestinfo.js';
 import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
 import { validateDocument, type Report } from '../validate/validate.js';
 import { UsageError } from './usage.js';
@@ -22,4 +23,17 @@ export async function loadDeployValues(input: string, deployment: Deployment | u
   if (!doc.ok) return doc;
   const report = await validateDocument(doc.value, deployment ? { deployment } : {});
   return { ok: true, value: { doc: doc.value, report } };
+}
+
+/**
+ * The appliance's own values at boot: INPUT when given (--env), else guestinfo.ovfEnv, then the ISO
+ * transport. First boot and `ovactl ready` read them the same way.
+ */
+export async function loadBootValues(env: string | undefined, deployment: Deployment | undefined): Promise<Result<{ doc: DeployDocument; report: Report; origin: string }>> {
+  const found = await firstAvailable(env !== undefined ? [sourceFor(env)] : [new GuestinfoSource(), new IsoSource()]);
+  if (!found.ok) return found;
+  const doc = await parseDocument(found.value.text, found.value.origin);
+  if (!doc.ok) return doc;
+  const report = await validateDocument(doc.value, deployment ? { deployment } : {});
+  return { ok: true, value: { doc: doc.value, report, origin: found.value.origin } };
 }

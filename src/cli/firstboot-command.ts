@@ -1,15 +1,12 @@
 import { existsSync } from 'node:fs';
-import { parseDocument } from '../source/detect.js';
-import { sourceFor } from '../source/read.js';
-import { firstAvailable, GuestinfoSource, IsoSource } from '../source/guestinfo.js';
-import { validateDocument } from '../validate/validate.js';
 import { runFirstboot } from '../apply/firstboot.js';
 import { liveSystem, recordingSystem } from '../apply/system.js';
-import { deploymentFlag } from './deploy-values.js';
+import { deploymentFlag, loadBootValues } from './deploy-values.js';
 import { reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { READY_UNIT } from '../appliance/dataplaneapi.js';
 
 export const spec: CommandSpec = {
   name: 'firstboot',
@@ -37,7 +34,11 @@ Options:
   --deployment OPTION    default or frontend; overrides what the values say
   -h, --help             show this help
 
-Exit status: 0 ready (or no changes to a ready appliance), 1 invalid values or a failed step
+A boot that applies its values ends in state "starting": first boot runs before the network is up,
+so ovactl-ready.service ("ovactl ready", queued by first boot) says READY once the Data Plane API
+answers. With --root the probe is listed ("would run: systemctl restart … ovactl-ready.service").
+
+Exit status: 0 starting or ready (or no changes to such an appliance), 1 invalid values or a failed step
 (reported on the console and in guestinfo), 2 no OVF environment found, unreadable input or usage error.`,
   options: { env: { type: 'string' }, root: { type: 'string' }, deployment: { type: 'string' } },
 };
@@ -51,11 +52,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const root = rootArg ?? '/';
   const env = args.values.env as string | undefined;
 
-  const found = await firstAvailable(env !== undefined ? [sourceFor(env)] : [new GuestinfoSource(), new IsoSource()]);
-  if (!found.ok) return io.inputError(found.error);
-  const doc = await parseDocument(found.value.text, found.value.origin);
-  if (!doc.ok) return io.inputError(doc.error);
-  const report = await validateDocument(doc.value, deployment ? { deployment } : {});
+  const loaded = await loadBootValues(env, deployment);
+  if (!loaded.ok) return io.inputError(loaded.error);
+  const { doc, report, origin } = loaded.value;
 
   const result = await runFirstboot({
     report,
@@ -65,13 +64,15 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
   });
   const out = [
-    `ovactl firstboot: values from ${found.value.origin}, deployment "${report.deployment}"`,
-    ...(report.errors.length || report.warnings.length ? [reportText(report, doc.value, styleFor(1)).trimEnd()] : []),
+    `ovactl firstboot: values from ${origin}, deployment "${report.deployment}"`,
+    ...(report.errors.length || report.warnings.length ? [reportText(report, doc, styleFor(1)).trimEnd()] : []),
     ...result.lines,
     result.state === 'ready' ? 'ready'
+      : result.state === 'starting' ? `starting: READY once the Data Plane API answers (${READY_UNIT})`
+      : result.dataPlaneStarted ? 'NOT READY: haproxy serves the new values, but see the findings above'
       : result.serving ? 'NOT APPLIED: the last good configuration keeps serving; see the findings above'
       : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
   ];
   io.stdout(out.join('\n') + '\n');
-  return result.state === 'ready' ? EXIT.ok : EXIT.invalid;
+  return result.state === 'error' ? EXIT.invalid : EXIT.ok;
 }

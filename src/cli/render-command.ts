@@ -4,6 +4,8 @@ import { plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Action, type Plan } from '../plan/types.js';
 import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
+import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
+import { probeUrl } from '../plan/probe.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
 import { reportText } from './report.js';
@@ -37,6 +39,7 @@ export const describeAction = (a: Action): string =>
   a.kind === 'enable-start' ? `systemctl enable --now ${a.unit}`
     : a.kind === 'disable-stop' ? `systemctl disable --now ${a.units.join(' ')}`
     : a.kind === 'set-root-password' ? 'chpasswd (root password, on stdin)'
+    : a.kind === 'probe-dataplaneapi' ? `${READY_UNIT}: READY once ${probeUrl(a)} answers (up to ${a.waitSeconds} s)`
       : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
 
 /** What merging into an existing haproxy.cfg did: ovactl's sections changed, the control plane's kept. */
@@ -75,7 +78,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     facts: {
       pciPaths: APPLIANCE_PCI_PATHS,
       haproxyPasswordHash: hash,
-      dataplaneapiInstalled: existsSync(under(root, '/usr/local/bin/dataplaneapi')),
+      dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
       birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
       currentHaproxyConfig: haproxyCfg,
       memoryBytes: DEFAULT_MEMORY_BYTES,

@@ -235,12 +235,18 @@ export const CHECKS: readonly Check[] = [
   },
   {
     id: 'status', title: `first-boot status ${STATUS_FILE}`, needs: 'files',
-    run: (_ctx, f) => {
+    run: (ctx, f) => {
       const text = f.read(STATUS_FILE);
       if (text === undefined) return fail('no status: first boot has not run', 'run "journalctl -u ovactl-firstboot" to see why; "ovactl validate --json" shows the deploy values\' problems');
       let s: { state?: string; deployment?: string; serving?: { appliedAt: string; ranges: string[] }; errors?: { rule: string; message: string; hint?: string }[]; warnings?: { rule: string; message: string; hint?: string }[] };
       try { s = JSON.parse(text); } catch { return fail('the status file is not JSON', 'run first boot again: systemctl restart ovactl-firstboot'); }
       const line = (x: { rule: string; message: string }) => `${x.rule}: ${x.message}`;
+      if (s.state === 'starting') {
+        // Applied; READY is ovactl-ready.service's to say once the Data Plane API answers.
+        const what = `starting (${s.deployment ?? '?'} deployment): the values are applied; READY once the Data Plane API answers`;
+        if (!ctx.live) return ok(`${what} (offline: ovactl-ready.service probes it on the appliance)`);
+        return warn(`${what}, and it has not yet`, 'systemctl status ovactl-ready: it says READY, or why not, within two minutes of first boot');
+      }
       if (s.state !== 'ready') {
         const errs = s.errors ?? [];
         if (s.serving && typeof s.serving === 'object') {

@@ -9,6 +9,7 @@ import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
 import { haproxySizing } from '../haproxy/maxconn.js';
 import { DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG } from '../appliance/paths.js';
+import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
@@ -145,7 +146,12 @@ export function plan(input: PlanInput): Plan {
       { kind: 'enable-start', unit: 'anyip-routes.service' },
       { kind: 'enable-start', unit: 'haproxy.service' },
     );
-    if (input.facts.dataplaneapiInstalled) actions.push({ kind: 'enable-start', unit: 'dataplaneapi.service' });
+    if (input.facts.dataplaneapiInstalled) {
+      actions.push(
+        { kind: 'enable-start', unit: 'dataplaneapi.service' },
+        { kind: 'probe-dataplaneapi', host: management?.address.text ?? null, port, waitSeconds: DATAPLANEAPI_PROBE_WAIT_SECONDS },
+      );
+    }
     if (props['rhi.enabled']) {
       files.push(...rhiFiles(input, management));
       actions.push({ kind: 'enable-start', unit: 'bird.service' }, { kind: 'enable-start', unit: 'ovactl-rhi.service' });

@@ -23,7 +23,13 @@ export type Action =
   /** root's password, given to chpasswd on stdin by apply (the plan never holds it). */
   | { readonly kind: 'set-root-password' }
   /** The Data Plane API certificate: the given CA or a generated one; a server cert with these SANs. */
-  | { readonly kind: 'issue-certificates'; readonly ips: readonly string[]; readonly dnsNames: readonly string[]; readonly givenCa: boolean };
+  | { readonly kind: 'issue-certificates'; readonly ips: readonly string[]; readonly dnsNames: readonly string[]; readonly givenCa: boolean }
+  /**
+   * READY only once the Data Plane API answers: GET /v2/info over HTTPS with the published CA and the
+   * Basic credentials, run by ovactl-ready.service after the API has started. host null: DHCP, the
+   * management NIC's leased address (known only once networkd has it).
+   */
+  | { readonly kind: 'probe-dataplaneapi'; readonly host: string | null; readonly port: number; readonly waitSeconds: number };
 
 export interface Plan {
   readonly files: readonly PlannedFile[];

@@ -1,0 +1,112 @@
+// `ovactl ready` (ovactl-ready.service, queued by first boot): the last step of a boot that applied
+// its values. First boot runs before the network is up, so it leaves the state "starting"; this
+// waits, bounded, for the Data Plane API to answer as the Supervisor will ask it, then says READY,
+// or error with the reason and the API's last journal lines.
+import { networkInterfaces } from 'node:os';
+import { DATAPLANEAPI_PROBE_PATH } from '../appliance/dataplaneapi.js';
+import { TLS_PATHS } from '../tls/certificates.js';
+import { isCidr, parseCidr } from '../net/ip.js';
+import { httpsUrl } from '../net/url.js';
+import { error as errorFinding } from '../validate/finding.js';
+import type { Report } from '../validate/validate.js';
+import { parseStatus, STATUS_FILE, type State, type Status } from './status.js';
+import { probeOnce, type ProbeOutcome } from './probe.js';
+import { publishGuestinfo, writeStatus } from './publish.js';
+import type { System } from './system.js';
+import { currentContent, under } from './write.js';
+
+export const NOT_ANSWERING = 'dataplaneapi.not-answering';
+const ATTEMPT_TIMEOUT_MS = 5_000;
+const RETRY_MS = 1_000;
+const JOURNAL_LINES = 5;
+
+export interface ReadyInput {
+  readonly report: Report;
+  readonly root: string;
+  readonly system: System;
+  readonly waitSeconds: number;
+}
+
+export interface ReadyResult {
+  readonly state: State;
+  /** What happened: the API answered or not; or the status was not "starting" (or absent): no probe. */
+  readonly outcome: 'answered' | 'not-answering' | 'nothing-to-wait' | 'no-status';
+  readonly lines: readonly string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The management NIC's address: the static one, or the one DHCP leased (known once networkd has it). */
+function managementHost(report: Report): string | undefined {
+  const c = parseCidr(report.properties['network.management_ip'] ?? '');
+  if (isCidr(c)) return c.address.text;
+  return networkInterfaces().management?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+}
+
+export async function runReady(input: ReadyInput): Promise<ReadyResult> {
+  const { report, root, system } = input;
+  const props = report.properties;
+  const lines: string[] = [];
+  const consoleFields = { ranges: props['loadbalance.service_ip_range'] ?? [], managementConfigured: true, dataPlaneStarted: true };
+  const status = parseStatus(currentContent(under(root, STATUS_FILE)), consoleFields);
+  if (!status) {
+    lines.push(`no first-boot status in ${STATUS_FILE}: run "systemctl restart ovactl-firstboot" (or ovactl firstboot) first`);
+    return { state: 'error', outcome: 'no-status', lines };
+  }
+  if (status.state !== 'starting') {
+    lines.push(`nothing to wait for: the first-boot status is ${status.state}`);
+    return { state: status.state, outcome: 'nothing-to-wait', lines };
+  }
+  const ca = currentContent(under(root, TLS_PATHS.caCert)) ?? '';
+  const port = props['loadbalance.dataplane_port'] ?? 5556;
+  const user = props['loadbalance.haproxy_user'] ?? 'admin';
+  const deadline = Date.now() + input.waitSeconds * 1000;
+  const started = Date.now();
+  let outcome: ProbeOutcome = { ok: false, reason: 'the management NIC has no address yet (DHCP)' };
+  let host = managementHost(report);
+  for (;;) {
+    host ??= managementHost(report);
+    if (host !== undefined) {
+      outcome = await probeOnce({
+        host, port, ca, user, password: props['loadbalance.haproxy_pwd'] ?? '',
+        ...(props['network.management_ip'] === undefined ? { serverName: props['network.hostname'] ?? 'haproxy.local' } : {}),
+        timeoutMs: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
+      });
+    }
+    if (outcome.ok || Date.now() + RETRY_MS >= deadline) break;
+    await sleep(RETRY_MS);
+  }
+  const url = host !== undefined ? httpsUrl(host, port) : status.apiUrl;
+  const probeUrl = `${url ?? `https://<management address>:${port}`}${DATAPLANEAPI_PROBE_PATH}`;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  let next: Status;
+  if (outcome.ok) {
+    lines.push(`the Data Plane API answered ${probeUrl} after ${seconds} s (version ${outcome.version})`);
+    next = { ...status, state: 'ready', ...(url ? { apiUrl: url } : {}) };
+  } else {
+    lines.push(`the Data Plane API did not answer ${probeUrl} within ${input.waitSeconds} s: ${outcome.reason}`);
+    const journal = await lastJournalLines(system);
+    next = {
+      ...status,
+      state: 'error',
+      errors: [...status.errors.filter((e) => e.rule !== NOT_ANSWERING), errorFinding(
+        NOT_ANSWERING, ['loadbalance.dataplane_port'],
+        `the Data Plane API did not answer ${probeUrl} within ${input.waitSeconds} s: ${outcome.reason}` +
+          (journal.length ? `; its journal ends: ${journal.join(' | ')}` : ''),
+        'see "systemctl status dataplaneapi" and "journalctl -u dataplaneapi -n 50"; once fixed, "systemctl restart ovactl-ready"',
+      )],
+    };
+  }
+  const json = writeStatus(root, next, lines);
+  await publishGuestinfo({ system, json, caCert: next.state === 'ready' ? ca : undefined, lines });
+  // agetty shows the banner when it starts, long before this: ask it to show the new one.
+  if (system.live) await system.run('agetty', ['--reload']);
+  return { state: next.state, outcome: outcome.ok ? 'answered' : 'not-answering', lines };
+}
+
+async function lastJournalLines(system: System): Promise<string[]> {
+  if (!system.live) return [];
+  const r = await system.run('journalctl', ['-u', 'dataplaneapi.service', '-b', '-n', String(JOURNAL_LINES), '--no-pager', '-o', 'cat'], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0) return [];
+  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(-JOURNAL_LINES).map((l) => (l.length > 160 ? `${l.slice(0, 159)}…` : l));
+}
