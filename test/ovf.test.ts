@@ -110,3 +110,19 @@ t.test('PowerCLI snippet: every property of the option, typed literals', async (
   t.match(ps, /Import-VApp -Source \$ova -OvfConfiguration \$c/);
   t.notMatch(powercliSpec('default'), /frontend_ip/, 'default: no frontend values');
 });
+
+t.test('vSphere 7.0 GA can deploy it: a guest id it knows, a virtual hardware version it runs', async (t) => {
+  const known = readFileSync(`${ROOT}test/fixtures/vsphere-7.0-guest-ids.txt`, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const env = Object.values(await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }))[0] as Node;
+  const vs = kids(env, 'VirtualSystem')[0]!;
+  const os = kids(vs, 'OperatingSystemSection')[0]!;
+  const guest = attr(os, VMW, 'osType') ?? '';
+  t.ok(known.includes(guest), `vmw:osType ${guest} is known to vSphere 7.0 GA`);
+  t.notOk(known.includes('debian12_64Guest'), 'the list is what 7.0 knows (debian12_64Guest came with 8.0.0.1)');
+  const hw = kids(vs, 'VirtualHardwareSection').flatMap((h) => kids(h, 'System')).map((s) => text(s, 'VirtualSystemType'))[0] ?? '';
+  const n = Number(hw.match(/^vmx-(\d+)$/)?.[1]);
+  t.ok(n >= 7 && n <= 17, `virtual hardware ${hw}: vSphere 7.0 GA runs vmx-17 and older`);
+  // packer's vSphere build makes the same VM.
+  const packer = JSON.parse(readFileSync(`${ROOT}packer.json`, 'utf8')) as { builders: { name: string; guest_os_type?: string }[] };
+  t.equal(packer.builders.find((b) => b.name === 'vsphere-iso')?.guest_os_type, guest, 'packer\'s vsphere-iso build uses the same guest id');
+});

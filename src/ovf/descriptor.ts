@@ -1,7 +1,7 @@
 // The OVF descriptor, generated from the property table: one ProductSection per class and category,
 // the two deployment options, NICs pinned to the PCI slots the guest's .link files expect, both
 // environment transports, and the VMX setting that lets the guest publish its status.
-import { VM_CPUS, VM_MEMORY_MIB } from '../appliance/hardware.js';
+import { VM_CIM_OS_ID, VM_CPUS, VM_GUEST_ID, VM_HARDWARE_VERSION, VM_MEMORY_MIB } from '../appliance/hardware.js';
 import { PROPERTIES, type PropertySpec } from '../properties/table.js';
 import { template } from '../render/templates.js';
 
@@ -66,7 +66,9 @@ export function descriptor(opts: { version: string; disk?: DiskInfo }): string {
     vendor: 'ovactl',
     version: opts.version,
     annotation: 'HAProxy with the Data Plane API and AnyIP virtual IP ranges, configured at first boot from these properties by ovactl. The result shows on the console and in guestinfo.ovactl.status.',
-    hardwareVersion: 'vmx-13',
+    hardwareVersion: VM_HARDWARE_VERSION,
+    guestId: VM_GUEST_ID,
+    cimOsId: VM_CIM_OS_ID,
     cpus: VM_CPUS,
     memoryMiB: VM_MEMORY_MIB,
     disk: { fileSize: null, populatedSize: null, ...(opts.disk ?? DEFAULT_DISK) },
