@@ -87,6 +87,9 @@ const CASES: Case[] = [
   { rule: 'vip.contains-infrastructure', fail: { 'loadbalance.service_ip_range': '198.51.100.0/31' }, pass: {}, message: /workload gateway 198\.51\.100\.1/ },
   { rule: 'vip.contains-infrastructure', fail: { 'loadbalance.service_ip_range': '192.0.2.112/28' }, pass: {}, message: /NTP server 192\.0\.2\.123/ },
   { rule: 'vip.dhcp', fail: { 'network.workload_ip': '', 'network.workload_gateway': '' }, pass: {} },
+  { rule: 'vip.routed', fail: { 'loadbalance.service_ip_range': '10.99.0.0/24' }, pass: {}, hint: /static route "10\.99\.0\.0\/24 via 198\.51\.100\.10"/ },
+  { rule: 'vip.routed', fail: { 'loadbalance.service_ip_range': '198.51.100.64/26, 10.99.0.0/24' }, pass: { ...ON, 'loadbalance.service_ip_range': '10.99.0.0/24' }, message: /10\.99\.0\.0\/24 is outside the appliance's networks \(management 192\.0\.2\.0\/24, workload 198\.51\.100\.0\/24\)/ },
+  { rule: 'rhi.vip-on-link', fail: ON, pass: { ...ON, 'loadbalance.service_ip_range': '10.99.0.0/24' }, message: /lies in the workload network 198\.51\.100\.0\/24; with rhi\.enabled the appliance answers no ARP/ },
   { rule: 'gateway.outside-subnet', fail: { 'network.management_gateway': '192.0.3.1' }, pass: {}, hint: /192\.0\.2\.1 to 192\.0\.2\.254/ },
   { rule: 'gateway.equals-address', fail: { 'network.workload_gateway': '198.51.100.10' }, pass: {} },
   { rule: 'gateway.without-address', fail: { 'network.management_ip': '' }, pass: {} },
@@ -139,7 +142,7 @@ t.test('the example itself is valid with no findings', async (t) => {
 });
 
 t.test('the example with route health injection on is valid with no findings', async (t) => {
-  const r = await check(ON);
+  const r = await check({ ...ON, 'loadbalance.service_ip_range': '10.99.0.0/24' });
   t.same(rulesOf(r), []);
   t.equal(r.properties['rhi.enabled'], true);
   t.same(r.properties['rhi.peers'], ['198.51.100.1:65001']);

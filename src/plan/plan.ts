@@ -122,7 +122,7 @@ export function plan(input: PlanInput): Plan {
   files.push(file('/etc/hostname', template('system/hostname')({ hostname }), []));
   files.push(file('/etc/hosts', template('system/hosts')({ hostname, shortName: hostname.split('.')[0]!, address: management?.address.text ?? null }), []));
   files.push(file('/etc/ssh/sshd_config.d/50-ovactl.conf', template('system/sshd.conf')({ permitRootLogin: props['appliance.permit_root_login'] ?? true, listenAddress: management?.address.text ?? null }), ['ssh.service']));
-  files.push(file('/etc/sysctl.d/90-ovactl.conf', template('system/sysctl.conf')({}), ['systemd-sysctl.service']));
+  files.push(file('/etc/sysctl.d/90-ovactl.conf', template('system/sysctl.conf')({ routedVips: full && props['rhi.enabled'] === true }), ['systemd-sysctl.service']));
   const ntp = props['network.ntp_servers'] ?? [];
   if (ntp.length) files.push(file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), ['systemd-timesyncd.service']));
 

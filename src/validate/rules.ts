@@ -370,6 +370,37 @@ export const RULES: readonly Rule[] = [
       yield p(['loadbalance.service_ip_range', ...dhcp.map((n) => n.ip)], `${dhcp.map((n) => n.name).join(' and ')} use${dhcp.length === 1 ? 's' : ''} DHCP; an address leased inside ${ranges.map((r) => r.text).join(', ')} would be answered by the VIP ranges`, 'make sure the DHCP server\'s pool excludes the VIP ranges');
     },
   },
+  {
+    id: 'vip.routed', severity: 'warning', summary: 'A VIP range outside every appliance network is reached only through a route to the appliance: the route to add is named (unless rhi.enabled announces it).',
+    *check(ctx) {
+      if (rhiOn(ctx)) return;
+      const nets = ctx.nics.flatMap((n) => {
+        const c = ctx.iface(n.ip);
+        return c ? [{ nic: n, c }] : [];
+      });
+      // With a DHCP NIC its network is unknown here: the range may well be on it.
+      if (nets.length < ctx.nics.length) return;
+      const vipNic = nets.find((x) => x.nic.name === (ctx.deployment === 'frontend' ? 'frontend' : 'workload'));
+      for (const r of ctx.networks('loadbalance.service_ip_range')) {
+        if (nets.some((x) => overlaps(x.c, r))) continue;
+        const via = vipNic ? `${networkText(r)} via ${vipNic.c.address.text}` : networkText(r);
+        yield p(['loadbalance.service_ip_range'], `VIP range ${r.text} is outside the appliance's networks (${nets.map((x) => `${x.nic.name} ${networkText(x.c)}`).join(', ')}): no client reaches it unless a router sends it to the appliance`, `ask the network team for the static route "${via}" (the ${vipNic?.nic.name ?? 'VIP'} address), or set rhi.enabled to True to announce it over BGP`);
+      }
+    },
+  },
+  {
+    id: 'rhi.vip-on-link', severity: 'warning', summary: 'With route health injection the VIPs are reached by routing only (the appliance answers no ARP for them): a VIP range inside a network the appliance is on is not reachable from that network.',
+    *check(ctx) {
+      if (!rhiOn(ctx)) return;
+      for (const r of ctx.networks('loadbalance.service_ip_range')) {
+        for (const nic of ctx.nics) {
+          const c = ctx.iface(nic.ip);
+          if (!c || !overlaps(c, r)) continue;
+          yield p(['loadbalance.service_ip_range', 'rhi.enabled', nic.ip], `VIP range ${r.text} lies in the ${nic.name} network ${networkText(c)}; with rhi.enabled the appliance answers no ARP for its VIPs (several appliances would answer for the same addresses), so clients on that network cannot reach them`, 'use a VIP range outside the appliance\'s networks, which the routers learn over BGP, or set rhi.enabled to False to answer ARP for it');
+        }
+      }
+    },
+  },
   // ── gateways and networks together ────────────────────────────────────────────────────────
   {
     id: 'gateway.outside-subnet', severity: 'error', summary: "A gateway lies inside its interface's subnet.",
