@@ -41,7 +41,7 @@ PACKAGES=(
   # the system: systemd with networkd (ovactl renders its .network files) and resolved (their DNS=)
   systemd systemd-sysv systemd-timesyncd systemd-resolved udev dbus kmod netbase
   # the data plane and route health injection
-  haproxy bird2 iproute2 iputils-ping openssl
+  haproxy bird2 iproute2 iputils-ping iputils-arping openssl
   # ovactl's runtime: Debian's Node 18.20
   nodejs ca-certificates
   # vSphere: guestinfo (the OVF environment, the status), clean shutdown, the console

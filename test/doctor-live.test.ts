@@ -226,6 +226,17 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     },
     repair: () => sh(a, 'systemctl restart anyip-routes'),
   });
+  await scenario('another host on the workload network answers for a VIP', {
+    // The rig's host side (the router) takes the VIP too, as a squatter (a DHCP lease, an old
+    // appliance left running) would: it answers ARP for it on the workload bridge.
+    break: () => a.host(['ip', 'addr', 'add', `${VIP}/32`, 'dev', 'brw']),
+    expect: (d, t) => {
+      const c = d.checks.get('duplicate-addresses');
+      t.equal(c?.verdict, 'fail', 'duplicate-addresses fails');
+      t.match(c?.detail, new RegExp(`${VIP.replace(/\./g, '\\.')} \\(VIP of frontend fe_vip70\\) is answered on workload by [0-9a-f:]{17}`, 'i'), 'naming the VIP, the NIC and the MAC');
+    },
+    repair: () => a.host(['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'brw']),
+  });
   await scenario('anyip-routes stopped', {
     break: () => sh(a, 'systemctl stop anyip-routes'),
     expect: (d, t) => {

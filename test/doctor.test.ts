@@ -244,3 +244,39 @@ t.test('live checks with canned command output', async (t) => {
   t.match(noApi.find((r) => r.id === 'haproxy')!.detail, /haproxy -c: \[ALERT\] parsing line 40/);
   t.equal(noApi.find((r) => r.id === 'vips-serving')!.verdict, 'fail');
 });
+
+t.test('duplicate addresses: the NICs\' own addresses and bound VIPs, probed with arping -D, a handful at most', async (t) => {
+  type R = { code: number; stdout: string; stderr: string };
+  const calls: string[] = [];
+  const cfgRoot = tree((r) => appendFileSync(join(r, 'etc/haproxy/haproxy.cfg'),
+    '\nfrontend web\n    bind 198.51.100.70:80\n    bind 203.0.113.9:80\n'));
+  const addrs = JSON.stringify([
+    { ifname: 'lo', addr_info: [{ local: '127.0.0.1', prefixlen: 8 }] },
+    { ifname: 'management', addr_info: [{ local: '192.0.2.10', prefixlen: 24 }] },
+    { ifname: 'workload', addr_info: [{ local: '198.51.100.10', prefixlen: 24 }] },
+  ]);
+  const exec = (dupOf: string) => (cmd: string, args: readonly string[]): R => {
+    const key = `${cmd} ${args.join(' ')}`;
+    calls.push(key);
+    if (key === 'ip -j -4 addr show') return { code: 0, stdout: addrs, stderr: '' };
+    if (cmd === 'arping' && args.at(-1) === dupOf) {
+      return { code: 1, stdout: `Unicast reply from ${dupOf} [02:42:AC:11:00:02]  0.61ms\nReceived 1 response(s)\n`, stderr: '' };
+    }
+    return { code: 0, stdout: '', stderr: '' };
+  };
+  const check = async (dupOf: string) => (await runChecks({ root: cfgRoot, live: true, exec: exec(dupOf) })).find((r) => r.id === 'duplicate-addresses')!;
+  const clean = await check('none');
+  t.equal(clean.verdict, 'ok');
+  t.match(clean.detail, /3 address\(es\) probed, nobody else answers: 192\.0\.2\.10, 198\.51\.100\.10, 198\.51\.100\.70/);
+  t.ok(calls.includes('arping -D -c 1 -w 1 -I workload 198.51.100.70'), 'the VIP is probed on the NIC whose network holds it');
+  t.notOk(calls.some((c) => c.includes('203.0.113.9') || c.includes('127.0.0.1')), 'not a VIP outside the ranges, not loopback');
+  const dup = await check('198.51.100.70');
+  t.equal(dup.verdict, 'fail');
+  t.match(dup.detail, /198\.51\.100\.70 \(VIP of frontend web\) is answered on workload by 02:42:AC:11:00:02/);
+  t.match(dup.fix, /MAC/);
+  const own = await check('192.0.2.10');
+  t.match(own.detail, /192\.0\.2\.10 \(the management address\) is answered on management/);
+  const none = (await runChecks({ root: cfgRoot, live: true, exec: (c, a) => (c === 'arping' ? { code: 127, stdout: '', stderr: '' } : exec('x')(c, a)) })).find((r) => r.id === 'duplicate-addresses')!;
+  t.equal(none.verdict, 'skip');
+  t.match(none.detail, /iputils-arping/);
+});

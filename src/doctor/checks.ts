@@ -164,6 +164,38 @@ const rangesOf = (f: Facts): Cidr[] => [...(f.ranges?.ranges ?? [])];
 const vipNic = (f: Facts): NetworkFile | undefined => f.networks.find((n) => n.policyFrom.some((p) => !/\/(32|128)$/.test(p))) ?? f.networks.find((n) => /workload|frontend/.test(n.name));
 const unitName = 'anyip-routes.service';
 
+/** At most this many ARP probes (one second each): a handful, never a sweep of the ranges. */
+const DAD_MAX = 8;
+const APPLIANCE_NICS = ['management', 'workload', 'frontend'];
+
+/**
+ * What duplicate address detection probes: the NICs' own IPv4 addresses (as the kernel has them: DHCP
+ * included), then the VIPs that frontends bind inside the ranges and on a NIC's network.
+ */
+function dadTargets(ctx: Context, f: Facts): { ip: string; nic: string; what: string }[] | string {
+  const r = ctx.exec('ip', ['-j', '-4', 'addr', 'show']);
+  if (r.code !== 0) return `ip -j addr show failed: ${r.stderr.trim().split('\n')[0] ?? ''}`;
+  let links: { ifname?: string; addr_info?: { local?: string; prefixlen?: number }[] }[];
+  try {
+    links = JSON.parse(r.stdout);
+  } catch {
+    return 'ip -j addr show printed no JSON';
+  }
+  const nets = links.filter((l) => APPLIANCE_NICS.includes(l.ifname ?? '')).flatMap((l) =>
+    (l.addr_info ?? []).flatMap((a) => {
+      const c = parseCidr(`${a.local}/${a.prefixlen}`);
+      return isCidr(c) ? [{ nic: l.ifname!, c }] : [];
+    }));
+  const out = nets.map((n) => ({ ip: n.c.address.text, nic: n.nic, what: `the ${n.nic} address` }));
+  for (const b of f.binds) {
+    const ip = parseIp(b.host);
+    if (!ip || !rangesOf(f).some((x) => contains(x, ip)) || out.some((o) => o.ip === ip.text)) continue;
+    const on = nets.find((n) => contains(n.c, ip));
+    if (on) out.push({ ip: ip.text, nic: on.nic, what: `VIP of frontend ${b.frontend}` });
+  }
+  return out;
+}
+
 // ── the checks ─────────────────────────────────────────────────────────────────────────────────
 
 export const CHECKS: readonly Check[] = [
@@ -353,6 +385,27 @@ export const CHECKS: readonly Check[] = [
       if (hit) return ok(`${hit.host}:${port}`);
       const u = unitOutcome(ctx, 'dataplaneapi.service');
       return fail(`nothing listens on ${host}:${port}${u.verdict === 'ok' ? '' : '\n' + u.detail}`, u.fix ?? 'systemctl restart dataplaneapi; journalctl -u dataplaneapi -n 20');
+    },
+  },
+  {
+    id: 'duplicate-addresses', title: 'no other host answers for the appliance\'s addresses or its VIPs', needs: 'live',
+    run: (ctx, f) => {
+      const targets = dadTargets(ctx, f);
+      if (typeof targets === 'string') return skip(targets);
+      if (ctx.exec('arping', ['-V']).code === 127) return skip('arping is not installed (Debian: iputils-arping)');
+      const probed = targets.slice(0, DAD_MAX);
+      // arping -D: ARP requests from 0.0.0.0 (nobody learns anything from them); exit 1 when someone replies.
+      const dups = probed.flatMap((x) => {
+        const r = ctx.exec('arping', ['-D', '-c', '1', '-w', '1', '-I', x.nic, x.ip]);
+        if (r.code !== 1) return [];
+        const mac = /\[([0-9a-f:]{17})\]/i.exec(r.stdout)?.[1] ?? 'an unknown MAC';
+        return [`${x.ip} (${x.what}) is answered on ${x.nic} by ${mac}`];
+      });
+      const more = targets.length > probed.length ? ` (${targets.length - probed.length} more not probed)` : '';
+      if (dups.length) {
+        return fail(`another host uses these addresses: ${dups.join('; ')}`, 'find the host by its MAC (the switch\'s MAC table, the DHCP server\'s leases) and take the address off it; keep the VIP ranges out of every DHCP pool; an old appliance with the same values must be powered off');
+      }
+      return ok(`${probed.length} address(es) probed, nobody else answers: ${listOf(probed.map((x) => x.ip))}${more}`);
     },
   },
   {
