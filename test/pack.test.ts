@@ -12,9 +12,12 @@ import { ROOT } from './helpers.js';
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-pack-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['NODE_OPTIONS', 'OVACTL_DEBUG'].includes(k) && !/tap/i.test(k)));
+const dropped = (k: string) => ['NODE_OPTIONS', 'OVACTL_DEBUG'].includes(k) || /tap/i.test(k);
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped(k)));
 const run = (cmd: string, args: string[], cwd: string) =>
-  spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', cmd, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env: cleanEnv });
+  spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', cmd, ...args], {
+    cwd, encoding: 'utf8', timeout: 120_000, env: cleanEnv,
+  });
 
 // --ignore-scripts: the bundle the other tests run is packed as built (test/run.sh builds first).
 const packed = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
@@ -23,14 +26,16 @@ const tarball = packed.status === 0 ? join(dir, JSON.parse(packed.stdout)[0].fil
 t.test('npm pack: the bundle, its package.json and the examples; nothing of the toolchain', async (t) => {
   t.equal(packed.status, 0, packed.stderr);
   const files: string[] = JSON.parse(packed.stdout)[0].files.map((f: { path: string }) => f.path).sort();
-  for (const f of ['dist/ovactl.js', 'dist/package.json', 'package.json', 'examples/appliance.json']) t.ok(files.includes(f), `packs ${f}`);
+  const wanted = ['dist/ovactl.js', 'dist/package.json', 'package.json', 'examples/appliance.json'];
+  for (const f of wanted) t.ok(files.includes(f), `packs ${f}`);
   t.same(files.filter((f) => /^(src|test|node_modules|build)\//.test(f)), [], 'no sources, tests or build scripts');
   const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], dir).stdout);
   t.same(pkg.dependencies ?? {}, {}, 'no runtime dependencies: the bundle carries them');
   t.equal(pkg.bin.ovactl, 'dist/ovactl.js');
 });
 
-t.test(`the packed ovactl runs from an empty folder on ${process.env.OVACTL_NODE18 ? 'Node 18.20' : 'this Node'}`, async (t) => {
+const onNode = process.env.OVACTL_NODE18 ? 'Node 18.20' : 'this Node';
+t.test(`the packed ovactl runs from an empty folder on ${onNode}`, async (t) => {
   const empty = join(dir, 'empty');
   t.equal(run('mkdir', [empty], dir).status, 0);
   t.equal(run('tar', ['-xzf', tarball, '-C', empty], dir).status, 0, 'extracted');
@@ -44,14 +49,16 @@ t.test(`the packed ovactl runs from an empty folder on ${process.env.OVACTL_NODE
   const xml = run(NODE, ['package/dist/ovactl.js', 'validate', 'package/examples/ovf-env.xml'], empty);
   t.equal(xml.status, 0, xml.stderr);
   const out = join(empty, 'tree');
-  const render = run(NODE, ['package/dist/ovactl.js', 'render', '--env', 'package/examples/appliance.json', '--root', out], empty);
+  const env = 'package/examples/appliance.json';
+  const render = run(NODE, ['package/dist/ovactl.js', 'render', '--env', env, '--root', out], empty);
   t.equal(render.status, 0, render.stderr);
   t.ok(existsSync(join(out, 'etc/haproxy/haproxy.cfg')), 'render wrote haproxy.cfg');
 });
 
 t.test('npm install -g of the tarball, offline: nothing else to fetch, ovactl on the PATH', async (t) => {
   const prefix = join(dir, 'prefix');
-  const inst = run('npm', ['install', '-g', '--offline', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', tarball], dir);
+  const quiet = ['--no-audit', '--no-fund', '--loglevel=error'];
+  const inst = run('npm', ['install', '-g', '--offline', '--prefix', prefix, ...quiet, tarball], dir);
   t.equal(inst.status, 0, inst.stderr);
   t.same(readdirSync(join(prefix, 'lib/node_modules')), ['ovactl'], 'only ovactl installed');
   const r = run(NODE, [join(prefix, 'bin/ovactl'), '--version'], dir);

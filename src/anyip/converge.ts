@@ -42,8 +42,8 @@ export const describeForeign = (d: RouteDiff): string => {
   const del = (r: string) => `ip route del local ${r} table local`;
   const how = d.foreign.length <= 3 ? d.foreign.map(del).join('; ') : `${del(d.foreign[0]!)} (and so on for each)`;
   const are = d.foreign.length === 1 ? 'is' : 'are';
-  return `${listRanges(d.foreign)} ${are} already a local route not made by anyip-routes: left alone (it answers; anyip-routes `
-    + `will not remove it when the range goes). To hand it over: ${how}, then systemctl restart anyip-routes`;
+  return `${listRanges(d.foreign)} ${are} already a local route not made by anyip-routes: left alone (it answers; `
+    + `anyip-routes will not remove it when the range goes). To hand it over: ${how}, then systemctl restart anyip-routes`;
 };
 
 export const describeProblem = (file: string, p: LineProblem): string => `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;

@@ -5,8 +5,8 @@ import { dirname } from 'node:path';
 import { inputError, type InputError } from '../core/result.js';
 import { fsInputError, isFsMistake, type PathArg } from '../core/fs-error.js';
 
-const PSEUDO = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs', 'bpf',
-  'configfs', 'pstore', 'efivarfs', 'mqueue', 'fusectl', 'binfmt_misc']);
+const PSEUDO = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs',
+  'bpf', 'configfs', 'pstore', 'efivarfs', 'mqueue', 'fusectl', 'binfmt_misc']);
 
 /** The first folder of `path` (or `path` itself) that exists, with links resolved. */
 function existingAncestor(path: string): string | undefined {
@@ -47,12 +47,13 @@ export function rootProblem(arg: PathArg): InputError | undefined {
   const real = existingAncestor(arg.path);
   const where = arg.flag ? `${arg.flag} ${arg.path}` : arg.path;
   if (real !== undefined && !statSync(real).isDirectory()) {
-    return inputError(where, `${real} is a file, not a folder; fix: give ${arg.flag ?? 'it'} a folder (missing ones are created)`);
+    const fix = `give ${arg.flag ?? 'it'} a folder (missing ones are created)`;
+    return inputError(where, `${real} is a file, not a folder; fix: ${fix}`);
   }
   const fs = real === undefined ? undefined : fsTypeOf(real);
   if (fs && PSEUDO.has(fs.type)) {
-    return inputError(where,
-      `${fs.mount} is the kernel's ${fs.type} file system, not a disk; fix: give ${arg.flag ?? 'it'} a folder on a real file system`);
+    const fix = `give ${arg.flag ?? 'it'} a folder on a real file system`;
+    return inputError(where, `${fs.mount} is the kernel's ${fs.type} file system, not a disk; fix: ${fix}`);
   }
   // Read-only or not ours, found before the first file (a later mkdir of a read-only tree says ENOENT).
   try {

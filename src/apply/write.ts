@@ -2,7 +2,9 @@
 // set with fchmod, so neither a leftover temp file nor the umask can widen or narrow a mode), fsync,
 // chown, rename, fsync the folder. A reader or a crash sees the old file or the new one, never half.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync, fchmodSync, fchownSync, fsync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PlannedFile } from '../plan/types.js';
 import { makeDirs } from './make-dirs.js';

@@ -81,7 +81,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
 
 /** The verdict, agreeing with the exit status: bad lines make exit 1 even when the routes match. */
 const syncLine = (differences: number, badLines: number): string =>
-  differences ? '' : badLines ? `  the kernel matches the file's valid lines, but ${badLines} line(s) were skipped (above): fix them`
+  differences ? ''
+    : badLines ? `  the kernel matches the file's valid lines, but ${badLines} line(s) were skipped (above): fix them`
     : '  in sync';
 
 /** The service: runs until stopped; logs what changed (and only then), every bad line once per change. */

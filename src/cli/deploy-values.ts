@@ -12,7 +12,8 @@ export function deploymentFlag(value: string | boolean | undefined): Deployment 
   if ((DEPLOYMENTS as readonly unknown[]).includes(value)) return value as Deployment;
   // `validate --deployment examples/x.json`: the file was taken as the flag's value.
   if (typeof value === 'string' && /[./]/.test(value)) {
-    throw new UsageError(`--deployment needs a value (${DEPLOYMENTS.join('|')}) before INPUT; ${JSON.stringify(value)} is not one`);
+    const needs = `--deployment needs a value (${DEPLOYMENTS.join('|')}) before INPUT`;
+    throw new UsageError(`${needs}; ${JSON.stringify(value)} is not one`);
   }
   throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(value)}`);
 }

@@ -66,7 +66,8 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
   if (!command) {
     const near = suggest(name, [...Object.keys(COMMANDS), '--version', '--help']);
     const hint = near ? `did you mean ${near}? ` : '';
-    io.stderr(`ovactl: unknown command ${JSON.stringify(name)}; ${hint}commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    const all = Object.keys(COMMANDS).join(', ');
+    io.stderr(`ovactl: unknown command ${JSON.stringify(name)}; ${hint}commands: ${all}\n`);
     return EXIT.usage;
   }
   const mod = await command.load();

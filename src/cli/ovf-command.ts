@@ -46,7 +46,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const out = args.values.output as string | undefined;
   if (!out) io.stdout(text);
   else {
-    const wrote = await onPath({ flag: '--output', path: out, example: 'haproxy-appliance.ovf' }, () => writeFileSync(out, text));
+    const arg = { flag: '--output', path: out, example: 'haproxy-appliance.ovf' };
+    const wrote = await onPath(arg, () => writeFileSync(out, text));
     if (!wrote.ok) return io.inputError(wrote.error);
   }
   return EXIT.ok;

@@ -71,8 +71,9 @@ const ACTIONS = ['run', 'status', 'check', 'withdraw', 'prepare'];
 
 /** `rhi prepare` that created nothing says why, instead of exiting 0 in silence. */
 const preparedNothing = (included: number, o: { birdConfig: string; routesDir: string }): string =>
-  included ? `rhi prepare: nothing to create: the ${included} route file(s) ${o.birdConfig} includes from ${o.routesDir} exist\n`
-    : `rhi prepare: nothing to create: ${o.birdConfig} includes no route file from ${o.routesDir} (no static protocol for RHI)\n`;
+  `rhi prepare: nothing to create: ${included
+    ? `the ${included} route file(s) ${o.birdConfig} includes from ${o.routesDir} exist`
+    : `${o.birdConfig} includes no route file from ${o.routesDir} (no static protocol for RHI)`}\n`;
 
 function number(v: string | boolean | undefined, name: string, def: number, min: number, max: number, integer = true): number {
   if (v === undefined) return def;
@@ -103,7 +104,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (action === 'withdraw' || action === 'prepare') {
     const r = await withdrawAll(o.birdConfig, o.routesDir, o.birdSocket, action === 'prepare' ? { onlyMissing: true, configure: false } : {});
     if (action === 'withdraw') io.stdout(`rhi withdraw: ${r.files.length} route file${r.files.length === 1 ? '' : 's'} emptied${r.files.length ? `: ${r.files.join(', ')}` : ''}\n`);
-    else io.stdout(r.files.length ? `rhi prepare: created ${r.files.join(', ')} (empty)\n` : preparedNothing(r.included, o));
+    else if (r.files.length) io.stdout(`rhi prepare: created ${r.files.join(', ')} (empty)\n`);
+    else io.stdout(preparedNothing(r.included, o));
     for (const p of r.problems) io.stderr(`rhi ${action}: ${p}\n`);
     return r.problems.length ? EXIT.invalid : EXIT.ok;
   }
@@ -152,7 +154,8 @@ const MAX_SHOWN = 100;
 
 /** When bird.conf has no protocol to use at all, the fix is the stanza to add (as first boot renders it). */
 const noProtocol = (o: Paths, t: { protocol: string; family: number }) =>
-  `add protocol static ${t.protocol} { ipv${t.family}; include "${routesFile(o.routesDir, t.protocol)}"; } to ${o.birdConfig}`;
+  `add protocol static ${t.protocol} { ipv${t.family}; include "${routesFile(o.routesDir, t.protocol)}"; } `
+  + `to ${o.birdConfig}`;
 
 /** "BIRD: not in sync: BIRD: …" said BIRD twice. */
 const birdWhy = (error: string | undefined) => (error ?? 'unknown').replace(/^BIRD:\s*/, '');
@@ -181,7 +184,8 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
     } catch (e) {
       // bird.conf is not the rules file: unreadable, it is a path mistake (exit 2), not a rules error.
       const flag = { flag: '--bird-config', path: o.birdConfig };
-      return io.inputError(isFsMistake(e) ? fsInputError(e, flag) : inputError(`--bird-config ${o.birdConfig}`, `cannot read: ${(e as Error).message}`));
+      if (isFsMistake(e)) return io.inputError(fsInputError(e, flag));
+      return io.inputError(inputError(`--bird-config ${o.birdConfig}`, `cannot read: ${(e as Error).message}`));
     }
   }
   if (problems.length) {

@@ -23,7 +23,8 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Record<strin
     const r = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
-    const unknown = (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(spec, argv) : undefined;
+    const code = (e as { code?: string }).code;
+    const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? unknownOption(spec, argv) : undefined;
     if (unknown) throw new UsageError(unknown);
     // parseArgs messages are one clear line, e.g. "Unknown option '--jsn'".
     throw new UsageError((e as Error).message.split('\n')[0]!.replace(/\. To specify a positional.*$/, ''));
@@ -32,12 +33,14 @@ export function parse(spec: CommandSpec, argv: string[]): { values: Record<strin
 
 /** Edit distance (insert, delete, replace, swap two neighbours). */
 function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const row = (i: number) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0));
+  const d = Array.from({ length: a.length + 1 }, (_, i) => row(i));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      const swapped = i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1];
+      if (swapped) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -61,7 +64,8 @@ function unknownOption(spec: CommandSpec, argv: readonly string[]): string | und
     if (arg === '--') break;
     const name = arg.split('=')[0]!;
     if (!name.startsWith('-') || name === '-' || known.includes(name)) continue;
-    if (!name.startsWith('--') && name.length === 2 && Object.values(spec.options).some((o) => o.short === name[1])) continue;
+    const short = !name.startsWith('--') && name.length === 2;
+    if (short && Object.values(spec.options).some((o) => o.short === name[1])) continue;
     const near = suggest(name.startsWith('--') ? name : `-${name}`, known);
     return `unknown option ${JSON.stringify(name)}${near ? `; did you mean ${near}?` : ''}`;
   }

@@ -23,19 +23,31 @@ const another = (flag: string | undefined) => (flag ? `give ${flag} another path
 
 /** code → what it means and what to do. Codes not listed are not a path mistake (a bug: internal error). */
 const RULES: Readonly<Record<string, Rule>> = {
-  EACCES: { what: (p) => `${p}: permission denied`, fix: (f) => `run as root${f ? `, or give ${f} a path you may write` : ''}` },
+  EACCES: {
+    what: (p) => `${p}: permission denied`,
+    fix: (f) => `run as root${f ? `, or give ${f} a path you may write` : ''}`,
+  },
   EPERM: { what: (p) => `${p}: not permitted here`, fix: (f) => `run as root${or(f)}` },
   EROFS: { what: (p) => `${p} is on a read-only file system`, fix: (f) => `remount it read-write${or(f)}` },
   ENOSPC: { what: (p) => `no space left on the file system of ${p}`, fix: (f) => `free space there${or(f)}` },
   EDQUOT: { what: (p) => `the disk quota of ${p} is used up`, fix: (f) => `free space${or(f)}` },
-  ENOTDIR: { what: (p) => `${p}: a part of the path is a file, not a folder`, fix: (f) => (f ? `give ${f} a folder` : 'remove the file') },
+  ENOTDIR: {
+    what: (p) => `${p}: a part of the path is a file, not a folder`,
+    fix: (f) => (f ? `give ${f} a folder` : 'remove the file'),
+  },
   EISDIR: {
     what: (p) => `${p} is a folder`,
     fix: (f, _p, eg) => (f ? `give ${f} a file name${eg}` : 'remove the folder'),
   },
-  ENOENT: { what: (p) => `${p} does not exist`, fix: (f, _p, eg) => (f ? `give ${f} a path that exists${eg}` : 'check the path') },
+  ENOENT: {
+    what: (p) => `${p} does not exist`,
+    fix: (f, _p, eg) => (f ? `give ${f} a path that exists${eg}` : 'check the path'),
+  },
   ELOOP: { what: (p) => `${p}: too many symbolic links (a loop?)`, fix: (f) => `fix the links${or(f)}` },
-  ENAMETOOLONG: { what: (p) => `${cut(p)}: name too long`, fix: (f) => (f ? `give ${f} a shorter path` : 'use a shorter path') },
+  ENAMETOOLONG: {
+    what: (p) => `${cut(p)}: name too long`,
+    fix: (f) => (f ? `give ${f} a shorter path` : 'use a shorter path'),
+  },
   EEXIST: { what: (p) => `${p} exists and is in the way`, fix: (f) => `remove it${or(f)}` },
   ENOTEMPTY: { what: (p) => `${p} is a folder that is not empty`, fix: (f) => `empty it${or(f)}` },
   EBUSY: { what: (p) => `${p} is busy (a mount point?)`, fix: another },
@@ -82,7 +94,8 @@ export function fsInputError(e: NodeJS.ErrnoException, arg: PathArg): InputError
   const rule = RULES[code] ?? { what: (p: string) => `${p}: ${e.message}`, fix: another };
   const path = typeof e.path === 'string' ? e.path : arg.path;
   const what = rule.what(cut(path));
-  return inputError(arg.flag ? `${arg.flag} ${cut(arg.path)}` : cut(arg.path), `${what} (${code}); fix: ${rule.fix(arg.flag, arg.path, arg.example ? `, e.g. ${arg.example}` : '')}`);
+  const fix = rule.fix(arg.flag, arg.path, arg.example ? `, e.g. ${arg.example}` : '');
+  return inputError(arg.flag ? `${arg.flag} ${cut(arg.path)}` : cut(arg.path), `${what} (${code}); fix: ${fix}`);
 }
 
 /** Runs `work` on the path `arg` names; a filesystem mistake comes back as a value, anything else is thrown. */

@@ -1,7 +1,8 @@
 // `ovactl doctor --collect FILE`: a support bundle (tar.gz) of the configuration, the status, the
 // routes, the units and their journals — with every secret and private key removed.
 import {
-  accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync,
+  accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync,
+  writeFileSync,
 } from 'node:fs';
 import { errnoError } from '../core/fs-error.js';
 import { readRegularFile } from '../core/regular-file.js';

@@ -346,7 +346,9 @@ export class Daemon {
 const describeInputs = (r: Active): string => `${r.def.aggregate}(${r.inputs.map((i) => `${i.ref} ${i.status}`).join(', ')})`;
 
 /** `ovactl rhi withdraw`: empty every route file bird.conf takes from `dir`, then `configure`. */
-export async function withdrawAll(birdConfig: string, dir: string, birdSocket: string, opts: { onlyMissing?: boolean; configure?: boolean } = {}): Promise<{ files: string[]; problems: string[]; included: number }> {
+export async function withdrawAll(
+  birdConfig: string, dir: string, birdSocket: string, opts: { onlyMissing?: boolean; configure?: boolean } = {},
+): Promise<{ files: string[]; problems: string[]; included: number }> {
   const text = read(birdConfig);
   if ('error' in text) return { files: [], problems: [`${birdConfig}: cannot read: ${text.error}`], included: 0 };
   const files: string[] = [];
