@@ -112,7 +112,7 @@ t.test('validate: unreadable input exits 2 with one clear line, in bounded time'
     ['a JSON array', ['validate', '-'], '[1,2]', /expected a JSON object/],
     ['no INPUT', ['validate'], undefined, /missing INPUT/],
     ['bad --deployment', ['validate', '--deployment', 'large', 'x'], undefined, /--deployment must be "default" or "frontend"/],
-    ['unknown option', ['validate', '--jsn', 'x'], undefined, /Unknown option '--jsn'/],
+    ['unknown option', ['validate', '--jsn', 'x'], undefined, /unknown option "--jsn"; did you mean --json\?/],
   ];
   for (const [name, args, input, re] of cases) {
     const start = Date.now();

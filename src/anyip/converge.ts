@@ -37,7 +37,13 @@ export const describeChange = (d: RouteDiff): string =>
   `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${listRanges(d.add)}` : ''}${d.remove.length ? `; removed ${listRanges(d.remove)}` : ''}`;
 
 /** Ranges another local route already serves: said once per change by the watcher, at every `up`. */
-export const describeForeign = (d: RouteDiff): string =>
-  `${listRanges(d.foreign)} ${d.foreign.length === 1 ? 'is' : 'are'} already a local route not made by anyip-routes: left alone (it answers; anyip-routes will not remove it when the range goes). To hand it over: ip route del local RANGE table local, then systemctl restart anyip-routes`;
+export const describeForeign = (d: RouteDiff): string => {
+  // The commands for the ranges themselves (a few; then the first one as the pattern).
+  const del = (r: string) => `ip route del local ${r} table local`;
+  const how = d.foreign.length <= 3 ? d.foreign.map(del).join('; ') : `${del(d.foreign[0]!)} (and so on for each)`;
+  const are = d.foreign.length === 1 ? 'is' : 'are';
+  return `${listRanges(d.foreign)} ${are} already a local route not made by anyip-routes: left alone (it answers; `
+    + `anyip-routes will not remove it when the range goes). To hand it over: ${how}, then systemctl restart anyip-routes`;
+};
 
 export const describeProblem = (file: string, p: LineProblem): string => `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;

@@ -2,9 +2,13 @@
 // set with fchmod, so neither a leftover temp file nor the umask can widen or narrow a mode), fsync,
 // chown, rename, fsync the folder. A reader or a crash sees the old file or the new one, never half.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync, fchmodSync, fchownSync, fsync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PlannedFile } from '../plan/types.js';
+import { makeDirs } from './make-dirs.js';
+import { errnoError } from '../core/fs-error.js';
 
 /** The path of a planned file under `root` ("/" on the appliance, a scratch folder for render). */
 export const under = (root: string, path: string): string => join(root, path);
@@ -69,9 +73,9 @@ function stage(target: string, content: string, mode: number, owner?: Owner): { 
   } catch {
     // missing: fine
   }
-  if (isDir) throw new Error(`${target} is a folder, not a file`);
+  if (isDir) throw errnoError('EISDIR', 'open', target, `${target} is a folder, not a file`);
   const dir = dirname(target);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  makeDirs(dir);
   removeStaleTemps(dir, target);
   const tmp = join(dir, `.${basename(target)}${TEMP_MARK}${randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, 'wx', 0o600);

@@ -24,7 +24,9 @@ valid lines still apply.
 
 Options:
   --config FILE   the ranges file (default ${RANGES_FILE})
-  --json          status as JSON: {"file": [...], "kernel": [...], "missing": [...], "extra": [...], "problems": [...]}
+  --json          status as JSON: {"file": [...], "kernel": [...], "missing": [...], "extra": [...],
+                  "foreign": [...], "problems": [...]}; foreign: listed ranges the local table already
+                  holds as a route anyip-routes did not make (left alone: they answer)
   -h, --help      show this help
 
 Exit status: 0 done, 1 the file has bad lines or the kernel refused a change, 2 usage error or unreadable file.`,
@@ -72,10 +74,16 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (args.values.json) {
     io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, foreign: d.foreign, problems: file.problems }) + '\n');
   } else {
-    io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), ...d.foreign.map((r) => `  a local route not made by anyip-routes: ${r} (answers; not ours to remove)`), d.add.length + d.remove.length === 0 ? '  in sync' : ''].filter(Boolean).join('\n') + '\n');
+    io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), ...d.foreign.map((r) => `  a local route not made by anyip-routes: ${r} (answers; not ours to remove)`), syncLine(d.add.length + d.remove.length, file.problems.length)].filter(Boolean).join('\n') + '\n');
   }
   return d.add.length + d.remove.length + file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
 }
+
+/** The verdict, agreeing with the exit status: bad lines make exit 1 even when the routes match. */
+const syncLine = (differences: number, badLines: number): string =>
+  differences ? ''
+    : badLines ? `  the kernel matches the file's valid lines, but ${badLines} line(s) were skipped (above): fix them`
+    : '  in sync';
 
 /** The service: runs until stopped; logs what changed (and only then), every bad line once per change. */
 async function watchCommand(config: string, io: CommandIO): Promise<number> {

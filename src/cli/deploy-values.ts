@@ -10,8 +10,13 @@ import { UsageError } from './usage.js';
 
 export function deploymentFlag(value: string | boolean | undefined): Deployment | undefined {
   if (value === undefined) return undefined;
-  if (!(DEPLOYMENTS as readonly unknown[]).includes(value)) throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(value)}`);
-  return value as Deployment;
+  if ((DEPLOYMENTS as readonly unknown[]).includes(value)) return value as Deployment;
+  // `validate --deployment examples/x.json`: the file was taken as the flag's value.
+  if (typeof value === 'string' && /[./]/.test(value)) {
+    const needs = `--deployment needs a value (${DEPLOYMENTS.join('|')}) before INPUT`;
+    throw new UsageError(`${needs}; ${JSON.stringify(value)} is not one`);
+  }
+  throw new UsageError(`--deployment must be "default" or "frontend", not ${JSON.stringify(value)}`);
 }
 
 /** INPUT ("-" for stdin) read, its format detected, its values validated. */

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { propertiesMarkdown, replaceSection } from '../properties/docs.js';
 import { inputError } from '../core/result.js';
+import { onPath } from '../core/fs-error.js';
 import { parse, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 
@@ -11,7 +12,9 @@ export const spec: CommandSpec = {
   help: `
 Options:
   --write FILE   replace the generated section of FILE (between its markers) instead of printing
-  -h, --help     show this help`,
+  -h, --help     show this help
+
+Exit status: 0 printed, updated or up to date, 2 usage error or a --write FILE that cannot be read or written.`,
   options: { write: { type: 'string' } },
 };
 
@@ -24,15 +27,19 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     io.stdout(md + '\n');
     return EXIT.ok;
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    return io.inputError(inputError(file, `cannot read: ${(e as Error).message}`));
-  }
+  const arg = { flag: '--write', path: file };
+  const read = await onPath(arg, () => readFile(file, 'utf8'));
+  if (!read.ok) return io.inputError(read.error);
+  const text = read.value;
   const next = replaceSection(text, md);
-  if (next === undefined) return io.inputError(inputError(file, 'has no generated-section markers'));
-  if (next !== text) await writeFile(file, next);
+  if (next === undefined) {
+    const fix = 'add the first and the last line "ovactl docs" prints where the reference goes';
+    return io.inputError(inputError(`--write ${file}`, `has no generated-section markers; fix: ${fix}`));
+  }
+  if (next !== text) {
+    const wrote = await onPath(arg, () => writeFile(file, next));
+    if (!wrote.ok) return io.inputError(wrote.error);
+  }
   io.stdout(`${file}: ${next === text ? 'up to date' : 'updated'}\n`);
   return EXIT.ok;
 }

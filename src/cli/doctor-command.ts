@@ -1,7 +1,8 @@
 // `ovactl doctor`: the troubleshooting checklists as one command (src/doctor/checks.ts).
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { CHECKS, defaultExec, parseVipRanges, runChecks, type CheckResult, type Interval } from '../doctor/checks.js';
-import { collect } from '../doctor/collect.js';
+import { checkBundlePath, collect } from '../doctor/collect.js';
+import { errnoError, onPath } from '../core/fs-error.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 import { styleFor, type Style } from './style.js';
@@ -27,9 +28,12 @@ Options:
                       tails) with every secret and private key removed
   -h, --help          show this help
 
-Exit status: 0 all good (warnings allowed), 1 problems found, 2 usage error or unreadable root.`,
+Exit status: 0 all good (warnings allowed), 1 problems found, 2 usage error, an unreadable --root or a
+--collect FILE that cannot be written (checked before the report).`,
   options: { root: { type: 'string' }, 'vip-range': { type: 'string' }, json: { type: 'boolean' }, collect: { type: 'string' } },
 };
+
+const bundleArg = { flag: '--collect', example: '/tmp/support.tar.gz' } as const;
 
 const MARK = { ok: '✓', fail: '✗', warn: '!', skip: '-' } as const;
 
@@ -54,12 +58,18 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const v = args.values;
   const root = v.root as string | undefined;
   if (root !== undefined) {
-    let dir = false;
-    try { dir = statSync(root).isDirectory(); } catch { /* missing */ }
-    if (!dir) {
-      io.stderr(`ovactl doctor: --root ${root}: not a readable directory\n`);
-      return EXIT.usage;
-    }
+    // An unreadable tree would show every file as missing: say so once instead.
+    const readable = await onPath({ flag: '--root', path: root }, () => {
+      if (!statSync(root).isDirectory()) throw errnoError('ENOTDIR', 'scandir', root, `${root} is not a folder`);
+      readdirSync(root);
+    });
+    if (!readable.ok) return io.inputError(readable.error);
+  }
+  const collectTo = typeof v.collect === 'string' ? v.collect : undefined;
+  if (collectTo !== undefined) {
+    // Before the report: a bundle that cannot be written is a usage mistake, found in no time.
+    const writable = await onPath({ ...bundleArg, path: collectTo }, () => checkBundlePath(collectTo));
+    if (!writable.ok) return io.inputError(writable.error);
   }
   let vipRanges: Interval[] | undefined;
   if (typeof v['vip-range'] === 'string') {
@@ -72,12 +82,14 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const ok = !results.some((r) => r.verdict === 'fail');
   const json = JSON.stringify({ ok, checks: results.map((r) => ({ id: r.id, title: r.title, verdict: r.verdict, detail: r.detail, ...(r.fix ? { fix: r.fix } : {}) })) });
   io.stdout(v.json === true ? json + '\n' : checklistText(results, styleFor(1)));
-  if (typeof v.collect === 'string') {
+  if (collectTo !== undefined) {
+    const arg = { ...bundleArg, path: collectTo };
     try {
-      const notes = await collect(ctx, v.collect, json);
-      io.stderr(`wrote support bundle ${v.collect}${notes.length ? ` (${notes.join('; ')})` : ''}\n`);
+      const notes = await onPath(arg, () => collect(ctx, collectTo, json));
+      if (!notes.ok) return io.inputError(notes.error);
+      io.stderr(`wrote support bundle ${collectTo}${notes.value.length ? ` (${notes.value.join('; ')})` : ''}\n`);
     } catch (e) {
-      io.stderr(`ovactl doctor: --collect ${v.collect}: ${(e as Error).message}\n`);
+      io.stderr(`ovactl doctor: --collect ${collectTo}: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
   }

@@ -7,6 +7,8 @@ import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 import { READY_UNIT } from '../appliance/dataplaneapi.js';
+import { onPath } from '../core/fs-error.js';
+import { rootProblem } from '../apply/root-check.js';
 
 export const spec: CommandSpec = {
   name: 'firstboot',
@@ -56,13 +58,19 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report, origin } = loaded.value;
 
-  const result = await runFirstboot({
+  // A path mistake (a read-only or full --root) is one line, exit 2; at boot "/" names no flag.
+  const rootOf = rootArg === undefined ? { path: root } : { flag: '--root', path: rootArg };
+  const unfit = rootArg === undefined ? undefined : rootProblem(rootOf);
+  if (unfit) return io.inputError(unfit);
+  const applied = await onPath(rootOf, () => runFirstboot({
     report,
     root,
     system: rootArg === undefined ? liveSystem() : recordingSystem(),
     version: process.env.OVACTL_VERSION ?? '0.1.0',
     haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
-  });
+  }));
+  if (!applied.ok) return io.inputError(applied.error);
+  const result = applied.value;
   const out = [
     `ovactl firstboot: values from ${origin}, deployment "${report.deployment}"`,
     ...(report.errors.length || report.warnings.length ? [reportText(report, doc, styleFor(1)).trimEnd()] : []),

@@ -4,6 +4,8 @@ import { NICS } from '../validate/context.js';
 import { writeAtomic } from '../apply/write.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { onPath } from '../core/fs-error.js';
+import { rootProblem } from '../apply/root-check.js';
 
 export const spec: CommandSpec = {
   name: 'links',
@@ -16,7 +18,9 @@ descriptor's slots 160/192/224.
 
 Options:
   --root DIR   the image's root file system
-  -h, --help   show this help`,
+  -h, --help   show this help
+
+Exit status: 0 written (or unchanged), 2 usage error or a --root that cannot be written.`,
   options: { root: { type: 'string' } },
 };
 
@@ -25,9 +29,12 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (args === 'help') return io.help(spec);
   const root = args.values.root as string | undefined;
   if (!root) throw new UsageError('missing --root DIR');
-  for (const nic of NICS) {
-    const f = linkFile(nic.name, APPLIANCE_PCI_PATHS[nic.name]);
-    io.stdout(`${writeAtomic(root, f) ? 'wrote    ' : 'unchanged'} ${f.path}\n`);
-  }
+  const rootArg = { flag: '--root', path: root };
+  const unfit = rootProblem(rootArg);
+  if (unfit) return io.inputError(unfit);
+  const files = NICS.map((nic) => linkFile(nic.name, APPLIANCE_PCI_PATHS[nic.name]));
+  const wrote = await onPath(rootArg, () => files.map((f) => writeAtomic(root, f)));
+  if (!wrote.ok) return io.inputError(wrote.error);
+  io.stdout(files.map((f, i) => `${wrote.value[i] ? 'wrote    ' : 'unchanged'} ${f.path}\n`).join(''));
   return EXIT.ok;
 }

@@ -1,7 +1,8 @@
 // The `ovactl` entry point. Commands load on demand so `validate` does not pay for what others use.
 import { readBuildInfo } from '../appliance/build-info.js';
 import { EXIT, processIO, type CommandIO } from './io.js';
-import { isUsageError, type CommandSpec } from './usage.js';
+import { isUsageError, suggest, type CommandSpec } from './usage.js';
+import { fsInputError, isFsMistake } from '../core/fs-error.js';
 
 interface Command {
   readonly summary: string;
@@ -34,6 +35,10 @@ function mainHelp(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
+    'Options:',
+    '  --version         print the version (--version --long: also the Data Plane API the image carries)',
+    '  -h, --help        show this help',
+    '',
     'Run "ovactl <command> --help" for the options of a command.',
     '',
   ].join('\n');
@@ -60,7 +65,10 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr(`ovactl: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    const near = suggest(name, [...Object.keys(COMMANDS), '--version', '--help']);
+    const hint = near ? `did you mean ${near}? ` : '';
+    const all = Object.keys(COMMANDS).join(', ');
+    io.stderr(`ovactl: unknown command ${JSON.stringify(name)}; ${hint}commands: ${all}\n`);
     return EXIT.usage;
   }
   const mod = await command.load();
@@ -68,9 +76,12 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     return await mod.run(rest, io);
   } catch (e) {
     if (isUsageError(e)) {
-      io.stderr(`ovactl ${name}: ${e.message}\nUsage: ${mod.spec.usage} (see ovactl ${name} --help)\n`);
+      // One line: the mistake, then the synopsis (the whole help is one --help away).
+      io.stderr(`ovactl ${name}: ${e.message} (usage: ${mod.spec.usage})\n`);
       return EXIT.usage;
     }
+    // A path mistake a command did not catch with its flag still gets its one line, naming the path.
+    if (isFsMistake(e)) return io.inputError(fsInputError(e, { path: e.path ?? '(unknown path)' }));
     throw e;
   }
 }

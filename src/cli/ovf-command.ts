@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { descriptor, DEFAULT_DISK } from '../ovf/descriptor.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { onPath } from '../core/fs-error.js';
 
 export const spec: CommandSpec = {
   name: 'ovf',
@@ -16,7 +17,9 @@ Options:
   --disk-file NAME     the VMDK's file name (default ${DEFAULT_DISK.file})
   --disk-capacity GIB  the virtual disk's capacity in GiB (default ${DEFAULT_DISK.capacityGiB})
   --disk-size BYTES    the VMDK file's size (written as ovf:size)
-  -h, --help           show this help`,
+  -h, --help           show this help
+
+Exit status: 0 printed or written, 2 usage error or an --output that cannot be written.`,
   options: { output: { type: 'string' }, 'disk-file': { type: 'string' }, 'disk-capacity': { type: 'string' }, 'disk-size': { type: 'string' } },
 };
 
@@ -41,7 +44,11 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     },
   });
   const out = args.values.output as string | undefined;
-  if (out) writeFileSync(out, text);
-  else io.stdout(text);
+  if (!out) io.stdout(text);
+  else {
+    const arg = { flag: '--output', path: out, example: 'haproxy-appliance.ovf' };
+    const wrote = await onPath(arg, () => writeFileSync(out, text));
+    if (!wrote.ok) return io.inputError(wrote.error);
+  }
   return EXIT.ok;
 }

@@ -12,6 +12,8 @@ import { reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { onPath } from '../core/fs-error.js';
+import { rootProblem } from '../apply/root-check.js';
 
 export const spec: CommandSpec = {
   name: 'render',
@@ -57,6 +59,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const root = args.values.root as string | undefined;
   if (!env) throw new UsageError('missing --env INPUT');
   if (!root) throw new UsageError('missing --root DIR');
+  const rootArg = { flag: '--root', path: root };
+  const unfit = rootProblem(rootArg);
+  if (unfit) return io.inputError(unfit);
   const loaded = await loadDeployValues(env, deploymentFlag(args.values.deployment));
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report } = loaded.value;
@@ -87,7 +92,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
   const lines = [`${root}: deployment "${report.deployment}"`];
-  const wrote = await writeAllAtomic(root, p.files, ids);
+  const written = await onPath(rootArg, () => writeAllAtomic(root, p.files, ids));
+  if (!written.ok) return io.inputError(written.error);
+  const wrote = written.value;
   for (const [i, f] of p.files.entries()) {
     lines.push(`  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
   }

@@ -2,7 +2,7 @@
 // checker (check), and the helpers its units run (withdraw after it stops, prepare before BIRD starts).
 import { setFlagsFromString } from 'node:v8';
 import { RANGES_FILE, parseRangesFile } from '../anyip/ranges-file.js';
-import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, staticProtocols } from '../rhi/bird.js';
+import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, routesFile, staticProtocols } from '../rhi/bird.js';
 import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
 import { MAX_RULES_BYTES, RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
@@ -11,6 +11,8 @@ import { STATE_FILE, readStatus, running as isRunning } from '../rhi/status.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 import { readRegularFile } from '../core/regular-file.js';
+import { fsInputError, isFsMistake } from '../core/fs-error.js';
+import { inputError } from '../core/result.js';
 
 const HAPROXY_SOCKET = '/run/haproxy/admin.sock';
 const HAPROXY_CONFIG = '/etc/haproxy/haproxy.cfg';
@@ -67,6 +69,12 @@ Exit status: 0 done, 1 errors (check), not running (status) or a failed withdraw
 
 const ACTIONS = ['run', 'status', 'check', 'withdraw', 'prepare'];
 
+/** `rhi prepare` that created nothing says why, instead of exiting 0 in silence. */
+const preparedNothing = (included: number, o: { birdConfig: string; routesDir: string }): string =>
+  `rhi prepare: nothing to create: ${included
+    ? `the ${included} route file(s) ${o.birdConfig} includes from ${o.routesDir} exist`
+    : `${o.birdConfig} includes no route file from ${o.routesDir} (no static protocol for RHI)`}\n`;
+
 function number(v: string | boolean | undefined, name: string, def: number, min: number, max: number, integer = true): number {
   if (v === undefined) return def;
   const n = Number(v);
@@ -97,6 +105,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     const r = await withdrawAll(o.birdConfig, o.routesDir, o.birdSocket, action === 'prepare' ? { onlyMissing: true, configure: false } : {});
     if (action === 'withdraw') io.stdout(`rhi withdraw: ${r.files.length} route file${r.files.length === 1 ? '' : 's'} emptied${r.files.length ? `: ${r.files.join(', ')}` : ''}\n`);
     else if (r.files.length) io.stdout(`rhi prepare: created ${r.files.join(', ')} (empty)\n`);
+    else io.stdout(preparedNothing(r.included, o));
     for (const p of r.problems) io.stderr(`rhi ${action}: ${p}\n`);
     return r.problems.length ? EXIT.invalid : EXIT.ok;
   }
@@ -143,6 +152,14 @@ const routes = (r: RuleDef): string => r.targets.map((t) => `${t.network} → ${
 
 const MAX_SHOWN = 100;
 
+/** When bird.conf has no protocol to use at all, the fix is the stanza to add (as first boot renders it). */
+const noProtocol = (o: Paths, t: { protocol: string; family: number }) =>
+  `add protocol static ${t.protocol} { ipv${t.family}; include "${routesFile(o.routesDir, t.protocol)}"; } `
+  + `to ${o.birdConfig}`;
+
+/** "BIRD: not in sync: BIRD: …" said BIRD twice. */
+const birdWhy = (error: string | undefined) => (error ?? 'unknown').replace(/^BIRD:\s*/, '');
+
 type Paths = { rulesFile: string; haproxyConfig: string; rangesFile: string; birdConfig: string; routesDir: string };
 
 function check(o: Paths, withBird: boolean, io: CommandIO): number {
@@ -160,12 +177,15 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
       for (const r of parsed.rules) {
         for (const t of r.targets) {
           const f = protocols.get(t.protocol);
-          if (f === undefined) problems.push(`${o.rulesFile}:${r.line}:${t.column}: ${o.birdConfig} has no static protocol ${t.protocol} fed from ${o.routesDir}\n  fix: use one of ${[...protocols.keys()].join(', ') || '(none)'}, or add the protocol to bird.conf`);
+          if (f === undefined) problems.push(`${o.rulesFile}:${r.line}:${t.column}: ${o.birdConfig} has no static protocol ${t.protocol} fed from ${o.routesDir}\n  fix: ${protocols.size ? `use one of ${[...protocols.keys()].join(', ')}, or add the protocol to bird.conf` : noProtocol(o, t)}`);
           else if (f !== t.family) problems.push(`${o.rulesFile}:${r.line}:${t.column}: protocol ${t.protocol} in ${o.birdConfig} is IPv${f}; ${t.network} is IPv${t.family}`);
         }
       }
     } catch (e) {
-      problems.push(`${o.birdConfig}: cannot read: ${(e as Error).message}`);
+      // bird.conf is not the rules file: unreadable, it is a path mistake (exit 2), not a rules error.
+      const flag = { flag: '--bird-config', path: o.birdConfig };
+      if (isFsMistake(e)) return io.inputError(fsInputError(e, flag));
+      return io.inputError(inputError(`--bird-config ${o.birdConfig}`, `cannot read: ${(e as Error).message}`));
     }
   }
   if (problems.length) {
@@ -231,7 +251,7 @@ async function status(stateFile: string, birdSocketFlag: string | undefined, jso
   if (s.config.errors.length) lines.push(s.config.usingPrevious ? '  the previous rules stay in force until the file is fixed' : '  nothing is announced until the file is fixed');
   for (const n of s.config.notes) lines.push(`  note: ${n}`);
   lines.push(`haproxy: ${s.haproxy.reachable ? `${st.haproxySocket} answers` : `unreachable (${s.haproxy.error ?? 'unknown'}): every frontend and backend counts as down`}`);
-  lines.push(`BIRD: ${s.bird.inSync ? 'took the routes' : `not in sync: ${s.bird.error ?? 'unknown'}`} (protocols ${s.bird.protocols.join(', ') || 'none'})`);
+  lines.push(`BIRD: ${s.bird.inSync ? 'took the routes' : `not in sync: ${birdWhy(s.bird.error)}`} (protocols ${s.bird.protocols.join(', ') || 'none'})`);
   const held = bird && !('error' in bird) ? new Set(Object.values(bird).flat()) : undefined;
   if (bird && 'error' in bird) lines.push(`  cannot ask BIRD what it holds: ${bird.error}`);
   lines.push('');

@@ -15,7 +15,9 @@ export const spec: CommandSpec = {
 
 Options:
   --deployment OPTION  default (2 NICs, the default) or frontend (3 NICs, with the frontend values)
-  -h, --help           show this help`,
+  -h, --help           show this help
+
+Exit status: 0 printed, 2 usage error.`,
   options: { format: { type: 'string' }, deployment: { type: 'string' } },
 };
 

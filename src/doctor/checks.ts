@@ -418,7 +418,9 @@ export const CHECKS: readonly Check[] = [
       const s = readStatus(join(ctx.root, RHI_STATE_FILE));
       if (!s || !running(s)) problems.push(`ovactl-rhi is not running (${RHI_STATE_FILE})`);
       else {
-        if (!s.bird.inSync) problems.push(`BIRD did not take the routes: ${s.bird.error ?? 'unknown'}`);
+        // The daemon's error may start with "BIRD:" itself: said once.
+        const why = (s.bird.error ?? 'unknown').replace(/^BIRD:\s*/, '');
+        if (!s.bird.inSync) problems.push(`BIRD did not take the routes: ${why}`);
         if (!s.haproxy.reachable) problems.push(`ovactl-rhi cannot reach haproxy: ${s.haproxy.error ?? 'unknown'}`);
         for (const e of s.config.errors) problems.push(`rules: ${e}`);
         for (const r of s.rules) if (r.healthy !== r.announced && !r.holdDownUntil) problems.push(`${r.rule}: ${r.healthy ? 'healthy but not announced' : 'unhealthy but announced'}`);

@@ -1,6 +1,10 @@
 // `ovactl doctor --collect FILE`: a support bundle (tar.gz) of the configuration, the status, the
 // routes, the units and their journals — with every secret and private key removed.
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync,
+  writeFileSync,
+} from 'node:fs';
+import { errnoError } from '../core/fs-error.js';
 import { readRegularFile } from '../core/regular-file.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +20,24 @@ const FILES = [RANGES_FILE, HAPROXY_CFG, DATAPLANE_YAML, CA_CRT, SERVER_CRT, STA
 const UNITS = ['ovactl-firstboot.service', 'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'bird.service', 'ovactl-rhi.service', 'systemd-networkd.service'];
 
 export { scrub } from './scrub.js';
+
+/**
+ * Checks that the bundle can be written to `file` before anything is collected: throws the errno
+ * error (EISDIR for a folder, ENOENT for a missing folder, EACCES/EROFS for one that cannot be written).
+ */
+export function checkBundlePath(file: string): void {
+  const out = resolve(file);
+  let exists = true;
+  try {
+    if (statSync(out).isDirectory()) throw errnoError('EISDIR', 'open', file, `${file} is a folder`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    exists = false;
+  }
+  const folder = dirname(out);
+  if (!statSync(folder).isDirectory()) throw errnoError('ENOTDIR', 'open', folder, `${folder} is not a folder`);
+  accessSync(exists ? out : folder, constants.W_OK);
+}
 
 export async function collect(ctx: Context, file: string, doctorJson: string): Promise<string[]> {
   const folder = dirname(resolve(file));
@@ -73,7 +95,7 @@ export async function collect(ctx: Context, file: string, doctorJson: string): P
     } finally {
       process.umask(umask);
     }
-    if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr.trim()}`);
+    if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr.trim().split('\n')[0]}`);
     chmodSync(out, 0o600);
     return notes;
   } finally {

@@ -346,12 +346,15 @@ export class Daemon {
 const describeInputs = (r: Active): string => `${r.def.aggregate}(${r.inputs.map((i) => `${i.ref} ${i.status}`).join(', ')})`;
 
 /** `ovactl rhi withdraw`: empty every route file bird.conf takes from `dir`, then `configure`. */
-export async function withdrawAll(birdConfig: string, dir: string, birdSocket: string, opts: { onlyMissing?: boolean; configure?: boolean } = {}): Promise<{ files: string[]; problems: string[] }> {
+export async function withdrawAll(
+  birdConfig: string, dir: string, birdSocket: string, opts: { onlyMissing?: boolean; configure?: boolean } = {},
+): Promise<{ files: string[]; problems: string[]; included: number }> {
   const text = read(birdConfig);
-  if ('error' in text) return { files: [], problems: [`${birdConfig}: cannot read: ${text.error}`] };
+  if ('error' in text) return { files: [], problems: [`${birdConfig}: cannot read: ${text.error}`], included: 0 };
   const files: string[] = [];
   const problems: string[] = [];
-  for (const p of staticProtocols(text.text, dir)) {
+  const protocols = staticProtocols(text.text, dir);
+  for (const p of protocols) {
     if (opts.onlyMissing && signature(p.file) !== 'missing') continue;
     try {
       writeFileAtomic(p.file, routesText([]), 0o644);
@@ -369,5 +372,5 @@ export async function withdrawAll(birdConfig: string, dir: string, birdSocket: s
       if (!/does not exist|nothing listens/.test((e as Error).message)) problems.push(`BIRD: ${(e as Error).message}`);
     }
   }
-  return { files, problems };
+  return { files, problems, included: protocols.length };
 }
