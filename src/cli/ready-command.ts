@@ -4,6 +4,8 @@ import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
+import { onPath } from '../core/fs-error.js';
+import { rootProblem } from '../apply/root-check.js';
 
 export const spec: CommandSpec = {
   name: 'ready',
@@ -46,12 +48,17 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const rootArg = args.values.root as string | undefined;
   const loaded = await loadBootValues(args.values.env as string | undefined, deploymentFlag(args.values.deployment));
   if (!loaded.ok) return io.inputError(loaded.error);
-  const result = await runReady({
+  const rootOf = rootArg === undefined ? { path: '/' } : { flag: '--root', path: rootArg };
+  const unfit = rootArg === undefined ? undefined : rootProblem(rootOf);
+  if (unfit) return io.inputError(unfit);
+  const done = await onPath(rootOf, () => runReady({
     report: loaded.value.report,
     root: rootArg ?? '/',
     system: rootArg === undefined ? liveSystem() : recordingSystem(),
     waitSeconds,
-  });
+  }));
+  if (!done.ok) return io.inputError(done.error);
+  const result = done.value;
   const verdict = { answered: ['ready'], 'not-answering': ['NOT READY: the Data Plane API does not answer; see above'] };
   io.stdout(['ovactl ready:', ...result.lines, ...(verdict[result.outcome as keyof typeof verdict] ?? [])].join('\n') + '\n');
   return result.outcome === 'answered' || result.outcome === 'nothing-to-wait' ? EXIT.ok : EXIT.invalid;
