@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, withImage } from './helpers.js';
 import { describeForeign } from '../src/anyip/converge.js';
 
 const BIN = join(ROOT, 'dist/ovactl.js');
@@ -136,7 +136,7 @@ t.test('first boot onto a full disk: one line, ENOSPC; files left whole, no temp
   // The same run twice on roomy folders: what each file must hold when it is there at all. Files
   // that differ between the two (salted hashes, keys) are compared by their shape: lines and length.
   const [a, b] = ['roomy-a', 'roomy-b'].map((n) => join(dir, n));
-  for (const r of [a!, b!]) t.equal(ovactl(['firstboot', '--env', EXAMPLE, '--root', r]).code, 0, 'fine with room');
+  for (const r of [a!, b!]) t.equal(ovactl(['firstboot', '--env', EXAMPLE, '--root', withImage(r)]).code, 0, 'fine with room');
   const left = filesUnder(full);
   t.ok(left.length > 0, `the full disk got some files before it filled (${left.length})`);
   t.same(left.filter((f) => /\.ovactl-/.test(f)), [], 'no temp file left');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFirstboot } from '../src/apply/firstboot.js';
+import { reportWriteFailure, runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
 import { check, withImage } from './helpers.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
@@ -139,4 +139,27 @@ t.test('route health injection: on → bird and ovactl-rhi enabled; off → disa
   t.match(status.errors, [{ rule: 'rhi.bird-missing', keys: ['rhi.enabled'] }]);
   t.notOk(noBird.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.some((u) => /bird|rhi/.test(u))), 'bird and ovactl-rhi are not enabled');
   t.ok(noBird.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'enable' && c.args.includes('haproxy.service')), 'the rest of the appliance still comes up');
+});
+
+t.test('a boot whose disk fails: the line reaches guestinfo even when status.json cannot be written', async (t) => {
+  const report = await check({});
+  const line = '/: no space left on the file system of /var/lib/ovactl (ENOSPC); fix: free space there';
+  const writable = join(dir, 'write-failed');
+  const a = fakeLive();
+  await reportWriteFailure({ report, root: writable, system: a.system, version: 'test', line });
+  const status = JSON.parse(readFileSync(join(writable, 'var/lib/ovactl/status.json'), 'utf8'));
+  t.equal(status.state, 'error');
+  t.same(status.errors.map((e: { rule: string }) => e.rule), ['firstboot.write-failed']);
+  t.match(status.errors[0].message, /ENOSPC/);
+  t.match(readFileSync(join(writable, 'etc/issue.d/ovactl.issue'), 'utf8'), /CONFIGURATION ERROR[\s\S]*ENOSPC/);
+  // The status folder is a file here: nothing can be written, guestinfo still tells.
+  const broken = join(dir, 'write-failed-2');
+  mkdirSync(join(broken, 'var/lib'), { recursive: true });
+  writeFileSync(join(broken, 'var/lib/ovactl'), 'not a folder');
+  const b = fakeLive();
+  const lines = await reportWriteFailure({ report, root: broken, system: b.system, version: 'test', line });
+  t.match(lines.join('\n'), /status not written/);
+  const published = b.calls.find((c) => c.cmd === 'vmware-rpctool' && c.args[0]!.startsWith('info-set guestinfo.ovactl.status '));
+  t.match(published?.args[0], /"state":"error".*firstboot\.write-failed.*ENOSPC/);
+  t.notOk(b.calls.some((c) => c.args[0]?.includes('cacert')), 'no CA claimed');
 });

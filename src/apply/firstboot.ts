@@ -355,3 +355,38 @@ function startingAgain(input: FirstbootInput, lines: string[]): { status: Status
   const next: Status = { ...status, state: 'starting', errors };
   return { status: next, json: writeStatus(root, next, lines) };
 }
+
+export interface WriteFailure {
+  readonly report: Report;
+  readonly root: string;
+  readonly system: System;
+  readonly version: string;
+  /** The one line naming the path and the fix (core/fs-error's fsMistakeLine). */
+  readonly line: string;
+}
+
+/**
+ * A boot that could not write its files (a full or read-only disk): the line goes where the admin
+ * looks, each place best effort, since the disk that failed may hold status.json and the banner too.
+ * guestinfo is not on the disk, so it tells even then. Nothing is recorded as done: the next boot tries again.
+ */
+export async function reportWriteFailure(w: WriteFailure): Promise<string[]> {
+  const lines: string[] = [];
+  const status: Status = {
+    state: 'error',
+    version: w.version,
+    deployment: w.report.deployment,
+    errors: [errorFinding('firstboot.write-failed', [], `first boot could not write the appliance's files: ${w.line}`, 'free space on the appliance\'s disk (or make it writable), then reboot or run "systemctl restart ovactl-firstboot"')],
+    warnings: w.report.warnings,
+    ranges: w.report.properties['loadbalance.service_ip_range'] ?? [],
+    managementConfigured: false,
+  };
+  let json = statusJson(status);
+  try {
+    json = writeStatus(w.root, status, lines);
+  } catch (e) {
+    lines.push(`status not written: ${(e as Error).message.split('\n')[0]}`);
+  }
+  await publishGuestinfo({ system: w.system, json, caCert: undefined, lines });
+  return lines;
+}

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { runFirstboot } from '../apply/firstboot.js';
+import { reportWriteFailure, runFirstboot } from '../apply/firstboot.js';
 import { liveSystem, recordingSystem } from '../apply/system.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
 import { reportText } from './report.js';
@@ -9,6 +9,8 @@ import { EXIT, type CommandIO } from './io.js';
 import { READY_UNIT } from '../appliance/dataplaneapi.js';
 import { onPath } from '../core/fs-error.js';
 import { rootProblem } from '../apply/root-check.js';
+
+const VERSION = process.env.OVACTL_VERSION ?? '0.1.0';
 
 export const spec: CommandSpec = {
   name: 'firstboot',
@@ -66,10 +68,18 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     report,
     root,
     system: rootArg === undefined ? liveSystem() : recordingSystem(),
-    version: process.env.OVACTL_VERSION ?? '0.1.0',
+    version: VERSION,
     haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
   }));
-  if (!applied.ok) return io.inputError(applied.error);
+  if (!applied.ok) {
+    // At boot the same line goes to the status, the console banner and guestinfo (which is not on the disk).
+    if (rootArg === undefined) {
+      const line = `${applied.error.origin}: ${applied.error.message}`;
+      const lines = await reportWriteFailure({ report, root, system: liveSystem(), version: VERSION, line });
+      io.stdout(lines.join('\n') + (lines.length ? '\n' : ''));
+    }
+    return io.inputError(applied.error);
+  }
   const result = applied.value;
   const out = [
     `ovactl firstboot: values from ${origin}, deployment "${report.deployment}"`,
