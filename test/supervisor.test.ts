@@ -41,11 +41,9 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
     clientRoutes: [{ to: RANGE, via: WORKLOAD_IP }],
     ovfEnv: ovfEnvXml(VALUES),
     prepare: (root) => {
-      // An ES module needs its .mjs name: the binary's path is a small wrapper around it.
-      mkdirSync(join(root, 'usr/local/lib/ovactl-test'), { recursive: true });
+      // One CommonJS file: it runs as the extensionless binary itself.
       mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
-      copyFileSync(join(REPO, 'test/standin/dataplaneapi.mjs'), join(root, 'usr/local/lib/ovactl-test/dataplaneapi.mjs'));
-      writeFileSync(join(root, 'usr/local/bin/dataplaneapi'), '#!/bin/sh\nexec /usr/bin/node /usr/local/lib/ovactl-test/dataplaneapi.mjs "$@"\n');
+      copyFileSync(join(REPO, 'test/standin/dataplaneapi.cjs'), join(root, 'usr/local/bin/dataplaneapi'));
       chmodSync(join(root, 'usr/local/bin/dataplaneapi'), 0o755);
     },
   });
