@@ -15,7 +15,10 @@
 //
 // Only addresses the caller gives are used, inside these namespaces; nothing routes to the outside.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, copyFileSync, existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, reapRuns, runSync, sleep, stopAtExit, type ClientRoute, type RunResult } from './procs.js';
