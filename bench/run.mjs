@@ -5,4 +5,5 @@ await import('./boot.mjs');
 await import('./anyip.mjs');
 await import('./rhi.mjs');
 await import('./reapply.mjs');
+await import('./dataplaneapi.mjs');
 await import('./hostile.mjs');

@@ -114,3 +114,24 @@ t.test('the pin file names a 2.x version, its asset and a sha256 slot', async (t
   t.match(text, /^DATAPLANEAPI_ASSET=dataplaneapi_2\.\d+\.\d+_linux_x86_64\.tar\.gz$/m);
   t.match(text, /^DATAPLANEAPI_SHA256=([0-9a-f]{64})?$/m);
 });
+
+t.test('the Data Plane API stand-in (test code) installs as the image binary: one file, runs without an extension',
+  async (t) => {
+    // As the VM test and the nspawn rig use it: DATAPLANEAPI=<the .cjs file>, the repository's own pin. The
+    // script runs the copy (extensionless, outside the repository's "type": "module") for its version.
+    const root = join(dir, 'root-standin');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DATAPLANEAPI')));
+    const r = spawnSync('bash', ['build/dataplaneapi.sh', 'install', root], {
+      cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+      env: { ...env, DATAPLANEAPI: 'test/standin/dataplaneapi.cjs' } as NodeJS.ProcessEnv,
+    });
+    t.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    const bin = join(root, 'usr/local/bin/dataplaneapi');
+    t.equal(statSync(bin).mode & 0o777, 0o755, 'installed 0755');
+    t.equal(sha(bin), sha(join(ROOT, 'test/standin/dataplaneapi.cjs')), 'the stand-in itself, one file');
+    t.same(JSON.parse(readFileSync(join(root, 'usr/lib/ovactl/build-info.json'), 'utf8')),
+      { dataplaneapi: '2.9.27', pinned: '2.9.27' });
+    const v = spawnSync(bin, ['--version'], { encoding: 'utf8', cwd: tmpdir() });
+    t.equal(v.status, 0, v.stderr);
+    t.match(v.stdout, /^HAProxy Data Plane API v2\.9\.27 stand-in/, 'the installed copy runs by itself');
+  });

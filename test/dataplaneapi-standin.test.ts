@@ -1,4 +1,4 @@
-// The Data Plane API as the Supervisor drives it, against the test stand-in (test/standin/dataplaneapi.mjs)
+// The Data Plane API as the Supervisor drives it, against the test stand-in (test/standin/dataplaneapi.cjs)
 // or, with DATAPLANEAPI=PATH, against a real dataplaneapi binary. A tree from `ovactl firstboot --root`
 // (its CA, server certificate, users file, haproxy.cfg and dataplaneapi.yaml, pointed into the tree and
 // at 127.0.0.1), the real haproxy for `-c`, openssl for the $6$ hash; everything on loopback.
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ROOT } from './helpers.js';
 
 const REAL = process.env.DATAPLANEAPI;
-const STANDIN = join(ROOT, 'test/standin/dataplaneapi.mjs');
+const STANDIN = join(ROOT, 'test/standin/dataplaneapi.cjs');
 // The appliance's Node (Debian 12's 18.x) when test/run.sh provides one: the stand-in runs there too.
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
 // Through env(1): tap's process tracking injects NODE_OPTIONS into node children (Node 18 cannot load

@@ -1,13 +1,12 @@
 // Acting as the Supervisor does, end to end (issues 11 and 13): the nspawn appliance with the Data
-// Plane API stand-in (test/standin/dataplaneapi.mjs, test code) installed as its
+// Plane API stand-in (test/standin/dataplaneapi.cjs, test code) installed by the rig as its
 // /usr/local/bin/dataplaneapi. From the management network, trusting only the CA first boot
-// publishes (guestinfo.dataplaneapi.cacert carries /etc/haproxy/ca.crt; there is no guestinfo in
-// nspawn, so the file is read), the test creates seed 003's service through /v2 — a frontend with two
+// publishes in guestinfo.dataplaneapi.cacert (kept by the rig's vmware-rpctool stand-in), the test creates seed 003's service through /v2 — a frontend with two
 // binds and switching rules, two backends — and a client on the workload side reaches a backend
 // server through the VIP. A re-apply with a changed nameserver keeps it serving; deleting the
 // service through the API stops the VIP serving that port.
 import t from 'tap';
-import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootAppliance, ensureBundle, ensureRootfs, REPO, rigUnavailable, waitFor, type Appliance } from './rig/appliance.js';
@@ -40,14 +39,7 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
     client: `${CLIENT}/24`,
     clientRoutes: [{ to: RANGE, via: WORKLOAD_IP }],
     ovfEnv: ovfEnvXml(VALUES),
-    prepare: (root) => {
-      // An ES module needs its .mjs name: the binary's path is a small wrapper around it.
-      mkdirSync(join(root, 'usr/local/lib/ovactl-test'), { recursive: true });
-      mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
-      copyFileSync(join(REPO, 'test/standin/dataplaneapi.mjs'), join(root, 'usr/local/lib/ovactl-test/dataplaneapi.mjs'));
-      writeFileSync(join(root, 'usr/local/bin/dataplaneapi'), '#!/bin/sh\nexec /usr/bin/node /usr/local/lib/ovactl-test/dataplaneapi.mjs "$@"\n');
-      chmodSync(join(root, 'usr/local/bin/dataplaneapi'), 0o755);
-    },
+    dataplaneapi: 'standin',
   });
   t.teardown(() => a.stop());
   const scratch = mkdtempSync(join(tmpdir(), 'ovactl-supervisor-'));
@@ -55,8 +47,12 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
 
   // What the Supervisor is given: the CA, the management address and port, the credentials.
   const ca = join(scratch, 'ca.crt');
-  await waitFor(async () => ((await a.exec(['test', '-s', '/etc/haproxy/ca.crt'])).code === 0 ? true : undefined), 90_000, { what: 'the CA', describe: () => a.diagnostics() });
-  writeFileSync(ca, (await a.exec(['cat', '/etc/haproxy/ca.crt'])).stdout);
+  // Only what first boot published in guestinfo (the vmware-rpctool stand-in keeps it), never the file.
+  const published = await waitFor(() => a.guestinfo('guestinfo.dataplaneapi.cacert') || undefined, 90_000,
+    { what: 'guestinfo.dataplaneapi.cacert', describe: () => a.diagnostics() });
+  const pem = Buffer.from(published, 'base64').toString('utf8');
+  t.match(pem, /^-----BEGIN CERTIFICATE-----\n[^]*\n-----END CERTIFICATE-----\n?$/, 'guestinfo carries a PEM (base64)');
+  writeFileSync(ca, pem);
   const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
     const args = ['curl', '-sS', '--max-time', '10', '--cacert', ca, '-u', `${USER}:${PASSWORD}`, '-X', method, '-o', '-', '-w', '\n%{http_code}',
       ...(body === undefined ? [] : ['-H', 'Content-Type: application/json', '--data-binary', '@-']), `https://${MANAGEMENT_IP}:5556${path}`];

@@ -15,7 +15,10 @@
 //
 // Only addresses the caller gives are used, inside these namespaces; nothing routes to the outside.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, copyFileSync, existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, reapRuns, runSync, sleep, stopAtExit, type ClientRoute, type RunResult } from './procs.js';
@@ -193,6 +196,11 @@ export interface BootOptions {
   readonly rootfs?: string;
   /** When given: install ovactl (bash build/install.sh ROOT) and this ovf-env.xml before booting. */
   readonly ovfEnv?: string;
+  /**
+   * The Data Plane API binary: 'standin' installs test/standin/dataplaneapi.cjs (test code) as
+   * /usr/local/bin/dataplaneapi; 'none' leaves the image without one. Default: 'standin' with ovfEnv.
+   */
+  readonly dataplaneapi?: 'standin' | 'none';
   /** Extra changes to the tree before boot (called with the merged root). */
   readonly prepare?: (root: string) => void | Promise<void>;
   /** Address (CIDR) of the host netns on the management bridge: the management gateway. */
@@ -210,6 +218,17 @@ export interface BootOptions {
 }
 
 let counter = 0;
+
+/** Where test/standin/vmware-rpctool keeps guestinfo, inside the container. */
+const GUESTINFO_DIR = 'var/lib/ovactl-test/guestinfo';
+
+/** A stand-in of test/standin/ as ROOT/usr/local/bin/NAME, 0755 (PATH has /usr/local/bin first). */
+function installStandin(root: string, file: string, name: string): void {
+  const bin = join(root, 'usr/local/bin');
+  mkdirSync(bin, { recursive: true });
+  copyFileSync(join(REPO, 'test/standin', file), join(bin, name));
+  chmodSync(join(bin, name), 0o755);
+}
 
 export class Appliance {
   readonly tag: string;
@@ -289,6 +308,11 @@ export class Appliance {
       writeFileSync(join(this.root, 'etc/ovactl/ovf-env.xml'), opts.ovfEnv, { mode: 0o600 });
       mkdirSync(join(this.root, 'etc/default'), { recursive: true });
       writeFileSync(join(this.root, 'etc/default/ovactl'), 'OVACTL_FIRSTBOOT_ARGS="--env /etc/ovactl/ovf-env.xml"\n');
+    }
+    // Stand-ins (test code) for what vSphere and the image would bring: prepare() may still replace them.
+    if (opts.ovfEnv !== undefined) installStandin(this.root, 'vmware-rpctool', 'vmware-rpctool');
+    if ((opts.dataplaneapi ?? (opts.ovfEnv !== undefined ? 'standin' : 'none')) === 'standin') {
+      installStandin(this.root, 'dataplaneapi.cjs', 'dataplaneapi');
     }
     await opts.prepare?.(this.root);
 
@@ -453,6 +477,16 @@ export class Appliance {
       }
     }
     this.background.delete(p);
+  }
+
+  /** A guestinfo value as the vmware-rpctool stand-in stored it (survives reboots); undefined if never set. */
+  guestinfo(key: string): string | undefined {
+    if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(key)) throw new Error(`not a guestinfo key: ${JSON.stringify(key)}`);
+    try {
+      return readFileSync(join(this.root, GUESTINFO_DIR, key), 'utf8');
+    } catch {
+      return undefined;
+    }
   }
 
   /** `systemctl show -p …` of a unit as an object. */

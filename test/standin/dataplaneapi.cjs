@@ -18,13 +18,17 @@
 //   two-space indentation in client-native's keyword order; sections it is not asked to change are kept
 //   byte for byte (the real one re-renders the whole file through its parser). Validates with
 //   `<haproxy_bin> -c -f` before a commit and runs reload_cmd at most once per reload_delay seconds.
-import https from 'node:https';
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
-import os from 'node:os';
-import crypto from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
+//
+// CommonJS and one self-contained file, so that a copy without an extension (installed as
+// /usr/local/bin/dataplaneapi) runs on Node 18: Node reads an extensionless file as CommonJS.
+'use strict';
+const https = require('node:https');
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+const os = require('node:os');
+const crypto = require('node:crypto');
+const { execFile, spawn } = require('node:child_process');
 
 const STANDS_IN_FOR = 'v2.9.27';
 const PROG = 'dataplaneapi (stand-in)';
@@ -946,7 +950,7 @@ function main() {
   if (opts.version) {
     process.stdout.write(`HAProxy Data Plane API ${STANDS_IN_FOR} stand-in `
       + '(test code of ovactl, not the real program)\n\n');
-    process.stdout.write('Build from: ovactl test/standin/dataplaneapi.mjs\n');
+    process.stdout.write('Build from: ovactl test/standin/dataplaneapi.cjs\n');
     process.stdout.write(`Build date: ${BUILD_DATE}\n\n`);
     return;
   }
