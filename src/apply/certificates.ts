@@ -74,7 +74,8 @@ export async function runRenew(input: RenewInput): Promise<RenewResult> {
   const failures: string[] = [];
   if (r.changed) {
     const res = await system.run('systemctl', ['try-restart', DATAPLANEAPI_UNIT]);
-    if (res.exitCode !== 0) failures.push(`systemctl try-restart: ${res.stderr.split('\n')[0] || `exit ${res.exitCode}`}`);
+    const why = res.stderr.split('\n')[0] || `exit ${res.exitCode}`;
+    if (res.exitCode !== 0) failures.push(`systemctl try-restart: ${why}`);
   }
   const json = refreshStatus(root, caFindings(root, now), lines);
   const caChanged = r.written.includes(TLS_PATHS.caCert);

@@ -199,7 +199,8 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   if (setHostname) {
     // Not a failure when refused (a container without CAP_SYS_ADMIN): the next boot reads /etc/hostname.
     const r = await system.run('hostname', [hostName]);
-    if (r.exitCode !== 0) lines.push(`host name not set now (${r.stderr.split('\n')[0] || `exit ${r.exitCode}`}): from the next boot`);
+    const why = r.stderr.split('\n')[0] || `exit ${r.exitCode}`;
+    if (r.exitCode !== 0) lines.push(`host name not set now (${why}): from the next boot`);
   }
 
   // Certificates for the Data Plane API.
@@ -365,10 +366,13 @@ function apiMissing(root: string): Finding {
  * A boot with the values applied before: READY was the last boot's finding, not this one's. The status
  * goes back to "starting" (a probe failure of the last boot dropped) until ovactl-ready.service says again.
  */
-function startingAgain(input: FirstbootInput, lines: string[], findings: readonly Finding[]): { status: Status; json: string } | undefined {
+function startingAgain(
+  input: FirstbootInput, lines: string[], findings: readonly Finding[],
+): { status: Status; json: string } | undefined {
   const { report, root } = input;
   const ranges = report.properties['loadbalance.service_ip_range'] ?? [];
-  const parsed = parseStatus(currentContent(under(root, STATUS_FILE)), { ranges, managementConfigured: true, dataPlaneStarted: true });
+  const consoleFields = { ranges, managementConfigured: true, dataPlaneStarted: true };
+  const parsed = parseStatus(currentContent(under(root, STATUS_FILE)), consoleFields);
   if (!parsed || parsed.serving) return undefined;
   const warnings = withCaFindings(parsed.warnings, findings);
   const status: Status = { ...parsed, warnings };
@@ -387,14 +391,17 @@ function startingAgain(input: FirstbootInput, lines: string[], findings: readonl
  * first boot issues it, so removed files come back), or for the names it carries while the last good
  * values serve; and the CA warning of this boot. A failure is a line: the certificate in use stays.
  */
-async function bootRenewal(input: FirstbootInput, applied: boolean, lines: string[]): Promise<{ changed: boolean; findings: Finding[] }> {
+async function bootRenewal(
+  input: FirstbootInput, applied: boolean, lines: string[],
+): Promise<{ changed: boolean; findings: Finding[] }> {
   const { report, root } = input;
   const props = report.properties;
   const now = input.now ?? new Date();
   const ca = props['appliance.ca_cert'], key = props['appliance.ca_cert_key'];
+  const req = { ...certificateNames(props), ...(ca && key ? { givenCa: { cert: ca, key } } : {}) };
   try {
     const r = applied
-      ? await ensureCertificates(root, { ...certificateNames(props), ...(ca && key ? { givenCa: { cert: ca, key } } : {}) }, { now })
+      ? await ensureCertificates(root, req, { now })
       : await renewCertificates(root, { now });
     if (typeof r === 'string') lines.push(`certificates: nothing to renew (${r})`);
     else lines.push(...describeRenewal(r));

@@ -34,7 +34,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const [action, ...rest] = args.positionals;
   if (action !== 'renew' || rest.length) throw new UsageError('give the action: renew');
   const rootArg = args.values.root as string | undefined;
-  const result = await runRenew({ root: rootArg ?? '/', system: rootArg === undefined ? liveSystem() : recordingSystem() });
+  const system = rootArg === undefined ? liveSystem() : recordingSystem();
+  const result = await runRenew({ root: rootArg ?? '/', system });
   io.stdout(['ovactl certificates renew:', ...result.lines].join('\n') + '\n');
   return result.outcome === 'renewed' || result.outcome === 'kept' ? EXIT.ok : EXIT.invalid;
 }

@@ -300,8 +300,8 @@ export const CHECKS: readonly Check[] = [
       if (problems.length) return fail(problems.join('\n'), 'remove /etc/haproxy/server.crt and server.key and reboot: first boot issues a new one from the CA (with appliance.ca_cert, give the matching key)');
       if (renewDue(cert, new Date(now))) {
         return warn(`ends ${cert.validTo}, within ${RENEW_BEFORE_DAYS} days: it should have been renewed`,
-          'ovactl certificates renew (ovactl-certificates.timer runs it daily: systemctl status ovactl-certificates.timer; ' +
-            'journalctl -u ovactl-certificates)');
+          'ovactl certificates renew (ovactl-certificates.timer runs it daily: ' +
+            'systemctl status ovactl-certificates.timer; journalctl -u ovactl-certificates)');
       }
       return ok(`valid until ${cert.validTo}, for ${host}`);
     },
@@ -312,9 +312,14 @@ export const CHECKS: readonly Check[] = [
       const ca = f.read(CA_CRT);
       if (!ca) return skip('needs ca.crt');
       let x509: X509Certificate;
-      try { x509 = new X509Certificate(ca); } catch (e) { return fail(`cannot read ca.crt: ${(e as Error).message}`, 'reboot: first boot repairs it'); }
+      try {
+        x509 = new X509Certificate(ca);
+      } catch (e) {
+        return fail(`cannot read ca.crt: ${(e as Error).message}`, 'reboot: first boot repairs it');
+      }
       const now = new Date(), finding = caFinding(x509, now), late = outOfTime(x509, now);
-      if (late) return fail(`ca.crt is ${late}: the Supervisor refuses the Data Plane API`, finding?.hint ?? 'is the clock right? then reboot');
+      const refused = `ca.crt is ${late}: the Supervisor refuses the Data Plane API`;
+      if (late) return fail(refused, finding?.hint ?? 'is the clock right? then reboot');
       if (finding) return warn(finding.message, finding.hint);
       return ok(`${isGeneratedCa(x509) ? 'generated' : 'given'} CA, valid until ${x509.validTo}`);
     },

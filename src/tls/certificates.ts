@@ -23,7 +23,9 @@ import { parseIp } from '../net/ip.js';
 import { pemBlocks } from '../properties/pem.js';
 import { currentContent as readRegular, writeFileAtomic } from '../apply/write.js';
 import { TlsError, openssl, withWorkDir, writePrivate } from './openssl.js';
-import { BACKDATE_DAYS, DAY_MS, GENERATED_CA_CN, RENEW_BEFORE_DAYS, isGeneratedCa, outOfTime, renewDue } from './lifetime.js';
+import {
+  BACKDATE_DAYS, DAY_MS, GENERATED_CA_CN, RENEW_BEFORE_DAYS, isGeneratedCa, outOfTime, renewDue,
+} from './lifetime.js';
 
 export { TlsError } from './openssl.js';
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const run = (dir: string, args: string[]): void => {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OPENSSL_CONF: '/dev/null' } });
+  const env = { ...process.env, OPENSSL_CONF: '/dev/null' };
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env });
 };
 
 function inScratch<T>(fn: (dir: string) => T): T {
@@ -21,8 +22,8 @@ function inScratch<T>(fn: (dir: string) => T): T {
 /** A self-signed EC CA valid from now for `days` days. */
 export function caEndingIn(days: number, cn = 'test CA'): { cert: string; key: string } {
   return inScratch((dir) => {
-    run(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key',
-      '-out', 'ca.crt', '-subj', `/CN=${cn}`, '-days', String(days),
+    run(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', `/CN=${cn}`, '-days', String(days),
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
     return { cert: readFileSync(join(dir, 'ca.crt'), 'utf8'), key: readFileSync(join(dir, 'ca.key'), 'utf8') };
   });
