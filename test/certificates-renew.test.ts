@@ -39,7 +39,8 @@ const status = (root: string) => JSON.parse(read(root, 'var/lib/ovactl/status.js
 const wouldRun = (out: string): string[] => [...(out.match(/would run: .*/g) ?? [])];
 const doctorCheck = (root: string, id: string) => {
   const r = ovactl('doctor', '--json', '--root', root);
-  const checks = (JSON.parse(r.out) as { checks: { id: string; verdict: string; detail: string; fix?: string }[] }).checks;
+  type Check = { id: string; verdict: string; detail: string; fix?: string };
+  const checks = (JSON.parse(r.out) as { checks: Check[] }).checks;
   return checks.find((c) => c.id === id)!;
 };
 
