@@ -16,7 +16,7 @@ cat > "$root/usr/bin/ovactl" <<'SH'
 exec /usr/bin/node /usr/lib/ovactl/ovactl.js "$@"
 SH
 chmod 0755 "$root/usr/bin/ovactl"
-for unit in "$here"/build/systemd/*.service; do
+for unit in "$here"/build/systemd/*.service "$here"/build/systemd/*.timer; do
   install -D -m 0644 "$unit" "$root/etc/systemd/system/$(basename "$unit")"
 done
 for dropin in "$here"/build/systemd/*.service.d/*.conf; do
@@ -34,6 +34,8 @@ TXT
 # First boot enables and starts the data plane only when the values are valid.
 enable() { mkdir -p "$root/etc/systemd/system/$2"; ln -sf "/etc/systemd/system/$1" "$root/etc/systemd/system/$2/$1"; }
 enable ovactl-firstboot.service multi-user.target.wants
+# The daily renewal check of the Data Plane API certificate (ovactl certificates renew).
+enable ovactl-certificates.timer timers.target.wants
 # Debian's bird2 enables bird.service when installed; it runs only with route health injection.
 for unit in haproxy.service dataplaneapi.service anyip-routes.service ovactl-rhi.service bird.service; do
   rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"

@@ -4,17 +4,18 @@
 // converges to the files of an uninterrupted run, and the same inputs again change nothing.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { hostname as osHostname, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { readBuildInfo } from '../appliance/build-info.js';
 import { execa } from 'execa';
-import { plan } from '../plan/plan.js';
+import { certificateNames, plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Plan, type PlannedFile, type Unit } from '../plan/types.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
-import { ensureCertificates } from '../tls/certificates.js';
+import { ensureCertificates, renewCertificates } from '../tls/certificates.js';
+import { caFindings, DATAPLANEAPI_UNIT, describeRenewal, refreshStatus, withCaFindings } from './certificates.js';
 import { converge, describeChange, describeForeign } from '../anyip/converge.js';
 import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
 import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
@@ -117,10 +118,14 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   if (previous?.inputs === hash) {
     lines.push(`no changes: the deploy values are the ones applied before (${previous.state})`);
     const applied = previous.state === 'ready';
-    const now = applied ? startingAgain(input, lines) : undefined;
-    const statusText = now?.json ?? currentContent(under(root, STATUS_FILE));
+    // Certificates age although the values do not: renewed here when due (and daily by the timer).
+    const tls = applied || previous.serving ? await bootRenewal(input, applied, lines) : undefined;
+    const now = applied ? startingAgain(input, lines, tls?.findings ?? []) : undefined;
+    const refreshed = !applied && tls ? refreshStatus(root, tls.findings, lines) : undefined;
+    const statusText = now?.json ?? refreshed ?? currentContent(under(root, STATUS_FILE));
     const ca = applied ? currentContent(under(root, TLS_PATHS.caCert)) : undefined;
     if (system.live) await publishGuestinfo({ system, json: statusText, caCert: ca, lines });
+    if (tls?.changed) await system.run('systemctl', ['try-restart', '--no-block', DATAPLANEAPI_UNIT]);
     if (now?.status.state === 'starting') await system.run('systemctl', ['restart', '--no-block', READY_UNIT]);
     if (!system.live) lines.push(...system.ran.map((c) => `would run: ${c}`));
     return { state: now?.status.state ?? previous.state, changed: false, lines, ...(statusServing(statusText) ? { serving: true } : {}) };
@@ -181,13 +186,34 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     f.reloads.forEach((u) => reload.add(u));
   });
 
+  // The running host name, so this boot's journal, the prompt and the certificate agree (the kernel's
+  // name is the image's until the next boot reads /etc/hostname). `hostname` (Debian: essential).
+  const hostFile = p.files.findIndex((f) => f.path === '/etc/hostname');
+  const hostName = hostFile < 0 ? undefined : p.files[hostFile]!.content.trim();
+  const setHostname = hostName !== undefined && (wrote[hostFile] || (system.live && osHostname() !== hostName));
+  const failures: string[] = [];
+  const run = async (cmd: string, args: string[], opts: { input?: string } = {}) => {
+    const r = await system.run(cmd, args, opts);
+    if (r.exitCode !== 0) failures.push(`${cmd} ${args[0] ?? ''}: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`}`);
+  };
+  if (setHostname) {
+    // Not a failure when refused (a container without CAP_SYS_ADMIN): the next boot reads /etc/hostname.
+    const r = await system.run('hostname', [hostName]);
+    const why = r.stderr.split('\n')[0] || `exit ${r.exitCode}`;
+    if (r.exitCode !== 0) lines.push(`host name not set now (${why}): from the next boot`);
+  }
+
   // Certificates for the Data Plane API.
+  const clock = input.now ?? new Date();
+  const certWarnings: Finding[] = [];
   let caCert: string | undefined;
   const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
   if (certAction && certAction.kind === 'issue-certificates') {
     const given = props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] } : undefined;
-    const tls = await ensureCertificates(root, { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) });
+    const req = { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) };
+    const tls = await ensureCertificates(root, req, { now: clock });
     caCert = tls.caCert;
+    certWarnings.push(...caFindings(root, clock));
     for (const w of tls.written) lines.push(`wrote ${w}`);
     if (tls.changed) restart.add('dataplaneapi.service');
   }
@@ -197,13 +223,13 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const state: Verdict = errors.length ? 'error' : probe ? 'starting' : 'ready';
   const url = state !== 'error' && probe ? apiUrl(probe) : undefined;
   const ranges = props['loadbalance.service_ip_range'] ?? [];
-  const applied: Serving | undefined = scope === 'full' ? { appliedAt: (input.now ?? new Date()).toISOString(), ranges } : undefined;
+  const applied: Serving | undefined = scope === 'full' ? { appliedAt: clock.toISOString(), ranges } : undefined;
   const status: Status = {
     state,
     version: input.version,
     deployment: report.deployment,
     errors,
-    warnings: report.warnings,
+    warnings: [...report.warnings, ...certWarnings],
     ...(url ? { apiUrl: url } : {}),
     ranges,
     managementConfigured: scope !== 'none',
@@ -214,11 +240,6 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
 
   // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
   // The units are already loaded, so enabling needs no daemon-reload (half a second at boot).
-  const failures: string[] = [];
-  const run = async (cmd: string, args: string[], opts: { input?: string } = {}) => {
-    const r = await system.run(cmd, args, opts);
-    if (r.exitCode !== 0) failures.push(`${cmd} ${args[0] ?? ''}: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`}`);
-  };
   if (p.actions.some((a) => a.kind === 'set-root-password') && props['appliance.root_pwd'] !== undefined && !errors.some((f) => f.keys.includes('appliance.root_pwd'))) {
     await run('chpasswd', [], { input: `root:${props['appliance.root_pwd']}\n` });
   }
@@ -345,13 +366,22 @@ function apiMissing(root: string): Finding {
  * A boot with the values applied before: READY was the last boot's finding, not this one's. The status
  * goes back to "starting" (a probe failure of the last boot dropped) until ovactl-ready.service says again.
  */
-function startingAgain(input: FirstbootInput, lines: string[]): { status: Status; json: string } | undefined {
+function startingAgain(
+  input: FirstbootInput, lines: string[], findings: readonly Finding[],
+): { status: Status; json: string } | undefined {
   const { report, root } = input;
   const ranges = report.properties['loadbalance.service_ip_range'] ?? [];
-  const status = parseStatus(currentContent(under(root, STATUS_FILE)), { ranges, managementConfigured: true, dataPlaneStarted: true });
-  if (!status || status.serving) return undefined;
+  const consoleFields = { ranges, managementConfigured: true, dataPlaneStarted: true };
+  const parsed = parseStatus(currentContent(under(root, STATUS_FILE)), consoleFields);
+  if (!parsed || parsed.serving) return undefined;
+  const warnings = withCaFindings(parsed.warnings, findings);
+  const status: Status = { ...parsed, warnings };
+  const rewrite = statusJson(status) !== statusJson(parsed);
   const errors = status.errors.filter((e) => e.rule !== NOT_ANSWERING);
-  if (errors.length || status.state === 'starting') return status.state === 'starting' ? { status, json: statusJson(status) } : undefined;
+  if (errors.length || status.state === 'starting') {
+    const json = rewrite ? writeStatus(root, status, lines) : statusJson(status);
+    return status.state === 'starting' ? { status, json } : undefined;
+  }
   const next: Status = { ...status, state: 'starting', errors };
   return { status: next, json: writeStatus(root, next, lines) };
 }
@@ -389,4 +419,30 @@ export async function reportWriteFailure(w: WriteFailure): Promise<string[]> {
   }
   await publishGuestinfo({ system: w.system, json, caCert: undefined, lines });
   return lines;
+}
+
+/**
+ * A boot with unchanged values: the certificate renewed when due, for the values applied (as a
+ * first boot issues it, so removed files come back), or for the names it carries while the last good
+ * values serve; and the CA warning of this boot. A failure is a line: the certificate in use stays.
+ */
+async function bootRenewal(
+  input: FirstbootInput, applied: boolean, lines: string[],
+): Promise<{ changed: boolean; findings: Finding[] }> {
+  const { report, root } = input;
+  const props = report.properties;
+  const now = input.now ?? new Date();
+  const ca = props['appliance.ca_cert'], key = props['appliance.ca_cert_key'];
+  const req = { ...certificateNames(props), ...(ca && key ? { givenCa: { cert: ca, key } } : {}) };
+  try {
+    const r = applied
+      ? await ensureCertificates(root, req, { now })
+      : await renewCertificates(root, { now });
+    if (typeof r === 'string') lines.push(`certificates: nothing to renew (${r})`);
+    else lines.push(...describeRenewal(r));
+    return { changed: typeof r !== 'string' && r.changed, findings: caFindings(root, now) };
+  } catch (e) {
+    lines.push(`certificates not renewed: ${(e as Error).message}`);
+    return { changed: false, findings: caFindings(root, now) };
+  }
 }

@@ -14,6 +14,10 @@ const COMMANDS: Record<string, Command> = {
   render: { summary: 'render the appliance configuration for deploy values into a folder', load: () => import('./render-command.js') },
   firstboot: { summary: 'configure the appliance from its OVF environment (boot-time job)', load: () => import('./firstboot-command.js') },
   ready: { summary: 'say READY once the Data Plane API answers (after first boot)', load: () => import('./ready-command.js') },
+  certificates: {
+    summary: 'renew the Data Plane API certificate when it is due (daily timer)',
+    load: () => import('./certificates-command.js'),
+  },
   anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
   rhi: { summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them', load: () => import('./rhi-command.js') },
   doctor: { summary: 'check the running appliance (or a rendered tree) and say how to fix each problem', load: () => import('./doctor-command.js') },

@@ -12,6 +12,7 @@ import { STATUS_FILE } from '../apply/status.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
 import { parseHaproxyConfig } from '../rhi/auto.js';
 import { BIRD_CONF } from '../rhi/bird.js';
+import { CA_WARN_DAYS, RENEW_BEFORE_DAYS, caFinding, isGeneratedCa, outOfTime, renewDue } from '../tls/lifetime.js';
 import { STATE_FILE as RHI_STATE_FILE, readStatus, running } from '../rhi/status.js';
 
 export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
@@ -329,7 +330,30 @@ export const CHECKS: readonly Check[] = [
       if (host !== '0.0.0.0' && host !== '::' && cert.checkIP(host) === undefined && cert.checkHost(host) === undefined) problems.push(`not valid for ${host} (SAN ${cert.subjectAltName ?? 'none'})`);
       if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) problems.push('not signed by /etc/haproxy/ca.crt: the control plane, which trusts that CA, refuses it');
       if (problems.length) return fail(problems.join('\n'), 'remove /etc/haproxy/server.crt and server.key and reboot: first boot issues a new one from the CA (with appliance.ca_cert, give the matching key)');
+      if (renewDue(cert, new Date(now))) {
+        return warn(`ends ${cert.validTo}, within ${RENEW_BEFORE_DAYS} days: it should have been renewed`,
+          'ovactl certificates renew (ovactl-certificates.timer runs it daily: ' +
+            'systemctl status ovactl-certificates.timer; journalctl -u ovactl-certificates)');
+      }
       return ok(`valid until ${cert.validTo}, for ${host}`);
+    },
+  },
+  {
+    id: 'dataplane-ca', title: `CA of the Data Plane API (ca.crt) valid for ${CA_WARN_DAYS} days more`, needs: 'files',
+    run: (_ctx, f) => {
+      const ca = f.read(CA_CRT);
+      if (!ca) return skip('needs ca.crt');
+      let x509: X509Certificate;
+      try {
+        x509 = new X509Certificate(ca);
+      } catch (e) {
+        return fail(`cannot read ca.crt: ${(e as Error).message}`, 'reboot: first boot repairs it');
+      }
+      const now = new Date(), finding = caFinding(x509, now), late = outOfTime(x509, now);
+      const refused = `ca.crt is ${late}: the Supervisor refuses the Data Plane API`;
+      if (late) return fail(refused, finding?.hint ?? 'is the clock right? then reboot');
+      if (finding) return warn(finding.message, finding.hint);
+      return ok(`${isGeneratedCa(x509) ? 'generated' : 'given'} CA, valid until ${x509.validTo}`);
     },
   },
   // ── live ──

@@ -106,6 +106,13 @@ function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[]
   ];
 }
 
+/** The names of the Data Plane API certificate: the management address (static), the hostname, and localhost. */
+export function certificateNames(props: PlanInput['properties']): { ips: string[]; dnsNames: string[] } {
+  const management = cidr(props['network.management_ip']);
+  const ips = [...new Set([...(management ? [management.address.text] : []), '127.0.0.1'])];
+  return { ips, dnsNames: [...new Set([props['network.hostname'] ?? 'haproxy.local', 'localhost'])] };
+}
+
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
   const full = input.scope === 'full';
@@ -140,9 +147,8 @@ export function plan(input: PlanInput): Plan {
     // With DHCP the API listens on all addresses: a lease may change, and a frozen address would lock the Supervisor out.
     const api = { hostname, host: management?.address.text ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS };
     files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
-    const ips = [...new Set([...(management ? [management.address.text] : []), '127.0.0.1'])];
     actions.push(
-      { kind: 'issue-certificates', ips, dnsNames: [...new Set([hostname, 'localhost'])], givenCa: props['appliance.ca_cert'] !== undefined },
+      { kind: 'issue-certificates', ...certificateNames(props), givenCa: props['appliance.ca_cert'] !== undefined },
       { kind: 'enable-start', unit: 'anyip-routes.service' },
       { kind: 'enable-start', unit: 'haproxy.service' },
     );

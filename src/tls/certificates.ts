@@ -9,6 +9,9 @@
 //                                  trust a root above a given intermediate CA still get a full chain
 //   /etc/haproxy/server.key  0600  the server key (EC P-256, new at every issue)
 //
+// Over time (lifetime.ts): the server certificate is renewed within 30 days of its end or when its
+// start lies in the future; certificates start a day before `now`; a kept CA out of its time is replaced.
+//
 // Certificates are made by the openssl CLI (genpkey, req, ca) in a private work folder under
 // /etc/haproxy; keys only ever travel through files in it (0600 in a 0700 folder), never argv or
 // stdio, and are written to their place with atomic 0600 writes. node:crypto only inspects.
@@ -20,6 +23,9 @@ import { parseIp } from '../net/ip.js';
 import { pemBlocks } from '../properties/pem.js';
 import { currentContent as readRegular, writeFileAtomic } from '../apply/write.js';
 import { TlsError, openssl, withWorkDir, writePrivate } from './openssl.js';
+import {
+  BACKDATE_DAYS, DAY_MS, GENERATED_CA_CN, RENEW_BEFORE_DAYS, isGeneratedCa, outOfTime, renewDue,
+} from './lifetime.js';
 
 export { TlsError } from './openssl.js';
 
@@ -50,13 +56,12 @@ export const TLS_PATHS = {
   serverKey: '/etc/haproxy/server.key',
 } as const;
 
-const DAY = 86_400_000;
+const DAY = DAY_MS;
 const CA_DAYS = 3650;
 const SERVER_DAYS = 730;
-/** A server certificate is re-issued when it expires within this long. */
-export const RENEW_BEFORE_DAYS = 30;
-/** notBefore is set this far before `now`, for clients whose clock is a little behind. */
-const BACKDATE_MS = 3_600_000;
+export { RENEW_BEFORE_DAYS } from './lifetime.js';
+/** notBefore is set this far before `now` (lifetime.ts: a first clock up to a day fast, before NTP). */
+const BACKDATE_MS = BACKDATE_DAYS * DAY_MS;
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY']);
 
@@ -160,7 +165,7 @@ function serverProblems(certText: string | undefined, keyText: string | undefine
   if (!sameSet(has, names.sans)) problems.push(`server.crt names ${[...has].sort().join(', ') || 'nothing'}, the request ${[...names.sans].sort().join(', ')}`);
   const to = new Date(leaf.validTo);
   const from = new Date(leaf.validFrom);
-  if (!(to.getTime() - now.getTime() >= RENEW_BEFORE_DAYS * DAY)) problems.push(`server.crt expires ${to.toISOString()}, within ${RENEW_BEFORE_DAYS} days`);
+  if (renewDue(leaf, now)) problems.push(`server.crt expires ${to.toISOString()}, within ${RENEW_BEFORE_DAYS} days`);
   if (!(from <= now)) problems.push(`server.crt is not valid before ${from.toISOString()}`);
   if (leaf.ca) problems.push('server.crt is a CA certificate');
   if (!(leaf.keyUsage ?? []).includes(SERVER_AUTH)) problems.push('server.crt is not for serverAuth');
@@ -191,7 +196,7 @@ const serialHex = (): string => {
 /** The CN of the generated CA: names the appliance (the requested hostname, else the machine's). */
 function caCommonName(names: Names): string {
   const host = names.dns.find((d) => d.toLowerCase() !== 'localhost' && !d.startsWith('*')) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-');
-  return `ovactl appliance CA ${host}`.slice(0, 64).trim();
+  return `${GENERATED_CA_CN} ${host}`.slice(0, 64).trim();
 }
 
 function serverCommonName(names: Names): string {
@@ -244,7 +249,7 @@ function config(commonName: string, names: Names): string {
 
 const ecKey = (out: string): string[] => ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:named_curve', '-out', out];
 
-/** `openssl ca`: signs `csr` from `now - 1h` for `days`, with the extension section `ext`. */
+/** `openssl ca`: signs `csr` from `now - BACKDATE_DAYS` to `now + days`, with the extension section `ext`. */
 async function sign(work: string, step: string, cnf: string, csr: string, out: string, ext: string, now: Date, days: number, issuer: string[]): Promise<void> {
   writePrivate(work, 'index.txt', '');
   writePrivate(work, 'serial', `${serialHex()}\n`);
@@ -310,7 +315,10 @@ export async function ensureCertificates(root: string, req: CertificateRequest, 
     ca = given;
   } else {
     const kept = loadCa(current.caCert, current.caKey);
+    // A kept CA out of its time serves no client: a new one (lifetime.ts says why not before its end).
+    const late = typeof kept === 'string' ? undefined : outOfTime(kept.x509, now);
     if (typeof kept === 'string') reasons.push(`new CA: ${kept}`);
+    else if (late) reasons.push(`new CA: ca.crt is ${late}`);
     else ca = kept;
   }
 
@@ -339,4 +347,33 @@ export async function ensureCertificates(root: string, req: CertificateRequest, 
   ];
   const written = files.filter(([path, content, mode]) => writeFileAtomic(at(path), content, mode)).map(([path]) => path);
   return { changed: written.length > 0, caCert: ca.certPem, written, reasons };
+}
+
+/**
+ * The timer's renewal (ovactl certificates renew): the certificate in use again, for the names it
+ * carries and from the CA in use, when ensureCertificates would re-issue it (within 30 days of its
+ * end, not yet valid, damaged key). The CA on disk is kept as given unless the appliance generated
+ * it (isGeneratedCa), which is then treated as first boot treats it. Reads no deploy values: the
+ * values applied at the last boot are the ones on disk. A string: why there is no certificate to renew.
+ */
+export async function renewCertificates(root: string, opts: { now?: Date } = {}): Promise<CertificateResult | string> {
+  const at = (p: string): string => join(root, p);
+  const certText = readRegular(at(TLS_PATHS.serverCert));
+  const block = certText === undefined ? undefined : pemBlocks(certText).find((b) => b.label === 'CERTIFICATE');
+  let leaf: X509Certificate;
+  try {
+    if (!block) throw new Error('none');
+    leaf = new X509Certificate(block.text);
+  } catch {
+    return `${TLS_PATHS.serverCert} is ${certText === undefined ? 'missing' : 'not a readable certificate'}`;
+  }
+  const ips: string[] = [];
+  const dnsNames: string[] = [];
+  for (const san of sansOf(leaf)) {
+    if (san.startsWith('IP:')) ips.push(san.slice(3));
+    else if (san.startsWith('DNS:')) dnsNames.push(san.slice(4));
+  }
+  const ca = loadCa(readRegular(at(TLS_PATHS.caCert)), readRegular(at(TLS_PATHS.caKey)));
+  const givenCa = typeof ca !== 'string' && !isGeneratedCa(ca.x509) ? { cert: ca.certPem, key: ca.keyPem } : undefined;
+  return ensureCertificates(root, { ips, dnsNames, ...(givenCa ? { givenCa } : {}) }, opts);
 }
