@@ -231,7 +231,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const starts = p.actions.flatMap((a) => (a.kind === 'enable-start' && !(withoutBird && rhiUnits.includes(a.unit)) ? [a.unit] : []));
   const stops = p.actions.flatMap((a) => (a.kind === 'disable-stop' ? a.units : []));
   const dataPlane: Unit[] = [
-    'anyip-routes.service', 'route-tables.service', 'haproxy.service', 'dataplaneapi.service', 'ovactl-rhi.service',
+    'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'route-tables.service', 'ovactl-rhi.service',
     ...(facts.birdInstalled ? ['bird.service' as const] : []),
   ];
   if (scope !== 'full') {
