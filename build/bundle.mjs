@@ -63,6 +63,9 @@ const LAZY = [
   // rhi's daemon (ovactl-rhi.service) runs for the appliance's lifetime: its own chunk, without
   // execa and the other commands (it talks to haproxy and BIRD over their sockets).
   { importer: /src[\\/]cli[\\/]main\.ts$/, path: './rhi-command.js', chunk: 'rhi' },
+  // route-tables.service also runs for the appliance's lifetime: its own chunk (policy rules and,
+  // for a DHCP management NIC, the certificate code).
+  { importer: /src[\\/]cli[\\/]main\.ts$/, path: './route-tables-command.js', chunk: 'route-tables' },
   { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', chunk: 'ovf-env' },
   // The rhi.* checks and the rules parser, needed only when route health injection is on.
   { importer: /src[\\/]validate[\\/]validate\.ts$/, path: './rhi.js', chunk: 'rhi-validate' },
@@ -72,6 +75,7 @@ const CHUNKS = {
   anyip: { entry: 'src/cli/anyip-command.ts' },
   // The daemon renders only its route files: only BIRD's templates go in (the OVF descriptor's is big).
   rhi: { entry: 'src/cli/rhi-command.ts', templates: /^bird[\\/]/ },
+  'route-tables': { entry: 'src/cli/route-tables-command.ts' },
   'ovf-env': { entry: 'src/source/ovf-env.ts' },
   'rhi-validate': { entry: 'src/validate/rhi.ts' },
 };

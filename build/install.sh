@@ -29,6 +29,8 @@ install -d -m 0755 "$root/etc/ovactl" "$root/etc/issue.d" "$root/etc/vmware"
 install -D -m 0644 /dev/stdin "$root/etc/iproute2/rt_protos.d/ovactl.conf" <<'TXT'
 # Routes of the anyip-routes service (ovactl anyip).
 252	anyip
+# Policy rules of the route-tables service (ovactl route-tables).
+251	routetables
 TXT
 
 # First boot enables and starts the data plane only when the values are valid.
@@ -37,16 +39,25 @@ enable ovactl-firstboot.service multi-user.target.wants
 # The daily renewal check of the Data Plane API certificate (ovactl certificates renew).
 enable ovactl-certificates.timer timers.target.wants
 # Debian's bird2 enables bird.service when installed; it runs only with route health injection.
-for unit in haproxy.service dataplaneapi.service anyip-routes.service ovactl-rhi.service bird.service; do
+for unit in haproxy.service dataplaneapi.service anyip-routes.service route-tables.service ovactl-rhi.service \
+  bird.service; do
   rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"
 done
 
-# The path the AnyIP guide's troubleshooting steps name.
+# The paths the AnyIP guide's troubleshooting steps name.
 install -D -m 0755 /dev/stdin "$root/var/lib/vmware/anyiproutectl.sh" <<'SH'
 #!/bin/sh
 # Kept for the documented troubleshooting steps; the work is done by "ovactl anyip".
 case "$1" in
   up|down|watch) exec /usr/bin/ovactl anyip "$@" ;;
+  *) echo "usage: $0 up|down|watch" >&2; exit 2 ;;
+esac
+SH
+install -D -m 0755 /dev/stdin "$root/var/lib/vmware/routetablectl.sh" <<'SH'
+#!/bin/sh
+# Kept for the documented troubleshooting steps; the work is done by "ovactl route-tables".
+case "$1" in
+  up|down|watch) exec /usr/bin/ovactl route-tables "$@" ;;
   *) echo "usage: $0 up|down|watch" >&2; exit 2 ;;
 esac
 SH

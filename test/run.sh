@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 # packer.json; bird2 runs the route health injection tests (each test starts its own BIRDs, with
 # their own config and socket, in network namespaces; the system's bird.service is not used);
 # the VM test builds the appliance image (mtools, dosfstools, fdisk, e2fsprogs, qemu-utils) and boots
-# it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage).
-APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2
+# it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage);
+# dnsmasq is the real DHCP server of the route-tables tests (each test runs its own, by PID, on a rig
+# bridge; the system's dnsmasq.service is not used, and is disabled and stopped when installed here).
+APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2 dnsmasq
   qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
@@ -21,6 +23,10 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then echo "test/run.sh: run as root to install them (or install them yourself)" >&2; exit 1; fi
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" dnsmasq "* ]]; then
+    systemctl disable dnsmasq.service >/dev/null 2>&1 || true
+    systemctl stop dnsmasq.service >/dev/null 2>&1 || true
+  fi
 fi
 
 npm ci --no-fund --no-audit --loglevel=error

@@ -1,7 +1,7 @@
 // The kernel side of AnyIP: `local` routes on lo in the local table, tagged with our protocol number
 // so a reconcile removes only routes it created. State is read once (ip -json) and every change goes
 // in one `ip -batch -` — never one process per range.
-import { spawn } from 'node:child_process';
+import { runIp as ip } from '../net/iproute.js';
 import { hasHostBits, networkText, type Cidr } from '../net/ip.js';
 
 /** Routes this service owns carry this protocol number (see /etc/iproute2/rt_protos.d/ovactl.conf). */
@@ -71,21 +71,4 @@ export async function applyBatch(d: Pick<RouteDiff, 'add' | 'remove'>): Promise<
   if (d.add.length === 0 && d.remove.length === 0) return { ok: true, message: '' };
   const r = await ip(['-force', '-batch', '-'], batchScript(d));
   return { ok: r.exitCode === 0, message: r.stderr.trim() };
-}
-
-/** `ip ARGS` with node's own child_process: lighter than execa at every call, and it keeps execa out of anyip's bundle chunk. */
-function ip(args: readonly string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('ip', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', (e) => resolve({ exitCode: 127, stdout, stderr: `cannot run ip: ${e.message}` }));
-    child.on('close', (code) => resolve({ exitCode: code ?? 1, stdout, stderr: stderr.trim() }));
-    if (input !== undefined) {
-      child.stdin!.on('error', () => undefined); // ip exited early: its status and stderr tell why
-      child.stdin!.end(input);
-    }
-  });
 }

@@ -10,3 +10,5 @@ export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
  * plane's data, like its sections of haproxy.cfg: ovactl never writes, moves or removes anything here.
  */
 export const DATAPLANEAPI_STATE_DIRS = ['/etc/haproxy/maps', '/etc/haproxy/ssl', '/var/lib/dataplaneapi'] as const;
+/** The DHCP NICs route-tables.service follows (src/routetables/config.ts). */
+export const ROUTE_TABLES_CFG = '/etc/vmware/route-tables.cfg';

@@ -26,6 +26,8 @@ import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
 import { apiUrl, probeUrl, type ProbeAction } from '../plan/probe.js';
 import { NOT_ANSWERING } from './ready.js';
 import { TLS_PATHS } from '../tls/certificates.js';
+import { parseAddresses } from '../routetables/rules.js';
+import { runIp } from '../net/iproute.js';
 import type { System } from './system.js';
 import { currentContent, idsFrom, under, writeAllAtomic, writeAtomic } from './write.js';
 
@@ -145,6 +147,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     currentHaproxyConfig: currentCfg,
     // The VM's own memory on the appliance; the descriptor's for a tree under --root.
     memoryBytes: root === '/' ? totalmem() : DEFAULT_MEMORY_BYTES,
+    // With DHCP on the management NIC: its lease, when networkd has one already.
+    managementLease: scope === 'full' && system.live && !props['network.management_ip']
+      ? await managementLease()
+      : undefined,
   };
   let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
 
@@ -245,7 +251,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   }
   const starts = p.actions.flatMap((a) => (a.kind === 'enable-start' && !(withoutBird && rhiUnits.includes(a.unit)) ? [a.unit] : []));
   const stops = p.actions.flatMap((a) => (a.kind === 'disable-stop' ? a.units : []));
-  const dataPlane: Unit[] = ['anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'ovactl-rhi.service', ...(facts.birdInstalled ? ['bird.service' as const] : [])];
+  const dataPlane: Unit[] = [
+    'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'route-tables.service', 'ovactl-rhi.service',
+    ...(facts.birdInstalled ? ['bird.service' as const] : []),
+  ];
   if (scope !== 'full') {
     // Invalid values on an appliance that never served: the data plane stays down (fail closed).
     await run('systemctl', ['disable', '--no-reload', ...dataPlane]);
@@ -291,6 +300,17 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   }
   writeState(root, { version: STATE_VERSION, inputs: hash, state: state === 'error' ? 'error' : 'ready', ...(applied ? { serving: applied } : {}) });
   return { state, changed: true, lines, ...(state === 'error' && scope === 'full' ? { dataPlaneStarted: true } : {}) };
+}
+
+/** The management NIC's leased IPv4 address now (the first dynamic one), or undefined. Never throws. */
+async function managementLease(): Promise<string | undefined> {
+  const r = await runIp(['-4', '-j', 'addr', 'show', 'dev', 'management']);
+  try {
+    const addresses = r.exitCode === 0 ? parseAddresses(r.stdout, new Set(['management'])) : [];
+    return (addresses.find((a) => a.dynamic) ?? addresses[0])?.address;
+  } catch {
+    return undefined;
+  }
 }
 
 const imageOf = (root: string): Pick<Status, 'image'> => {
@@ -435,7 +455,10 @@ async function bootRenewal(
   const ca = props['appliance.ca_cert'], key = props['appliance.ca_cert_key'];
   const req = { ...certificateNames(props), ...(ca && key ? { givenCa: { cert: ca, key } } : {}) };
   try {
-    const r = applied
+    // A DHCP management address is route-tables.service's to put in the certificate (the lease comes
+    // after this unit): renew for the names the certificate carries, or the leased SAN would be dropped.
+    const dhcpManagement = props['network.management_ip'] === undefined;
+    const r = applied && !dhcpManagement
       ? await ensureCertificates(root, req, { now })
       : await renewCertificates(root, { now });
     if (typeof r === 'string') lines.push(`certificates: nothing to renew (${r})`);

@@ -19,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
     load: () => import('./certificates-command.js'),
   },
   anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
+  'route-tables': {
+    summary: 'policy routing for DHCP NICs: replies and backend traffic leave by their NIC',
+    load: () => import('./route-tables-command.js'),
+  },
   rhi: { summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them', load: () => import('./rhi-command.js') },
   doctor: { summary: 'check the running appliance (or a rendered tree) and say how to fix each problem', load: () => import('./doctor-command.js') },
   ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },

@@ -8,15 +8,13 @@ import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/ru
 import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
 import { haproxySizing } from '../haproxy/maxconn.js';
-import { DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG } from '../appliance/paths.js';
+import { DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG, ROUTE_TABLES_CFG } from '../appliance/paths.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
+import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
-export const ROUTE_TABLES = { workload: 201, frontend: 202 } as const;
-// First the main table without its default route (connected networks answer directly), then the
-// additional workload networks, then by source address: the NIC's own, then the VIPs it carries.
-const RULE_PRIORITY = { main: 900, to: 950, from: 1000, vip: 1100 } as const;
+export { ROUTE_TABLES };
 
 const file = (path: string, content: string, restarts: Unit[], mode = 0o644, owner = 'root', group = 'root'): PlannedFile =>
   ({ path, mode, owner, group, content, restarts, reloads: [] });
@@ -106,11 +104,26 @@ function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[]
   ];
 }
 
-/** The names of the Data Plane API certificate: the management address (static), the hostname, and localhost. */
-export function certificateNames(props: PlanInput['properties']): { ips: string[]; dnsNames: string[] } {
+/**
+ * The names of the Data Plane API certificate: the management address (static, or the DHCP lease when
+ * known), the hostname, and localhost.
+ */
+export function certificateNames(props: PlanInput['properties'], lease?: string): { ips: string[]; dnsNames: string[] } {
   const management = cidr(props['network.management_ip']);
-  const ips = [...new Set([...(management ? [management.address.text] : []), '127.0.0.1'])];
+  const apiIp = management?.address.text ?? lease;
+  const ips = [...new Set([...(apiIp ? [apiIp] : []), '127.0.0.1'])];
   return { ips, dnsNames: [...new Set([props['network.hostname'] ?? 'haproxy.local', 'localhost'])] };
+}
+
+/** route-tables.cfg: the DHCP NICs whose leases route-tables.service follows (none: it does not run). */
+function routeTablesFile(nics: readonly Nic[], input: PlanInput, dnsNames: readonly string[]) {
+  const p = input.properties as Record<string, unknown>;
+  const dhcp = nics.filter((n) => cidr(p[n.ip] as string | undefined) === undefined);
+  const tables = dhcp.flatMap((n) => (n.name === 'management' ? [] : [{ nic: n.name, table: ROUTE_TABLES[n.name] }]));
+  const api = dhcp.some((n) => n.name === 'management') ? { nic: 'management', dnsNames } : null;
+  const content = template('vmware/route-tables.cfg')({ tables, api });
+  const follows = tables.length > 0 || api !== null;
+  return { file: file(ROUTE_TABLES_CFG, content, ['route-tables.service']), follows };
 }
 
 export function plan(input: PlanInput): Plan {
@@ -144,12 +157,20 @@ export function plan(input: PlanInput): Plan {
     const users = { user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash };
     files.push(file(DATAPLANEAPI_USERS, template('haproxy/dataplaneapi-users.cfg')(users), ['dataplaneapi.service'], 0o600));
     const port = props['loadbalance.dataplane_port'] ?? 5556;
-    // With DHCP the API listens on all addresses: a lease may change, and a frozen address would lock the Supervisor out.
-    const api = { hostname, host: management?.address.text ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS };
+    // With DHCP the API listens on the lease (route-tables.service moves it, and the certificate's SAN,
+    // when the lease changes); on all addresses only until there is one.
+    const apiIp = management?.address.text ?? input.facts.managementLease;
+    const api = { hostname, host: apiIp ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS };
     files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
+    const names = certificateNames(props, input.facts.managementLease);
+    const routeTables = routeTablesFile(nics, input, names.dnsNames);
+    files.push(routeTables.file);
     actions.push(
-      { kind: 'issue-certificates', ...certificateNames(props), givenCa: props['appliance.ca_cert'] !== undefined },
+      { kind: 'issue-certificates', ...names, givenCa: props['appliance.ca_cert'] !== undefined },
       { kind: 'enable-start', unit: 'anyip-routes.service' },
+      routeTables.follows
+        ? { kind: 'enable-start', unit: 'route-tables.service' }
+        : { kind: 'disable-stop', units: ['route-tables.service'] },
       { kind: 'enable-start', unit: 'haproxy.service' },
     );
     if (input.facts.dataplaneapiInstalled) {

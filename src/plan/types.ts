@@ -2,7 +2,8 @@
 import type { Deployment } from '../validate/context.js';
 import type { Properties } from '../properties/schema.js';
 
-export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service' | 'bird.service' | 'ovactl-rhi.service';
+export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service' | 'bird.service' | 'ovactl-rhi.service'
+  | 'route-tables.service';
 
 export interface PlannedFile {
   readonly path: string;
@@ -52,6 +53,11 @@ export interface Facts {
   readonly memoryBytes: number;
   /** The haproxy.cfg on disk, when there is one: ovactl's sections are merged into it. */
   readonly currentHaproxyConfig?: string | undefined;
+  /**
+   * The management NIC's leased IPv4 address when it uses DHCP and has one now: the Data Plane API
+   * listens there and its certificate names it (route-tables.service follows later changes).
+   */
+  readonly managementLease?: string | undefined;
 }
 
 export const APPLIANCE_PCI_PATHS: Facts['pciPaths'] = {
