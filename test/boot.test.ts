@@ -108,9 +108,22 @@ t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { sk
   ).catch((e: Error) => e);
   t.notOk(haproxy instanceof Error, 'haproxy is active', haproxy instanceof Error ? { error: haproxy.message } : {});
 
+  // First boot leaves "starting"; ovactl-ready.service says READY once the Data Plane API (the rig
+  // installs its stand-in) answers /v2/info on the management address.
+  const ready = await waitFor(
+    async () => {
+      const r = await a.exec(['systemctl', 'is-active', 'ovactl-ready.service']);
+      return ['active', 'failed'].includes(r.stdout.trim()) ? r : undefined;
+    },
+    60_000,
+    { what: 'ovactl-ready.service to finish', describe: async () => `${(await a.exec(['journalctl', '-u', 'ovactl-ready', '--no-pager'])).stdout}\n${await a.diagnostics()}` },
+  ).catch((e: Error) => e);
+  t.notOk(ready instanceof Error, 'ovactl-ready.service finished', ready instanceof Error ? { error: ready.message } : {});
+  t.match((await a.exec(['journalctl', '-u', 'ovactl-ready', '-o', 'cat', '--no-pager'])).stdout,
+    /the Data Plane API answered https:\/\/192\.0\.2\.10:5556\/v2\/info/, 'READY because the API answered');
   const issue = await a.exec(['cat', '/etc/issue.d/ovactl.issue']);
   t.equal(issue.code, 0, '/etc/issue.d/ovactl.issue exists');
-  t.match(issue.stdout, /READY/, 'the console says the appliance is ready', { issue: issue.stdout });
+  t.match(issue.stdout, /READY \(default deployment\)/, 'the console says the appliance is ready', { issue: issue.stdout });
 
   const status = await readJson(a, '/var/lib/ovactl/status.json');
   t.match(status.value, { state: 'ready', deployment: 'default', errors: [] }, 'status.json: state ready', { status: status.text });

@@ -9,7 +9,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT, withImage } from './helpers.js';
 
 const REAL = process.env.DATAPLANEAPI;
 const STANDIN = join(ROOT, 'test/standin/dataplaneapi.cjs');
@@ -67,7 +67,7 @@ async function freePort(): Promise<number> {
 
 // ---- the appliance's files, as first boot writes them
 const fb = spawnSync(process.execPath,
-  [join(ROOT, 'dist/ovactl.js'), 'firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', dir],
+  [join(ROOT, 'dist/ovactl.js'), 'firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', withImage(dir)],
   { encoding: 'utf8' });
 if (fb.status !== 0) throw new Error(`ovactl firstboot --root failed: ${fb.stdout}${fb.stderr}`);
 const etc = join(dir, 'etc/haproxy');

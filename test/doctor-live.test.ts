@@ -12,7 +12,7 @@
 // Addresses are documentation ranges, used only inside the rig's own network namespaces.
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootAppliance, ensureBundle, ensureRootfs, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
@@ -40,19 +40,6 @@ const NETWORK: Pick<BootOptions, 'managementHost' | 'workloadHost' | 'client' | 
   client: '198.51.100.200/24',
   clientRoutes: [{ to: VIP_RANGE, via: WORKLOAD_IP }],
 };
-
-// A stand-in for the Data Plane API binary: a TLS listener where dataplaneapi.yaml says, with its
-// certificate (ExecStart passes "-f /etc/haproxy/dataplaneapi.yaml").
-const DATAPLANE_STANDIN = `#!/bin/sh
-# Test stand-in for the HAProxy Data Plane API (test/doctor-live.test.ts): listens with TLS where
-# the configuration says, with its certificate and key.
-conf=$2
-host=$(sed -n 's/^ *tls_host: *//p' "$conf" | head -n 1)
-port=$(sed -n 's/^ *tls_port: *//p' "$conf" | head -n 1)
-crt=$(sed -n 's/^ *tls_certificate: *//p' "$conf" | head -n 1)
-key=$(sed -n 's/^ *tls_key: *//p' "$conf" | head -n 1)
-exec openssl s_server -quiet -www -accept "$host:$port" -cert "$crt" -key "$key"
-`;
 
 // What the control plane adds through the Data Plane API: a VIP frontend, its backend, and (for the
 // test) the origin it serves, inside haproxy itself.
@@ -119,12 +106,8 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
 
   const a = await bootAppliance({
     ...NETWORK,
+    // The rig installs the Data Plane API's stand-in (test/standin): READY needs its /v2/info answer.
     ovfEnv: ovfEnvXml(VALUES),
-    prepare: (root) => {
-      mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
-      writeFileSync(join(root, 'usr/local/bin/dataplaneapi'), DATAPLANE_STANDIN);
-      chmodSync(join(root, 'usr/local/bin/dataplaneapi'), 0o755);
-    },
   });
   t.teardown(() => a.stop());
 
