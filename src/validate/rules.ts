@@ -309,7 +309,7 @@ export const RULES: readonly Rule[] = [
         },
       },
       {
-        id: `${prefix}.host-bits`, severity: 'error', summary: `A ${what} has no host bits set (10.10.18.18/28 → 10.10.18.16/28); the kernel refuses it.`,
+        id: `${prefix}.host-bits`, severity: 'error', summary: `No ${what} has host bits set (10.10.18.18/28 → 10.10.18.16/28); the kernel refuses it.`,
         *check(ctx) {
           for (const c of ctx.networks(key)) {
             if (hasHostBits(c)) yield p([key], `${key} entry ${q(c.text)} has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")`, alignedHint(c));
