@@ -1,4 +1,4 @@
-// Every validation rule, as a table: id, severity, what it checks (also the README's rule list), and
+// Every validation rule, as a table: id, severity, what it checks (also the rule list in docs/properties.md), and
 // a check over the Context. Field rules come first, then the cross-field rules the wizard cannot do.
 import {
   contains, covers, hasHostBits, hostRange, isBroadcastAddress, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
