@@ -18,18 +18,45 @@ export interface Fence {
   readonly body: string[];
 }
 
+/** An opening fence, as CommonMark reads it: a backtick fence's info string holds no backtick. */
+function opening(line: string): { fence: string; info: string } | undefined {
+  const m = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+  if (!m || (m[1]!.startsWith('`') && m[2]!.includes('`'))) return undefined;
+  return { fence: m[1]!, info: m[2]!.trim() };
+}
+
+/** A closing fence: the same character, at least as many, nothing else. */
+const closes = (line: string, fence: string) =>
+  new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`).test(line);
+
 export function fences(text: string): Fence[] {
   const out: Fence[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)\s*(.*)$/.exec(lines[i]!);
+    const open = opening(lines[i]!);
     if (!open) continue;
-    const fence = open[2]!;
     const body: string[] = [];
     let j = i + 1;
-    while (j < lines.length && !lines[j]!.trimStart().startsWith(fence)) body.push(lines[j++]!);
-    out.push({ lang: open[3]!, marker: open[4]!.trim(), line: i + 1, body });
+    while (j < lines.length && !closes(lines[j]!, open.fence)) body.push(lines[j++]!);
+    const [lang = '', ...rest] = open.info.split(/\s+/);
+    out.push({ lang, marker: rest.join(' '), line: i + 1, body });
     i = j;
+  }
+  return out;
+}
+
+/** Each line, and whether it is inside a fenced block (the fence lines included). */
+function fenced(text: string): { line: string; code: boolean }[] {
+  const out: { line: string; code: boolean }[] = [];
+  let fence: string | undefined;
+  for (const line of text.split('\n')) {
+    if (fence) {
+      if (closes(line, fence)) fence = undefined;
+      out.push({ line, code: true });
+      continue;
+    }
+    fence = opening(line)?.fence;
+    out.push({ line, code: fence !== undefined });
   }
   return out;
 }
@@ -86,28 +113,16 @@ export function firstMissing(expected: readonly string[], output: string): strin
 
 /** The text without fenced blocks and inline code spans, for finding links. */
 export function prose(text: string): string {
-  const lines = text.split('\n');
-  const kept: string[] = [];
-  let fence: string | undefined;
-  for (const l of lines) {
-    const m = /^\s*(`{3,}|~{3,})/.exec(l);
-    if (fence) { if (m && l.trimStart().startsWith(fence)) fence = undefined; kept.push(''); continue; }
-    if (m) { fence = m[1]; kept.push(''); continue; }
-    kept.push(l.replace(/`[^`]*`/g, ''));
-  }
-  return kept.join('\n');
+  return fenced(text).map((l) => (l.code ? '' : l.line.replace(/(`+)[^\n]*?\1/g, ''))).join('\n');
 }
 
 /** The heading anchors GitHub makes: lower case, punctuation dropped, spaces to "-", "-1" for repeats. */
 export function anchors(text: string): Set<string> {
   const seen = new Map<string, number>();
   const out = new Set<string>();
-  let fence: string | undefined;
-  for (const l of text.split('\n')) {
-    const m = /^\s*(`{3,}|~{3,})/.exec(l);
-    if (fence) { if (m && l.trimStart().startsWith(fence)) fence = undefined; continue; }
-    if (m) { fence = m[1]; continue; }
-    const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(l);
+  for (const { line, code } of fenced(text)) {
+    if (code) continue;
+    const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!h) continue;
     const base = h[1]!
       .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
