@@ -78,6 +78,7 @@ for (const file of docFiles(ROOT)) {
         if (!t.equal(missing, undefined, `${at} prints what the text says`)) t.comment(r.output.slice(-4000));
       }
     }
-    t.ok(blocks.length > 0 || file !== 'README.md', 'the README has examples');
+    if (file === 'README.md') t.ok(blocks.length > 0, 'the README has examples');
+    else t.pass(`${blocks.length} shell blocks`);
   });
 }
