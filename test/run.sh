@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): installs what the tests need on a fresh Debian 12 machine,
+# The one test command (docs/development.md, .ci/run): installs what the tests need on a fresh Debian 12 machine,
 # builds, type-checks and runs every tap test. Run as root (apt) or with the packages already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +12,10 @@ cd "$(dirname "$0")/.."
 # the VM test builds the appliance image (mtools, dosfstools, fdisk, e2fsprogs, qemu-utils) and boots
 # it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage);
 # dnsmasq is the real DHCP server of the route-tables tests (each test runs its own, by PID, on a rig
-# bridge; the system's dnsmasq.service is not used, and is disabled and stopped when installed here).
+# bridge; the system's dnsmasq.service is not used, and is disabled and stopped when installed here);
+# jq runs the documentation's script examples (test/readme-examples.test.ts).
 APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2 dnsmasq
-  qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs)
+  qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done

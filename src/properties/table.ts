@@ -1,6 +1,6 @@
-// The one property table. The zod schema (schema.ts), the README reference (docs.ts), and later the
-// OVF descriptor and the govc/PowerCLI specs are generated from this list; nothing else names a
-// property's type, default or label. Keys and classes are those of the original appliance, so
+// The one property table. The zod schema (schema.ts), the reference in docs/properties.md (docs.ts),
+// the OVF descriptor and the govc/PowerCLI specs (src/ovf/) are generated from this list; nothing else
+// names a property's type, default or label. Keys and classes are those of the original appliance, so
 // existing deploy scripts keep working.
 
 /** What a value means; decides its normalisation, its TypeScript type and its field rules. */

@@ -1,4 +1,4 @@
-// Every validation rule, as a table: id, severity, what it checks (also the README's rule list), and
+// Every validation rule, as a table: id, severity, what it checks (also the rule list in docs/properties.md), and
 // a check over the Context. Field rules come first, then the cross-field rules the wizard cannot do.
 import {
   contains, covers, hasHostBits, hostRange, isBroadcastAddress, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
@@ -309,7 +309,7 @@ export const RULES: readonly Rule[] = [
         },
       },
       {
-        id: `${prefix}.host-bits`, severity: 'error', summary: `A ${what} has no host bits set (10.10.18.18/28 → 10.10.18.16/28); the kernel refuses it.`,
+        id: `${prefix}.host-bits`, severity: 'error', summary: `No ${what} has host bits set (10.10.18.18/28 → 10.10.18.16/28); the kernel refuses it.`,
         *check(ctx) {
           for (const c of ctx.networks(key)) {
             if (hasHostBits(c)) yield p([key], `${key} entry ${q(c.text)} has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")`, alignedHint(c));
