@@ -6,20 +6,24 @@
 // and on its serial console:
 //
 //   boot 1  valid values: the management address answers, a VIP answers the client, the console
-//           shows READY, SSH listens on management only; the Data Plane API port is open when the
-//           image has its binary (DATAPLANEAPI=PATH at build time), closed otherwise (the default here:
-//           the API is not a Debian package)
+//           shows READY (ovactl-ready.service's, once the Data Plane API answered), SSH listens on
+//           management only; the image carries the Data Plane API's test stand-in (DATAPLANEAPI=PATH
+//           at build time; the real binary cannot be downloaded here), and GET /v2/info answers on
+//           the management address to a client trusting only the CA first boot publishes
 //   boot 2  the same disk, changed values (another VIP range): re-applied; the new range answers,
 //           the old one does not
 //   boot 3  the same disk, a VIP range with host bits (10.10.18.18/28, never used as an address):
 //           the console reports the error and the fix; the appliance served before, so the last
 //           good configuration (boot 2's) keeps serving: haproxy and anyip-routes run, boot 2's VIP
-//           answers, status.json says "serving" with boot 2's range
+//           answers, status.json says "serving" with boot 2's range, and it is not claimed READY
 //
 // Figures for bench/image.mjs on stdout: vm-boot<N>-<what>-ms: N (from qemu start).
 // Skips (with the reason) when not root, or qemu/OVMF are missing and cannot be installed.
 // Addresses are documentation ranges, used only inside this run's namespaces.
 import t, { type Test } from 'tap';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureBundle } from './rig/appliance.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
 import { ensureImage, killGroup, Machine, monotonicUs, NIC_MACS, ovfEnvXml, vmUnavailable, waitFor, type Boot } from './vm/qemu.js';
@@ -122,6 +126,24 @@ async function firstbootFigures(boot: Boot): Promise<void> {
   }
 }
 
+/**
+ * GET /v2/info from the management network (the host namespace), trusting only `ca` (curl: --cacert
+ * replaces the system's CAs), with the deploy values' Basic credentials.
+ */
+async function apiInfo(ca: string): Promise<{ code: string; body: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ovactl-vm-ca-'));
+  try {
+    writeFileSync(join(dir, 'ca.crt'), `${ca}\n`);
+    const url = `https://${MANAGEMENT_IP}:5556/v2/info`;
+    const auth = `${VALUES['loadbalance.haproxy_user']}:${VALUES['loadbalance.haproxy_pwd']}`;
+    const r = await machine!.exec('host', ['curl', '-sS', '--max-time', '20', '--cacert', join(dir, 'ca.crt'), '-u', auth,
+      '-o', join(dir, 'body'), '-w', '%{http_code}', url], { timeoutMs: 30_000 });
+    return { code: r.stdout.trim() || r.stderr.trim(), body: existsSync(join(dir, 'body')) ? readFileSync(join(dir, 'body'), 'utf8') : '' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A console command's output (logged in as root). */
 async function sh(boot: Boot, cmd: string): Promise<string> {
   return (await boot.shell(cmd, 120_000)).out;
@@ -154,17 +176,15 @@ t.test('boot 1: valid values make a ready appliance; its VIPs answer the client'
   t.same(exposed, [], 'every listening socket is on loopback or the management address', { listening });
   t.equal(await machine!.tcp('host', MANAGEMENT_IP, 22), 'open', 'sshd listens on the management address');
   t.equal(await machine!.tcp('client', WORKLOAD_IP, 22), 'closed', 'and not on the workload address');
-  // The Data Plane API is not a Debian package: it is in the image only when build/image.sh ran
-  // with DATAPLANEAPI=PATH; first boot starts its unit exactly then.
-  const api = (await sh(boot, 'test -x /usr/local/bin/dataplaneapi && echo present || echo absent')) === 'present';
-  if (api) {
-    const open = await waitFor(async () => (await machine!.tcp('host', MANAGEMENT_IP, 5556)) === 'open' || undefined, 120_000, { intervalMs: 2_000 }).catch(() => false);
-    t.ok(open, 'the Data Plane API port (5556) is open on the management address: the image has a dataplaneapi binary');
-    t.equal(await sh(boot, 'systemctl is-active dataplaneapi.service; true'), 'active', 'its unit runs');
-  } else {
-    t.equal(await machine!.tcp('host', MANAGEMENT_IP, 5556), 'closed', 'the Data Plane API port (5556) is closed: this image has no dataplaneapi binary (build with DATAPLANEAPI=PATH for one)');
-    t.equal(await sh(boot, 'systemctl is-active dataplaneapi.service; true'), 'inactive', 'and its unit does not run');
-  }
+  // The Data Plane API as the Supervisor meets it: on the management address, trusting only the CA
+  // first boot publishes (guestinfo.dataplaneapi.cacert carries ca.crt; qemu has no guestinfo, so the
+  // test reads the file over the console), with the deploy values' credentials.
+  t.equal(await sh(boot, 'systemctl is-active dataplaneapi.service; true'), 'active', 'the Data Plane API unit runs');
+  t.match(await sh(boot, 'journalctl -b -u ovactl-ready -o cat'), /the Data Plane API answered https:\/\/192\.0\.2\.10:5556\/v2\/info/,
+    'READY came from ovactl-ready.service, once the API answered');
+  const info = await apiInfo(await sh(boot, 'cat /etc/haproxy/ca.crt'));
+  t.equal(info.code, '200', 'GET /v2/info answers 200 over HTTPS with the published CA and Basic auth', { info });
+  t.match(info.body, /"api":\s*\{[^}]*"version"/, 'with the API\'s version');
   t.equal(await sh(boot, 'readlink -f /sys/class/net/management/device /sys/class/net/workload/device | sed "s,.*/,,"'), '0000:03:00.0\n0000:0b:00.0', 'management is the NIC at 0000:03:00.0, workload the one at 0000:0b:00.0');
   t.match(await sh(boot, 'cat /var/lib/ovactl/status.json'), /"state":\s*"ready"/, 'status.json: ready');
   t.equal(await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service'), 'active\nactive', 'haproxy and anyip-routes run');
@@ -217,5 +237,7 @@ t.test('boot 3: a VIP range with host bits is reported on the console; the last 
   t.match(json, /"state":\s*"error"[\s\S]*vip\.host-bits/, 'status.json: error, vip.host-bits');
   t.match(json, new RegExp(`"serving":\\{"appliedAt":"[^"]+","ranges":\\["${RANGE_2.replace(/[./]/g, '\\$&')}"\\]\\}`), 'and the values still in force');
   t.match(await sh(boot, 'systemctl show -p Result --value ovactl-firstboot.service'), /exit-code/, 'the first-boot unit reports the failure');
+  t.notMatch(json, /"state":\s*"(ready|starting)"/, 'not claimed READY (nor starting)');
+  t.notMatch(await sh(boot, 'journalctl -b -u ovactl-ready -o cat; true'), /answered/, 'and no probe said so this boot');
   t.equal(await boot.powerOff(), 'clean', 'clean shutdown');
 });

@@ -88,8 +88,9 @@ export interface ImageResult {
 /** Build the image (build/image.sh; a no-op when IMAGE_DIR is up to date). */
 export async function ensureImage(dir = IMAGE_DIR): Promise<ImageResult> {
   const start = Date.now();
-  // No Data Plane API can be downloaded here: the image says none unless a file is given.
-  const dataplaneapi = process.env.DATAPLANEAPI ?? process.env.DATAPLANEAPI_BIN ?? 'none';
+  // No Data Plane API can be downloaded here: the image carries its test stand-in (one file, run by the
+  // image's Node), through the same offline path as a real binary, unless DATAPLANEAPI names another.
+  const dataplaneapi = process.env.DATAPLANEAPI ?? process.env.DATAPLANEAPI_BIN ?? join(REPO, 'test/standin/dataplaneapi.cjs');
   const r = await run('env', [`DATAPLANEAPI=${dataplaneapi}`, 'bash', join(REPO, 'build/image.sh'), dir], { timeoutMs: 40 * 60_000 });
   const output = `${r.stdout}${r.stderr}`.trim();
   const raw = join(dir, 'disk.raw');
