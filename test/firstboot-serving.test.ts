@@ -181,4 +181,8 @@ t.test('an image without the Data Plane API is never READY: dataplaneapi.missing
   const issue = readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8');
   t.match(issue, /CONFIGURATION ERROR - haproxy serves, but the appliance is not ready/);
   t.notMatch(issue, /Correct the vApp properties/, 'not sent to the vApp options for what the image lacks');
+  const again = await runFirstboot({ report: await check({}), root, system: recordingLive().system, version: 'test', anyip: false });
+  t.equal(again.changed, false);
+  t.ok(again.dataPlaneStarted, 'the same values again: still "haproxy serves", not "haproxy is not started"');
+  t.notOk(again.serving, 'and not "the last good configuration keeps serving"');
 });

@@ -130,7 +130,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     if (tls?.changed) await system.run('systemctl', ['try-restart', '--no-block', DATAPLANEAPI_UNIT]);
     if (now?.status.state === 'starting') await system.run('systemctl', ['restart', '--no-block', READY_UNIT]);
     if (!system.live) lines.push(...system.ran.map((c) => `would run: ${c}`));
-    return { state: now?.status.state ?? previous.state, changed: false, lines, ...(statusServing(statusText) ? { serving: true } : {}) };
+    // The last good values serve (a refused change), or these values serve with an error of the image's.
+    const held = statusServing(statusText);
+    const started = !held && previous.state === 'error' && previous.serving !== undefined;
+    return { state: now?.status.state ?? previous.state, changed: false, lines, ...(held ? { serving: true } : {}), ...(started ? { dataPlaneStarted: true } : {}) };
   }
   // A serving appliance keeps its last good configuration whole when the new values are invalid.
   const serving = previous?.serving;
