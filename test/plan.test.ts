@@ -9,7 +9,7 @@ import { plan } from '../src/plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
-import type { Deployment } from '../src/validate/context.js';
+import type { Deployment } from '../src/appliance/nics.js';
 import { doc, ROOT } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.

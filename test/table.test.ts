@@ -4,7 +4,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { PROPERTIES, canonicalKey } from '../src/properties/table.js';
 import { normalise, propertiesSchema } from '../src/properties/schema.js';
-import { propertiesMarkdown } from '../src/properties/docs.js';
+import { propertiesMarkdown } from '../src/docs/reference.js';
 import { RULES } from '../src/validate/rules.js';
 import { ROOT } from './helpers.js';
 

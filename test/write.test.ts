@@ -5,7 +5,7 @@ import t from 'tap';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeFilesAtomic } from '../src/apply/write.js';
+import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-write-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // /etc/vmware/anyip-routes.cfg: one network CIDR a line; "#" comments and blank lines ignored. A bad
 // line is reported with its number and the fix, and skipped: the valid lines still apply.
 import { hasHostBits, hostRange, networkText, parseCidr, parseIp, type Cidr } from '../net/ip.js';
-import { q } from '../validate/quote.js';
+import { q } from '../core/quote.js';
 import { specialRange } from '../net/special.js';
 
 export const RANGES_FILE = '/etc/vmware/anyip-routes.cfg';

@@ -12,3 +12,9 @@ export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
 export const DATAPLANEAPI_STATE_DIRS = ['/etc/haproxy/maps', '/etc/haproxy/ssl', '/var/lib/dataplaneapi'] as const;
 /** The DHCP NICs route-tables.service follows (src/routetables/config.ts). */
 export const ROUTE_TABLES_CFG = '/etc/vmware/route-tables.cfg';
+
+/** Where the admin looks: the status document, the console banner (agetty shows /etc/issue.d), guestinfo. */
+export const STATUS_FILE = '/var/lib/ovactl/status.json';
+export const ISSUE_FILE = '/etc/issue.d/ovactl.issue';
+export const STATUS_GUESTINFO = 'guestinfo.ovactl.status';
+export const CACERT_GUESTINFO = 'guestinfo.dataplaneapi.cacert';

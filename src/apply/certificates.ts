@@ -8,9 +8,10 @@ import { renewCertificates, TLS_PATHS, type CertificateResult } from '../tls/cer
 import { CA_EXPIRING, caFinding } from '../tls/lifetime.js';
 import type { Finding } from '../validate/finding.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
-import { parseStatus, statusJson, STATUS_FILE, type Status } from './status.js';
+import { parseStatus, statusJson, type Status } from './status.js';
+import { STATUS_FILE } from '../appliance/paths.js';
 import type { System } from './system.js';
-import { currentContent, under } from './write.js';
+import { currentContent, under } from '../core/atomic-write.js';
 
 export const DATAPLANEAPI_UNIT = 'dataplaneapi.service';
 

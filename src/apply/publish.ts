@@ -1,8 +1,9 @@
 // Writing the status where the admin looks: status.json and the console banner (files), and
 // guestinfo (vmware-rpctool). Shared by first boot and `ovactl ready`, which finishes its work.
-import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO, issueText, statusJson, type Status } from './status.js';
+import { issueText, statusJson, type Status } from './status.js';
+import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO } from '../appliance/paths.js';
 import type { System } from './system.js';
-import { writeAtomic } from './write.js';
+import { writeAtomic } from '../core/atomic-write.js';
 
 const statusFile = (path: string, content: string) =>
   ({ path, mode: 0o644, owner: 'root', group: 'root', content, restarts: [], reloads: [] });

@@ -9,11 +9,12 @@ import { isCidr, parseCidr } from '../net/ip.js';
 import { httpsUrl } from '../net/url.js';
 import { error as errorFinding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
-import { parseStatus, STATUS_FILE, type State, type Status } from './status.js';
+import { parseStatus, type State, type Status } from './status.js';
+import { STATUS_FILE } from '../appliance/paths.js';
 import { probeOnce, type ProbeOutcome } from './probe.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
 import type { System } from './system.js';
-import { currentContent, under } from './write.js';
+import { currentContent, under } from '../core/atomic-write.js';
 
 export const NOT_ANSWERING = 'dataplaneapi.not-answering';
 const ATTEMPT_TIMEOUT_MS = 5_000;

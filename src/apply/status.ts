@@ -2,12 +2,8 @@
 // and the console (/etc/issue.d/ovactl.issue, shown by agetty above the login prompt).
 import { template } from '../render/templates.js';
 import { findingJson, type Finding } from '../validate/finding.js';
-import type { Deployment } from '../validate/context.js';
+import type { Deployment } from '../appliance/nics.js';
 
-export const STATUS_FILE = '/var/lib/ovactl/status.json';
-export const ISSUE_FILE = '/etc/issue.d/ovactl.issue';
-export const STATUS_GUESTINFO = 'guestinfo.ovactl.status';
-export const CACERT_GUESTINFO = 'guestinfo.dataplaneapi.cacert';
 
 /** The values in force on a serving appliance: when they were applied, and their VIP ranges. */
 export interface Serving {

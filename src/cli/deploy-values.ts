@@ -4,7 +4,7 @@ import { parseDocument } from '../source/detect.js';
 import type { DeployDocument } from '../source/document.js';
 import { sourceFor } from '../source/read.js';
 import { firstAvailable, GuestinfoSource, IsoSource } from '../source/guestinfo.js';
-import { DEPLOYMENTS, type Deployment } from '../validate/context.js';
+import { DEPLOYMENTS, type Deployment } from '../appliance/nics.js';
 import { validateDocument, type Report } from '../validate/validate.js';
 import { UsageError } from './usage.js';
 

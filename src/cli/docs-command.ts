@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { propertiesMarkdown, replaceSection } from '../properties/docs.js';
+import { propertiesMarkdown, replaceSection } from '../docs/reference.js';
 import { inputError } from '../core/result.js';
 import { onPath } from '../core/fs-error.js';
 import { parse, type CommandSpec } from './usage.js';

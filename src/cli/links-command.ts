@@ -1,7 +1,7 @@
 import { linkFile } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS } from '../plan/types.js';
-import { NICS } from '../validate/context.js';
-import { writeAtomic } from '../apply/write.js';
+import { NICS } from '../appliance/nics.js';
+import { writeAtomic } from '../core/atomic-write.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 import { onPath } from '../core/fs-error.js';

@@ -6,7 +6,7 @@ import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
 import { probeUrl } from '../plan/probe.js';
-import { currentContent, idsFrom, under, writeAllAtomic } from '../apply/write.js';
+import { currentContent, idsFrom, under, writeAllAtomic } from '../core/atomic-write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
 import { reportText } from './report.js';
 import { styleFor } from './style.js';

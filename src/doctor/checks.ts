@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { RANGES_FILE, parseRangesFile, type RangesFile } from '../anyip/ranges-file.js';
 import { localRoutes } from '../anyip/routes.js';
-import { STATUS_FILE } from '../apply/status.js';
+import { STATUS_FILE } from '../appliance/paths.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
 import { parseHaproxyConfig } from '../rhi/auto.js';
 import { BIRD_CONF } from '../rhi/bird.js';

@@ -1,6 +1,7 @@
 // The OVF descriptor, generated from the property table: one ProductSection per class and category,
 // the two deployment options, NICs pinned to the PCI slots the guest's .link files expect, both
 // environment transports, and the VMX setting that lets the guest publish its status.
+import { DEPLOYMENT_OPTIONS, NICS } from '../appliance/nics.js';
 import { VM_CIM_OS_ID, VM_CPUS, VM_GUEST_ID, VM_HARDWARE_VERSION, VM_MEMORY_MIB } from '../appliance/hardware.js';
 import { PROPERTIES, type PropertySpec } from '../properties/table.js';
 import { template } from '../render/templates.js';
@@ -17,17 +18,12 @@ export interface DiskInfo {
 
 export const DEFAULT_DISK: DiskInfo = { file: `${APPLIANCE_NAME}-disk1.vmdk`, capacityGiB: 8 };
 
-export const DEPLOYMENTS = [
-  { id: 'default', default: true, label: 'Default', description: 'Deploy the appliance with 2 NICs: a Management network (Supervisor -> HAProxy Data Plane API) and a single Workload network. Load-balanced IPs are assigned on the Workload network.' },
-  { id: 'frontend', default: false, label: 'Frontend Network', description: 'Deploy the appliance with 3 NICs: a Management network (Supervisor -> HAProxy Data Plane API), a single Workload network and a dedicated Frontend network. Load-balanced IPs are assigned on the Frontend network.' },
-] as const;
+export const DEPLOYMENTS = DEPLOYMENT_OPTIONS;
 
-/** The descriptor's networks and NICs; the slots are what src/plan's PCI paths assume (160/192/224). */
-export const NETWORKS = [
-  { name: 'Management', description: 'The management network: the Supervisor reaches the Data Plane API here; SSH listens here.', unit: 7, pciSlot: 160, configuration: null },
-  { name: 'Workload', description: 'The workload network: the Kubernetes nodes the load balancer sends traffic to.', unit: 8, pciSlot: 192, configuration: null },
-  { name: 'Frontend', description: 'The frontend network (frontend deployment only): clients reach the virtual IPs here.', unit: 9, pciSlot: 224, configuration: 'frontend' },
-] as const;
+/** The descriptor's networks and NICs (src/appliance/nics.ts): the slots fix the PCI paths the plan pins. */
+export const NETWORKS = NICS.map((n) => ({
+  name: n.network, description: n.description, unit: n.unit, pciSlot: n.pciSlot, configuration: n.onlyIn ?? null,
+}));
 
 function qualifiers(p: PropertySpec): string | null {
   const q = p.qualifiers;

@@ -4,7 +4,7 @@
 import { PROPERTIES, type PropertySpec } from '../properties/table.js';
 import { psString } from '../render/helpers.js';
 import { template } from '../render/templates.js';
-import type { Deployment } from '../validate/context.js';
+import type { Deployment } from '../appliance/nics.js';
 import { APPLIANCE_NAME, NETWORKS } from './descriptor.js';
 
 const inDeployment = (p: PropertySpec, d: Deployment) => p.deployment === 'all' || d === 'frontend';

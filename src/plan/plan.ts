@@ -1,7 +1,7 @@
 // plan(): the normalised properties and the machine's facts → every file and service action. Pure:
 // no I/O, no clock, no randomness; apply is the only part that touches the system.
 import { isCidr, networkText, parseCidr, type Cidr, type Family } from '../net/ip.js';
-import { NICS, type Nic } from '../validate/context.js';
+import { NICS, type Nic } from '../appliance/nics.js';
 import { template } from '../render/templates.js';
 import { birdConf, type Peer } from '../rhi/bird.js';
 import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/rules.js';

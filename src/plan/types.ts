@@ -1,5 +1,5 @@
 // What a plan is: files to write and service actions, all decided before anything is touched.
-import type { Deployment } from '../validate/context.js';
+import { NICS, type Deployment } from '../appliance/nics.js';
 import type { Properties } from '../properties/schema.js';
 
 export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service' | 'bird.service' | 'ovactl-rhi.service'
@@ -61,9 +61,9 @@ export interface Facts {
 }
 
 export const APPLIANCE_PCI_PATHS: Facts['pciPaths'] = {
-  management: 'pci-0000:03:00.0',
-  workload: 'pci-0000:0b:00.0',
-  frontend: 'pci-0000:13:00.0',
+  management: NICS.find((n) => n.name === 'management')!.pciPath,
+  workload: NICS.find((n) => n.name === 'workload')!.pciPath,
+  frontend: NICS.find((n) => n.name === 'frontend')!.pciPath,
 };
 
 export interface PlanInput {

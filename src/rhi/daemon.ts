@@ -7,7 +7,7 @@
 // Stopping withdraws every route.
 import { statSync } from 'node:fs';
 import { parseRangesFile } from '../anyip/ranges-file.js';
-import { writeFileAtomic } from '../apply/write.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { deriveRules, parseHaproxyConfig } from './auto.js';
 import { routesText, staticProtocols, type StaticProtocol } from './bird.js';
 import { evaluate, holdDownUntil, initialState, inputState, parseShowStat, step, whyDown, type InputState, type RuleState, type Tuning } from './health.js';

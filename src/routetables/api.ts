@@ -2,7 +2,7 @@
 // address only (host and tls_host of /etc/haproxy/dataplaneapi.yaml) and its server certificate
 // names that address. The certificate is made by src/tls/certificates.ts, as at first boot.
 import { DATAPLANEAPI_YAML } from '../appliance/paths.js';
-import { currentContent, under, writeFileAtomic } from '../apply/write.js';
+import { currentContent, under, writeFileAtomic } from '../core/atomic-write.js';
 import { ensureCertificates } from '../tls/certificates.js';
 
 /** The two listener lines of our template, indented as it writes them. */

@@ -4,7 +4,7 @@
 //   dataplaneapi NIC DNS…  the Data Plane API listens on NIC's leased address, its certificate names
 //                          that address, 127.0.0.1 and the DNS names
 // "#" comments and blank lines are ignored. A bad line is reported with its number and skipped.
-import { q } from '../validate/quote.js';
+import { q } from '../core/quote.js';
 import { ROUTE_TABLES_CFG } from '../appliance/paths.js';
 
 export const CONFIG_FILE = ROUTE_TABLES_CFG;

@@ -4,7 +4,7 @@ import { canonicalKey } from '../properties/table.js';
 import type { DeployDocument, NetworkMap, SourceNote } from './document.js';
 import { field, ValueCollector } from './keys.js';
 import type { LiteralPair } from './python-literal.js';
-import { keyText } from '../validate/quote.js';
+import { keyText } from '../core/quote.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -21,7 +21,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseIp } from '../net/ip.js';
 import { pemBlocks } from '../properties/pem.js';
-import { currentContent as readRegular, writeFileAtomic } from '../apply/write.js';
+import { currentContent as readRegular, writeFileAtomic } from '../core/atomic-write.js';
 import { TlsError, openssl, withWorkDir, writePrivate } from './openssl.js';
 import {
   BACKDATE_DAYS, DAY_MS, GENERATED_CA_CN, RENEW_BEFORE_DAYS, isGeneratedCa, outOfTime, renewDue,

@@ -3,26 +3,11 @@
 import { isCidr, parseCidr, parseIp, type Cidr, type CidrProblem, type Ip } from '../net/ip.js';
 import { isSetIn, type Properties, type RawValues } from '../properties/schema.js';
 import type { PropertyKey } from '../properties/table.js';
+import { NICS, type Deployment, type Nic } from '../appliance/nics.js';
 import type { TypeProblem } from '../properties/schema.js';
 import type { DeployDocument } from '../source/document.js';
 import type { CaProblem } from './ca.js';
-import type { Problem } from './rules.js';
-
-export type Deployment = 'default' | 'frontend';
-export const DEPLOYMENTS: readonly Deployment[] = ['default', 'frontend'];
-
-export interface Nic {
-  readonly name: 'management' | 'workload' | 'frontend';
-  readonly ip: PropertyKey;
-  readonly gateway: PropertyKey;
-  readonly onlyIn?: Deployment;
-}
-
-export const NICS: readonly Nic[] = [
-  { name: 'management', ip: 'network.management_ip', gateway: 'network.management_gateway' },
-  { name: 'workload', ip: 'network.workload_ip', gateway: 'network.workload_gateway' },
-  { name: 'frontend', ip: 'network.frontend_ip', gateway: 'network.frontend_gateway', onlyIn: 'frontend' },
-];
+import type { Problem } from './finding.js';
 
 export interface ListEntry {
   readonly text: string;

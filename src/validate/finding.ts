@@ -2,6 +2,14 @@ import type { PropertyKey } from '../properties/table.js';
 
 export type Severity = 'error' | 'warning';
 
+/** What a rule's check yields: the keys, the message and the fix; the rule adds its id and severity. */
+export interface Problem {
+  readonly keys: readonly PropertyKey[];
+  readonly message: string;
+  readonly hint?: string;
+}
+
+
 /** One problem with the deploy values. The JSON output contract is {rule, keys, message, hint?}. */
 export interface Finding {
   readonly severity: Severity;

@@ -6,8 +6,8 @@ import { parseRules } from '../rhi/rules.js';
 import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
-import type { Problem } from './rules.js';
-import { q } from './quote.js';
+import type { Problem } from './finding.js';
+import { q } from '../core/quote.js';
 
 const p = (keys: readonly PropertyKey[], message: string, hint?: string): Problem => (hint === undefined ? { keys, message } : { keys, message, hint });
 const rhiOn = (ctx: Context): boolean => (ctx.props as Record<string, unknown>)['rhi.enabled'] === true;

@@ -6,14 +6,9 @@ import {
 import { specialRange } from '../net/special.js';
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
-import type { Severity } from './finding.js';
-import { keyText, q } from './quote.js';
+import type { Problem, Severity } from './finding.js';
+import { keyText, q } from '../core/quote.js';
 
-export interface Problem {
-  readonly keys: readonly PropertyKey[];
-  readonly message: string;
-  readonly hint?: string;
-}
 
 export interface Rule {
   readonly id: string;

@@ -2,9 +2,11 @@
 // CA checks (node:crypto) load on demand.
 import { normalise, type Properties } from '../properties/schema.js';
 import type { DeployDocument } from '../source/document.js';
-import { Context, DEPLOYMENTS, type Deployment } from './context.js';
+import { Context } from './context.js';
+import { DEPLOYMENTS, type Deployment } from '../appliance/nics.js';
 import type { Finding } from './finding.js';
-import { RULES, type Problem } from './rules.js';
+import { RULES } from './rules.js';
+import type { Problem } from './finding.js';
 
 export interface Report {
   readonly valid: boolean;

@@ -1,7 +1,7 @@
 // The property reference and rule list of docs/properties.md, generated from the table and the rule
 // catalogue (`npm run docs` writes it; test/table.test.ts fails when the file drifts).
 import { RULES } from '../validate/rules.js';
-import { PROPERTIES, type PropertySpec } from './table.js';
+import { PROPERTIES, type PropertySpec } from '../properties/table.js';
 
 export const BEGIN = '<!-- generated:properties:begin (ovactl docs --write docs/properties.md) -->';
 export const END = '<!-- generated:properties:end -->';

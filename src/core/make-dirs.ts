@@ -3,7 +3,7 @@
 // creates each missing one, so every step is one system call and a refusal ends the walk.
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { errnoError } from '../core/fs-error.js';
+import { errnoError } from './fs-error.js';
 
 
 const codeOf = (e: unknown) => (e as NodeJS.ErrnoException).code;

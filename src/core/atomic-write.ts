@@ -6,9 +6,17 @@ import {
   closeSync, fchmodSync, fchownSync, fsync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { PlannedFile } from '../plan/types.js';
 import { makeDirs } from './make-dirs.js';
-import { errnoError } from '../core/fs-error.js';
+import { errnoError } from './fs-error.js';
+
+/** What a file write needs (the plan's PlannedFile is one). */
+export interface FileSpec {
+  readonly path: string;
+  readonly mode: number;
+  readonly owner: string;
+  readonly group: string;
+  readonly content: string;
+}
 
 /** The path of a planned file under `root` ("/" on the appliance, a scratch folder for render). */
 export const under = (root: string, path: string): string => join(root, path);
@@ -153,20 +161,20 @@ export interface Ids {
   gid(name: string): number | undefined;
 }
 
-function toWrite(root: string, f: PlannedFile, ids?: Ids): FileToWrite {
+function toWrite(root: string, f: FileSpec, ids?: Ids): FileToWrite {
   const uid = ids?.uid(f.owner);
   const gid = ids?.gid(f.group);
   return { target: under(root, f.path), content: f.content, mode: f.mode, owner: uid !== undefined && gid !== undefined ? { uid, gid } : undefined };
 }
 
 /** A planned file under `root`; owners apply when `ids` knows both names. Returns whether it wrote. */
-export function writeAtomic(root: string, f: PlannedFile, ids?: Ids): boolean {
+export function writeAtomic(root: string, f: FileSpec, ids?: Ids): boolean {
   const w = toWrite(root, f, ids);
   return writeFileAtomic(w.target, w.content, w.mode, w.owner);
 }
 
 /** Planned files under `root`, flushed together (writeFilesAtomic). Returns, per file, whether it wrote. */
-export function writeAllAtomic(root: string, files: readonly PlannedFile[], ids?: Ids): Promise<boolean[]> {
+export function writeAllAtomic(root: string, files: readonly FileSpec[], ids?: Ids): Promise<boolean[]> {
   return writeFilesAtomic(files.map((f) => toWrite(root, f, ids)));
 }
 
