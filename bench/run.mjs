@@ -7,3 +7,4 @@ await import('./rhi.mjs');
 await import('./reapply.mjs');
 await import('./dataplaneapi.mjs');
 await import('./hostile.mjs');
+await import('./metrics.mjs');

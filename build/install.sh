@@ -22,6 +22,10 @@ done
 for dropin in "$here"/build/systemd/*.service.d/*.conf; do
   install -D -m 0644 "$dropin" "$root/etc/systemd/system/$(basename "$(dirname "$dropin")")/$(basename "$dropin")"
 done
+# The haproxy unit loads ovactl-metrics.cfg after haproxy.cfg (haproxy.service.d): "off" until first boot.
+install -D -m 0600 /dev/stdin "$root/etc/haproxy/ovactl-metrics.cfg" <<'TXT'
+# Written by the image build; first boot rewrites it. Metrics are off (appliance.metrics_port is not set).
+TXT
 # udev names the NICs before first boot runs: the .link files are part of the image.
 node "$here/dist/ovactl.js" links --root "$root" >/dev/null
 install -d -m 0700 "$root/var/lib/ovactl"

@@ -2,10 +2,10 @@
 // `haproxy -c` on every rendered haproxy.cfg. UPDATE_GOLDEN=1 rewrites the golden files.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { plan } from '../src/plan/plan.js';
+import { metricsConfig, plan } from '../src/plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
@@ -45,6 +45,8 @@ const CASES: { name: string; values: Record<string, string>; deployment: Deploym
     },
     deployment: 'frontend',
   },
+  // Metrics on (appliance.metrics_port): ovactl-metrics.cfg with the frontend, and its Lua service.
+  { name: 'metrics', values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '', 'appliance.metrics_port': '9100' }, deployment: 'default' },
 ];
 
 const GOLDEN = join(ROOT, 'test/golden');
@@ -52,6 +54,16 @@ const haveHaproxy = existsSync('/usr/sbin/haproxy');
 const haveBird = existsSync('/usr/sbin/bird');
 const scratch = mkdtempSync(join(tmpdir(), 'ovactl-plan-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A server.crt with its key where haproxy looks for it (server.crt.key), made once. */
+let cert: Promise<string> | undefined;
+const serverCert = (): Promise<string> => (cert ??= (async () => {
+  const crt = join(scratch, 'server.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(scratch, 'server.key'),
+    '-out', crt, '-subj', '/CN=haproxy.local', '-days', '2'], { stdio: 'ignore' });
+  symlinkSync('server.key', `${crt}.key`);
+  return crt;
+})());
 
 for (const c of CASES) {
   t.test(c.name, async (t) => {
@@ -90,11 +102,26 @@ for (const c of CASES) {
       const r = spawnSync('bird', ['-p', '-c', path], { encoding: 'utf8' });
       t.equal(r.status, 0, 'bird -p accepts bird.conf', { stderr: r.stderr });
     } else if (bird) t.comment('bird is not installed (test/run.sh installs bird2): bird -p not run');
+    const metrics = p.files.find((f) => f.path === '/etc/haproxy/ovactl-metrics.cfg')!;
+    const on = c.name === 'metrics';
+    t.equal(/^frontend ovactl_metrics$/m.test(metrics.content), on, `the metrics frontend only with appliance.metrics_port (${c.name})`);
+    t.equal(p.files.some((f) => f.path === '/etc/haproxy/ovactl-metrics.lua'), on, 'the Lua service only with metrics on');
+    if (on) {
+      t.match(metrics.content, /^\s+bind 10\.191\.181\.52:9100 ssl crt \/etc\/haproxy\/server\.crt$/m, 'on the management address only');
+      t.match(metrics.content, /^\s+user wcp password \$6\$/m, 'Basic auth: the Data Plane API user with the $6$ hash');
+      t.equal(metrics.mode, 0o600, 'the hash is readable by root only');
+    }
     if (haveHaproxy) {
       const path = join(scratch, `${c.name}.cfg`);
       writeFileSync(path, cfg.content);
-      const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      t.match(out, /Configuration file is valid/, 'haproxy -c accepts it');
+      // Both files together, as the unit loads them (the certificate and Lua file in the scratch folder).
+      const lua = join(scratch, `${c.name}.lua`);
+      writeFileSync(lua, p.files.find((f) => f.path === '/etc/haproxy/ovactl-metrics.lua')?.content ?? '');
+      const input = { properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' as const };
+      const mpath = join(scratch, `${c.name}-metrics.cfg`);
+      writeFileSync(mpath, metricsConfig(input, { luaFile: lua, serverCert: await serverCert() }).cfg);
+      const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path, '-f', mpath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      t.match(out, /Configuration file is valid/, 'haproxy -c accepts haproxy.cfg and ovactl-metrics.cfg together');
     } else t.comment('haproxy is not installed (test/run.sh installs it): haproxy -c not run');
   });
 }

@@ -18,3 +18,18 @@ export const STATUS_FILE = '/var/lib/ovactl/status.json';
 export const ISSUE_FILE = '/etc/issue.d/ovactl.issue';
 export const STATUS_GUESTINFO = 'guestinfo.ovactl.status';
 export const CACERT_GUESTINFO = 'guestinfo.dataplaneapi.cacert';
+
+/**
+ * Metrics (appliance.metrics_port): a configuration file of ovactl's own that the haproxy unit loads
+ * after haproxy.cfg (build/systemd/haproxy.service.d/), so the control plane never sees it, and the
+ * Lua service it loads to serve the appliance's own metrics.
+ */
+export const METRICS_CFG = '/etc/haproxy/ovactl-metrics.cfg';
+export const METRICS_LUA = '/etc/haproxy/ovactl-metrics.lua';
+/** Where ovactl's processes write the appliance's metrics, one Prometheus text file per writer. */
+export const METRICS_DIR = '/run/ovactl/metrics';
+/** haproxy's chroot (haproxy.cfg), and METRICS_DIR as its workers see it there (bound by the unit). */
+export const HAPROXY_CHROOT = '/var/lib/haproxy';
+export const METRICS_DIR_IN_CHROOT = '/ovactl-metrics';
+/** haproxy looks for the key of `crt server.crt` in server.crt.key: a link to server.key. */
+export const SERVER_CRT_KEY_LINK = '/etc/haproxy/server.crt.key';

@@ -12,6 +12,7 @@ import { parseStatus, statusJson, type Status } from './status.js';
 import { STATUS_FILE } from '../appliance/paths.js';
 import type { System } from './system.js';
 import { currentContent, under } from '../core/atomic-write.js';
+import { metricsOn, writeCertificateMetrics } from './metrics.js';
 
 export const DATAPLANEAPI_UNIT = 'dataplaneapi.service';
 
@@ -77,7 +78,14 @@ export async function runRenew(input: RenewInput): Promise<RenewResult> {
     const res = await system.run('systemctl', ['try-restart', DATAPLANEAPI_UNIT]);
     const why = res.stderr.split('\n')[0] || `exit ${res.exitCode}`;
     if (res.exitCode !== 0) failures.push(`systemctl try-restart: ${why}`);
+    // The metrics frontend holds the old certificate until haproxy reloads (seamless: master-worker).
+    if (metricsOn(root)) {
+      const rl = await system.run('systemctl', ['try-reload-or-restart', 'haproxy.service']);
+      if (rl.exitCode !== 0) failures.push(`systemctl try-reload-or-restart haproxy: ${rl.stderr.split('\n')[0] || `exit ${rl.exitCode}`}`);
+    }
   }
+  const metrics = writeCertificateMetrics(root, now);
+  if (metrics) lines.push(`metrics: ${metrics}`);
   const json = refreshStatus(root, caFindings(root, now), lines);
   const caChanged = r.written.includes(TLS_PATHS.caCert);
   if (json !== undefined || caChanged) {

@@ -9,8 +9,8 @@ import { dirname } from 'node:path';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { readBuildInfo } from '../appliance/build-info.js';
 import { execa } from 'execa';
-import { certificateNames, plan } from '../plan/plan.js';
-import { APPLIANCE_PCI_PATHS, type Plan, type PlannedFile, type Unit } from '../plan/types.js';
+import { METRICS_PATHS, certificateNames, metricsConfig, plan } from '../plan/plan.js';
+import { APPLIANCE_PCI_PATHS, type Plan, type PlanInput, type PlannedFile, type Unit } from '../plan/types.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
@@ -18,7 +18,8 @@ import { ensureCertificates, renewCertificates } from '../tls/certificates.js';
 import { caFindings, DATAPLANEAPI_UNIT, describeRenewal, refreshStatus, withCaFindings } from './certificates.js';
 import { converge, describeChange, describeForeign } from '../anyip/converge.js';
 import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
-import { DATAPLANEAPI_USERS, HAPROXY_CFG, STATUS_FILE } from '../appliance/paths.js';
+import { DATAPLANEAPI_USERS, HAPROXY_CFG, METRICS_CFG, METRICS_LUA, STATUS_FILE } from '../appliance/paths.js';
+import { writeBootMetrics } from './metrics.js';
 import { haproxyPasswordHash } from './password-hash.js';
 import { parseStatus, statusJson, type Serving, type State as Verdict, type Status } from './status.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
@@ -33,6 +34,8 @@ import { currentContent, idsFrom, under, writeAllAtomic, writeAtomic } from '../
 
 export const STATE_FILE = '/var/lib/ovactl/state.json';
 const CHECK_FILE = '/etc/haproxy/.haproxy.cfg.ovactl-check';
+const CHECK_METRICS = '/etc/haproxy/.ovactl-metrics.cfg.ovactl-check';
+const CHECK_LUA = '/etc/haproxy/.ovactl-metrics.lua.ovactl-check';
 const STATE_VERSION = 2;
 
 /** Errors on these keys mean even the management NIC cannot be configured safely. */
@@ -93,17 +96,38 @@ function readState(root: string): State | undefined {
 }
 
 /** `haproxy -c` on the new text before it replaces the running configuration. */
-async function haproxyCheck(root: string, content: string, bin: string | undefined): Promise<string | undefined> {
+interface MetricsCheck { readonly cfg: string; readonly lua?: string | undefined }
+
+/**
+ * ovactl-metrics.cfg as the check loads it: the planned text, with its Lua file and certificate
+ * under `root` (the same text on the appliance, where root is /).
+ */
+function metricsCheck(root: string, p: Plan, input: PlanInput): MetricsCheck | undefined {
+  if (!p.files.some((f) => f.path === METRICS_CFG)) return undefined;
+  const lua = p.files.find((f) => f.path === METRICS_LUA)?.content;
+  const paths = { luaFile: under(root, CHECK_LUA), serverCert: under(root, METRICS_PATHS.serverCert) };
+  return { cfg: metricsConfig(input, paths).cfg, lua };
+}
+
+const quoteRe = (s: string): RegExp => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g');
+
+/** `haproxy -c` on the new text before it replaces the running configuration, with ovactl-metrics.cfg. */
+async function haproxyCheck(root: string, content: string, metrics: MetricsCheck | undefined, bin: string | undefined): Promise<string | undefined> {
   if (!bin || !existsSync(bin)) return undefined;
   const tmp = under(root, CHECK_FILE);
+  const tmpMetrics = under(root, CHECK_METRICS);
+  const tmpLua = under(root, CHECK_LUA);
   mkdirSync(dirname(tmp), { recursive: true, mode: 0o755 });
   writeFileSync(tmp, content, { mode: 0o600 });
+  if (metrics) writeFileSync(tmpMetrics, metrics.cfg, { mode: 0o600 });
+  if (metrics?.lua !== undefined) writeFileSync(tmpLua, metrics.lua, { mode: 0o600 });
   try {
-    const r = await execa(bin, ['-c', '-f', tmp], { reject: false, timeout: 30_000 });
+    const r = await execa(bin, ['-c', '-f', tmp, ...(metrics ? ['-f', tmpMetrics] : [])], { reject: false, timeout: 30_000 });
     if (r.exitCode === 0) return undefined;
-    return `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /ALERT|error/i.test(l)).join(' ').replace(new RegExp(tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g'), 'haproxy.cfg').slice(0, 500) || `exit ${r.exitCode}`;
+    const text = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /ALERT|error/i.test(l)).join(' ');
+    return text.replace(quoteRe(tmp), 'haproxy.cfg').replace(quoteRe(tmpMetrics), 'ovactl-metrics.cfg').slice(0, 500) || `exit ${r.exitCode}`;
   } finally {
-    rmSync(tmp, { force: true });
+    for (const f of [tmp, tmpMetrics, tmpLua]) rmSync(f, { force: true });
   }
 }
 
@@ -127,6 +151,8 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     const statusText = now?.json ?? refreshed ?? currentContent(under(root, STATUS_FILE));
     const ca = applied ? currentContent(under(root, TLS_PATHS.caCert)) : undefined;
     if (system.live) await publishGuestinfo({ system, json: statusText, caCert: ca, lines });
+    // /run is new at every boot: the appliance's metrics again.
+    writeBootMetrics({ root, statusText, now: input.now ?? new Date(), lines });
     if (tls?.changed) await system.run('systemctl', ['try-restart', '--no-block', DATAPLANEAPI_UNIT]);
     if (now?.status.state === 'starting') await system.run('systemctl', ['restart', '--no-block', READY_UNIT]);
     if (!system.live) lines.push(...system.ran.map((c) => `would run: ${c}`));
@@ -157,12 +183,31 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   };
   let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
 
-  // The merged haproxy.cfg must pass `haproxy -c` before it replaces the running one. When the
-  // control plane's sections fail with the new global/defaults, nothing is dropped to make it pass.
-  rmSync(under(root, CHECK_FILE), { force: true }); // left by a run killed mid-check
+  // Certificates for the Data Plane API (and the metrics frontend, whose `crt` the check below loads).
+  const clock = input.now ?? new Date();
+  const certWarnings: Finding[] = [];
+  let caCert: string | undefined;
+  let certsChanged = false;
+  const certLines: string[] = [];
+  const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
+  if (certAction && certAction.kind === 'issue-certificates') {
+    const given = props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] } : undefined;
+    const req = { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) };
+    const tls = await ensureCertificates(root, req, { now: clock });
+    caCert = tls.caCert;
+    certWarnings.push(...caFindings(root, clock));
+    for (const w of tls.written) certLines.push(`wrote ${w}`);
+    certsChanged = tls.changed;
+  }
+
+  // The merged haproxy.cfg must pass `haproxy -c` before it replaces the running one, together with
+  // ovactl-metrics.cfg (the unit loads both). When the control plane's sections fail with the new
+  // global/defaults, nothing is dropped to make it pass.
+  for (const f of [CHECK_FILE, CHECK_METRICS, CHECK_LUA]) rmSync(under(root, f), { force: true }); // left by a run killed mid-check
   const cfg = p.files.find((f) => f.path === HAPROXY_CFG);
-  if (cfg && cfg.content !== currentCfg) {
-    const problem = await haproxyCheck(root, cfg.content, input.haproxyBin);
+  const metricsCfg = p.files.find((f) => f.path === METRICS_CFG);
+  if (cfg && (cfg.content !== currentCfg || (metricsCfg && metricsCfg.content !== currentContent(under(root, METRICS_CFG))))) {
+    const problem = await haproxyCheck(root, cfg.content, metricsCheck(root, p, { properties: props, deployment: report.deployment, facts, scope: 'full' }), input.haproxyBin);
     if (problem !== undefined) {
       const kept = p.haproxy?.kept.length ? `the control plane's ${p.haproxy.kept.length} sections and ` : '';
       errors.push(errorFinding('haproxy.config-check', ['loadbalance.haproxy_user'], `the merged haproxy.cfg fails "haproxy -c": ${problem}`, `the current haproxy.cfg (${kept}its settings) is kept; report this with the output of "ovactl render"`));
@@ -194,6 +239,12 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     f.restarts.forEach((u) => restart.add(u));
     f.reloads.forEach((u) => reload.add(u));
   });
+  lines.push(...certLines);
+  if (certsChanged) {
+    restart.add('dataplaneapi.service');
+    // haproxy loaded the old certificate for the metrics frontend: a reload takes the new one.
+    if (metricsCfg?.content.includes('frontend ovactl_metrics')) reload.add('haproxy.service');
+  }
 
   // The running host name, so this boot's journal, the prompt and the certificate agree (the kernel's
   // name is the image's until the next boot reads /etc/hostname). `hostname` (Debian: essential).
@@ -212,20 +263,6 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     if (r.exitCode !== 0) lines.push(`host name not set now (${why}): from the next boot`);
   }
 
-  // Certificates for the Data Plane API.
-  const clock = input.now ?? new Date();
-  const certWarnings: Finding[] = [];
-  let caCert: string | undefined;
-  const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
-  if (certAction && certAction.kind === 'issue-certificates') {
-    const given = props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] } : undefined;
-    const req = { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) };
-    const tls = await ensureCertificates(root, req, { now: clock });
-    caCert = tls.caCert;
-    certWarnings.push(...caFindings(root, clock));
-    for (const w of tls.written) lines.push(`wrote ${w}`);
-    if (tls.changed) restart.add('dataplaneapi.service');
-  }
 
   // Status, where the admin looks.
   const probe = p.actions.find((a): a is ProbeAction => a.kind === 'probe-dataplaneapi');
@@ -246,6 +283,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     ...imageOf(root),
   };
   const json = writeStatus(root, status, lines);
+  writeBootMetrics({ root, statusText: json, now: clock, lines });
 
   // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
   // The units are already loaded, so enabling needs no daemon-reload (half a second at boot).
@@ -362,6 +400,7 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
     ...imageOf(root),
   };
   const json = writeStatus(root, status, lines);
+  writeBootMetrics({ root, statusText: json, now: input.now ?? new Date(), lines });
   lines.push(`not applied: the last good configuration (applied ${serving.appliedAt}) keeps serving; nothing else was changed`);
   // At boot the kernel has no VIP routes yet: put the ranges in force back at once, as a good boot
   // does, instead of after anyip-routes' own start. On a running appliance this changes nothing.

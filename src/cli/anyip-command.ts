@@ -3,6 +3,9 @@ import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
 import { applyBatch, diff, localRoutes, ownedRoutes } from '../anyip/routes.js';
 import { converge, describeChange, describeForeign, describeProblem, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';
+import { METRICS_DIR } from '../appliance/paths.js';
+import { anyipFamilies } from '../metrics/appliance.js';
+import { writeMetrics } from '../metrics/prom.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 import { readRegularFile } from '../core/regular-file.js';
@@ -115,6 +118,11 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
       if (foreign !== lastForeign && foreign) io.stderr(`anyip watch: ${describeForeign(o.diff)}\n`);
       lastForeign = foreign;
       if (o.kernelError) io.stderr(`anyip watch: the kernel refused a change: ${o.kernelError}\n`);
+      const d = o.diff;
+      const inKernel = o.kernelError ? d.kept.length + d.remove.length : d.kept.length + d.add.length;
+      const counts = { inFile: d.kept.length + d.add.length + d.foreign.length, inKernel, foreign: d.foreign.length, kernelError: !!o.kernelError };
+      const problem = writeMetrics(METRICS_DIR, 'anyip.prom', anyipFamilies(counts));
+      if (problem) io.stderr(`anyip watch: metrics: ${problem}\n`);
     },
   });
   await w.ready;

@@ -8,7 +8,10 @@ import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/ru
 import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
 import { haproxySizing } from '../haproxy/maxconn.js';
-import { DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG, ROUTE_TABLES_CFG } from '../appliance/paths.js';
+import {
+  DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG, METRICS_CFG, METRICS_DIR, METRICS_DIR_IN_CHROOT, METRICS_LUA, ROUTE_TABLES_CFG,
+} from '../appliance/paths.js';
+import { METRICS_FILES } from '../metrics/prom.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
@@ -126,6 +129,29 @@ function routeTablesFile(nics: readonly Nic[], input: PlanInput, dnsNames: reado
   return { file: file(ROUTE_TABLES_CFG, content, ['route-tables.service']), follows };
 }
 
+/** Where ovactl-metrics.cfg points haproxy: the appliance's paths, or a test tree's for `haproxy -c`. */
+export interface MetricsPaths { readonly luaFile: string; readonly serverCert: string }
+export const METRICS_PATHS: MetricsPaths = { luaFile: METRICS_LUA, serverCert: '/etc/haproxy/server.crt' };
+
+/**
+ * ovactl-metrics.cfg (always: the haproxy unit loads it; "off" is a file without sections) and, when
+ * appliance.metrics_port is set, the Lua service serving the appliance's own metrics.
+ */
+export function metricsConfig(input: PlanInput, paths: MetricsPaths = METRICS_PATHS): { cfg: string; lua?: string } {
+  const port = input.properties['appliance.metrics_port'];
+  // On the management address only: the static one, or the DHCP lease first boot sees.
+  const host = cidr(input.properties['network.management_ip'])?.address.text ?? input.facts.managementLease;
+  const why = port === undefined ? 'appliance.metrics_port is not set' : 'the management NIC has no address yet (DHCP)';
+  const view = {
+    on: port !== undefined && host !== undefined, why, port: port ?? null, host: host ?? null, ...paths, metricsDir: METRICS_DIR,
+    user: input.properties['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash,
+  };
+  const cfg = template('haproxy/ovactl-metrics.cfg')(view);
+  if (!view.on) return { cfg };
+  const lua = template('haproxy/ovactl-metrics.lua')({ metricsDir: METRICS_DIR, dirInChroot: METRICS_DIR_IN_CHROOT, files: METRICS_FILES });
+  return { cfg, lua };
+}
+
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
   const full = input.scope === 'full';
@@ -154,6 +180,9 @@ export function plan(input: PlanInput): Plan {
     const rendered = template('haproxy/haproxy.cfg')(haproxySizing(input.facts.memoryBytes));
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
     files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
+    const metrics = metricsConfig(input);
+    files.push({ ...file(METRICS_CFG, metrics.cfg, [], 0o600), reloads: ['haproxy.service'] });
+    if (metrics.lua !== undefined) files.push({ ...file(METRICS_LUA, metrics.lua, [], 0o644), reloads: ['haproxy.service'] });
     const users = { user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash };
     files.push(file(DATAPLANEAPI_USERS, template('haproxy/dataplaneapi-users.cfg')(users), ['dataplaneapi.service'], 0o600));
     const port = props['loadbalance.dataplane_port'] ?? 5556;

@@ -77,6 +77,12 @@ export const PROPERTIES = [
     description: 'Unencrypted PEM private key (RSA, EC or PKCS#8) of the CA certificate above. Give both or neither.',
   },
   {
+    key: 'appliance.metrics_port', ovfClass: 'appliance', ovfKey: 'metrics_port', kind: 'port', ovfType: 'string',
+    qualifiers: { maxLen: 5 }, secret: false, deployment: 'all', category: APPLIANCE, example: '9100',
+    label: '1.5 Metrics Port',
+    description: 'TCP port for Prometheus metrics on the management address: haproxy\'s at /metrics, the appliance\'s own at /metrics/appliance, over HTTPS with the Data Plane API certificate and credentials. Blank: no metrics.',
+  },
+  {
     key: 'network.hostname', ovfClass: 'network', ovfKey: 'hostname', kind: 'hostname', ovfType: 'string',
     default: 'haproxy.local', secret: false, deployment: 'all', category: NETWORK,
     label: '2.1 Host Name',

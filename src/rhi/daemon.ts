@@ -5,9 +5,12 @@
 // poll (an editor's burst of writes is one change). Bad input is reported, never fatal: a rules file
 // that does not parse announces nothing at start, and later leaves the last good rules running.
 // Stopping withdraws every route.
+import { dirname, join } from 'node:path';
 import { statSync } from 'node:fs';
 import { parseRangesFile } from '../anyip/ranges-file.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { rhiFamilies } from '../metrics/appliance.js';
+import { writeMetrics } from '../metrics/prom.js';
 import { deriveRules, parseHaproxyConfig } from './auto.js';
 import { routesText, staticProtocols, type StaticProtocol } from './bird.js';
 import { evaluate, holdDownUntil, initialState, inputState, parseShowStat, step, whyDown, type InputState, type RuleState, type Tuning } from './health.js';
@@ -340,6 +343,10 @@ export class Daemon {
     } catch (e) {
       this.o.warn(`rhi: cannot write ${this.o.stateFile}: ${(e as Error).message}`);
     }
+    // Beside the state file (/run/ovactl/metrics/rhi.prom), when metrics are on.
+    const rules = s.rules.map((r) => ({ rule: r.rule, announced: r.announced, targets: r.targets.filter((t) => !t.problem).length }));
+    const problem = writeMetrics(join(dirname(this.o.stateFile), 'metrics'), 'rhi.prom', rhiFamilies(rules));
+    if (problem) this.o.warn(`rhi: metrics: ${problem}`);
   }
 }
 

@@ -8,6 +8,8 @@
 //   /etc/haproxy/server.crt  0644  the server (leaf) certificate FOLLOWED BY ca.crt, so clients that
 //                                  trust a root above a given intermediate CA still get a full chain
 //   /etc/haproxy/server.key  0600  the server key (EC P-256, new at every issue)
+//   /etc/haproxy/server.crt.key     a link to server.key: where haproxy 2.6 looks for the key of
+//                                  `crt server.crt` (the metrics frontend), so the key exists once
 //
 // Over time (lifetime.ts): the server certificate is renewed within 30 days of its end or when its
 // start lies in the future; certificates start a day before `now`; a kept CA out of its time is replaced.
@@ -16,10 +18,11 @@
 // /etc/haproxy; keys only ever travel through files in it (0600 in a 0700 folder), never argv or
 // stdio, and are written to their place with atomic 0600 writes. node:crypto only inspects.
 import { X509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseIp } from '../net/ip.js';
+import { SERVER_CRT_KEY_LINK } from '../appliance/paths.js';
 import { pemBlocks } from '../properties/pem.js';
 import { currentContent as readRegular, writeFileAtomic } from '../core/atomic-write.js';
 import { TlsError, openssl, withWorkDir, writePrivate } from './openssl.js';
@@ -288,6 +291,20 @@ async function issueServer(work: string, ca: Ca, names: Names, now: Date): Promi
 
 // ─── the whole ────────────────────────────────────────────────────────────────────────────────────
 
+/** server.crt.key → server.key (relative), replaced atomically when it is anything else. Returns whether it changed. */
+function linkKeyForHaproxy(link: string): boolean {
+  try {
+    if (readlinkSync(link) === 'server.key') return false;
+  } catch {
+    // missing, or not a link: (re)made below
+  }
+  const tmp = `${link}.ovactl-new`;
+  rmSync(tmp, { force: true });
+  symlinkSync('server.key', tmp);
+  renameSync(tmp, link);
+  return true;
+}
+
 /**
  * Makes the four files under `root` fit `req`: the CA (given, else the one there when it is usable,
  * else a new one) and a server certificate signed by it for exactly the requested names, issued
@@ -346,6 +363,7 @@ export async function ensureCertificates(root: string, req: CertificateRequest, 
     [TLS_PATHS.serverCert, server.cert, 0o644],
   ];
   const written = files.filter(([path, content, mode]) => writeFileAtomic(at(path), content, mode)).map(([path]) => path);
+  if (linkKeyForHaproxy(at(SERVER_CRT_KEY_LINK))) written.push(SERVER_CRT_KEY_LINK);
   return { changed: written.length > 0, caCert: ca.certPem, written, reasons };
 }
 

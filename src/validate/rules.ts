@@ -92,6 +92,20 @@ function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
 const rhiOn = (ctx: Context): boolean => (ctx.props as Record<string, unknown>)['rhi.enabled'] === true;
 const RHI_KEYS = PROPERTIES.filter((s) => s.ovfClass === 'rhi' && s.key !== 'rhi.enabled').map((s) => s.key);
 /** The checks that parse rhi.* values live in ./rhi.ts, loaded only when rhi.enabled is True. */
+/** What else listens on the management address (TCP): the metrics port must be none of these. */
+const MANAGEMENT_BINDS: readonly { by: string; keys: readonly PropertyKey[]; port(ctx: Context): number; when(ctx: Context): boolean }[] = [
+  { by: 'sshd', keys: [], port: () => 22, when: () => true },
+  {
+    by: 'the Data Plane API (loadbalance.dataplane_port)', keys: ['loadbalance.dataplane_port'],
+    port: (ctx) => ctx.props['loadbalance.dataplane_port'] ?? 5556, when: () => true,
+  },
+  {
+    // BIRD listens on *:179 as soon as it has a BGP peer.
+    by: 'BIRD\'s BGP sessions (rhi.enabled with rhi.peers)', keys: ['rhi.enabled'], port: () => 179,
+    when: (ctx) => ctx.props['rhi.enabled'] === true && (ctx.props['rhi.peers'] ?? []).length > 0,
+  },
+];
+
 const rhiCheck = (id: string) => (ctx: Context): Iterable<Problem> => ctx.rhiProblems(id);
 
 export const RULES: readonly Rule[] = [
@@ -130,7 +144,7 @@ export const RULES: readonly Rule[] = [
   },
   { id: 'value.too-long', severity: 'error', summary: 'No value is longer than 4096 characters (65535 for the PEM fields).', check: (ctx) => typeProblems(ctx, 'value.too-long') },
   { id: 'boolean.syntax', severity: 'error', summary: 'Booleans are True/False (any case; yes/no, on/off, 1/0 also accepted).', check: (ctx) => typeProblems(ctx, 'boolean.syntax') },
-  { id: 'port.syntax', severity: 'error', summary: 'The Data Plane API port is a whole number.', check: (ctx) => typeProblems(ctx, 'port.syntax') },
+  { id: 'port.syntax', severity: 'error', summary: 'Ports (the Data Plane API\'s, the metrics port) are whole numbers.', check: (ctx) => typeProblems(ctx, 'port.syntax') },
   // ── one value at a time ───────────────────────────────────────────────────────────────────
   {
     id: 'address.syntax', severity: 'error', summary: 'Interface addresses are IP/prefix (e.g. 192.0.2.10/24).',
@@ -218,10 +232,27 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
-    id: 'port.range', severity: 'error', summary: 'The Data Plane API port is 1–65535.',
+    id: 'port.range', severity: 'error', summary: 'Ports (the Data Plane API\'s, the metrics port) are 1–65535.',
     *check(ctx) {
-      const port = ctx.props['loadbalance.dataplane_port'];
-      if (port !== undefined && (port < 1 || port > 65535)) yield p(['loadbalance.dataplane_port'], `loadbalance.dataplane_port = ${port} is outside 1–65535`, 'use the default 5556 or another free port');
+      for (const key of keysOfKind('port')) {
+        const port = (ctx.props as Record<string, unknown>)[key] as number | undefined;
+        const hint = key === 'loadbalance.dataplane_port' ? 'use the default 5556 or another free port' : 'use a free port, e.g. 9100';
+        if (port !== undefined && (port < 1 || port > 65535)) yield p([key], `${key} = ${port} is outside 1–65535`, hint);
+      }
+    },
+  },
+  {
+    id: 'metrics.port-taken', severity: 'error',
+    summary: 'The metrics port is none of the others bound on the management address: 22 (sshd), the Data Plane API port, '
+      + '179 (BGP, with route health injection and peers).',
+    *check(ctx) {
+      const port = ctx.props['appliance.metrics_port'];
+      if (port === undefined) return;
+      for (const b of MANAGEMENT_BINDS) {
+        if (!b.when(ctx) || b.port(ctx) !== port) continue;
+        yield p(['appliance.metrics_port', ...b.keys], `appliance.metrics_port = ${port} is taken by ${b.by} on the management address`,
+          `use another port, e.g. ${[9100, 9101, 9102].find((n) => n !== port)}`);
+      }
     },
   },
   {
