@@ -34,12 +34,14 @@ export function parseSyslogServer(text: string): SyslogServer | SyslogProblem {
   const hostText = bracketed ? m[2]!.slice(1, -1) : m[2]!;
   const ip = parseIp(hostText);
   if (bracketed ? ip?.family !== 6 : !ip && !isHostName(hostText)) {
-    return { rule: 'syslog.host', message: `has the host "${hostText}", which is neither an IP address nor a host name`, hint: HINT };
+    const message = `has the host "${hostText}", which is neither an IP address nor a host name`;
+    return { rule: 'syslog.host', message, hint: HINT };
   }
   let port = SYSLOG_DEFAULT_PORT[scheme];
   if (m[3] !== undefined) {
     if (!/^\d{1,5}$/.test(m[3]) || Number(m[3]) < 1 || Number(m[3]) > 65535) {
-      return { rule: 'syslog.port', message: `has the port "${m[3]}", outside 1–65535`, hint: `e.g. ${scheme}://${m[2]}:${SYSLOG_DEFAULT_PORT[scheme]}` };
+      const hint = `e.g. ${scheme}://${m[2]}:${SYSLOG_DEFAULT_PORT[scheme]}`;
+      return { rule: 'syslog.port', message: `has the port "${m[3]}", outside 1–65535`, hint };
     }
     port = Number(m[3]);
   }

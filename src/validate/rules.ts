@@ -522,12 +522,16 @@ export const RULES: readonly Rule[] = [
     },
   })),
   {
-    id: 'syslog.tls-ip', severity: 'warning', summary: 'A tls:// syslog server given by IP address: its certificate must carry that address as a name.',
+    id: 'syslog.tls-ip', severity: 'warning',
+    summary: 'A tls:// syslog server given by IP address: its certificate must carry that address as a name.',
     *check(ctx) {
       const v = ctx.str('appliance.syslog_server');
       const r = v === undefined ? undefined : parseSyslogServer(v);
       if (!r || isSyslogProblem(r) || r.scheme !== 'tls' || !r.hostIsIp) return;
-      yield p(['appliance.syslog_server'], `appliance.syslog_server = ${q(v!)} names the TLS server by IP address; rsyslog accepts its certificate only if that certificate names ${r.host}`, 'give the host name its certificate was issued for, e.g. tls://logs.example.com:6514');
+      const message = `appliance.syslog_server = ${q(v!)} names the TLS server by IP address; rsyslog accepts its `
+        + `certificate only if that certificate names ${r.host}`;
+      const hint = 'give the host name its certificate was issued for, e.g. tls://logs.example.com:6514';
+      yield p(['appliance.syslog_server'], message, hint);
     },
   },
   // ── the deployment option ─────────────────────────────────────────────────────────────────
