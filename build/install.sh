@@ -43,8 +43,9 @@ enable ovactl-firstboot.service multi-user.target.wants
 # The daily renewal check of the Data Plane API certificate (ovactl certificates renew).
 enable ovactl-certificates.timer timers.target.wants
 # Debian's bird2 enables bird.service when installed; it runs only with route health injection.
+# Debian's rsyslog enables rsyslog.service likewise; it runs only with log forwarding (appliance.syslog_server).
 for unit in haproxy.service dataplaneapi.service anyip-routes.service route-tables.service ovactl-rhi.service \
-  bird.service; do
+  bird.service rsyslog.service; do
   rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"
 done
 

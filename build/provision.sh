@@ -42,6 +42,8 @@ PACKAGES=(
   systemd systemd-sysv systemd-timesyncd systemd-resolved udev dbus kmod netbase
   # the data plane and route health injection
   haproxy bird2 iproute2 iputils-ping iputils-arping openssl
+  # log forwarding (appliance.syslog_server): rsyslog reads the journal, rsyslog-gnutls speaks tls://
+  rsyslog rsyslog-gnutls
   # ovactl's runtime: Debian's Node 18.20
   nodejs ca-certificates
   # vSphere: guestinfo (the OVF environment, the status), clean shutdown, the console

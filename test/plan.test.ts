@@ -14,7 +14,7 @@ import { doc, ROOT } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
 const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
-const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true, birdInstalled: true, memoryBytes: DEFAULT_MEMORY_BYTES };
+const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true, birdInstalled: true, rsyslogInstalled: true, memoryBytes: DEFAULT_MEMORY_BYTES };
 
 // Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
 // ("vmware" is also a folder name) so the test can prove they appear nowhere.
@@ -25,6 +25,9 @@ const SEED003 = {
   'loadbalance.haproxy_user': 'wcp', 'loadbalance.haproxy_pwd': 'Api-Pw-Seed003', 'network.frontend_gateway': '172.16.10.1',
   'appliance.permit_root_login': 'True', 'loadbalance.service_ip_range': '192.168.0.0/24',
 };
+
+// A fixed CA (test/fixtures/syslog-ca.*, made once with openssl), so the golden files stay fixed.
+const TEST_CA = { cert: readFileSync(join(ROOT, 'test/fixtures/syslog-ca.crt'), 'utf8'), key: readFileSync(join(ROOT, 'test/fixtures/syslog-ca.key'), 'utf8') };
 
 const CASES: { name: string; values: Record<string, string>; deployment: Deployment }[] = [
   { name: 'seed003-frontend', values: SEED003, deployment: 'frontend' },
@@ -47,6 +50,13 @@ const CASES: { name: string; values: Record<string, string>; deployment: Deploym
   },
   // Metrics on (appliance.metrics_port): ovactl-metrics.cfg with the frontend, and its Lua service.
   { name: 'metrics', values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '', 'appliance.metrics_port': '9100' }, deployment: 'default' },
+  // Log forwarding: udp to an address; tls to a name, verified with the given CA (appliance.ca_cert).
+  { name: 'syslog-udp', values: { ...SEED003, 'appliance.syslog_server': 'udp://10.191.181.60' }, deployment: 'default' },
+  {
+    name: 'syslog-tls',
+    values: { ...SEED003, 'appliance.syslog_server': 'tls://logs.example.test:6514', 'appliance.ca_cert': TEST_CA.cert, 'appliance.ca_cert_key': TEST_CA.key },
+    deployment: 'frontend',
+  },
 ];
 
 const GOLDEN = join(ROOT, 'test/golden');

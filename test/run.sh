@@ -13,9 +13,11 @@ cd "$(dirname "$0")/.."
 # it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage);
 # dnsmasq is the real DHCP server of the route-tables tests (each test runs its own, by PID, on a rig
 # bridge; the system's dnsmasq.service is not used, and is disabled and stopped when installed here);
-# jq runs the documentation's script examples (test/readme-examples.test.ts).
+# jq runs the documentation's script examples (test/readme-examples.test.ts); rsyslog and
+# rsyslog-gnutls check the rendered log-forwarding drop-in (rsyslogd -N1) and forward to a receiver in
+# the syslog test's own namespaces (its own rsyslogd, by PID; rsyslog.service disabled and stopped here).
 APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2 dnsmasq
-  qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq)
+  rsyslog rsyslog-gnutls qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
@@ -24,10 +26,11 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then echo "test/run.sh: run as root to install them (or install them yourself)" >&2; exit 1; fi
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if [[ " ${missing[*]} " == *" dnsmasq "* ]]; then
-    systemctl disable dnsmasq.service >/dev/null 2>&1 || true
-    systemctl stop dnsmasq.service >/dev/null 2>&1 || true
-  fi
+  for unit in dnsmasq rsyslog; do
+    [[ " ${missing[*]} " == *" $unit "* ]] || continue
+    systemctl disable "$unit.service" >/dev/null 2>&1 || true
+    systemctl stop "$unit.service" >/dev/null 2>&1 || true
+  done
 fi
 
 npm ci --no-fund --no-audit --loglevel=error

@@ -8,6 +8,7 @@ import { hostname as osHostname, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { readBuildInfo } from '../appliance/build-info.js';
+import { RSYSLOGD } from '../appliance/syslog.js';
 import { execa } from 'execa';
 import { METRICS_PATHS, certificateNames, metricsConfig, plan } from '../plan/plan.js';
 import { APPLIANCE_PCI_PATHS, type Plan, type PlanInput, type PlannedFile, type Unit } from '../plan/types.js';
@@ -172,6 +173,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     pciPaths: APPLIANCE_PCI_PATHS,
     dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
     birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
+    rsyslogInstalled: existsSync(under(root, RSYSLOGD)),
     haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
     currentHaproxyConfig: currentCfg,
     // The VM's own memory on the appliance; the descriptor's for a tree under --root.

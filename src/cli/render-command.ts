@@ -5,6 +5,7 @@ import { APPLIANCE_PCI_PATHS, type Action, type Plan } from '../plan/types.js';
 import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
 import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
 import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
+import { RSYSLOGD } from '../appliance/syslog.js';
 import { probeUrl } from '../plan/probe.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../core/atomic-write.js';
 import { haproxyPasswordHash } from '../apply/password-hash.js';
@@ -85,6 +86,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       haproxyPasswordHash: hash,
       dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
       birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
+      rsyslogInstalled: existsSync(under(root, RSYSLOGD)),
       currentHaproxyConfig: haproxyCfg,
       memoryBytes: DEFAULT_MEMORY_BYTES,
     },

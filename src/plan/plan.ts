@@ -14,6 +14,9 @@ import {
 import { METRICS_FILES } from '../metrics/prom.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
+import { FORWARDED_UNITS, SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../appliance/syslog.js';
+import { isSyslogProblem, parseSyslogServer } from '../syslog/server.js';
+import { hostPort } from '../net/url.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
@@ -152,6 +155,35 @@ export function metricsConfig(input: PlanInput, paths: MetricsPaths = METRICS_PA
   return { cfg, lua };
 }
 
+/**
+ * Log forwarding: rsyslog's drop-in, always written (a comment only when off, so clearing the value
+ * empties it), and rsyslog started only while appliance.syslog_server is set.
+ */
+function syslogForwarding(input: PlanInput, hostname: string): { files: PlannedFile[]; action: Action | undefined } {
+  const text = input.properties['appliance.syslog_server'];
+  const parsed = text === undefined ? undefined : parseSyslogServer(text);
+  const target = parsed && !isSyslogProblem(parsed) ? parsed : undefined;
+  const installed = input.facts.rsyslogInstalled;
+  const restarts: Unit[] = installed && target ? ['rsyslog.service'] : [];
+  // tls: the given CA when there is one (the site's own CA, as for the Data Plane API), else Debian's bundle.
+  const givenCa = target?.scheme === 'tls' ? input.properties['appliance.ca_cert'] : undefined;
+  const server = target && {
+    url: `${target.scheme}://${hostPort(target.host, target.port)}`,
+    host: target.host,
+    port: target.port,
+    protocol: target.scheme === 'udp' ? 'udp' : 'tcp',
+    stream: target.scheme !== 'udp',
+    tls: target.scheme === 'tls',
+    caFile: givenCa !== undefined ? SYSLOG_CA_FILE : SYSTEM_CA_BUNDLE,
+  };
+  const conf = template('rsyslog/forward.conf')({ server: server ?? null, hostname, units: FORWARDED_UNITS });
+  const files = [file(SYSLOG_FORWARD_CONF, conf, restarts)];
+  if (givenCa !== undefined) files.push(file(SYSLOG_CA_FILE, givenCa.endsWith('\n') ? givenCa : `${givenCa}\n`, restarts));
+  const action: Action | undefined = !installed ? undefined
+    : target ? { kind: 'enable-start', unit: 'rsyslog.service' } : { kind: 'disable-stop', units: ['rsyslog.service'] };
+  return { files, action };
+}
+
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
   const full = input.scope === 'full';
@@ -208,6 +240,9 @@ export function plan(input: PlanInput): Plan {
         { kind: 'probe-dataplaneapi', host: management?.address.text ?? null, port, waitSeconds: DATAPLANEAPI_PROBE_WAIT_SECONDS },
       );
     }
+    const syslog = syslogForwarding(input, hostname);
+    files.push(...syslog.files);
+    if (syslog.action) actions.push(syslog.action);
     if (props['rhi.enabled']) {
       files.push(...rhiFiles(input, management));
       actions.push({ kind: 'enable-start', unit: 'bird.service' }, { kind: 'enable-start', unit: 'ovactl-rhi.service' });

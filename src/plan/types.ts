@@ -3,7 +3,7 @@ import { NICS, type Deployment } from '../appliance/nics.js';
 import type { Properties } from '../properties/schema.js';
 
 export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service' | 'bird.service' | 'ovactl-rhi.service'
-  | 'route-tables.service';
+  | 'route-tables.service' | 'rsyslog.service';
 
 export interface PlannedFile {
   readonly path: string;
@@ -49,6 +49,8 @@ export interface Facts {
   readonly dataplaneapiInstalled: boolean;
   /** Whether BIRD (Debian's bird2, /usr/sbin/bird) is installed: route health injection needs it. */
   readonly birdInstalled: boolean;
+  /** Whether Debian's rsyslog is installed: log forwarding (appliance.syslog_server) needs it. */
+  readonly rsyslogInstalled: boolean;
   /** The VM's memory (os.totalmem()): haproxy's maxconn is sized to it. */
   readonly memoryBytes: number;
   /** The haproxy.cfg on disk, when there is one: ovactl's sections are merged into it. */

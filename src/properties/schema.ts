@@ -61,6 +61,7 @@ const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   peerList: list,
   ospfArea: text,
   rhiRules: text,
+  syslogServer: text, // parsed by the syslog.* rules and the plan (src/syslog/server.ts)
 };
 
 /** `""`, the literal `null` (some ESXi paths) and a missing key all mean unset. Passwords are not trimmed. */

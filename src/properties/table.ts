@@ -21,7 +21,8 @@ export type Kind =
   | 'routerId'         // a BGP/OSPF router ID: an IPv4 address
   | 'peerList'         // comma-separated BGP peers, address:AS
   | 'ospfArea'         // an OSPF area: a number or a dotted quad
-  | 'rhiRules';        // route health injection rules (src/rhi/rules.ts) or "auto"
+  | 'rhiRules'         // route health injection rules (src/rhi/rules.ts) or "auto"
+  | 'syslogServer';    // udp://, tcp:// or tls://host:port (src/syslog/server.ts)
 
 export type OvfClass = 'appliance' | 'network' | 'loadbalance' | 'rhi';
 /** `all`: both deployment options; `frontend`: only the 3-NIC option. */
@@ -81,6 +82,12 @@ export const PROPERTIES = [
     qualifiers: { maxLen: 5 }, secret: false, deployment: 'all', category: APPLIANCE, example: '9100',
     label: '1.5 Metrics Port',
     description: 'TCP port for Prometheus metrics on the management address: haproxy\'s at /metrics, the appliance\'s own at /metrics/appliance, over HTTPS with the Data Plane API certificate and credentials. Blank: no metrics.',
+  },
+  {
+    key: 'appliance.syslog_server', ovfClass: 'appliance', ovfKey: 'syslog_server', kind: 'syslogServer', ovfType: 'string',
+    secret: false, deployment: 'all', category: APPLIANCE, example: 'tls://logs.example.com:6514',
+    label: '1.6 Syslog Server',
+    description: 'Forward the logs of haproxy and of the appliance\'s services (RFC 5424, with the host name) to udp://HOST:514, tcp://HOST:514 or tls://HOST:6514. TLS verifies the server\'s certificate against the CA certificate above when one is given, else against Debian\'s CA bundle; HOST must be a name the certificate carries. Blank: no forwarding.',
   },
   {
     key: 'network.hostname', ovfClass: 'network', ovfKey: 'hostname', kind: 'hostname', ovfType: 'string',

@@ -4,6 +4,8 @@ import {
   contains, covers, hasHostBits, hostRange, isBroadcastAddress, isNetworkAddress, networkText, overlaps, parseIp, type Cidr,
 } from '../net/ip.js';
 import { specialRange } from '../net/special.js';
+import { isHostName } from '../net/hostname.js';
+import { isSyslogProblem, parseSyslogServer } from '../syslog/server.js';
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Problem, Severity } from './finding.js';
@@ -54,9 +56,7 @@ function alignedHint(c: Cidr): string {
   return `use ${networkText(c)} (hosts ${h.first}–${h.last})`;
 }
 
-const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
-export const isHostName = (s: string): boolean =>
-  s.length <= 253 && s.split('.').every((l) => HOST_LABEL.test(l)) && !/^\d+$/.test(s.split('.').pop()!);
+export { isHostName };
 
 // Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
 // C1 controls and Unicode format characters (zero-width space, bidi marks) included: invisible, so a
@@ -107,6 +107,12 @@ const MANAGEMENT_BINDS: readonly { by: string; keys: readonly PropertyKey[]; por
 ];
 
 const rhiCheck = (id: string) => (ctx: Context): Iterable<Problem> => ctx.rhiProblems(id);
+
+const SYSLOG_SUMMARY = {
+  'syslog.scheme': 'The syslog server is udp://, tcp:// or tls:// followed by host[:port].',
+  'syslog.host': 'The syslog server\'s host is an IP address ([brackets] for IPv6) or a host name.',
+  'syslog.port': 'The syslog server\'s port is 1–65535 (default 514 for udp and tcp, 6514 for tls).',
+} as const;
 
 export const RULES: readonly Rule[] = [
   // ── the input itself ──────────────────────────────────────────────────────────────────────
@@ -530,6 +536,30 @@ export const RULES: readonly Rule[] = [
   { id: 'rhi.rules-syntax', severity: 'error', summary: 'The announcement rules parse (each problem with its column in rhi.rules).', check: rhiCheck('rhi.rules-syntax') },
   { id: 'rhi.rules-outside-vip', severity: 'error', summary: 'Every network the rules announce lies inside a load balancer IP range.', check: rhiCheck('rhi.rules-outside-vip') },
   { id: 'rhi.family', severity: 'warning', summary: 'IPv6 VIPs need an IPv6 BGP peer (and IPv4 VIPs an IPv4 peer or OSPF) to be announced.', check: rhiCheck('rhi.family') },
+  // ── log forwarding: checked only when appliance.syslog_server is set ─────────────────────────
+  ...(['syslog.scheme', 'syslog.host', 'syslog.port'] as const).map((id): Rule => ({
+    id, severity: 'error', summary: SYSLOG_SUMMARY[id],
+    *check(ctx) {
+      const v = ctx.str('appliance.syslog_server');
+      const r = v === undefined ? undefined : parseSyslogServer(v);
+      if (v !== undefined && r && isSyslogProblem(r) && r.rule === id) {
+        yield p(['appliance.syslog_server'], `appliance.syslog_server = ${q(v)} ${r.message}`, r.hint);
+      }
+    },
+  })),
+  {
+    id: 'syslog.tls-ip', severity: 'warning',
+    summary: 'A tls:// syslog server given by IP address: its certificate must carry that address as a name.',
+    *check(ctx) {
+      const v = ctx.str('appliance.syslog_server');
+      const r = v === undefined ? undefined : parseSyslogServer(v);
+      if (!r || isSyslogProblem(r) || r.scheme !== 'tls' || !r.hostIsIp) return;
+      const message = `appliance.syslog_server = ${q(v!)} names the TLS server by IP address; rsyslog accepts its `
+        + `certificate only if that certificate names ${r.host}`;
+      const hint = 'give the host name its certificate was issued for, e.g. tls://logs.example.com:6514';
+      yield p(['appliance.syslog_server'], message, hint);
+    },
+  },
   // ── the deployment option ─────────────────────────────────────────────────────────────────
   {
     id: 'frontend.ignored', severity: 'warning', summary: 'Frontend values under the 2-NIC default deployment are ignored.',

@@ -14,9 +14,9 @@ ROOTFS=$(realpath -m "$ROOTFS")
 SUITE=bookworm
 # systemd-timesyncd: ovactl enables it when NTP servers are given (in a container its
 # ConditionVirtualization=!container skips it, as a successful no-op).
-PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,iputils-arping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2
+PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,iputils-arping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2,rsyslog,rsyslog-gnutls
 # Bump when the packages or the fixes below change: a cache of another recipe is rebuilt.
-RECIPE="ovactl-rig-rootfs 4"
+RECIPE="ovactl-rig-rootfs 5"
 
 complete() { [ "$(head -n 1 "$ROOTFS/.complete" 2>/dev/null)" = "$RECIPE" ]; }
 [ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: must run as root" >&2; exit 77; }
