@@ -92,6 +92,15 @@ function readState(root: string): State | undefined {
   }
 }
 
+/**
+ * What first boot recorded as applied: the hash of the values (inputsHash) and whether they were
+ * applied without an error ("ready"). For `ovactl export`, which must hand on the values in force only.
+ */
+export function appliedState(root: string): { inputs: string; state: 'ready' | 'error' } | undefined {
+  const s = readState(root);
+  return s ? { inputs: s.inputs, state: s.state } : undefined;
+}
+
 /** `haproxy -c` on the new text before it replaces the running configuration. */
 async function haproxyCheck(root: string, content: string, bin: string | undefined): Promise<string | undefined> {
   if (!bin || !existsSync(bin)) return undefined;
