@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: openssl makes real certificates and password hashes; haproxy -c
-# checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces;
+# checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces,
+# arping the duplicate address detection tests;
 # debootstrap and systemd-container boot a Debian 12 appliance in systemd-nspawn; packer validates
 # packer.json; bird2 runs the route health injection tests (each test starts its own BIRDs, with
 # their own config and socket, in network namespaces; the system's bird.service is not used);
@@ -13,7 +14,8 @@ cd "$(dirname "$0")/.."
 # it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage);
 # dnsmasq is the real DHCP server of the route-tables tests (each test runs its own, by PID, on a rig
 # bridge; the system's dnsmasq.service is not used, and is disabled and stopped when installed here).
-APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2 dnsmasq
+APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping iputils-arping debootstrap systemd-container
+  packer bird2 dnsmasq
   qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()

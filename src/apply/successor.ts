@@ -21,7 +21,8 @@ export interface SuccessorInput {
   readonly origin: string;
 }
 
-const AGAIN = 'reboot the appliance (or run "systemctl restart ovactl-firstboot"), check "ovactl doctor", then export again';
+const AGAIN = 'reboot the appliance (or run "systemctl restart ovactl-firstboot"), check "ovactl doctor", ' +
+  'then export again';
 
 /** Why the values found are not the ones in force, as one line; or undefined when they are. */
 function notInForce(input: SuccessorInput): string | undefined {

@@ -68,7 +68,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const loaded = await loadBootValues(args.values.env as string | undefined, deployment);
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report, origin } = loaded.value;
-  const values = await onPath(rootOf, () => successorValues({ doc, report, origin, root: rootArg ?? '/', version: VERSION }));
+  const root = rootArg ?? '/';
+  const values = await onPath(rootOf, () => successorValues({ doc, report, origin, root, version: VERSION }));
   if (!values.ok) return io.inputError(values.error);
   if (!values.value.ok) {
     io.stderr(`ovactl export: ${values.value.error.origin}: ${values.value.error.message}\n`);
@@ -82,8 +83,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!wrote.ok) return io.inputError(wrote.error);
   const how = format === 'govc' ? `govc import.ova -options=${file} haproxy-appliance.ova` : `pwsh ${file}`;
   io.stdout([
-    `ovactl export: wrote ${file} (mode 0600): the ${report.deployment} deployment's values in force, with the CA in use,`,
-    `for the VM ${filled.name}.`,
+    `ovactl export: wrote ${file} (mode 0600): the ${report.deployment} deployment's values in force,`,
+    `with the CA in use, for the VM ${filled.name}.`,
     'It holds the passwords and the CA key: copy it to where you deploy, power this appliance off, deploy with',
     `  ${how}`,
     'then delete every copy of it (shred -u). See docs/upgrade.md.',
