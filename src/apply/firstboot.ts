@@ -25,6 +25,7 @@ import { publishGuestinfo, writeStatus } from './publish.js';
 import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
 import { apiUrl, probeUrl, type ProbeAction } from '../plan/probe.js';
 import { NOT_ANSWERING } from './ready.js';
+import { DUPLICATE_ADDRESS } from '../net/dad.js';
 import { TLS_PATHS } from '../tls/certificates.js';
 import { parseAddresses } from '../routetables/rules.js';
 import { runIp } from '../net/iproute.js';
@@ -406,7 +407,8 @@ function startingAgain(
   const warnings = withCaFindings(parsed.warnings, findings);
   const status: Status = { ...parsed, warnings };
   const rewrite = statusJson(status) !== statusJson(parsed);
-  const errors = status.errors.filter((e) => e.rule !== NOT_ANSWERING);
+  // The READY step's findings are that boot's, not the values': each boot probes again.
+  const errors = status.errors.filter((e) => e.rule !== NOT_ANSWERING && e.rule !== DUPLICATE_ADDRESS);
   if (errors.length || status.state === 'starting') {
     const json = rewrite ? writeStatus(root, status, lines) : statusJson(status);
     return status.state === 'starting' ? { status, json } : undefined;
