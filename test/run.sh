@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: openssl makes real certificates and password hashes; haproxy -c
-# checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces;
+# checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces,
+# arping the duplicate address detection tests;
 # debootstrap and systemd-container boot a Debian 12 appliance in systemd-nspawn; packer validates
 # packer.json; bird2 runs the route health injection tests (each test starts its own BIRDs, with
 # their own config and socket, in network namespaces; the system's bird.service is not used);
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 # jq runs the documentation's script examples (test/readme-examples.test.ts); rsyslog and
 # rsyslog-gnutls check the rendered log-forwarding drop-in (rsyslogd -N1) and forward to a receiver in
 # the syslog test's own namespaces (its own rsyslogd, by PID; rsyslog.service disabled and stopped here).
-APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping debootstrap systemd-container packer bird2 dnsmasq
+APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping iputils-arping debootstrap systemd-container packer bird2 dnsmasq
   rsyslog rsyslog-gnutls qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq)
 command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()

@@ -1,4 +1,4 @@
-// The atomic writer (src/apply/write.ts): exact modes whatever the umask, unchanged files left alone,
+// The atomic writer (src/core/atomic-write.ts): exact modes whatever the umask, unchanged files left alone,
 // no temp files left, and a batch that fails while staging changes no target at all (renames come
 // last). The crash test in test/firstboot.test.ts kills whole runs; this one checks the edges.
 import t from 'tap';

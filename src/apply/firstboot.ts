@@ -27,6 +27,7 @@ import { publishGuestinfo, writeStatus } from './publish.js';
 import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
 import { apiUrl, probeUrl, type ProbeAction } from '../plan/probe.js';
 import { NOT_ANSWERING } from './ready.js';
+import { DUPLICATE_ADDRESS } from '../net/dad.js';
 import { TLS_PATHS } from '../tls/certificates.js';
 import { parseAddresses } from '../routetables/rules.js';
 import { runIp } from '../net/iproute.js';
@@ -94,6 +95,15 @@ function readState(root: string): State | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What first boot recorded as applied: the hash of the values (inputsHash) and whether they were
+ * applied without an error ("ready"). For `ovactl export`, which must hand on the values in force only.
+ */
+export function appliedState(root: string): { inputs: string; state: 'ready' | 'error' } | undefined {
+  const s = readState(root);
+  return s ? { inputs: s.inputs, state: s.state } : undefined;
 }
 
 /** `haproxy -c` on the new text before it replaces the running configuration. */
@@ -441,7 +451,8 @@ function startingAgain(
   const warnings = withCaFindings(parsed.warnings, findings);
   const status: Status = { ...parsed, warnings };
   const rewrite = statusJson(status) !== statusJson(parsed);
-  const errors = status.errors.filter((e) => e.rule !== NOT_ANSWERING);
+  // The READY step's findings are that boot's, not the values': each boot probes again.
+  const errors = status.errors.filter((e) => e.rule !== NOT_ANSWERING && e.rule !== DUPLICATE_ADDRESS);
   if (errors.length || status.state === 'starting') {
     const json = rewrite ? writeStatus(root, status, lines) : statusJson(status);
     return status.state === 'starting' ? { status, json } : undefined;

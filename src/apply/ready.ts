@@ -3,6 +3,14 @@
 // waits, bounded, for the Data Plane API to answer as the Supervisor will ask it, then says READY,
 // or error with the reason and the API's last journal lines.
 import { networkInterfaces } from 'node:os';
+import { execa } from 'execa';
+import { applyBatch, ownedRoutes } from '../anyip/routes.js';
+import {
+  describeDuplicate, DUPLICATE_ADDRESS, DUPLICATE_FIX, nicAddresses, onNic, ownMacs, ownTargets, probeDuplicates,
+  rangeSamples, type DadTarget, type NicAddress,
+} from '../net/dad.js';
+import { runIp } from '../net/iproute.js';
+import type { PropertyKey } from '../properties/table.js';
 import { DATAPLANEAPI_PROBE_PATH } from '../appliance/dataplaneapi.js';
 import { TLS_PATHS } from '../tls/certificates.js';
 import { isCidr, parseCidr } from '../net/ip.js';
@@ -31,7 +39,7 @@ export interface ReadyInput {
 export interface ReadyResult {
   readonly state: State;
   /** What happened: the API answered or not; or the status was not "starting" (or absent): no probe. */
-  readonly outcome: 'answered' | 'not-answering' | 'nothing-to-wait' | 'no-status';
+  readonly outcome: 'answered' | 'not-answering' | 'nothing-to-wait' | 'no-status' | 'address-conflict';
   readonly lines: readonly string[];
 }
 
@@ -58,6 +66,8 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
     lines.push(`nothing to wait for: the first-boot status is ${status.state}`);
     return { state: status.state, outcome: 'nothing-to-wait', lines };
   }
+  const conflict = await addressConflict(report, lines);
+  if (conflict) return takeNothing({ input, status, conflict, lines });
   const ca = currentContent(under(root, TLS_PATHS.caCert)) ?? '';
   const port = props['loadbalance.dataplane_port'] ?? 5556;
   const user = props['loadbalance.haproxy_user'] ?? 'admin';
@@ -110,4 +120,96 @@ async function lastJournalLines(system: System): Promise<string[]> {
   const r = await system.run('journalctl', ['-u', 'dataplaneapi.service', '-b', '-n', String(JOURNAL_LINES), '--no-pager', '-o', 'cat'], { timeoutMs: 10_000 });
   if (r.exitCode !== 0) return [];
   return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(-JOURNAL_LINES).map((l) => (l.length > 160 ? `${l.slice(0, 159)}…` : l));
+}
+
+/** Units that take the addresses: stopped on a conflict (anyip-routes' stop withdraws the VIP routes). */
+const TAKERS = ['ovactl-rhi.service', 'bird.service', 'haproxy.service', 'dataplaneapi.service', 'anyip-routes.service',
+  'route-tables.service'];
+const ARPING_TIMEOUT_MS = 5_000;
+
+interface Conflict {
+  readonly found: readonly { target: DadTarget; mac: string }[];
+  readonly nets: readonly NicAddress[];
+}
+
+const keyOf = (t: DadTarget): PropertyKey =>
+  t.what.startsWith('a VIP') ? 'loadbalance.service_ip_range' : (`network.${t.nic}_ip` as PropertyKey);
+
+/**
+ * Duplicate address detection once the NICs are up (first boot runs before them): the management
+ * address, the VIP ranges' first and last addresses, the NICs' other addresses. arping runs even under
+ * --root, like the API probe: it only asks. A missing arping is said and does not hold the boot.
+ */
+async function addressConflict(report: Report, lines: string[]): Promise<Conflict | undefined> {
+  const ip = await runIp(['-j', 'addr', 'show']);
+  const nets = ip.exitCode === 0 ? nicAddresses(ip.stdout) : [];
+  const kernel = typeof nets === 'string' ? [] : nets;
+  const targets: DadTarget[] = [];
+  const mgmt = parseCidr(report.properties['network.management_ip'] ?? '');
+  if (isCidr(mgmt)) targets.push({ ip: mgmt.address.text, nic: 'management', what: 'the management address' });
+  const mine = ownTargets(kernel);
+  for (const t of mine.filter((m) => m.nic === 'management')) onNic(targets, kernel, t.ip, t.what);
+  rangeSamples(targets, kernel, report.properties['loadbalance.service_ip_range'] ?? []);
+  for (const t of mine) onNic(targets, kernel, t.ip, t.what);
+  let missing = false;
+  const { found, probed } = await probeDuplicates(targets, async (cmd, args) => {
+    const r = await execa(cmd, args, { reject: false, timeout: ARPING_TIMEOUT_MS });
+    if (r.exitCode === undefined) missing = true;
+    return { code: r.exitCode ?? null, stdout: r.stdout };
+  }, ip.exitCode === 0 ? ownMacs(ip.stdout) : new Set());
+  if (missing) {
+    lines.push('address check skipped: arping is not installed (Debian: iputils-arping)');
+    return undefined;
+  }
+  if (!found.length) {
+    if (probed.length) lines.push(`address check: nobody else answers for ${probed.map((t) => t.ip).join(', ')}`);
+    return undefined;
+  }
+  return { found, nets: kernel };
+}
+
+interface TakeNothing {
+  readonly input: ReadyInput;
+  readonly status: Status;
+  readonly conflict: Conflict;
+  readonly lines: string[];
+}
+
+/**
+ * Someone else answers for our addresses (an old appliance left running): give them all up, so it is
+ * not shadowed. The units are stopped, not disabled: once the other host is off, a reboot takes them.
+ */
+async function takeNothing(k: TakeNothing): Promise<ReadyResult> {
+  const { input, status, conflict, lines } = k;
+  const { system, root } = input;
+  const dups = conflict.found.map((f) => describeDuplicate(f.target, f.mac));
+  lines.push(`address conflict: ${dups.join('; ')}`);
+  await system.run('systemctl', ['stop', ...TAKERS], { timeoutMs: 60_000 });
+  if (system.live) {
+    const owned = await ownedRoutes();
+    const r = await applyBatch({ add: [], remove: owned });
+    lines.push(r.ok ? `withdrew ${owned.length} VIP route(s)` : `VIP routes not withdrawn: ${r.message}`);
+  } else lines.push('would withdraw the VIP routes (ovactl anyip down)');
+  for (const n of conflict.nets) {
+    if (!conflict.found.some((f) => f.target.ip === n.c.address.text && f.target.nic === n.nic)) continue;
+    await system.run('ip', ['addr', 'del', `${n.c.address.text}/${n.c.prefix}`, 'dev', n.nic]);
+  }
+  const keys = [...new Set(conflict.found.map((f) => keyOf(f.target)))];
+  const next: Status = {
+    ...status,
+    state: 'error',
+    dataPlaneStarted: false,
+    managementConfigured: !keys.includes('network.management_ip'),
+    errors: [...status.errors.filter((e) => e.rule !== NOT_ANSWERING && e.rule !== DUPLICATE_ADDRESS), errorFinding(
+      DUPLICATE_ADDRESS, keys,
+      `another host answers for this appliance's addresses: ${dups.join('; ')}; this appliance took none of them ` +
+        '(haproxy, the Data Plane API and route health injection stopped, the VIP routes withdrawn)',
+      `${DUPLICATE_FIX}; then reboot this appliance`,
+    )],
+  };
+  const json = writeStatus(root, next, lines);
+  await publishGuestinfo({ system, json, caCert: undefined, lines });
+  if (system.live) await system.run('agetty', ['--reload']);
+  lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
+  return { state: 'error', outcome: 'address-conflict', lines };
 }

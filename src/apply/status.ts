@@ -2,6 +2,7 @@
 // and the console (/etc/issue.d/ovactl.issue, shown by agetty above the login prompt).
 import { template } from '../render/templates.js';
 import { findingJson, type Finding } from '../validate/finding.js';
+import { DUPLICATE_ADDRESS } from '../net/dad.js';
 import type { Deployment } from '../appliance/nics.js';
 
 
@@ -105,6 +106,7 @@ export function issueText(s: Status): string {
   return template('status/issue')({
     ready: s.state === 'ready',
     starting: s.state === 'starting',
+    conflict: s.errors.some((e) => e.rule === DUPLICATE_ADDRESS),
     deployment: s.deployment,
     apiUrl: s.apiUrl ?? '',
     ranges: s.ranges.join(', '),

@@ -24,6 +24,10 @@ const COMMANDS: Record<string, Command> = {
     load: () => import('./route-tables-command.js'),
   },
   rhi: { summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them', load: () => import('./rhi-command.js') },
+  export: {
+    summary: 'write the values in force and the CA in use for a successor appliance (upgrade)',
+    load: () => import('./export-command.js'),
+  },
   doctor: { summary: 'check the running appliance (or a rendered tree) and say how to fix each problem', load: () => import('./doctor-command.js') },
   ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },
   spec: { summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)', load: () => import('./spec-command.js') },

@@ -59,7 +59,11 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   }));
   if (!done.ok) return io.inputError(done.error);
   const result = done.value;
-  const verdict = { answered: ['ready'], 'not-answering': ['NOT READY: the Data Plane API does not answer; see above'] };
+  const verdict = {
+    answered: ['ready'],
+    'not-answering': ['NOT READY: the Data Plane API does not answer; see above'],
+    'address-conflict': ['NOT READY: another host answers for this appliance\'s addresses; it took none; see above'],
+  };
   io.stdout(['ovactl ready:', ...result.lines, ...(verdict[result.outcome as keyof typeof verdict] ?? [])].join('\n') + '\n');
   return result.outcome === 'answered' || result.outcome === 'nothing-to-wait' ? EXIT.ok : EXIT.invalid;
 }

@@ -10,6 +10,10 @@ import { RANGES_FILE, parseRangesFile, type RangesFile } from '../anyip/ranges-f
 import { localRoutes } from '../anyip/routes.js';
 import { STATUS_FILE } from '../appliance/paths.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
+import {
+  answeredBy, arpingArgs, DAD_MAX, describeDuplicate, DUPLICATE_FIX, nicAddresses, onNic, ownMacs, ownTargets,
+  type DadTarget,
+} from '../net/dad.js';
 import { parseHaproxyConfig } from '../rhi/auto.js';
 import { BIRD_CONF } from '../rhi/bird.js';
 import { CA_WARN_DAYS, RENEW_BEFORE_DAYS, caFinding, isGeneratedCa, outOfTime, renewDue } from '../tls/lifetime.js';
@@ -165,36 +169,21 @@ const rangesOf = (f: Facts): Cidr[] => [...(f.ranges?.ranges ?? [])];
 const vipNic = (f: Facts): NetworkFile | undefined => f.networks.find((n) => n.policyFrom.some((p) => !/\/(32|128)$/.test(p))) ?? f.networks.find((n) => /workload|frontend/.test(n.name));
 const unitName = 'anyip-routes.service';
 
-/** At most this many ARP probes (one second each): a handful, never a sweep of the ranges. */
-const DAD_MAX = 8;
-const APPLIANCE_NICS = ['management', 'workload', 'frontend'];
-
 /**
  * What duplicate address detection probes: the NICs' own IPv4 addresses (as the kernel has them: DHCP
  * included), then the VIPs that frontends bind inside the ranges and on a NIC's network.
  */
-function dadTargets(ctx: Context, f: Facts): { ip: string; nic: string; what: string }[] | string {
+function dadTargets(ctx: Context, f: Facts): { targets: DadTarget[]; own: Set<string> } | string {
   const r = ctx.exec('ip', ['-j', '-4', 'addr', 'show']);
   if (r.code !== 0) return `ip -j addr show failed: ${r.stderr.trim().split('\n')[0] ?? ''}`;
-  let links: { ifname?: string; addr_info?: { local?: string; prefixlen?: number }[] }[];
-  try {
-    links = JSON.parse(r.stdout);
-  } catch {
-    return 'ip -j addr show printed no JSON';
-  }
-  const nets = links.filter((l) => APPLIANCE_NICS.includes(l.ifname ?? '')).flatMap((l) =>
-    (l.addr_info ?? []).flatMap((a) => {
-      const c = parseCidr(`${a.local}/${a.prefixlen}`);
-      return isCidr(c) ? [{ nic: l.ifname!, c }] : [];
-    }));
-  const out = nets.map((n) => ({ ip: n.c.address.text, nic: n.nic, what: `the ${n.nic} address` }));
+  const nets = nicAddresses(r.stdout);
+  if (typeof nets === 'string') return nets;
+  const out = ownTargets(nets);
   for (const b of f.binds) {
     const ip = parseIp(b.host);
-    if (!ip || !rangesOf(f).some((x) => contains(x, ip)) || out.some((o) => o.ip === ip.text)) continue;
-    const on = nets.find((n) => contains(n.c, ip));
-    if (on) out.push({ ip: ip.text, nic: on.nic, what: `VIP of frontend ${b.frontend}` });
+    if (ip && rangesOf(f).some((x) => contains(x, ip))) onNic(out, nets, ip.text, `VIP of frontend ${b.frontend}`);
   }
-  return out;
+  return { targets: out, own: ownMacs(r.stdout) };
 }
 
 // ── the checks ─────────────────────────────────────────────────────────────────────────────────
@@ -414,21 +403,17 @@ export const CHECKS: readonly Check[] = [
   {
     id: 'duplicate-addresses', title: 'no other host answers for the appliance\'s addresses or its VIPs', needs: 'live',
     run: (ctx, f) => {
-      const targets = dadTargets(ctx, f);
-      if (typeof targets === 'string') return skip(targets);
+      const dad = dadTargets(ctx, f);
+      if (typeof dad === 'string') return skip(dad);
+      const { targets, own } = dad;
       if (ctx.exec('arping', ['-V']).code === 127) return skip('arping is not installed (Debian: iputils-arping)');
       const probed = targets.slice(0, DAD_MAX);
-      // arping -D: ARP requests from 0.0.0.0 (nobody learns anything from them); exit 1 when someone replies.
       const dups = probed.flatMap((x) => {
-        const r = ctx.exec('arping', ['-D', '-c', '1', '-w', '1', '-I', x.nic, x.ip]);
-        if (r.code !== 1) return [];
-        const mac = /\[([0-9a-f:]{17})\]/i.exec(r.stdout)?.[1] ?? 'an unknown MAC';
-        return [`${x.ip} (${x.what}) is answered on ${x.nic} by ${mac}`];
+        const mac = answeredBy(ctx.exec('arping', arpingArgs(x)), own);
+        return mac ? [describeDuplicate(x, mac)] : [];
       });
       const more = targets.length > probed.length ? ` (${targets.length - probed.length} more not probed)` : '';
-      if (dups.length) {
-        return fail(`another host uses these addresses: ${dups.join('; ')}`, 'find the host by its MAC (the switch\'s MAC table, the DHCP server\'s leases) and take the address off it; keep the VIP ranges out of every DHCP pool; an old appliance with the same values must be powered off');
-      }
+      if (dups.length) return fail(`another host uses these addresses: ${dups.join('; ')}`, DUPLICATE_FIX);
       return ok(`${probed.length} address(es) probed, nobody else answers: ${listOf(probed.map((x) => x.ip))}${more}`);
     },
   },

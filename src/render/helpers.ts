@@ -6,7 +6,8 @@ export const xmlEscape = (v: unknown): string =>
   String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** A PowerShell single-quoted string literal. */
-export const psString = (v: unknown): string => `'${String(v ?? '').replace(/'/g, "''")}'`;
+// PowerShell takes the typographic single quotes (U+2018–U+201B) as quotes too: each is doubled like '.
+export const psString = (v: unknown): string => `'${String(v ?? '').replace(/['\u2018-\u201b]/g, (q) => q + q)}'`;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars' own HelperDelegate takes any
 export function registerHelpers(hb: { registerHelper(name: string, fn: (...args: any[]) => unknown): void }): void {
