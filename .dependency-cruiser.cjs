@@ -11,7 +11,7 @@
 //   docs, ovf              generated documents
 //   cli                    commands
 const PURE_RHI = 'src/rhi/(rules|settings|bird|auto)\\.ts$';
-const RUNTIME = '^src/(apply|tls|anyip|routetables|doctor|cli)/|^src/rhi/(daemon|health|sockets|status)\\.ts$|^src/net/iproute\\.ts$';
+const RUNTIME = '^src/(apply|tls|anyip|routetables|doctor|cli)/|^src/rhi/(daemon|health|sockets|status)\\.ts$|^src/net/(iproute|dad)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -57,6 +57,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
   },
 };

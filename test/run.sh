@@ -46,6 +46,8 @@ fi
 
 npm run --silent build
 npm run --silent typecheck
+# The layers of src/ (.dependency-cruiser.cjs): no import cycles, no runtime code in validate/plan.
+npm run --silent lint:deps
 
 # Two stages: every test file (in parallel, tap's jobs), then the VM test alone (it builds the image
 # and boots it three times under TCG: minutes of CPU that would slow every other test). Arguments
