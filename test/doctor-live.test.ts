@@ -138,7 +138,8 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
   const healthy = await waitFor(
     async () => {
       last = await doctor(a, vipRange);
-      return last.code === 0 ? last : undefined;
+      // READY is ovactl-ready.service's to say, after first boot: until then the status is "starting".
+      return last.code === 0 && !/^starting/.test(last.checks.get('status')?.detail ?? '') ? last : undefined;
     },
     120_000,
     { intervalMs: 1_000, what: 'doctor to find the appliance healthy', describe: async () => `${last?.raw}\n${await a.diagnostics()}` },
@@ -148,11 +149,14 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     return;
   }
   t.equal(healthy.ok, true, 'healthy: doctor exits 0 with "ok": true');
+  // The one warning is the deploy values' own: with RHI the VIPs are reached by routing only, and this
+  // rig's range lies in the workload network (its client routes to it, as routers would).
   t.same(
-    [...healthy.checks.values()].filter((c) => c.verdict !== 'ok').map((c) => c.id),
-    [],
-    'every check, live ones included, says ok (no warning, none skipped)',
+    [...healthy.checks.values()].filter((c) => c.verdict !== 'ok').map((c) => `${c.id} ${c.verdict}`),
+    ['status warn'],
+    'every check, live ones included, says ok (none skipped), but the status\'s warning',
   );
+  t.match(healthy.checks.get('status')?.detail, /ready \(default deployment\), 1 warning\(s\):\nrhi\.vip-on-link/, 'rhi.vip-on-link');
   t.match(healthy.checks.get('kernel-routes')?.detail, /1 local route/, 'kernel-routes: the one range is a local route');
   t.match(healthy.checks.get('vips-serving')?.detail, new RegExp(`served: ${VIP.replace(/\./g, '\\.')}:80`), 'vips-serving: the VIP frontend is listening');
   t.match(healthy.checks.get('dataplane-listening')?.detail, `${MANAGEMENT_IP}:5556`, 'dataplane-listening: the API listens on the management address');

@@ -47,7 +47,9 @@ ip('-n', NS, 'link', 'set', 'management', 'up');
 
 interface Run { code: number | null; out: string; err: string }
 const inNs = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Run => {
-  const r = spawnSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8', input: opts.input, env: ENV, timeout: opts.timeoutMs ?? 60_000 });
+  // env -u: tap's process tracking puts NODE_OPTIONS back into children, and Node 18 cannot load it.
+  const r = spawnSync('ip', ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', ...args],
+    { encoding: 'utf8', input: opts.input, env: ENV, timeout: opts.timeoutMs ?? 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const ovactl = (args: string[], input?: string): Run => inNs([NODE, BUNDLE, ...args], input === undefined ? {} : { input });

@@ -2,15 +2,19 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCertificates, TLS_PATHS, TlsError, type CertificateRequest } from '../src/tls/certificates.js';
 import { redact } from '../src/tls/openssl.js';
+import { SERVER_CRT_KEY_LINK } from '../src/appliance/paths.js';
 
 const DAY = 86_400_000;
 const REQ: CertificateRequest = { ips: ['192.0.2.10', '127.0.0.1'], dnsNames: ['haproxy.example.test', 'localhost'] };
 const ALL = [TLS_PATHS.caKey, TLS_PATHS.caCert, TLS_PATHS.serverKey, TLS_PATHS.serverCert];
+// server.crt.key: where haproxy looks for the key of `crt server.crt` (the metrics frontend), a link
+// made once, with the first key.
+const FIRST = [...ALL, SERVER_CRT_KEY_LINK];
 
 const scratch = (): string => {
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-tls-test-'));
@@ -54,7 +58,7 @@ t.test('a generated CA and a server certificate for exactly the request', async 
   const root = scratch();
   const r = await ensureCertificates(root, REQ);
   t.equal(r.changed, true);
-  t.same([...r.written].sort(), [...ALL].sort());
+  t.same([...r.written].sort(), [...FIRST].sort());
   t.equal(modeOf(root, TLS_PATHS.caKey), 0o600);
   t.equal(modeOf(root, TLS_PATHS.serverKey), 0o600);
   t.equal(modeOf(root, TLS_PATHS.caCert), 0o644);
@@ -223,9 +227,11 @@ t.test('modes are repaired and hold under a strict umask', async (t) => {
 t.test('secrets stay in the key files', async (t) => {
   const root = scratch();
   await ensureCertificates(root, { ...REQ, givenCa: RSA_CA });
-  const files = tree(root).filter((f) => statSync(join(root, f)).isFile()).map((f) => `/${f}`);
+  const files = tree(root).filter((f) => lstatSync(join(root, f)).isFile()).map((f) => `/${f}`);
   t.same(files.sort(), [...ALL].sort(), 'the four files and no leftover (no work folder, no temp file)');
-  t.same(tree(root), ['etc', 'etc/haproxy', ...ALL.map((p) => p.slice(1))].sort());
+  t.ok(lstatSync(join(root, SERVER_CRT_KEY_LINK)).isSymbolicLink(), 'server.crt.key is a link, not a second copy of the key');
+  t.equal(readlinkSync(join(root, SERVER_CRT_KEY_LINK)), 'server.key', 'to server.key beside it');
+  t.same(tree(root), ['etc', 'etc/haproxy', ...FIRST.map((p) => p.slice(1))].sort());
   const caBody = base64Body(RSA_CA.key);
   const serverBody = base64Body(read(root, TLS_PATHS.serverKey));
   for (const f of files) {
