@@ -4,6 +4,7 @@
 // periodic pass repairs drift (someone ran `ip route del`). Bad input is reported, never fatal.
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { serialPasses } from '../core/passes.js';
 
 export interface WatchOptions {
   readonly file: string;
@@ -24,41 +25,14 @@ export function watchRanges(opts: WatchOptions): Watcher {
   const debounceMs = opts.debounceMs ?? 50;
   const dir = dirname(opts.file);
   const name = basename(opts.file);
-  let running = false;
-  let again = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
   let retry: NodeJS.Timeout | undefined;
-
-  const pass = async (): Promise<void> => {
-    if (running) {
-      again = true; // coalesce: one more pass after this one, however many events came
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        try {
-          await opts.converge();
-        } catch (e) {
-          opts.log(`anyip watch: pass failed: ${(e as Error).message}; will retry`);
-        }
-      } while (again && !closed);
-    } finally {
-      running = false;
-    }
-  };
-
-  const schedule = () => {
-    if (closed) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void pass(), debounceMs);
-  };
+  const passes = serialPasses({ converge: opts.converge, debounceMs, resyncMs: opts.resyncMs ?? 60_000, label: 'anyip watch', log: opts.log });
+  const schedule = passes.schedule;
+  const isClosed = passes.closed;
 
   const startWatching = () => {
-    if (closed) return;
+    if (isClosed()) return;
     try {
       watcher = watch(dir, { persistent: true }, (_event, changed) => {
         if (changed === null || changed === name || String(changed).startsWith(name)) schedule();
@@ -78,15 +52,12 @@ export function watchRanges(opts: WatchOptions): Watcher {
   };
 
   startWatching();
-  const resync = setInterval(() => void pass(), opts.resyncMs ?? 60_000);
-  const ready = pass();
+  const ready = passes.start();
   return {
     ready,
     close() {
-      closed = true;
-      clearTimeout(timer);
+      passes.close();
       clearTimeout(retry);
-      clearInterval(resync);
       watcher?.close();
     },
   };

@@ -3,6 +3,7 @@
 // bursts debounced, passes never overlapping, and a periodic pass that repairs drift (someone ran
 // `ip rule del`) and covers a monitor that died (it is started again). Bad input is never fatal.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { serialPasses } from '../core/passes.js';
 
 export interface FollowOptions {
   /** One convergence pass; reports its own outcome. Must not throw for bad input. */
@@ -23,47 +24,20 @@ export interface Follower {
 export function followAddresses(opts: FollowOptions): Follower {
   const debounceMs = opts.debounceMs ?? 100;
   const [cmd, ...args] = opts.monitor ?? ['ip', '-o', '-4', 'monitor', 'address'];
-  let running = false;
-  let again = false;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
   let restart: NodeJS.Timeout | undefined;
   let child: ChildProcess | undefined;
-
-  const pass = async (): Promise<void> => {
-    if (running) {
-      again = true; // coalesce: one more pass after this one, however many events came
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        try {
-          await opts.converge();
-        } catch (e) {
-          opts.log(`route-tables watch: pass failed: ${(e as Error).message}; will retry`);
-        }
-      } while (again && !closed);
-    } finally {
-      running = false;
-    }
-  };
-
-  const schedule = () => {
-    if (closed) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => void pass(), debounceMs);
-  };
+  const passes = serialPasses({ converge: opts.converge, debounceMs, resyncMs: opts.resyncMs ?? 30_000, label: 'route-tables watch', log: opts.log });
+  const schedule = passes.schedule;
+  const isClosed = passes.closed;
 
   const startMonitor = () => {
-    if (closed) return;
+    if (isClosed()) return;
     const p = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     child = p;
     p.stdout!.on('data', schedule);
     p.on('error', (e) => opts.log(`route-tables watch: cannot run ${cmd}: ${e.message}; retrying every second`));
     p.on('close', () => {
-      if (closed) return;
+      if (isClosed()) return;
       opts.log('route-tables watch: the address monitor ended; starting it again');
       restart = setTimeout(() => {
         startMonitor();
@@ -73,15 +47,12 @@ export function followAddresses(opts: FollowOptions): Follower {
   };
 
   startMonitor();
-  const resync = setInterval(() => void pass(), opts.resyncMs ?? 30_000);
-  const ready = pass();
+  const ready = passes.start();
   return {
     ready,
     close() {
-      closed = true;
-      clearTimeout(timer);
+      passes.close();
       clearTimeout(restart);
-      clearInterval(resync);
       child?.kill();
     },
   };
