@@ -141,7 +141,7 @@ t.test('crash safety: killed at random points, run again, same files as an unint
       : p === '/var/lib/ovactl/state.json' ? c.replace(/"appliedAt":"[^"]+"/, '"appliedAt":"T"') : c;
   let seed = 7;
   for (let i = 0; i < 8; i++) {
-    const root = join(dir, `crash${i}`);
+    const root = withImage(join(dir, `crash${i}`));
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const delay = 20 + (seed % 400);
     await new Promise<void>((resolve) => {
