@@ -63,7 +63,12 @@ async function main() {
   const timed = (cmd, input) => {
     const [bin, ...args] = inNs(cmd);
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(bin, args, { env, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    const r = spawnSync(bin, args, {
+      env,
+      input,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
     const t = ms(t0);
     if (r.status !== 0) throw new Error(`${cmd.join(' ')}: exit ${r.status}: ${r.stderr}`);
     return t;
@@ -76,14 +81,21 @@ async function main() {
     ip('link', 'set', 'lo', 'up');
     const nsenterMs = median(Array.from({ length: 5 }, () => timed(['true'])));
     const nodeMs = median(Array.from({ length: 5 }, () => timed([process.execPath, '-e', '0'])));
-    console.log(`\nAnyIP (ovactl anyip), Node ${process.version}, ${runs} runs each (median ms, whole process incl. Node start ${f1(nodeMs)} ms; nsenter ${f1(nsenterMs)} ms)`);
+    console.log(
+      `\nAnyIP (ovactl anyip), Node ${process.version}, ${runs} runs each (median ms, whole process incl. Node start ${f1(nodeMs)} ms; nsenter ${f1(nsenterMs)} ms)`,
+    );
 
     // (a) converge time
     const converge = {};
-    console.log('  (a) ovactl anyip up                from empty    10% change (10% removed, 10% new)    floor: one ip -batch of the adds');
+    console.log(
+      '  (a) ovactl anyip up                from empty    10% change (10% removed, 10% new)    floor: one ip -batch of the adds',
+    );
     for (const n of [10, 100, 1000, 10000]) {
-      const fromEmpty = [], change = [], floorN = [];
-      const base = ranges(0, n), changed = ranges(Math.ceil(n / 10), n + Math.ceil(n / 10));
+      const fromEmpty = [],
+        change = [],
+        floorN = [];
+      const base = ranges(0, n),
+        changed = ranges(Math.ceil(n / 10), n + Math.ceil(n / 10));
       const r = n >= 10000 ? Math.max(3, Math.ceil(runs / 2)) : runs;
       for (let i = 0; i < r; i++) {
         flushOwned();
@@ -92,12 +104,20 @@ async function main() {
         if (owned() !== n) console.log(`      warning: ${owned()} routes after up, want ${n}`);
         writeFileSync(cfg, changed.join('\n') + '\n');
         change.push(up());
-        if (owned() !== changed.length) console.log(`      warning: ${owned()} routes after the change, want ${changed.length}`);
+        if (owned() !== changed.length)
+          console.log(`      warning: ${owned()} routes after the change, want ${changed.length}`);
         flushOwned();
-        floorN.push(timed(['ip', '-batch', '-'], base.map((x) => `route add local ${x} dev lo table local proto 252`).join('\n') + '\n'));
+        floorN.push(
+          timed(
+            ['ip', '-batch', '-'],
+            base.map((x) => `route add local ${x} dev lo table local proto 252`).join('\n') + '\n',
+          ),
+        );
       }
       converge[n] = { empty: median(fromEmpty), change: median(change), floor: median(floorN) };
-      console.log(`      ${String(n).padStart(6)} ranges               ${f1(converge[n].empty).padStart(7)}       ${f1(converge[n].change).padStart(7)}                               ${f1(converge[n].floor).padStart(7)}`);
+      console.log(
+        `      ${String(n).padStart(6)} ranges               ${f1(converge[n].empty).padStart(7)}       ${f1(converge[n].change).padStart(7)}                               ${f1(converge[n].floor).padStart(7)}`,
+      );
     }
     flushOwned();
 
@@ -133,9 +153,15 @@ done < "$1"
       floor.push(timed(['ip', '-batch', '-'], batch));
     }
     flushOwned();
-    const origMs = median(orig), floorMs = median(floor), ovaMs = converge[1000].empty;
-    console.log(`  (b) 1,000 ranges from empty: original per-range loop ${f1(origMs)} (${origRuns} runs); ovactl ${f1(ovaMs)}; floor (one ip -batch, no read) ${f1(floorMs)}`);
-    console.log(`      original / ovactl = ${f1(origMs / ovaMs)}×; ovactl − floor = ${f1(ovaMs - floorMs)} ms (≈ Node start + reading + planning)`);
+    const origMs = median(orig),
+      floorMs = median(floor),
+      ovaMs = converge[1000].empty;
+    console.log(
+      `  (b) 1,000 ranges from empty: original per-range loop ${f1(origMs)} (${origRuns} runs); ovactl ${f1(ovaMs)}; floor (one ip -batch, no read) ${f1(floorMs)}`,
+    );
+    console.log(
+      `      original / ovactl = ${f1(origMs / ovaMs)}×; ovactl − floor = ${f1(ovaMs - floorMs)} ms (≈ Node start + reading + planning)`,
+    );
 
     // (c) watch latency, (d) memory
     const base = ranges(0, 100);
@@ -178,37 +204,45 @@ done < "$1"
         } else writeFileSync(cfg, text);
         const deadline = Date.now() + 5000;
         while (!seen.has(dst) && Date.now() < deadline) await sleep(1);
-        out.push(seen.has(dst) ? Number(seen.get(dst) - t0) / 1e6 : Infinity);
+        out.push(seen.has(dst) ? Number(seen.get(dst) - t0) / 1e6 : Number.POSITIVE_INFINITY);
         await sleep(5 + (k % 7) * 3); // edits a little apart, as a person or a controller makes them
       }
       return out;
     };
     const inPlace = await latency('in-place', 0);
     const renamed = await latency('rename', edits);
-    const lost = [...inPlace, ...renamed].filter((x) => x === Infinity).length;
+    const lost = [...inPlace, ...renamed].filter((x) => x === Number.POSITIVE_INFINITY).length;
     console.log(`  (c) watch, save → route in the kernel (ip monitor), ${edits} edits each, 100 ranges in the file:`);
-    console.log(`      in-place write   p50 ${f1(pct(inPlace, 50))}  p99 ${f1(pct(inPlace, 99))}  max ${f1(Math.max(...inPlace))}`);
-    console.log(`      rename save      p50 ${f1(pct(renamed, 50))}  p99 ${f1(pct(renamed, 99))}  max ${f1(Math.max(...renamed))}${lost ? `   (${lost} edits never reached the kernel!)` : ''}`);
+    console.log(
+      `      in-place write   p50 ${f1(pct(inPlace, 50))}  p99 ${f1(pct(inPlace, 99))}  max ${f1(Math.max(...inPlace))}`,
+    );
+    console.log(
+      `      rename save      p50 ${f1(pct(renamed, 50))}  p99 ${f1(pct(renamed, 99))}  max ${f1(Math.max(...renamed))}${lost ? `   (${lost} edits never reached the kernel!)` : ''}`,
+    );
     console.log('      (the watcher debounces 50 ms: the floor of this latency is the debounce + one pass)');
 
     const status = () => readFileSync(`/proc/${watcher.pid}/status`, 'utf8');
-    const kb = (s, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+    const kb = (s, key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? Number.NaN);
     const afterEdits = status();
     // One more pass with 10,000 ranges (100 of them already there), then measure again.
     const t10k = process.hrtime.bigint();
     writeFileSync(cfg, ranges(0, 10000).join('\n') + '\n');
     for (let t0 = Date.now(); !seen.has(range(9999)) && Date.now() - t0 < 10_000; ) await sleep(1);
-    const big = seen.has(range(9999)) ? Number(seen.get(range(9999)) - t10k) / 1e6 : Infinity;
+    const big = seen.has(range(9999)) ? Number(seen.get(range(9999)) - t10k) / 1e6 : Number.POSITIVE_INFINITY;
     console.log(`      10,000-range file saved → its last route in the kernel: ${f1(big)} ms`);
     await sleep(300);
     const afterBig = status();
     await sleep(12_000); // V8 gives memory back after a while without allocation
     const settled = status();
     const mb = (st, key = 'VmRSS') => f1(kb(st, key) / 1024);
-    console.log(`  (d) watcher RSS (pid ${watcher.pid}, ${comm}): 100 ranges, after ${2 * edits} edits ${mb(afterEdits)} MB; 10,000 ranges: right after the pass ${mb(afterBig)} MB, 12 s later ${mb(settled)} MB (peak ${mb(settled, 'VmHWM')} MB)`);
+    console.log(
+      `  (d) watcher RSS (pid ${watcher.pid}, ${comm}): 100 ranges, after ${2 * edits} edits ${mb(afterEdits)} MB; 10,000 ranges: right after the pass ${mb(afterBig)} MB, 12 s later ${mb(settled)} MB (peak ${mb(settled, 'VmHWM')} MB)`,
+    );
 
     watcher.kill('SIGTERM');
-    const code = await new Promise((r) => (watcher.exitCode !== null ? r(watcher.exitCode) : watcher.once('exit', (c, s) => r(c ?? s))));
+    const code = await new Promise((r) =>
+      watcher.exitCode !== null ? r(watcher.exitCode) : watcher.once('exit', (c, s) => r(c ?? s)),
+    );
     monitor.kill('SIGTERM');
 
     const rssMb = kb(afterEdits, 'VmRSS') / 1024;
@@ -216,12 +250,24 @@ done < "$1"
     const p99 = Math.max(pct(inPlace, 99), pct(renamed, 99));
     const goal = (ok) => (ok ? 'ok' : 'MISSED');
     console.log('  summary                                              measured      goal');
-    console.log(`    ovactl anyip up, 1,000 ranges from empty        ${f1(ovaMs).padStart(8)} ms   ≤ 150 ms   ${goal(ovaMs <= 150)}`);
-    console.log(`    ovactl anyip up, 10,000 ranges from empty       ${f1(converge[10000].empty).padStart(8)} ms   ≤ 300 ms   ${goal(converge[10000].empty <= 300)}`);
-    console.log(`    original / ovactl at 1,000                      ${f1(origMs / ovaMs).padStart(8)} ×    ≥ 20 ×     ${goal(origMs / ovaMs >= 20)}`);
-    console.log(`    watch latency p99 (worse of in-place, rename)   ${f1(p99).padStart(8)} ms   ≤ 200 ms   ${goal(p99 <= 200)}`);
-    console.log(`    ${`watcher RSS, 100 ranges, after ${2 * edits} edits`.padEnd(48)}${f1(rssMb).padStart(8)} MB   ≤ 50 MB    ${goal(rssMb <= 50)}`);
-    console.log(`    watcher RSS, 10,000 ranges (settled)            ${f1(rssBig).padStart(8)} MB   ≤ 50 MB    ${goal(rssBig <= 50)}   (peak ${f1(kb(settled, 'VmHWM') / 1024)} MB during the 10,000-range pass)`);
+    console.log(
+      `    ovactl anyip up, 1,000 ranges from empty        ${f1(ovaMs).padStart(8)} ms   ≤ 150 ms   ${goal(ovaMs <= 150)}`,
+    );
+    console.log(
+      `    ovactl anyip up, 10,000 ranges from empty       ${f1(converge[10000].empty).padStart(8)} ms   ≤ 300 ms   ${goal(converge[10000].empty <= 300)}`,
+    );
+    console.log(
+      `    original / ovactl at 1,000                      ${f1(origMs / ovaMs).padStart(8)} ×    ≥ 20 ×     ${goal(origMs / ovaMs >= 20)}`,
+    );
+    console.log(
+      `    watch latency p99 (worse of in-place, rename)   ${f1(p99).padStart(8)} ms   ≤ 200 ms   ${goal(p99 <= 200)}`,
+    );
+    console.log(
+      `    ${`watcher RSS, 100 ranges, after ${2 * edits} edits`.padEnd(48)}${f1(rssMb).padStart(8)} MB   ≤ 50 MB    ${goal(rssMb <= 50)}`,
+    );
+    console.log(
+      `    watcher RSS, 10,000 ranges (settled)            ${f1(rssBig).padStart(8)} MB   ≤ 50 MB    ${goal(rssBig <= 50)}   (peak ${f1(kb(settled, 'VmHWM') / 1024)} MB during the 10,000-range pass)`,
+    );
     console.log(`    (watcher exit status on SIGTERM: ${code})`);
   } finally {
     done();

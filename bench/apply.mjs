@@ -12,7 +12,13 @@ const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 delete env.NODE_OPTIONS;
 const scratch = mkdtempSync(join(tmpdir(), 'ovactl-bench-'));
-const example = JSON.parse(spawnSync(process.execPath, ['-e', "process.stdout.write(require('fs').readFileSync('examples/appliance.json','utf8'))"], { cwd: root, encoding: 'utf8' }).stdout);
+const example = JSON.parse(
+  spawnSync(
+    process.execPath,
+    ['-e', "process.stdout.write(require('fs').readFileSync('examples/appliance.json','utf8'))"],
+    { cwd: root, encoding: 'utf8' },
+  ).stdout,
+);
 const values = (port) => {
   const p = join(scratch, `values-${port}.json`);
   writeFileSync(p, JSON.stringify({ ...example, 'loadbalance.dataplane_port': String(port) }));
@@ -25,7 +31,11 @@ const cacheDir = join(root, 'dist/code-cache');
 const parked = join(root, 'dist/code-cache.bench-off');
 rmSync(cacheDir, { recursive: true, force: true });
 rmSync(parked, { recursive: true, force: true });
-spawnSync(process.execPath, ['dist/ovactl.js', 'firstboot', '--env', values(5556), '--root', join(scratch, 'warm')], { cwd: root, env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' }, stdio: 'ignore' });
+spawnSync(process.execPath, ['dist/ovactl.js', 'firstboot', '--env', values(5556), '--root', join(scratch, 'warm')], {
+  cwd: root,
+  env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' },
+  stdio: 'ignore',
+});
 if (!existsSync(cacheDir)) throw new Error('no code cache was written');
 const cache = (on) => {
   if (on && existsSync(parked)) renameSync(parked, cacheDir);
@@ -34,13 +44,20 @@ const cache = (on) => {
 
 function time(args) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['dist/ovactl.js', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, ['dist/ovactl.js', ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const figures = { on: { render: [], fresh: [], reapply: [], unchanged: [] }, off: { render: [], fresh: [], reapply: [], unchanged: [] } };
+const figures = {
+  on: { render: [], fresh: [], reapply: [], unchanged: [] },
+  off: { render: [], fresh: [], reapply: [], unchanged: [] },
+};
 for (let i = 0; i < runs; i++) {
   for (const mode of i % 2 ? ['on', 'off'] : ['off', 'on']) {
     cache(mode === 'on');
@@ -55,9 +72,14 @@ for (let i = 0; i < runs; i++) {
 cache(false);
 rmSync(parked, { recursive: true, force: true });
 rmSync(scratch, { recursive: true, force: true });
-const row = (label, key, goal = '') => console.log(`  ${label.padEnd(58)} ${median(figures.on[key]).toFixed(1).padStart(6)}  ${median(figures.off[key]).toFixed(1).padStart(6)}   ${goal}`);
+const row = (label, key, goal = '') =>
+  console.log(
+    `  ${label.padEnd(58)} ${median(figures.on[key]).toFixed(1).padStart(6)}  ${median(figures.off[key]).toFixed(1).padStart(6)}   ${goal}`,
+  );
 console.log(`render + apply into a scratch root, ${runs} runs (median ms, whole process), Node ${process.version}`);
-console.log(`  ${''.padEnd(58)} ${'cache'.padStart(6)}  ${'none'.padStart(6)}   (V8 code cache of the commands chunk, as in the image / without)`);
+console.log(
+  `  ${''.padEnd(58)} ${'cache'.padStart(6)}  ${'none'.padStart(6)}   (V8 code cache of the commands chunk, as in the image / without)`,
+);
 row('ovactl render (fresh root, no certificates)', 'render', 'goal ≤ 150');
 row('ovactl firstboot --root, changed values (no cert issued)', 'reapply', 'goal ≤ 150');
 row('ovactl firstboot --root, same values ("no changes")', 'unchanged');

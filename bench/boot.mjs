@@ -11,14 +11,22 @@ if (process.getuid?.() !== 0) {
 } else {
   const samples = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync('npx', ['tap', '--reporter=tap', '--grep=valid values', 'test/boot.test.ts'], { cwd: root, encoding: 'utf8', timeout: 900_000 });
+    const r = spawnSync('npx', ['tap', '--reporter=tap', '--grep=valid values', 'test/boot.test.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 900_000,
+    });
     const m = /^\s*boot-to-vip-ms: (\d+)$/m.exec(r.stdout);
     if (m) samples.push(Number(m[1]));
     else console.log(`boot-to-VIP run ${i + 1}: no figure (exit ${r.status})`);
   }
   samples.sort((a, b) => a - b);
   if (samples.length) {
-    console.log(`boot-to-VIP in systemd-nspawn, ${samples.length} boots (firstboot unit start → first VIP answer at the client)`);
-    console.log(`  median ${samples[Math.floor(samples.length / 2)]} ms, min ${samples[0]} ms, max ${samples[samples.length - 1]} ms   goal ≤ 1500 ms`);
+    console.log(
+      `boot-to-VIP in systemd-nspawn, ${samples.length} boots (firstboot unit start → first VIP answer at the client)`,
+    );
+    console.log(
+      `  median ${samples[Math.floor(samples.length / 2)]} ms, min ${samples[0]} ms, max ${samples[samples.length - 1]} ms   goal ≤ 1500 ms`,
+    );
   }
 }

@@ -8,7 +8,13 @@ import { rmSync } from 'node:fs';
 export function cleanupAtExit({ namespaces, scratch }) {
   const children = new Set();
   const cleanup = () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const c of children)
+      if (c.exitCode === null && c.signalCode === null)
+        try {
+          process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns]);
     rmSync(scratch, { recursive: true, force: true });
   };

@@ -14,7 +14,10 @@ delete env.NODE_OPTIONS;
 
 const commands = [
   { name: 'node -e 0', args: ['-e', '0'] },
-  ...['examples/appliance.json', 'examples/govc-options.json', 'examples/ovf-env.xml'].map((ex) => ({ name: `ovactl validate ${ex}`, args: ['dist/ovactl.js', 'validate', ex] })),
+  ...['examples/appliance.json', 'examples/govc-options.json', 'examples/ovf-env.xml'].map((ex) => ({
+    name: `ovactl validate ${ex}`,
+    args: ['dist/ovactl.js', 'validate', ex],
+  })),
 ];
 const samples = commands.map(() => []);
 for (let round = 0; round < rounds + 3; round++) {

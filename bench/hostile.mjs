@@ -20,17 +20,38 @@ const fill = (unit, room = CAP - 200) => unit.repeat(Math.floor(room / unit.leng
 
 const xml = {
   'normal: examples/ovf-env.xml': readFileSync(join(root, 'examples/ovf-env.xml'), 'utf8'),
-  'nested namespaced elements, 4 MiB': env0(Array.from({ length: 150_000 }, (_, i) => `<e xmlns:n${i}="u">`).join('').slice(0, CAP - 200)),
-  '2,000 elements × 8 namespaces (at the bounds)': env0(Array.from({ length: 1_990 }, (_, i) => `<e${i % 10} ${Array.from({ length: 8 }, (_, k) => `xmlns:p${k}="urn:${i}:${k}"`).join(' ')}/>`).join('')),
-  'depth 15, 1,900 elements of 16 attributes': env0(`${'<d>'.repeat(14)}${`<x ${Array.from({ length: 16 }, (_, k) => `a${k}="${'v'.repeat(20)}"`).join(' ')}/>`.repeat(1_900)}${'</d>'.repeat(14)}`),
+  'nested namespaced elements, 4 MiB': env0(
+    Array.from({ length: 150_000 }, (_, i) => `<e xmlns:n${i}="u">`)
+      .join('')
+      .slice(0, CAP - 200),
+  ),
+  '2,000 elements × 8 namespaces (at the bounds)': env0(
+    Array.from(
+      { length: 1_990 },
+      (_, i) => `<e${i % 10} ${Array.from({ length: 8 }, (_, k) => `xmlns:p${k}="urn:${i}:${k}"`).join(' ')}/>`,
+    ).join(''),
+  ),
+  'depth 15, 1,900 elements of 16 attributes': env0(
+    `${'<d>'.repeat(14)}${`<x ${Array.from({ length: 16 }, (_, k) => `a${k}="${'v'.repeat(20)}"`).join(' ')}/>`.repeat(1_900)}${'</d>'.repeat(14)}`,
+  ),
   'one 1 MiB - 1 KiB comment (under the size bound)': env0(`<!-- ${'c'.repeat(1024 * 1024 - 1200)} -->`),
-  'text node of 1 MiB - 1 KiB': env0(`<PlatformSection><Kind>${'t'.repeat(1024 * 1024 - 1200)}</Kind></PlatformSection>`),
-  '4 MiB unknown key': env0(`<PropertySection><Property oe:key="${'k'.repeat(CAP - 400)}" oe:value="v"/></PropertySection>`),
-  'keys of 500 KiB (under the bound)': env0(`<PropertySection>${Array.from({ length: 2 }, (_, i) => `<Property oe:key="${String(i).repeat(500 * 1024)}" oe:value="v"/>`).join('')}</PropertySection>`),
-  '64 KiB values, 1 MiB': env0(`<PropertySection>${Array.from({ length: 15 }, (_, i) => `<Property oe:key="x${i}" oe:value="${'&#10;v'.repeat(11_000)}"/>`).join('')}</PropertySection>`),
+  'text node of 1 MiB - 1 KiB': env0(
+    `<PlatformSection><Kind>${'t'.repeat(1024 * 1024 - 1200)}</Kind></PlatformSection>`,
+  ),
+  '4 MiB unknown key': env0(
+    `<PropertySection><Property oe:key="${'k'.repeat(CAP - 400)}" oe:value="v"/></PropertySection>`,
+  ),
+  'keys of 500 KiB (under the bound)': env0(
+    `<PropertySection>${Array.from({ length: 2 }, (_, i) => `<Property oe:key="${String(i).repeat(500 * 1024)}" oe:value="v"/>`).join('')}</PropertySection>`,
+  ),
+  '64 KiB values, 1 MiB': env0(
+    `<PropertySection>${Array.from({ length: 15 }, (_, i) => `<Property oe:key="x${i}" oe:value="${'&#10;v'.repeat(11_000)}"/>`).join('')}</PropertySection>`,
+  ),
   'syntax error at column 3, 4 MiB after': `<E<${'x'.repeat(CAP)}`,
   'error after 1,900 valid elements': env0(fill('<Property oe:key="a" oe:value="b"/>', 1_900 * 36) + '<bad<'),
-  '4 MiB of 64 KiB values (over the size bound)': env0(`<PropertySection>${Array.from({ length: 60 }, (_, i) => `<Property oe:key="x${i}" oe:value="${'&#10;v'.repeat(11_000)}"/>`).join('')}</PropertySection>`),
+  '4 MiB of 64 KiB values (over the size bound)': env0(
+    `<PropertySection>${Array.from({ length: 60 }, (_, i) => `<Property oe:key="x${i}" oe:value="${'&#10;v'.repeat(11_000)}"/>`).join('')}</PropertySection>`,
+  ),
 };
 
 // Wall time is what a user waits; CPU time (user + system, from /usr/bin/time) is what the input
@@ -41,7 +62,13 @@ function time(args) {
   let status;
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, 'dist/ovactl.js', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, 'dist/ovactl.js', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    });
     worst = Math.max(worst, Number(process.hrtime.bigint() - t0) / 1e6);
     const [u, s] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
     cpu = Math.max(cpu, (u + s) * 1000);
@@ -51,7 +78,9 @@ function time(args) {
 }
 
 const row = (name, bytes, { worst, cpu, status }) =>
-  console.log(`  ${name.padEnd(50)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB  exit ${status}  wall ${worst.toFixed(0).padStart(5)} ms  cpu ${cpu.toFixed(0).padStart(5)} ms`);
+  console.log(
+    `  ${name.padEnd(50)} ${(bytes / 1024).toFixed(0).padStart(6)} KiB  exit ${status}  wall ${worst.toFixed(0).padStart(5)} ms  cpu ${cpu.toFixed(0).padStart(5)} ms`,
+  );
 console.log(`hostile input (issue 12), worst of ${runs} runs, wall time of the CLI, Node ${process.version}`);
 console.log('validate on XML:');
 for (const [name, text] of Object.entries(xml)) {
@@ -70,6 +99,10 @@ const rulesFiles = {
 for (const [name, text] of Object.entries(rulesFiles)) {
   const f = join(dir, 'rules');
   writeFileSync(f, text);
-  row(name, Buffer.byteLength(text), time(['rhi', 'check', '--config', f, '--haproxy-config', join(dir, 'none'), '--ranges', join(dir, 'none')]));
+  row(
+    name,
+    Buffer.byteLength(text),
+    time(['rhi', 'check', '--config', f, '--haproxy-config', join(dir, 'none'), '--ranges', join(dir, 'none')]),
+  );
 }
 rmSync(dir, { recursive: true, force: true });

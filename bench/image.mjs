@@ -64,7 +64,9 @@ try {
   for (const [what] of builds) {
     const r = await sh('bash', ['build/image.sh', out], { OVACTL_IMAGE_CACHE: cache, OVACTL_IMAGE_FORCE: '1' });
     if (r.code !== 0) {
-      console.log(`build (${what}): FAILED (exit ${r.code}) after ${s(r.ms)}\n${r.out.split('\n').slice(-20).join('\n')}`);
+      console.log(
+        `build (${what}): FAILED (exit ${r.code}) after ${s(r.ms)}\n${r.out.split('\n').slice(-20).join('\n')}`,
+      );
       process.exit(1);
     }
     info = JSON.parse(readFileSync(join(out, 'build.json'), 'utf8'));
@@ -75,22 +77,30 @@ try {
     console.log(`build (${what}): ${s(r.ms)} wall, ${info.seconds} s in build/image.sh`);
     console.log(`  ${phases.join('\n  ')}`);
   }
-  console.log(`sizes: OVA ${mib(info.ovaBytes)} (${info.ovaBytes} B), VMDK ${mib(info.vmdkBytes)} (${info.vmdkBytes} B), raw disk ${info.diskGiB} GiB with ${mib(info.rawAllocatedBytes)} allocated, root files ${mib(info.rootFilesBytes)}`);
+  console.log(
+    `sizes: OVA ${mib(info.ovaBytes)} (${info.ovaBytes} B), VMDK ${mib(info.vmdkBytes)} (${info.vmdkBytes} B), raw disk ${info.diskGiB} GiB with ${mib(info.rawAllocatedBytes)} allocated, root files ${mib(info.rootFilesBytes)}`,
+  );
 
   if (on('BENCH_IMAGE_BOOT')) {
     const runs = Number(process.env.BENCH_IMAGE_BOOTS ?? 1);
     const samples = {};
     for (let i = 0; i < runs; i++) {
-      const r = await sh('npx', ['tap', '--reporter=tap', '--grep=boot 1', 'test/vm.test.ts'], { OVACTL_VM_IMAGE_DIR: out });
+      const r = await sh('npx', ['tap', '--reporter=tap', '--grep=boot 1', 'test/vm.test.ts'], {
+        OVACTL_VM_IMAGE_DIR: out,
+      });
       const seen = new Set();
       for (const m of r.out.matchAll(/vm-boot1-([a-z-]+)-ms: (\d+)/g)) {
         if (seen.has(m[1])) continue;
         seen.add(m[1]);
         (samples[m[1]] ??= []).push(Number(m[2]));
       }
-      if (!seen.size) console.log(`boot ${i + 1}: no figures (exit ${r.code})\n${r.out.split('\n').slice(-25).join('\n')}`);
+      if (!seen.size)
+        console.log(`boot ${i + 1}: no figures (exit ${r.code})\n${r.out.split('\n').slice(-25).join('\n')}`);
       else if (r.code !== 0) {
-        const failed = r.out.split('\n').filter((l) => /^\s*not ok /.test(l) || /^\s+(found|wanted|diff|[-+]\S)/.test(l)).slice(0, 30);
+        const failed = r.out
+          .split('\n')
+          .filter((l) => /^\s*not ok /.test(l) || /^\s+(found|wanted|diff|[-+]\S)/.test(l))
+          .slice(0, 30);
         console.log(`boot ${i + 1}: the VM test failed (exit ${r.code}); figures kept\n${failed.join('\n')}`);
       }
     }
@@ -106,7 +116,9 @@ try {
     for (const [k, v] of Object.entries(samples)) {
       v.sort((a, b) => a - b);
       const med = v[Math.floor(v.length / 2)];
-      console.log(`  ${(label[k] ?? k).padEnd(72)} ${s(med)}${v.length > 1 ? ` (min ${s(v[0])}, max ${s(v[v.length - 1])})` : ''}`);
+      console.log(
+        `  ${(label[k] ?? k).padEnd(72)} ${s(med)}${v.length > 1 ? ` (min ${s(v[0])}, max ${s(v[v.length - 1])})` : ''}`,
+      );
     }
   }
 } finally {

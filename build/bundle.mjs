@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 const saxWithoutStream = {
   name: 'sax-without-stream',
   setup(b) {
-    b.onResolve({ filter: /^stream$/ }, (args) => (/[\\/]sax[\\/]/.test(args.importer) ? { path: 'stream', namespace: 'no-stream' } : undefined));
+    b.onResolve({ filter: /^stream$/ }, (args) =>
+      /[\\/]sax[\\/]/.test(args.importer) ? { path: 'stream', namespace: 'no-stream' } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'no-stream' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
   },
 };
@@ -24,9 +26,16 @@ const precompiledTemplatesOnly = (only) => ({
     b.onLoad({ filter: /src[\\/]render[\\/]templates\.ts$/ }, async () => {
       const { default: Handlebars } = await import('handlebars');
       const root = new URL('../templates/', import.meta.url);
-      const names = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.hbs') && (!only || only.test(f))).sort();
+      const names = (await readdir(root, { recursive: true }))
+        .filter((f) => f.endsWith('.hbs') && (!only || only.test(f)))
+        .sort();
       const options = { noEscape: true, strict: true };
-      const specs = await Promise.all(names.map(async (f) => `  ${JSON.stringify(f.slice(0, -4))}: ${Handlebars.precompile(await readFile(new URL(f, root), 'utf8'), options)},`));
+      const specs = await Promise.all(
+        names.map(
+          async (f) =>
+            `  ${JSON.stringify(f.slice(0, -4))}: ${Handlebars.precompile(await readFile(new URL(f, root), 'utf8'), options)},`,
+        ),
+      );
       return {
         loader: 'js',
         resolveDir: fileURLToPath(new URL('../src/render/', import.meta.url)),
@@ -34,7 +43,9 @@ const precompiledTemplatesOnly = (only) => ({
           "import Handlebars from 'handlebars/runtime';",
           "import { registerHelpers } from './helpers.ts';",
           'registerHelpers(Handlebars);',
-          'const specs = {', ...specs, '};',
+          'const specs = {',
+          ...specs,
+          '};',
           'const cache = new Map();',
           'export const COMPILE_OPTIONS = ' + JSON.stringify(options) + ';',
           'export function template(name) {',
@@ -56,7 +67,12 @@ const precompiledTemplates = precompiledTemplatesOnly(undefined);
 const COMMANDS = ['render', 'firstboot', 'certificates', 'ovf', 'spec', 'links', 'doctor'];
 const LAZY = [
   // One chunk for the commands that act on the system, so execa and handlebars are carried once.
-  ...COMMANDS.map((c) => ({ importer: /src[\\/]cli[\\/]main\.ts$/, path: `./${c}-command.js`, chunk: 'commands', pick: c })),
+  ...COMMANDS.map((c) => ({
+    importer: /src[\\/]cli[\\/]main\.ts$/,
+    path: `./${c}-command.js`,
+    chunk: 'commands',
+    pick: c,
+  })),
   // anyip (the anyip-routes service and its ExecStartPre/ExecStopPost) uses neither: a small chunk of
   // its own keeps its start and the watcher's memory down (bench/anyip.mjs).
   { importer: /src[\\/]cli[\\/]main\.ts$/, path: './anyip-command.js', chunk: 'anyip' },
@@ -71,7 +87,10 @@ const LAZY = [
   { importer: /src[\\/]validate[\\/]validate\.ts$/, path: './rhi.js', chunk: 'rhi-validate' },
 ];
 const CHUNKS = {
-  commands: { contents: COMMANDS.map((c) => `export * as ${c} from './${c}-command.ts';`).join('\n'), resolveDir: 'src/cli' },
+  commands: {
+    contents: COMMANDS.map((c) => `export * as ${c} from './${c}-command.ts';`).join('\n'),
+    resolveDir: 'src/cli',
+  },
   anyip: { entry: 'src/cli/anyip-command.ts' },
   // The daemon renders only its route files: only BIRD's templates go in (the OVF descriptor's is big).
   rhi: { entry: 'src/cli/rhi-command.ts', templates: /^bird[\\/]/ },
@@ -81,12 +100,20 @@ const CHUNKS = {
 };
 const pkgVersion = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')).version;
 const common = {
-  bundle: true, platform: 'node', target: 'node18.20', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning',
+  bundle: true,
+  platform: 'node',
+  target: 'node18.20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
   define: { 'process.env.OVACTL_VERSION': JSON.stringify(pkgVersion) },
 };
 
 async function chunk(def, plugins) {
-  const input = def.entry ? { entryPoints: [def.entry] } : { stdin: { contents: def.contents, resolveDir: def.resolveDir, loader: 'ts' } };
+  const input = def.entry
+    ? { entryPoints: [def.entry] }
+    : { stdin: { contents: def.contents, resolveDir: def.resolveDir, loader: 'ts' } };
   const r = await build({ ...common, ...input, write: false, outfile: 'chunk.js', plugins });
   return r.outputFiles[0].text;
 }
@@ -98,13 +125,18 @@ const lazyModules = (chunks) => ({
       const l = LAZY.find((x) => x.path === args.path && x.importer.test(args.importer));
       return l ? { path: `${l.chunk}${l.pick ? `#${l.pick}` : ''}`, namespace: 'lazy-module' } : undefined;
     });
-    b.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({ path: args.path.slice('lazy-chunk:'.length), namespace: 'lazy-chunk' }));
+    b.onResolve({ filter: /^lazy-chunk:/ }, (args) => ({
+      path: args.path.slice('lazy-chunk:'.length),
+      namespace: 'lazy-chunk',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, (args) => {
       const [name, pick] = args.path.split('#');
       return { loader: 'js', contents: `module.exports = require('lazy-chunk:${name}')${pick ? `.${pick}` : ''};` };
     });
     // Compiled once, on first use (build/chunk-loader.cjs: with a V8 code cache when there is one).
-    b.onResolve({ filter: /^ovactl-chunk-loader$/ }, () => ({ path: fileURLToPath(new URL('./chunk-loader.cjs', import.meta.url)) }));
+    b.onResolve({ filter: /^ovactl-chunk-loader$/ }, () => ({
+      path: fileURLToPath(new URL('./chunk-loader.cjs', import.meta.url)),
+    }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-chunk' }, (args) => {
       const source = chunks[args.path];
       const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
@@ -117,7 +149,14 @@ const lazyModules = (chunks) => ({
 });
 
 const plugins = [saxWithoutStream, precompiledTemplates];
-const chunks = Object.fromEntries(await Promise.all(Object.entries(CHUNKS).map(async ([name, def]) => [name, await chunk(def, def.templates ? [saxWithoutStream, precompiledTemplatesOnly(def.templates)] : plugins)])));
+const chunks = Object.fromEntries(
+  await Promise.all(
+    Object.entries(CHUNKS).map(async ([name, def]) => [
+      name,
+      await chunk(def, def.templates ? [saxWithoutStream, precompiledTemplatesOnly(def.templates)] : plugins),
+    ]),
+  ),
+);
 await build({
   ...common,
   entryPoints: ['src/ovactl.ts'],

@@ -9,7 +9,17 @@
 'use strict';
 const { Script } = require('node:vm');
 const { createHash } = require('node:crypto');
-const { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} = require('node:fs');
 const { join } = require('node:path');
 
 const DIGEST = 32;
@@ -41,7 +51,10 @@ module.exports = function loadChunk(name, hash, source, req) {
   const dir = join(__dirname, 'code-cache');
   const file = join(dir, `${name}-${hash}.v8`);
   const cachedData = readCache(file);
-  const script = new Script(`(function (module, exports, require) {${source}\n})`, { filename: `ovactl:${name}`, ...(cachedData ? { cachedData } : {}) });
+  const script = new Script(`(function (module, exports, require) {${source}\n})`, {
+    filename: `ovactl:${name}`,
+    ...(cachedData ? { cachedData } : {}),
+  });
   const m = { exports: {} };
   script.runInThisContext()(m, m.exports, req);
   if (process.env.OVACTL_WRITE_CODE_CACHE === '1' && (!cachedData || script.cachedDataRejected)) {

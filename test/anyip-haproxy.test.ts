@@ -11,9 +11,16 @@ import { join } from 'node:path';
 import { isRoot, Netns, sleep } from './anyip-ns.js';
 
 const haproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-const skip = !isRoot ? 'needs root for network namespaces' : haproxy.status !== 0 ? 'haproxy is not installed (test/run.sh installs it)' : false;
+const skip = !isRoot
+  ? 'needs root for network namespaces'
+  : haproxy.status !== 0
+    ? 'haproxy is not installed (test/run.sh installs it)'
+    : false;
 
-const CLIENT = '198.51.100.1', APPLIANCE = '198.51.100.2', APPLIANCE_BACK = '198.51.100.5', BACKEND = '198.51.100.6';
+const CLIENT = '198.51.100.1',
+  APPLIANCE = '198.51.100.2',
+  APPLIANCE_BACK = '198.51.100.5',
+  BACKEND = '198.51.100.6';
 const RANGE = '192.0.2.64/29';
 const RANGE_ADDRS = Array.from({ length: 8 }, (_, i) => `192.0.2.${64 + i}`);
 const VIP = '192.0.2.70';
@@ -45,12 +52,21 @@ t.test('client → VIP in an AnyIP range → haproxy → backend', { skip }, asy
 
   // Veths made directly inside the namespaces: nothing appears in the host's namespace.
   const veth = (a: Netns, an: string, b: Netns, bn: string) => {
-    const r = spawnSync('ip', ['link', 'add', an, 'netns', a.name, 'type', 'veth', 'peer', 'name', bn, 'netns', b.name], { encoding: 'utf8' });
+    const r = spawnSync(
+      'ip',
+      ['link', 'add', an, 'netns', a.name, 'type', 'veth', 'peer', 'name', bn, 'netns', b.name],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`veth ${an}/${bn}: ${r.stderr}`);
   };
   veth(client, 'c0', appliance, 'a0');
   veth(appliance, 'a1', backend, 'b0');
-  for (const [ns, dev, addr] of [[client, 'c0', CLIENT], [appliance, 'a0', APPLIANCE], [appliance, 'a1', APPLIANCE_BACK], [backend, 'b0', BACKEND]] as const) {
+  for (const [ns, dev, addr] of [
+    [client, 'c0', CLIENT],
+    [appliance, 'a0', APPLIANCE],
+    [appliance, 'a1', APPLIANCE_BACK],
+    [backend, 'b0', BACKEND],
+  ] as const) {
     ns.ip('addr', 'add', `${addr}/30`, 'dev', dev);
     ns.ip('link', 'set', dev, 'up');
   }
@@ -61,7 +77,7 @@ t.test('client → VIP in an AnyIP range → haproxy → backend', { skip }, asy
   writeFileSync(cfg, `# VIP ranges\n${RANGE}\n`);
   const watcher = appliance.spawnOvactl('anyip', 'watch', '--config', cfg);
   t.ok(await watcher.waitFor(/anyip watch: following /), 'the watcher is up', { out: watcher.out, err: watcher.err });
-  t.same((await appliance.converge([RANGE])).routes, [RANGE], 'the range is in the appliance\'s local table');
+  t.same((await appliance.converge([RANGE])).routes, [RANGE], "the range is in the appliance's local table");
 
   const ping = (addr: string, wait = '1') => client.exec(['ping', '-c1', '-W', wait, '-q', addr]).status === 0;
   const silent = RANGE_ADDRS.filter((a) => !ping(a));
@@ -70,12 +86,19 @@ t.test('client → VIP in an AnyIP range → haproxy → backend', { skip }, asy
 
   // The backend: a tiny HTTP server.
   const server = backend.spawn([
-    '/usr/bin/env', '-u', 'NODE_OPTIONS', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e',
+    '/usr/bin/env',
+    '-u',
+    'NODE_OPTIONS',
+    '-u',
+    'NODE_EXTRA_CA_CERTS',
+    process.execPath,
+    '-e',
     `require('http').createServer((q, s) => s.end('hello from the backend, ' + q.url + ' from ' + q.socket.remoteAddress + '\\n')).listen(8080, '${BACKEND}', () => console.log('listening'))`,
   ]);
   t.ok(await server.waitFor(/listening/), 'backend listening', { err: server.err });
 
-  const curl = (vip: string) => client.exec(['curl', '-sS', '--noproxy', '*', '--max-time', '2', `http://${vip}/probe`]);
+  const curl = (vip: string) =>
+    client.exec(['curl', '-sS', '--noproxy', '*', '--max-time', '2', `http://${vip}/probe`]);
   /** haproxy -db in the foreground; started when the client's curl gets the backend's answer. */
   const serve = async (file: string, vip: string) => {
     const h = appliance.spawn(['haproxy', '-f', file, '-db']);
@@ -107,12 +130,21 @@ t.test('client → VIP in an AnyIP range → haproxy → backend', { skip }, asy
   const pid = watcher.pid;
   appendFileSync(cfg, `${LATE_RANGE}\n`);
   const conv = await appliance.converge([RANGE, LATE_RANGE]);
-  t.ok(conv.ok, `the watcher added ${LATE_RANGE} (${conv.ms} ms)`, { routes: conv.routes, out: watcher.out, err: watcher.err });
+  t.ok(conv.ok, `the watcher added ${LATE_RANGE} (${conv.ms} ms)`, {
+    routes: conv.routes,
+    out: watcher.out,
+    err: watcher.err,
+  });
   t.ok(watcher.alive() && watcher.pid === pid, 'the watcher was not restarted');
   t.ok(ping(LATE_VIP), `${LATE_VIP} answers ping now`);
   const b = await serve(outside, LATE_VIP);
   t.ok(b.h.alive(), 'the same haproxy config starts now', { stderr: b.h.err });
-  t.equal(b.r.stdout, `hello from the backend, /probe from ${APPLIANCE_BACK}\n`, `curl http://${LATE_VIP}/ gets the backend's answer`, { stderr: b.r.stderr });
+  t.equal(
+    b.r.stdout,
+    `hello from the backend, /probe from ${APPLIANCE_BACK}\n`,
+    `curl http://${LATE_VIP}/ gets the backend's answer`,
+    { stderr: b.r.stderr },
+  );
   t.equal(curl(VIP).status, 0, 'the first VIP still serves');
 
   // Stop everything by PID (the teardown would too): haproxy, the server, then the watcher.

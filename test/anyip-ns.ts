@@ -46,11 +46,18 @@ export class Netns {
 
   /** `ip -n NS …`, throwing on failure. */
   ip(...args: string[]): string {
-    return must(spawnSync('ip', ['-n', this.name, ...args], { encoding: 'utf8' }), `ip -n ${this.name} ${args.join(' ')}`).stdout;
+    return must(
+      spawnSync('ip', ['-n', this.name, ...args], { encoding: 'utf8' }),
+      `ip -n ${this.name} ${args.join(' ')}`,
+    ).stdout;
   }
 
   exec(cmd: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
-    return spawnSync('ip', ['netns', 'exec', this.name, ...cmd], { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 30_000 });
+    return spawnSync('ip', ['netns', 'exec', this.name, ...cmd], {
+      encoding: 'utf8',
+      input: opts.input,
+      timeout: opts.timeoutMs ?? 30_000,
+    });
   }
 
   ovactl(...args: string[]): SpawnSyncReturns<string> {
@@ -61,7 +68,9 @@ export class Netns {
   spawn(cmd: readonly string[]): Proc {
     const child = spawn('ip', ['netns', 'exec', this.name, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid === undefined) throw new Error(`cannot start ${cmd.join(' ')}`);
-    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    const exited = new Promise<number | string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    );
     const p: Proc = {
       child,
       pid: child.pid,
@@ -104,14 +113,22 @@ export class Netns {
 
   /** Every route of the local table as "dst proto", for checking foreign routes survive. */
   local(family: '-4' | '-6' = '-4'): string[] {
-    const out = spawnSync('ip', ['-n', this.name, family, '-json', 'route', 'show', 'table', 'local'], { encoding: 'utf8' }).stdout;
-    return (JSON.parse(out || '[]') as { dst: string; protocol?: string }[]).map((r) => `${r.dst} ${r.protocol ?? ''}`.trim());
+    const out = spawnSync('ip', ['-n', this.name, family, '-json', 'route', 'show', 'table', 'local'], {
+      encoding: 'utf8',
+    }).stdout;
+    return (JSON.parse(out || '[]') as { dst: string; protocol?: string }[]).map((r) =>
+      `${r.dst} ${r.protocol ?? ''}`.trim(),
+    );
   }
 
   private routes(family: string, ...filter: string[]): string[] {
-    const r = spawnSync('ip', ['-n', this.name, family, '-json', 'route', 'show', 'table', 'local', ...filter], { encoding: 'utf8' });
+    const r = spawnSync('ip', ['-n', this.name, family, '-json', 'route', 'show', 'table', 'local', ...filter], {
+      encoding: 'utf8',
+    });
     const full = family === '-4' ? 32 : 128;
-    return (JSON.parse(r.stdout || '[]') as { dst: string }[]).map((x) => (x.dst.includes('/') ? x.dst : `${x.dst}/${full}`));
+    return (JSON.parse(r.stdout || '[]') as { dst: string }[]).map((x) =>
+      x.dst.includes('/') ? x.dst : `${x.dst}/${full}`,
+    );
   }
 
   /** Polls until the service's routes equal `want` (sorted compare); returns the last state seen. */

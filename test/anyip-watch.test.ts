@@ -3,7 +3,16 @@
 // of 1,000 writes), the local table's proto-252 routes converge to it, foreign local routes survive,
 // and the watcher stays up. Convergence is polled with a deadline, never a fixed sleep.
 import t, { type Test } from 'tap';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,10 +46,17 @@ async function startWatch(t: T, ns: Netns, cfg: string): Promise<Proc> {
 /** The kernel converges to `want`, the watcher is alive and the foreign routes are still there. */
 async function converged(t: T, ns: Netns, w: Proc | undefined, want: string[], what: string): Promise<void> {
   const r = await ns.converge(want);
-  t.same(r.routes, [...want].sort(), `${what}: the kernel follows the file (${r.ms} ms)`, { stdout: w?.out, stderr: w?.err });
+  t.same(r.routes, [...want].sort(), `${what}: the kernel follows the file (${r.ms} ms)`, {
+    stdout: w?.out,
+    stderr: w?.err,
+  });
   if (w) t.ok(w.alive(), `${what}: the watcher is still running`);
   const local = ns.local();
-  t.ok(FOREIGN.every(([, seen]) => local.includes(seen)), `${what}: foreign local routes survive`, { local });
+  t.ok(
+    FOREIGN.every(([, seen]) => local.includes(seen)),
+    `${what}: foreign local routes survive`,
+    { local },
+  );
 }
 
 const lines = (...ranges: string[]) => ranges.map((r) => `${r}\n`).join('');
@@ -79,7 +95,11 @@ t.test('add, remove, rename-replace, editor backup-and-write, sed -i', { skip },
 
   t.notMatch(w.err, /refused|pass failed|lost the watch/, 'no kernel errors, no lost watch', { stderr: w.err });
   t.equal(await w.stop(), 0, 'SIGTERM: the watcher exits 0');
-  t.same(ns.owned(), ['10.3.0.0/24', '10.4.4.0/22', '192.0.2.0/28'], 'stopping the watcher leaves the routes (down removes them)');
+  t.same(
+    ns.owned(),
+    ['10.3.0.0/24', '10.4.4.0/22', '192.0.2.0/28'],
+    'stopping the watcher leaves the routes (down removes them)',
+  );
 });
 
 t.test('delete, then re-create (written in place, then by rename)', { skip }, async (t) => {
@@ -127,13 +147,25 @@ t.test('bad lines: reported with number and fix, skipped, the rest applied, watc
   await converged(t, ns, w, ['192.0.2.0/28', '198.51.100.64/26'], 'bad lines skipped, valid ones applied');
   t.ok(await w.waitFor(/:8: /), 'all problems reported', { stderr: w.err });
   const at = (n: number) => w.err.split('\n').find((l) => l.startsWith(`${cfg}:${n}: `)) ?? '';
-  t.match(at(3), /"10\.10\.18\.18\/28" has host bits set.*skipped\. Fix: use 10\.10\.18\.16\/28/, 'line 3: host bits, the aligned network as the fix');
+  t.match(
+    at(3),
+    /"10\.10\.18\.18\/28" has host bits set.*skipped\. Fix: use 10\.10\.18\.16\/28/,
+    'line 3: host bits, the aligned network as the fix',
+  );
   t.match(at(4), /"banana" is not a network in CIDR form; skipped\. Fix: /, 'line 4: garbage');
   t.match(at(5), /"2001:db8::1\/24" has host bits set.*Fix: use 2001:d00::\/24/, 'line 5: IPv6 with host bits');
-  t.match(at(6), /"10\.0\.0\.0\/64": an IPv4 range has a prefix of at most \/32.*Fix: use \/0–\/32, e.g\. 10\.0\.0\.0\/24/, 'line 6: IPv4 address with an IPv6 prefix length');
+  t.match(
+    at(6),
+    /"10\.0\.0\.0\/64": an IPv4 range has a prefix of at most \/32.*Fix: use \/0–\/32, e.g\. 10\.0\.0\.0\/24/,
+    'line 6: IPv4 address with an IPv6 prefix length',
+  );
   t.match(at(8), /"192\.0\.2\.77" has no prefix length; skipped\. Fix: write 192\.0\.2\.77\/32/, 'line 8: no prefix');
   t.notOk(at(2) || at(7), 'valid lines are not reported');
-  t.same(ns.local('-6').filter((r) => r.startsWith('2001:')), [], 'nothing of the IPv6 line reached the kernel');
+  t.same(
+    ns.local('-6').filter((r) => r.startsWith('2001:')),
+    [],
+    'nothing of the IPv6 line reached the kernel',
+  );
 
   // The same problems are not repeated at every pass; the watcher keeps following.
   const reported = w.err.length;
@@ -166,7 +198,11 @@ t.test('1,000 rapid writes converge to the last one', { skip }, async (t) => {
 
   // Every write differs; some by rename; a pause past the debounce every 100 writes, so passes run
   // while the burst goes on.
-  const content = (i: number) => [`10.${i >> 8}.${i & 255}.0/24`, ...(i % 2 ? ['198.51.100.0/25'] : []), ...(i % 3 ? [`10.200.${i % 7}.0/24`] : [])];
+  const content = (i: number) => [
+    `10.${i >> 8}.${i & 255}.0/24`,
+    ...(i % 2 ? ['198.51.100.0/25'] : []),
+    ...(i % 3 ? [`10.200.${i % 7}.0/24`] : []),
+  ];
   let last: string[] = [];
   const t0 = Date.now();
   for (let i = 0; i < 1000; i++) {
@@ -223,8 +259,13 @@ t.test('/var/lib/vmware/anyiproutectl.sh from install.sh calls ovactl anyip', { 
   const stubbed = join(scratch, 'anyiproutectl-stub.sh');
   writeFileSync(stubbed, text.replaceAll('/usr/bin/ovactl', stub));
   chmodSync(stubbed, 0o755);
-  for (const a of ['up', 'down', 'watch']) t.equal(spawnSync(stubbed, [a, '--config', '/x'], { encoding: 'utf8' }).status, 0, `${a} runs ovactl`);
-  t.equal(readFileSync(log, 'utf8'), 'anyip up --config /x\nanyip down --config /x\nanyip watch --config /x\n', 'each as ovactl anyip ACTION ARGS');
+  for (const a of ['up', 'down', 'watch'])
+    t.equal(spawnSync(stubbed, [a, '--config', '/x'], { encoding: 'utf8' }).status, 0, `${a} runs ovactl`);
+  t.equal(
+    readFileSync(log, 'utf8'),
+    'anyip up --config /x\nanyip down --config /x\nanyip watch --config /x\n',
+    'each as ovactl anyip ACTION ARGS',
+  );
   for (const a of [[], ['status'], ['restart'], ['--help']]) {
     const r = spawnSync(stubbed, a, { encoding: 'utf8' });
     t.equal(r.status, 2, `${JSON.stringify(a)} → exit 2`);
@@ -238,7 +279,12 @@ t.test('/var/lib/vmware/anyiproutectl.sh from install.sh calls ovactl anyip', { 
   const cfg = join(scratch, 'anyip-routes.cfg');
   writeFileSync(cfg, lines('192.0.2.48/28'));
   const ovactl = join(scratch, 'usr/bin/ovactl');
-  writeFileSync(ovactl, readFileSync(ovactl, 'utf8').replaceAll('/usr/lib/ovactl/', `${scratch}/usr/lib/ovactl/`).replace('/usr/bin/node', process.execPath));
+  writeFileSync(
+    ovactl,
+    readFileSync(ovactl, 'utf8')
+      .replaceAll('/usr/lib/ovactl/', `${scratch}/usr/lib/ovactl/`)
+      .replace('/usr/bin/node', process.execPath),
+  );
   const real = join(scratch, 'anyiproutectl-real.sh');
   writeFileSync(real, text.replaceAll('/usr/bin/ovactl', ovactl));
   chmodSync(real, 0o755);

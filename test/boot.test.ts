@@ -9,7 +9,17 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootAppliance, ensureBundle, ensureRootfs, monotonicUs, REPO, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
+import {
+  bootAppliance,
+  ensureBundle,
+  ensureRootfs,
+  monotonicUs,
+  REPO,
+  rigUnavailable,
+  waitFor,
+  type Appliance,
+  type BootOptions,
+} from './rig/appliance.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
 
@@ -34,7 +44,14 @@ const NETWORK: Pick<BootOptions, 'managementHost' | 'workloadHost' | 'client' | 
 };
 
 const FIRSTBOOT = 'ovactl-firstboot.service';
-const UNIT_PROPS = ['ActiveState', 'SubState', 'Result', 'ExecMainStatus', 'ExecMainStartTimestampMonotonic', 'ExecMainExitTimestampMonotonic'];
+const UNIT_PROPS = [
+  'ActiveState',
+  'SubState',
+  'Result',
+  'ExecMainStatus',
+  'ExecMainStartTimestampMonotonic',
+  'ExecMainExitTimestampMonotonic',
+];
 
 /** Wait until the firstboot unit's main process has exited; its `systemctl show` properties. */
 async function firstbootDone(a: Appliance): Promise<Record<string, string>> {
@@ -61,7 +78,8 @@ async function readJson(a: Appliance, path: string): Promise<{ text: string; val
 // Skip (not fail) where the rig cannot run: not root, or systemd-nspawn/debootstrap missing and not
 // installable. The rootfs is built (or found cached) before the tests: a cold debootstrap is 1–2 min.
 t.setTimeout(10 * 60_000);
-const unavailable = rigUnavailable() ?? (existsSync(join(REPO, 'build/install.sh')) ? undefined : 'build/install.sh is not there yet');
+const unavailable =
+  rigUnavailable() ?? (existsSync(join(REPO, 'build/install.sh')) ? undefined : 'build/install.sh is not there yet');
 const rootfs = unavailable ? undefined : await ensureRootfs();
 const skip = unavailable ?? rootfs?.skip ?? false;
 if (rootfs && rootfs.output !== 'cached') t.comment(`rootfs: ${rootfs.output.split('\n').pop()} (${rootfs.ms} ms)`);
@@ -94,9 +112,15 @@ t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { sk
 
   const u = await firstbootDone(a);
   const ok = u.Result === 'success' && u.ExecMainStatus === '0';
-  t.ok(ok, `${FIRSTBOOT} finished successfully (${u.ActiveState}/${u.SubState}, result ${u.Result}, status ${u.ExecMainStatus})`, ok ? {} : { diagnostics: await a.diagnostics() });
+  t.ok(
+    ok,
+    `${FIRSTBOOT} finished successfully (${u.ActiveState}/${u.SubState}, result ${u.Result}, status ${u.ExecMainStatus})`,
+    ok ? {} : { diagnostics: await a.diagnostics() },
+  );
   const started = Number(u.ExecMainStartTimestampMonotonic);
-  t.comment(`nspawn start → firstboot start: ${Math.round((started - a.bootStartUs) / 1000)} ms; firstboot ran ${Math.round((Number(u.ExecMainExitTimestampMonotonic) - started) / 1000)} ms`);
+  t.comment(
+    `nspawn start → firstboot start: ${Math.round((started - a.bootStartUs) / 1000)} ms; firstboot ran ${Math.round((Number(u.ExecMainExitTimestampMonotonic) - started) / 1000)} ms`,
+  );
 
   const haproxy = await waitFor(
     async () => {
@@ -104,7 +128,11 @@ t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { sk
       return r.stdout.trim() === 'active' ? r : undefined;
     },
     30_000,
-    { what: 'haproxy.service to be active', describe: async () => `${(await a.exec(['systemctl', 'status', '--no-pager', 'haproxy.service'])).stdout}\n${await a.diagnostics()}` },
+    {
+      what: 'haproxy.service to be active',
+      describe: async () =>
+        `${(await a.exec(['systemctl', 'status', '--no-pager', 'haproxy.service'])).stdout}\n${await a.diagnostics()}`,
+    },
   ).catch((e: Error) => e);
   t.notOk(haproxy instanceof Error, 'haproxy is active', haproxy instanceof Error ? { error: haproxy.message } : {});
 
@@ -116,22 +144,38 @@ t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { sk
       return ['active', 'failed'].includes(r.stdout.trim()) ? r : undefined;
     },
     60_000,
-    { what: 'ovactl-ready.service to finish', describe: async () => `${(await a.exec(['journalctl', '-u', 'ovactl-ready', '--no-pager'])).stdout}\n${await a.diagnostics()}` },
+    {
+      what: 'ovactl-ready.service to finish',
+      describe: async () =>
+        `${(await a.exec(['journalctl', '-u', 'ovactl-ready', '--no-pager'])).stdout}\n${await a.diagnostics()}`,
+    },
   ).catch((e: Error) => e);
-  t.notOk(ready instanceof Error, 'ovactl-ready.service finished', ready instanceof Error ? { error: ready.message } : {});
-  t.match((await a.exec(['journalctl', '-u', 'ovactl-ready', '-o', 'cat', '--no-pager'])).stdout,
-    /the Data Plane API answered https:\/\/192\.0\.2\.10:5556\/v2\/info/, 'READY because the API answered');
+  t.notOk(
+    ready instanceof Error,
+    'ovactl-ready.service finished',
+    ready instanceof Error ? { error: ready.message } : {},
+  );
+  t.match(
+    (await a.exec(['journalctl', '-u', 'ovactl-ready', '-o', 'cat', '--no-pager'])).stdout,
+    /the Data Plane API answered https:\/\/192\.0\.2\.10:5556\/v2\/info/,
+    'READY because the API answered',
+  );
   const issue = await a.exec(['cat', '/etc/issue.d/ovactl.issue']);
   t.equal(issue.code, 0, '/etc/issue.d/ovactl.issue exists');
-  t.match(issue.stdout, /READY \(default deployment\)/, 'the console says the appliance is ready', { issue: issue.stdout });
+  t.match(issue.stdout, /READY \(default deployment\)/, 'the console says the appliance is ready', {
+    issue: issue.stdout,
+  });
 
   const status = await readJson(a, '/var/lib/ovactl/status.json');
-  t.match(status.value, { state: 'ready', deployment: 'default', errors: [] }, 'status.json: state ready', { status: status.text });
+  t.match(status.value, { state: 'ready', deployment: 'default', errors: [] }, 'status.json: state ready', {
+    status: status.text,
+  });
 
   const vipUs = await waitFor(() => firstVipReplyUs || undefined, 30_000, {
     intervalMs: 10,
     what: `a ping answer from ${VIP}`,
-    describe: async () => `${(await a.exec(['ip', 'route', 'show', 'table', 'local'])).stdout}\n${(await a.exec(['ip', 'addr'])).stdout}\n${await a.diagnostics()}`,
+    describe: async () =>
+      `${(await a.exec(['ip', 'route', 'show', 'table', 'local'])).stdout}\n${(await a.exec(['ip', 'addr'])).stdout}\n${await a.diagnostics()}`,
   }).catch(() => 0);
   t.ok(vipUs > 0, `the client reaches the VIP ${VIP}`);
   const wl = await a.client(['ping', '-n', '-c', '1', '-W', '2', WORKLOAD_IP]);
@@ -142,18 +186,27 @@ t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { sk
   if (vipUs > 0 && started > 0) {
     const ms = Math.round((vipUs - started) / 1000);
     t.ok(ms > 0, `boot-to-vip: ${ms} ms (firstboot start → first VIP answer at the client)`);
-    t.comment(`firstboot exit → first VIP answer: ${Math.round((vipUs - Number(u.ExecMainExitTimestampMonotonic)) / 1000)} ms`);
+    t.comment(
+      `firstboot exit → first VIP answer: ${Math.round((vipUs - Number(u.ExecMainExitTimestampMonotonic)) / 1000)} ms`,
+    );
     t.comment(`boot-to-vip-ms: ${ms}`);
     process.stdout.write(`boot-to-vip-ms: ${ms}\n`);
   }
 });
 
 t.test('VIP range with host bits: error reported, no data plane, management NIC up', { skip }, async (t) => {
-  const a = await bootAppliance({ ...NETWORK, ovfEnv: ovfEnv({ ...VALUES, 'loadbalance.service_ip_range': '10.10.18.18/28' }) });
+  const a = await bootAppliance({
+    ...NETWORK,
+    ovfEnv: ovfEnv({ ...VALUES, 'loadbalance.service_ip_range': '10.10.18.18/28' }),
+  });
   t.teardown(() => a.stop());
 
   const u = await firstbootDone(a);
-  t.not(u.Result, 'success', `${FIRSTBOOT} reports the failure (${u.ActiveState}/${u.SubState}, result ${u.Result}, status ${u.ExecMainStatus})`);
+  t.not(
+    u.Result,
+    'success',
+    `${FIRSTBOOT} reports the failure (${u.ActiveState}/${u.SubState}, result ${u.Result}, status ${u.ExecMainStatus})`,
+  );
   t.equal(u.ExecMainStatus, '1', 'ovactl firstboot exits 1 (invalid values)');
   const journal = await a.exec(['journalctl', '-b', '-u', FIRSTBOOT, '--no-pager', '-o', 'cat']);
   t.match(journal.stdout, /vip\.host-bits/, 'its journal names the rule', { journal: journal.stdout });
@@ -175,7 +228,10 @@ t.test('VIP range with host bits: error reported, no data plane, management NIC 
   const status = await readJson(a, '/var/lib/ovactl/status.json');
   t.match(
     status.value,
-    { state: 'error', errors: [{ rule: 'vip.host-bits', keys: ['loadbalance.service_ip_range'], hint: /10\.10\.18\.16\/28/ }] },
+    {
+      state: 'error',
+      errors: [{ rule: 'vip.host-bits', keys: ['loadbalance.service_ip_range'], hint: /10\.10\.18\.16\/28/ }],
+    },
     'status.json: state error with the finding',
     { status: status.text },
   );
@@ -184,13 +240,25 @@ t.test('VIP range with host bits: error reported, no data plane, management NIC 
   const mgmt = await waitFor(
     async () => {
       const r = await a.exec(['ip', '-json', 'addr', 'show', 'dev', 'management']);
-      const addrs = r.code === 0 ? (JSON.parse(r.stdout) as { addr_info: { local: string }[] }[]).flatMap((l) => l.addr_info.map((i) => i.local)) : [];
+      const addrs =
+        r.code === 0
+          ? (JSON.parse(r.stdout) as { addr_info: { local: string }[] }[]).flatMap((l) =>
+              l.addr_info.map((i) => i.local),
+            )
+          : [];
       return addrs.includes(MANAGEMENT_IP) ? addrs : undefined;
     },
     15_000,
-    { what: `${MANAGEMENT_IP} on management`, describe: async () => (await a.exec(['ip', 'addr'])).stdout + (await a.diagnostics()) },
+    {
+      what: `${MANAGEMENT_IP} on management`,
+      describe: async () => (await a.exec(['ip', 'addr'])).stdout + (await a.diagnostics()),
+    },
   ).catch((e: Error) => e);
-  t.notOk(mgmt instanceof Error, `the management NIC has ${MANAGEMENT_IP}`, mgmt instanceof Error ? { error: mgmt.message } : { addresses: mgmt });
+  t.notOk(
+    mgmt instanceof Error,
+    `the management NIC has ${MANAGEMENT_IP}`,
+    mgmt instanceof Error ? { error: mgmt.message } : { addresses: mgmt },
+  );
   const fromGateway = await a.exec(['ping', '-n', '-c', '1', '-W', '2', '192.0.2.1']);
   t.equal(fromGateway.code, 0, 'and reaches its gateway', { out: fromGateway.stdout + fromGateway.stderr });
 });

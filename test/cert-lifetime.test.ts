@@ -34,7 +34,10 @@ t.test('new certificates start a day back (a first clock up to a day fast)', asy
   const before = Date.now();
   await ensureCertificates(root, REQ);
   const ca = new X509Certificate(read(root, TLS_PATHS.caCert));
-  for (const [name, x] of [['server', leaf(root)], ['CA', ca]] as const) {
+  for (const [name, x] of [
+    ['server', leaf(root)],
+    ['CA', ca],
+  ] as const) {
     const back = days(x.validFrom, before);
     t.ok(back <= -0.99 && back >= -1.01, `${name} notBefore is a day before now (${back.toFixed(3)} days)`);
   }
@@ -45,7 +48,8 @@ t.test('new certificates start a day back (a first clock up to a day fast)', asy
 t.test('a server certificate that ends in 5 days is renewed: same CA, same key type, new validity', async (t) => {
   const root = scratch();
   await ensureCertificates(root, REQ);
-  const ca = read(root, TLS_PATHS.caCert), caKey = read(root, TLS_PATHS.caKey);
+  const ca = read(root, TLS_PATHS.caCert),
+    caKey = read(root, TLS_PATHS.caKey);
   serverEndingIn(root, 5, SANS);
   const old = leaf(root);
   t.ok(days(old.validTo) > 4 && days(old.validTo) < 5.1, 'openssl made it end in 5 days');
@@ -120,8 +124,11 @@ t.test('a CA near its end: a warning from 60 days before, with how to replace it
   t.match(generated?.hint, /remove \/etc\/haproxy\/ca\.crt and ca\.key and reboot/);
   const kept = await renewCertificates(root);
   t.match(kept, { written: [TLS_PATHS.serverKey, TLS_PATHS.serverCert] }, 'its server certificate (ended) is renewed');
-  t.match(caFinding(new X509Certificate(read(root, TLS_PATHS.caCert)), now), { rule: CA_EXPIRING },
-    'the generated CA is not replaced before its end');
+  t.match(
+    caFinding(new X509Certificate(read(root, TLS_PATHS.caCert)), now),
+    { rule: CA_EXPIRING },
+    'the generated CA is not replaced before its end',
+  );
 
   t.test('once ended, a generated CA is replaced', async (t) => {
     const r = await renewCertificates(root, { now: new Date(Date.now() + 60 * DAY) });

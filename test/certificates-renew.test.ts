@@ -68,10 +68,14 @@ t.test('a boot with unchanged values renews a certificate that ends in 5 days, r
   t.match(r.out, /no changes/);
   t.match(r.out, /certificates renewed: server\.crt expires .*, within 30 days/);
   t.match(r.out, /wrote \/etc\/haproxy\/server\.crt/);
-  t.same(wouldRun(r.out), [
-    'would run: systemctl try-restart --no-block dataplaneapi.service',
-    'would run: systemctl restart --no-block ovactl-ready.service',
-  ], 'only the Data Plane API restarts (and this boot\'s probe)');
+  t.same(
+    wouldRun(r.out),
+    [
+      'would run: systemctl try-restart --no-block dataplaneapi.service',
+      'would run: systemctl restart --no-block ovactl-ready.service',
+    ],
+    "only the Data Plane API restarts (and this boot's probe)",
+  );
   t.equal(read(root, 'etc/haproxy/ca.crt'), ca, 'the same CA');
   t.ok(daysTo(leaf(root).validTo) > 728, 'a new validity');
   t.same(status(root).warnings, [], 'no warning: the CA is far from its end');
@@ -85,7 +89,7 @@ t.test('a boot with unchanged values issues removed certificate files again', as
   rmSync(join(root, 'etc/haproxy/server.crt'));
   rmSync(join(root, 'etc/haproxy/server.key'));
   const r = ovactl('firstboot', '--env', VALUES, '--root', root);
-  t.match(r.out, /certificates renewed: server\.crt is missing/, 'as doctor\'s fix says: remove them and reboot');
+  t.match(r.out, /certificates renewed: server\.crt is missing/, "as doctor's fix says: remove them and reboot");
   t.equal(doctorCheck(root, 'dataplane-cert').verdict, 'ok');
 });
 
@@ -103,8 +107,12 @@ t.test('ovactl certificates renew (the timer): 5 days left → renewed; then not
   t.match(r.out, /certificates renewed: server\.crt expires .*, within 30 days/);
   t.same(wouldRun(r.out), ['would run: systemctl try-restart dataplaneapi.service'], 'only the Data Plane API');
   t.equal(read(root, 'etc/haproxy/ca.crt'), ca, 'the same CA');
-  t.same((leaf(root).subjectAltName ?? '').split(', ').sort(),
-    ['DNS:haproxy.example.test', 'DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:192.0.2.10']);
+  t.same((leaf(root).subjectAltName ?? '').split(', ').sort(), [
+    'DNS:haproxy.example.test',
+    'DNS:localhost',
+    'IP Address:127.0.0.1',
+    'IP Address:192.0.2.10',
+  ]);
   t.equal(doctorCheck(root, 'dataplane-cert').verdict, 'ok');
 
   const again = ovactl('certificates', 'renew', '--root', root);
@@ -124,9 +132,10 @@ t.test('a certificate that starts in the future is re-issued, at boot and by the
     const d = doctorCheck(root, 'dataplane-cert');
     t.equal(d.verdict, 'fail', `${how}: doctor fails it`);
     t.match(d.detail, /not valid before/);
-    const r = how === 'boot'
-      ? ovactl('firstboot', '--env', VALUES, '--root', root)
-      : ovactl('certificates', 'renew', '--root', root);
+    const r =
+      how === 'boot'
+        ? ovactl('firstboot', '--env', VALUES, '--root', root)
+        : ovactl('certificates', 'renew', '--root', root);
     t.equal(r.code, 0, r.out + r.err);
     t.match(r.out, /certificates renewed: server\.crt is not valid before /);
     t.ok(daysTo(leaf(root).validFrom) < 0, `${how}: valid now`);
@@ -188,14 +197,17 @@ t.test('the running host name is set when applying (listed with --root)', async 
   t.equal(read(root, 'etc/hostname').trim(), 'haproxy.example.test');
   t.equal(leaf(root).checkHost('haproxy.example.test'), 'haproxy.example.test', 'the name the certificate carries');
   const same = ovactl('firstboot', '--env', VALUES, '--root', root);
-  t.notOk(wouldRun(same.out).some((l) => l.includes('hostname')), 'unchanged: the boot already read /etc/hostname');
+  t.notOk(
+    wouldRun(same.out).some((l) => l.includes('hostname')),
+    'unchanged: the boot already read /etc/hostname',
+  );
   const renamedValues = envFile(withValues({ 'network.hostname': 'lb1.example.test' }));
   const renamed = ovactl('firstboot', '--env', renamedValues, '--root', root);
   t.ok(wouldRun(renamed.out).includes('would run: hostname lb1.example.test'), renamed.out);
 });
 
-const analyze = spawnSync('systemd-analyze', ['--version']).status === 0
-  && existsSync('/usr/lib/systemd/system/timers.target');
+const analyze =
+  spawnSync('systemd-analyze', ['--version']).status === 0 && existsSync('/usr/lib/systemd/system/timers.target');
 t.test('build/install.sh installs and enables the timer; systemd-analyze verify accepts both units', async (t) => {
   const root = join(dir, 'image');
   const inst = spawnSync('bash', [join(ROOT, 'build/install.sh'), root], { encoding: 'utf8' });
@@ -204,14 +216,20 @@ t.test('build/install.sh installs and enables the timer; systemd-analyze verify 
   const timer = read(root, 'etc/systemd/system/ovactl-certificates.timer');
   t.equal(timer, readFileSync(join(ROOT, 'build/systemd/ovactl-certificates.timer'), 'utf8'));
   t.ok(existsSync(join(units, 'ovactl-certificates.service')));
-  t.equal(readlinkSync(join(units, 'timers.target.wants/ovactl-certificates.timer')),
-    '/etc/systemd/system/ovactl-certificates.timer');
-  t.notOk(existsSync(join(units, 'multi-user.target.wants/ovactl-certificates.service')),
-    'the service runs from the timer only');
+  t.equal(
+    readlinkSync(join(units, 'timers.target.wants/ovactl-certificates.timer')),
+    '/etc/systemd/system/ovactl-certificates.timer',
+  );
+  t.notOk(
+    existsSync(join(units, 'multi-user.target.wants/ovactl-certificates.service')),
+    'the service runs from the timer only',
+  );
   t.match(timer, /^OnCalendar=daily$/m);
   t.match(timer, /^Persistent=true$/m);
-  t.match(read(root, 'etc/systemd/system/ovactl-certificates.service'),
-    /^ExecStart=\/usr\/bin\/ovactl certificates renew$/m);
+  t.match(
+    read(root, 'etc/systemd/system/ovactl-certificates.service'),
+    /^ExecStart=\/usr\/bin\/ovactl certificates renew$/m,
+  );
 
   const skip = analyze ? false : 'systemd-analyze or the system units are not here';
   t.test('systemd-analyze verify', { skip }, async (t) => {

@@ -6,7 +6,15 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -31,8 +39,12 @@ const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 /** The CLI, through env(1) (tap's NODE_OPTIONS must not reach it), killed after 20 s. */
 function ovactl(args: string[], opts: { as?: string[] } = {}) {
   const node = ['/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath, BIN];
-  const r = spawnSync('/usr/bin/env', [...(opts.as ?? []), ...node, ...args],
-    { encoding: 'utf8', timeout: 20_000, env: cleanEnv, cwd: dir });
+  const r = spawnSync('/usr/bin/env', [...(opts.as ?? []), ...node, ...args], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: cleanEnv,
+    cwd: dir,
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -70,22 +82,35 @@ function filesUnder(d: string): string[] {
 t.test('--root onto a file, and a path through a file (ENOTDIR)', async (t) => {
   const f = join(dir, 'a-file');
   writeFileSync(f, 'x');
-  oneLine(t, ovactl(['render', '--env', EXAMPLE, '--root', f]),
-    /^ovactl: --root .*a-file: .*a-file is a file, not a folder; fix: give --root a folder/, 'render');
-  oneLine(t, ovactl(['firstboot', '--env', EXAMPLE, '--root', join(f, 'sub')]),
-    /^ovactl: --root .*a-file\/sub: .*fix: give --root a folder/, 'firstboot');
+  oneLine(
+    t,
+    ovactl(['render', '--env', EXAMPLE, '--root', f]),
+    /^ovactl: --root .*a-file: .*a-file is a file, not a folder; fix: give --root a folder/,
+    'render',
+  );
+  oneLine(
+    t,
+    ovactl(['firstboot', '--env', EXAMPLE, '--root', join(f, 'sub')]),
+    /^ovactl: --root .*a-file\/sub: .*fix: give --root a folder/,
+    'firstboot',
+  );
   oneLine(t, ovactl(['links', '--root', f]), /^ovactl: --root .*a-file: .*fix: give --root a folder/, 'links');
   t.equal(readFileSync(f, 'utf8'), 'x', 'the file is untouched');
 });
 
-t.test('--root on the kernel\'s pseudo file systems is refused at once (render --root /proc/x spun)', async (t) => {
+t.test("--root on the kernel's pseudo file systems is refused at once (render --root /proc/x spun)", async (t) => {
   const cases = [
-    ['render', '/proc/anything'], ['render', '/sys/kernel/x'], ['firstboot', '/proc/1/x'], ['links', '/proc/x'],
+    ['render', '/proc/anything'],
+    ['render', '/sys/kernel/x'],
+    ['firstboot', '/proc/1/x'],
+    ['links', '/proc/x'],
   ] as const;
   for (const [cmd, path] of cases) {
     const args = cmd === 'links' ? [cmd, '--root', path] : [cmd, '--env', EXAMPLE, '--root', path];
-    const line = new RegExp(`^ovactl: --root ${path}: /(proc|sys)\\S* is the kernel's (proc|sysfs) file system, `
-      + 'not a disk; fix: give --root');
+    const line = new RegExp(
+      `^ovactl: --root ${path}: /(proc|sys)\\S* is the kernel's (proc|sysfs) file system, ` +
+        'not a disk; fix: give --root',
+    );
     oneLine(t, ovactl(args), line, `${cmd} --root ${path}`);
   }
 });
@@ -93,12 +118,22 @@ t.test('--root on the kernel\'s pseudo file systems is refused at once (render -
 t.test('ovf --output onto a folder (EISDIR), docs --write on a missing file (ENOENT)', async (t) => {
   const folder = join(dir, 'out-folder');
   mkdirSync(folder);
-  oneLine(t, ovactl(['ovf', '--output', folder]),
-    new RegExp(String.raw`^ovactl: --output .*out-folder: .*out-folder is a folder \(EISDIR\)`
-      + String.raw`; fix: give --output a file name, e\.g\.`), 'ovf');
+  oneLine(
+    t,
+    ovactl(['ovf', '--output', folder]),
+    new RegExp(
+      String.raw`^ovactl: --output .*out-folder: .*out-folder is a folder \(EISDIR\)` +
+        String.raw`; fix: give --output a file name, e\.g\.`,
+    ),
+    'ovf',
+  );
   t.same(readdirSync(folder), [], 'nothing written into the folder');
-  oneLine(t, ovactl(['docs', '--write', join(dir, 'NOPE.md')]),
-    /^ovactl: --write .*NOPE\.md: .*NOPE\.md does not exist \(ENOENT\); fix: give --write a path that exists/, 'docs');
+  oneLine(
+    t,
+    ovactl(['docs', '--write', join(dir, 'NOPE.md')]),
+    /^ovactl: --write .*NOPE\.md: .*NOPE\.md does not exist \(ENOENT\); fix: give --write a path that exists/,
+    'docs',
+  );
   t.notOk(existsSync(join(dir, 'NOPE.md')), 'docs --write created no file');
 });
 
@@ -106,9 +141,15 @@ t.test('rhi check --bird-config on a missing file: a path mistake (exit 2), not 
   const rules = join(dir, 'ok.rules');
   writeFileSync(rules, '192.0.2.10 = all(f:web)\n');
   const r = ovactl(['rhi', 'check', '--config', rules, '--bird-config', join(dir, 'no-bird.conf')]);
-  oneLine(t, r,
-    new RegExp(String.raw`^ovactl: --bird-config .*no-bird\.conf: .*does not exist \(ENOENT\)`
-      + String.raw`; fix: give --bird-config a path that exists`), 'rhi check');
+  oneLine(
+    t,
+    r,
+    new RegExp(
+      String.raw`^ovactl: --bird-config .*no-bird\.conf: .*does not exist \(ENOENT\)` +
+        String.raw`; fix: give --bird-config a path that exists`,
+    ),
+    'rhi check',
+  );
   t.notMatch(r.stderr, /ok\.rules: \d+ error/, 'not counted as an error of the rules file');
 });
 
@@ -117,13 +158,27 @@ const asRoot = (why: string) => ({ skip: root ? false : `needs root (${why})` })
 t.test('a read-only --root (tmpfs -o ro): one line, nothing written', asRoot('mount'), async (t) => {
   const ro = mountTmpfs('ro', 'ro,size=1m');
   if (!ro) return void t.comment('cannot mount a tmpfs here');
-  oneLine(t, ovactl(['render', '--env', EXAMPLE, '--root', join(ro, 'tree')]),
-    new RegExp(String.raw`^ovactl: --root .*ro\/tree: .*ro is on a read-only file system \(EROFS\)`
-      + String.raw`; fix: remount it read-write, or give --root another path`), 'render');
-  oneLine(t, ovactl(['firstboot', '--env', EXAMPLE, '--root', ro]),
-    /^ovactl: --root .*ro: .* read-only file system \(EROFS\)/, 'firstboot');
-  oneLine(t, ovactl(['doctor', '--root', join(ROOT, 'examples'), '--collect', join(ro, 'b.tgz')]),
-    /^ovactl: --collect .*b\.tgz: .* read-only file system \(EROFS\)/, 'doctor --collect');
+  oneLine(
+    t,
+    ovactl(['render', '--env', EXAMPLE, '--root', join(ro, 'tree')]),
+    new RegExp(
+      String.raw`^ovactl: --root .*ro\/tree: .*ro is on a read-only file system \(EROFS\)` +
+        String.raw`; fix: remount it read-write, or give --root another path`,
+    ),
+    'render',
+  );
+  oneLine(
+    t,
+    ovactl(['firstboot', '--env', EXAMPLE, '--root', ro]),
+    /^ovactl: --root .*ro: .* read-only file system \(EROFS\)/,
+    'firstboot',
+  );
+  oneLine(
+    t,
+    ovactl(['doctor', '--root', join(ROOT, 'examples'), '--collect', join(ro, 'b.tgz')]),
+    /^ovactl: --collect .*b\.tgz: .* read-only file system \(EROFS\)/,
+    'doctor --collect',
+  );
   t.same(readdirSync(ro), [], 'nothing written');
 });
 
@@ -131,22 +186,34 @@ t.test('first boot onto a full disk: one line, ENOSPC; files left whole, no temp
   const full = mountTmpfs('full', 'size=64k');
   if (!full) return void t.comment('cannot mount a tmpfs here');
   const r = ovactl(['firstboot', '--env', EXAMPLE, '--root', full]);
-  oneLine(t, r,
-    new RegExp(String.raw`^ovactl: --root .*full: no space left on the file system of .*\(ENOSPC\)`
-      + String.raw`; fix: free space there, or give --root another path`), 'firstboot');
+  oneLine(
+    t,
+    r,
+    new RegExp(
+      String.raw`^ovactl: --root .*full: no space left on the file system of .*\(ENOSPC\)` +
+        String.raw`; fix: free space there, or give --root another path`,
+    ),
+    'firstboot',
+  );
   // The same run twice on roomy folders: what each file must hold when it is there at all. Files
   // that differ between the two (salted hashes, keys) are compared by their shape: lines and length.
   const [a, b] = ['roomy-a', 'roomy-b'].map((n) => join(dir, n));
-  for (const r of [a!, b!]) t.equal(ovactl(['firstboot', '--env', EXAMPLE, '--root', withImage(r)]).code, 0, 'fine with room');
+  for (const r of [a!, b!])
+    t.equal(ovactl(['firstboot', '--env', EXAMPLE, '--root', withImage(r)]).code, 0, 'fine with room');
   const left = filesUnder(full);
   t.ok(left.length > 0, `the full disk got some files before it filled (${left.length})`);
-  t.same(left.filter((f) => /\.ovactl-/.test(f)), [], 'no temp file left');
+  t.same(
+    left.filter((f) => /\.ovactl-/.test(f)),
+    [],
+    'no temp file left',
+  );
   const shape = (text: string) => text.split('\n').map((l) => l.length);
   for (const f of left) {
     const [got, want, again] = [full, a!, b!].map((r) => readFileSync(join(r, f), 'utf8'));
     if (want === again) t.equal(got, want, `${f}: whole, as planned`);
     // A certificate or key is random, its DER a byte longer or shorter from run to run: whole means it parses.
-    else if (f.endsWith('.crt')) t.doesNotThrow(() => new X509Certificate(got!), `${f}: whole (a certificate that parses)`);
+    else if (f.endsWith('.crt'))
+      t.doesNotThrow(() => new X509Certificate(got!), `${f}: whole (a certificate that parses)`);
     else if (f.endsWith('.key')) t.doesNotThrow(() => createPrivateKey(got!), `${f}: whole (a key that parses)`);
     else t.same(shape(got!), shape(want!), `${f}: whole (salted: its lines' lengths)`);
   }
@@ -157,11 +224,21 @@ t.test('first boot onto a full disk: one line, ENOSPC; files left whole, no temp
 t.test('an unwritable --root, an unreadable doctor --root (EACCES, unprivileged)', asRoot('setpriv'), async (t) => {
   const locked = join(dir, 'locked');
   mkdirSync(locked, { mode: 0o700 });
-  oneLine(t, ovactl(['render', '--env', EXAMPLE, '--root', join(locked, 'tree')], { as: nobody }),
-    new RegExp(String.raw`^ovactl: --root .*locked\/tree: .*locked: permission denied \(EACCES\)`
-      + String.raw`; fix: run as root, or give --root a path you may write`), 'render');
-  oneLine(t, ovactl(['links', '--root', locked], { as: nobody }),
-    /^ovactl: --root .*locked: .*permission denied \(EACCES\)/, 'links');
+  oneLine(
+    t,
+    ovactl(['render', '--env', EXAMPLE, '--root', join(locked, 'tree')], { as: nobody }),
+    new RegExp(
+      String.raw`^ovactl: --root .*locked\/tree: .*locked: permission denied \(EACCES\)` +
+        String.raw`; fix: run as root, or give --root a path you may write`,
+    ),
+    'render',
+  );
+  oneLine(
+    t,
+    ovactl(['links', '--root', locked], { as: nobody }),
+    /^ovactl: --root .*locked: .*permission denied \(EACCES\)/,
+    'links',
+  );
   const r = ovactl(['doctor', '--root', locked], { as: nobody });
   oneLine(t, r, /^ovactl: --root .*locked: .*permission denied \(EACCES\)/, 'doctor --root');
   t.equal(r.stdout, '', 'no report of every file "missing"');
@@ -171,13 +248,23 @@ t.test('an unwritable --root, an unreadable doctor --root (EACCES, unprivileged)
 t.test('doctor --collect is checked before the report: a folder, a missing folder', async (t) => {
   const tree = join(ROOT, 'examples');
   const folder = ovactl(['doctor', '--root', tree, '--collect', dir]);
-  oneLine(t, folder,
-    new RegExp(String.raw`^ovactl: --collect .*: .* is a folder \(EISDIR\)`
-      + String.raw`; fix: give --collect a file name, e\.g\. \/tmp\/support\.tar\.gz`), 'a folder');
+  oneLine(
+    t,
+    folder,
+    new RegExp(
+      String.raw`^ovactl: --collect .*: .* is a folder \(EISDIR\)` +
+        String.raw`; fix: give --collect a file name, e\.g\. \/tmp\/support\.tar\.gz`,
+    ),
+    'a folder',
+  );
   t.equal(folder.stdout, '', 'no report printed before the refusal');
-  t.notMatch(folder.stderr, /tar \(child\)|tar failed|Cannot open/, 'none of tar\'s errors');
-  oneLine(t, ovactl(['doctor', '--root', tree, '--collect', join(dir, 'no-dir', 'b.tgz')]),
-    /^ovactl: --collect .*b\.tgz: .*no-dir does not exist \(ENOENT\)/, 'a missing folder');
+  t.notMatch(folder.stderr, /tar \(child\)|tar failed|Cannot open/, "none of tar's errors");
+  oneLine(
+    t,
+    ovactl(['doctor', '--root', tree, '--collect', join(dir, 'no-dir', 'b.tgz')]),
+    /^ovactl: --collect .*b\.tgz: .*no-dir does not exist \(ENOENT\)/,
+    'a missing folder',
+  );
   t.ok(statSync(dir).isDirectory());
 });
 
@@ -185,19 +272,27 @@ t.test('did you mean: -json, misspelt flags and commands; --deployment that swal
   const govc = ovactl(['validate', '-json', EXAMPLE]);
   oneLine(t, govc, /^ovactl validate: unknown option "-json"; did you mean --json\?/, '-json');
   oneLine(t, ovactl(['validate', '--jsno', EXAMPLE]), /unknown option "--jsno"; did you mean --json\?/, 'a swap');
-  oneLine(t, ovactl(['render', '--rot', dir, '--env', EXAMPLE]),
-    /unknown option "--rot"; did you mean --root\?/, 'render --rot');
+  oneLine(
+    t,
+    ovactl(['render', '--rot', dir, '--env', EXAMPLE]),
+    /unknown option "--rot"; did you mean --root\?/,
+    'render --rot',
+  );
   oneLine(t, ovactl(['doctor', '-collect', 'x']), /did you mean --collect\?/, 'doctor -collect');
   const far = ovactl(['validate', '--frobnicate', EXAMPLE]);
   oneLine(t, far, /unknown option "--frobnicate"/, 'a flag near nothing');
   t.notMatch(far.stderr, /did you mean/, 'no far-fetched suggestion');
   oneLine(t, ovactl(['valdate', EXAMPLE]), /^ovactl: unknown command "valdate"; did you mean validate\?/, 'a command');
   oneLine(t, ovactl(['-version']), /did you mean --version\?/, '-version');
-  oneLine(t, ovactl(['validate', '--deployment', 'examples/appliance.json']),
-    /--deployment needs a value \(default\|frontend\)/, 'validate --deployment FILE');
+  oneLine(
+    t,
+    ovactl(['validate', '--deployment', 'examples/appliance.json']),
+    /--deployment needs a value \(default\|frontend\)/,
+    'validate --deployment FILE',
+  );
 });
 
-t.test('help: --version in the main help, exit status in every command\'s, foreign in anyip\'s', async (t) => {
+t.test("help: --version in the main help, exit status in every command's, foreign in anyip's", async (t) => {
   t.match(ovactl(['--help']).stdout, /^ {2}--version +print the version/m);
   for (const c of ['validate', 'render', 'firstboot', 'anyip', 'rhi', 'doctor', 'ovf', 'spec', 'links', 'docs']) {
     t.match(ovactl([c, '--help']).stdout, /^Exit status: 0 /m, `${c} --help has an exit status line`);

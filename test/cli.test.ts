@@ -12,11 +12,21 @@ const dir = mkdtempSync(join(tmpdir(), 'ovactl-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 // tap's loader options must not leak into the CLI under test (nor into another Node version).
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['NODE_OPTIONS', 'NO_COLOR', 'OVACTL_DEBUG'].includes(k) && !/tap/i.test(k)));
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) => !['NODE_OPTIONS', 'NO_COLOR', 'OVACTL_DEBUG'].includes(k) && !/tap/i.test(k),
+  ),
+);
 
 function ovactl(args: string[], input?: string | Buffer, node = process.execPath) {
   // through env(1): tap's process tracking injects NODE_OPTIONS into node children, which Node 18 cannot load.
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, BIN, ...args], { input, encoding: 'utf8', timeout: 20_000, maxBuffer: 64 * 1024 * 1024, env: cleanEnv });
+  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, BIN, ...args], {
+    input,
+    encoding: 'utf8',
+    timeout: 20_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: cleanEnv,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const file = (name: string, content: string | Buffer) => {
@@ -24,7 +34,8 @@ const file = (name: string, content: string | Buffer) => {
   writeFileSync(p, content);
   return p;
 };
-const noStack = (tt: { notMatch(s: string, re: RegExp, m: string): unknown }, s: string) => tt.notMatch(s, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+const noStack = (tt: { notMatch(s: string, re: RegExp, m: string): unknown }, s: string) =>
+  tt.notMatch(s, /\n\s+at .*:\d+:\d+/, 'no stack trace');
 
 t.test('help on every command, exit 0; no command is a usage error', async (t) => {
   const main = ovactl(['--help']);
@@ -50,31 +61,55 @@ t.test('validate: exit codes and the --json contract', async (t) => {
   t.same(Object.keys(j).sort(), ['deployment', 'errors', 'valid', 'warnings']);
   t.same(j, { valid: true, deployment: 'default', errors: [], warnings: [] });
 
-  const bad = ovactl(['validate', '--json', file('bad.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28', 'network.management_ip': '' }))) ]);
+  const bad = ovactl([
+    'validate',
+    '--json',
+    file(
+      'bad.json',
+      JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28', 'network.management_ip': '' })),
+    ),
+  ]);
   t.equal(bad.code, 1);
   const b = JSON.parse(bad.stdout);
   t.equal(b.valid, false);
   t.equal(b.deployment, 'default');
   for (const f of [...b.errors, ...b.warnings]) {
-    t.same(Object.keys(f).filter((k) => !['rule', 'keys', 'message', 'hint'].includes(k)), [], 'only rule, keys, message, hint');
+    t.same(
+      Object.keys(f).filter((k) => !['rule', 'keys', 'message', 'hint'].includes(k)),
+      [],
+      'only rule, keys, message, hint',
+    );
     t.type(f.rule, 'string');
-    t.ok(Array.isArray(f.keys) && f.keys.every((k: string) => /^[a-z]+\.[a-z_]+$/.test(k)), 'keys are full property keys');
+    t.ok(
+      Array.isArray(f.keys) && f.keys.every((k: string) => /^[a-z]+\.[a-z_]+$/.test(k)),
+      'keys are full property keys',
+    );
   }
   const hb = b.errors.find((f: { rule: string }) => f.rule === 'vip.host-bits');
   t.same(hb, {
     rule: 'vip.host-bits',
     keys: ['loadbalance.service_ip_range'],
-    message: 'loadbalance.service_ip_range entry "10.10.18.18/28" has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")',
+    message:
+      'loadbalance.service_ip_range entry "10.10.18.18/28" has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")',
     hint: 'use 10.10.18.16/28 (hosts 10.10.18.17–10.10.18.30)',
   });
-  t.ok(b.warnings.some((f: { rule: string }) => f.rule === 'gateway.without-address'), 'warnings reported in the same run');
+  t.ok(
+    b.warnings.some((f: { rule: string }) => f.rule === 'gateway.without-address'),
+    'warnings reported in the same run',
+  );
 
   const deployment = ovactl(['validate', '--json', '--deployment', 'frontend', join(ROOT, 'examples/appliance.json')]);
   t.equal(JSON.parse(deployment.stdout).deployment, 'frontend');
 });
 
 t.test('validate: human output groups findings, fix on its own line, no colour off a TTY', async (t) => {
-  const r = ovactl(['validate', file('h.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28', 'network.management_ip': '' })))]);
+  const r = ovactl([
+    'validate',
+    file(
+      'h.json',
+      JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28', 'network.management_ip': '' })),
+    ),
+  ]);
   t.equal(r.code, 1);
   t.match(r.stdout, /^Errors \(1\):$/m);
   t.match(r.stdout, /^Warnings \(\d\):$/m);
@@ -88,30 +123,59 @@ t.test('validate: every input form, and stdin', async (t) => {
     const r = ovactl(['validate', join(ROOT, f)]);
     t.equal(r.code, 0, `${f}: ${r.stdout}${r.stderr}`);
   }
-  const py = '{' + Object.entries(BASE).map(([k, v]) => `'${k}': '${v}'`).join(', ') + '}';
+  const py =
+    '{' +
+    Object.entries(BASE)
+      .map(([k, v]) => `'${k}': '${v}'`)
+      .join(', ') +
+    '}';
   t.equal(ovactl(['validate', '-'], py).code, 0, 'Supervisor log form on stdin');
   t.equal(ovactl(['validate', '-'], JSON.stringify(BASE)).code, 0, 'JSON on stdin');
 });
 
 t.test('validate: unreadable input exits 2 with one clear line, in bounded time', async (t) => {
-  const laughs = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' +
-    Array.from({ length: 9 }, (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`).join('') +
+  const laughs =
+    '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' +
+    Array.from(
+      { length: 9 },
+      (_, i) => `<!ENTITY ${String.fromCharCode(98 + i)} "${`&${String.fromCharCode(97 + i)};`.repeat(10)}">`,
+    ).join('') +
     ']><Environment xmlns="http://schemas.dmtf.org/ovf/environment/1">&j;</Environment>';
   const cases: [string, string[], string | Buffer | undefined, RegExp][] = [
     ['missing file', ['validate', join(dir, 'nope.json')], undefined, /nope\.json: cannot read: no such file/],
     ['empty file', ['validate', file('empty.json', '')], undefined, /is empty/],
     ['whitespace', ['validate', '-'], ' \n\t ', /is empty/],
     ['malformed JSON', ['validate', '-'], '{"network.hostname": "a",\n "x": }', /malformed JSON/],
-    ['malformed XML', ['validate', '-'], '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"><PropertySection></Environment>', /malformed XML at line 1/],
+    [
+      'malformed XML',
+      ['validate', '-'],
+      '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"><PropertySection></Environment>',
+      /malformed XML at line 1/,
+    ],
     ['not an OVF environment', ['validate', '-'], '<html></html>', /not an OVF environment/],
     ['billion laughs', ['validate', '-'], laughs, /DOCTYPE/],
-    ['external entity', ['validate', '-'], '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Environment>&e;</Environment>', /DOCTYPE/],
+    [
+      'external entity',
+      ['validate', '-'],
+      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Environment>&e;</Environment>',
+      /DOCTYPE/,
+    ],
     ['binary', ['validate', '-'], Buffer.from([0x7b, 0, 1, 2, 0x7d]), /binary/],
-    ['too large', ['validate', '-'], '{"network.hostname": "' + 'a'.repeat(5 * 1024 * 1024) + '"}', /larger than 4 MiB/],
+    [
+      'too large',
+      ['validate', '-'],
+      '{"network.hostname": "' + 'a'.repeat(5 * 1024 * 1024) + '"}',
+      /larger than 4 MiB/,
+    ],
     ['unsupported', ['validate', '-'], 'network.hostname=foo', /unsupported input/],
     ['a JSON array', ['validate', '-'], '[1,2]', /expected a JSON object/],
     ['no INPUT', ['validate'], undefined, /missing INPUT/],
-    ['bad --deployment', ['validate', '--deployment', 'large', 'x'], undefined, /--deployment must be "default" or "frontend"/],
+    [
+      'bad --deployment',
+      ['validate', '--deployment', 'large', 'x'],
+      undefined,
+      /--deployment must be "default" or "frontend"/,
+    ],
     ['unknown option', ['validate', '--jsn', 'x'], undefined, /unknown option "--jsn"; did you mean --json\?/],
   ];
   for (const [name, args, input, re] of cases) {
@@ -130,7 +194,11 @@ t.test('validate: unreadable input exits 2 with one clear line, in bounded time'
 t.test('secrets never reach stdout or stderr', async (t) => {
   const root = 'R00t-Secret-Pw';
   const api = 'Api-Secret-Pw';
-  const vals = withValues({ 'appliance.root_pwd': root, 'loadbalance.haproxy_pwd': api, 'loadbalance.dataplane_port': '22' });
+  const vals = withValues({
+    'appliance.root_pwd': root,
+    'loadbalance.haproxy_pwd': api,
+    'loadbalance.dataplane_port': '22',
+  });
   const inputs: [string, string][] = [
     ['valid-ish json', JSON.stringify(vals)],
     ['too short password', JSON.stringify({ ...vals, 'appliance.root_pwd': ` ${root}` })],
@@ -147,65 +215,97 @@ t.test('secrets never reach stdout or stderr', async (t) => {
   }
 });
 
-t.test('the bundle runs on Node 18.20 (the appliance) as on this Node', { skip: process.env.OVACTL_NODE18 ? false : 'OVACTL_NODE18 not set (test/run.sh provides it)' }, async (t) => {
-  const node18 = process.env.OVACTL_NODE18!;
-  t.match(spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout, /^v18\.20\./);
-  for (const f of ['examples/appliance.json', 'examples/ovf-env.xml', 'examples/govc-options.json']) {
-    const a = ovactl(['validate', '--json', join(ROOT, f)], undefined, node18);
-    const b = ovactl(['validate', '--json', join(ROOT, f)]);
-    t.equal(a.code, 0, `${f} on Node 18: ${a.stderr}`);
-    t.equal(a.stdout, b.stdout, `${f}: same report on both`);
-  }
-  const bad = file('bad18.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
-  t.equal(ovactl(['validate', bad], undefined, node18).code, 1);
-});
+t.test(
+  'the bundle runs on Node 18.20 (the appliance) as on this Node',
+  { skip: process.env.OVACTL_NODE18 ? false : 'OVACTL_NODE18 not set (test/run.sh provides it)' },
+  async (t) => {
+    const node18 = process.env.OVACTL_NODE18!;
+    t.match(spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout, /^v18\.20\./);
+    for (const f of ['examples/appliance.json', 'examples/ovf-env.xml', 'examples/govc-options.json']) {
+      const a = ovactl(['validate', '--json', join(ROOT, f)], undefined, node18);
+      const b = ovactl(['validate', '--json', join(ROOT, f)]);
+      t.equal(a.code, 0, `${f} on Node 18: ${a.stderr}`);
+      t.equal(a.stdout, b.stdout, `${f}: same report on both`);
+    }
+    const bad = file('bad18.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
+    t.equal(ovactl(['validate', bad], undefined, node18).code, 1);
+  },
+);
 
 t.test('render --root into an existing tree merges haproxy.cfg and says what it kept', async (t) => {
   const root = join(dir, 'render-merge');
   t.equal(ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]).code, 0);
   const cfgPath = join(root, 'etc/haproxy/haproxy.cfg');
-  const sections = '\nfrontend web\n  bind 198.51.100.70:443\n  default_backend app\n\n# the control plane\'s note\nbackend app\n  server s1 198.51.100.20:443\n';
-  writeFileSync(cfgPath, '# _version=5\n' + readFileSync(cfgPath, 'utf8').replace(/maxconn \d+/, 'maxconn 10') + sections);
+  const sections =
+    "\nfrontend web\n  bind 198.51.100.70:443\n  default_backend app\n\n# the control plane's note\nbackend app\n  server s1 198.51.100.20:443\n";
+  writeFileSync(
+    cfgPath,
+    '# _version=5\n' + readFileSync(cfgPath, 'utf8').replace(/maxconn \d+/, 'maxconn 10') + sections,
+  );
   const r = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /\/etc\/haproxy\/haproxy\.cfg: merged into the existing file\n {2}ovactl's sections: global\n {2}the control plane's sections, kept byte for byte: frontend web, backend app/);
+  t.match(
+    r.stdout,
+    /\/etc\/haproxy\/haproxy\.cfg: merged into the existing file\n {2}ovactl's sections: global\n {2}the control plane's sections, kept byte for byte: frontend web, backend app/,
+  );
   const cfg = readFileSync(cfgPath, 'utf8');
-  t.ok(cfg.endsWith(sections), 'the control plane\'s sections, byte for byte');
+  t.ok(cfg.endsWith(sections), "the control plane's sections, byte for byte");
   t.match(cfg, /^# _version=6\n/);
   t.match(cfg, /^ {4}maxconn 29000$/m);
   const again = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
   t.match(again.stdout, /ovactl's sections: already as rendered \(unchanged\)/);
 });
 
-t.test('render: writes the tree, then rewrites nothing for the same values; invalid values write nothing', async (t) => {
-  const root = join(dir, 'render-root');
-  const first = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
-  t.equal(first.code, 0, first.stderr);
-  t.match(first.stdout, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
-  t.match(first.stdout, /systemctl enable --now haproxy\.service/);
-  const cfg = readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8');
-  t.match(cfg, /^ {4}user wcp password \$6\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{86}$/m, 'a $6$ hash from openssl passwd -6');
-  t.equal(statSync(join(root, 'etc/haproxy/dataplaneapi.yaml')).mode & 0o777, 0o600);
-  const second = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
-  t.equal(second.code, 0);
-  t.notMatch(second.stdout, /wrote/, 'same values: nothing rewritten');
-  t.equal(readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8'), cfg, 'the hash is kept while the password matches');
+t.test(
+  'render: writes the tree, then rewrites nothing for the same values; invalid values write nothing',
+  async (t) => {
+    const root = join(dir, 'render-root');
+    const first = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+    t.equal(first.code, 0, first.stderr);
+    t.match(first.stdout, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
+    t.match(first.stdout, /systemctl enable --now haproxy\.service/);
+    const cfg = readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8');
+    t.match(
+      cfg,
+      /^ {4}user wcp password \$6\$[./0-9A-Za-z]+\$[./0-9A-Za-z]{86}$/m,
+      'a $6$ hash from openssl passwd -6',
+    );
+    t.equal(statSync(join(root, 'etc/haproxy/dataplaneapi.yaml')).mode & 0o777, 0o600);
+    const second = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+    t.equal(second.code, 0);
+    t.notMatch(second.stdout, /wrote/, 'same values: nothing rewritten');
+    t.equal(
+      readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8'),
+      cfg,
+      'the hash is kept while the password matches',
+    );
 
-  const bad = join(dir, 'bad-root');
-  const r = ovactl(['render', '--env', file('bad-render.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' }))), '--root', bad]);
-  t.equal(r.code, 1);
-  t.match(r.stdout, /vip\.host-bits/);
-  t.notOk(existsSync(bad), 'nothing written');
-  for (const f of readdirSync(root, { recursive: true }) as string[]) {
-    if (statSync(join(root, f)).isFile()) t.notMatch(readFileSync(join(root, f), 'utf8'), /change-me-(root|api)/, `${f}: no password`);
-  }
-});
+    const bad = join(dir, 'bad-root');
+    const r = ovactl([
+      'render',
+      '--env',
+      file('bad-render.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' }))),
+      '--root',
+      bad,
+    ]);
+    t.equal(r.code, 1);
+    t.match(r.stdout, /vip\.host-bits/);
+    t.notOk(existsSync(bad), 'nothing written');
+    for (const f of readdirSync(root, { recursive: true }) as string[]) {
+      if (statSync(join(root, f)).isFile())
+        t.notMatch(readFileSync(join(root, f), 'utf8'), /change-me-(root|api)/, `${f}: no password`);
+    }
+  },
+);
 
-t.test('--version, and its long form with the image\'s Data Plane API', async (t) => {
+t.test("--version, and its long form with the image's Data Plane API", async (t) => {
   const short = ovactl(['--version']);
   t.equal(short.code, 0);
   t.match(short.stdout, /^\d+\.\d+\.\d+\n$/, 'the short form is the version alone (scripts parse it)');
   const long = ovactl(['--version', '--long']);
   t.equal(long.code, 0);
-  t.match(long.stdout, /^ovactl \d+\.\d+\.\d+\ndataplaneapi (unknown \(no build information: not an appliance image\)|\S+.*)\n$/);
+  t.match(
+    long.stdout,
+    /^ovactl \d+\.\d+\.\d+\ndataplaneapi (unknown \(no build information: not an appliance image\)|\S+.*)\n$/,
+  );
 });

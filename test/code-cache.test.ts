@@ -4,7 +4,17 @@
 // with the same output. Runs a copy of dist/ovactl.js in a scratch folder (the cache lives beside it).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -15,23 +25,47 @@ copyFileSync(join(ROOT, 'dist/ovactl.js'), join(dir, 'ovactl.js'));
 copyFileSync(join(ROOT, 'dist/package.json'), join(dir, 'package.json'));
 const values = join(ROOT, 'examples/appliance.json');
 const cacheDir = join(dir, 'code-cache');
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && k !== 'OVACTL_WRITE_CODE_CACHE' && !/tap/i.test(k)));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) => k !== 'NODE_OPTIONS' && k !== 'OVACTL_WRITE_CODE_CACHE' && !/tap/i.test(k),
+  ),
+);
 
 // Password hashes have a random salt: compared as a placeholder.
 const salted = (text: string) => text.replace(/\$(?:5|6|y)\$[^\s"']+/g, '$HASH');
 
 let n = 0;
 /** ovactl render into a fresh root; the rendered tree as path → content. */
-function render(opts: { write?: boolean; node?: string } = {}): { code: number | null; stderr: string; tree: Map<string, string> } {
+function render(opts: { write?: boolean; node?: string } = {}): {
+  code: number | null;
+  stderr: string;
+  tree: Map<string, string>;
+} {
   const root = join(dir, `root-${n++}`);
   // through env(1): tap's process tracking injects NODE_OPTIONS into node children (Node 18 cannot load it).
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', opts.node ?? process.execPath, join(dir, 'ovactl.js'), 'render', '--env', values, '--root', root], {
-    encoding: 'utf8',
-    env: { ...env, ...(opts.write ? { OVACTL_WRITE_CODE_CACHE: '1' } : {}) },
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    '/usr/bin/env',
+    [
+      '-u',
+      'NODE_OPTIONS',
+      opts.node ?? process.execPath,
+      join(dir, 'ovactl.js'),
+      'render',
+      '--env',
+      values,
+      '--root',
+      root,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...env, ...(opts.write ? { OVACTL_WRITE_CODE_CACHE: '1' } : {}) },
+      timeout: 60_000,
+    },
+  );
   const tree = new Map<string, string>();
-  if (existsSync(root)) for (const f of readdirSync(root, { recursive: true }) as string[]) if (statSync(join(root, f)).isFile()) tree.set(f, salted(readFileSync(join(root, f), 'utf8')));
+  if (existsSync(root))
+    for (const f of readdirSync(root, { recursive: true }) as string[])
+      if (statSync(join(root, f)).isFile()) tree.set(f, salted(readFileSync(join(root, f), 'utf8')));
   return { code: r.status, stderr: r.stderr, tree };
 }
 const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir) : []);
@@ -41,7 +75,11 @@ t.test('no cache unless asked for', async (t) => {
   t.equal(r.code, 0, 'render works without a cache', { stderr: r.stderr });
   t.ok(r.tree.size > 5, 'and renders the tree');
   t.same(cacheFiles(), [], 'and writes no cache');
-  const v = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(dir, 'ovactl.js'), 'validate', values], { encoding: 'utf8', env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' } });
+  const v = spawnSync(
+    '/usr/bin/env',
+    ['-u', 'NODE_OPTIONS', process.execPath, join(dir, 'ovactl.js'), 'validate', values],
+    { encoding: 'utf8', env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' } },
+  );
   t.equal(v.status, 0, 'validate (no lazy chunk) works');
   t.same(cacheFiles(), [], 'and has no chunk to cache');
 });
@@ -54,7 +92,7 @@ t.test('written when asked, then used, then left alone', async (t) => {
   t.match(files, [/^commands-[0-9a-f]{16}\.v8$/], 'one cache, for the commands chunk, named by its hash');
   const file = join(cacheDir, files[0]!);
   t.ok(statSync(file).size > 10_000, `it holds compiled code (${statSync(file).size} bytes)`);
-  t.equal(statSync(file).mode & 0o777, 0o644, 'mode 0644 (the bundle folder is root\'s)');
+  t.equal(statSync(file).mode & 0o777, 0o644, "mode 0644 (the bundle folder is root's)");
   t.same(first.tree, plain.tree, 'the same output as without a cache');
 
   const before = readFileSync(file);
@@ -62,7 +100,10 @@ t.test('written when asked, then used, then left alone', async (t) => {
   const second = render({ write: true });
   t.equal(second.code, 0, 'a run with the cache works');
   t.same(second.tree, plain.tree, 'with the same output');
-  t.ok(readFileSync(file).equals(before) && statSync(file).mtimeMs === mtime, 'V8 took the cache: it is not written again');
+  t.ok(
+    readFileSync(file).equals(before) && statSync(file).mtimeMs === mtime,
+    'V8 took the cache: it is not written again',
+  );
 });
 
 t.test('a cache V8 refuses is harmless, and replaced when asked', async (t) => {
@@ -93,12 +134,15 @@ t.test('a cache V8 refuses is harmless, and replaced when asked', async (t) => {
   chmodSync(file, 0o666);
   const before = readFileSync(file);
   render({ write: true });
-  t.notOk(readFileSync(file).equals(before) && (statSync(file).mode & 0o777) === 0o666, 'a cache others may write is not taken');
+  t.notOk(
+    readFileSync(file).equals(before) && (statSync(file).mode & 0o777) === 0o666,
+    'a cache others may write is not taken',
+  );
   t.equal(statSync(file).mode & 0o777, 0o644, 'the rewritten cache is 0644 again');
 
   const node18 = process.env.OVACTL_NODE18;
   if (!node18 || !existsSync(node18)) {
-    t.comment('no Node 18 binary (test/run.sh provides one): another Node\'s cache not tried');
+    t.comment("no Node 18 binary (test/run.sh provides one): another Node's cache not tried");
     return;
   }
   const other = render({ node: node18 });

@@ -34,9 +34,23 @@ t.teardown(async () => {
 function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null || !p.pid) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { try { process.kill(p.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
-    p.once('exit', () => { clearTimeout(timer); resolve(); });
-    try { process.kill(p.pid!, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(p.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }, 5000);
+    p.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(p.pid!, 'SIGTERM');
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
   });
 }
 
@@ -46,16 +60,27 @@ function start(yaml: string): { proc: ChildProcess; out: () => string; err: () =
   procs.push(proc);
   let out = '';
   let err = '';
-  proc.stdout!.on('data', (c) => { out += c; });
-  proc.stderr!.on('data', (c) => { err += c; });
+  proc.stdout!.on('data', (c) => {
+    out += c;
+  });
+  proc.stderr!.on('data', (c) => {
+    err += c;
+  });
   return { proc, out: () => out, err: () => err };
 }
 
-const exited = (p: ChildProcess, ms: number): Promise<number | null> => new Promise((resolve) => {
-  if (p.exitCode !== null) { resolve(p.exitCode); return; }
-  const timer = setTimeout(() => resolve(null), ms);
-  p.once('exit', (code) => { clearTimeout(timer); resolve(code); });
-});
+const exited = (p: ChildProcess, ms: number): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (p.exitCode !== null) {
+      resolve(p.exitCode);
+      return;
+    }
+    const timer = setTimeout(() => resolve(null), ms);
+    p.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -66,9 +91,11 @@ async function freePort(): Promise<number> {
 }
 
 // ---- the appliance's files, as first boot writes them
-const fb = spawnSync(process.execPath,
+const fb = spawnSync(
+  process.execPath,
   [join(ROOT, 'dist/ovactl.js'), 'firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', withImage(dir)],
-  { encoding: 'utf8' });
+  { encoding: 'utf8' },
+);
 if (fb.status !== 0) throw new Error(`ovactl firstboot --root failed: ${fb.stdout}${fb.stderr}`);
 const etc = join(dir, 'etc/haproxy');
 const CFG = join(etc, 'haproxy.cfg');
@@ -79,18 +106,25 @@ writeFileSync(join(dir, 'reload.sh'), `#!/bin/sh\ndate +%s.%N >> ${RELOADS}\n`, 
 /** ovactl's dataplaneapi.yaml with the same keys, its values pointed into the tree and at loopback. */
 function pointedYaml(port: number, extra: (text: string) => string = (x) => x): string {
   const values: Record<string, string> = {
-    host: '127.0.0.1', tls_host: '127.0.0.1', port: String(port), tls_port: String(port),
-    reload_cmd: `sh ${join(dir, 'reload.sh')}`, restart_cmd: `sh ${join(dir, 'reload.sh')}`,
+    host: '127.0.0.1',
+    tls_host: '127.0.0.1',
+    port: String(port),
+    tls_port: String(port),
+    reload_cmd: `sh ${join(dir, 'reload.sh')}`,
+    restart_cmd: `sh ${join(dir, 'reload.sh')}`,
     reload_delay: String(DELAY),
   };
-  const text = readFileSync(join(etc, 'dataplaneapi.yaml'), 'utf8').split('\n').map((line) => {
-    const m = line.match(/^(\s*)([a-z_]+):\s+(.+)$/);
-    if (!m) return line;
-    const [, indent, key, value] = m;
-    if (key in values) return `${indent}${key}: ${values[key]}`;
-    if (value.startsWith('/') && key !== 'haproxy_bin') return `${indent}${key}: ${join(dir, value)}`;
-    return line;
-  }).join('\n');
+  const text = readFileSync(join(etc, 'dataplaneapi.yaml'), 'utf8')
+    .split('\n')
+    .map((line) => {
+      const m = line.match(/^(\s*)([a-z_]+):\s+(.+)$/);
+      if (!m) return line;
+      const [, indent, key, value] = m;
+      if (key in values) return `${indent}${key}: ${values[key]}`;
+      if (value.startsWith('/') && key !== 'haproxy_bin') return `${indent}${key}: ${join(dir, value)}`;
+      return line;
+    })
+    .join('\n');
   return extra(text);
 }
 
@@ -100,29 +134,51 @@ writeFileSync(YAML, pointedYaml(port), { mode: 0o600 });
 const api = start(YAML);
 
 // ---- a client that trusts only the appliance's CA, as the Supervisor does
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; json: any }
-interface RequestOptions { auth?: string | null; ca?: Buffer | null }
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: any;
+}
+interface RequestOptions {
+  auth?: string | null;
+  ca?: Buffer | null;
+}
 function request(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Reply> {
   const auth = opts.auth === undefined ? `${USER}:${PASSWORD}` : opts.auth;
   const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1', port, method, path: `/v2${path}`, agent: false,
-      ...(opts.ca === null ? {} : { ca: opts.ca ?? CA }),
-      headers: { ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
-        ...(data === undefined ? {}
-          : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }),
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: `/v2${path}`,
+        agent: false,
+        ...(opts.ca === null ? {} : { ca: opts.ca ?? CA }),
+        headers: {
+          ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
+          ...(data === undefined
+            ? {}
+            : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }),
+        },
+        timeout: 30000,
       },
-      timeout: 30000,
-    }, (res) => {
-      let text = '';
-      res.on('data', (c) => { text += c; });
-      res.on('end', () => {
-        let json: unknown;
-        try { json = text ? JSON.parse(text) : undefined; } catch { json = text; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-      });
-    });
+      (res) => {
+        let text = '';
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = text;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.end(data);
@@ -132,7 +188,10 @@ function request(method: string, path: string, body?: unknown, opts: RequestOpti
 async function waitUp(): Promise<void> {
   const until = Date.now() + 15000;
   for (;;) {
-    try { await request('GET', '/info'); return; } catch (e) {
+    try {
+      await request('GET', '/info');
+      return;
+    } catch (e) {
       if (Date.now() > until || api.proc.exitCode !== null) {
         throw new Error(`the API did not answer: ${api.err()}${(e as Error).message}`);
       }
@@ -146,7 +205,7 @@ const C = '/services/haproxy/configuration';
 const version = async (): Promise<number> => (await request('GET', `${C}/version`)).json as number;
 const haproxyCheck = (file: string) => spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
 const reloads = (): number[] =>
-  (existsSync(RELOADS) ? readFileSync(RELOADS, 'utf8').trim().split('\n').filter(Boolean).map(Number) : []);
+  existsSync(RELOADS) ? readFileSync(RELOADS, 'utf8').trim().split('\n').filter(Boolean).map(Number) : [];
 const E = encodeURIComponent;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A section's text (header to the next section) in a haproxy.cfg. */
@@ -155,35 +214,57 @@ function sectionText(cfg: string, header: RegExp): string | undefined {
   const i = lines.findIndex((l) => header.test(l));
   if (i < 0) return undefined;
   const j = lines.findIndex((l, k) => k > i && /^[a-z]/.test(l));
-  return lines.slice(i, j < 0 ? undefined : j).join('\n').trimEnd(); // blank lines between sections are no one's
+  return lines
+    .slice(i, j < 0 ? undefined : j)
+    .join('\n')
+    .trimEnd(); // blank lines between sections are no one's
 }
 
 // ---- seed 003's service, as the Supervisor creates it through the API
 const ID = 'domain-c50:b42f9558-a4eb-4e8f-8f0f-9a8f295f0a8e-kube-system-kube-apiserver-lb-svc';
 const VIP = '192.168.0.1';
 const SERVERS = ['192.168.128.0', '192.168.128.1', '192.168.128.2'];
-const BACKENDS = [['kube-apiserver', 6443], ['nginx', 443]] as const;
+const BACKENDS = [
+  ['kube-apiserver', 6443],
+  ['nginx', 443],
+] as const;
 
 async function createSeed003(tx: string): Promise<number[]> {
   const q = `transaction_id=${tx}`;
   const codes: number[] = [];
   const post = async (path: string, body: unknown) => codes.push((await request('POST', `${C}/${path}`, body)).status);
   await post(`frontends?${q}`, { name: ID, mode: 'tcp', log_tag: ID, tcplog: true });
-  for (const [name, p] of [...BACKENDS].reverse()) { // seed 003's order: nginx's bind first
+  for (const [name, p] of [...BACKENDS].reverse()) {
+    // seed 003's order: nginx's bind first
     await post(`binds?frontend=${E(ID)}&${q}`, { name: `${ID}-${VIP}:${name}`, address: VIP, port: p });
   }
   for (const [name, p] of BACKENDS) {
     const be = `${ID}-${name}`;
-    await post(`backends?${q}`,
-      { name: be, mode: 'tcp', balance: { algorithm: 'roundrobin' }, adv_check: 'tcp-check', log_tag: be });
+    await post(`backends?${q}`, {
+      name: be,
+      mode: 'tcp',
+      balance: { algorithm: 'roundrobin' },
+      adv_check: 'tcp-check',
+      log_tag: be,
+    });
     for (const s of SERVERS) {
-      await post(`servers?backend=${E(be)}&${q}`,
-        { name: `${ID}-${s}:${p}`, address: s, port: p, check: 'enabled', weight: 100, verify: 'none' });
+      await post(`servers?backend=${E(be)}&${q}`, {
+        name: `${ID}-${s}:${p}`,
+        address: s,
+        port: p,
+        check: 'enabled',
+        weight: 100,
+        verify: 'none',
+      });
     }
   }
   for (const [i, [name, p]] of BACKENDS.entries()) {
-    await post(`backend_switching_rules?frontend=${E(ID)}&${q}`,
-      { index: i, name: `${ID}-${name}`, cond: 'if', cond_test: `{ dst_port ${p} }` });
+    await post(`backend_switching_rules?frontend=${E(ID)}&${q}`, {
+      index: i,
+      name: `${ID}-${name}`,
+      cond: 'if',
+      cond_test: `{ dst_port ${p} }`,
+    });
   }
   return codes;
 }
@@ -224,7 +305,11 @@ t.test("creates seed 003's service in one transaction", async (t) => {
   t.match(tx.json, { _version: v0, id: String, status: 'in_progress' });
   const id = tx.json.id as string;
   const codes = await createSeed003(id);
-  t.same(codes, codes.map(() => 201), 'every object created in the transaction (201)');
+  t.same(
+    codes,
+    codes.map(() => 201),
+    'every object created in the transaction (201)',
+  );
   t.equal(readFileSync(CFG, 'utf8'), before, 'nothing written before the commit');
   const names = async (q: string): Promise<string[]> =>
     (await request('GET', `${C}/frontends${q}`)).json.data.map((f: { name: string }) => f.name);
@@ -232,7 +317,10 @@ t.test("creates seed 003's service in one transaction", async (t) => {
   t.ok((await names(`?transaction_id=${id}`)).includes(ID), 'visible inside it');
   if (!REAL) {
     const txFiles = readdirSync(join(dir, 'var/lib/dataplaneapi/transactions'));
-    t.ok(txFiles.some((f) => f.endsWith(id)), 'its file in transaction_dir');
+    t.ok(
+      txFiles.some((f) => f.endsWith(id)),
+      'its file in transaction_dir',
+    );
   }
 
   const commit = await request('PUT', `/services/haproxy/transactions/${id}`);
@@ -266,12 +354,20 @@ t.test("creates seed 003's service in one transaction", async (t) => {
   const f = await request('GET', `${C}/frontends/${E(ID)}`);
   t.match(f.json, { _version: v0 + 1, data: { name: ID, mode: 'tcp', tcplog: true, log_tag: ID } });
   const binds = await request('GET', `${C}/binds?frontend=${E(ID)}`);
-  t.match(binds.json.data, [{ address: VIP, port: 443 }, { address: VIP, port: 6443 }]);
+  t.match(binds.json.data, [
+    { address: VIP, port: 443 },
+    { address: VIP, port: 6443 },
+  ]);
   const rules = await request('GET', `${C}/backend_switching_rules?frontend=${E(ID)}`);
-  t.match(rules.json.data, [{ index: 0, name: `${ID}-kube-apiserver`, cond: 'if', cond_test: '{ dst_port 6443 }' },
-    { index: 1, name: `${ID}-nginx`, cond: 'if', cond_test: '{ dst_port 443 }' }]);
+  t.match(rules.json.data, [
+    { index: 0, name: `${ID}-kube-apiserver`, cond: 'if', cond_test: '{ dst_port 6443 }' },
+    { index: 1, name: `${ID}-nginx`, cond: 'if', cond_test: '{ dst_port 443 }' },
+  ]);
   const servers = await request('GET', `${C}/servers?backend=${E(`${ID}-nginx`)}`);
-  t.same(servers.json.data.map((s: { address: string }) => s.address), SERVERS);
+  t.same(
+    servers.json.data.map((s: { address: string }) => s.address),
+    SERVERS,
+  );
   t.match(servers.json.data[0], { port: 443, check: 'enabled', weight: 100 });
   const be = await request('GET', `${C}/backends/${E(`${ID}-nginx`)}`);
   t.match(be.json.data, { mode: 'tcp', balance: { algorithm: 'roundrobin' }, adv_check: 'tcp-check' });
@@ -303,8 +399,12 @@ t.test('a commit haproxy -c refuses is refused with its message', async (t) => {
   const v = await version();
   const before = readFileSync(CFG, 'utf8');
   const tx = (await request('POST', `/services/haproxy/transactions?version=${v}`)).json.id as string;
-  const r = await request('POST', `${C}/backend_switching_rules?frontend=${E(ID)}&transaction_id=${tx}`,
-    { index: 0, name: `${ID}-nginx`, cond: 'if', cond_test: '{ no_such_fetch 1 }' });
+  const r = await request('POST', `${C}/backend_switching_rules?frontend=${E(ID)}&transaction_id=${tx}`, {
+    index: 0,
+    name: `${ID}-nginx`,
+    cond: 'if',
+    cond_test: '{ no_such_fetch 1 }',
+  });
   t.equal(r.status, 201, 'accepted into the transaction');
   const c = await request('PUT', `/services/haproxy/transactions/${tx}`);
   t.equal(c.status, 400);
@@ -320,8 +420,13 @@ t.test(`a burst of 20 changes within reload_delay (${DELAY} s) reloads at most t
   const started = Date.now();
   let v = await version();
   for (let i = 0; i < 20; i++) {
-    const r = await request('POST', `${C}/servers?backend=${E(`${ID}-nginx`)}&version=${v}`,
-      { name: `burst-${i}`, address: '192.168.128.9', port: 1000 + i, check: 'enabled', weight: 100 });
+    const r = await request('POST', `${C}/servers?backend=${E(`${ID}-nginx`)}&version=${v}`, {
+      name: `burst-${i}`,
+      address: '192.168.128.9',
+      port: 1000 + i,
+      check: 'enabled',
+      weight: 100,
+    });
     t.equal(r.status, 202, `change ${i}`);
     v += 1;
   }
@@ -347,7 +452,11 @@ t.test(`a burst of 20 changes within reload_delay (${DELAY} s) reloads at most t
 
 t.test('replacing the frontend keeps its binds and rules', async (t) => {
   const v = await version();
-  const r = await request('PUT', `${C}/frontends/${E(ID)}?version=${v}`, { name: ID, mode: 'tcp', log_tag: 'renamed-tag' });
+  const r = await request('PUT', `${C}/frontends/${E(ID)}?version=${v}`, {
+    name: ID,
+    mode: 'tcp',
+    log_tag: 'renamed-tag',
+  });
   t.equal(r.status, 202);
   t.match(r.json, { name: ID, log_tag: 'renamed-tag' });
   t.notOk(r.json.tcplog, 'option tcplog gone: not in the new object');
@@ -381,18 +490,60 @@ t.test('deleting the service removes its sections', async (t) => {
 // down) and whatever it commits is a file haproxy -c accepts, with no smuggled lines.
 t.test('random requests (seed 13) never break the API or the file', async (t) => {
   let seed = 13;
-  const rnd = () => { // mulberry32
+  const rnd = () => {
+    // mulberry32
     seed = (seed + 0x6d2b79f5) | 0;
     let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
     x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
-  const values = ['fz', 'fz-1', 'a b', 'x\nfrontend evil', 'tcp', 'http', 'if', '{ dst_port 80 }', '127.0.0.9', '::1',
-    '', 'é',
-    0, -1, 1, 80, 65536, 1e12, 2.5, true, null, [], {}, { algorithm: 'roundrobin' }, { algorithm: 'x\ny' }];
-  const keys = ['name', 'mode', 'address', 'port', 'index', 'cond', 'cond_test', 'check', 'weight', 'verify', 'balance',
-    'adv_check', 'log_tag', 'tcplog', 'maxconn', 'ssl', 'default_backend'];
+  const values = [
+    'fz',
+    'fz-1',
+    'a b',
+    'x\nfrontend evil',
+    'tcp',
+    'http',
+    'if',
+    '{ dst_port 80 }',
+    '127.0.0.9',
+    '::1',
+    '',
+    'é',
+    0,
+    -1,
+    1,
+    80,
+    65536,
+    1e12,
+    2.5,
+    true,
+    null,
+    [],
+    {},
+    { algorithm: 'roundrobin' },
+    { algorithm: 'x\ny' },
+  ];
+  const keys = [
+    'name',
+    'mode',
+    'address',
+    'port',
+    'index',
+    'cond',
+    'cond_test',
+    'check',
+    'weight',
+    'verify',
+    'balance',
+    'adv_check',
+    'log_tag',
+    'tcplog',
+    'maxconn',
+    'ssl',
+    'default_backend',
+  ];
   const TEMPLATES: Record<string, object> = {
     frontends: { name: 'fz', mode: 'tcp' },
     backends: { name: 'fz', mode: 'tcp' },
@@ -400,18 +551,24 @@ t.test('random requests (seed 13) never break the API or the file', async (t) =>
     servers: { name: 'fz-s', address: '127.0.0.9', port: 80 },
     backend_switching_rules: { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }' },
   };
-  const colls = ['frontends', 'backends', 'binds?frontend=fz', 'servers?backend=fz',
-    'backend_switching_rules?frontend=fz', 'nope'];
+  const colls = [
+    'frontends',
+    'backends',
+    'binds?frontend=fz',
+    'servers?backend=fz',
+    'backend_switching_rules?frontend=fz',
+    'nope',
+  ];
   const before = readFileSync(CFG, 'utf8');
   const statuses = new Map<number, number>();
   for (let i = 0; i < 150; i++) {
     const [coll, query = ''] = pick(colls).split('?');
     const mutations = Array.from({ length: Math.floor(rnd() * 3) }, () => [pick(keys), pick(values)]);
-    const body = rnd() < 0.1 ? '{"name": '
-      : { ...(rnd() < 0.6 ? TEMPLATES[coll] : {}), ...Object.fromEntries(mutations) };
+    const body =
+      rnd() < 0.1 ? '{"name": ' : { ...(rnd() < 0.6 ? TEMPLATES[coll] : {}), ...Object.fromEntries(mutations) };
     const method = pick(['GET', 'POST', 'POST', 'PUT', 'DELETE']);
-    const own = coll === 'backend_switching_rules' ? '0'
-      : (TEMPLATES[coll] as { name?: string } | undefined)?.name ?? 'x';
+    const own =
+      coll === 'backend_switching_rules' ? '0' : ((TEMPLATES[coll] as { name?: string } | undefined)?.name ?? 'x');
     const item = method === 'POST' && rnd() < 0.9 ? '' : `/${E(String(rnd() < 0.7 ? own : pick(values)))}`;
     const v = rnd() < 0.8 ? await version() : Math.floor(rnd() * 1000);
     const q = [query, rnd() < 0.9 ? `version=${v}` : 'transaction_id=x%zz'].filter(Boolean).join('&');
@@ -439,11 +596,16 @@ t.test('random requests (seed 13) never break the API or the file', async (t) =>
 });
 
 t.test('the stand-in refuses what it cannot take', { skip: REAL ? 'stand-in behaviour' : false }, async (t) => {
-  const big = await request('POST', `${C}/backends?version=${await version()}`, 'x'.repeat(2 * 1024 * 1024))
-    .catch((e) => e);
+  const big = await request('POST', `${C}/backends?version=${await version()}`, 'x'.repeat(2 * 1024 * 1024)).catch(
+    (e) => e,
+  );
   t.ok(big instanceof Error || big.status === 413, 'a 2 MiB body');
-  const smuggle = await request('POST', `${C}/backend_switching_rules?frontend=fz&version=${await version()}`,
-    { index: 0, name: 'fz', cond: 'if', cond_test: '{ dst_port 80 }\nbackend evil' });
+  const smuggle = await request('POST', `${C}/backend_switching_rules?frontend=fz&version=${await version()}`, {
+    index: 0,
+    name: 'fz',
+    cond: 'if',
+    cond_test: '{ dst_port 80 }\nbackend evil',
+  });
   t.equal(smuggle.status, 422, 'a line break in a value');
   t.notMatch(readFileSync(CFG, 'utf8'), /evil/);
   t.match(api.out(), /"GET \/v2\/info" 200/, 'one log line per request');

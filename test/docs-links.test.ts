@@ -11,31 +11,58 @@ const text = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 
 t.test('anchors are made the way GitHub makes them', async (t) => {
   const page = '# ovactl validate\n## What happens when you change vApp properties\n## `ovactl rhi`\n## A\n## A';
-  t.same([...anchors(page)],
-    ['ovactl-validate', 'what-happens-when-you-change-vapp-properties', 'ovactl-rhi', 'a', 'a-1']);
+  t.same(
+    [...anchors(page)],
+    ['ovactl-validate', 'what-happens-when-you-change-vapp-properties', 'ovactl-rhi', 'a', 'a-1'],
+  );
 });
 
 t.test('the reader of shell examples', async (t) => {
   const page = [
     'Marked in the fence: ```` ```sh appliance ```` is prose, not a fence; see [x](#a).',
-    '```sh appliance', 'govc about', '```',
-    '````sh', '# a comment for the reader', 'ovactl validate x; echo "exit $?"', '# ✓ valid', '# exit …', '',
-    '# another comment', 'ls \\', '  -l', '```', 'still inside', '````',
+    '```sh appliance',
+    'govc about',
+    '```',
+    '````sh',
+    '# a comment for the reader',
+    'ovactl validate x; echo "exit $?"',
+    '# ✓ valid',
+    '# exit …',
+    '',
+    '# another comment',
+    'ls \\',
+    '  -l',
+    '```',
+    'still inside',
+    '````',
   ].join('\n');
   const f = fences(page);
-  t.same(f.map((b) => [b.lang, b.marker, b.line]), [['sh', 'appliance', 2], ['sh', '', 5]]);
+  t.same(
+    f.map((b) => [b.lang, b.marker, b.line]),
+    [
+      ['sh', 'appliance', 2],
+      ['sh', '', 5],
+    ],
+  );
   const s = steps(f[1]!);
-  t.same(s.map((x) => [x.command, x.expected]), [
-    ['ovactl validate x; echo "exit $?"', ['✓ valid', 'exit …']],
-    ['ls \n  -l', []],
-    ['```', []], // a shorter fence inside a longer one is text
-    ['still inside', []],
-  ]);
+  t.same(
+    s.map((x) => [x.command, x.expected]),
+    [
+      ['ovactl validate x; echo "exit $?"', ['✓ valid', 'exit …']],
+      ['ls \n  -l', []],
+      ['```', []], // a shorter fence inside a longer one is text
+      ['still inside', []],
+    ],
+  );
   const output = 'x: JSON\n  ✓ valid\nexit 1\n';
   t.equal(firstMissing(['✓ valid', 'exit …'], output), undefined, 'in order, trimmed, … for anything');
   t.equal(firstMissing(['exit …', '✓ valid'], '✓ valid\nexit 1\n'), '✓ valid', 'order counts');
   t.equal(firstMissing(['valid'], '✓ valid\n'), 'valid', 'whole lines only');
-  t.same([...prose(page).matchAll(/\]\(([^)]*)\)/g)].map((m) => m[1]), ['#a'], 'links outside code only');
+  t.same(
+    [...prose(page).matchAll(/\]\(([^)]*)\)/g)].map((m) => m[1]),
+    ['#a'],
+    'links outside code only',
+  );
 });
 
 for (const file of docFiles(ROOT)) {

@@ -15,7 +15,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootAppliance, ensureBundle, ensureRootfs, rigUnavailable, waitFor, type Appliance, type BootOptions } from './rig/appliance.js';
+import {
+  bootAppliance,
+  ensureBundle,
+  ensureRootfs,
+  rigUnavailable,
+  waitFor,
+  type Appliance,
+  type BootOptions,
+} from './rig/appliance.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_GATEWAY, WORKLOAD_IP } from './rig/values.js';
 
@@ -59,8 +67,19 @@ listen origin
     http-request return status 200 content-type text/plain string served-by-the-appliance
 `;
 
-interface DoctorCheck { id: string; title: string; verdict: 'ok' | 'fail' | 'warn' | 'skip'; detail: string; fix?: string }
-interface DoctorRun { code: number | null; ok: boolean; checks: Map<string, DoctorCheck>; raw: string }
+interface DoctorCheck {
+  id: string;
+  title: string;
+  verdict: 'ok' | 'fail' | 'warn' | 'skip';
+  detail: string;
+  fix?: string;
+}
+interface DoctorRun {
+  code: number | null;
+  ok: boolean;
+  checks: Map<string, DoctorCheck>;
+  raw: string;
+}
 
 async function doctor(a: Appliance, ...args: string[]): Promise<DoctorRun> {
   const r = await a.exec(['ovactl', 'doctor', '--json', ...args], { timeoutMs: 60_000 });
@@ -70,7 +89,12 @@ async function doctor(a: Appliance, ...args: string[]): Promise<DoctorRun> {
   } catch {
     /* raw shows it */
   }
-  return { code: r.code, ok: parsed.ok, checks: new Map(parsed.checks.map((c) => [c.id, c])), raw: r.stdout + r.stderr };
+  return {
+    code: r.code,
+    ok: parsed.ok,
+    checks: new Map(parsed.checks.map((c) => [c.id, c])),
+    raw: r.stdout + r.stderr,
+  };
 }
 
 const isRun = (x: unknown): x is DoctorRun => typeof x === 'object' && x !== null && 'checks' in x;
@@ -90,7 +114,9 @@ async function router(a: Appliance, socket: string, cmd: string): Promise<string
 t.setTimeout(10 * 60_000);
 const unavailable =
   rigUnavailable() ??
-  (spawnSync('bird', ['--version']).status === 0 ? undefined : 'bird2 is not installed on this machine (test/run.sh installs it)');
+  (spawnSync('bird', ['--version']).status === 0
+    ? undefined
+    : 'bird2 is not installed on this machine (test/run.sh installs it)');
 const rootfs = unavailable ? undefined : await ensureRootfs();
 const skip = unavailable ?? rootfs?.skip ?? false;
 
@@ -122,15 +148,23 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
       '',
     ].join('\n'),
   );
-  const startRouter = () => a.hostSpawn(['bird', '-f', '-c', join(work, 'router.conf'), '-s', socket, '-P', join(work, 'router.pid')]);
+  const startRouter = () =>
+    a.hostSpawn(['bird', '-f', '-c', join(work, 'router.conf'), '-s', socket, '-P', join(work, 'router.pid')]);
   let routerProc = startRouter();
 
   // The control plane's frontend, added once first boot is done, as the Data Plane API would.
-  await waitFor(async () => (await a.exec(['systemctl', 'is-active', 'haproxy.service'])).stdout.trim() === 'active' || undefined, 90_000, {
-    what: 'haproxy.service to be active',
-    describe: () => a.diagnostics(),
-  });
-  await sh(a, `cat >> /etc/haproxy/haproxy.cfg <<'CFG'\n${VIP_FRONTEND}CFG\nhaproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy`);
+  await waitFor(
+    async () => (await a.exec(['systemctl', 'is-active', 'haproxy.service'])).stdout.trim() === 'active' || undefined,
+    90_000,
+    {
+      what: 'haproxy.service to be active',
+      describe: () => a.diagnostics(),
+    },
+  );
+  await sh(
+    a,
+    `cat >> /etc/haproxy/haproxy.cfg <<'CFG'\n${VIP_FRONTEND}CFG\nhaproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy`,
+  );
   const cleanCfg = await sh(a, 'cat /etc/haproxy/haproxy.cfg');
 
   const vipRange = '--vip-range=198.51.100.64-198.51.100.127';
@@ -142,7 +176,11 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
       return last.code === 0 && !/^starting/.test(last.checks.get('status')?.detail ?? '') ? last : undefined;
     },
     120_000,
-    { intervalMs: 1_000, what: 'doctor to find the appliance healthy', describe: async () => `${last?.raw}\n${await a.diagnostics()}` },
+    {
+      intervalMs: 1_000,
+      what: 'doctor to find the appliance healthy',
+      describe: async () => `${last?.raw}\n${await a.diagnostics()}`,
+    },
   ).catch((e: Error) => e);
   if (healthy instanceof Error) {
     t.fail('the appliance becomes healthy', { error: healthy.message });
@@ -154,13 +192,33 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
   t.same(
     [...healthy.checks.values()].filter((c) => c.verdict !== 'ok').map((c) => `${c.id} ${c.verdict}`),
     ['status warn'],
-    'every check, live ones included, says ok (none skipped), but the status\'s warning',
+    "every check, live ones included, says ok (none skipped), but the status's warning",
   );
-  t.match(healthy.checks.get('status')?.detail, /ready \(default deployment\), 1 warning\(s\):\nrhi\.vip-on-link/, 'rhi.vip-on-link');
-  t.match(healthy.checks.get('kernel-routes')?.detail, /1 local route/, 'kernel-routes: the one range is a local route');
-  t.match(healthy.checks.get('vips-serving')?.detail, new RegExp(`served: ${VIP.replace(/\./g, '\\.')}:80`), 'vips-serving: the VIP frontend is listening');
-  t.match(healthy.checks.get('dataplane-listening')?.detail, `${MANAGEMENT_IP}:5556`, 'dataplane-listening: the API listens on the management address');
-  t.match(healthy.checks.get('rhi')?.detail, /sessions established, 1\/1 rule\(s\) announced/, 'rhi: BIRD up, session established, the VIP announced');
+  t.match(
+    healthy.checks.get('status')?.detail,
+    /ready \(default deployment\), 1 warning\(s\):\nrhi\.vip-on-link/,
+    'rhi.vip-on-link',
+  );
+  t.match(
+    healthy.checks.get('kernel-routes')?.detail,
+    /1 local route/,
+    'kernel-routes: the one range is a local route',
+  );
+  t.match(
+    healthy.checks.get('vips-serving')?.detail,
+    new RegExp(`served: ${VIP.replace(/\./g, '\\.')}:80`),
+    'vips-serving: the VIP frontend is listening',
+  );
+  t.match(
+    healthy.checks.get('dataplane-listening')?.detail,
+    `${MANAGEMENT_IP}:5556`,
+    'dataplane-listening: the API listens on the management address',
+  );
+  t.match(
+    healthy.checks.get('rhi')?.detail,
+    /sessions established, 1\/1 rule\(s\) announced/,
+    'rhi: BIRD up, session established, the VIP announced',
+  );
   t.match(await router(a, socket, `show route ${VIP}/32`), `${VIP}/32`, 'and the router did learn the VIP route');
   const curl = await a.client(['curl', '-sS', '--max-time', '5', `http://${VIP}/`]);
   t.equal(curl.stdout, 'served-by-the-appliance', 'the client is served at the VIP', { err: curl.stderr });
@@ -173,7 +231,12 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
   const scenario = async (
     name: string,
     // break() may run doctor itself (at the right moment) and return its result.
-    o: { break: () => Promise<unknown>; repair: () => Promise<unknown>; expect: (d: DoctorRun, t: Test) => void; args?: string[] },
+    o: {
+      break: () => Promise<unknown>;
+      repair: () => Promise<unknown>;
+      expect: (d: DoctorRun, t: Test) => void;
+      args?: string[];
+    },
   ) =>
     t.test(name, async (t) => {
       const early = await o.break();
@@ -181,7 +244,8 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
       t.equal(d.code, 1, 'doctor exits 1', { failing: failing(d) });
       t.equal(d.ok, false, '"ok": false');
       o.expect(d, t);
-      for (const c of d.checks.values()) if (c.verdict === 'fail') t.ok(c.fix && c.fix.length > 10, `${c.id}: a fix is given`, { check: c });
+      for (const c of d.checks.values())
+        if (c.verdict === 'fail') t.ok(c.fix && c.fix.length > 10, `${c.id}: a fix is given`, { check: c });
       await o.repair();
       const again = await waitFor(
         async () => {
@@ -191,7 +255,11 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
         60_000,
         { intervalMs: 500, what: `healthy again after "${name}"` },
       ).catch((e: Error) => e);
-      t.notOk(again instanceof Error, 'repaired: doctor exits 0 again', again instanceof Error ? { error: again.message } : {});
+      t.notOk(
+        again instanceof Error,
+        'repaired: doctor exits 0 again',
+        again instanceof Error ? { error: again.message } : {},
+      );
     });
 
   await scenario('a VIP range route missing from the kernel', {
@@ -220,7 +288,14 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     expect: (d, t) => {
       const c = d.checks.get('duplicate-addresses');
       t.equal(c?.verdict, 'fail', 'duplicate-addresses fails');
-      t.match(c?.detail, new RegExp(`${VIP.replace(/\./g, '\\.')} \\(VIP of frontend fe_vip70\\) is answered on workload by [0-9a-f:]{17}`, 'i'), 'naming the VIP, the NIC and the MAC');
+      t.match(
+        c?.detail,
+        new RegExp(
+          `${VIP.replace(/\./g, '\\.')} \\(VIP of frontend fe_vip70\\) is answered on workload by [0-9a-f:]{17}`,
+          'i',
+        ),
+        'naming the VIP, the NIC and the MAC',
+      );
     },
     repair: () => a.host(['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'brw']),
   });
@@ -252,13 +327,21 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     expect: (d, t) => {
       const r = d.checks.get('ranges-vs-addresses');
       t.equal(r?.verdict, 'fail', 'ranges-vs-addresses fails');
-      t.match(r?.detail, `${VIP_RANGE} contains 198.51.100.90 (workload DHCP address)`, 'naming the range, the address and where it comes from');
+      t.match(
+        r?.detail,
+        `${VIP_RANGE} contains 198.51.100.90 (workload DHCP address)`,
+        'naming the range, the address and where it comes from',
+      );
     },
     repair: () => sh(a, 'ip addr del 198.51.100.90/24 dev workload'),
   });
 
   await scenario('haproxy.cfg broken by an edit', {
-    break: () => sh(a, `printf 'frontend broken\\n    bind ${WORKLOAD_IP}:8443\\n    no-such-keyword here\\n' >> /etc/haproxy/haproxy.cfg`),
+    break: () =>
+      sh(
+        a,
+        `printf 'frontend broken\\n    bind ${WORKLOAD_IP}:8443\\n    no-such-keyword here\\n' >> /etc/haproxy/haproxy.cfg`,
+      ),
     expect: (d, t) => {
       const h = d.checks.get('haproxy');
       t.equal(h?.verdict, 'fail', 'haproxy fails');
@@ -268,14 +351,26 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
   });
 
   await scenario('frontends configured but not reloaded, and one outside every range', {
-    break: () => sh(a, `printf 'frontend fe_vip72\\n    bind 198.51.100.72:80\\n    default_backend be_web\\nfrontend fe_stray\\n    bind 198.51.100.20:80\\n    default_backend be_web\\n' >> /etc/haproxy/haproxy.cfg`),
+    break: () =>
+      sh(
+        a,
+        `printf 'frontend fe_vip72\\n    bind 198.51.100.72:80\\n    default_backend be_web\\nfrontend fe_stray\\n    bind 198.51.100.20:80\\n    default_backend be_web\\n' >> /etc/haproxy/haproxy.cfg`,
+      ),
     expect: (d, t) => {
       const v = d.checks.get('vips-serving');
       t.equal(v?.verdict, 'fail', 'vips-serving fails');
-      t.match(v?.detail, /configured but not listening: 198\.51\.100\.72:80 \(frontend fe_vip72\)/, 'naming the VIP that answers ping but serves nothing');
+      t.match(
+        v?.detail,
+        /configured but not listening: 198\.51\.100\.72:80 \(frontend fe_vip72\)/,
+        'naming the VIP that answers ping but serves nothing',
+      );
       const f = d.checks.get('frontends-in-ranges');
       t.equal(f?.verdict, 'fail', 'frontends-in-ranges fails');
-      t.match(f?.detail, /frontend fe_stray binds 198\.51\.100\.20:80 \(haproxy\.cfg line \d+\), outside every VIP range/, 'naming the frontend and its line');
+      t.match(
+        f?.detail,
+        /frontend fe_stray binds 198\.51\.100\.20:80 \(haproxy\.cfg line \d+\), outside every VIP range/,
+        'naming the frontend and its line',
+      );
     },
     repair: () => sh(a, `cat > /etc/haproxy/haproxy.cfg <<'CFG'\n${cleanCfg}CFG`),
   });
@@ -306,7 +401,11 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     expect: (d, t) => {
       const c = d.checks.get('vip-range');
       t.equal(c?.verdict, 'fail', 'vip-range fails');
-      t.match(c?.detail, '198.51.100.60–198.51.100.63, 198.51.100.128–198.51.100.130 are outside every range', 'naming the addresses outside');
+      t.match(
+        c?.detail,
+        '198.51.100.60–198.51.100.63, 198.51.100.128–198.51.100.130 are outside every range',
+        'naming the addresses outside',
+      );
       t.same(failing(d), ['vip-range'], 'and nothing else');
     },
     repair: async () => undefined,
@@ -315,12 +414,20 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
   await scenario('the BGP session down (router stopped)', {
     break: async () => {
       a.stopBackground(routerProc);
-      await waitFor(async () => (await doctor(a, vipRange)).checks.get('rhi')?.verdict === 'fail' || undefined, 30_000, { intervalMs: 500, what: 'the session to drop' });
+      await waitFor(
+        async () => (await doctor(a, vipRange)).checks.get('rhi')?.verdict === 'fail' || undefined,
+        30_000,
+        { intervalMs: 500, what: 'the session to drop' },
+      );
     },
     expect: (d, t) => {
       const c = d.checks.get('rhi');
       t.equal(c?.verdict, 'fail', 'rhi fails');
-      t.match(c?.detail, /BGP session \S+ is (Active|Connect|Idle|OpenSent|OpenConfirm)/, 'naming the session and its state');
+      t.match(
+        c?.detail,
+        /BGP session \S+ is (Active|Connect|Idle|OpenSent|OpenConfirm)/,
+        'naming the session and its state',
+      );
     },
     repair: async () => {
       routerProc = startRouter();
@@ -337,7 +444,6 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     repair: () => sh(a, 'systemctl start bird'),
   });
 
-
   t.test('--collect, live: routes, units and journals in the bundle, no secret in it', async (t) => {
     const r = await a.exec(['ovactl', 'doctor', '--collect', '/root/support.tgz', vipRange], { timeoutMs: 60_000 });
     t.equal(r.code, 0, 'doctor --collect exits 0 on the healthy appliance', { err: r.stderr });
@@ -349,28 +455,42 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
     mkdirSync(out);
     const x = spawnSync('tar', ['-xzf', bundle, '-C', out], { encoding: 'utf8' });
     t.equal(x.status, 0, 'the bundle is a tar.gz', { err: x.stderr });
-    const files = (readdirSync(join(out, 'bundle'), { recursive: true }) as string[]).map((f) => join(out, 'bundle', f)).filter((f) => statSync(f).isFile());
+    const files = (readdirSync(join(out, 'bundle'), { recursive: true }) as string[])
+      .map((f) => join(out, 'bundle', f))
+      .filter((f) => statSync(f).isFile());
     const all = files.map((f) => ({ f, text: readFileSync(f, 'utf8') }));
     const get = (rel: string) => all.find((x) => x.f.endsWith(rel))?.text ?? '';
     t.match(get('commands/ip-route-local.json'), VIP_RANGE.split('/')[0]!, 'the kernel local table, with the range');
     t.match(get('commands/ss-ltn.txt'), `${VIP}:80`, 'the listening sockets, with the VIP frontend');
-    t.match(get('commands/systemctl-status.txt'), /anyip-routes\.service/, 'the units\' status');
+    t.match(get('commands/systemctl-status.txt'), /anyip-routes\.service/, "the units' status");
     t.match(get('commands/journal-ovactl-firstboot.txt'), /ovactl/, "first boot's journal");
     t.match(get('commands/journal-anyip-routes.txt'), /anyip/, "anyip-routes' journal");
     t.match(get('etc/haproxy/haproxy.cfg'), 'fe_vip70', 'the live haproxy.cfg');
     t.match(get('doctor.json'), /"ok":true/, "and doctor's own verdict");
 
     // Every secret the appliance holds, read from its disk: none may be in the bundle.
-    const disk = (p: string) => { try { return readFileSync(join(a.root, p), 'utf8'); } catch { return ''; } };
+    const disk = (p: string) => {
+      try {
+        return readFileSync(join(a.root, p), 'utf8');
+      } catch {
+        return '';
+      }
+    };
     const keyLine = (pem: string) => pem.split('\n').filter((l) => /^[A-Za-z0-9+/=]{40,}$/.test(l))[1];
     const secrets: [string, string | undefined][] = [
       ['the root password', ROOT_PWD],
       ['the Data Plane API password', API_PWD],
-      ["the API user's hash in its users file", /^\s*user \S+ password (\S+)/m.exec(disk('etc/haproxy/dataplaneapi-users.cfg'))?.[1]],
+      [
+        "the API user's hash in its users file",
+        /^\s*user \S+ password (\S+)/m.exec(disk('etc/haproxy/dataplaneapi-users.cfg'))?.[1],
+      ],
       ["root's hash in /etc/shadow", /^root:([^:]{20,}):/m.exec(disk('etc/shadow'))?.[1]],
       ['a line of server.key', keyLine(disk('etc/haproxy/server.key'))],
       ['a line of ca.key', keyLine(disk('etc/haproxy/ca.key'))],
-      ['a line of the SSH host key', keyLine(disk('etc/ssh/ssh_host_ed25519_key')) ?? disk('etc/ssh/ssh_host_ed25519_key').split('\n')[1]],
+      [
+        'a line of the SSH host key',
+        keyLine(disk('etc/ssh/ssh_host_ed25519_key')) ?? disk('etc/ssh/ssh_host_ed25519_key').split('\n')[1],
+      ],
     ];
     for (const [what, value] of secrets) {
       if (!value) {
@@ -380,33 +500,47 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
       const hits = all.filter((x) => x.text.includes(value)).map((x) => x.f.slice(out.length + 1));
       t.same(hits, [], `${what} is in no file of the bundle`);
     }
-    t.ok(secrets.filter(([, v]) => v).length >= 5, 'at least the passwords, the hashes and the TLS key were looked for');
+    t.ok(
+      secrets.filter(([, v]) => v).length >= 5,
+      'at least the passwords, the hashes and the TLS key were looked for',
+    );
     t.notMatch(all.map((x) => x.text).join('\n'), /PRIVATE KEY-----\n[A-Za-z0-9+/]/, 'no private key block');
   });
   t.end();
 });
 
-t.test('a failed first boot (a VIP range with host bits): doctor shows the findings and the fix', { skip }, async (t) => {
-  const bad = '10.10.18.18/28';
-  const a = await bootAppliance({ ...NETWORK, ovfEnv: ovfEnvXml({ ...VALUES, 'rhi.enabled': 'False', 'loadbalance.service_ip_range': bad }) });
-  t.teardown(() => a.stop());
-  await waitFor(async () => (await a.exec(['test', '-s', '/var/lib/ovactl/status.json'])).code === 0 || undefined, 90_000, {
-    what: 'the first-boot status',
-    describe: () => a.diagnostics(),
-  });
-  const d = await doctor(a);
-  t.equal(d.code, 1, 'doctor exits 1', { raw: d.raw });
-  const s = d.checks.get('status');
-  t.equal(s?.verdict, 'fail', 'status fails');
-  t.match(s?.detail, /state error/, 'state error');
-  t.match(s?.detail, /vip\.host-bits/, 'the finding names the rule');
-  t.match(s?.detail, bad, 'and the value');
-  t.match(s?.fix, /10\.10\.18\.16\/28/, 'the fix gives the aligned network');
-  t.match(s?.fix, /vApp options and reboot/, 'and how to apply it');
-  t.equal(d.checks.get('anyip-service')?.verdict, 'fail', 'anyip-routes is not running');
-  t.equal(d.checks.get('haproxy')?.verdict, 'fail', 'haproxy is not running');
-  t.equal(d.checks.get('rhi')?.detail, 'not enabled', 'RHI: not enabled');
-  const text = await a.exec(['ovactl', 'doctor']);
-  t.match(text.stdout, /✗ first-boot status/, 'the checklist marks the status ✗');
-  t.match(text.stdout, /problem\(s\) found/, 'and sums up the problems');
-});
+t.test(
+  'a failed first boot (a VIP range with host bits): doctor shows the findings and the fix',
+  { skip },
+  async (t) => {
+    const bad = '10.10.18.18/28';
+    const a = await bootAppliance({
+      ...NETWORK,
+      ovfEnv: ovfEnvXml({ ...VALUES, 'rhi.enabled': 'False', 'loadbalance.service_ip_range': bad }),
+    });
+    t.teardown(() => a.stop());
+    await waitFor(
+      async () => (await a.exec(['test', '-s', '/var/lib/ovactl/status.json'])).code === 0 || undefined,
+      90_000,
+      {
+        what: 'the first-boot status',
+        describe: () => a.diagnostics(),
+      },
+    );
+    const d = await doctor(a);
+    t.equal(d.code, 1, 'doctor exits 1', { raw: d.raw });
+    const s = d.checks.get('status');
+    t.equal(s?.verdict, 'fail', 'status fails');
+    t.match(s?.detail, /state error/, 'state error');
+    t.match(s?.detail, /vip\.host-bits/, 'the finding names the rule');
+    t.match(s?.detail, bad, 'and the value');
+    t.match(s?.fix, /10\.10\.18\.16\/28/, 'the fix gives the aligned network');
+    t.match(s?.fix, /vApp options and reboot/, 'and how to apply it');
+    t.equal(d.checks.get('anyip-service')?.verdict, 'fail', 'anyip-routes is not running');
+    t.equal(d.checks.get('haproxy')?.verdict, 'fail', 'haproxy is not running');
+    t.equal(d.checks.get('rhi')?.detail, 'not enabled', 'RHI: not enabled');
+    const text = await a.exec(['ovactl', 'doctor']);
+    t.match(text.stdout, /✗ first-boot status/, 'the checklist marks the status ✗');
+    t.match(text.stdout, /problem\(s\) found/, 'and sums up the problems');
+  },
+);

@@ -14,7 +14,8 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 const ROOT_PW = 'Root-Secret-4711';
 const API_PW = 'Api-Secret-4711';
-const values = (over: Record<string, string | null> = {}) => withValues({ 'appliance.root_pwd': ROOT_PW, 'loadbalance.haproxy_pwd': API_PW, ...over });
+const values = (over: Record<string, string | null> = {}) =>
+  withValues({ 'appliance.root_pwd': ROOT_PW, 'loadbalance.haproxy_pwd': API_PW, ...over });
 const envFile = (name: string, v: Record<string, string>) => {
   const p = join(dir, `${name}.json`);
   writeFileSync(p, JSON.stringify(v));
@@ -23,7 +24,11 @@ const envFile = (name: string, v: Record<string, string>) => {
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
 const firstboot = (root: string, input: string) => {
   withImage(root);
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root], { encoding: 'utf8', env, timeout: 60_000 });
+  const r = spawnSync(
+    '/usr/bin/env',
+    ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root],
+    { encoding: 'utf8', env, timeout: 60_000 },
+  );
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -51,10 +56,18 @@ t.test('first run, same values again, changed values', async (t) => {
   const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
   t.equal(status.state, 'starting');
   t.same(status.errors, []);
-  t.match(readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8'), /STARTING - waiting for the Data Plane API[\s\S]*https:\/\/192\.0\.2\.10:5556/);
-  t.match(first.out, /ovactl-ready\.service would probe https:\/\/192\.0\.2\.10:5556\/v2\/info/, 'the probe is listed, not run');
+  t.match(
+    readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8'),
+    /STARTING - waiting for the Data Plane API[\s\S]*https:\/\/192\.0\.2\.10:5556/,
+  );
+  t.match(
+    first.out,
+    /ovactl-ready\.service would probe https:\/\/192\.0\.2\.10:5556\/v2\/info/,
+    'the probe is listed, not run',
+  );
   t.equal(statSync(join(root, 'var/lib/ovactl/state.json')).mode & 0o777, 0o600);
-  for (const k of ['etc/haproxy/ca.key', 'etc/haproxy/server.key']) t.equal(statSync(join(root, k)).mode & 0o777, 0o600, `${k} is 0600`);
+  for (const k of ['etc/haproxy/ca.key', 'etc/haproxy/server.key'])
+    t.equal(statSync(join(root, k)).mode & 0o777, 0o600, `${k} is 0600`);
   const cert = new X509Certificate(readFileSync(join(root, 'etc/haproxy/server.crt')));
   t.match(cert.subjectAltName ?? '', /IP Address:192\.0\.2\.10/);
   t.match(cert.subjectAltName ?? '', /DNS:haproxy\.example\.test/);
@@ -64,8 +77,11 @@ t.test('first run, same values again, changed values', async (t) => {
   t.equal(second.code, 0);
   t.match(second.out, /no changes/);
   t.notMatch(second.out, /wrote/, 'nothing rewritten');
-  t.same(second.out.match(/would run: .*/g), ['would run: systemctl restart --no-block ovactl-ready.service'],
-    'nothing run but this boot\'s probe: READY is each boot\'s to say');
+  t.same(
+    second.out.match(/would run: .*/g),
+    ['would run: systemctl restart --no-block ovactl-ready.service'],
+    "nothing run but this boot's probe: READY is each boot's to say",
+  );
   const after = tree(root);
   t.same([...after.keys()].sort(), [...before.keys()].sort());
   for (const [p, f] of before) t.equal(after.get(p)?.mtimeMs, f.mtimeMs, `${p} untouched`);
@@ -80,34 +96,47 @@ t.test('first run, same values again, changed values', async (t) => {
   const fourth = firstboot(root, envFile('a3', values({ 'network.management_ip': '192.0.2.11/24' })));
   t.equal(fourth.code, 0);
   t.match(fourth.out, /wrote \/etc\/haproxy\/server\.crt/, 'server certificate re-issued for the new address');
-  t.match(new X509Certificate(readFileSync(join(root, 'etc/haproxy/server.crt'))).subjectAltName ?? '', /IP Address:192\.0\.2\.11/);
-  t.equal(readFileSync(join(root, 'etc/haproxy/ca.crt'), 'utf8'), before.get('/etc/haproxy/ca.crt')?.content, 'the generated CA is kept');
+  t.match(
+    new X509Certificate(readFileSync(join(root, 'etc/haproxy/server.crt'))).subjectAltName ?? '',
+    /IP Address:192\.0\.2\.11/,
+  );
+  t.equal(
+    readFileSync(join(root, 'etc/haproxy/ca.crt'), 'utf8'),
+    before.get('/etc/haproxy/ca.crt')?.content,
+    'the generated CA is kept',
+  );
 });
 
-t.test('invalid values: no haproxy, management NIC still configured, the error on the console and in the status', async (t) => {
-  const root = join(dir, 'bad');
-  const r = firstboot(root, envFile('bad', values({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
-  t.equal(r.code, 1);
-  t.match(r.out, /NOT READY/);
-  t.match(r.out, /would run: systemctl disable --no-reload anyip-routes\.service haproxy\.service dataplaneapi\.service/);
-  t.notMatch(r.out, /systemctl enable[^\n]*haproxy/);
-  t.notOk(existsSync(join(root, 'etc/haproxy/haproxy.cfg')), 'no haproxy.cfg');
-  t.ok(existsSync(join(root, 'etc/systemd/network/20-ovactl-management.network')), 'management NIC configured');
-  t.notOk(existsSync(join(root, 'etc/systemd/network/20-ovactl-workload.network')));
-  const issue = readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8');
-  t.match(issue, /CONFIGURATION ERROR/);
-  t.match(issue, /rule vip\.host-bits \(loadbalance\.service_ip_range\)/);
-  t.match(issue, /fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)/);
-  const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
-  t.equal(status.state, 'error');
-  t.equal(status.errors[0].rule, 'vip.host-bits');
-  const again = firstboot(root, envFile('bad', values({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
-  t.equal(again.code, 1, 'still an error on the next boot');
-  t.match(again.out, /no changes/);
-  const fixed = firstboot(root, envFile('fixed', values()));
-  t.equal(fixed.code, 0, 'corrected values make it ready');
-  t.ok(existsSync(join(root, 'etc/haproxy/haproxy.cfg')));
-});
+t.test(
+  'invalid values: no haproxy, management NIC still configured, the error on the console and in the status',
+  async (t) => {
+    const root = join(dir, 'bad');
+    const r = firstboot(root, envFile('bad', values({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
+    t.equal(r.code, 1);
+    t.match(r.out, /NOT READY/);
+    t.match(
+      r.out,
+      /would run: systemctl disable --no-reload anyip-routes\.service haproxy\.service dataplaneapi\.service/,
+    );
+    t.notMatch(r.out, /systemctl enable[^\n]*haproxy/);
+    t.notOk(existsSync(join(root, 'etc/haproxy/haproxy.cfg')), 'no haproxy.cfg');
+    t.ok(existsSync(join(root, 'etc/systemd/network/20-ovactl-management.network')), 'management NIC configured');
+    t.notOk(existsSync(join(root, 'etc/systemd/network/20-ovactl-workload.network')));
+    const issue = readFileSync(join(root, 'etc/issue.d/ovactl.issue'), 'utf8');
+    t.match(issue, /CONFIGURATION ERROR/);
+    t.match(issue, /rule vip\.host-bits \(loadbalance\.service_ip_range\)/);
+    t.match(issue, /fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)/);
+    const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
+    t.equal(status.state, 'error');
+    t.equal(status.errors[0].rule, 'vip.host-bits');
+    const again = firstboot(root, envFile('bad', values({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
+    t.equal(again.code, 1, 'still an error on the next boot');
+    t.match(again.out, /no changes/);
+    const fixed = firstboot(root, envFile('fixed', values()));
+    t.equal(fixed.code, 0, 'corrected values make it ready');
+    t.ok(existsSync(join(root, 'etc/haproxy/haproxy.cfg')));
+  },
+);
 
 t.test('no secret in any output, log or world-readable file', async (t) => {
   const root = join(dir, 'secrets');
@@ -123,9 +152,16 @@ t.test('no secret in any output, log or world-readable file', async (t) => {
 });
 
 t.test('no OVF environment: exit 2 and say where it looked', async (t) => {
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'PATH=/nonexistent', process.execPath, BIN, 'firstboot', '--root', join(dir, 'none')], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/env',
+    ['-u', 'NODE_OPTIONS', 'PATH=/nonexistent', process.execPath, BIN, 'firstboot', '--root', join(dir, 'none')],
+    { encoding: 'utf8' },
+  );
   t.equal(r.status, 2);
-  t.match(r.stderr, /no OVF environment found\. Looked in guestinfo\.ovfEnv: vmware-rpctool is not installed; vmtoolsd is not installed \| \/dev\/disk\/by-label\/OVF\\x20ENV/);
+  t.match(
+    r.stderr,
+    /no OVF environment found\. Looked in guestinfo\.ovfEnv: vmware-rpctool is not installed; vmtoolsd is not installed \| \/dev\/disk\/by-label\/OVF\\x20ENV/,
+  );
 });
 
 t.test('crash safety: killed at random points, run again, same files as an uninterrupted run', async (t) => {
@@ -134,18 +170,30 @@ t.test('crash safety: killed at random points, run again, same files as an unint
   t.equal(firstboot(clean, input).code, 0);
   const reference = tree(clean);
   // Certificates, keys and the password hash are random by nature: compared for consistency instead.
-  const RANDOM = new Set(['/etc/haproxy/ca.crt', '/etc/haproxy/ca.key', '/etc/haproxy/server.crt', '/etc/haproxy/server.key']);
+  const RANDOM = new Set([
+    '/etc/haproxy/ca.crt',
+    '/etc/haproxy/ca.key',
+    '/etc/haproxy/server.crt',
+    '/etc/haproxy/server.key',
+  ]);
   // …and so are the password hash's salt and the time the values were applied.
   const normalise = (p: string, c: string) =>
-    p === '/etc/haproxy/dataplaneapi-users.cfg' ? c.replace(/\$6\$\S+/, '$6$HASH')
-      : p === '/var/lib/ovactl/state.json' ? c.replace(/"appliedAt":"[^"]+"/, '"appliedAt":"T"') : c;
+    p === '/etc/haproxy/dataplaneapi-users.cfg'
+      ? c.replace(/\$6\$\S+/, '$6$HASH')
+      : p === '/var/lib/ovactl/state.json'
+        ? c.replace(/"appliedAt":"[^"]+"/, '"appliedAt":"T"')
+        : c;
   let seed = 7;
   for (let i = 0; i < 8; i++) {
     const root = withImage(join(dir, `crash${i}`));
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const delay = 20 + (seed % 400);
     await new Promise<void>((resolve) => {
-      const child = spawn('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root], { env, stdio: 'ignore' });
+      const child = spawn(
+        '/usr/bin/env',
+        ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root],
+        { env, stdio: 'ignore' },
+      );
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
       child.on('exit', () => {
         clearTimeout(timer);
@@ -155,8 +203,15 @@ t.test('crash safety: killed at random points, run again, same files as an unint
     const rerun = firstboot(root, input);
     t.equal(rerun.code, 0, `killed after ${delay} ms, then run again: ${rerun.err}`);
     const got = tree(root);
-    t.same([...got.keys()].sort(), [...reference.keys()].sort(), `killed after ${delay} ms: same files, no temp files left behind`);
-    t.notOk(readdirSync(join(root, 'etc/haproxy')).some((f) => f.includes('.ovactl-')), 'no work folders left behind');
+    t.same(
+      [...got.keys()].sort(),
+      [...reference.keys()].sort(),
+      `killed after ${delay} ms: same files, no temp files left behind`,
+    );
+    t.notOk(
+      readdirSync(join(root, 'etc/haproxy')).some((f) => f.includes('.ovactl-')),
+      'no work folders left behind',
+    );
     for (const [p, f] of reference) {
       if (RANDOM.has(p)) continue;
       t.equal(normalise(p, got.get(p)?.content ?? ''), normalise(p, f.content), `${p} identical`);
@@ -165,6 +220,9 @@ t.test('crash safety: killed at random points, run again, same files as an unint
     const ca = new X509Certificate(readFileSync(join(root, 'etc/haproxy/ca.crt')));
     const server = new X509Certificate(readFileSync(join(root, 'etc/haproxy/server.crt')));
     t.ok(server.verify(ca.publicKey), 'server certificate signed by the CA on disk');
-    t.ok(server.checkPrivateKey(createPrivateKey(readFileSync(join(root, 'etc/haproxy/server.key')))), 'server key matches');
+    t.ok(
+      server.checkPrivateKey(createPrivateKey(readFileSync(join(root, 'etc/haproxy/server.key')))),
+      'server key matches',
+    );
   }
 });

@@ -20,7 +20,9 @@ const ourGlobal = OURS.sections.find((s) => s.kind === 'global')!;
 const ourDefaults = OURS.sections.find((s) => s.kind === 'defaults')!;
 const isOwned = (s: Section, i: number, all: readonly Section[]) =>
   (s.kind === 'global' && all.findIndex((x) => x.kind === 'global') === i) ||
-  (s.kind === 'defaults' && /^(|unnamed_defaults_\d+)$/.test(s.name) && all.findIndex((x) => x.kind === 'defaults' && /^(|unnamed_defaults_\d+)$/.test(x.name)) === i) ||
+  (s.kind === 'defaults' &&
+    /^(|unnamed_defaults_\d+)$/.test(s.name) &&
+    all.findIndex((x) => x.kind === 'defaults' && /^(|unnamed_defaults_\d+)$/.test(x.name)) === i) ||
   (s.kind === 'userlist' && s.name === 'controller');
 
 /** A file's end as merging leaves it: haproxy needs the last line's line end, so a missing one is added. */
@@ -37,45 +39,66 @@ const controlPlaneCores = (cfg: string): string[] => {
 };
 
 const OLD_GLOBAL = 'global\n    log /dev/log local0\n    maxconn 4000\n    master-worker\n\n';
-const OLD_DEFAULTS = 'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 50s\n    timeout server 50s\n\n';
-const OLD_USERLIST = '# The Data Plane API authenticates against this userlist.\nuserlist controller\n    user wcp password $6$abc$def\n';
+const OLD_DEFAULTS =
+  'defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 50s\n    timeout server 50s\n\n';
+const OLD_USERLIST =
+  '# The Data Plane API authenticates against this userlist.\nuserlist controller\n    user wcp password $6$abc$def\n';
 
 const CORPUS: Record<string, string> = {
   'first boot of ovactl 0.1, then seed 003 added by the API': `${apiHeader(7)}${OLD_GLOBAL}${OLD_DEFAULTS}${OLD_USERLIST}\n${seed003Sections()}`,
   'no version line': `${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections()}`,
-  'client-native rewrite: unnamed_defaults_1 and from': `${apiHeader(12)}\nglobal\n  log /dev/log local0\n  maxconn 4000\n\ndefaults unnamed_defaults_1\n  mode tcp\n  timeout client 50s\n\n` +
+  'client-native rewrite: unnamed_defaults_1 and from':
+    `${apiHeader(12)}\nglobal\n  log /dev/log local0\n  maxconn 4000\n\ndefaults unnamed_defaults_1\n  mode tcp\n  timeout client 50s\n\n` +
     seed003Sections().replace(/^(frontend \S+)$/m, '$1 from unnamed_defaults_1'),
-  'listen, extra userlists, peers, resolvers, named defaults, comments between': `${apiHeader(3)}${OLD_GLOBAL}${OLD_DEFAULTS}` +
+  'listen, extra userlists, peers, resolvers, named defaults, comments between':
+    `${apiHeader(3)}${OLD_GLOBAL}${OLD_DEFAULTS}` +
     '# a comment of the control plane, between sections\n\n' +
     'userlist supervisor-extra\n  user ops insecure-password x\n\n' +
     'peers mypeers\n  peer haproxy1 127.0.0.1:10000\n\n' +
     'resolvers dns1\n  nameserver ns1 127.0.0.1:53\n  # inside a section\n  hold valid 10s\n\n' +
     'defaults tcp-named\n  mode tcp\n  timeout client 1h\n\n' +
     'listen stats-like from tcp-named\n  bind 127.0.0.1:9999\n  server s1 127.0.0.1:80\n\n' +
-    seed003Sections() + '\n# trailing comment\n',
+    seed003Sections() +
+    '\n# trailing comment\n',
   'CRLF line ends': `${apiHeader(4)}${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections()}`.replace(/\n/g, '\r\n'),
   'missing final newline': `${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections().trimEnd()}`,
   'no global, no defaults (hand-made)': `${apiHeader(2)}${seed003Sections()}`,
   'global missing, defaults present': `${OLD_DEFAULTS}${seed003Sections()}`,
-  'sections named like ovactl\'s': `${OLD_GLOBAL}${OLD_DEFAULTS}backend global\n  mode tcp\n  server a 127.0.0.1:1\n\nfrontend defaults\n  bind 127.0.0.2:80\n  default_backend global\n\nuserlist controller2\n  user a insecure-password b\n`,
-  'values that look like ovactl\'s text': `${OLD_GLOBAL}${OLD_DEFAULTS}backend b1\n  # maxconn 20000\n  # Written by ovactl at first boot.\n  mode tcp\n  server s 127.0.0.1:80 maxconn 20000\n`,
+  "sections named like ovactl's": `${OLD_GLOBAL}${OLD_DEFAULTS}backend global\n  mode tcp\n  server a 127.0.0.1:1\n\nfrontend defaults\n  bind 127.0.0.2:80\n  default_backend global\n\nuserlist controller2\n  user a insecure-password b\n`,
+  "values that look like ovactl's text": `${OLD_GLOBAL}${OLD_DEFAULTS}backend b1\n  # maxconn 20000\n  # Written by ovactl at first boot.\n  mode tcp\n  server s 127.0.0.1:80 maxconn 20000\n`,
   'already merged': `${apiHeader(9)}${RENDERED}\n${seed003Sections()}`,
 };
 
-t.test('the control plane\'s sections survive byte for byte and in order', async (t) => {
+t.test("the control plane's sections survive byte for byte and in order", async (t) => {
   for (const [name, cfg] of Object.entries(CORPUS)) {
     const m = mergeHaproxyConfig(cfg, RENDERED);
     t.same(controlPlaneCores(m.content), controlPlaneCores(cfg), `${name}: every control-plane section, in order`);
     const before = controlPlane(cfg);
-    for (const s of before) t.ok(m.content.includes(s), `${name}: ${JSON.stringify(s.split(/\r?\n/)[0])} kept with its comments`);
-    t.equal(splitSections(m.content).preamble.slice(1).join(''), splitSections(cfg).preamble.slice(1).join(''), `${name}: the preamble kept`);
+    for (const s of before)
+      t.ok(m.content.includes(s), `${name}: ${JSON.stringify(s.split(/\r?\n/)[0])} kept with its comments`);
+    t.equal(
+      splitSections(m.content).preamble.slice(1).join(''),
+      splitSections(cfg).preamble.slice(1).join(''),
+      `${name}: the preamble kept`,
+    );
     const merged = splitSections(m.content).sections;
     const g = merged.find((s) => s.kind === 'global')!;
     t.equal(directives(g), directives(ourGlobal), `${name}: ovactl's global`);
     const d = merged.find((s) => s.kind === 'defaults' && /^(|unnamed_defaults_\d+)$/.test(s.name))!;
-    t.equal(directives({ ...d, core: [d.core[0]!.replace(/ unnamed_defaults_\d+/, ''), ...d.core.slice(1)] }), directives(ourDefaults), `${name}: ovactl's defaults`);
-    t.notOk(merged.some((s) => s.kind === 'userlist' && s.name === 'controller'), `${name}: no users left in haproxy.cfg`);
-    t.equal(merged.findIndex((s) => s.kind === 'global'), 0, `${name}: global first`);
+    t.equal(
+      directives({ ...d, core: [d.core[0]!.replace(/ unnamed_defaults_\d+/, ''), ...d.core.slice(1)] }),
+      directives(ourDefaults),
+      `${name}: ovactl's defaults`,
+    );
+    t.notOk(
+      merged.some((s) => s.kind === 'userlist' && s.name === 'controller'),
+      `${name}: no users left in haproxy.cfg`,
+    );
+    t.equal(
+      merged.findIndex((s) => s.kind === 'global'),
+      0,
+      `${name}: global first`,
+    );
     t.equal(mergeHaproxyConfig(m.content, RENDERED).content, m.content, `${name}: merging again changes nothing`);
     t.same(mergeHaproxyConfig(m.content, RENDERED).changed, [], `${name}: and says so`);
   }
@@ -84,11 +107,16 @@ t.test('the control plane\'s sections survive byte for byte and in order', async
 t.test('client-native\'s name for the anonymous defaults is kept, so "from" still resolves', async (t) => {
   const m = mergeHaproxyConfig(CORPUS['client-native rewrite: unnamed_defaults_1 and from'], RENDERED);
   t.match(m.content, /^defaults unnamed_defaults_1\n/m);
-  t.equal(splitSections(m.content).sections.filter((s) => s.kind === 'defaults').length, 1, 'one defaults section, not a second one');
+  t.equal(
+    splitSections(m.content).sections.filter((s) => s.kind === 'defaults').length,
+    1,
+    'one defaults section, not a second one',
+  );
 });
 
-t.test('a file the API re-indented still holds ovactl\'s values: nothing to change', async (t) => {
-  const reindented = apiHeader(5) + RENDERED.replace(/^ {4}/gm, '  ').replace(/^# Written by.*\n(#.*\n)*/m, '') + seed003Sections();
+t.test("a file the API re-indented still holds ovactl's values: nothing to change", async (t) => {
+  const reindented =
+    apiHeader(5) + RENDERED.replace(/^ {4}/gm, '  ').replace(/^# Written by.*\n(#.*\n)*/m, '') + seed003Sections();
   const m = mergeHaproxyConfig(reindented, RENDERED);
   t.equal(m.content, reindented, 'the same bytes');
   t.same(m.changed, []);
@@ -101,7 +129,10 @@ t.test('the version line: bumped on change, kept otherwise, never added', async 
   const crlf = mergeHaproxyConfig(CORPUS['CRLF line ends'], RENDERED);
   t.match(crlf.content, /^# _version=5\r\n/);
   t.notMatch(mergeHaproxyConfig(CORPUS['no version line'], RENDERED).content, /_version/);
-  t.equal(mergeHaproxyConfig(`# _version=99999999999999999999\n${OLD_GLOBAL}`, RENDERED).content.split('\n')[0], '# _version=100000000000000000000');
+  t.equal(
+    mergeHaproxyConfig(`# _version=99999999999999999999\n${OLD_GLOBAL}`, RENDERED).content.split('\n')[0],
+    '# _version=100000000000000000000',
+  );
 });
 
 t.test('no file, or a file without sections: the rendered file', async (t) => {
@@ -120,10 +151,19 @@ function rng(seed: number): () => number {
   return () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 2 ** 32);
 }
 const POOL = [
-  OLD_GLOBAL, OLD_DEFAULTS, OLD_USERLIST, 'defaults\n  mode http\n', 'defaults other\n  mode tcp\n',
-  'frontend f%\n  bind 127.0.0.%:80\n  default_backend b%\n', 'backend b%\n  server s 127.0.0.1:8%\n',
-  'listen l%\n  bind 127.0.1.%:81\n', 'userlist u%\n  user x insecure-password y\n', '# comment %\n', '\n',
-  'peers p%\n  peer x 127.0.0.1:100%\n', 'global\n  maxconn 10\n',
+  OLD_GLOBAL,
+  OLD_DEFAULTS,
+  OLD_USERLIST,
+  'defaults\n  mode http\n',
+  'defaults other\n  mode tcp\n',
+  'frontend f%\n  bind 127.0.0.%:80\n  default_backend b%\n',
+  'backend b%\n  server s 127.0.0.1:8%\n',
+  'listen l%\n  bind 127.0.1.%:81\n',
+  'userlist u%\n  user x insecure-password y\n',
+  '# comment %\n',
+  '\n',
+  'peers p%\n  peer x 127.0.0.1:100%\n',
+  'global\n  maxconn 10\n',
 ];
 t.test('generated files keep every control-plane section (500 files, seed 11)', async (t) => {
   const r = rng(11);
@@ -132,7 +172,7 @@ t.test('generated files keep every control-plane section (500 files, seed 11)', 
     const parts: string[] = r() < 0.5 ? [apiHeader(Math.floor(r() * 100))] : [];
     const count = 1 + Math.floor(r() * 12);
     for (let i = 0; i < count; i++) {
-      let s = POOL[Math.floor(r() * POOL.length)]!.replaceAll('%', String(n % 200 + i));
+      let s = POOL[Math.floor(r() * POOL.length)]!.replaceAll('%', String((n % 200) + i));
       if (r() < 0.3) s = s.replace(/^ {2,4}/gm, '\t');
       parts.push(s);
     }
@@ -146,27 +186,40 @@ t.test('generated files keep every control-plane section (500 files, seed 11)', 
       lossless: joinSections(splitSections(cfg)) === cfg,
       idempotent: mergeHaproxyConfig(m.content, RENDERED).content === m.content,
     };
-    const failed = Object.entries(checks).filter(([, v]) => !v).map(([k]) => k);
-    if (failed.length && failures++ < 3) t.fail(`generated file ${n}: ${failed.join(', ')}`, { cfg, merged: m.content });
+    const failed = Object.entries(checks)
+      .filter(([, v]) => !v)
+      .map(([k]) => k);
+    if (failed.length && failures++ < 3)
+      t.fail(`generated file ${n}: ${failed.join(', ')}`, { cfg, merged: m.content });
   }
   t.equal(failures, 0, 'no generated file lost, changed or reordered a control-plane section');
 });
 
 const haproxy = '/usr/sbin/haproxy';
-t.test('merged files pass haproxy -c', { skip: existsSync(haproxy) ? false : 'haproxy is not installed (test/run.sh installs it)' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ovactl-merge-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const name of ['first boot of ovactl 0.1, then seed 003 added by the API', 'client-native rewrite: unnamed_defaults_1 and from', 'CRLF line ends', 'missing final newline', 'no global, no defaults (hand-made)']) {
-    const path = join(dir, 'haproxy.cfg');
-    // chroot and the log socket are the appliance's; the check needs neither.
-    writeFileSync(path, mergeHaproxyConfig(CORPUS[name], RENDERED).content);
-    const out = execFileSync(haproxy, ['-c', '-f', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    t.match(out, /Configuration file is valid/, `${name}: haproxy -c accepts the merged file`);
-  }
-});
+t.test(
+  'merged files pass haproxy -c',
+  { skip: existsSync(haproxy) ? false : 'haproxy is not installed (test/run.sh installs it)' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ovactl-merge-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    for (const name of [
+      'first boot of ovactl 0.1, then seed 003 added by the API',
+      'client-native rewrite: unnamed_defaults_1 and from',
+      'CRLF line ends',
+      'missing final newline',
+      'no global, no defaults (hand-made)',
+    ]) {
+      const path = join(dir, 'haproxy.cfg');
+      // chroot and the log socket are the appliance's; the check needs neither.
+      writeFileSync(path, mergeHaproxyConfig(CORPUS[name], RENDERED).content);
+      const out = execFileSync(haproxy, ['-c', '-f', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      t.match(out, /Configuration file is valid/, `${name}: haproxy -c accepts the merged file`);
+    }
+  },
+);
 
-t.test('maxconn follows the VM\'s memory, in whole thousands, within the descriptor limit', async (t) => {
-  t.equal(haproxySizing(2048 * 2 ** 20).maxconn, 29000, 'the descriptor\'s 2 GiB');
+t.test("maxconn follows the VM's memory, in whole thousands, within the descriptor limit", async (t) => {
+  t.equal(haproxySizing(2048 * 2 ** 20).maxconn, 29000, "the descriptor's 2 GiB");
   t.equal(haproxySizing(2050 * 2 ** 20).maxconn, 29000, 'a few MiB more change nothing');
   t.equal(haproxySizing(8 * 2 ** 30).maxconn, 116000);
   t.equal(haproxySizing(64 * 2 ** 20).maxconn, 1000, 'never below 1000');

@@ -31,7 +31,9 @@ export async function check(overrides: Record<string, string | null>, opts: Vali
 export const rulesOf = (r: Report): string[] => [...r.errors, ...r.warnings].map((f) => f.rule);
 
 /** The Data Plane API's test stand-in (test code: the real binary cannot be downloaded here). */
-export const DATAPLANEAPI_STANDIN = ['cjs', 'mjs'].map((x) => `${ROOT}test/standin/dataplaneapi.${x}`).find((p) => existsSync(p))!;
+export const DATAPLANEAPI_STANDIN = ['cjs', 'mjs']
+  .map((x) => `${ROOT}test/standin/dataplaneapi.${x}`)
+  .find((p) => existsSync(p))!;
 
 /**
  * A root that carries what the appliance image carries, so first boot can say "starting": the Data

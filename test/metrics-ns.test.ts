@@ -14,16 +14,27 @@ import { STATUS_FILE } from '../src/appliance/paths.js';
 const STATUS = STATUS_FILE.slice(1);
 
 const haproxy = spawnSync('haproxy', ['-vv'], { encoding: 'utf8' });
-const skip = !isRoot ? 'needs root for network namespaces' : haproxy.status !== 0 ? 'haproxy is not installed (test/run.sh installs it)'
-  : !/\+PROMEX/.test(haproxy.stdout) ? 'this haproxy lacks the Prometheus exporter' : false;
+const skip = !isRoot
+  ? 'needs root for network namespaces'
+  : haproxy.status !== 0
+    ? 'haproxy is not installed (test/run.sh installs it)'
+    : !/\+PROMEX/.test(haproxy.stdout)
+      ? 'this haproxy lacks the Prometheus exporter'
+      : false;
 
 const APPLIANCE = '192.0.2.10';
 const CLIENT = '192.0.2.20';
 const PORT = '9100';
 const VALUES = {
-  'appliance.root_pwd': 'Root-Pw-Metrics', 'loadbalance.haproxy_user': 'metrics-admin', 'loadbalance.haproxy_pwd': 'Api-Pw-Metrics',
-  'network.management_ip': `${APPLIANCE}/24`, 'network.management_gateway': '192.0.2.1', 'network.workload_ip': '198.51.100.10/24',
-  'network.workload_gateway': '198.51.100.1', 'loadbalance.service_ip_range': '198.51.100.64/26', 'appliance.metrics_port': PORT,
+  'appliance.root_pwd': 'Root-Pw-Metrics',
+  'loadbalance.haproxy_user': 'metrics-admin',
+  'loadbalance.haproxy_pwd': 'Api-Pw-Metrics',
+  'network.management_ip': `${APPLIANCE}/24`,
+  'network.management_gateway': '192.0.2.1',
+  'network.workload_ip': '198.51.100.10/24',
+  'network.workload_gateway': '198.51.100.1',
+  'loadbalance.service_ip_range': '198.51.100.64/26',
+  'appliance.metrics_port': PORT,
 };
 
 t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip }, async (t) => {
@@ -31,14 +42,36 @@ t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const env = join(root, 'values.json');
   writeFileSync(env, JSON.stringify(VALUES));
-  const fb = spawnSync(process.execPath, [OVACTL, 'firstboot', '--env', env, '--root', root], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
-  t.match(fb.stdout, /wrote \/etc\/haproxy\/ovactl-metrics\.cfg/, 'first boot writes ovactl-metrics.cfg', { stderr: fb.stderr });
-  t.notMatch(readFileSync(join(root, 'etc/haproxy/ovactl-metrics.cfg'), 'utf8'), /Api-Pw-Metrics/, 'the password is not in the file');
+  const fb = spawnSync(process.execPath, [OVACTL, 'firstboot', '--env', env, '--root', root], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  t.match(fb.stdout, /wrote \/etc\/haproxy\/ovactl-metrics\.cfg/, 'first boot writes ovactl-metrics.cfg', {
+    stderr: fb.stderr,
+  });
+  t.notMatch(
+    readFileSync(join(root, 'etc/haproxy/ovactl-metrics.cfg'), 'utf8'),
+    /Api-Pw-Metrics/,
+    'the password is not in the file',
+  );
 
   const client = Netns.create(t, 'mx-client');
   const appliance = Netns.create(t, 'mx-appl');
   const [cn, an] = [`mxc${process.pid % 10000}`, `mxa${process.pid % 10000}`];
-  const r = spawnSync('ip', ['link', 'add', an, 'netns', appliance.name, 'type', 'veth', 'peer', 'name', cn, 'netns', client.name]);
+  const r = spawnSync('ip', [
+    'link',
+    'add',
+    an,
+    'netns',
+    appliance.name,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    cn,
+    'netns',
+    client.name,
+  ]);
   t.equal(r.status, 0, 'veth pair');
   appliance.ip('addr', 'add', `${APPLIANCE}/24`, 'dev', an);
   appliance.ip('link', 'set', an, 'up');
@@ -56,8 +89,21 @@ t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip
     'exec haproxy -W -db -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/ovactl-metrics.cfg',
   ].join('\n');
   const h = appliance.spawn(['sh', '-c', script]);
-  const curl = (path: string, ...extra: string[]) => client.exec(['curl', '-sS', '--max-time', '5', '--cacert', join(root, 'etc/haproxy/ca.crt'),
-    '-o', '-', '-w', '\n%{http_code}', ...extra, `https://${APPLIANCE}:${PORT}${path}`]);
+  const curl = (path: string, ...extra: string[]) =>
+    client.exec([
+      'curl',
+      '-sS',
+      '--max-time',
+      '5',
+      '--cacert',
+      join(root, 'etc/haproxy/ca.crt'),
+      '-o',
+      '-',
+      '-w',
+      '\n%{http_code}',
+      ...extra,
+      `https://${APPLIANCE}:${PORT}${path}`,
+    ]);
   let up = curl('/metrics');
   for (let i = 0; i < 100 && up.status !== 0 && h.alive(); i++, up = curl('/metrics')) await sleep(50);
   t.ok(h.alive(), 'haproxy runs with haproxy.cfg and ovactl-metrics.cfg', { stderr: h.err });
@@ -74,21 +120,55 @@ t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip
   const a = curl('/metrics/appliance', ...auth);
   t.match(a.stdout, /\n200$/, '/metrics/appliance answers');
   // As the status says (here error: the tree has no Data Plane API binary).
-  const status = JSON.parse(readFileSync(join(root, STATUS), 'utf8')) as { state: string; errors: unknown[]; warnings: unknown[] };
-  t.match(a.stdout, new RegExp(`^ovactl_firstboot_state\\{state="${status.state}"\\} 1$`, 'm'), `first boot's state (${status.state})`);
+  const status = JSON.parse(readFileSync(join(root, STATUS), 'utf8')) as {
+    state: string;
+    errors: unknown[];
+    warnings: unknown[];
+  };
+  t.match(
+    a.stdout,
+    new RegExp(`^ovactl_firstboot_state\\{state="${status.state}"\\} 1$`, 'm'),
+    `first boot's state (${status.state})`,
+  );
   t.equal(a.stdout.match(/^ovactl_firstboot_state\{[^}]*\} 1$/gm)?.length, 1, 'one state at a time');
-  t.match(a.stdout, new RegExp(`^ovactl_firstboot_findings\\{severity="error"\\} ${status.errors.length}$`, 'm'), 'its errors');
-  t.match(a.stdout, new RegExp(`^ovactl_firstboot_findings\\{severity="warning"\\} ${status.warnings.length}$`, 'm'), 'its warnings');
-  t.match(a.stdout, /^ovactl_certificate_days_left\{certificate="server"\} (7[0-2]\d)$/m, 'the server certificate\'s days left');
+  t.match(
+    a.stdout,
+    new RegExp(`^ovactl_firstboot_findings\\{severity="error"\\} ${status.errors.length}$`, 'm'),
+    'its errors',
+  );
+  t.match(
+    a.stdout,
+    new RegExp(`^ovactl_firstboot_findings\\{severity="warning"\\} ${status.warnings.length}$`, 'm'),
+    'its warnings',
+  );
+  t.match(
+    a.stdout,
+    /^ovactl_certificate_days_left\{certificate="server"\} (7[0-2]\d)$/m,
+    "the server certificate's days left",
+  );
   t.match(curl('/metrics/appliance').stdout, /\n401$/, 'the appliance path needs auth too');
   t.match(curl('/other', ...auth).stdout, /\n404$/, 'nothing else is served');
 
   // Fresh at each scrape: a writer's new file is served without a reload.
   const anyip = join(root, 'run/ovactl/metrics/anyip.prom');
   writeFileSync(anyip, '# TYPE ovactl_anyip_ranges gauge\novactl_anyip_ranges{where="file"} 3\n');
-  t.match(curl('/metrics/appliance', ...auth).stdout, /^ovactl_anyip_ranges\{where="file"\} 3$/m, 'a new file is served at the next scrape');
+  t.match(
+    curl('/metrics/appliance', ...auth).stdout,
+    /^ovactl_anyip_ranges\{where="file"\} 3$/m,
+    'a new file is served at the next scrape',
+  );
   // Not on other addresses of the appliance: the management address only.
-  const lo = appliance.exec(['curl', '-sk', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${PORT}/metrics`]);
+  const lo = appliance.exec([
+    'curl',
+    '-sk',
+    '--max-time',
+    '3',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    `https://127.0.0.1:${PORT}/metrics`,
+  ]);
   t.equal(lo.stdout, '000', 'no listener on 127.0.0.1');
   t.equal(await h.stop(), 0, 'haproxy stops cleanly on SIGTERM');
 });

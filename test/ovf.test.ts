@@ -14,10 +14,20 @@ const VERSION = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version 
 const OVF = 'http://schemas.dmtf.org/ovf/envelope/1';
 const VMW = 'http://www.vmware.com/schema/ovf';
 
-type Node = { $?: Record<string, { value: string; local: string; uri: string }>; $ns?: { local: string; uri: string }; _?: string; [k: string]: unknown };
+type Node = {
+  $?: Record<string, { value: string; local: string; uri: string }>;
+  $ns?: { local: string; uri: string };
+  _?: string;
+  [k: string]: unknown;
+};
 const kids = (n: Node, local: string): Node[] =>
-  Object.entries(n).flatMap(([k, v]) => (k.startsWith('$') || k === '_' || !Array.isArray(v) ? [] : (v as Node[]).filter((c) => typeof c === 'object' && c.$ns?.local === local)));
-const attr = (n: Node, uri: string, local: string) => Object.values(n.$ ?? {}).find((a) => a.local === local && a.uri === uri)?.value;
+  Object.entries(n).flatMap(([k, v]) =>
+    k.startsWith('$') || k === '_' || !Array.isArray(v)
+      ? []
+      : (v as Node[]).filter((c) => typeof c === 'object' && c.$ns?.local === local),
+  );
+const attr = (n: Node, uri: string, local: string) =>
+  Object.values(n.$ ?? {}).find((a) => a.local === local && a.uri === uri)?.value;
 const text = (n: Node, local: string) => {
   const c = kids(n, local)[0];
   return typeof c === 'string' ? c : (c?._ ?? '');
@@ -28,11 +38,15 @@ t.test('the committed descriptor is what the table generates (npm run ovf)', asy
 });
 
 t.test('every property, with its type, qualifiers, default, label, password and deployment', async (t) => {
-  const env = Object.values(await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }))[0] as Node;
+  const env = Object.values(
+    await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }),
+  )[0] as Node;
   t.equal(env.$ns?.uri, OVF);
   const vs = kids(env, 'VirtualSystem')[0]!;
   const sections = kids(vs, 'ProductSection').filter((s) => attr(s, OVF, 'class'));
-  const props = sections.flatMap((s) => kids(s, 'Property').map((p) => ({ cls: attr(s, OVF, 'class')!, category: text(s, 'Category'), p })));
+  const props = sections.flatMap((s) =>
+    kids(s, 'Property').map((p) => ({ cls: attr(s, OVF, 'class')!, category: text(s, 'Category'), p })),
+  );
   t.equal(props.length, PROPERTIES.length);
   for (const spec of PROPERTIES as readonly PropertySpec[]) {
     const found = props.find((x) => `${x.cls}.${attr(x.p, OVF, 'key')}` === spec.key);
@@ -46,28 +60,62 @@ t.test('every property, with its type, qualifiers, default, label, password and 
     t.equal(attr(p, OVF, 'value'), spec.default ?? '', `${spec.key} default`);
     t.equal(attr(p, OVF, 'password'), spec.kind === 'password' ? 'true' : undefined, `${spec.key} password`);
     t.equal(attr(p, OVF, 'userConfigurable'), 'true');
-    t.equal(attr(p, OVF, 'configuration'), spec.deployment === 'frontend' ? 'frontend' : undefined, `${spec.key} deployment option`);
+    t.equal(
+      attr(p, OVF, 'configuration'),
+      spec.deployment === 'frontend' ? 'frontend' : undefined,
+      `${spec.key} deployment option`,
+    );
     t.equal(text(p, 'Label'), spec.label, `${spec.key} label (XML-escaped and back)`);
     t.equal(text(p, 'Description'), spec.description, `${spec.key} description`);
     const q = spec.qualifiers;
-    const expected = !q ? undefined : spec.ovfType === 'int' ? `MinValue(${q.minValue}) MaxValue(${q.maxValue})` : [q.minLen !== undefined ? `MinLen(${q.minLen})` : '', `MaxLen(${q.maxLen})`].filter(Boolean).join(',');
+    const expected = !q
+      ? undefined
+      : spec.ovfType === 'int'
+        ? `MinValue(${q.minValue}) MaxValue(${q.maxValue})`
+        : [q.minLen !== undefined ? `MinLen(${q.minLen})` : '', `MaxLen(${q.maxLen})`].filter(Boolean).join(',');
     t.equal(attr(p, OVF, 'qualifiers'), expected, `${spec.key} qualifiers`);
   }
 });
 
 t.test('deployment options, NICs on PCI slots 160/192/224, transports, VMX setting', async (t) => {
-  const env = Object.values(await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }))[0] as Node;
+  const env = Object.values(
+    await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }),
+  )[0] as Node;
   const configs = kids(kids(env, 'DeploymentOptionSection')[0]!, 'Configuration');
-  t.same(configs.map((c) => [attr(c, OVF, 'id'), attr(c, OVF, 'default') ?? 'false']), [['default', 'true'], ['frontend', 'false']]);
+  t.same(
+    configs.map((c) => [attr(c, OVF, 'id'), attr(c, OVF, 'default') ?? 'false']),
+    [
+      ['default', 'true'],
+      ['frontend', 'false'],
+    ],
+  );
   const hw = kids(kids(env, 'VirtualSystem')[0]!, 'VirtualHardwareSection')[0]!;
   t.same(attr(hw, OVF, 'transport')?.split(','), ['com.vmware.guestInfo', 'iso']);
   const nics = kids(hw, 'Item').filter((i) => text(i, 'ResourceType') === '10');
-  t.same(nics.map((n) => [text(n, 'Connection'), kids(n, 'Config').find((c) => attr(c, VMW, 'key') === 'slotInfo.pciSlotNumber') && attr(kids(n, 'Config').find((c) => attr(c, VMW, 'key') === 'slotInfo.pciSlotNumber')!, VMW, 'value'), attr(n, OVF, 'configuration') ?? 'all']),
-    [['Management', '160', 'all'], ['Workload', '192', 'all'], ['Frontend', '224', 'frontend']]);
+  t.same(
+    nics.map((n) => [
+      text(n, 'Connection'),
+      kids(n, 'Config').find((c) => attr(c, VMW, 'key') === 'slotInfo.pciSlotNumber') &&
+        attr(kids(n, 'Config').find((c) => attr(c, VMW, 'key') === 'slotInfo.pciSlotNumber')!, VMW, 'value'),
+      attr(n, OVF, 'configuration') ?? 'all',
+    ]),
+    [
+      ['Management', '160', 'all'],
+      ['Workload', '192', 'all'],
+      ['Frontend', '224', 'frontend'],
+    ],
+  );
   const extra = kids(hw, 'ExtraConfig').map((e) => [attr(e, VMW, 'key'), attr(e, VMW, 'value')]);
   t.same(extra, [['guest_rpc.auth.cloud-init.set', 'FALSE']]);
-  t.same(kids(hw, 'Config').map((c) => [attr(c, VMW, 'key'), attr(c, VMW, 'value')]), [['firmware', 'efi']], 'EFI firmware: the image boots from its EFI system partition');
-  t.same(kids(kids(env, 'NetworkSection')[0]!, 'Network').map((n) => attr(n, OVF, 'name')), NETWORKS.map((n) => n.name));
+  t.same(
+    kids(hw, 'Config').map((c) => [attr(c, VMW, 'key'), attr(c, VMW, 'value')]),
+    [['firmware', 'efi']],
+    'EFI firmware: the image boots from its EFI system partition',
+  );
+  t.same(
+    kids(kids(env, 'NetworkSection')[0]!, 'Network').map((n) => attr(n, OVF, 'name')),
+    NETWORKS.map((n) => n.name),
+  );
 });
 
 t.test('the OVA build passes the disk', async (t) => {
@@ -86,12 +134,25 @@ t.test('govc spec: import.spec shape, defaults, and it validates once the blanks
     const spec = govcSpec(deployment);
     t.equal(spec.Deployment, deployment);
     const keys = spec.PropertyMapping.map((m) => m.Key);
-    t.same(keys, PROPERTIES.filter((p) => p.deployment === 'all' || deployment === 'frontend').map((p) => p.key));
+    t.same(
+      keys,
+      PROPERTIES.filter((p) => p.deployment === 'all' || deployment === 'frontend').map((p) => p.key),
+    );
     t.equal(spec.PropertyMapping.find((m) => m.Key === 'appliance.permit_root_login')?.Value, 'True');
-    t.same(spec.NetworkMapping.map((n) => n.Name), deployment === 'frontend' ? ['Management', 'Workload', 'Frontend'] : ['Management', 'Workload']);
+    t.same(
+      spec.NetworkMapping.map((n) => n.Name),
+      deployment === 'frontend' ? ['Management', 'Workload', 'Frontend'] : ['Management', 'Workload'],
+    );
     const blank = await validateDocument(await doc(JSON.stringify(spec)));
-    t.same(blank.errors.map((e) => e.rule).sort(), ['value.required', 'value.required', 'value.required'], 'only the required blanks are errors');
-    const filled = { ...spec, PropertyMapping: spec.PropertyMapping.map((m) => ({ Key: m.Key, Value: BASE[m.Key] ?? m.Value })) };
+    t.same(
+      blank.errors.map((e) => e.rule).sort(),
+      ['value.required', 'value.required', 'value.required'],
+      'only the required blanks are errors',
+    );
+    const filled = {
+      ...spec,
+      PropertyMapping: spec.PropertyMapping.map((m) => ({ Key: m.Key, Value: BASE[m.Key] ?? m.Value })),
+    };
     if (deployment === 'frontend') {
       for (const m of filled.PropertyMapping) if (m.Key === 'network.frontend_ip') m.Value = '203.0.113.10/24';
     }
@@ -112,17 +173,30 @@ t.test('PowerCLI snippet: every property of the option, typed literals', async (
 });
 
 t.test('vSphere 7.0 GA can deploy it: a guest id it knows, a virtual hardware version it runs', async (t) => {
-  const known = readFileSync(`${ROOT}test/fixtures/vsphere-7.0-guest-ids.txt`, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-  const env = Object.values(await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }))[0] as Node;
+  const known = readFileSync(`${ROOT}test/fixtures/vsphere-7.0-guest-ids.txt`, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
+  const env = Object.values(
+    await parseStringPromise(descriptor({ version: VERSION }), { xmlns: true, explicitCharkey: true }),
+  )[0] as Node;
   const vs = kids(env, 'VirtualSystem')[0]!;
   const os = kids(vs, 'OperatingSystemSection')[0]!;
   const guest = attr(os, VMW, 'osType') ?? '';
   t.ok(known.includes(guest), `vmw:osType ${guest} is known to vSphere 7.0 GA`);
   t.notOk(known.includes('debian12_64Guest'), 'the list is what 7.0 knows (debian12_64Guest came with 8.0.0.1)');
-  const hw = kids(vs, 'VirtualHardwareSection').flatMap((h) => kids(h, 'System')).map((s) => text(s, 'VirtualSystemType'))[0] ?? '';
+  const hw =
+    kids(vs, 'VirtualHardwareSection')
+      .flatMap((h) => kids(h, 'System'))
+      .map((s) => text(s, 'VirtualSystemType'))[0] ?? '';
   const n = Number(hw.match(/^vmx-(\d+)$/)?.[1]);
   t.ok(n >= 7 && n <= 17, `virtual hardware ${hw}: vSphere 7.0 GA runs vmx-17 and older`);
   // packer's vSphere build makes the same VM.
-  const packer = JSON.parse(readFileSync(`${ROOT}packer.json`, 'utf8')) as { builders: { name: string; guest_os_type?: string }[] };
-  t.equal(packer.builders.find((b) => b.name === 'vsphere-iso')?.guest_os_type, guest, 'packer\'s vsphere-iso build uses the same guest id');
+  const packer = JSON.parse(readFileSync(`${ROOT}packer.json`, 'utf8')) as {
+    builders: { name: string; guest_os_type?: string }[];
+  };
+  t.equal(
+    packer.builders.find((b) => b.name === 'vsphere-iso')?.guest_os_type,
+    guest,
+    "packer's vsphere-iso build uses the same guest id",
+  );
 });

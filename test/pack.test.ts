@@ -16,7 +16,10 @@ const dropped = (k: string) => ['NODE_OPTIONS', 'OVACTL_DEBUG'].includes(k) || /
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !dropped(k)));
 const run = (cmd: string, args: string[], cwd: string) =>
   spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', cmd, ...args], {
-    cwd, encoding: 'utf8', timeout: 120_000, env: cleanEnv,
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: cleanEnv,
   });
 
 // --ignore-scripts: the bundle the other tests run is packed as built (test/run.sh builds first).
@@ -25,10 +28,16 @@ const tarball = packed.status === 0 ? join(dir, JSON.parse(packed.stdout)[0].fil
 
 t.test('npm pack: the bundle, its package.json and the examples; nothing of the toolchain', async (t) => {
   t.equal(packed.status, 0, packed.stderr);
-  const files: string[] = JSON.parse(packed.stdout)[0].files.map((f: { path: string }) => f.path).sort();
+  const files: string[] = JSON.parse(packed.stdout)[0]
+    .files.map((f: { path: string }) => f.path)
+    .sort();
   const wanted = ['dist/ovactl.js', 'dist/package.json', 'package.json', 'examples/appliance.json'];
   for (const f of wanted) t.ok(files.includes(f), `packs ${f}`);
-  t.same(files.filter((f) => /^(src|test|node_modules|build)\//.test(f)), [], 'no sources, tests or build scripts');
+  t.same(
+    files.filter((f) => /^(src|test|node_modules|build)\//.test(f)),
+    [],
+    'no sources, tests or build scripts',
+  );
   const pkg = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], dir).stdout);
   t.same(pkg.dependencies ?? {}, {}, 'no runtime dependencies: the bundle carries them');
   t.equal(pkg.bin.ovactl, 'dist/ovactl.js');

@@ -13,33 +13,95 @@ import { parseDocument } from '../src/source/detect.js';
 import type { DeployDocument } from '../src/source/document.js';
 import { validateDocument, type Report } from '../src/validate/validate.js';
 
-const BASE: Record<string, string> = JSON.parse(readFileSync(new URL('../examples/appliance.json', import.meta.url), 'utf8'));
+const BASE: Record<string, string> = JSON.parse(
+  readFileSync(new URL('../examples/appliance.json', import.meta.url), 'utf8'),
+);
 
 // ─── material ─────────────────────────────────────────────────────────────────────────────────────
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-pem-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const ssl = (...args: string[]): string => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const ssl = (...args: string[]): string =>
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const file = (name: string): string => readFileSync(join(dir, name), 'utf8');
 const PASS = 'pass:hunter2-passphrase';
 const CA_EXT = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
 
 // RSA CA; its key as PKCS#8 ("PRIVATE KEY", what req writes) and traditional ("RSA PRIVATE KEY").
-ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rsa-ca.key', '-out', 'rsa-ca.crt', '-subj', '/CN=test-ca', '-days', '30', ...CA_EXT);
+ssl(
+  'req',
+  '-x509',
+  '-newkey',
+  'rsa:2048',
+  '-nodes',
+  '-keyout',
+  'rsa-ca.key',
+  '-out',
+  'rsa-ca.crt',
+  '-subj',
+  '/CN=test-ca',
+  '-days',
+  '30',
+  ...CA_EXT,
+);
 ssl('pkey', '-in', 'rsa-ca.key', '-traditional', '-out', 'rsa-ca.rsa.key');
 // EC CA (prime256v1) with an "EC PRIVATE KEY"; the curve parameters alone; the key as PKCS#8.
 ssl('ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', 'ec-ca.key');
 ssl('ecparam', '-name', 'prime256v1', '-out', 'ec.params');
 ssl('pkey', '-in', 'ec-ca.key', '-out', 'ec-ca.p8.key');
-ssl('req', '-x509', '-new', '-key', 'ec-ca.key', '-out', 'ec-ca.crt', '-subj', '/CN=test-ec-ca', '-days', '30', ...CA_EXT);
+ssl(
+  'req',
+  '-x509',
+  '-new',
+  '-key',
+  'ec-ca.key',
+  '-out',
+  'ec-ca.crt',
+  '-subj',
+  '/CN=test-ec-ca',
+  '-days',
+  '30',
+  ...CA_EXT,
+);
 // Encrypted keys: PKCS#8 "ENCRYPTED PRIVATE KEY", and the legacy Proc-Type/DEK-Info form (RSA and EC).
 ssl('pkey', '-in', 'rsa-ca.key', '-aes256', '-passout', PASS, '-out', 'rsa-ca.enc8.key');
 ssl('rsa', '-in', 'rsa-ca.key', '-aes128', '-traditional', '-passout', PASS, '-out', 'rsa-ca.legacy.key');
 ssl('ec', '-in', 'ec-ca.key', '-aes128', '-passout', PASS, '-out', 'ec-ca.legacy.key');
 // A leaf (CA:FALSE) signed by the RSA CA, and an unrelated RSA key.
-ssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=leaf.example.test');
+ssl(
+  'req',
+  '-new',
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:prime256v1',
+  '-nodes',
+  '-keyout',
+  'leaf.key',
+  '-out',
+  'leaf.csr',
+  '-subj',
+  '/CN=leaf.example.test',
+);
 writeFileSync(join(dir, 'leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
-ssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'rsa-ca.crt', '-CAkey', 'rsa-ca.key', '-set_serial', '2', '-days', '30', '-extfile', 'leaf.ext', '-out', 'leaf.crt');
+ssl(
+  'x509',
+  '-req',
+  '-in',
+  'leaf.csr',
+  '-CA',
+  'rsa-ca.crt',
+  '-CAkey',
+  'rsa-ca.key',
+  '-set_serial',
+  '2',
+  '-days',
+  '30',
+  '-extfile',
+  'leaf.ext',
+  '-out',
+  'leaf.crt',
+);
 ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'other.key');
 
 const M = {
@@ -60,7 +122,8 @@ const M = {
 const PRIVATE_KEYS = [M.rsaKey8, M.rsaKeyTrad, M.ecKey, M.ecKey8, M.enc8, M.legacy, M.ecLegacy, M.leafKey, M.otherKey];
 
 /** The base64 lines of a PEM (no BEGIN/END, no headers, no blank line). */
-const base64Lines = (pem: string): string[] => pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----') && !l.includes(':'));
+const base64Lines = (pem: string): string[] =>
+  pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----') && !l.includes(':'));
 
 t.test('the material is what the cases claim', async (t) => {
   const first = (s: string) => s.split('\n')[0];
@@ -72,12 +135,21 @@ t.test('the material is what the cases claim', async (t) => {
   t.equal(first(M.ecKey8), '-----BEGIN PRIVATE KEY-----');
   t.equal(first(M.enc8), '-----BEGIN ENCRYPTED PRIVATE KEY-----');
   t.match(M.legacy, /^-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,[0-9A-F]{32}\n\n/);
-  t.match(M.ecLegacy, /^-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,[0-9A-F]{32}\n\n/);
+  t.match(
+    M.ecLegacy,
+    /^-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,[0-9A-F]{32}\n\n/,
+  );
   t.equal(new X509Certificate(M.rsaCa).ca, true);
   t.equal(new X509Certificate(M.ecCa).ca, true);
   t.equal(new X509Certificate(M.leafCrt).ca, false);
-  t.ok(new X509Certificate(M.leafCrt).verify(new X509Certificate(M.rsaCa).publicKey), 'the leaf is signed by the RSA CA');
-  t.ok(PRIVATE_KEYS.every((k) => base64Lines(k).length >= 2), 'every key has base64 lines to look for');
+  t.ok(
+    new X509Certificate(M.leafCrt).verify(new X509Certificate(M.rsaCa).publicKey),
+    'the leaf is signed by the RSA CA',
+  );
+  t.ok(
+    PRIVATE_KEYS.every((k) => base64Lines(k).length >= 2),
+    'every key has base64 lines to look for',
+  );
 });
 
 // ─── PEM repair ───────────────────────────────────────────────────────────────────────────────────
@@ -104,7 +176,7 @@ const SINGLE: [string, string][] = [
   ['EC PRIVATE KEY, legacy encrypted', M.ecLegacy],
 ];
 
-t.test('repairPem gives back openssl\'s exact text for every label', async (t) => {
+t.test("repairPem gives back openssl's exact text for every label", async (t) => {
   for (const [label, pem] of SINGLE) {
     t.equal(repairPem(pem), pem, `${label}: the original is unchanged`);
     for (const [how, mangle] of MANGLES) {
@@ -130,7 +202,10 @@ t.test('repairPem re-wraps base64 at 64 columns', async (t) => {
 });
 
 t.test('legacy encrypted keys: the headers come back on their own lines', async (t) => {
-  for (const [label, pem] of [['RSA', M.legacy], ['EC', M.ecLegacy]] as const) {
+  for (const [label, pem] of [
+    ['RSA', M.legacy],
+    ['EC', M.ecLegacy],
+  ] as const) {
     for (const [how, mangle] of MANGLES) {
       const fixed = repairPem(mangle(pem)) ?? '';
       const lines = fixed.split('\n');
@@ -157,12 +232,24 @@ t.test('several blocks in one value are all kept, in order', async (t) => {
   for (const [what, parts] of combos) {
     const whole = parts.join('');
     for (const [how, mangle] of MANGLES) t.equal(repairPem(mangle(whole)), whole, `${what}, ${how}`);
-    t.same(pemBlocks(whole.replace(/\n/g, ' ')).map((b) => b.label), parts.map((p) => /BEGIN ([A-Z ]+)-----/.exec(p)![1]), `${what}: labels in order`);
+    t.same(
+      pemBlocks(whole.replace(/\n/g, ' ')).map((b) => b.label),
+      parts.map((p) => /BEGIN ([A-Z ]+)-----/.exec(p)![1]),
+      `${what}: labels in order`,
+    );
     // Text around and between the blocks (e.g. "Bag Attributes" from a PKCS#12 export) is dropped.
-    t.equal(repairPem(`subject=/CN=x ${parts.map((p) => p.replace(/\n/g, ' ')).join(' junk between ')} trailing`), whole, `${what}: text outside the blocks dropped`);
+    t.equal(
+      repairPem(`subject=/CN=x ${parts.map((p) => p.replace(/\n/g, ' ')).join(' junk between ')} trailing`),
+      whole,
+      `${what}: text outside the blocks dropped`,
+    );
   }
   t.equal(repairPem('no pem here'), undefined);
-  t.equal(repairPem('-----BEGIN CERTIFICATE----- AAAA -----END PRIVATE KEY-----'), undefined, 'BEGIN and END must name the same label');
+  t.equal(
+    repairPem('-----BEGIN CERTIFICATE----- AAAA -----END PRIVATE KEY-----'),
+    undefined,
+    'BEGIN and END must name the same label',
+  );
 });
 
 t.test('normalise repairs the CA fields', async (t) => {
@@ -174,7 +261,13 @@ t.test('normalise repairs the CA fields', async (t) => {
   t.same(problems, []);
   t.equal(properties['appliance.ca_cert'], M.rsaCa);
   t.equal(properties['appliance.ca_cert_key'], M.legacy);
-  t.equal(normalise(new Map([['appliance.ca_cert', '  not a pem  ']]) as Map<PropertyKey, string>).properties['appliance.ca_cert'], 'not a pem', 'text without PEM is kept (trimmed) for the CA rules to report');
+  t.equal(
+    normalise(new Map([['appliance.ca_cert', '  not a pem  ']]) as Map<PropertyKey, string>).properties[
+      'appliance.ca_cert'
+    ],
+    'not a pem',
+    'text without PEM is kept (trimmed) for the CA rules to report',
+  );
 });
 
 // ─── CA checks through validateDocument ───────────────────────────────────────────────────────────
@@ -193,8 +286,18 @@ async function caDoc(cert: string | undefined, key: string | undefined): Promise
   return r.value;
 }
 
-const caRules = (r: Report): string[] => [...r.errors, ...r.warnings].map((f) => f.rule).filter((id) => id.startsWith('ca.')).sort();
-const plain = { red: (s: string) => s, yellow: (s: string) => s, green: (s: string) => s, bold: (s: string) => s, dim: (s: string) => s };
+const caRules = (r: Report): string[] =>
+  [...r.errors, ...r.warnings]
+    .map((f) => f.rule)
+    .filter((id) => id.startsWith('ca.'))
+    .sort();
+const plain = {
+  red: (s: string) => s,
+  yellow: (s: string) => s,
+  green: (s: string) => s,
+  bold: (s: string) => s,
+  dim: (s: string) => s,
+};
 
 interface Material {
   readonly cert?: string;
@@ -217,36 +320,181 @@ const GOOD_EC: Material = { cert: oneLine(M.ecCa), key: oneLine(M.ecKey) };
 
 const CASES: CaCase[] = [
   { name: 'RSA CA + its RSA PRIVATE KEY, both mangled with spaces', rule: undefined, bad: GOOD_RSA, good: GOOD_RSA },
-  { name: 'RSA CA + its key, literal \\n', rule: undefined, bad: { cert: M.rsaCa.replace(/\n/g, '\\n'), key: M.rsaKeyTrad.replace(/\n/g, '\\n') }, good: GOOD_RSA },
+  {
+    name: 'RSA CA + its key, literal \\n',
+    rule: undefined,
+    bad: { cert: M.rsaCa.replace(/\n/g, '\\n'), key: M.rsaKeyTrad.replace(/\n/g, '\\n') },
+    good: GOOD_RSA,
+  },
   { name: 'RSA CA + its PKCS#8 key', rule: undefined, bad: { cert: M.rsaCa, key: oneLine(M.rsaKey8) }, good: GOOD_RSA },
   { name: 'EC CA + its EC PRIVATE KEY', rule: undefined, bad: GOOD_EC, good: GOOD_EC },
-  { name: 'EC CA + EC PARAMETERS and EC PRIVATE KEY', rule: undefined, bad: { cert: M.ecCa, key: oneLine(M.ecParams + M.ecKey) }, good: GOOD_EC },
-  { name: 'EC CA + its PKCS#8 key', rule: undefined, bad: { cert: oneLine(M.ecCa), key: oneLine(M.ecKey8) }, good: GOOD_EC },
-  { name: 'the CA on the last valid second', rule: undefined, bad: { ...GOOD_RSA, now: new Date(RSA_CA.validTo) }, good: GOOD_RSA },
-  { name: 'the CA on its first valid second', rule: undefined, bad: { ...GOOD_RSA, now: new Date(RSA_CA.validFrom) }, good: GOOD_RSA },
+  {
+    name: 'EC CA + EC PARAMETERS and EC PRIVATE KEY',
+    rule: undefined,
+    bad: { cert: M.ecCa, key: oneLine(M.ecParams + M.ecKey) },
+    good: GOOD_EC,
+  },
+  {
+    name: 'EC CA + its PKCS#8 key',
+    rule: undefined,
+    bad: { cert: oneLine(M.ecCa), key: oneLine(M.ecKey8) },
+    good: GOOD_EC,
+  },
+  {
+    name: 'the CA on the last valid second',
+    rule: undefined,
+    bad: { ...GOOD_RSA, now: new Date(RSA_CA.validTo) },
+    good: GOOD_RSA,
+  },
+  {
+    name: 'the CA on its first valid second',
+    rule: undefined,
+    bad: { ...GOOD_RSA, now: new Date(RSA_CA.validFrom) },
+    good: GOOD_RSA,
+  },
 
-  { name: 'certificate without key', rule: 'ca.pair', bad: { cert: oneLine(M.rsaCa) }, good: GOOD_RSA, keys: ['appliance.ca_cert', 'appliance.ca_cert_key'], message: /without its key/ },
-  { name: 'key without certificate', rule: 'ca.pair', bad: { key: oneLine(M.rsaKeyTrad) }, good: GOOD_RSA, keys: ['appliance.ca_cert', 'appliance.ca_cert_key'], message: /without its certificate/ },
+  {
+    name: 'certificate without key',
+    rule: 'ca.pair',
+    bad: { cert: oneLine(M.rsaCa) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert', 'appliance.ca_cert_key'],
+    message: /without its key/,
+  },
+  {
+    name: 'key without certificate',
+    rule: 'ca.pair',
+    bad: { key: oneLine(M.rsaKeyTrad) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert', 'appliance.ca_cert_key'],
+    message: /without its certificate/,
+  },
   { name: 'certificate with an empty key', rule: 'ca.pair', bad: { cert: M.rsaCa, key: '' }, good: GOOD_RSA },
   { name: 'certificate with the key "null"', rule: 'ca.pair', bad: { cert: M.rsaCa, key: 'null' }, good: GOOD_RSA },
-  { name: 'garbage in a CERTIFICATE block', rule: 'ca.cert-parse', bad: { cert: '-----BEGIN CERTIFICATE----- bm90IGEgY2VydGlmaWNhdGUgYXQgYWxs -----END CERTIFICATE-----', key: M.rsaKeyTrad }, good: GOOD_RSA, keys: ['appliance.ca_cert'] },
-  { name: 'no PEM at all in the certificate', rule: 'ca.cert-parse', bad: { cert: 'MIIDazCCAlOgAwIBAgIU', key: M.rsaKeyTrad }, good: GOOD_RSA, message: /BEGIN CERTIFICATE/ },
-  { name: 'a truncated certificate', rule: 'ca.cert-parse', bad: { cert: M.rsaCa.split('\n').filter((_, i) => i < 4 || i > 9).join(' '), key: M.rsaKeyTrad }, good: GOOD_RSA },
-  { name: 'a key in the certificate field', rule: 'ca.cert-parse', bad: { cert: M.rsaKey8, key: M.rsaKeyTrad }, good: GOOD_RSA },
-  { name: 'leaf certificate + its key', rule: 'ca.not-ca', bad: { cert: oneLine(M.leafCrt), key: oneLine(M.leafKey) }, good: GOOD_RSA, keys: ['appliance.ca_cert'], message: /leaf\.example\.test.*not a CA/ },
-  { name: 'CA + an unrelated RSA key', rule: 'ca.key-mismatch', bad: { cert: oneLine(M.rsaCa), key: oneLine(M.otherKey) }, good: GOOD_RSA, keys: ['appliance.ca_cert', 'appliance.ca_cert_key'] },
+  {
+    name: 'garbage in a CERTIFICATE block',
+    rule: 'ca.cert-parse',
+    bad: {
+      cert: '-----BEGIN CERTIFICATE----- bm90IGEgY2VydGlmaWNhdGUgYXQgYWxs -----END CERTIFICATE-----',
+      key: M.rsaKeyTrad,
+    },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert'],
+  },
+  {
+    name: 'no PEM at all in the certificate',
+    rule: 'ca.cert-parse',
+    bad: { cert: 'MIIDazCCAlOgAwIBAgIU', key: M.rsaKeyTrad },
+    good: GOOD_RSA,
+    message: /BEGIN CERTIFICATE/,
+  },
+  {
+    name: 'a truncated certificate',
+    rule: 'ca.cert-parse',
+    bad: {
+      cert: M.rsaCa
+        .split('\n')
+        .filter((_, i) => i < 4 || i > 9)
+        .join(' '),
+      key: M.rsaKeyTrad,
+    },
+    good: GOOD_RSA,
+  },
+  {
+    name: 'a key in the certificate field',
+    rule: 'ca.cert-parse',
+    bad: { cert: M.rsaKey8, key: M.rsaKeyTrad },
+    good: GOOD_RSA,
+  },
+  {
+    name: 'leaf certificate + its key',
+    rule: 'ca.not-ca',
+    bad: { cert: oneLine(M.leafCrt), key: oneLine(M.leafKey) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert'],
+    message: /leaf\.example\.test.*not a CA/,
+  },
+  {
+    name: 'CA + an unrelated RSA key',
+    rule: 'ca.key-mismatch',
+    bad: { cert: oneLine(M.rsaCa), key: oneLine(M.otherKey) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert', 'appliance.ca_cert_key'],
+  },
   { name: 'RSA CA + the EC CA key', rule: 'ca.key-mismatch', bad: { cert: M.rsaCa, key: M.ecKey }, good: GOOD_RSA },
   { name: 'EC CA + the RSA CA key', rule: 'ca.key-mismatch', bad: { cert: M.ecCa, key: M.rsaKey8 }, good: GOOD_EC },
-  { name: 'ENCRYPTED PRIVATE KEY (PKCS#8)', rule: 'ca.key-encrypted', bad: { cert: oneLine(M.rsaCa), key: oneLine(M.enc8) }, good: GOOD_RSA, keys: ['appliance.ca_cert_key'] },
-  { name: 'legacy encrypted RSA key, mangled', rule: 'ca.key-encrypted', bad: { cert: oneLine(M.rsaCa), key: oneLine(M.legacy) }, good: GOOD_RSA },
-  { name: 'legacy encrypted RSA key, intact', rule: 'ca.key-encrypted', bad: { cert: M.rsaCa, key: M.legacy }, good: GOOD_RSA },
-  { name: 'legacy encrypted EC key', rule: 'ca.key-encrypted', bad: { cert: M.ecCa, key: oneLine(M.ecLegacy) }, good: GOOD_EC },
-  { name: 'a truncated key', rule: 'ca.key-parse', bad: { cert: M.rsaCa, key: M.rsaKeyTrad.split('\n').filter((_, i) => i < 3 || i > 8).join('\n') }, good: GOOD_RSA, keys: ['appliance.ca_cert_key'] },
-  { name: 'a certificate in the key field', rule: 'ca.key-parse', bad: { cert: M.rsaCa, key: M.rsaCa }, good: GOOD_RSA },
-  { name: 'expired', rule: 'ca.expired', bad: { ...GOOD_RSA, now: new Date(new Date(RSA_CA.validTo).getTime() + DAY) }, good: GOOD_RSA, keys: ['appliance.ca_cert'], message: /expired on/ },
-  { name: 'expired by a second', rule: 'ca.expired', bad: { ...GOOD_RSA, now: new Date(new Date(RSA_CA.validTo).getTime() + 1000) }, good: { ...GOOD_RSA, now: new Date(RSA_CA.validTo) } },
-  { name: 'not yet valid', rule: 'ca.not-yet-valid', bad: { ...GOOD_RSA, now: new Date(new Date(RSA_CA.validFrom).getTime() - DAY) }, good: GOOD_RSA, keys: ['appliance.ca_cert'], message: /not valid before/ },
-  { name: 'EC CA expired', rule: 'ca.expired', bad: { ...GOOD_EC, now: new Date(NOW.getTime() + 60 * DAY) }, good: GOOD_EC },
+  {
+    name: 'ENCRYPTED PRIVATE KEY (PKCS#8)',
+    rule: 'ca.key-encrypted',
+    bad: { cert: oneLine(M.rsaCa), key: oneLine(M.enc8) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert_key'],
+  },
+  {
+    name: 'legacy encrypted RSA key, mangled',
+    rule: 'ca.key-encrypted',
+    bad: { cert: oneLine(M.rsaCa), key: oneLine(M.legacy) },
+    good: GOOD_RSA,
+  },
+  {
+    name: 'legacy encrypted RSA key, intact',
+    rule: 'ca.key-encrypted',
+    bad: { cert: M.rsaCa, key: M.legacy },
+    good: GOOD_RSA,
+  },
+  {
+    name: 'legacy encrypted EC key',
+    rule: 'ca.key-encrypted',
+    bad: { cert: M.ecCa, key: oneLine(M.ecLegacy) },
+    good: GOOD_EC,
+  },
+  {
+    name: 'a truncated key',
+    rule: 'ca.key-parse',
+    bad: {
+      cert: M.rsaCa,
+      key: M.rsaKeyTrad
+        .split('\n')
+        .filter((_, i) => i < 3 || i > 8)
+        .join('\n'),
+    },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert_key'],
+  },
+  {
+    name: 'a certificate in the key field',
+    rule: 'ca.key-parse',
+    bad: { cert: M.rsaCa, key: M.rsaCa },
+    good: GOOD_RSA,
+  },
+  {
+    name: 'expired',
+    rule: 'ca.expired',
+    bad: { ...GOOD_RSA, now: new Date(new Date(RSA_CA.validTo).getTime() + DAY) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert'],
+    message: /expired on/,
+  },
+  {
+    name: 'expired by a second',
+    rule: 'ca.expired',
+    bad: { ...GOOD_RSA, now: new Date(new Date(RSA_CA.validTo).getTime() + 1000) },
+    good: { ...GOOD_RSA, now: new Date(RSA_CA.validTo) },
+  },
+  {
+    name: 'not yet valid',
+    rule: 'ca.not-yet-valid',
+    bad: { ...GOOD_RSA, now: new Date(new Date(RSA_CA.validFrom).getTime() - DAY) },
+    good: GOOD_RSA,
+    keys: ['appliance.ca_cert'],
+    message: /not valid before/,
+  },
+  {
+    name: 'EC CA expired',
+    rule: 'ca.expired',
+    bad: { ...GOOD_EC, now: new Date(NOW.getTime() + 60 * DAY) },
+    good: GOOD_EC,
+  },
 ];
 
 /** Every base64 line of every private key: none may reach the output. */
@@ -271,10 +519,13 @@ t.test('CA checks', async (t) => {
         if (c.keys) t.same(f.keys, c.keys, 'names its keys');
         if (c.message) t.match(f.message, c.message);
         t.ok(f.hint, 'with a fix');
-        t.notOk(caRules(good).includes(c.rule), `not on the good material`);
+        t.notOk(caRules(good).includes(c.rule), 'not on the good material');
       }
       t.same(caRules(good), [], 'the good material has no ca.* finding');
-      for (const [which, r, doc] of [['bad', bad, c.bad], ['good', good, c.good]] as const) {
+      for (const [which, r, doc] of [
+        ['bad', bad, c.bad],
+        ['good', good, c.good],
+      ] as const) {
         const json = reportJson(r);
         const text = reportText(r, await caDoc(doc.cert, doc.key), plain);
         const leaked = SECRET_LINES.filter((l) => json.includes(l) || text.includes(l));
@@ -290,9 +541,17 @@ t.test('one CA check does not hide another', async (t) => {
   const r = await validateDocument(await caDoc(M.leafCrt, M.otherKey), { now: new Date(NOW.getTime() + 60 * DAY) });
   t.same(caRules(r), ['ca.expired', 'ca.key-mismatch', 'ca.not-ca']);
   // A leaf certificate with its CA's key: not a CA, and not its key.
-  t.same(caRules(await validateDocument(await caDoc(M.leafCrt, M.rsaKeyTrad), { now: NOW })), ['ca.key-mismatch', 'ca.not-ca']);
+  t.same(caRules(await validateDocument(await caDoc(M.leafCrt, M.rsaKeyTrad), { now: NOW })), [
+    'ca.key-mismatch',
+    'ca.not-ca',
+  ]);
   // A garbage certificate with an encrypted key: both reported.
-  const r2 = await validateDocument(await caDoc('-----BEGIN CERTIFICATE----- AAAA -----END CERTIFICATE-----', M.enc8), { now: NOW });
+  const r2 = await validateDocument(await caDoc('-----BEGIN CERTIFICATE----- AAAA -----END CERTIFICATE-----', M.enc8), {
+    now: NOW,
+  });
   t.same(caRules(r2), ['ca.cert-parse', 'ca.key-encrypted']);
-  t.same(SECRET_LINES.filter((l) => reportJson(r).includes(l) || reportJson(r2).includes(l)), []);
+  t.same(
+    SECRET_LINES.filter((l) => reportJson(r).includes(l) || reportJson(r2).includes(l)),
+    [],
+  );
 });

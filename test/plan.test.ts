@@ -2,7 +2,16 @@
 // `haproxy -c` on every rendered haproxy.cfg. UPDATE_GOLDEN=1 rewrites the golden files.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { metricsConfig, plan } from '../src/plan/plan.js';
@@ -14,28 +23,67 @@ import { doc, ROOT } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
 const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
-const FACTS: Facts = { pciPaths: APPLIANCE_PCI_PATHS, haproxyPasswordHash: HASH, dataplaneapiInstalled: true, birdInstalled: true, rsyslogInstalled: true, memoryBytes: DEFAULT_MEMORY_BYTES };
+const FACTS: Facts = {
+  pciPaths: APPLIANCE_PCI_PATHS,
+  haproxyPasswordHash: HASH,
+  dataplaneapiInstalled: true,
+  birdInstalled: true,
+  rsyslogInstalled: true,
+  memoryBytes: DEFAULT_MEMORY_BYTES,
+};
 
 // Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
 // ("vmware" is also a folder name) so the test can prove they appear nowhere.
 const SEED003 = {
-  'network.nameservers': '10.170.16.48, 10.142.7.1', 'network.management_gateway': '10.191.191.254', 'appliance.root_pwd': 'Root-Pw-Seed003',
-  'network.hostname': 'haproxy.local', 'network.management_ip': '10.191.181.52/20', 'loadbalance.dataplane_port': '5556',
-  'network.workload_gateway': '192.168.1.1', 'network.frontend_ip': '172.16.10.2/24', 'network.workload_ip': '192.168.1.2/16',
-  'loadbalance.haproxy_user': 'wcp', 'loadbalance.haproxy_pwd': 'Api-Pw-Seed003', 'network.frontend_gateway': '172.16.10.1',
-  'appliance.permit_root_login': 'True', 'loadbalance.service_ip_range': '192.168.0.0/24',
+  'network.nameservers': '10.170.16.48, 10.142.7.1',
+  'network.management_gateway': '10.191.191.254',
+  'appliance.root_pwd': 'Root-Pw-Seed003',
+  'network.hostname': 'haproxy.local',
+  'network.management_ip': '10.191.181.52/20',
+  'loadbalance.dataplane_port': '5556',
+  'network.workload_gateway': '192.168.1.1',
+  'network.frontend_ip': '172.16.10.2/24',
+  'network.workload_ip': '192.168.1.2/16',
+  'loadbalance.haproxy_user': 'wcp',
+  'loadbalance.haproxy_pwd': 'Api-Pw-Seed003',
+  'network.frontend_gateway': '172.16.10.1',
+  'appliance.permit_root_login': 'True',
+  'loadbalance.service_ip_range': '192.168.0.0/24',
 };
 
 // A fixed CA (test/fixtures/syslog-ca.*, made once with openssl), so the golden files stay fixed.
-const TEST_CA = { cert: readFileSync(join(ROOT, 'test/fixtures/syslog-ca.crt'), 'utf8'), key: readFileSync(join(ROOT, 'test/fixtures/syslog-ca.key'), 'utf8') };
+const TEST_CA = {
+  cert: readFileSync(join(ROOT, 'test/fixtures/syslog-ca.crt'), 'utf8'),
+  key: readFileSync(join(ROOT, 'test/fixtures/syslog-ca.key'), 'utf8'),
+};
 
 const CASES: { name: string; values: Record<string, string>; deployment: Deployment }[] = [
   { name: 'seed003-frontend', values: SEED003, deployment: 'frontend' },
-  { name: 'seed003-default', values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '' }, deployment: 'default' },
-  { name: 'dhcp', values: { 'appliance.root_pwd': 'Root-Pw-Seed003', 'loadbalance.haproxy_pwd': 'Api-Pw-Seed003', 'loadbalance.service_ip_range': '10.50.0.0/24', 'appliance.permit_root_login': 'False', 'network.nameservers': '' }, deployment: 'default' },
+  {
+    name: 'seed003-default',
+    values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '' },
+    deployment: 'default',
+  },
+  {
+    name: 'dhcp',
+    values: {
+      'appliance.root_pwd': 'Root-Pw-Seed003',
+      'loadbalance.haproxy_pwd': 'Api-Pw-Seed003',
+      'loadbalance.service_ip_range': '10.50.0.0/24',
+      'appliance.permit_root_login': 'False',
+      'network.nameservers': '',
+    },
+    deployment: 'default',
+  },
   {
     name: 'additional-networks',
-    values: { ...SEED003, 'network.workload_ip': '192.168.1.2/24', 'network.additional_workload_networks': '10.20.0.0/16, 10.30.0.0/16', 'loadbalance.service_ip_range': '172.16.10.64/26, 172.16.10.128/26', 'network.ntp_servers': '10.170.16.123, ntp.example.test' },
+    values: {
+      ...SEED003,
+      'network.workload_ip': '192.168.1.2/24',
+      'network.additional_workload_networks': '10.20.0.0/16, 10.30.0.0/16',
+      'loadbalance.service_ip_range': '172.16.10.64/26, 172.16.10.128/26',
+      'network.ntp_servers': '10.170.16.123, ntp.example.test',
+    },
     deployment: 'frontend',
   },
   {
@@ -43,18 +91,36 @@ const CASES: { name: string; values: Record<string, string>; deployment: Deploym
     // explicit rules (one into a protocol of its own) and auto.
     name: 'rhi',
     values: {
-      ...SEED003, 'rhi.enabled': 'True', 'rhi.local_as': '65010', 'rhi.peers': '172.16.10.1:65001, 172.16.10.3:4200000001', 'rhi.bfd': 'True', 'rhi.ospf_area': '0',
+      ...SEED003,
+      'rhi.enabled': 'True',
+      'rhi.local_as': '65010',
+      'rhi.peers': '172.16.10.1:65001, 172.16.10.3:4200000001',
+      'rhi.bfd': 'True',
+      'rhi.ospf_area': '0',
       'rhi.rules': '192.168.0.10 = all(b:be_app); %vol2 192.168.0.11, 192.168.0.12 = any(b:be_a, b:be_b);auto',
     },
     deployment: 'frontend',
   },
   // Metrics on (appliance.metrics_port): ovactl-metrics.cfg with the frontend, and its Lua service.
-  { name: 'metrics', values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '', 'appliance.metrics_port': '9100' }, deployment: 'default' },
+  {
+    name: 'metrics',
+    values: { ...SEED003, 'network.frontend_ip': '', 'network.frontend_gateway': '', 'appliance.metrics_port': '9100' },
+    deployment: 'default',
+  },
   // Log forwarding: udp to an address; tls to a name, verified with the given CA (appliance.ca_cert).
-  { name: 'syslog-udp', values: { ...SEED003, 'appliance.syslog_server': 'udp://10.191.181.60' }, deployment: 'default' },
+  {
+    name: 'syslog-udp',
+    values: { ...SEED003, 'appliance.syslog_server': 'udp://10.191.181.60' },
+    deployment: 'default',
+  },
   {
     name: 'syslog-tls',
-    values: { ...SEED003, 'appliance.syslog_server': 'tls://logs.example.test:6514', 'appliance.ca_cert': TEST_CA.cert, 'appliance.ca_cert_key': TEST_CA.key },
+    values: {
+      ...SEED003,
+      'appliance.syslog_server': 'tls://logs.example.test:6514',
+      'appliance.ca_cert': TEST_CA.cert,
+      'appliance.ca_cert_key': TEST_CA.key,
+    },
     deployment: 'frontend',
   },
 ];
@@ -67,13 +133,33 @@ t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A server.crt with its key where haproxy looks for it (server.crt.key), made once. */
 let cert: Promise<string> | undefined;
-const serverCert = (): Promise<string> => (cert ??= (async () => {
-  const crt = join(scratch, 'server.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(scratch, 'server.key'),
-    '-out', crt, '-subj', '/CN=haproxy.local', '-days', '2'], { stdio: 'ignore' });
-  symlinkSync('server.key', `${crt}.key`);
-  return crt;
-})());
+const serverCert = (): Promise<string> =>
+  (cert ??= (async () => {
+    const crt = join(scratch, 'server.crt');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(scratch, 'server.key'),
+        '-out',
+        crt,
+        '-subj',
+        '/CN=haproxy.local',
+        '-days',
+        '2',
+      ],
+      { stdio: 'ignore' },
+    );
+    symlinkSync('server.key', `${crt}.key`);
+    return crt;
+  })());
 
 for (const c of CASES) {
   t.test(c.name, async (t) => {
@@ -81,9 +167,19 @@ for (const c of CASES) {
     t.same(report.errors, [], 'the values are valid');
     const p = plan({ properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' });
     const dir = join(GOLDEN, c.name);
-    const listing = p.files.map((f) => `${f.mode.toString(8).padStart(4, '0')} ${f.owner}:${f.group} ${f.path} restarts=${f.restarts.join(',')}${f.reloads.length ? ` reloads=${f.reloads.join(',')}` : ''}`).join('\n') + '\n';
+    const listing =
+      p.files
+        .map(
+          (f) =>
+            `${f.mode.toString(8).padStart(4, '0')} ${f.owner}:${f.group} ${f.path} restarts=${f.restarts.join(',')}${f.reloads.length ? ` reloads=${f.reloads.join(',')}` : ''}`,
+        )
+        .join('\n') + '\n';
     const actions = p.actions.map((a) => JSON.stringify(a)).join('\n') + '\n';
-    const expected = new Map<string, string>([['FILES', listing], ['ACTIONS', actions], ...p.files.map((f) => [f.path.slice(1), f.content] as [string, string])]);
+    const expected = new Map<string, string>([
+      ['FILES', listing],
+      ['ACTIONS', actions],
+      ...p.files.map((f) => [f.path.slice(1), f.content] as [string, string]),
+    ]);
     if (process.env.UPDATE_GOLDEN) {
       rmSync(dir, { recursive: true, force: true });
       for (const [rel, content] of expected) {
@@ -91,9 +187,12 @@ for (const c of CASES) {
         writeFileSync(join(dir, rel), content);
       }
     }
-    const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1));
+    const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1));
     t.same(onDisk.sort(), [...expected.keys()].sort(), 'the same set of files as the golden tree');
-    for (const [rel, content] of expected) t.equal(content, readFileSync(join(dir, rel), 'utf8'), `${rel} matches test/golden/${c.name}/${rel}`);
+    for (const [rel, content] of expected)
+      t.equal(content, readFileSync(join(dir, rel), 'utf8'), `${rel} matches test/golden/${c.name}/${rel}`);
 
     const cfg = p.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg')!;
     t.match(cfg.content, /^\s+master-worker$/m);
@@ -106,7 +205,8 @@ for (const c of CASES) {
       // The route files the daemon writes, empty, where a copy of bird.conf expects them.
       const dir = join(scratch, `${c.name}-routes`);
       mkdirSync(dir, { recursive: true });
-      for (const m of bird.content.matchAll(/include "\/run\/ovactl\/rhi\/([a-z0-9_]+\.conf)";/g)) writeFileSync(join(dir, m[1]!), '');
+      for (const m of bird.content.matchAll(/include "\/run\/ovactl\/rhi\/([a-z0-9_]+\.conf)";/g))
+        writeFileSync(join(dir, m[1]!), '');
       const path = join(scratch, `${c.name}-bird.conf`);
       writeFileSync(path, bird.content.replaceAll('/run/ovactl/rhi/', `${dir}/`));
       const r = spawnSync('bird', ['-p', '-c', path], { encoding: 'utf8' });
@@ -114,10 +214,22 @@ for (const c of CASES) {
     } else if (bird) t.comment('bird is not installed (test/run.sh installs bird2): bird -p not run');
     const metrics = p.files.find((f) => f.path === '/etc/haproxy/ovactl-metrics.cfg')!;
     const on = c.name === 'metrics';
-    t.equal(/^frontend ovactl_metrics$/m.test(metrics.content), on, `the metrics frontend only with appliance.metrics_port (${c.name})`);
-    t.equal(p.files.some((f) => f.path === '/etc/haproxy/ovactl-metrics.lua'), on, 'the Lua service only with metrics on');
+    t.equal(
+      /^frontend ovactl_metrics$/m.test(metrics.content),
+      on,
+      `the metrics frontend only with appliance.metrics_port (${c.name})`,
+    );
+    t.equal(
+      p.files.some((f) => f.path === '/etc/haproxy/ovactl-metrics.lua'),
+      on,
+      'the Lua service only with metrics on',
+    );
     if (on) {
-      t.match(metrics.content, /^\s+bind 10\.191\.181\.52:9100 ssl crt \/etc\/haproxy\/server\.crt$/m, 'on the management address only');
+      t.match(
+        metrics.content,
+        /^\s+bind 10\.191\.181\.52:9100 ssl crt \/etc\/haproxy\/server\.crt$/m,
+        'on the management address only',
+      );
       t.match(metrics.content, /^\s+user wcp password \$6\$/m, 'Basic auth: the Data Plane API user with the $6$ hash');
       t.equal(metrics.mode, 0o600, 'the hash is readable by root only');
     }
@@ -130,7 +242,10 @@ for (const c of CASES) {
       const input = { properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' as const };
       const mpath = join(scratch, `${c.name}-metrics.cfg`);
       writeFileSync(mpath, metricsConfig(input, { luaFile: lua, serverCert: await serverCert() }).cfg);
-      const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path, '-f', mpath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path, '-f', mpath], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       t.match(out, /Configuration file is valid/, 'haproxy -c accepts haproxy.cfg and ovactl-metrics.cfg together');
     } else t.comment('haproxy is not installed (test/run.sh installs it): haproxy -c not run');
   });
@@ -141,31 +256,61 @@ t.test('management-only scope: just what the admin needs to log in', async (t) =
   const p = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'management-only' });
   const paths = p.files.map((f) => f.path);
   t.ok(paths.includes('/etc/systemd/network/20-ovactl-management.network'));
-  t.notOk(paths.some((x) => /workload|frontend|haproxy|anyip/.test(x)), `no data-plane files: ${paths}`);
-  t.notOk(p.actions.some((a) => a.kind === 'enable-start' && /haproxy|dataplaneapi|anyip/.test(a.unit)), 'no haproxy, API or AnyIP');
+  t.notOk(
+    paths.some((x) => /workload|frontend|haproxy|anyip/.test(x)),
+    `no data-plane files: ${paths}`,
+  );
+  t.notOk(
+    p.actions.some((a) => a.kind === 'enable-start' && /haproxy|dataplaneapi|anyip/.test(a.unit)),
+    'no haproxy, API or AnyIP',
+  );
 });
 
-t.test('route health injection: on → BIRD and the daemon start; off → both are stopped (BIRD only when installed)', async (t) => {
-  const on = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), { deployment: 'frontend' });
-  const p = plan({ properties: on.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
-  t.same(p.actions.filter((a) => a.kind === 'enable-start' && /bird|rhi/.test(a.unit)).map((a) => a.kind === 'enable-start' && a.unit), ['bird.service', 'ovactl-rhi.service']);
-  // route-tables.service has its own action (it runs only with a DHCP NIC): these are route health injection's.
-  const rhiStops = (x: typeof p) =>
-    x.actions.filter((a) => a.kind === 'disable-stop' && a.units.some((u) => /rhi|bird/.test(u)));
-  t.same(rhiStops(p), []);
-  const rules = p.files.find((f) => f.path === '/etc/ovactl/rhi.rules')!;
-  t.match(rules.content, /\n192\.168\.0\.10 = all\(b:be_app\)\n%vol2 192\.168\.0\.11, 192\.168\.0\.12 = any\(b:be_a, b:be_b\)\nauto\n$/, 'one rule a line, as written');
-  const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
-  const q = plan({ properties: off.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
-  t.same(rhiStops(q), [{ kind: 'disable-stop', units: ['ovactl-rhi.service', 'bird.service'] }]);
-  t.notOk(q.files.some((f) => /bird|rhi/.test(f.path)));
-  const noBird = plan({ properties: off.properties, deployment: 'frontend', facts: { ...FACTS, birdInstalled: false }, scope: 'full' });
-  t.same(rhiStops(noBird), [{ kind: 'disable-stop', units: ['ovactl-rhi.service'] }]);
-});
+t.test(
+  'route health injection: on → BIRD and the daemon start; off → both are stopped (BIRD only when installed)',
+  async (t) => {
+    const on = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), {
+      deployment: 'frontend',
+    });
+    const p = plan({ properties: on.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+    t.same(
+      p.actions
+        .filter((a) => a.kind === 'enable-start' && /bird|rhi/.test(a.unit))
+        .map((a) => a.kind === 'enable-start' && a.unit),
+      ['bird.service', 'ovactl-rhi.service'],
+    );
+    // route-tables.service has its own action (it runs only with a DHCP NIC): these are route health injection's.
+    const rhiStops = (x: typeof p) =>
+      x.actions.filter((a) => a.kind === 'disable-stop' && a.units.some((u) => /rhi|bird/.test(u)));
+    t.same(rhiStops(p), []);
+    const rules = p.files.find((f) => f.path === '/etc/ovactl/rhi.rules')!;
+    t.match(
+      rules.content,
+      /\n192\.168\.0\.10 = all\(b:be_app\)\n%vol2 192\.168\.0\.11, 192\.168\.0\.12 = any\(b:be_a, b:be_b\)\nauto\n$/,
+      'one rule a line, as written',
+    );
+    const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
+    const q = plan({ properties: off.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+    t.same(rhiStops(q), [{ kind: 'disable-stop', units: ['ovactl-rhi.service', 'bird.service'] }]);
+    t.notOk(q.files.some((f) => /bird|rhi/.test(f.path)));
+    const noBird = plan({
+      properties: off.properties,
+      deployment: 'frontend',
+      facts: { ...FACTS, birdInstalled: false },
+      scope: 'full',
+    });
+    t.same(rhiStops(noBird), [{ kind: 'disable-stop', units: ['ovactl-rhi.service'] }]);
+  },
+);
 
 t.test('the Data Plane API unit starts only when its binary is present', async (t) => {
   const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
-  const without = plan({ properties: report.properties, deployment: 'frontend', facts: { ...FACTS, dataplaneapiInstalled: false }, scope: 'full' });
+  const without = plan({
+    properties: report.properties,
+    deployment: 'frontend',
+    facts: { ...FACTS, dataplaneapiInstalled: false },
+    scope: 'full',
+  });
   t.notOk(without.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
   const withIt = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
   t.ok(withIt.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));

@@ -21,18 +21,27 @@ const repo = join(scratch, 'ovactl');
 const prefix = join(scratch, 'npm-prefix'); // where `npm link` puts ovactl: not the system's /usr/local
 
 // The files a fresh clone has (tracked, plus new files not ignored, so uncommitted pages count).
-const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-  { cwd: ROOT, encoding: 'utf8' });
+const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+  cwd: ROOT,
+  encoding: 'utf8',
+});
 for (const f of listed.stdout.split('\0').filter(Boolean)) {
   mkdirSync(dirname(join(repo, f)), { recursive: true });
-  try { copyFileSync(join(ROOT, f), join(repo, f)); } catch { /* deleted in the work tree */ }
+  try {
+    copyFileSync(join(ROOT, f), join(repo, f));
+  } catch {
+    /* deleted in the work tree */
+  }
 }
 mkdirSync(join(prefix, 'bin'), { recursive: true });
 
 // tap's loader options must not reach the commands; no colour, as in a script.
 const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(process.env)
-    .filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'NODE_OPTIONS' && !/tap/i.test(e[0]))),
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && e[0] !== 'NODE_OPTIONS' && !/tap/i.test(e[0]),
+    ),
+  ),
   PATH: `${join(prefix, 'bin')}:${process.env.PATH}`,
   npm_config_prefix: prefix,
   npm_config_fund: 'false',
@@ -41,8 +50,13 @@ const env: Record<string, string> = {
 };
 
 function run(command: string) {
-  const r = spawnSync('bash', ['-c', `exec 2>&1\n${command}`],
-    { cwd: repo, env, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
+  const r = spawnSync('bash', ['-c', `exec 2>&1\n${command}`], {
+    cwd: repo,
+    env,
+    encoding: 'utf8',
+    timeout: 300_000,
+    maxBuffer: 64 << 20,
+  });
   return { code: r.status, output: r.stdout ?? '' };
 }
 

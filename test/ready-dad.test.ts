@@ -20,7 +20,8 @@ if (!isRoot || !have('ip', '-V') || !have('arping', '-V')) {
   process.exit(0);
 }
 
-const NEW = `ovactl-dad-new-${process.pid}`, OLD = `ovactl-dad-old-${process.pid}`;
+const NEW = `ovactl-dad-new-${process.pid}`,
+  OLD = `ovactl-dad-old-${process.pid}`;
 const dir = withImage(mkdtempSync(join(tmpdir(), 'ovactl-dad-')));
 const ip = (...a: string[]) => {
   const r = spawnSync('ip', a, { encoding: 'utf8' });
@@ -35,7 +36,10 @@ t.teardown(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 // The successor's NICs (named as the appliance names them), each wired to the old appliance's.
-const WIRES = [['management', 'old-mgmt', '192.0.2.10/24'], ['frontend', 'old-fe', '203.0.113.10/24']];
+const WIRES = [
+  ['management', 'old-mgmt', '192.0.2.10/24'],
+  ['frontend', 'old-fe', '203.0.113.10/24'],
+];
 for (const [nic, peer, addr] of WIRES) {
   ip('-n', NEW, 'link', 'add', nic!, 'type', 'veth', 'peer', 'name', peer!, 'netns', OLD);
   ip('-n', NEW, 'addr', 'add', addr!, 'dev', nic!);
@@ -43,11 +47,15 @@ for (const [nic, peer, addr] of WIRES) {
   ip('-n', OLD, 'link', 'set', peer!, 'up');
 }
 const macOf = (ns: string, dev: string) => JSON.parse(ip('-n', ns, '-j', 'link', 'show', dev))[0].address as string;
-const oldMgmtMac = macOf(OLD, 'old-mgmt'), oldFeMac = macOf(OLD, 'old-fe');
+const oldMgmtMac = macOf(OLD, 'old-mgmt'),
+  oldFeMac = macOf(OLD, 'old-fe');
 
 const ovactl = (...args: string[]) => {
-  const r = spawnSync('ip', ['netns', 'exec', NEW, process.execPath, BUNDLE, ...args],
-    { encoding: 'utf8', env: ENV, timeout: 60_000 });
+  const r = spawnSync('ip', ['netns', 'exec', NEW, process.execPath, BUNDLE, ...args], {
+    encoding: 'utf8',
+    env: ENV,
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const status = () => JSON.parse(readFileSync(join(dir, 'var/lib/ovactl/status.json'), 'utf8'));
@@ -58,7 +66,11 @@ t.test('nobody else there: the check passes and READY waits for the API as befor
   const r = ovactl('ready', '--env', ENV_XML, '--root', dir, '--wait', '1');
   const probed = ['192.0.2.10', '203.0.113.65', '203.0.113.126', '203.0.113.10'].join(', ');
   t.ok(r.out.includes(`address check: nobody else answers for ${probed}\n`), 'the management address, VIPs, NICs');
-  t.same(status().errors.map((e: { rule: string }) => e.rule), ['dataplaneapi.not-answering'], 'no conflict found');
+  t.same(
+    status().errors.map((e: { rule: string }) => e.rule),
+    ['dataplaneapi.not-answering'],
+    'no conflict found',
+  );
 });
 
 t.test('the old appliance answers: the successor takes nothing and says so', async (t) => {
@@ -74,10 +86,14 @@ t.test('the old appliance answers: the successor takes nothing and says so', asy
   t.ok(Date.now() - started < 15_000, 'decided by the probes (about a second), not by the API wait');
   t.equal(r.code, 1, 'exit 1', { out: r.out, err: r.err });
   const said = r.out.toLowerCase(); // arping prints the MAC in capitals
-  t.ok(said.includes(`192.0.2.10 (the management address) is answered on management by ${oldMgmtMac}`),
-    'the management address, answered by the old appliance\'s MAC');
-  t.ok(said.includes(`203.0.113.65 (a vip of 203.0.113.64/26) is answered on frontend by ${oldFeMac}`),
-    'a VIP, answered by the old appliance\'s frontend MAC');
+  t.ok(
+    said.includes(`192.0.2.10 (the management address) is answered on management by ${oldMgmtMac}`),
+    "the management address, answered by the old appliance's MAC",
+  );
+  t.ok(
+    said.includes(`203.0.113.65 (a vip of 203.0.113.64/26) is answered on frontend by ${oldFeMac}`),
+    "a VIP, answered by the old appliance's frontend MAC",
+  );
   t.match(r.out, /would run: systemctl stop ovactl-rhi\.service bird\.service haproxy\.service dataplaneapi\.service/);
   t.match(r.out, /anyip-routes\.service route-tables\.service\n/, 'anyip-routes: its stop withdraws the routes');
   t.match(r.out, /would withdraw the VIP routes/);
@@ -91,7 +107,10 @@ t.test('the old appliance answers: the successor takes nothing and says so', asy
   t.same(f.keys.sort(), ['loadbalance.service_ip_range', 'network.management_ip']);
   t.match(f.message, /this appliance took none of them/);
   t.match(f.hint, /an old appliance with the same values must be powered off first.*then reboot this appliance/);
-  t.notOk(s.errors.some((e: { rule: string }) => e.rule === 'dataplaneapi.not-answering'), 'the API was not asked');
+  t.notOk(
+    s.errors.some((e: { rule: string }) => e.rule === 'dataplaneapi.not-answering'),
+    'the API was not asked',
+  );
   t.match(issue(), /ADDRESS CONFLICT - another host answers for its addresses; it took none/);
   t.match(issue(), /x another host answers for this appliance's addresses: 192\.0\.2\.10/);
   t.notMatch(issue(), /you can log in/, 'the management address is not claimed as configured');
@@ -104,7 +123,7 @@ t.test('the old appliance powered off, the successor rebooted: the check passes 
   ip('-n', OLD, 'link', 'set', 'old-fe', 'down');
   const fb = ovactl('firstboot', '--env', ENV_XML, '--root', dir);
   t.equal(fb.code, 0);
-  t.equal(status().state, 'starting', 'the conflict was that boot\'s finding: dropped');
+  t.equal(status().state, 'starting', "the conflict was that boot's finding: dropped");
   t.same(status().errors, []);
   const r = ovactl('ready', '--env', ENV_XML, '--root', dir, '--wait', '1');
   t.match(r.out, /address check: nobody else answers/);

@@ -12,9 +12,15 @@ import { ROOT } from './helpers.js';
 
 const BUNDLE = join(ROOT, 'dist/ovactl.js');
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml');
-const STANDIN = ['cjs', 'mjs'].map((x) => join(ROOT, `test/standin/dataplaneapi.${x}`)).find((p) => {
-  try { return readFileSync(p).length > 0; } catch { return false; }
-})!;
+const STANDIN = ['cjs', 'mjs']
+  .map((x) => join(ROOT, `test/standin/dataplaneapi.${x}`))
+  .find((p) => {
+    try {
+      return readFileSync(p).length > 0;
+    } catch {
+      return false;
+    }
+  })!;
 const PASSWORD = 'change-me-api'; // examples/ovf-env.xml's loadbalance.haproxy_pwd
 const MGMT = '192.0.2.10'; // its management address
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
@@ -35,7 +41,13 @@ const ip = (...a: string[]) => {
 };
 ip('netns', 'add', NS);
 t.teardown(() => {
-  for (const p of procs) if (p.exitCode === null && p.pid) try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const p of procs)
+    if (p.exitCode === null && p.pid)
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
   spawnSync('ip', ['netns', 'del', NS]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -45,14 +57,23 @@ ip('-n', NS, 'link', 'set', 'peer0', 'up');
 ip('-n', NS, 'addr', 'add', `${MGMT}/24`, 'dev', 'management');
 ip('-n', NS, 'link', 'set', 'management', 'up');
 
-interface Run { code: number | null; out: string; err: string }
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
 const inNs = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Run => {
   // env -u: tap's process tracking puts NODE_OPTIONS back into children, and Node 18 cannot load it.
-  const r = spawnSync('ip', ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', ...args],
-    { encoding: 'utf8', input: opts.input, env: ENV, timeout: opts.timeoutMs ?? 60_000 });
+  const r = spawnSync('ip', ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', ...args], {
+    encoding: 'utf8',
+    input: opts.input,
+    env: ENV,
+    timeout: opts.timeoutMs ?? 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
-const ovactl = (args: string[], input?: string): Run => inNs([NODE, BUNDLE, ...args], input === undefined ? {} : { input });
+const ovactl = (args: string[], input?: string): Run =>
+  inNs([NODE, BUNDLE, ...args], input === undefined ? {} : { input });
 const statusOf = () => JSON.parse(readFileSync(join(dir, 'var/lib/ovactl/status.json'), 'utf8'));
 const issue = () => readFileSync(join(dir, 'etc/issue.d/ovactl.issue'), 'utf8');
 
@@ -74,25 +95,32 @@ t.test('first boot leaves the state "starting" and lists the probe; it does not 
 
 /** The stand-in on the tree's files (paths pointed into it); reloads run `true`. */
 function startApi(): ChildProcess {
-  const yaml = readFileSync(join(dir, 'etc/haproxy/dataplaneapi.yaml'), 'utf8').split('\n').map((line) => {
-    const m = line.match(/^(\s*)([a-z_]+):\s+(.+)$/);
-    if (!m) return line;
-    const [, indent, key, value] = m as unknown as [string, string, string, string];
-    if (key === 'reload_cmd' || key === 'restart_cmd') return `${indent}${key}: true`;
-    if (value.startsWith('/') && key !== 'haproxy_bin') return `${indent}${key}: ${join(dir, value)}`;
-    return line;
-  }).join('\n');
+  const yaml = readFileSync(join(dir, 'etc/haproxy/dataplaneapi.yaml'), 'utf8')
+    .split('\n')
+    .map((line) => {
+      const m = line.match(/^(\s*)([a-z_]+):\s+(.+)$/);
+      if (!m) return line;
+      const [, indent, key, value] = m as unknown as [string, string, string, string];
+      if (key === 'reload_cmd' || key === 'restart_cmd') return `${indent}${key}: true`;
+      if (value.startsWith('/') && key !== 'haproxy_bin') return `${indent}${key}: ${join(dir, value)}`;
+      return line;
+    })
+    .join('\n');
   writeFileSync(join(dir, 'api.yaml'), yaml, { mode: 0o600 });
-  const p = spawn('ip', ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', NODE, STANDIN, '-f', join(dir, 'api.yaml')],
-    { stdio: 'ignore', env: ENV });
+  const p = spawn(
+    'ip',
+    ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', NODE, STANDIN, '-f', join(dir, 'api.yaml')],
+    { stdio: 'ignore', env: ENV },
+  );
   procs.push(p);
   return p;
 }
-const stopApi = (p: ChildProcess) => new Promise<void>((resolve) => {
-  if (p.exitCode !== null) return resolve();
-  p.once('exit', () => resolve());
-  process.kill(p.pid!, 'SIGTERM');
-});
+const stopApi = (p: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (p.exitCode !== null) return resolve();
+    p.once('exit', () => resolve());
+    process.kill(p.pid!, 'SIGTERM');
+  });
 
 t.test('the API does not run: error with the reason, in the status and on the console', async (t) => {
   const r = ovactl(['ready', '--env', ENV_XML, '--root', dir, '--wait', '2']);
@@ -100,9 +128,15 @@ t.test('the API does not run: error with the reason, in the status and on the co
   t.match(r.out, /did not answer https:\/\/192\.0\.2\.10:5556\/v2\/info within 2 s: nothing listens there/);
   const s = statusOf();
   t.equal(s.state, 'error');
-  t.same(s.errors.map((e: { rule: string }) => e.rule), ['dataplaneapi.not-answering']);
+  t.same(
+    s.errors.map((e: { rule: string }) => e.rule),
+    ['dataplaneapi.not-answering'],
+  );
   t.match(issue(), /CONFIGURATION ERROR - haproxy serves, but the appliance is not ready/);
-  t.notOk(JSON.stringify(s).includes(PASSWORD) || r.out.includes(PASSWORD) || issue().includes(PASSWORD), 'no password anywhere');
+  t.notOk(
+    JSON.stringify(s).includes(PASSWORD) || r.out.includes(PASSWORD) || issue().includes(PASSWORD),
+    'no password anywhere',
+  );
 });
 
 t.test('a boot with the same values starts over: "starting", the old probe failure dropped', async (t) => {
@@ -138,8 +172,25 @@ t.test('the API answers: READY, with the URL', async (t) => {
   ovactl(['firstboot', '--env', ENV_XML, '--root', dir]);
   const ca = join(dir, 'etc/haproxy/ca.crt');
   const good = readFileSync(ca);
-  const other = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', '/dev/null', '-subj', '/CN=another CA', '-days', '2'], { encoding: 'utf8' });
+  const other = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=another CA',
+      '-days',
+      '2',
+    ],
+    { encoding: 'utf8' },
+  );
   writeFileSync(ca, other.stdout);
   const untrusted = ovactl(['ready', '--env', ENV_XML, '--root', dir, '--wait', '2']);
   writeFileSync(ca, good);

@@ -85,14 +85,17 @@ t.test('bind addresses', async (t) => {
 
 t.test('one rule per VIP: its frontends and their backends, all required', async (t) => {
   const cfg = parseHaproxyConfig(CFG);
-  t.same(cfg.frontends.map((f) => [f.name, f.backends]), [
-    ['domain-c8:ns1/web-lb', ['domain-c8:ns1/web-lb-80']],
-    ['domain-c8:ns1/api', ['api-blue', 'api-green']],
-    ['stats', []],
-    ['off', ['app']],
-    ['legacy', []],
-    ['second-on-70', ['app']],
-  ]);
+  t.same(
+    cfg.frontends.map((f) => [f.name, f.backends]),
+    [
+      ['domain-c8:ns1/web-lb', ['domain-c8:ns1/web-lb-80']],
+      ['domain-c8:ns1/api', ['api-blue', 'api-green']],
+      ['stats', []],
+      ['off', ['app']],
+      ['legacy', []],
+      ['second-on-70', ['app']],
+    ],
+  );
   const auto = deriveRules(cfg, ranges('192.0.2.64/26', '2001:db8::/64'));
   t.same(auto.rules.map(ruleText), [
     '192.0.2.70/32 = all(f:domain-c8:ns1/web-lb, b:domain-c8:ns1/web-lb-80, f:second-on-70, b:app)',
@@ -101,11 +104,23 @@ t.test('one rule per VIP: its frontends and their backends, all required', async
     '2001:db8::70/128 = all(f:stats)',
     '192.0.2.74/32 = all(f:legacy, b:legacy)',
   ]);
-  t.same(auto.rules.map((r) => r.targets[0]!.protocol), ['rhi', 'rhi', 'rhi', 'rhi6', 'rhi']);
-  t.equal(auto.origins.get(auto.rules[0]!), 'frontend domain-c8:ns1/web-lb binds 192.0.2.70:80; frontend domain-c8:ns1/web-lb binds 192.0.2.70:443; frontend second-on-70 binds 192.0.2.70:8080');
+  t.same(
+    auto.rules.map((r) => r.targets[0]!.protocol),
+    ['rhi', 'rhi', 'rhi', 'rhi6', 'rhi'],
+  );
+  t.equal(
+    auto.origins.get(auto.rules[0]!),
+    'frontend domain-c8:ns1/web-lb binds 192.0.2.70:80; frontend domain-c8:ns1/web-lb binds 192.0.2.70:443; frontend second-on-70 binds 192.0.2.70:8080',
+  );
   const notes = auto.notes.join('\n');
-  t.match(notes, /frontend domain-c8:ns1\/api \(line 22\): use_backend %\[req\.hdr\(host\),lower\] is computed at run time/);
-  t.match(notes, /frontend stats \(line 26\) binds 198\.51\.100\.10:8404: 198\.51\.100\.10 is outside the VIP ranges; not announced/);
+  t.match(
+    notes,
+    /frontend domain-c8:ns1\/api \(line 22\): use_backend %\[req\.hdr\(host\),lower\] is computed at run time/,
+  );
+  t.match(
+    notes,
+    /frontend stats \(line 26\) binds 198\.51\.100\.10:8404: 198\.51\.100\.10 is outside the VIP ranges; not announced/,
+  );
   t.match(notes, /binds \*:9000: all addresses \(a wildcard\)/);
   t.match(notes, /binds unix@\/run\/x\.sock: not an IP address/);
   t.match(notes, /binds \$\{VIP\}:80: set from an environment variable/);
@@ -130,8 +145,20 @@ frontend d
   bind 192.0.2.4:80
   default_backend own
 `);
-  t.same(cfg.frontends.map((f) => [f.name, f.backends]), [['a', ['second']], ['b', ['second']], ['c', []], ['d', ['own']]],
-    'a frontend takes the last defaults section before it (or the one named by "from"); its own default_backend wins');
+  t.same(
+    cfg.frontends.map((f) => [f.name, f.backends]),
+    [
+      ['a', ['second']],
+      ['b', ['second']],
+      ['c', []],
+      ['d', ['own']],
+    ],
+    'a frontend takes the last defaults section before it (or the one named by "from"); its own default_backend wins',
+  );
   t.same(deriveRules(cfg, undefined).rules.length, 4, 'no ranges: no filter');
-  t.same(deriveRules(parseHaproxyConfig('global\n  maxconn 10\n'), ranges('192.0.2.0/24')).rules, [], 'no frontends: no rules');
+  t.same(
+    deriveRules(parseHaproxyConfig('global\n  maxconn 10\n'), ranges('192.0.2.0/24')).rules,
+    [],
+    'no frontends: no rules',
+  );
 });

@@ -15,8 +15,9 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-bgp-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const rig = await buildRig(t, dir, 2, { bfd: true });
-  const [a1, a2] = rig.appliances as [typeof rig.appliances[0], typeof rig.appliances[0]];
-  for (const a of [a1, a2]) await a.startHaproxy(haproxyConfig(a.dir, [{ name: 'vip', bind: `${VIP}:80`, backend: 'app' }]));
+  const [a1, a2] = rig.appliances as [(typeof rig.appliances)[0], (typeof rig.appliances)[0]];
+  for (const a of [a1, a2])
+    await a.startHaproxy(haproxyConfig(a.dir, [{ name: 'vip', bind: `${VIP}:80`, backend: 'app' }]));
   writeFileSync(a1.rules, `# the seed's syntax\n${VIP} = all(f:vip, b:app)\n`);
   writeFileSync(a2.rules, 'auto\n');
   t.ok(await waitEstablished(rig), 'both BGP sessions are established', { router: rig.routerBird.proc.err });
@@ -25,7 +26,11 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   const d2 = a2.startDaemon();
   const both = [a1.address, a2.address];
   const ecmp = await rig.waitNexthops(both, 10_000);
-  t.ok(ecmp.ok, `the router has one route to ${VIP} with both appliances as next hops (${ecmp.ms} ms)`, { got: ecmp.got, d1: d1.out + d1.err, d2: d2.out + d2.err });
+  t.ok(ecmp.ok, `the router has one route to ${VIP} with both appliances as next hops (${ecmp.ms} ms)`, {
+    got: ecmp.got,
+    d1: d1.out + d1.err,
+    d2: d2.out + d2.err,
+  });
   t.ok(await d2.waitFor(/rhi: loaded 1 rule \(1 from auto\)/, 1000), 'appliance 2 derived its rule from haproxy.cfg');
 
   const s1 = a1.status();
@@ -34,22 +39,51 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
     running: true,
     haproxy: { reachable: true },
     bird: { inSync: true, protocols: ['rhi'] },
-    rules: [{ rule: `${VIP}/32 = all(f:vip, b:app)`, origin: `${a1.rules}:2`, announced: true, healthy: true, inputs: [{ ref: 'f:vip', status: 'OPEN', up: true }, { ref: 'b:app', status: 'UP', up: true }] }],
+    rules: [
+      {
+        rule: `${VIP}/32 = all(f:vip, b:app)`,
+        origin: `${a1.rules}:2`,
+        announced: true,
+        healthy: true,
+        inputs: [
+          { ref: 'f:vip', status: 'OPEN', up: true },
+          { ref: 'b:app', status: 'UP', up: true },
+        ],
+      },
+    ],
     birdRoutes: { rhi: [`${VIP}/32`] },
   });
   t.match(a2.status().json, { rules: [{ origin: `auto: frontend vip binds ${VIP}:80`, announced: true }] });
   const human = a1.ovactl('status', '--state', a1.state);
-  t.match(human.stdout, new RegExp(`announced  ${VIP.replace(/\./g, '\\.')}/32 → rhi  since`), 'human status', { out: human.stdout });
+  t.match(human.stdout, new RegExp(`announced  ${VIP.replace(/\./g, '\\.')}/32 → rhi  since`), 'human status', {
+    out: human.stdout,
+  });
 
   // Disable the backend on appliance 1: its next hop leaves the router's route.
   await a1.api('disable server app/s1');
   const down = await rig.waitNexthops([a2.address], 5000);
   t.ok(down.ok, `backend down on appliance 1 → the router keeps only appliance 2 (${down.ms} ms)`, { got: down.got });
   t.ok(down.ms < 1500, `withdrawn in under 1.5 s (${down.ms} ms)`);
-  t.ok(await d1.waitFor(/rhi: withdraw 203\.0\.113\.10\/32 \(rhi\): b:app DOWN/, 2000), 'the daemon says what it withdrew and why', { out: d1.out });
-  t.same(await a1.birdRoutes(), [], 'appliance 1\'s BIRD holds no route');
+  t.ok(
+    await d1.waitFor(/rhi: withdraw 203\.0\.113\.10\/32 \(rhi\): b:app DOWN/, 2000),
+    'the daemon says what it withdrew and why',
+    { out: d1.out },
+  );
+  t.same(await a1.birdRoutes(), [], "appliance 1's BIRD holds no route");
   const held = a1.status().json;
-  t.match(held, { rules: [{ announced: false, healthy: false, reason: 'b:app DOWN', inputs: [{ ref: 'f:vip', up: true }, { ref: 'b:app', status: 'DOWN', up: false }] }] });
+  t.match(held, {
+    rules: [
+      {
+        announced: false,
+        healthy: false,
+        reason: 'b:app DOWN',
+        inputs: [
+          { ref: 'f:vip', up: true },
+          { ref: 'b:app', status: 'DOWN', up: false },
+        ],
+      },
+    ],
+  });
 
   // Back: announced again, but only after the hold-down (2 s without an unhealthy poll).
   const t0 = Date.now();
@@ -86,7 +120,14 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   t.same(rig.nexthops(), both, 'a killed daemon leaves its route (systemd runs "ovactl rhi withdraw" after it)');
   const dead = a1.ovactl('status', '--state', a1.state);
   t.equal(dead.status, 1);
-  t.match(dead.stdout, new RegExp(`ovactl-rhi: NOT running \\(pid ${d1b.pid} is gone\\)[\\s\\S]*${VIP.replace(/\./g, '\\.')}/32: BIRD still holds it \\(run "ovactl rhi withdraw"\\)`), 'status tells', { out: dead.stdout });
+  t.match(
+    dead.stdout,
+    new RegExp(
+      `ovactl-rhi: NOT running \\(pid ${d1b.pid} is gone\\)[\\s\\S]*${VIP.replace(/\./g, '\\.')}/32: BIRD still holds it \\(run "ovactl rhi withdraw"\\)`,
+    ),
+    'status tells',
+    { out: dead.stdout },
+  );
   const w = a1.ovactl('withdraw', ...a1.paths());
   t.equal(w.status, 0, w.stderr);
   t.match(w.stdout, /rhi withdraw: 1 route file emptied/);
@@ -96,5 +137,5 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   // The last appliance stops: the router has no route at all.
   t.equal(await d2.stop(), 0);
   t.ok((await rig.waitNexthops([], 3000)).ok, 'no appliance announces: the router has no route to the VIP');
-  t.notMatch(d2.err, /poll failed|cannot write/, 'appliance 2\'s daemon reported no errors', { err: d2.err });
+  t.notMatch(d2.err, /poll failed|cannot write/, "appliance 2's daemon reported no errors", { err: d2.err });
 });

@@ -29,7 +29,11 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
   // 1. A rules file with errors: every error with line:column, nothing announced.
   writeFileSync(a.rules, `${VIP} = all(b:app)\n${VIP2} = sometimes(b:app)\n203.0.113.12/33 = all(b:app)\n`);
   const d = a.startDaemon();
-  t.ok(await d.waitFor(/the configuration has errors; nothing is announced/, 3000), 'the daemon says the file is refused', { err: d.err });
+  t.ok(
+    await d.waitFor(/the configuration has errors; nothing is announced/, 3000),
+    'the daemon says the file is refused',
+    { err: d.err },
+  );
   t.match(d.err, new RegExp(`${a.rules}:2:${VIP2.length + 4}: unknown condition "sometimes"\\n  fix: use all`));
   t.match(d.err, new RegExp(`${a.rules}:3:14: "/33" is not a prefix length`));
   await sleep(800); // eight polls
@@ -38,8 +42,15 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
   t.ok(d.alive(), 'the daemon keeps running');
   const bad = a.status();
   t.equal(bad.code, 1, 'status exits 1 while the file has errors');
-  t.match(bad.json, { running: true, rules: [], config: { usingPrevious: false, errors: [/:2:\d+: unknown condition/, /:3:14:/] } });
-  t.match(a.ovactl('status', '--state', a.state).stdout, /ERROR .*rhi\.rules:2:\d+: unknown condition "sometimes"[\s\S]*nothing is announced until the file is fixed/);
+  t.match(bad.json, {
+    running: true,
+    rules: [],
+    config: { usingPrevious: false, errors: [/:2:\d+: unknown condition/, /:3:14:/] },
+  });
+  t.match(
+    a.ovactl('status', '--state', a.state).stdout,
+    /ERROR .*rhi\.rules:2:\d+: unknown condition "sometimes"[\s\S]*nothing is announced until the file is fixed/,
+  );
 
   // 2. Fixed (an editor's rename-save): applied without a restart.
   save(a.rules, `${VIP} = all(b:app)\n`);
@@ -51,7 +62,10 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
   t.ok(await d.waitFor(/the previous rules stay in force/, 3000), 'the daemon keeps the previous rules');
   await sleep(500);
   t.same(rig.nexthops(), [a.address], 'still announced');
-  t.match(a.status().json, { config: { usingPrevious: true, errors: [/:1:\d+: expected "\)" to close all\(/] }, rules: [{ announced: true }] });
+  t.match(a.status().json, {
+    config: { usingPrevious: true, errors: [/:1:\d+: expected "\)" to close all\(/] },
+    rules: [{ announced: true }],
+  });
 
   // 4. haproxy reloads into a configuration where the backend is renamed: b:app is missing → down.
   save(a.rules, `${VIP} = all(f:vip, b:app)\n`);
@@ -59,15 +73,39 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
   await a.startHaproxy(haproxyConfig(a.dir, [{ name: 'vip', bind: `${VIP}:80`, backend: 'app2' }]));
   const missing = await rig.waitNexthops([], 5000);
   t.ok(missing.ok, `backend renamed at a reload → withdrawn (${missing.ms} ms)`);
-  t.ok(await d.waitFor(/rhi: withdraw 203\.0\.113\.10\/32 \(rhi\): b:app is not in haproxy's running configuration/, 1000), 'and says why', { out: d.out });
-  t.notMatch(d.out, /withdraw 203\.0\.113\.10\/32 \(rhi\): b:app DOWN/, 'editing the rule\'s condition did not withdraw it');
-  t.match(a.status().json, { rules: [{ announced: false, inputs: [{ ref: 'f:vip', up: true }, { ref: 'b:app', status: 'missing', up: false }], reason: /b:app is not in haproxy's running configuration/ }] });
+  t.ok(
+    await d.waitFor(/rhi: withdraw 203\.0\.113\.10\/32 \(rhi\): b:app is not in haproxy's running configuration/, 1000),
+    'and says why',
+    { out: d.out },
+  );
+  t.notMatch(
+    d.out,
+    /withdraw 203\.0\.113\.10\/32 \(rhi\): b:app DOWN/,
+    "editing the rule's condition did not withdraw it",
+  );
+  t.match(a.status().json, {
+    rules: [
+      {
+        announced: false,
+        inputs: [
+          { ref: 'f:vip', up: true },
+          { ref: 'b:app', status: 'missing', up: false },
+        ],
+        reason: /b:app is not in haproxy's running configuration/,
+      },
+    ],
+  });
 
   // 5. auto follows haproxy.cfg: the renamed backend is fine, a new frontend adds a VIP, a removed one withdraws it.
   save(a.rules, 'auto\n');
   const auto = await rig.waitNexthops([a.address], 8000);
   t.ok(auto.ok, 'auto: the VIP is announced again (its rule now names b:app2)', { out: d.out });
-  await a.startHaproxy(haproxyConfig(a.dir, [{ name: 'vip', bind: `${VIP}:80`, backend: 'app2' }, { name: 'new', bind: `${VIP2}:443`, backend: 'app3' }]));
+  await a.startHaproxy(
+    haproxyConfig(a.dir, [
+      { name: 'vip', bind: `${VIP}:80`, backend: 'app2' },
+      { name: 'new', bind: `${VIP2}:443`, backend: 'app3' },
+    ]),
+  );
   const added = await rig.waitNexthops([a.address], 8000, VIP2);
   t.ok(added.ok, `a frontend created at run time → its VIP is announced (${added.ms} ms)`, { out: d.out });
   await a.startHaproxy(haproxyConfig(a.dir, [{ name: 'new', bind: `${VIP2}:443`, backend: 'app3' }]));
@@ -84,7 +122,16 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
 
   // 7. BIRD restarted: it reads the route files the daemon left, and announces again.
   await a.bird.proc.stop();
-  a.bird.proc = a.ns.spawn(['bird', '-f', '-c', join(a.dir, 'bird.conf'), '-s', a.bird.socket, '-P', join(a.dir, 'bird.pid')]);
+  a.bird.proc = a.ns.spawn([
+    'bird',
+    '-f',
+    '-c',
+    join(a.dir, 'bird.conf'),
+    '-s',
+    a.bird.socket,
+    '-P',
+    join(a.dir, 'bird.pid'),
+  ]);
   const again = await rig.waitNexthops([a.address], 20_000, VIP2);
   t.ok(again.ok, `BIRD restarted → the route is back at the router (${again.ms} ms)`, { got: again.got });
 

@@ -14,7 +14,11 @@ export const ROUTER_AS = 65000;
 export const VIP = '203.0.113.10';
 
 const haveAll = ['haproxy', 'bird'].every((b) => spawnSync(b, [b === 'bird' ? '--version' : '-v']).status === 0);
-export const skip = !isRoot ? 'needs root for network namespaces' : !haveAll ? 'haproxy or bird2 is not installed (test/run.sh installs them)' : false;
+export const skip = !isRoot
+  ? 'needs root for network namespaces'
+  : !haveAll
+    ? 'haproxy or bird2 is not installed (test/run.sh installs them)'
+    : false;
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -33,7 +37,13 @@ async function startBird(ns: Netns, dir: string, conf: string): Promise<{ proc: 
   const socket = join(dir, 'bird.ctl');
   const proc = ns.spawn(['bird', '-f', '-c', cfg, '-s', socket, '-P', join(dir, 'bird.pid')]);
   for (let i = 0; i < 200; i++) {
-    if (await birdCommand(socket, 'show status', 500).then(() => true, () => false)) return { proc, socket };
+    if (
+      await birdCommand(socket, 'show status', 500).then(
+        () => true,
+        () => false,
+      )
+    )
+      return { proc, socket };
     if (!proc.alive()) break;
     await sleep(25);
   }
@@ -65,7 +75,12 @@ export class Appliance {
   readonly state: string;
   readonly ranges: string;
 
-  constructor(readonly ns: Netns, readonly dir: string, readonly address: string, readonly as: number) {
+  constructor(
+    readonly ns: Netns,
+    readonly dir: string,
+    readonly address: string,
+    readonly as: number,
+  ) {
     this.rules = join(dir, 'rhi.rules');
     this.haproxyCfg = join(dir, 'haproxy.cfg');
     this.socket = join(dir, 'admin.sock');
@@ -78,7 +93,13 @@ export class Appliance {
   async startHaproxy(cfg: string): Promise<void> {
     save(this.haproxyCfg, cfg);
     const old = this.haproxy;
-    this.haproxy = this.ns.spawn(['haproxy', '-f', this.haproxyCfg, '-db', ...(old?.alive() ? ['-sf', String(old.pid)] : [])]);
+    this.haproxy = this.ns.spawn([
+      'haproxy',
+      '-f',
+      this.haproxyCfg,
+      '-db',
+      ...(old?.alive() ? ['-sf', String(old.pid)] : []),
+    ]);
     const names = [...cfg.matchAll(/^frontend (\S+)/gm)].map((m) => `${m[1]},FRONTEND`);
     for (let i = 0; i < 200; i++) {
       const stat = await haproxyCommand(this.socket, 'show stat -1 1 -1', 500).catch(() => '');
@@ -95,12 +116,42 @@ export class Appliance {
 
   /** `ovactl rhi run` with the rig's paths and fast timings. */
   startDaemon(extra: string[] = []): Proc {
-    this.daemon = this.ns.spawnOvactl('rhi', 'run', ...this.paths(), '--interval', '100', '--rise', '2', '--fall', '2', '--hold-down', '2', ...extra);
+    this.daemon = this.ns.spawnOvactl(
+      'rhi',
+      'run',
+      ...this.paths(),
+      '--interval',
+      '100',
+      '--rise',
+      '2',
+      '--fall',
+      '2',
+      '--hold-down',
+      '2',
+      ...extra,
+    );
     return this.daemon;
   }
 
   paths(): string[] {
-    return ['--config', this.rules, '--haproxy-socket', this.socket, '--haproxy-config', this.haproxyCfg, '--ranges', this.ranges, '--bird-config', join(this.dir, 'bird.conf'), '--bird-socket', this.bird.socket, '--routes-dir', this.routesDir, '--state', this.state];
+    return [
+      '--config',
+      this.rules,
+      '--haproxy-socket',
+      this.socket,
+      '--haproxy-config',
+      this.haproxyCfg,
+      '--ranges',
+      this.ranges,
+      '--bird-config',
+      join(this.dir, 'bird.conf'),
+      '--bird-socket',
+      this.bird.socket,
+      '--routes-dir',
+      this.routesDir,
+      '--state',
+      this.state,
+    ];
   }
 
   ovactl(...args: string[]) {
@@ -138,7 +189,11 @@ export async function buildRig(t: Teardown, dir: string, n: number, opts: { bfd?
   const appliances: Appliance[] = [];
   for (let i = 0; i < n; i++) {
     const ns = Netns.create(t, `rhi-a${i + 1}`);
-    const r = spawnSync('ip', ['link', 'add', `r${i}`, 'netns', router.name, 'type', 'veth', 'peer', 'name', 'e0', 'netns', ns.name], { encoding: 'utf8' });
+    const r = spawnSync(
+      'ip',
+      ['link', 'add', `r${i}`, 'netns', router.name, 'type', 'veth', 'peer', 'name', 'e0', 'netns', ns.name],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`veth: ${r.stderr}`);
     router.ip('addr', 'add', `${routerAddr(i)}/30`, 'dev', `r${i}`);
     router.ip('link', 'set', `r${i}`, 'up');
@@ -152,7 +207,19 @@ export async function buildRig(t: Teardown, dir: string, n: number, opts: { bfd?
     writeFileSync(a.ranges, '203.0.113.0/28\n');
     // The appliance's bird.conf is the product's template, with the rig's paths.
     writeFileSync(join(a.routesDir, 'rhi.conf'), routesText([]));
-    a.bird = await startBird(ns, adir, birdConf({ routerId: a.address, localAs: a.as, peers: [{ address: routerAddr(i), family: 4, as: ROUTER_AS }], bfd: opts.bfd ?? false, protocols: new Map([['rhi', 4]]), routesDir: a.routesDir, log: 'stderr' }));
+    a.bird = await startBird(
+      ns,
+      adir,
+      birdConf({
+        routerId: a.address,
+        localAs: a.as,
+        peers: [{ address: routerAddr(i), family: 4, as: ROUTER_AS }],
+        bfd: opts.bfd ?? false,
+        protocols: new Map([['rhi', 4]]),
+        routesDir: a.routesDir,
+        log: 'stderr',
+      }),
+    );
     appliances.push(a);
   }
   const rdir = join(dir, 'router');
@@ -163,7 +230,9 @@ export async function buildRig(t: Teardown, dir: string, n: number, opts: { bfd?
     'router id 198.51.100.1;',
     'protocol device { scan time 10; }',
     'protocol kernel { ipv4 { import none; export all; }; merge paths on; }',
-    ...(opts.bfd ? ['protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }'] : []),
+    ...(opts.bfd
+      ? ['protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }']
+      : []),
     `template bgp appliance { local as ${ROUTER_AS}; hold time 9; connect delay time 1; connect retry time 2; error wait time 1, 5; ${opts.bfd ? 'bfd on; ' : ''}ipv4 { import all; export none; }; }`,
     ...appliances.map((a, i) => `protocol bgp a${i + 1} from appliance { neighbor ${applAddr(i)} as ${a.as}; }`),
     '',
@@ -171,7 +240,11 @@ export async function buildRig(t: Teardown, dir: string, n: number, opts: { bfd?
   const routerBird = await startBird(router, rdir, routerConf);
   const nexthops = (dst = VIP): string[] => {
     const r = spawnSync('ip', ['-n', router.name, '-j', 'route', 'show', dst], { encoding: 'utf8' });
-    const routes = JSON.parse(r.stdout || '[]') as { dst: string; gateway?: string; nexthops?: { gateway: string }[] }[];
+    const routes = JSON.parse(r.stdout || '[]') as {
+      dst: string;
+      gateway?: string;
+      nexthops?: { gateway: string }[];
+    }[];
     const route = routes.find((x) => x.dst === dst);
     if (!route) return [];
     return (route.nexthops ? route.nexthops.map((h) => h.gateway) : route.gateway ? [route.gateway] : []).sort();

@@ -11,15 +11,23 @@ const rootfs = unavailable ? undefined : await ensureRootfs();
 const skip = unavailable ?? rootfs?.skip ?? false;
 
 t.test('bare rootfs boots in the rig', { skip }, async (t) => {
-  t.ok(rootfs?.ok, `rootfs ready${rootfs?.output === 'cached' ? ' (cached)' : ` (built in ${rootfs?.ms} ms)`}`, { output: rootfs?.output });
+  t.ok(rootfs?.ok, `rootfs ready${rootfs?.output === 'cached' ? ' (cached)' : ` (built in ${rootfs?.ms} ms)`}`, {
+    output: rootfs?.output,
+  });
   if (!rootfs?.ok) return;
 
   const started = Date.now();
-  const a = await bootAppliance({ client: '198.51.100.200/24', workloadHost: '198.51.100.1/24', managementHost: '192.0.2.1/24' });
+  const a = await bootAppliance({
+    client: '198.51.100.200/24',
+    workloadHost: '198.51.100.1/24',
+    managementHost: '192.0.2.1/24',
+  });
   t.teardown(() => a.stop());
 
   const state = await a.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 60_000 });
-  t.match(state.stdout.trim(), /^(running|degraded)$/, `system is ${state.stdout.trim()}`, { diagnostics: state.stdout.trim() === 'running' ? '' : await a.diagnostics() });
+  t.match(state.stdout.trim(), /^(running|degraded)$/, `system is ${state.stdout.trim()}`, {
+    diagnostics: state.stdout.trim() === 'running' ? '' : await a.diagnostics(),
+  });
   t.comment(`boot to ${state.stdout.trim()}: ${Date.now() - started} ms`);
 
   const links = await a.exec(['ip', '-json', 'link', 'show']);
@@ -47,7 +55,9 @@ t.test('bare rootfs boots in the rig', { skip }, async (t) => {
   );
   t.match(ping.stdout, /1 received/, 'the client reaches the workload address');
   const vip = await a.client(['ping', '-c1', '-W2', '198.51.100.70']);
-  t.equal(vip.code, 0, 'the client reaches an address of the AnyIP range (ARP answered for it)', { out: vip.stdout + vip.stderr });
+  t.equal(vip.code, 0, 'the client reaches an address of the AnyIP range (ARP answered for it)', {
+    out: vip.stdout + vip.stderr,
+  });
 
   const hostname = await a.exec(['hostname']);
   t.equal(hostname.code, 0, `exec works (hostname ${hostname.stdout.trim()})`);

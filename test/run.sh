@@ -48,6 +48,8 @@ npm run --silent build
 npm run --silent typecheck
 # The layers of src/ (.dependency-cruiser.cjs): no import cycles, no runtime code in validate/plan.
 npm run --silent lint:deps
+# Formatting and lint (biome.json): one tool for both, fast, no plugin set to keep in step.
+npm run --silent lint
 
 # Two stages: every test file (in parallel, tap's jobs), then the VM test alone (it builds the image
 # and boots it three times under TCG: minutes of CPU that would slow every other test). Arguments

@@ -9,7 +9,15 @@
 // are byte-identical, the client saw no failed connection, the status tells the truth.
 // Figures on stdout for bench/reapply.mjs: reapply-<phase>-failed / -max-gap-ms.
 import t from 'tap';
-import { bootAppliance, ensureBundle, ensureRootfs, REPO, rigUnavailable, waitFor, type Appliance } from './rig/appliance.js';
+import {
+  bootAppliance,
+  ensureBundle,
+  ensureRootfs,
+  REPO,
+  rigUnavailable,
+  waitFor,
+  type Appliance,
+} from './rig/appliance.js';
 import { apiHeader, seed003Sections } from './rig/control-plane.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues, WORKLOAD_IP } from './rig/values.js';
@@ -28,8 +36,17 @@ const rootfs = unavailable ? undefined : await ensureRootfs();
 const skip = unavailable ?? rootfs?.skip ?? false;
 if (skip) t.comment(`NOT RUN: ${skip} — this suite needs root; CI runs as root`);
 
-interface Phase { name: string; ok: number; failed: number; maxGapMs: number; errors: string[] }
-interface Report { phases: Phase[]; long: { established: boolean; broken?: string; echoes: number } }
+interface Phase {
+  name: string;
+  ok: number;
+  failed: number;
+  maxGapMs: number;
+  errors: string[];
+}
+interface Report {
+  phases: Phase[];
+  long: { established: boolean; broken?: string; echoes: number };
+}
 
 async function sh(a: Appliance, script: string, input?: string) {
   return a.exec(['sh', '-c', script], input === undefined ? {} : { input });
@@ -46,7 +63,8 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
     ovfEnv: ovfEnvXml(VALUES),
   });
   t.teardown(() => a.stop());
-  const active = async (unit: string) => (await a.exec(['systemctl', 'is-active', unit])).stdout.trim() === 'active' || undefined;
+  const active = async (unit: string) =>
+    (await a.exec(['systemctl', 'is-active', unit])).stdout.trim() === 'active' || undefined;
   await waitFor(() => active('haproxy.service'), 90_000, { what: 'haproxy active', describe: () => a.diagnostics() });
 
   // The backend: the control-plane VMs' API servers, one echo server on the workload network.
@@ -57,7 +75,11 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
   const sections = seed003Sections({ vip: VIP, servers: [CLIENT] });
   const current = (await a.exec(['cat', CFG])).stdout;
   const edited = apiHeader(2) + current + '\n' + sections;
-  t.equal((await sh(a, `cat > ${CFG} && systemctl reload haproxy.service`, edited)).code, 0, 'the control plane adds its service and reloads');
+  t.equal(
+    (await sh(a, `cat > ${CFG} && systemctl reload haproxy.service`, edited)).code,
+    0,
+    'the control plane adds its service and reloads',
+  );
 
   const client = a.clientSpawn([process.execPath, PROBE, 'client', VIP, '6443'], { stdin: true });
   let buffered = '';
@@ -66,16 +88,34 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
   const report = async (): Promise<Report> => {
     buffered = '';
     client.stdin!.write('report\n');
-    return waitFor(() => (buffered.includes('\n') ? (JSON.parse(buffered.split('\n')[0]!) as Report) : undefined), 5_000, { what: 'the client report' });
+    return waitFor(
+      () => (buffered.includes('\n') ? (JSON.parse(buffered.split('\n')[0]!) as Report) : undefined),
+      5_000,
+      { what: 'the client report' },
+    );
   };
   await waitFor(async () => ((await report()).phases.at(-1)!.ok > 0 ? true : undefined), 30_000, {
     what: `the client to reach a backend through ${VIP}:6443`,
     describe: async () => `${(await a.exec(['cat', CFG])).stdout}\n${await a.diagnostics()}`,
   });
   const mainPid = (await a.unit('haproxy.service', ['MainPID'])).MainPID;
-  const reloads = async () => (await a.exec(['journalctl', '-u', 'haproxy.service', '-o', 'cat', '--no-pager'])).stdout.split('\n').filter((l) => /^Reloaded /.test(l)).length;
-  const fingerprint = async () => (await sh(a, 'sha256sum /etc/systemd/network/* /etc/vmware/anyip-routes.cfg /etc/haproxy/dataplaneapi.yaml; ip -4 route show table local proto anyip')).stdout;
-  const settle = () => waitFor(async () => ((await a.exec(['systemctl', 'list-jobs', '--no-legend'])).stdout.trim() === '' ? true : undefined), 30_000, { what: 'queued jobs to finish' });
+  const reloads = async () =>
+    (await a.exec(['journalctl', '-u', 'haproxy.service', '-o', 'cat', '--no-pager'])).stdout
+      .split('\n')
+      .filter((l) => /^Reloaded /.test(l)).length;
+  const fingerprint = async () =>
+    (
+      await sh(
+        a,
+        'sha256sum /etc/systemd/network/* /etc/vmware/anyip-routes.cfg /etc/haproxy/dataplaneapi.yaml; ip -4 route show table local proto anyip',
+      )
+    ).stdout;
+  const settle = () =>
+    waitFor(
+      async () => ((await a.exec(['systemctl', 'list-jobs', '--no-legend'])).stdout.trim() === '' ? true : undefined),
+      30_000,
+      { what: 'queued jobs to finish' },
+    );
 
   /** Re-apply with new values as the admin's reboot would, without the reboot: the unit runs again. */
   async function reapply(name: string, values: Record<string, string>) {
@@ -113,7 +153,11 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
     t.match(r.cfg, /^# _version=2\n/, `${name}: haproxy.cfg untouched (its version too)`);
     t.equal(await reloads(), reloadsBefore, `${name}: haproxy neither reloaded nor restarted`);
   }
-  t.match((await a.exec(['cat', '/etc/haproxy/dataplaneapi-users.cfg'])).stdout, /^ {4}user wcp password \$6\$/m, 'the new password is in the users file');
+  t.match(
+    (await a.exec(['cat', '/etc/haproxy/dataplaneapi-users.cfg'])).stdout,
+    /^ {4}user wcp password \$6\$/m,
+    'the new password is in the users file',
+  );
 
   const served = await fingerprint();
   const bad = await reapply('invalid-range', { ...last, 'loadbalance.service_ip_range': '198.51.100.65/26' });
@@ -121,7 +165,7 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
   t.equal(bad.status.state, 'error');
   t.match(bad.status.errors, [{ rule: 'vip.host-bits' }]);
   t.same(bad.status.serving?.ranges, [RANGE], 'status: the values in force');
-  t.ok(bad.cfg.endsWith(sections), 'invalid values: the control plane\'s sections, byte for byte');
+  t.ok(bad.cfg.endsWith(sections), "invalid values: the control plane's sections, byte for byte");
   t.equal(await fingerprint(), served, 'no network file, ranges file or kernel route changed');
   t.match((await a.exec(['cat', '/etc/issue.d/ovactl.issue'])).stdout, /NEW VALUES NOT APPLIED/, 'the console says so');
   for (const unit of ['haproxy.service', 'anyip-routes.service']) t.ok(await active(unit), `${unit} still runs`);
@@ -136,18 +180,28 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
   t.equal(fixed.status.serving, undefined, 'and no "serving" any more');
   t.match(fixed.cfg, /^# _version=3\n/, 'ovactl changed the file: version 2 → 3');
   t.match(fixed.cfg, new RegExp(`^ {4}maxconn ${ownMaxconn}$`, 'm'), `ovactl's global is back (maxconn ${ownMaxconn})`);
-  t.ok(fixed.cfg.endsWith(sections), 'the control plane\'s sections, byte for byte');
+  t.ok(fixed.cfg.endsWith(sections), "the control plane's sections, byte for byte");
   t.equal(await reloads(), reloadsBefore + 1, 'haproxy reloaded once');
   t.equal((await a.unit('haproxy.service', ['MainPID'])).MainPID, mainPid, 'haproxy was never restarted (same master)');
 
   const result = await report();
   client.stdin!.end();
   for (const p of result.phases.slice(1)) {
-    t.equal(p.failed, 0, `${p.name}: no failed connection (${p.ok} ok, longest gap ${p.maxGapMs} ms)`, { errors: p.errors });
-    for (const line of [`reapply-${p.name}-failed: ${p.failed}`, `reapply-${p.name}-max-gap-ms: ${p.maxGapMs}`, `reapply-${p.name}-connections: ${p.ok + p.failed}`]) {
+    t.equal(p.failed, 0, `${p.name}: no failed connection (${p.ok} ok, longest gap ${p.maxGapMs} ms)`, {
+      errors: p.errors,
+    });
+    for (const line of [
+      `reapply-${p.name}-failed: ${p.failed}`,
+      `reapply-${p.name}-max-gap-ms: ${p.maxGapMs}`,
+      `reapply-${p.name}-connections: ${p.ok + p.failed}`,
+    ]) {
       t.comment(line);
       process.stdout.write(`${line}\n`);
     }
   }
-  t.ok(result.long.established && result.long.broken === undefined, `the long-lived connection survived every re-apply (${result.long.echoes} echoes)`, { long: result.long });
+  t.ok(
+    result.long.established && result.long.broken === undefined,
+    `the long-lived connection survived every re-apply (${result.long.echoes} echoes)`,
+    { long: result.long },
+  );
 });

@@ -11,7 +11,9 @@ import { normalise } from '../src/properties/schema.js';
 import type { PropertyKey } from '../src/properties/table.js';
 import { validateDocument } from '../src/validate/validate.js';
 
-const BASE: Record<string, string> = JSON.parse(readFileSync(new URL('../examples/appliance.json', import.meta.url), 'utf8'));
+const BASE: Record<string, string> = JSON.parse(
+  readFileSync(new URL('../examples/appliance.json', import.meta.url), 'utf8'),
+);
 
 /** What the helpers need of a (sub)test. */
 type Test = Pick<typeof t, 'equal' | 'notMatch' | 'ok' | 'fail'>;
@@ -41,7 +43,8 @@ async function refused(tt: Test, text: string, what: string): Promise<string> {
 }
 
 const values = (d: DeployDocument): Record<string, string | null> => Object.fromEntries(d.values);
-const rulesOf = (r: { errors: readonly { rule: string }[]; warnings: readonly { rule: string }[] }) => [...r.errors, ...r.warnings].map((f) => f.rule);
+const rulesOf = (r: { errors: readonly { rule: string }[]; warnings: readonly { rule: string }[] }) =>
+  [...r.errors, ...r.warnings].map((f) => f.rule);
 const escXml = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 // ─── OVF environment ──────────────────────────────────────────────────────────────────────────────
@@ -59,7 +62,9 @@ function ovfEnv(props: Record<string, string>, o: EnvOptions = {}): string {
   const ve = o.ve ?? 've';
   const el = (local: string) => (env ? `${env}:${local}` : local);
   const oe = env || 'oe';
-  const nsDecl = env ? `xmlns:${env}="http://schemas.dmtf.org/ovf/environment/1"` : `xmlns="http://schemas.dmtf.org/ovf/environment/1"\n     xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"`;
+  const nsDecl = env
+    ? `xmlns:${env}="http://schemas.dmtf.org/ovf/environment/1"`
+    : `xmlns="http://schemas.dmtf.org/ovf/environment/1"\n     xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"`;
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<${el('Environment')}`,
@@ -70,23 +75,34 @@ function ovfEnv(props: Record<string, string>, o: EnvOptions = {}): string {
     `     ${ve}:${o.adapters === undefined ? 'esxId' : 'vCenterId'}="vm-1001">`,
   ];
   if (o.platform !== false) {
-    lines.push(`   <${el('PlatformSection')}>`, `      <${el('Kind')}>VMware ESXi</${el('Kind')}>`, `      <${el('Version')}>7.0.3</${el('Version')}>`,
-      `      <${el('Vendor')}>VMware, Inc.</${el('Vendor')}>`, `      <${el('Locale')}>en</${el('Locale')}>`, `   </${el('PlatformSection')}>`);
+    lines.push(
+      `   <${el('PlatformSection')}>`,
+      `      <${el('Kind')}>VMware ESXi</${el('Kind')}>`,
+      `      <${el('Version')}>7.0.3</${el('Version')}>`,
+      `      <${el('Vendor')}>VMware, Inc.</${el('Vendor')}>`,
+      `      <${el('Locale')}>en</${el('Locale')}>`,
+      `   </${el('PlatformSection')}>`,
+    );
   }
   lines.push(`   <${el('PropertySection')}>`);
-  for (const [k, v] of Object.entries(props)) lines.push(`         <${el('Property')} ${oe}:key="${escXml(k)}" ${oe}:value="${escXml(v)}"/>`);
+  for (const [k, v] of Object.entries(props))
+    lines.push(`         <${el('Property')} ${oe}:key="${escXml(k)}" ${oe}:value="${escXml(v)}"/>`);
   if (o.raw) lines.push(o.raw);
   lines.push(`   </${el('PropertySection')}>`);
   if (o.adapters) {
     lines.push(`   <${ve}:EthernetAdapterSection>`);
-    for (const [mac, net, unit] of o.adapters) lines.push(`      <${ve}:Adapter ${ve}:mac="${mac}" ${ve}:network="${net}" ${ve}:unitNumber="${unit}"/>`);
+    for (const [mac, net, unit] of o.adapters)
+      lines.push(`      <${ve}:Adapter ${ve}:mac="${mac}" ${ve}:network="${net}" ${ve}:unitNumber="${unit}"/>`);
     lines.push(`   </${ve}:EthernetAdapterSection>`);
   }
   lines.push(`</${el('Environment')}>`);
   return lines.join('\n') + '\n';
 }
 
-const TWO_NICS = [['00:50:56:aa:bb:01', 'Management', '7'], ['00:50:56:aa:bb:02', 'Workload', '8']] as const;
+const TWO_NICS = [
+  ['00:50:56:aa:bb:01', 'Management', '7'],
+  ['00:50:56:aa:bb:02', 'Workload', '8'],
+] as const;
 const THREE_NICS = [...TWO_NICS, ['00:50:56:aa:bb:03', 'Frontend', '9']] as const;
 const FRONTEND = { ...BASE, 'network.frontend_ip': '203.0.113.10/24', 'network.frontend_gateway': '203.0.113.1' };
 
@@ -96,10 +112,14 @@ t.test('OVF environment: the vCenter shape', async (t) => {
   t.same(values(d), BASE, 'every property read with its value');
   t.same(d.unknownKeys, []);
   t.same(d.notes, []);
-  t.strictSame(d.adapters, [
-    { mac: '00:50:56:aa:bb:01', network: 'Management', unitNumber: '7' },
-    { mac: '00:50:56:aa:bb:02', network: 'Workload', unitNumber: '8' },
-  ], 'adapters kept with mac, network and unit number');
+  t.strictSame(
+    d.adapters,
+    [
+      { mac: '00:50:56:aa:bb:01', network: 'Management', unitNumber: '7' },
+      { mac: '00:50:56:aa:bb:02', network: 'Workload', unitNumber: '8' },
+    ],
+    'adapters kept with mac, network and unit number',
+  );
   const r = await validateDocument(d);
   t.equal(r.deployment, 'default', '2 NICs → default');
   t.same(r.errors, [], 'the example is valid');
@@ -135,22 +155,38 @@ t.test('OVF environment: the vCenter shape', async (t) => {
 });
 
 t.test('OVF environment: parsed by namespace URI, not by prefix', async (t) => {
-  for (const [env, ve] of [['foo', 've'], ['ovfenv', 'vmw'], ['e', 'x']] as const) {
+  for (const [env, ve] of [
+    ['foo', 've'],
+    ['ovfenv', 'vmw'],
+    ['e', 'x'],
+  ] as const) {
     const d = await parsed(t, ovfEnv(BASE, { env, ve, adapters: THREE_NICS }));
     t.same(values(d), BASE, `prefixes ${env}:/${ve}: values read`);
     t.equal(d.adapters?.length, 3, `prefixes ${env}:/${ve}: adapters read`);
     t.equal(d.adapters?.[2]?.mac, '00:50:56:aa:bb:03');
   }
   // The right prefix bound to the wrong namespace is not the environment.
-  const wrongNs = ovfEnv(BASE).replace('xmlns="http://schemas.dmtf.org/ovf/environment/1"', 'xmlns="http://schemas.dmtf.org/ovf/envelope/1"');
+  const wrongNs = ovfEnv(BASE).replace(
+    'xmlns="http://schemas.dmtf.org/ovf/environment/1"',
+    'xmlns="http://schemas.dmtf.org/ovf/envelope/1"',
+  );
   t.match(await refused(t, wrongNs, 'default namespace of another schema'), /not an OVF environment/);
   // ve: bound to another URI: its adapters are not the VMware adapters.
-  const otherVe = ovfEnv(BASE, { adapters: TWO_NICS }).replace('xmlns:ve="http://www.vmware.com/schema/ovfenv"', 'xmlns:ve="urn:example:other"');
+  const otherVe = ovfEnv(BASE, { adapters: TWO_NICS }).replace(
+    'xmlns:ve="http://www.vmware.com/schema/ovfenv"',
+    'xmlns:ve="urn:example:other"',
+  );
   t.equal((await parsed(t, otherVe)).adapters, undefined, 'adapters only from the VMware namespace');
   // An unprefixed EthernetAdapterSection in the VMware namespace (default namespace redeclared).
-  const unprefixed = ovfEnv({ 'network.hostname': 'lb.example.test' }).replace('</Environment>',
-    '<EthernetAdapterSection xmlns="http://www.vmware.com/schema/ovfenv"><Adapter mac="00:50:56:00:00:01" network="Management"/></EthernetAdapterSection>\n</Environment>');
-  t.strictSame((await parsed(t, unprefixed)).adapters, [{ mac: '00:50:56:00:00:01', network: 'Management' }], 'no unitNumber → none made up');
+  const unprefixed = ovfEnv({ 'network.hostname': 'lb.example.test' }).replace(
+    '</Environment>',
+    '<EthernetAdapterSection xmlns="http://www.vmware.com/schema/ovfenv"><Adapter mac="00:50:56:00:00:01" network="Management"/></EthernetAdapterSection>\n</Environment>',
+  );
+  t.strictSame(
+    (await parsed(t, unprefixed)).adapters,
+    [{ mac: '00:50:56:00:00:01', network: 'Management' }],
+    'no unitNumber → none made up',
+  );
 });
 
 t.test('OVF environment: optional sections (govc InjectOvfEnv, standalone ESXi)', async (t) => {
@@ -159,8 +195,16 @@ t.test('OVF environment: optional sections (govc InjectOvfEnv, standalone ESXi)'
   t.equal(d.adapters, undefined, 'no EthernetAdapterSection → adapters undefined');
   t.notOk('adapters' in d, 'not even an empty list');
   t.equal((await validateDocument(d)).deployment, 'default', 'no adapters, no frontend values → default');
-  t.equal((await validateDocument(await parsed(t, ovfEnv(FRONTEND, { platform: false })))).deployment, 'frontend', 'no adapters → decided by the frontend values');
-  t.same(values(await parsed(t, ovfEnv(BASE, { platform: true, adapters: undefined }))), BASE, 'PlatformSection without adapters');
+  t.equal(
+    (await validateDocument(await parsed(t, ovfEnv(FRONTEND, { platform: false })))).deployment,
+    'frontend',
+    'no adapters → decided by the frontend values',
+  );
+  t.same(
+    values(await parsed(t, ovfEnv(BASE, { platform: true, adapters: undefined }))),
+    BASE,
+    'PlatformSection without adapters',
+  );
   const empty = await parsed(t, '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"/>');
   t.same(values(empty), {}, 'an environment without properties');
 });
@@ -178,24 +222,36 @@ t.test('OVF environment: the number of adapters decides the deployment', async (
 
 t.test('OVF environment: XML entities decode to real characters', async (t) => {
   const pw = 'a&amp;b&quot;c&#10;d&lt;e&gt;f&apos;g&#x41;';
-  const d = await parsed(t, ovfEnv({ ...BASE, 'appliance.root_pwd': 'PLACEHOLDER' }).replace('oe:value="PLACEHOLDER"', `oe:value="${pw}"`));
+  const d = await parsed(
+    t,
+    ovfEnv({ ...BASE, 'appliance.root_pwd': 'PLACEHOLDER' }).replace('oe:value="PLACEHOLDER"', `oe:value="${pw}"`),
+  );
   t.equal(d.values.get('appliance.root_pwd'), 'a&b"c\nd<e>f\'gA');
   const r = await validateDocument(d);
   t.equal(r.properties['appliance.root_pwd'], 'a&b"c\nd<e>f\'gA', 'the password keeps the decoded characters');
   // A PEM whose newlines travel as &#10;
   const pem = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
-  const encoded = ovfEnv({ 'appliance.ca_cert': 'X' }).replace('oe:value="X"', `oe:value="${pem.replace(/\n/g, '&#10;')}"`);
+  const encoded = ovfEnv({ 'appliance.ca_cert': 'X' }).replace(
+    'oe:value="X"',
+    `oe:value="${pem.replace(/\n/g, '&#10;')}"`,
+  );
   t.equal((await parsed(t, encoded)).values.get('appliance.ca_cert'), pem, '&#10; → newline');
 });
 
 t.test('OVF environment: unset values', async (t) => {
-  const d = await parsed(t, ovfEnv({
-    ...BASE,
-    'network.hostname': '',
-    'loadbalance.dataplane_port': 'null',
-    'appliance.permit_root_login': '',
-    'network.ntp_servers': 'null',
-  }, { raw: '         <Property oe:key="network.additional_workload_networks"/>' }));
+  const d = await parsed(
+    t,
+    ovfEnv(
+      {
+        ...BASE,
+        'network.hostname': '',
+        'loadbalance.dataplane_port': 'null',
+        'appliance.permit_root_login': '',
+        'network.ntp_servers': 'null',
+      },
+      { raw: '         <Property oe:key="network.additional_workload_networks"/>' },
+    ),
+  );
   t.equal(d.values.get('network.hostname'), '', 'kept raw in the document');
   t.equal(d.values.get('network.additional_workload_networks'), null, 'a Property without oe:value is null');
   const r = await validateDocument(d);
@@ -207,11 +263,17 @@ t.test('OVF environment: unset values', async (t) => {
   t.notOk('network.additional_workload_networks' in r.properties);
   // "null" on a required value is "not set", not a password of four letters.
   const noPw = await validateDocument(await parsed(t, ovfEnv({ ...BASE, 'appliance.root_pwd': 'null' })));
-  t.ok(noPw.errors.some((f) => f.rule === 'value.required' && f.keys.includes('appliance.root_pwd')), 'required and "null" → value.required');
+  t.ok(
+    noPw.errors.some((f) => f.rule === 'value.required' && f.keys.includes('appliance.root_pwd')),
+    'required and "null" → value.required',
+  );
 });
 
 t.test('OVF environment: unknown keys and a Property without key', async (t) => {
-  const d = await parsed(t, ovfEnv({ ...BASE, 'network.managment_ip': '192.0.2.10/24', 'NETWORK.HOSTNAME': 'upper.example.test' }));
+  const d = await parsed(
+    t,
+    ovfEnv({ ...BASE, 'network.managment_ip': '192.0.2.10/24', 'NETWORK.HOSTNAME': 'upper.example.test' }),
+  );
   t.same(d.unknownKeys, ['network.managment_ip']);
   t.equal(d.values.get('network.hostname'), 'upper.example.test', 'keys are matched case-insensitively');
   const m = await refused(t, ovfEnv(BASE, { raw: '<Property oe:value="x"/>' }), 'Property without key');
@@ -219,11 +281,20 @@ t.test('OVF environment: unknown keys and a Property without key', async (t) => 
 });
 
 t.test('OVF environment: wrong root element', async (t) => {
-  t.match(await refused(t, '<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><References/></Envelope>', 'an OVF descriptor'),
-    /not an OVF environment.*Envelope/);
+  t.match(
+    await refused(
+      t,
+      '<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"><References/></Envelope>',
+      'an OVF descriptor',
+    ),
+    /not an OVF environment.*Envelope/,
+  );
   t.match(await refused(t, '<Environment><PropertySection/></Environment>', 'no namespace'), /not an OVF environment/);
   t.match(await refused(t, '<html><body>hello</body></html>', 'HTML'), /not an OVF environment/);
-  t.match(await refused(t, '<PropertySection xmlns="http://schemas.dmtf.org/ovf/environment/1"/>', 'a section as root'), /root element/);
+  t.match(
+    await refused(t, '<PropertySection xmlns="http://schemas.dmtf.org/ovf/environment/1"/>', 'a section as root'),
+    /root element/,
+  );
 });
 
 t.test('OVF environment: malformed XML', async (t) => {
@@ -242,14 +313,28 @@ t.test('OVF environment: malformed XML', async (t) => {
   const m3 = await refused(t, good.slice(0, good.length - 40), 'truncated document');
   t.match(m3, /line \d+/);
   t.match(await refused(t, good.replace('oe:key=', 'zz:key='), 'an unbound prefix'), /line \d+/);
-  t.match(await refused(t, '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"><PropertySection><Property oe:key="x" oe:value="&bogus;"/></PropertySection></Environment>', 'undefined entity'), /malformed XML/);
+  t.match(
+    await refused(
+      t,
+      '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"><PropertySection><Property oe:key="x" oe:value="&bogus;"/></PropertySection></Environment>',
+      'undefined entity',
+    ),
+    /malformed XML/,
+  );
   // Anything after the root element: a second document appended, or junk.
   await refused(t, good + 'trailing text', 'text after the root element');
   const other = ovfEnv({ ...BASE, 'network.hostname': 'second.example.test' }).replace(/^<\?xml[^>]*>\n/, '');
   t.match(await refused(t, good + other, 'two environments concatenated'), /malformed XML/);
-  t.match(await refused(t, good + '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"/>', 'a second, empty root'), /more than one root/);
+  t.match(
+    await refused(t, good + '<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1"/>', 'a second, empty root'),
+    /more than one root/,
+  );
   // Comments, processing instructions and whitespace after the root are allowed.
-  t.same(values(await parsed(t, good + '<!-- written by ovfenv-tool -->\n<?done?>\n\n')), BASE, 'a comment after the root is fine');
+  t.same(
+    values(await parsed(t, good + '<!-- written by ovfenv-tool -->\n<?done?>\n\n')),
+    BASE,
+    'a comment after the root is fine',
+  );
 });
 
 t.test('OVF environment: DOCTYPE and entities are refused before parsing', async (t) => {
@@ -257,13 +342,20 @@ t.test('OVF environment: DOCTYPE and entities are refused before parsing', async
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const secretFile = join(dir, 'secret.txt');
   writeFileSync(secretFile, 'TOP-SECRET-MARKER-7f3a\n');
-  const env = (inner: string) => `<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"><PropertySection><Property oe:key="network.hostname" oe:value="${inner}"/></PropertySection></Environment>`;
+  const env = (inner: string) =>
+    `<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"><PropertySection><Property oe:key="network.hostname" oe:value="${inner}"/></PropertySection></Environment>`;
   const laughs = ['<!ENTITY lol "lol">'];
   for (let i = 1; i <= 12; i++) laughs.push(`<!ENTITY lol${i} "${`&lol${i === 1 ? '' : i - 1};`.repeat(10)}">`);
   const cases: [string, string][] = [
     ['billion laughs', `<?xml version="1.0"?>\n<!DOCTYPE Environment [\n${laughs.join('\n')}\n]>\n${env('&lol12;')}`],
-    ['external entity (file)', `<?xml version="1.0"?>\n<!DOCTYPE Environment [ <!ENTITY xxe SYSTEM "file://${secretFile}"> ]>\n${env('&xxe;')}`],
-    ['external entity (/etc/passwd)', `<?xml version="1.0"?>\n<!DOCTYPE Environment [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>\n${env('&xxe;')}`],
+    [
+      'external entity (file)',
+      `<?xml version="1.0"?>\n<!DOCTYPE Environment [ <!ENTITY xxe SYSTEM "file://${secretFile}"> ]>\n${env('&xxe;')}`,
+    ],
+    [
+      'external entity (/etc/passwd)',
+      `<?xml version="1.0"?>\n<!DOCTYPE Environment [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>\n${env('&xxe;')}`,
+    ],
     ['external DTD', `<?xml version="1.0"?>\n<!DOCTYPE Environment SYSTEM "file://${secretFile}">\n${env('x')}`],
     ['lower-case doctype', `<!doctype Environment [ <!ENTITY a "b"> ]>${env('&a;')}`],
   ];
@@ -302,7 +394,10 @@ t.test('govc options file', async (t) => {
   const d = await parsed(t, JSON.stringify(govc(BASE), null, 2));
   t.equal(d.format, 'govc');
   t.same(values(d), BASE);
-  t.strictSame(d.networkMapping, [{ name: 'Management', network: 'VM Network' }, { name: 'Workload', network: 'workload-pg' }]);
+  t.strictSame(d.networkMapping, [
+    { name: 'Management', network: 'VM Network' },
+    { name: 'Workload', network: 'workload-pg' },
+  ]);
   t.equal(d.deployment, undefined, 'no Deployment field');
   const r = await validateDocument(d);
   t.equal(r.deployment, 'default', 'Deployment absent → govc deploys "default"');
@@ -340,21 +435,27 @@ t.test('govc options file: field names and keys are case-insensitive', async (t)
   t.strictSame(d.networkMapping, [{ name: 'Management', network: 'VM Network' }]);
   t.equal((await validateDocument(d)).deployment, 'frontend', '"Frontend" → frontend');
   // Only PropertyMapping, spelt in capitals.
-  const caps = await parsed(t, JSON.stringify({ PROPERTYMAPPING: [{ KEY: 'network.hostname', VALUE: 'caps.example.test' }] }));
+  const caps = await parsed(
+    t,
+    JSON.stringify({ PROPERTYMAPPING: [{ KEY: 'network.hostname', VALUE: 'caps.example.test' }] }),
+  );
   t.equal(caps.format, 'govc');
   t.equal(caps.values.get('network.hostname'), 'caps.example.test');
 });
 
 t.test('govc options file: values', async (t) => {
-  const d = await parsed(t, JSON.stringify({
-    PropertyMapping: [
-      { Key: 'loadbalance.dataplane_port', Value: 5556 },
-      { Key: 'appliance.permit_root_login', Value: false },
-      { Key: 'network.ntp_servers', Value: null },
-      { Key: 'network.hostname' },
-      { Key: 'network.bogus', Value: 'x' },
-    ],
-  }));
+  const d = await parsed(
+    t,
+    JSON.stringify({
+      PropertyMapping: [
+        { Key: 'loadbalance.dataplane_port', Value: 5556 },
+        { Key: 'appliance.permit_root_login', Value: false },
+        { Key: 'network.ntp_servers', Value: null },
+        { Key: 'network.hostname' },
+        { Key: 'network.bogus', Value: 'x' },
+      ],
+    }),
+  );
   t.equal(d.values.get('loadbalance.dataplane_port'), '5556');
   t.equal(d.values.get('appliance.permit_root_login'), 'false');
   t.equal(d.values.get('network.ntp_servers'), null);
@@ -364,14 +465,46 @@ t.test('govc options file: values', async (t) => {
 });
 
 t.test('govc options file: bad shapes', async (t) => {
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: { 'network.hostname': 'x' } }), 'PropertyMapping an object'), /PropertyMapping must be a list/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: 'network.hostname=x' }), 'PropertyMapping a string'), /PropertyMapping/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: [{ Key: 'network.hostname', Value: 'x' }, { Value: 'y' }] }), 'entry without Key'), /PropertyMapping\[1\].*Key/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: ['network.hostname'] }), 'entry not an object'), /PropertyMapping\[0\]/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: [{ Key: 'network.hostname', Value: { a: 1 } }] }), 'object Value'), /network\.hostname.*Value/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: [{ Key: 'network.hostname', Value: ['a'] }] }), 'list Value'), /Value/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: [], Deployment: 3 }), 'Deployment a number'), /Deployment/);
-  t.match(await refused(t, JSON.stringify({ PropertyMapping: [], NetworkMapping: 'VM Network' }), 'NetworkMapping a string'), /NetworkMapping/);
+  t.match(
+    await refused(t, JSON.stringify({ PropertyMapping: { 'network.hostname': 'x' } }), 'PropertyMapping an object'),
+    /PropertyMapping must be a list/,
+  );
+  t.match(
+    await refused(t, JSON.stringify({ PropertyMapping: 'network.hostname=x' }), 'PropertyMapping a string'),
+    /PropertyMapping/,
+  );
+  t.match(
+    await refused(
+      t,
+      JSON.stringify({ PropertyMapping: [{ Key: 'network.hostname', Value: 'x' }, { Value: 'y' }] }),
+      'entry without Key',
+    ),
+    /PropertyMapping\[1\].*Key/,
+  );
+  t.match(
+    await refused(t, JSON.stringify({ PropertyMapping: ['network.hostname'] }), 'entry not an object'),
+    /PropertyMapping\[0\]/,
+  );
+  t.match(
+    await refused(
+      t,
+      JSON.stringify({ PropertyMapping: [{ Key: 'network.hostname', Value: { a: 1 } }] }),
+      'object Value',
+    ),
+    /network\.hostname.*Value/,
+  );
+  t.match(
+    await refused(t, JSON.stringify({ PropertyMapping: [{ Key: 'network.hostname', Value: ['a'] }] }), 'list Value'),
+    /Value/,
+  );
+  t.match(
+    await refused(t, JSON.stringify({ PropertyMapping: [], Deployment: 3 }), 'Deployment a number'),
+    /Deployment/,
+  );
+  t.match(
+    await refused(t, JSON.stringify({ PropertyMapping: [], NetworkMapping: 'VM Network' }), 'NetworkMapping a string'),
+    /NetworkMapping/,
+  );
 });
 
 // ─── flat JSON and the Supervisor log form ────────────────────────────────────────────────────────
@@ -383,11 +516,33 @@ t.test('flat JSON object', async (t) => {
   t.equal(d.deployment, undefined);
   t.equal(d.adapters, undefined);
   t.equal((await validateDocument(d)).deployment, 'default');
-  t.equal((await validateDocument(await parsed(t, JSON.stringify(FRONTEND)))).deployment, 'frontend', 'frontend values → frontend');
-  const mixed = await parsed(t, '\uFEFF' + JSON.stringify({ 'Network.Hostname': 'a.example.test', 'loadbalance.dataplane_port': 8443, 'appliance.permit_root_login': true, 'network.ntp_servers': null, typo: 'x' }));
-  t.same(values(mixed), { 'network.hostname': 'a.example.test', 'loadbalance.dataplane_port': '8443', 'appliance.permit_root_login': 'true', 'network.ntp_servers': null });
+  t.equal(
+    (await validateDocument(await parsed(t, JSON.stringify(FRONTEND)))).deployment,
+    'frontend',
+    'frontend values → frontend',
+  );
+  const mixed = await parsed(
+    t,
+    '\uFEFF' +
+      JSON.stringify({
+        'Network.Hostname': 'a.example.test',
+        'loadbalance.dataplane_port': 8443,
+        'appliance.permit_root_login': true,
+        'network.ntp_servers': null,
+        typo: 'x',
+      }),
+  );
+  t.same(values(mixed), {
+    'network.hostname': 'a.example.test',
+    'loadbalance.dataplane_port': '8443',
+    'appliance.permit_root_login': 'true',
+    'network.ntp_servers': null,
+  });
   t.same(mixed.unknownKeys, ['typo']);
-  t.match(await refused(t, JSON.stringify({ 'network.hostname': { value: 'x' } }), 'nested object'), /network\.hostname/);
+  t.match(
+    await refused(t, JSON.stringify({ 'network.hostname': { value: 'x' } }), 'nested object'),
+    /network\.hostname/,
+  );
 });
 
 const SEED_003 = [
@@ -425,24 +580,28 @@ t.test('Supervisor log form: seed 003 exactly, with its cut-off quote', async (t
   else t.comment('seed 003 not found beside the repository; using the inline copy');
   const d = await parsed(t, seed.text);
   t.equal(d.format, 'python-dict');
-  t.same(values(d), {
-    'network.nameservers': '10.170.16.48, 10.142.7.1',
-    'network.management_gateway': '10.191.191.254',
-    'appliance.root_pwd': 'vmware',
-    'network.hostname': 'haproxy.local',
-    'network.management_ip': '10.191.181.52/20',
-    'loadbalance.dataplane_port': '5556',
-    'network.workload_gateway': '192.168.1.1',
-    'appliance.ca_cert_key': '<snip>',
-    'network.frontend_ip': '172.16.10.2/24',
-    'appliance.ca_cert': '<snip>',
-    'network.workload_ip': '192.168.1.2/16',
-    'loadbalance.haproxy_user': 'wcp',
-    'loadbalance.haproxy_pwd': 'vmware',
-    'network.frontend_gateway': '172.16.10.1',
-    'appliance.permit_root_login': 'True',
-    'loadbalance.service_ip_range': '192.168.0.0/24',
-  }, 'every key read with its value, the cut one up to its line end');
+  t.same(
+    values(d),
+    {
+      'network.nameservers': '10.170.16.48, 10.142.7.1',
+      'network.management_gateway': '10.191.191.254',
+      'appliance.root_pwd': 'vmware',
+      'network.hostname': 'haproxy.local',
+      'network.management_ip': '10.191.181.52/20',
+      'loadbalance.dataplane_port': '5556',
+      'network.workload_gateway': '192.168.1.1',
+      'appliance.ca_cert_key': '<snip>',
+      'network.frontend_ip': '172.16.10.2/24',
+      'appliance.ca_cert': '<snip>',
+      'network.workload_ip': '192.168.1.2/16',
+      'loadbalance.haproxy_user': 'wcp',
+      'loadbalance.haproxy_pwd': 'vmware',
+      'network.frontend_gateway': '172.16.10.1',
+      'appliance.permit_root_login': 'True',
+      'loadbalance.service_ip_range': '192.168.0.0/24',
+    },
+    'every key read with its value, the cut one up to its line end',
+  );
   t.equal(d.values.size, 16);
   t.same(d.unknownKeys, []);
   t.equal(d.notes.length, 1, 'one note');
@@ -463,7 +622,10 @@ t.test('Supervisor log form: seed 003 exactly, with its cut-off quote', async (t
   // A cut-off value on the last line, before the closing brace.
   const last = await parsed(t, "{'network.hostname': 'a.example.test',\n 'appliance.root_pwd': 'secret-pw\n}");
   t.equal(last.values.get('appliance.root_pwd'), 'secret-pw');
-  t.same(last.notes.map((n) => n.keys), [['appliance.root_pwd']]);
+  t.same(
+    last.notes.map((n) => n.keys),
+    [['appliance.root_pwd']],
+  );
   // CRLF line endings as a Windows paste gives them.
   const crlf = await parsed(t, seed.text.replace(/\n/g, '\r\n'));
   t.same(values(crlf), values(d), 'CRLF: same values');
@@ -471,18 +633,21 @@ t.test('Supervisor log form: seed 003 exactly, with its cut-off quote', async (t
 });
 
 t.test('Supervisor log form: Python literals', async (t) => {
-  const d = await parsed(t, [
-    '{',
-    "  'appliance.permit_root_login': True,",
-    "  'network.ntp_servers': None,",
-    "  u'network.hostname': u'lb.example.test',",
-    String.raw`  'appliance.root_pwd': 'it\'s a \\ back\tslash\x41\u00e9\n',`,
-    '  "loadbalance.haproxy_user": "wcp",',
-    String.raw`  "loadbalance.haproxy_pwd": "say \"hi\" it's",`,
-    "  'loadbalance.dataplane_port': 5556,",
-    "  'network.nameservers': '',",
-    '}',
-  ].join('\n'));
+  const d = await parsed(
+    t,
+    [
+      '{',
+      "  'appliance.permit_root_login': True,",
+      "  'network.ntp_servers': None,",
+      "  u'network.hostname': u'lb.example.test',",
+      String.raw`  'appliance.root_pwd': 'it\'s a \\ back\tslash\x41\u00e9\n',`,
+      '  "loadbalance.haproxy_user": "wcp",',
+      String.raw`  "loadbalance.haproxy_pwd": "say \"hi\" it's",`,
+      "  'loadbalance.dataplane_port': 5556,",
+      "  'network.nameservers': '',",
+      '}',
+    ].join('\n'),
+  );
   t.equal(d.format, 'python-dict');
   t.same(values(d), {
     'appliance.permit_root_login': 'True',
@@ -502,8 +667,14 @@ t.test('Supervisor log form: Python literals', async (t) => {
 });
 
 t.test('Supervisor log form: malformed', async (t) => {
-  t.match(await refused(t, "{'network.hostname': 'a' 'network.ntp_servers': 'b'}", 'missing comma'), /Python-style dict.*line 1/);
-  t.match(await refused(t, "{\n'network.hostname': 'a',\n'network.ntp_servers' 'b'\n}", 'missing colon'), /Python-style dict.*line 3/);
+  t.match(
+    await refused(t, "{'network.hostname': 'a' 'network.ntp_servers': 'b'}", 'missing comma'),
+    /Python-style dict.*line 1/,
+  );
+  t.match(
+    await refused(t, "{\n'network.hostname': 'a',\n'network.ntp_servers' 'b'\n}", 'missing colon'),
+    /Python-style dict.*line 3/,
+  );
   t.match(await refused(t, "{'network.hostname': 'a'} trailing", 'text after the dict'), /Python-style/);
   t.match(await refused(t, "{'network.hostname': 'a',", 'cut before the brace'), /Python-style/);
   t.match(await refused(t, "{'network.hostname': ['a']}", 'a list value'), /Python-style/);
@@ -527,7 +698,10 @@ t.test('malformed, empty and unsupported input', async (t) => {
   t.match(await refused(t, '[{"Key": "network.hostname", "Value": "x"}]', 'a JSON array'), /object|expected/i);
   t.match(await refused(t, '"network.hostname"', 'a JSON string'), /unsupported|expected/);
   t.match(await refused(t, '42', 'a JSON number'), /unsupported|expected/);
-  t.match(await refused(t, 'network.hostname=haproxy.example.test\nappliance.root_pwd=x', 'a properties file'), /unsupported input/);
+  t.match(
+    await refused(t, 'network.hostname=haproxy.example.test\nappliance.root_pwd=x', 'a properties file'),
+    /unsupported input/,
+  );
 });
 
 // ─── file and stdin ───────────────────────────────────────────────────────────────────────────────
@@ -591,25 +765,34 @@ t.test('StdinSource', async (t) => {
   // A multi-byte character split across two buffer chunks.
   const bytes = Buffer.from('{"appliance.root_pwd": "pässwörd"}');
   const at = bytes.indexOf(0xc3) + 1;
-  t.same(await new StdinSource(Readable.from([bytes.subarray(0, at), bytes.subarray(at)])).read(), { ok: true, value: '{"appliance.root_pwd": "pässwörd"}' });
+  t.same(await new StdinSource(Readable.from([bytes.subarray(0, at), bytes.subarray(at)])).read(), {
+    ok: true,
+    value: '{"appliance.root_pwd": "pässwörd"}',
+  });
 
   t.same(await new StdinSource(Readable.from([])).read(), { ok: true, value: '' }, 'empty stdin is empty text');
 
   // An endless stream is cut off after the limit, not read into memory.
   let produced = 0;
   const chunk = Buffer.alloc(256 * 1024, 0x20);
-  const endless = Readable.from((function* () {
-    for (;;) {
-      produced += chunk.length;
-      yield chunk;
-    }
-  })());
+  const endless = Readable.from(
+    (function* () {
+      for (;;) {
+        produced += chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
   const re = await new StdinSource(endless).read();
   t.equal(re.ok, false, 'an endless stream is refused');
   if (!re.ok) t.match(re.error.message, /larger than 4 MiB/);
   t.ok(produced < 4 * MAX_DOCUMENT_BYTES, `stopped reading after ${produced} bytes`);
 
-  const failing = new Readable({ read() { this.destroy(new Error('EIO: i/o error')); } });
+  const failing = new Readable({
+    read() {
+      this.destroy(new Error('EIO: i/o error'));
+    },
+  });
   const rf = await new StdinSource(failing).read();
   t.equal(rf.ok, false, 'a read error is an input error');
   if (!rf.ok) t.match(rf.error.message, /cannot read/);
@@ -644,22 +827,44 @@ t.test('normalise: unset values and defaults', async (t) => {
   t.equal(none['loadbalance.haproxy_user'], 'admin');
   t.notOk('appliance.ca_cert' in none);
   // A set value wins over the default.
-  const { properties: set } = norm({ 'network.hostname': 'lb.example.test', 'loadbalance.dataplane_port': '8443', 'appliance.permit_root_login': 'False' });
+  const { properties: set } = norm({
+    'network.hostname': 'lb.example.test',
+    'loadbalance.dataplane_port': '8443',
+    'appliance.permit_root_login': 'False',
+  });
   t.equal(set['network.hostname'], 'lb.example.test');
   t.equal(set['loadbalance.dataplane_port'], 8443);
   t.equal(set['appliance.permit_root_login'], false);
 });
 
 t.test('normalise: booleans', async (t) => {
-  const cases: [string, boolean][] = [['True', true], ['true', true], ['TRUE', true], [' True ', true], ['yes', true], ['Yes', true], ['on', true], ['1', true],
-    ['False', false], ['false', false], ['FALSE', false], ['no', false], ['NO', false], ['off', false], ['0', false]];
+  const cases: [string, boolean][] = [
+    ['True', true],
+    ['true', true],
+    ['TRUE', true],
+    [' True ', true],
+    ['yes', true],
+    ['Yes', true],
+    ['on', true],
+    ['1', true],
+    ['False', false],
+    ['false', false],
+    ['FALSE', false],
+    ['no', false],
+    ['NO', false],
+    ['off', false],
+    ['0', false],
+  ];
   for (const [text, want] of cases) {
     const { properties, problems } = norm({ 'appliance.permit_root_login': text });
     t.same(problems, [], `${JSON.stringify(text)}: no problem`);
     t.equal(properties['appliance.permit_root_login'], want, `${JSON.stringify(text)} → ${want}`);
   }
   for (const bad of ['maybe', 'Tru', 'truee', '2', 'y e s']) {
-    const { properties, problems } = norm({ 'appliance.permit_root_login': bad, 'network.hostname': 'still.example.test' });
+    const { properties, problems } = norm({
+      'appliance.permit_root_login': bad,
+      'network.hostname': 'still.example.test',
+    });
     t.equal(problems.length, 1, `${JSON.stringify(bad)}: one problem`);
     t.equal(problems[0]?.key, 'appliance.permit_root_login');
     t.equal(problems[0]?.rule, 'boolean.syntax');
@@ -697,7 +902,11 @@ t.test('normalise: whitespace, passwords, lists, ports', async (t) => {
   t.equal(p['loadbalance.dataplane_port'], 5556);
   t.equal(typeof p['loadbalance.dataplane_port'], 'number');
 
-  t.equal(norm({ 'network.hostname': 'lb.example.test.' }).properties['network.hostname'], 'lb.example.test', 'a trailing dot is dropped');
+  t.equal(
+    norm({ 'network.hostname': 'lb.example.test.' }).properties['network.hostname'],
+    'lb.example.test',
+    'a trailing dot is dropped',
+  );
 
   for (const bad of ['55x', '5556.0', '-1', '0x15b4', '5 556', '123456']) {
     const r = norm({ 'loadbalance.dataplane_port': bad });
@@ -714,7 +923,14 @@ t.test('the same values from every format normalise alike', async (t) => {
     ['ovf-env', ovfEnv(BASE, { adapters: TWO_NICS })],
     ['govc', JSON.stringify(govc(BASE))],
     ['json', JSON.stringify(BASE)],
-    ['python-dict', '{' + Object.entries(BASE).map(([k, v]) => `'${k}': '${v}'`).join(', ') + '}'],
+    [
+      'python-dict',
+      '{' +
+        Object.entries(BASE)
+          .map(([k, v]) => `'${k}': '${v}'`)
+          .join(', ') +
+        '}',
+    ],
   ];
   const reports = [];
   for (const [format, text] of forms) {

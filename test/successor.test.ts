@@ -16,19 +16,29 @@ const dir = mkdtempSync(join(tmpdir(), 'ovactl-successor-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
 const ovactl = (...args: string[]) => {
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args],
-    { encoding: 'utf8', env, timeout: 60_000 });
+  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], {
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const A = withImage(join(dir, 'A'));
 const B = withImage(join(dir, 'B'));
 const at = (root: string, p: string) => readFileSync(join(root, p), 'utf8');
-const CA = 'etc/haproxy/ca.crt', CA_KEY = 'etc/haproxy/ca.key';
+const CA = 'etc/haproxy/ca.crt',
+  CA_KEY = 'etc/haproxy/ca.key';
 
 const fbA = ovactl('firstboot', '--env', ENV_XML, '--root', A);
 const xml = readFileSync(ENV_XML, 'utf8');
-const secrets = () => ['appliance.root_pwd', 'loadbalance.haproxy_pwd']
-  .map((k) => new RegExp(`oe:key="${k}" oe:value="([^"]+)"`).exec(xml)![1]!).concat(at(A, CA_KEY).split('\n').filter((l) => l && !l.startsWith('-----'))[0]!);
+const secrets = () =>
+  ['appliance.root_pwd', 'loadbalance.haproxy_pwd']
+    .map((k) => new RegExp(`oe:key="${k}" oe:value="([^"]+)"`).exec(xml)![1]!)
+    .concat(
+      at(A, CA_KEY)
+        .split('\n')
+        .filter((l) => l && !l.startsWith('-----'))[0]!,
+    );
 
 t.test('A: first boot applied the example with a generated CA', async (t) => {
   t.equal(fbA.code, 0, 'exit 0', { out: fbA.out, err: fbA.err });
@@ -49,31 +59,40 @@ t.test('the export: a 0600 govc options file with the CA in use; no secret print
   t.equal(value('appliance.ca_cert'), at(A, CA).trim(), 'the CA certificate A uses');
   t.equal(value('appliance.ca_cert_key'), at(A, CA_KEY).trim(), 'the CA key A uses');
   t.equal(spec.Deployment, 'frontend', 'the deployment A has (3 adapters)');
-  t.same(spec.NetworkMapping, [{ Name: 'Management', Network: 'Management' }, { Name: 'Workload', Network: 'Workload' },
-    { Name: 'Frontend', Network: 'Frontend' }], 'the port groups of A\'s adapters');
+  t.same(
+    spec.NetworkMapping,
+    [
+      { Name: 'Management', Network: 'Management' },
+      { Name: 'Workload', Network: 'Workload' },
+      { Name: 'Frontend', Network: 'Frontend' },
+    ],
+    "the port groups of A's adapters",
+  );
   t.equal(spec.Name, 'haproxy-successor', 'a VM name of its own: the old VM stays for a rollback');
 });
 
-t.test('B from the exported file: A\'s CA, a server certificate A\'s CA verifies, A\'s values', async (t) => {
+t.test("B from the exported file: A's CA, a server certificate A's CA verifies, A's values", async (t) => {
   const fbB = ovactl('firstboot', '--env', file, '--root', B);
   t.equal(fbB.code, 0, 'exit 0', { out: fbB.out, err: fbB.err });
   t.equal(JSON.parse(at(B, 'var/lib/ovactl/status.json')).state, 'starting');
-  t.equal(at(B, CA), at(A, CA), 'B\'s CA certificate is A\'s');
-  t.equal(at(B, CA_KEY), at(A, CA_KEY), 'B\'s CA key is A\'s');
+  t.equal(at(B, CA), at(A, CA), "B's CA certificate is A's");
+  t.equal(at(B, CA_KEY), at(A, CA_KEY), "B's CA key is A's");
   t.not(at(B, 'etc/haproxy/server.crt'), at(A, 'etc/haproxy/server.crt'), 'B issued its own server certificate');
-  const v = spawnSync('openssl', ['verify', '-CAfile', join(A, CA), join(B, 'etc/haproxy/server.crt')],
-    { encoding: 'utf8' });
-  t.equal(v.status, 0, 'openssl verify: A\'s CA verifies B\'s server certificate', { out: v.stdout, err: v.stderr });
-  const a = await loadDeployValues(ENV_XML, undefined), b = await loadDeployValues(file, undefined);
+  const v = spawnSync('openssl', ['verify', '-CAfile', join(A, CA), join(B, 'etc/haproxy/server.crt')], {
+    encoding: 'utf8',
+  });
+  t.equal(v.status, 0, "openssl verify: A's CA verifies B's server certificate", { out: v.stdout, err: v.stderr });
+  const a = await loadDeployValues(ENV_XML, undefined),
+    b = await loadDeployValues(file, undefined);
   if (!a.ok || !b.ok) throw new Error('validation did not run');
   t.ok(a.value.report.valid && b.value.report.valid, 'both valid');
   t.equal(b.value.report.deployment, a.value.report.deployment);
   const { 'appliance.ca_cert': caB, 'appliance.ca_cert_key': keyB, ...restB } = b.value.report.properties;
   const { 'appliance.ca_cert': caA, 'appliance.ca_cert_key': keyA, ...restA } = a.value.report.properties;
-  t.same(restB, restA, 'every other value equals A\'s');
+  t.same(restB, restA, "every other value equals A's");
   t.equal(caA, undefined, 'A had no CA value');
   t.equal(keyA, undefined);
-  t.equal(caB?.trim(), at(A, CA).trim(), 'B\'s CA value is A\'s CA');
+  t.equal(caB?.trim(), at(A, CA).trim(), "B's CA value is A's CA");
   t.equal(keyB?.trim(), at(A, CA_KEY).trim());
   const api = 'etc/haproxy/dataplaneapi.yaml';
   t.equal(at(B, api), at(A, api), 'the same Data Plane API setup');

@@ -17,9 +17,16 @@ function framed(proto) {
       for (;;) {
         const m = /^(\d+) /.exec(buf.subarray(0, 12).toString('latin1'));
         if (m) {
-          const start = m[0].length, len = Number(m[1]);
+          const start = m[0].length,
+            len = Number(m[1]);
           if (buf.length < start + len) return;
-          print(proto, buf.subarray(start, start + len).toString('utf8').replace(/\n$/, ''));
+          print(
+            proto,
+            buf
+              .subarray(start, start + len)
+              .toString('utf8')
+              .replace(/\n$/, ''),
+          );
           buf = buf.subarray(start + len);
         } else {
           const nl = buf.indexOf(10);

@@ -10,11 +10,23 @@ import { ROOT } from './helpers.js';
 
 // Every key of the original appliance (../shared/reference/original-appliance.md), same names.
 const ORIGINAL = [
-  'appliance.root_pwd', 'appliance.permit_root_login', 'appliance.ca_cert', 'appliance.ca_cert_key',
-  'network.hostname', 'network.nameservers', 'network.management_ip', 'network.management_gateway',
-  'network.workload_ip', 'network.workload_gateway', 'network.additional_workload_networks',
-  'network.frontend_ip', 'network.frontend_gateway', 'loadbalance.service_ip_range',
-  'loadbalance.dataplane_port', 'loadbalance.haproxy_user', 'loadbalance.haproxy_pwd',
+  'appliance.root_pwd',
+  'appliance.permit_root_login',
+  'appliance.ca_cert',
+  'appliance.ca_cert_key',
+  'network.hostname',
+  'network.nameservers',
+  'network.management_ip',
+  'network.management_gateway',
+  'network.workload_ip',
+  'network.workload_gateway',
+  'network.additional_workload_networks',
+  'network.frontend_ip',
+  'network.frontend_gateway',
+  'loadbalance.service_ip_range',
+  'loadbalance.dataplane_port',
+  'loadbalance.haproxy_user',
+  'loadbalance.haproxy_pwd',
 ];
 
 t.test('keeps every original key and adds network.ntp_servers', async (t) => {
@@ -32,20 +44,33 @@ t.test('each entry is consistent', async (t) => {
     t.ok(p.label && p.description && p.category, `${p.key}: label, description, category`);
     t.notOk(labels.has(p.label), `${p.key}: label unique`);
     labels.add(p.label);
-    t.equal(p.secret, p.kind === 'password' || p.kind === 'privateKey', `${p.key}: secret exactly for passwords and keys`);
+    t.equal(
+      p.secret,
+      p.kind === 'password' || p.kind === 'privateKey',
+      `${p.key}: secret exactly for passwords and keys`,
+    );
     if ('default' in p && p.default !== undefined) {
       const r = propertiesSchema().shape[p.key].safeParse(undefined);
-      t.ok(r.success && r.data !== undefined, `${p.key}: its default ${JSON.stringify(p.default)} passes its own schema`);
+      t.ok(
+        r.success && r.data !== undefined,
+        `${p.key}: its default ${JSON.stringify(p.default)} passes its own schema`,
+      );
     }
     t.ok(p.key in propertiesSchema().shape, `${p.key}: in the generated zod object schema`);
   }
 });
 
 t.test('the object schema and the field-by-field normalisation agree', async (t) => {
-  const raw = new Map(Object.entries({
-    'appliance.permit_root_login': 'FALSE', 'network.nameservers': ' 192.0.2.53 ,192.0.2.54,', 'loadbalance.dataplane_port': ' 8443 ',
-    'appliance.root_pwd': ' keep-spaces ', 'network.hostname': 'null', 'network.management_ip': '',
-  })) as Map<never, string>;
+  const raw = new Map(
+    Object.entries({
+      'appliance.permit_root_login': 'FALSE',
+      'network.nameservers': ' 192.0.2.53 ,192.0.2.54,',
+      'loadbalance.dataplane_port': ' 8443 ',
+      'appliance.root_pwd': ' keep-spaces ',
+      'network.hostname': 'null',
+      'network.management_ip': '',
+    }),
+  ) as Map<never, string>;
   const whole = propertiesSchema().safeParse(Object.fromEntries(raw));
   t.ok(whole.success);
   const defined = Object.fromEntries(Object.entries(whole.data ?? {}).filter(([, v]) => v !== undefined));
@@ -55,7 +80,12 @@ t.test('the object schema and the field-by-field normalisation agree', async (t)
 });
 
 t.test('frontend-only properties are the frontend NIC', async (t) => {
-  t.same(PROPERTIES.filter((p) => p.deployment === 'frontend').map((p) => p.key).sort(), ['network.frontend_gateway', 'network.frontend_ip']);
+  t.same(
+    PROPERTIES.filter((p) => p.deployment === 'frontend')
+      .map((p) => p.key)
+      .sort(),
+    ['network.frontend_gateway', 'network.frontend_ip'],
+  );
 });
 
 t.test('rule ids are unique and documented', async (t) => {

@@ -26,7 +26,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBundle } from './rig/appliance.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
-import { ensureImage, killGroup, Machine, monotonicUs, NIC_MACS, ovfEnvXml, vmUnavailable, waitFor, type Boot } from './vm/qemu.js';
+import {
+  ensureImage,
+  killGroup,
+  Machine,
+  monotonicUs,
+  NIC_MACS,
+  ovfEnvXml,
+  vmUnavailable,
+  waitFor,
+  type Boot,
+} from './vm/qemu.js';
 
 const ROOT_PWD = 'change-me-root';
 const RANGE_1 = '198.51.100.64/26';
@@ -88,7 +98,10 @@ function firstAnswer(m: Machine, where: 'host' | 'client', address: string): { a
 
 async function within<T>(p: Promise<T>, timeoutMs: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), timeoutMs)))]);
+  const r = await Promise.race([
+    p,
+    new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), timeoutMs))),
+  ]);
   clearTimeout(timer);
   return r;
 }
@@ -105,7 +118,10 @@ async function bootWith(t: Test, values: Record<string, string>, watch: { vip?: 
     vip?.stop();
   });
   // agetty prints /etc/issue.d/ovactl.issue (first boot's status) above the login prompt.
-  const status = await boot.waitConsole(/HAProxy load-balancer appliance: (READY|CONFIGURATION ERROR|NEW VALUES NOT APPLIED)[\s\S]*?login: /, BOOT_TIMEOUT);
+  const status = await boot.waitConsole(
+    /HAProxy load-balancer appliance: (READY|CONFIGURATION ERROR|NEW VALUES NOT APPLIED)[\s\S]*?login: /,
+    BOOT_TIMEOUT,
+  );
   figure(boot, 'console-status', status.atUs);
   const mgmtAt = await within(mgmt.at, 120_000);
   if (mgmtAt) figure(boot, 'management-ping', mgmtAt);
@@ -114,12 +130,24 @@ async function bootWith(t: Test, values: Record<string, string>, watch: { vip?: 
 
 /** How long ovactl-firstboot.service ran, and when it started (guest's monotonic clock, from kernel start). */
 async function firstbootFigures(boot: Boot): Promise<void> {
-  const out = await sh(boot, 'systemctl show -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic ovactl-firstboot.service');
-  const v = Object.fromEntries(out.split('\n').map((l) => l.split('=')).filter((kv) => kv.length === 2).map(([k, x]) => [k, Number(x)]));
+  const out = await sh(
+    boot,
+    'systemctl show -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic ovactl-firstboot.service',
+  );
+  const v = Object.fromEntries(
+    out
+      .split('\n')
+      .map((l) => l.split('='))
+      .filter((kv) => kv.length === 2)
+      .map(([k, x]) => [k, Number(x)]),
+  );
   const started = v.ExecMainStartTimestampMonotonic ?? 0;
   const exited = v.ExecMainExitTimestampMonotonic ?? 0;
   if (started > 0 && exited > started) {
-    for (const line of [`vm-boot${boot.n}-firstboot-run-ms: ${ms(exited - started)}`, `vm-boot${boot.n}-kernel-to-firstboot-ms: ${ms(started)}`]) {
+    for (const line of [
+      `vm-boot${boot.n}-firstboot-run-ms: ${ms(exited - started)}`,
+      `vm-boot${boot.n}-kernel-to-firstboot-ms: ${ms(started)}`,
+    ]) {
       t.comment(line);
       process.stdout.write(`${line}\n`);
     }
@@ -136,9 +164,29 @@ async function apiInfo(ca: string): Promise<{ code: string; body: string }> {
     writeFileSync(join(dir, 'ca.crt'), `${ca}\n`);
     const url = `https://${MANAGEMENT_IP}:5556/v2/info`;
     const auth = `${VALUES['loadbalance.haproxy_user']}:${VALUES['loadbalance.haproxy_pwd']}`;
-    const r = await machine!.exec('host', ['curl', '-sS', '--max-time', '20', '--cacert', join(dir, 'ca.crt'), '-u', auth,
-      '-o', join(dir, 'body'), '-w', '%{http_code}', url], { timeoutMs: 30_000 });
-    return { code: r.stdout.trim() || r.stderr.trim(), body: existsSync(join(dir, 'body')) ? readFileSync(join(dir, 'body'), 'utf8') : '' };
+    const r = await machine!.exec(
+      'host',
+      [
+        'curl',
+        '-sS',
+        '--max-time',
+        '20',
+        '--cacert',
+        join(dir, 'ca.crt'),
+        '-u',
+        auth,
+        '-o',
+        join(dir, 'body'),
+        '-w',
+        '%{http_code}',
+        url,
+      ],
+      { timeoutMs: 30_000 },
+    );
+    return {
+      code: r.stdout.trim() || r.stderr.trim(),
+      body: existsSync(join(dir, 'body')) ? readFileSync(join(dir, 'body'), 'utf8') : '',
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -166,13 +214,20 @@ t.test('boot 1: valid values make a ready appliance; its VIPs answer the client'
   // The boot goes on after first boot (sshd waits for its new host keys): let it finish.
   const state = (await boot.shell('systemctl is-system-running --wait', 10 * 60_000)).out;
   figure(boot, 'system-running', monotonicUs());
-  t.equal(state, 'running', 'the boot finishes with every unit up (running, not degraded)', state === 'running' ? {} : { failed: await sh(boot, 'systemctl --failed --no-legend --plain') });
+  t.equal(
+    state,
+    'running',
+    'the boot finishes with every unit up (running, not degraded)',
+    state === 'running' ? {} : { failed: await sh(boot, 'systemctl --failed --no-legend --plain') },
+  );
   // Hardening: nothing listens beyond loopback and the management address (no LLMNR/mDNS, no sshd on
   // workload). `ss -l` also lists the unconnected UDP socket a client sends its queries from
   // (timesyncd asking the NTP server, resolved a DNS server): an ephemeral port, not a service.
   const listening = (await sh(boot, "ss -Hlntup | awk '{print $1, $5, $7}'")).split('\n').filter(Boolean);
   const client = (l: string) => /^udp \S+:(3[2-9]\d{3}|[4-5]\d{4}|60\d{3}) .*"systemd-(timesyn|resolve)/.test(l);
-  const exposed = listening.filter((l) => !/^\S+ (127\.\d+\.\d+\.\d+(%lo)?|\[::1\]|192\.0\.2\.10):\d+ /.test(`${l} `) && !client(l));
+  const exposed = listening.filter(
+    (l) => !/^\S+ (127\.\d+\.\d+\.\d+(%lo)?|\[::1\]|192\.0\.2\.10):\d+ /.test(`${l} `) && !client(l),
+  );
   t.same(exposed, [], 'every listening socket is on loopback or the management address', { listening });
   t.equal(await machine!.tcp('host', MANAGEMENT_IP, 22), 'open', 'sshd listens on the management address');
   t.equal(await machine!.tcp('client', WORKLOAD_IP, 22), 'closed', 'and not on the workload address');
@@ -180,23 +235,46 @@ t.test('boot 1: valid values make a ready appliance; its VIPs answer the client'
   // first boot publishes (guestinfo.dataplaneapi.cacert carries ca.crt; qemu has no guestinfo, so the
   // test reads the file over the console), with the deploy values' credentials.
   t.equal(await sh(boot, 'systemctl is-active dataplaneapi.service; true'), 'active', 'the Data Plane API unit runs');
-  t.match(await sh(boot, 'journalctl -b -u ovactl-ready -o cat'), /the Data Plane API answered https:\/\/192\.0\.2\.10:5556\/v2\/info/,
-    'READY came from ovactl-ready.service, once the API answered');
+  t.match(
+    await sh(boot, 'journalctl -b -u ovactl-ready -o cat'),
+    /the Data Plane API answered https:\/\/192\.0\.2\.10:5556\/v2\/info/,
+    'READY came from ovactl-ready.service, once the API answered',
+  );
   const info = await apiInfo(await sh(boot, 'cat /etc/haproxy/ca.crt'));
   t.equal(info.code, '200', 'GET /v2/info answers 200 over HTTPS with the published CA and Basic auth', { info });
-  t.match(info.body, /"api":\s*\{[^}]*"version"/, 'with the API\'s version');
-  t.equal(await sh(boot, 'readlink -f /sys/class/net/management/device /sys/class/net/workload/device | sed "s,.*/,,"'), '0000:03:00.0\n0000:0b:00.0', 'management is the NIC at 0000:03:00.0, workload the one at 0000:0b:00.0');
+  t.match(info.body, /"api":\s*\{[^}]*"version"/, "with the API's version");
+  t.equal(
+    await sh(boot, 'readlink -f /sys/class/net/management/device /sys/class/net/workload/device | sed "s,.*/,,"'),
+    '0000:03:00.0\n0000:0b:00.0',
+    'management is the NIC at 0000:03:00.0, workload the one at 0000:0b:00.0',
+  );
   t.match(await sh(boot, 'cat /var/lib/ovactl/status.json'), /"state":\s*"ready"/, 'status.json: ready');
-  t.equal(await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service'), 'active\nactive', 'haproxy and anyip-routes run');
+  t.equal(
+    await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service'),
+    'active\nactive',
+    'haproxy and anyip-routes run',
+  );
   t.equal(await sh(boot, 'sysctl -n net.ipv4.ip_forward'), '0', 'no IP forwarding');
-  t.match(await sh(boot, 'test -s /etc/machine-id && test -s /etc/ssh/ssh_host_ed25519_key && echo yes'), 'yes', 'a machine-id and SSH host keys of its own, made at first boot');
-  t.match(await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat | grep "values from"'), /OVF\\x20ENV/, 'first boot read the values from the OVF ENV disc');
+  t.match(
+    await sh(boot, 'test -s /etc/machine-id && test -s /etc/ssh/ssh_host_ed25519_key && echo yes'),
+    'yes',
+    'a machine-id and SSH host keys of its own, made at first boot',
+  );
+  t.match(
+    await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat | grep "values from"'),
+    /OVF\\x20ENV/,
+    'first boot read the values from the OVF ENV disc',
+  );
   await firstbootFigures(boot);
   t.equal(await boot.powerOff(), 'clean', 'the VM shuts down cleanly on the ACPI power button');
 });
 
 t.test('boot 2: changed values (another VIP range) are re-applied', { skip }, async (t) => {
-  const { boot, status, mgmtAt, vip } = await bootWith(t, { ...VALUES, 'loadbalance.service_ip_range': RANGE_2 }, { vip: VIP_2 });
+  const { boot, status, mgmtAt, vip } = await bootWith(
+    t,
+    { ...VALUES, 'loadbalance.service_ip_range': RANGE_2 },
+    { vip: VIP_2 },
+  );
   t.match(status, /READY \(default deployment\)/, 'the console shows READY', { status });
   t.match(status, new RegExp(`VIP ranges: +${RANGE_2.replace(/\./g, '\\.')}`), 'with the new VIP range');
   t.ok(mgmtAt, 'the management address answers');
@@ -209,35 +287,76 @@ t.test('boot 2: changed values (another VIP range) are re-applied', { skip }, as
   const routes = await sh(boot, 'ip -4 route show table local proto anyip');
   t.match(routes, RANGE_2, 'the kernel has the new range as a local route', { routes });
   t.notMatch(routes, RANGE_1, 'and not the old one');
-  t.match(await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat'), /wrote \/etc\/vmware\/anyip-routes\.cfg/, 'first boot rewrote the ranges file');
+  t.match(
+    await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat'),
+    /wrote \/etc\/vmware\/anyip-routes\.cfg/,
+    'first boot rewrote the ranges file',
+  );
   await firstbootFigures(boot);
   t.equal(await boot.powerOff(), 'clean', 'clean shutdown');
 });
 
-t.test('boot 3: a VIP range with host bits is reported on the console; the last good configuration serves on', { skip }, async (t) => {
-  const { boot, status, mgmtAt, vip } = await bootWith(t, { ...VALUES, 'loadbalance.service_ip_range': BAD_RANGE }, { vip: VIP_2 });
-  t.match(status, /NEW VALUES NOT APPLIED - the last good configuration keeps serving/, 'the console says the new values were not applied', { status });
-  t.match(status, new RegExp(`VIP ranges: ${RANGE_2.replace(/[./]/g, '\\$&')}`), 'and which ranges are in force');
-  t.match(status, /rule vip\.host-bits/, 'names the rule');
-  t.match(status, /fix: use 10\.10\.18\.16\/28/, 'and the fix');
-  t.ok(mgmtAt, 'the management address answers');
-  // Only the ranges of the earlier boots are pinged: the bad range is never used as an address.
-  const vipAt = await within(vip!.at, 180_000);
-  t.ok(vipAt, `boot 2's VIP still answers (${VIP_2})`);
-  if (vipAt) figure(boot, 'vip-ping', vipAt);
-  t.notOk(await machine!.ping('client', VIP_1, 2), `boot 1's does not (${VIP_1})`);
+t.test(
+  'boot 3: a VIP range with host bits is reported on the console; the last good configuration serves on',
+  { skip },
+  async (t) => {
+    const { boot, status, mgmtAt, vip } = await bootWith(
+      t,
+      { ...VALUES, 'loadbalance.service_ip_range': BAD_RANGE },
+      { vip: VIP_2 },
+    );
+    t.match(
+      status,
+      /NEW VALUES NOT APPLIED - the last good configuration keeps serving/,
+      'the console says the new values were not applied',
+      { status },
+    );
+    t.match(status, new RegExp(`VIP ranges: ${RANGE_2.replace(/[./]/g, '\\$&')}`), 'and which ranges are in force');
+    t.match(status, /rule vip\.host-bits/, 'names the rule');
+    t.match(status, /fix: use 10\.10\.18\.16\/28/, 'and the fix');
+    t.ok(mgmtAt, 'the management address answers');
+    // Only the ranges of the earlier boots are pinged: the bad range is never used as an address.
+    const vipAt = await within(vip!.at, 180_000);
+    t.ok(vipAt, `boot 2's VIP still answers (${VIP_2})`);
+    if (vipAt) figure(boot, 'vip-ping', vipAt);
+    t.notOk(await machine!.ping('client', VIP_1, 2), `boot 1's does not (${VIP_1})`);
 
-  await boot.login('root', ROOT_PWD);
-  // They start after first boot, as at every boot (under TCG a Node start takes seconds).
-  const running = await waitFor(async () => (await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service; true')) === 'active\nactive' || undefined, 180_000, { intervalMs: 3_000 }).catch(() => false);
-  t.ok(running, 'haproxy and anyip-routes run', { state: await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service; true') });
-  t.equal(await sh(boot, 'systemctl is-enabled haproxy.service anyip-routes.service; true'), 'enabled\nenabled', 'and stay enabled');
-  t.match(await sh(boot, 'cat /etc/vmware/anyip-routes.cfg'), RANGE_2, 'the ranges file is boot 2\'s');
-  const json = await sh(boot, 'cat /var/lib/ovactl/status.json');
-  t.match(json, /"state":\s*"error"[\s\S]*vip\.host-bits/, 'status.json: error, vip.host-bits');
-  t.match(json, new RegExp(`"serving":\\{"appliedAt":"[^"]+","ranges":\\["${RANGE_2.replace(/[./]/g, '\\$&')}"\\]\\}`), 'and the values still in force');
-  t.match(await sh(boot, 'systemctl show -p Result --value ovactl-firstboot.service'), /exit-code/, 'the first-boot unit reports the failure');
-  t.notMatch(json, /"state":\s*"(ready|starting)"/, 'not claimed READY (nor starting)');
-  t.notMatch(await sh(boot, 'journalctl -b -u ovactl-ready -o cat; true'), /answered/, 'and no probe said so this boot');
-  t.equal(await boot.powerOff(), 'clean', 'clean shutdown');
-});
+    await boot.login('root', ROOT_PWD);
+    // They start after first boot, as at every boot (under TCG a Node start takes seconds).
+    const running = await waitFor(
+      async () =>
+        (await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service; true')) === 'active\nactive' ||
+        undefined,
+      180_000,
+      { intervalMs: 3_000 },
+    ).catch(() => false);
+    t.ok(running, 'haproxy and anyip-routes run', {
+      state: await sh(boot, 'systemctl is-active haproxy.service anyip-routes.service; true'),
+    });
+    t.equal(
+      await sh(boot, 'systemctl is-enabled haproxy.service anyip-routes.service; true'),
+      'enabled\nenabled',
+      'and stay enabled',
+    );
+    t.match(await sh(boot, 'cat /etc/vmware/anyip-routes.cfg'), RANGE_2, "the ranges file is boot 2's");
+    const json = await sh(boot, 'cat /var/lib/ovactl/status.json');
+    t.match(json, /"state":\s*"error"[\s\S]*vip\.host-bits/, 'status.json: error, vip.host-bits');
+    t.match(
+      json,
+      new RegExp(`"serving":\\{"appliedAt":"[^"]+","ranges":\\["${RANGE_2.replace(/[./]/g, '\\$&')}"\\]\\}`),
+      'and the values still in force',
+    );
+    t.match(
+      await sh(boot, 'systemctl show -p Result --value ovactl-firstboot.service'),
+      /exit-code/,
+      'the first-boot unit reports the failure',
+    );
+    t.notMatch(json, /"state":\s*"(ready|starting)"/, 'not claimed READY (nor starting)');
+    t.notMatch(
+      await sh(boot, 'journalctl -b -u ovactl-ready -o cat; true'),
+      /answered/,
+      'and no probe said so this boot',
+    );
+    t.equal(await boot.powerOff(), 'clean', 'clean shutdown');
+  },
+);

@@ -32,17 +32,25 @@ t.test('info-get of a key never set: "No value found", exit 1, nothing on stdout
 });
 
 t.test('what the real one would not take is refused, and no file escapes the folder', async (t) => {
-  for (const args of [['info-set ../escape x'], ['info-get'], ['info-set guestinfo.x'], ['frob guestinfo.x'],
-    ['info-set', 'guestinfo.x', 'two args']]) {
+  for (const args of [
+    ['info-set ../escape x'],
+    ['info-get'],
+    ['info-set guestinfo.x'],
+    ['frob guestinfo.x'],
+    ['info-set', 'guestinfo.x', 'two args'],
+  ]) {
     const r = rpc(...args);
     t.equal(r.status, 1, JSON.stringify(args));
     t.match(r.stderr, /\S/, 'says why');
   }
   t.same(readdirSync(dir).sort(), ['guestinfo.ovactl.status'], 'only the key set above');
-  t.same(readdirSync(dirname(dir)).filter((f) => f === 'escape'), []);
+  t.same(
+    readdirSync(dirname(dir)).filter((f) => f === 'escape'),
+    [],
+  );
 });
 
-t.test('ovactl\'s guestinfo source finds no OVF environment in it unless one is stored', async (t) => {
+t.test("ovactl's guestinfo source finds no OVF environment in it unless one is stored", async (t) => {
   const bin = mkdtempSync(join(tmpdir(), 'ovactl-rpctool-bin-'));
   t.teardown(() => rmSync(bin, { recursive: true, force: true }));
   spawnSync('install', ['-m', '0755', TOOL, join(bin, 'vmware-rpctool')]);

@@ -2,7 +2,17 @@
 // no temp files left, and a batch that fails while staging changes no target at all (renames come
 // last). The crash test in test/firstboot.test.ts kills whole runs; this one checks the edges.
 import t from 'tap';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
@@ -10,7 +20,10 @@ import { writeFileAtomic, writeFilesAtomic } from '../src/core/atomic-write.js';
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-write-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const mode = (p: string) => statSync(p).mode & 0o7777;
-const temps = (d: string) => readdirSync(d, { recursive: true }).map(String).filter((f) => /~ovactl|\.tmp/.test(f) || f.split('/').pop()!.startsWith('.'));
+const temps = (d: string) =>
+  readdirSync(d, { recursive: true })
+    .map(String)
+    .filter((f) => /~ovactl|\.tmp/.test(f) || f.split('/').pop()!.startsWith('.'));
 
 t.test('a batch: every file with its exact mode, in new folders, no temp files', async (t) => {
   const old = process.umask(0o077);
@@ -45,7 +58,11 @@ t.test('a batch that fails while staging changes no target', async (t) => {
     ]),
     'the batch fails (a folder cannot be made)',
   );
-  t.equal(readFileSync(join(root, 'keep.conf'), 'utf8'), 'old\n', 'the file staged before the failure still has its old content');
+  t.equal(
+    readFileSync(join(root, 'keep.conf'), 'utf8'),
+    'old\n',
+    'the file staged before the failure still has its old content',
+  );
   mkdirSync(join(root, 'dir.conf'));
   await t.rejects(
     writeFilesAtomic([
@@ -57,7 +74,14 @@ t.test('a batch that fails while staging changes no target', async (t) => {
   );
   t.equal(readFileSync(join(root, 'keep.conf'), 'utf8'), 'old\n', 'and the other file is untouched');
   t.same(temps(root), [], 'and its temp file is gone');
-  await t.rejects(writeFilesAtomic([{ target: join(root, 'y'), content: '', mode: 0o644 }, { target: join(root, 'y'), content: '', mode: 0o644 }]), /twice/, 'the same file twice in a batch is refused');
+  await t.rejects(
+    writeFilesAtomic([
+      { target: join(root, 'y'), content: '', mode: 0o644 },
+      { target: join(root, 'y'), content: '', mode: 0o644 },
+    ]),
+    /twice/,
+    'the same file twice in a batch is refused',
+  );
   t.notOk(existsSync(join(root, 'y')), 'and nothing written');
 });
 

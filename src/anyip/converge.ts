@@ -18,7 +18,8 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
     text = readRegularFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || !missingAsEmpty) return { unreadable: code === 'ENOENT' ? 'no such file' : (e as Error).message };
+    if (code !== 'ENOENT' || !missingAsEmpty)
+      return { unreadable: code === 'ENOENT' ? 'no such file' : (e as Error).message };
     text = '';
     missingFile = true;
   }
@@ -31,7 +32,8 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
 
 /** One log line; at most LISTED ranges named per kind, so 10,000 ranges do not make a 150 kB line. */
 const LISTED = 20;
-export const listRanges = (rs: readonly string[]): string => (rs.length > LISTED ? `${rs.slice(0, LISTED).join(', ')} and ${rs.length - LISTED} more` : rs.join(', '));
+export const listRanges = (rs: readonly string[]): string =>
+  rs.length > LISTED ? `${rs.slice(0, LISTED).join(', ')} and ${rs.length - LISTED} more` : rs.join(', ');
 
 export const describeChange = (d: RouteDiff): string =>
   `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${listRanges(d.add)}` : ''}${d.remove.length ? `; removed ${listRanges(d.remove)}` : ''}`;
@@ -42,8 +44,11 @@ export const describeForeign = (d: RouteDiff): string => {
   const del = (r: string) => `ip route del local ${r} table local`;
   const how = d.foreign.length <= 3 ? d.foreign.map(del).join('; ') : `${del(d.foreign[0]!)} (and so on for each)`;
   const are = d.foreign.length === 1 ? 'is' : 'are';
-  return `${listRanges(d.foreign)} ${are} already a local route not made by anyip-routes: left alone (it answers; `
-    + `anyip-routes will not remove it when the range goes). To hand it over: ${how}, then systemctl restart anyip-routes`;
+  return (
+    `${listRanges(d.foreign)} ${are} already a local route not made by anyip-routes: left alone (it answers; ` +
+    `anyip-routes will not remove it when the range goes). To hand it over: ${how}, then systemctl restart anyip-routes`
+  );
 };
 
-export const describeProblem = (file: string, p: LineProblem): string => `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;
+export const describeProblem = (file: string, p: LineProblem): string =>
+  `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;

@@ -27,13 +27,37 @@ export function parseRangesFile(text: string): RangesFile {
     if (s === '') return;
     const line = i + 1;
     const c = parseV4Fast(s) ?? parseCidr(s);
-    if (c === 'no-prefix') problems.push({ line, text: s, message: `${q(s)} has no prefix length`, hint: `write ${s}/32 for one address, or the range's prefix` });
-    else if (c === 'syntax') problems.push(prefixTooLong(line, s) ?? { line, text: s, message: `${q(s)} is not a network in CIDR form`, hint: 'one range a line, e.g. 192.0.2.64/26' });
+    if (c === 'no-prefix')
+      problems.push({
+        line,
+        text: s,
+        message: `${q(s)} has no prefix length`,
+        hint: `write ${s}/32 for one address, or the range's prefix`,
+      });
+    else if (c === 'syntax')
+      problems.push(
+        prefixTooLong(line, s) ?? {
+          line,
+          text: s,
+          message: `${q(s)} is not a network in CIDR form`,
+          hint: 'one range a line, e.g. 192.0.2.64/26',
+        },
+      );
     else if (hasHostBits(c)) {
       const h = hostRange(c);
-      problems.push({ line, text: s, message: `${q(s)} has host bits set; the kernel refuses it`, hint: `use ${networkText(c)} (hosts ${h.first}–${h.last})` });
+      problems.push({
+        line,
+        text: s,
+        message: `${q(s)} has host bits set; the kernel refuses it`,
+        hint: `use ${networkText(c)} (hosts ${h.first}–${h.last})`,
+      });
     } else if (specialRange(c)) {
-      problems.push({ line, text: s, message: `${c.text} ${specialRange(c)}: a local route for it would cut the appliance off`, hint: 'list only the VIP ranges of the load balancer, e.g. 192.0.2.64/26' });
+      problems.push({
+        line,
+        text: s,
+        message: `${c.text} ${specialRange(c)}: a local route for it would cut the appliance off`,
+        hint: 'list only the VIP ranges of the load balancer, e.g. 192.0.2.64/26',
+      });
     } else if (!seen.has(c.text)) {
       // No host bits: c.text is the network's text already (networkText would format it again).
       seen.add(c.text);
@@ -65,7 +89,14 @@ function parseV4Fast(s: string): Cidr | undefined {
   const hostBits = prefix === 0 ? 0xffffffff : prefix === 32 ? 0 : 0xffffffff >>> prefix;
   const network = (value & ~hostBits) >>> 0;
   const address = `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}.${Number(m[4])}`;
-  return { family: 4, address: { family: 4, value: BigInt(value), text: address }, prefix, network: BigInt(network), last: BigInt((network | hostBits) >>> 0), text: `${address}/${prefix}` };
+  return {
+    family: 4,
+    address: { family: 4, value: BigInt(value), text: address },
+    prefix,
+    network: BigInt(network),
+    last: BigInt((network | hostBits) >>> 0),
+    text: `${address}/${prefix}`,
+  };
 }
 
 /** An IPv4/IPv6 mixup: a valid address with a prefix longer than its family allows (`10.0.0.0/64`). */
@@ -76,5 +107,10 @@ function prefixTooLong(line: number, s: string): LineProblem | undefined {
   if (!m || !ip || Number(m[2]) <= bits) return undefined;
   const v = ip.family === 4 ? 'IPv4' : 'IPv6';
   const mixup = ip.family === 4 && Number(m[2]) <= 128 ? ` (/${m[2]} would be an IPv6 prefix)` : '';
-  return { line, text: s, message: `${q(s)}: an ${v} range has a prefix of at most /${bits}${mixup}`, hint: `use /0–/${bits}, e.g. ${ip.text}/${ip.family === 4 ? 24 : 64} (an ${ip.family === 4 ? 'IPv6' : 'IPv4'} range needs an ${ip.family === 4 ? 'IPv6' : 'IPv4'} address)` };
+  return {
+    line,
+    text: s,
+    message: `${q(s)}: an ${v} range has a prefix of at most /${bits}${mixup}`,
+    hint: `use /0–/${bits}, e.g. ${ip.text}/${ip.family === 4 ? 24 : 64} (an ${ip.family === 4 ? 'IPv6' : 'IPv4'} range needs an ${ip.family === 4 ? 'IPv6' : 'IPv4'} address)`,
+  };
 }

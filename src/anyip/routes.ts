@@ -21,7 +21,13 @@ export interface RouteDiff {
 
 // ip prints a host route without its prefix length, and the whole space as "default".
 const cidrOf = (dst: string, family: string): string =>
-  dst === 'default' ? (family === '-4' ? '0.0.0.0/0' : '::/0') : dst.includes('/') ? dst : `${dst}/${family === '-4' ? 32 : 128}`;
+  dst === 'default'
+    ? family === '-4'
+      ? '0.0.0.0/0'
+      : '::/0'
+    : dst.includes('/')
+      ? dst
+      : `${dst}/${family === '-4' ? 32 : 128}`;
 
 /**
  * The local table's `local` routes as network CIDRs: ours (proto 252) and the others (the host's
@@ -37,7 +43,8 @@ export async function localRoutes(): Promise<{ owned: string[]; foreign: string[
       // No local table at all (a fresh namespace with lo down): no local routes.
       if (r.exitCode !== 0 && /FIB table does not exist/.test(r.stderr)) return;
       if (r.exitCode !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
-      for (const route of JSON.parse(r.stdout || '[]') as { dst: string; protocol?: string }[]) (route.protocol === String(ANYIP_PROTO) ? owned : foreign).push(cidrOf(route.dst, family));
+      for (const route of JSON.parse(r.stdout || '[]') as { dst: string; protocol?: string }[])
+        (route.protocol === String(ANYIP_PROTO) ? owned : foreign).push(cidrOf(route.dst, family));
     }),
   );
   return { owned, foreign };
@@ -46,7 +53,11 @@ export async function localRoutes(): Promise<{ owned: string[]; foreign: string[
 /** Our routes now in the kernel, as network CIDRs. */
 export const ownedRoutes = async (): Promise<string[]> => (await localRoutes()).owned;
 
-export function diff(wanted: readonly Cidr[], current: readonly string[], foreignRoutes: readonly string[] = []): RouteDiff {
+export function diff(
+  wanted: readonly Cidr[],
+  current: readonly string[],
+  foreignRoutes: readonly string[] = [],
+): RouteDiff {
   // Without host bits a range's text is its network's text: no need to format it again.
   const want = new Set(wanted.map((c) => (hasHostBits(c) ? networkText(c) : c.text)));
   const have = new Set(current);
@@ -60,10 +71,12 @@ export function diff(wanted: readonly Cidr[], current: readonly string[], foreig
 }
 
 export function batchScript(d: Pick<RouteDiff, 'add' | 'remove'>): string {
-  return [
-    ...d.remove.map((r) => `route del local ${r} dev lo table local proto ${ANYIP_PROTO}`),
-    ...d.add.map((r) => `route add local ${r} dev lo table local proto ${ANYIP_PROTO}`),
-  ].join('\n') + '\n';
+  return (
+    [
+      ...d.remove.map((r) => `route del local ${r} dev lo table local proto ${ANYIP_PROTO}`),
+      ...d.add.map((r) => `route add local ${r} dev lo table local proto ${ANYIP_PROTO}`),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Applies the changes in one ip process; `-force` goes on past a line the kernel refuses. */

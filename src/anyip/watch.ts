@@ -27,7 +27,13 @@ export function watchRanges(opts: WatchOptions): Watcher {
   const name = basename(opts.file);
   let watcher: FSWatcher | undefined;
   let retry: NodeJS.Timeout | undefined;
-  const passes = serialPasses({ converge: opts.converge, debounceMs, resyncMs: opts.resyncMs ?? 60_000, label: 'anyip watch', log: opts.log });
+  const passes = serialPasses({
+    converge: opts.converge,
+    debounceMs,
+    resyncMs: opts.resyncMs ?? 60_000,
+    label: 'anyip watch',
+    log: opts.log,
+  });
   const schedule = passes.schedule;
   const isClosed = passes.closed;
 

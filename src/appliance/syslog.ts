@@ -9,6 +9,13 @@ export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 export const RSYSLOGD = '/usr/sbin/rsyslogd';
 /** The units whose journal is forwarded (haproxy's per-connection lines come by its own socket). */
 export const FORWARDED_UNITS = [
-  'ovactl-firstboot.service', 'ovactl-ready.service', 'ovactl-certificates.service', 'anyip-routes.service',
-  'route-tables.service', 'haproxy.service', 'dataplaneapi.service', 'ovactl-rhi.service', 'bird.service',
+  'ovactl-firstboot.service',
+  'ovactl-ready.service',
+  'ovactl-certificates.service',
+  'anyip-routes.service',
+  'route-tables.service',
+  'haproxy.service',
+  'dataplaneapi.service',
+  'ovactl-rhi.service',
+  'bird.service',
 ] as const;

@@ -29,8 +29,10 @@ export function caFindings(root: string, now: Date): Finding[] {
 }
 
 /** The status's warnings with this run's CA warning in place of the last one. */
-export const withCaFindings = (warnings: readonly Finding[], findings: readonly Finding[]): Finding[] =>
-  [...warnings.filter((w) => w.rule !== CA_EXPIRING), ...findings];
+export const withCaFindings = (warnings: readonly Finding[], findings: readonly Finding[]): Finding[] => [
+  ...warnings.filter((w) => w.rule !== CA_EXPIRING),
+  ...findings,
+];
 
 /** Lines for the log about a certificate run: what was renewed and why (never key material). */
 export function describeRenewal(r: CertificateResult): string[] {
@@ -81,7 +83,8 @@ export async function runRenew(input: RenewInput): Promise<RenewResult> {
     // The metrics frontend holds the old certificate until haproxy reloads (seamless: master-worker).
     if (metricsOn(root)) {
       const rl = await system.run('systemctl', ['try-reload-or-restart', 'haproxy.service']);
-      if (rl.exitCode !== 0) failures.push(`systemctl try-reload-or-restart haproxy: ${rl.stderr.split('\n')[0] || `exit ${rl.exitCode}`}`);
+      if (rl.exitCode !== 0)
+        failures.push(`systemctl try-reload-or-restart haproxy: ${rl.stderr.split('\n')[0] || `exit ${rl.exitCode}`}`);
     }
   }
   const metrics = writeCertificateMetrics(root, now);

@@ -41,7 +41,12 @@ const CHECK_LUA = '/etc/haproxy/.ovactl-metrics.lua.ovactl-check';
 const STATE_VERSION = 2;
 
 /** Errors on these keys mean even the management NIC cannot be configured safely. */
-const MANAGEMENT_KEYS: readonly PropertyKey[] = ['network.management_ip', 'network.management_gateway', 'network.nameservers', 'network.hostname'];
+const MANAGEMENT_KEYS: readonly PropertyKey[] = [
+  'network.management_ip',
+  'network.management_gateway',
+  'network.nameservers',
+  'network.hostname',
+];
 
 export interface FirstbootInput {
   readonly report: Report;
@@ -76,11 +81,20 @@ interface State {
   readonly serving?: Serving;
 }
 
-const file = (path: string, content: string, mode = 0o644): PlannedFile =>
-  ({ path, mode, owner: 'root', group: 'root', content, restarts: [], reloads: [] });
+const file = (path: string, content: string, mode = 0o644): PlannedFile => ({
+  path,
+  mode,
+  owner: 'root',
+  group: 'root',
+  content,
+  restarts: [],
+  reloads: [],
+});
 
 export function inputsHash(report: Report, version: string): string {
-  return createHash('sha256').update(JSON.stringify({ STATE_VERSION, version, deployment: report.deployment, properties: report.properties })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ STATE_VERSION, version, deployment: report.deployment, properties: report.properties }))
+    .digest('hex');
 }
 
 function readState(root: string): State | undefined {
@@ -107,7 +121,10 @@ export function appliedState(root: string): { inputs: string; state: 'ready' | '
 }
 
 /** `haproxy -c` on the new text before it replaces the running configuration. */
-interface MetricsCheck { readonly cfg: string; readonly lua?: string | undefined }
+interface MetricsCheck {
+  readonly cfg: string;
+  readonly lua?: string | undefined;
+}
 
 /**
  * ovactl-metrics.cfg as the check loads it: the planned text, with its Lua file and certificate
@@ -123,7 +140,12 @@ function metricsCheck(root: string, p: Plan, input: PlanInput): MetricsCheck | u
 const quoteRe = (s: string): RegExp => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g');
 
 /** `haproxy -c` on the new text before it replaces the running configuration, with ovactl-metrics.cfg. */
-async function haproxyCheck(root: string, content: string, metrics: MetricsCheck | undefined, bin: string | undefined): Promise<string | undefined> {
+async function haproxyCheck(
+  root: string,
+  content: string,
+  metrics: MetricsCheck | undefined,
+  bin: string | undefined,
+): Promise<string | undefined> {
   if (!bin || !existsSync(bin)) return undefined;
   const tmp = under(root, CHECK_FILE);
   const tmpMetrics = under(root, CHECK_METRICS);
@@ -133,10 +155,19 @@ async function haproxyCheck(root: string, content: string, metrics: MetricsCheck
   if (metrics) writeFileSync(tmpMetrics, metrics.cfg, { mode: 0o600 });
   if (metrics?.lua !== undefined) writeFileSync(tmpLua, metrics.lua, { mode: 0o600 });
   try {
-    const r = await execa(bin, ['-c', '-f', tmp, ...(metrics ? ['-f', tmpMetrics] : [])], { reject: false, timeout: 30_000 });
+    const r = await execa(bin, ['-c', '-f', tmp, ...(metrics ? ['-f', tmpMetrics] : [])], {
+      reject: false,
+      timeout: 30_000,
+    });
     if (r.exitCode === 0) return undefined;
-    const text = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /ALERT|error/i.test(l)).join(' ');
-    return text.replace(quoteRe(tmp), 'haproxy.cfg').replace(quoteRe(tmpMetrics), 'ovactl-metrics.cfg').slice(0, 500) || `exit ${r.exitCode}`;
+    const text = `${r.stdout}\n${r.stderr}`
+      .split('\n')
+      .filter((l) => /ALERT|error/i.test(l))
+      .join(' ');
+    return (
+      text.replace(quoteRe(tmp), 'haproxy.cfg').replace(quoteRe(tmpMetrics), 'ovactl-metrics.cfg').slice(0, 500) ||
+      `exit ${r.exitCode}`
+    );
   } finally {
     for (const f of [tmp, tmpMetrics, tmpLua]) rmSync(f, { force: true });
   }
@@ -170,7 +201,13 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     // The last good values serve (a refused change), or these values serve with an error of the image's.
     const held = statusServing(statusText);
     const started = !held && previous.state === 'error' && previous.serving !== undefined;
-    return { state: now?.status.state ?? previous.state, changed: false, lines, ...(held ? { serving: true } : {}), ...(started ? { dataPlaneStarted: true } : {}) };
+    return {
+      state: now?.status.state ?? previous.state,
+      changed: false,
+      lines,
+      ...(held ? { serving: true } : {}),
+      ...(started ? { dataPlaneStarted: true } : {}),
+    };
   }
   // A serving appliance keeps its last good configuration whole when the new values are invalid.
   const serving = previous?.serving;
@@ -184,16 +221,19 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
     birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
     rsyslogInstalled: existsSync(under(root, RSYSLOGD)),
-    haproxyPasswordHash: scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
+    haproxyPasswordHash:
+      scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
     currentHaproxyConfig: currentCfg,
     // The VM's own memory on the appliance; the descriptor's for a tree under --root.
     memoryBytes: root === '/' ? totalmem() : DEFAULT_MEMORY_BYTES,
     // With DHCP on the management NIC: its lease, when networkd has one already.
-    managementLease: scope === 'full' && system.live && !props['network.management_ip']
-      ? await managementLease()
-      : undefined,
+    managementLease:
+      scope === 'full' && system.live && !props['network.management_ip'] ? await managementLease() : undefined,
   };
-  let p: Plan = scope === 'none' ? { files: [], actions: [] } : plan({ properties: props, deployment: report.deployment, facts, scope });
+  let p: Plan =
+    scope === 'none'
+      ? { files: [], actions: [] }
+      : plan({ properties: props, deployment: report.deployment, facts, scope });
 
   // Certificates for the Data Plane API (and the metrics frontend, whose `crt` the check below loads).
   const clock = input.now ?? new Date();
@@ -203,7 +243,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const certLines: string[] = [];
   const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
   if (certAction && certAction.kind === 'issue-certificates') {
-    const given = props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] } : undefined;
+    const given =
+      props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined
+        ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] }
+        : undefined;
     const req = { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) };
     const tls = await ensureCertificates(root, req, { now: clock });
     caCert = tls.caCert;
@@ -218,24 +261,50 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   for (const f of [CHECK_FILE, CHECK_METRICS, CHECK_LUA]) rmSync(under(root, f), { force: true }); // left by a run killed mid-check
   const cfg = p.files.find((f) => f.path === HAPROXY_CFG);
   const metricsCfg = p.files.find((f) => f.path === METRICS_CFG);
-  if (cfg && (cfg.content !== currentCfg || (metricsCfg && metricsCfg.content !== currentContent(under(root, METRICS_CFG))))) {
-    const problem = await haproxyCheck(root, cfg.content, metricsCheck(root, p, { properties: props, deployment: report.deployment, facts, scope: 'full' }), input.haproxyBin);
+  if (
+    cfg &&
+    (cfg.content !== currentCfg || (metricsCfg && metricsCfg.content !== currentContent(under(root, METRICS_CFG))))
+  ) {
+    const problem = await haproxyCheck(
+      root,
+      cfg.content,
+      metricsCheck(root, p, { properties: props, deployment: report.deployment, facts, scope: 'full' }),
+      input.haproxyBin,
+    );
     if (problem !== undefined) {
       const kept = p.haproxy?.kept.length ? `the control plane's ${p.haproxy.kept.length} sections and ` : '';
-      errors.push(errorFinding('haproxy.config-check', ['loadbalance.haproxy_user'], `the merged haproxy.cfg fails "haproxy -c": ${problem}`, `the current haproxy.cfg (${kept}its settings) is kept; report this with the output of "ovactl render"`));
+      errors.push(
+        errorFinding(
+          'haproxy.config-check',
+          ['loadbalance.haproxy_user'],
+          `the merged haproxy.cfg fails "haproxy -c": ${problem}`,
+          `the current haproxy.cfg (${kept}its settings) is kept; report this with the output of "ovactl render"`,
+        ),
+      );
       if (serving) return keepServing({ input, errors, serving, hash, lines });
       scope = 'management-only';
       p = plan({ properties: props, deployment: report.deployment, facts, scope });
-    } else if (!input.haproxyBin || !existsSync(input.haproxyBin)) lines.push('haproxy -c skipped: haproxy is not installed here');
+    } else if (!input.haproxyBin || !existsSync(input.haproxyBin))
+      lines.push('haproxy -c skipped: haproxy is not installed here');
   }
   if (p.haproxy?.kept.length && cfg && cfg.content !== currentCfg) {
-    lines.push(`haproxy.cfg: ${p.haproxy.changed.join(', ')} merged; kept the control plane's ${p.haproxy.kept.length} sections as they were`);
+    lines.push(
+      `haproxy.cfg: ${p.haproxy.changed.join(', ')} merged; kept the control plane's ${p.haproxy.kept.length} sections as they were`,
+    );
   }
 
   // Route health injection needs BIRD, which only the image can provide.
   const rhiUnits: readonly Unit[] = ['bird.service', 'ovactl-rhi.service'];
   const withoutBird = scope === 'full' && props['rhi.enabled'] === true && !facts.birdInstalled;
-  if (withoutBird) errors.push(errorFinding('rhi.bird-missing', ['rhi.enabled'], 'rhi.enabled is True, but BIRD is not installed on this appliance (/usr/sbin/bird): the VIPs are not announced', 'use an appliance image with Debian\'s bird2, or set rhi.enabled to False'));
+  if (withoutBird)
+    errors.push(
+      errorFinding(
+        'rhi.bird-missing',
+        ['rhi.enabled'],
+        'rhi.enabled is True, but BIRD is not installed on this appliance (/usr/sbin/bird): the VIPs are not announced',
+        "use an appliance image with Debian's bird2, or set rhi.enabled to False",
+      ),
+    );
 
   // Without the Data Plane API the Supervisor cannot configure the appliance: never READY.
   if (scope === 'full' && !facts.dataplaneapiInstalled) errors.push(apiMissing(root));
@@ -248,8 +317,8 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   p.files.forEach((f, i) => {
     if (!wrote[i]) return;
     lines.push(`wrote ${f.path}`);
-    f.restarts.forEach((u) => restart.add(u));
-    f.reloads.forEach((u) => reload.add(u));
+    for (const u of f.restarts) restart.add(u);
+    for (const u of f.reloads) reload.add(u);
   });
   lines.push(...certLines);
   if (certsChanged) {
@@ -275,7 +344,6 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     if (r.exitCode !== 0) lines.push(`host name not set now (${why}): from the next boot`);
   }
 
-
   // Status, where the admin looks.
   const probe = p.actions.find((a): a is ProbeAction => a.kind === 'probe-dataplaneapi');
   const state: Verdict = errors.length ? 'error' : probe ? 'starting' : 'ready';
@@ -299,13 +367,23 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
 
   // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
   // The units are already loaded, so enabling needs no daemon-reload (half a second at boot).
-  if (p.actions.some((a) => a.kind === 'set-root-password') && props['appliance.root_pwd'] !== undefined && !errors.some((f) => f.keys.includes('appliance.root_pwd'))) {
+  if (
+    p.actions.some((a) => a.kind === 'set-root-password') &&
+    props['appliance.root_pwd'] !== undefined &&
+    !errors.some((f) => f.keys.includes('appliance.root_pwd'))
+  ) {
     await run('chpasswd', [], { input: `root:${props['appliance.root_pwd']}\n` });
   }
-  const starts = p.actions.flatMap((a) => (a.kind === 'enable-start' && !(withoutBird && rhiUnits.includes(a.unit)) ? [a.unit] : []));
+  const starts = p.actions.flatMap((a) =>
+    a.kind === 'enable-start' && !(withoutBird && rhiUnits.includes(a.unit)) ? [a.unit] : [],
+  );
   const stops = p.actions.flatMap((a) => (a.kind === 'disable-stop' ? a.units : []));
   const dataPlane: Unit[] = [
-    'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'route-tables.service', 'ovactl-rhi.service',
+    'anyip-routes.service',
+    'haproxy.service',
+    'dataplaneapi.service',
+    'route-tables.service',
+    'ovactl-rhi.service',
     ...(facts.birdInstalled ? ['bird.service' as const] : []),
   ];
   if (scope !== 'full') {
@@ -342,7 +420,9 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   // READY once the API answers: after the network is up, in ovactl-ready.service (ordered after this unit).
   if (probe && state === 'starting') {
     await run('systemctl', ['restart', '--no-block', READY_UNIT]);
-    lines.push(`${READY_UNIT} ${system.live ? 'probes' : 'would probe'} ${probeUrl(probe)} (up to ${probe.waitSeconds} s)`);
+    lines.push(
+      `${READY_UNIT} ${system.live ? 'probes' : 'would probe'} ${probeUrl(probe)} (up to ${probe.waitSeconds} s)`,
+    );
   }
   lines.push(...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`));
 
@@ -351,7 +431,12 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     lines.push(...failures.map((f) => `failed: ${f}`));
     return { state: 'error', changed: true, lines };
   }
-  writeState(root, { version: STATE_VERSION, inputs: hash, state: state === 'error' ? 'error' : 'ready', ...(applied ? { serving: applied } : {}) });
+  writeState(root, {
+    version: STATE_VERSION,
+    inputs: hash,
+    state: state === 'error' ? 'error' : 'ready',
+    ...(applied ? { serving: applied } : {}),
+  });
   return { state, changed: true, lines, ...(state === 'error' && scope === 'full' ? { dataPlaneStarted: true } : {}) };
 }
 
@@ -413,7 +498,9 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
   };
   const json = writeStatus(root, status, lines);
   writeBootMetrics({ root, statusText: json, now: input.now ?? new Date(), lines });
-  lines.push(`not applied: the last good configuration (applied ${serving.appliedAt}) keeps serving; nothing else was changed`);
+  lines.push(
+    `not applied: the last good configuration (applied ${serving.appliedAt}) keeps serving; nothing else was changed`,
+  );
   // At boot the kernel has no VIP routes yet: put the ranges in force back at once, as a good boot
   // does, instead of after anyip-routes' own start. On a running appliance this changes nothing.
   if (system.live && input.anyip !== false) {
@@ -430,7 +517,8 @@ async function keepServing(k: KeepServing): Promise<FirstbootResult> {
 function apiMissing(root: string): Finding {
   const built = readBuildInfo(root)?.dataplaneapi === 'none' ? ': this image was built with DATAPLANEAPI=none' : '';
   return errorFinding(
-    'dataplaneapi.missing', ['loadbalance.dataplane_port'],
+    'dataplaneapi.missing',
+    ['loadbalance.dataplane_port'],
     `the HAProxy Data Plane API is not installed (${DATAPLANEAPI_BIN}${built}): the Supervisor cannot configure this appliance`,
     'deploy an OVA built with the Data Plane API (build/image.sh downloads the pinned release, or takes DATAPLANEAPI=PATH to a release tarball); "ovactl --version --long" shows what an image carries',
   );
@@ -441,7 +529,9 @@ function apiMissing(root: string): Finding {
  * goes back to "starting" (a probe failure of the last boot dropped) until ovactl-ready.service says again.
  */
 function startingAgain(
-  input: FirstbootInput, lines: string[], findings: readonly Finding[],
+  input: FirstbootInput,
+  lines: string[],
+  findings: readonly Finding[],
 ): { status: Status; json: string } | undefined {
   const { report, root } = input;
   const ranges = report.properties['loadbalance.service_ip_range'] ?? [];
@@ -481,7 +571,14 @@ export async function reportWriteFailure(w: WriteFailure): Promise<string[]> {
     state: 'error',
     version: w.version,
     deployment: w.report.deployment,
-    errors: [errorFinding('firstboot.write-failed', [], `first boot could not write the appliance's files: ${w.line}`, 'free space on the appliance\'s disk (or make it writable), then reboot or run "systemctl restart ovactl-firstboot"')],
+    errors: [
+      errorFinding(
+        'firstboot.write-failed',
+        [],
+        `first boot could not write the appliance's files: ${w.line}`,
+        'free space on the appliance\'s disk (or make it writable), then reboot or run "systemctl restart ovactl-firstboot"',
+      ),
+    ],
     warnings: w.report.warnings,
     ranges: w.report.properties['loadbalance.service_ip_range'] ?? [],
     managementConfigured: false,
@@ -502,20 +599,24 @@ export async function reportWriteFailure(w: WriteFailure): Promise<string[]> {
  * values serve; and the CA warning of this boot. A failure is a line: the certificate in use stays.
  */
 async function bootRenewal(
-  input: FirstbootInput, applied: boolean, lines: string[],
+  input: FirstbootInput,
+  applied: boolean,
+  lines: string[],
 ): Promise<{ changed: boolean; findings: Finding[] }> {
   const { report, root } = input;
   const props = report.properties;
   const now = input.now ?? new Date();
-  const ca = props['appliance.ca_cert'], key = props['appliance.ca_cert_key'];
+  const ca = props['appliance.ca_cert'],
+    key = props['appliance.ca_cert_key'];
   const req = { ...certificateNames(props), ...(ca && key ? { givenCa: { cert: ca, key } } : {}) };
   try {
     // A DHCP management address is route-tables.service's to put in the certificate (the lease comes
     // after this unit): renew for the names the certificate carries, or the leased SAN would be dropped.
     const dhcpManagement = props['network.management_ip'] === undefined;
-    const r = applied && !dhcpManagement
-      ? await ensureCertificates(root, req, { now })
-      : await renewCertificates(root, { now });
+    const r =
+      applied && !dhcpManagement
+        ? await ensureCertificates(root, req, { now })
+        : await renewCertificates(root, { now });
     if (typeof r === 'string') lines.push(`certificates: nothing to renew (${r})`);
     else lines.push(...describeRenewal(r));
     return { changed: typeof r !== 'string' && r.changed, findings: caFindings(root, now) };

@@ -14,7 +14,12 @@ export const metricsOn = (root: string): boolean =>
 
 /** Days left of ca.crt and server.crt (their first certificate), those that are readable. */
 function certificates(root: string): { name: string; notAfter: Date }[] {
-  return ([['server', TLS_PATHS.serverCert], ['ca', TLS_PATHS.caCert]] as const).flatMap(([name, path]) => {
+  return (
+    [
+      ['server', TLS_PATHS.serverCert],
+      ['ca', TLS_PATHS.caCert],
+    ] as const
+  ).flatMap(([name, path]) => {
     const text = currentContent(under(root, path));
     try {
       return text === undefined ? [] : [{ name, notAfter: new Date(new X509Certificate(text).validTo) }];
@@ -34,7 +39,12 @@ export function writeCertificateMetrics(root: string, now: Date): string | undef
  * firstboot.prom and certificates.prom from the status just written. Makes the metrics folder when
  * metrics are on (the other writers write only into an existing one) and removes it when off.
  */
-export function writeBootMetrics(o: { root: string; statusText: string | undefined; now: Date; lines: string[] }): void {
+export function writeBootMetrics(o: {
+  root: string;
+  statusText: string | undefined;
+  now: Date;
+  lines: string[];
+}): void {
   const dir = metricsDir(o.root);
   if (!metricsOn(o.root)) {
     rmSync(dir, { recursive: true, force: true });
@@ -49,9 +59,16 @@ export function writeBootMetrics(o: { root: string; statusText: string | undefin
   }
   const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
   const problems = [
-    writeMetrics(dir, 'firstboot.prom', firstbootFamilies({
-      state: typeof s.state === 'string' ? s.state : 'unknown', errors: count(s.errors), warnings: count(s.warnings), appliedAt: o.now,
-    })),
+    writeMetrics(
+      dir,
+      'firstboot.prom',
+      firstbootFamilies({
+        state: typeof s.state === 'string' ? s.state : 'unknown',
+        errors: count(s.errors),
+        warnings: count(s.warnings),
+        appliedAt: o.now,
+      }),
+    ),
     writeCertificateMetrics(o.root, o.now),
   ];
   for (const p of problems) if (p) o.lines.push(`metrics: ${p}`);

@@ -17,14 +17,16 @@ export interface ProbeTarget {
   readonly timeoutMs: number;
 }
 
-export type ProbeOutcome = { readonly ok: true; readonly version: string } | { readonly ok: false; readonly reason: string };
+export type ProbeOutcome =
+  | { readonly ok: true; readonly version: string }
+  | { readonly ok: false; readonly reason: string };
 
 /** TLS and socket error codes → what they mean for the admin (a table, not a chain of ifs). */
 const REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'nothing listens there (connection refused)',
   EHOSTUNREACH: 'the address is unreachable (no route to host)',
   ENETUNREACH: 'the network is unreachable',
-  EADDRNOTAVAIL: 'the address is not the appliance\'s (yet)',
+  EADDRNOTAVAIL: "the address is not the appliance's (yet)",
   ECONNRESET: 'the connection was reset',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its certificate is not signed by the published CA (/etc/haproxy/ca.crt)',
   SELF_SIGNED_CERT_IN_CHAIN: 'its certificate is not signed by the published CA (/etc/haproxy/ca.crt)',
@@ -60,7 +62,11 @@ export function probeOnce(t: ProbeTarget): Promise<ProbeOutcome> {
           if (body.length < 64 * 1024) body += c;
         });
         res.on('end', () => {
-          if (res.statusCode === 401) return resolve({ ok: false, reason: `it refuses the credentials of user ${JSON.stringify(t.user)} (HTTP 401)` });
+          if (res.statusCode === 401)
+            return resolve({
+              ok: false,
+              reason: `it refuses the credentials of user ${JSON.stringify(t.user)} (HTTP 401)`,
+            });
           if (res.statusCode !== 200) return resolve({ ok: false, reason: `it answers HTTP ${res.statusCode}` });
           try {
             const v = (JSON.parse(body) as { api?: { version?: unknown } }).api?.version;
@@ -74,7 +80,8 @@ export function probeOnce(t: ProbeTarget): Promise<ProbeOutcome> {
     );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve({ ok: false, reason: e.code === 'ETIMEDOUT' ? `no answer within ${t.timeoutMs / 1000} s` : reasonOf(e) }));
+      resolve({ ok: false, reason: e.code === 'ETIMEDOUT' ? `no answer within ${t.timeoutMs / 1000} s` : reasonOf(e) }),
+    );
     req.end();
   });
 }

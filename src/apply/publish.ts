@@ -5,8 +5,15 @@ import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO } from '../
 import type { System } from './system.js';
 import { writeAtomic } from '../core/atomic-write.js';
 
-const statusFile = (path: string, content: string) =>
-  ({ path, mode: 0o644, owner: 'root', group: 'root', content, restarts: [], reloads: [] });
+const statusFile = (path: string, content: string) => ({
+  path,
+  mode: 0o644,
+  owner: 'root',
+  group: 'root',
+  content,
+  restarts: [],
+  reloads: [],
+});
 
 /** status.json and the console banner, each only when it changes. Returns the JSON. */
 export function writeStatus(root: string, status: Status, lines: string[]): string {
@@ -36,7 +43,9 @@ export async function publishGuestinfo(opts: {
     const r = await system.run('vmware-rpctool', [`info-set ${key} ${value}`]);
     if (r.exitCode !== 0) {
       const why = r.stderr.split('\n')[0] || `exit ${r.exitCode}`;
-      lines.push(`${key} not published: ${why} (outside vSphere, or the VMX lacks guest_rpc.auth.cloud-init.set = FALSE)`);
+      lines.push(
+        `${key} not published: ${why} (outside vSphere, or the VMX lacks guest_rpc.auth.cloud-init.set = FALSE)`,
+      );
     }
   }
 }

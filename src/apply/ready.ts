@@ -6,8 +6,17 @@ import { networkInterfaces } from 'node:os';
 import { execa } from 'execa';
 import { applyBatch, ownedRoutes } from '../anyip/routes.js';
 import {
-  describeDuplicate, DUPLICATE_ADDRESS, DUPLICATE_FIX, nicAddresses, onNic, ownMacs, ownTargets, probeDuplicates,
-  rangeSamples, type DadTarget, type NicAddress,
+  describeDuplicate,
+  DUPLICATE_ADDRESS,
+  DUPLICATE_FIX,
+  nicAddresses,
+  onNic,
+  ownMacs,
+  ownTargets,
+  probeDuplicates,
+  rangeSamples,
+  type DadTarget,
+  type NicAddress,
 } from '../net/dad.js';
 import { runIp } from '../net/iproute.js';
 import type { PropertyKey } from '../properties/table.js';
@@ -56,10 +65,16 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
   const { report, root, system } = input;
   const props = report.properties;
   const lines: string[] = [];
-  const consoleFields = { ranges: props['loadbalance.service_ip_range'] ?? [], managementConfigured: true, dataPlaneStarted: true };
+  const consoleFields = {
+    ranges: props['loadbalance.service_ip_range'] ?? [],
+    managementConfigured: true,
+    dataPlaneStarted: true,
+  };
   const status = parseStatus(currentContent(under(root, STATUS_FILE)), consoleFields);
   if (!status) {
-    lines.push(`no first-boot status in ${STATUS_FILE}: run "systemctl restart ovactl-firstboot" (or ovactl firstboot) first`);
+    lines.push(
+      `no first-boot status in ${STATUS_FILE}: run "systemctl restart ovactl-firstboot" (or ovactl firstboot) first`,
+    );
     return { state: 'error', outcome: 'no-status', lines };
   }
   if (status.state !== 'starting') {
@@ -79,8 +94,14 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
     host ??= managementHost(report);
     if (host !== undefined) {
       outcome = await probeOnce({
-        host, port, ca, user, password: props['loadbalance.haproxy_pwd'] ?? '',
-        ...(props['network.management_ip'] === undefined ? { serverName: props['network.hostname'] ?? 'haproxy.local' } : {}),
+        host,
+        port,
+        ca,
+        user,
+        password: props['loadbalance.haproxy_pwd'] ?? '',
+        ...(props['network.management_ip'] === undefined
+          ? { serverName: props['network.hostname'] ?? 'haproxy.local' }
+          : {}),
         timeoutMs: Math.max(1, Math.min(ATTEMPT_TIMEOUT_MS, deadline - Date.now())),
       });
     }
@@ -100,12 +121,16 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
     next = {
       ...status,
       state: 'error',
-      errors: [...status.errors.filter((e) => e.rule !== NOT_ANSWERING), errorFinding(
-        NOT_ANSWERING, ['loadbalance.dataplane_port'],
-        `the Data Plane API did not answer ${probeUrl} within ${input.waitSeconds} s: ${outcome.reason}` +
-          (journal.length ? `; its journal ends: ${journal.join(' | ')}` : ''),
-        'see "systemctl status dataplaneapi" and "journalctl -u dataplaneapi -n 50"; once fixed, "systemctl restart ovactl-ready"',
-      )],
+      errors: [
+        ...status.errors.filter((e) => e.rule !== NOT_ANSWERING),
+        errorFinding(
+          NOT_ANSWERING,
+          ['loadbalance.dataplane_port'],
+          `the Data Plane API did not answer ${probeUrl} within ${input.waitSeconds} s: ${outcome.reason}` +
+            (journal.length ? `; its journal ends: ${journal.join(' | ')}` : ''),
+          'see "systemctl status dataplaneapi" and "journalctl -u dataplaneapi -n 50"; once fixed, "systemctl restart ovactl-ready"',
+        ),
+      ],
     };
   }
   const json = writeStatus(root, next, lines);
@@ -117,14 +142,29 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
 
 async function lastJournalLines(system: System): Promise<string[]> {
   if (!system.live) return [];
-  const r = await system.run('journalctl', ['-u', 'dataplaneapi.service', '-b', '-n', String(JOURNAL_LINES), '--no-pager', '-o', 'cat'], { timeoutMs: 10_000 });
+  const r = await system.run(
+    'journalctl',
+    ['-u', 'dataplaneapi.service', '-b', '-n', String(JOURNAL_LINES), '--no-pager', '-o', 'cat'],
+    { timeoutMs: 10_000 },
+  );
   if (r.exitCode !== 0) return [];
-  return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(-JOURNAL_LINES).map((l) => (l.length > 160 ? `${l.slice(0, 159)}…` : l));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-JOURNAL_LINES)
+    .map((l) => (l.length > 160 ? `${l.slice(0, 159)}…` : l));
 }
 
 /** Units that take the addresses: stopped on a conflict (anyip-routes' stop withdraws the VIP routes). */
-const TAKERS = ['ovactl-rhi.service', 'bird.service', 'haproxy.service', 'dataplaneapi.service', 'anyip-routes.service',
-  'route-tables.service'];
+const TAKERS = [
+  'ovactl-rhi.service',
+  'bird.service',
+  'haproxy.service',
+  'dataplaneapi.service',
+  'anyip-routes.service',
+  'route-tables.service',
+];
 const ARPING_TIMEOUT_MS = 5_000;
 
 interface Conflict {
@@ -152,11 +192,15 @@ async function addressConflict(report: Report, lines: string[]): Promise<Conflic
   rangeSamples(targets, kernel, report.properties['loadbalance.service_ip_range'] ?? []);
   for (const t of mine) onNic(targets, kernel, t.ip, t.what);
   let missing = false;
-  const { found, probed } = await probeDuplicates(targets, async (cmd, args) => {
-    const r = await execa(cmd, args, { reject: false, timeout: ARPING_TIMEOUT_MS });
-    if (r.exitCode === undefined) missing = true;
-    return { code: r.exitCode ?? null, stdout: r.stdout };
-  }, ip.exitCode === 0 ? ownMacs(ip.stdout) : new Set());
+  const { found, probed } = await probeDuplicates(
+    targets,
+    async (cmd, args) => {
+      const r = await execa(cmd, args, { reject: false, timeout: ARPING_TIMEOUT_MS });
+      if (r.exitCode === undefined) missing = true;
+      return { code: r.exitCode ?? null, stdout: r.stdout };
+    },
+    ip.exitCode === 0 ? ownMacs(ip.stdout) : new Set(),
+  );
   if (missing) {
     lines.push('address check skipped: arping is not installed (Debian: iputils-arping)');
     return undefined;
@@ -200,12 +244,16 @@ async function takeNothing(k: TakeNothing): Promise<ReadyResult> {
     state: 'error',
     dataPlaneStarted: false,
     managementConfigured: !keys.includes('network.management_ip'),
-    errors: [...status.errors.filter((e) => e.rule !== NOT_ANSWERING && e.rule !== DUPLICATE_ADDRESS), errorFinding(
-      DUPLICATE_ADDRESS, keys,
-      `another host answers for this appliance's addresses: ${dups.join('; ')}; this appliance took none of them ` +
-        '(haproxy, the Data Plane API and route health injection stopped, the VIP routes withdrawn)',
-      `${DUPLICATE_FIX}; then reboot this appliance`,
-    )],
+    errors: [
+      ...status.errors.filter((e) => e.rule !== NOT_ANSWERING && e.rule !== DUPLICATE_ADDRESS),
+      errorFinding(
+        DUPLICATE_ADDRESS,
+        keys,
+        `another host answers for this appliance's addresses: ${dups.join('; ')}; this appliance took none of them ` +
+          '(haproxy, the Data Plane API and route health injection stopped, the VIP routes withdrawn)',
+        `${DUPLICATE_FIX}; then reboot this appliance`,
+      ),
+    ],
   };
   const json = writeStatus(root, next, lines);
   await publishGuestinfo({ system, json, caCert: undefined, lines });

@@ -5,8 +5,24 @@ import { dirname } from 'node:path';
 import { inputError, type InputError } from '../core/result.js';
 import { fsInputError, isFsMistake, type PathArg } from '../core/fs-error.js';
 
-const PSEUDO = new Set(['proc', 'sysfs', 'devtmpfs', 'devpts', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs',
-  'bpf', 'configfs', 'pstore', 'efivarfs', 'mqueue', 'fusectl', 'binfmt_misc']);
+const PSEUDO = new Set([
+  'proc',
+  'sysfs',
+  'devtmpfs',
+  'devpts',
+  'cgroup',
+  'cgroup2',
+  'debugfs',
+  'tracefs',
+  'securityfs',
+  'bpf',
+  'configfs',
+  'pstore',
+  'efivarfs',
+  'mqueue',
+  'fusectl',
+  'binfmt_misc',
+]);
 
 /** The first folder of `path` (or `path` itself) that exists, with links resolved. */
 function existingAncestor(path: string): string | undefined {
@@ -19,7 +35,8 @@ function existingAncestor(path: string): string | undefined {
   }
 }
 
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescapeOctal = (s: string) =>
+  s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 
 /** The file system type holding `real` (an absolute path without links), from /proc/self/mountinfo. */
 function fsTypeOf(real: string): { mount: string; type: string } | undefined {
@@ -35,7 +52,7 @@ function fsTypeOf(real: string): { mount: string; type: string } | undefined {
     const mount = left?.split(' ')[4];
     const type = right?.split(' ')[0];
     if (!mount || !type) continue;
-    const m = unescape(mount);
+    const m = unescapeOctal(mount);
     const inside = m === '/' || real === m || real.startsWith(`${m}/`);
     if (inside && (!best || m.length >= best.mount.length)) best = { mount: m, type };
   }

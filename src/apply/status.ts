@@ -5,7 +5,6 @@ import { findingJson, type Finding } from '../validate/finding.js';
 import { DUPLICATE_ADDRESS } from '../net/dad.js';
 import type { Deployment } from '../appliance/nics.js';
 
-
 /** The values in force on a serving appliance: when they were applied, and their VIP ranges. */
 export interface Serving {
   readonly appliedAt: string;
@@ -56,7 +55,10 @@ const FINDING_RULE = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
  * A status.json written by statusJson, read back (by `ovactl ready` and a boot that changes nothing).
  * The console's fields that the JSON does not carry come from the caller's deploy values.
  */
-export function parseStatus(text: string | undefined, console: Pick<Status, 'ranges' | 'managementConfigured' | 'dataPlaneStarted'>): Status | undefined {
+export function parseStatus(
+  text: string | undefined,
+  console: Pick<Status, 'ranges' | 'managementConfigured' | 'dataPlaneStarted'>,
+): Status | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text ?? '');
@@ -85,8 +87,10 @@ export function parseStatus(text: string | undefined, console: Pick<Status, 'ran
   const strings = (x: unknown): string[] | undefined =>
     Array.isArray(x) && x.every((r) => typeof r === 'string') ? (x as string[]) : undefined;
   const sv = o.serving as Record<string, unknown> | undefined;
-  const serving = sv && typeof sv.appliedAt === 'string' && strings(sv.ranges)
-    ? { serving: { appliedAt: sv.appliedAt, ranges: strings(sv.ranges)! } } : {};
+  const serving =
+    sv && typeof sv.appliedAt === 'string' && strings(sv.ranges)
+      ? { serving: { appliedAt: sv.appliedAt, ranges: strings(sv.ranges)! } }
+      : {};
   const image = o.image as Record<string, unknown> | undefined;
   return {
     state,

@@ -21,8 +21,8 @@ export interface SuccessorInput {
   readonly origin: string;
 }
 
-const AGAIN = 'reboot the appliance (or run "systemctl restart ovactl-firstboot"), check "ovactl doctor", ' +
-  'then export again';
+const AGAIN =
+  'reboot the appliance (or run "systemctl restart ovactl-firstboot"), check "ovactl doctor", ' + 'then export again';
 
 /** Why the values found are not the ones in force, as one line; or undefined when they are. */
 function notInForce(input: SuccessorInput): string | undefined {
@@ -34,8 +34,9 @@ function notInForce(input: SuccessorInput): string | undefined {
     return `these values are invalid (${keys}), so they are not in force; fix: correct them, then ${AGAIN}`;
   }
   if (applied.inputs !== inputsHash(report, version)) {
-    return `these values are not the ones first boot applied: the appliance serves other (older) values; ` +
-      `fix: ${AGAIN}`;
+    return (
+      'these values are not the ones first boot applied: the appliance serves other (older) values; ' + `fix: ${AGAIN}`
+    );
   }
   if (applied.state !== 'ready') {
     return `first boot could not apply these values without an error (see "ovactl doctor"); fix: ${AGAIN}`;
@@ -57,7 +58,7 @@ function networksOf(doc: DeployDocument): Record<string, string> {
 /** A value as the document gives it ('' for an empty one); undefined when unset (the default applies). */
 function given(doc: DeployDocument, key: string): string | undefined {
   const k = key as PropertyKey;
-  return doc.values.has(k) ? doc.values.get(k) ?? '' : undefined;
+  return doc.values.has(k) ? (doc.values.get(k) ?? '') : undefined;
 }
 
 /** The spec's values: the appliance's own, with the CA certificate and key read from the files in use. */

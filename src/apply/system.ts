@@ -31,9 +31,18 @@ export function liveSystem(): System {
     ran,
     async run(cmd, args, opts = {}) {
       ran.push(describe(cmd, args, opts.input !== undefined));
-      const r = await execa(cmd, [...args], { input: opts.input, reject: false, timeout: opts.timeoutMs ?? 60_000, stripFinalNewline: true });
+      const r = await execa(cmd, [...args], {
+        input: opts.input,
+        reject: false,
+        timeout: opts.timeoutMs ?? 60_000,
+        stripFinalNewline: true,
+      });
       const missing = (r as { code?: string }).code === 'ENOENT';
-      return { exitCode: missing ? 127 : r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: missing ? `${cmd}: not installed` : String(r.stderr ?? '') };
+      return {
+        exitCode: missing ? 127 : (r.exitCode ?? 1),
+        stdout: String(r.stdout ?? ''),
+        stderr: missing ? `${cmd}: not installed` : String(r.stderr ?? ''),
+      };
     },
   };
 }

@@ -12,7 +12,7 @@ import { readRegularFile } from '../core/regular-file.js';
 
 export const spec: CommandSpec = {
   name: 'anyip',
-  summary: 'Keep the kernel\'s local routes equal to the AnyIP VIP ranges file.',
+  summary: "Keep the kernel's local routes equal to the AnyIP VIP ranges file.",
   usage: 'ovactl anyip up|down|watch|status [--config FILE] [--json]',
   help: `
   up       make the local table hold exactly the file's ranges (routes tagged proto 252; local
@@ -40,13 +40,16 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
   const [action, ...rest] = args.positionals;
-  if (!action || !['up', 'down', 'watch', 'status'].includes(action) || rest.length) throw new UsageError('give one of up, down, watch, status');
+  if (!action || !['up', 'down', 'watch', 'status'].includes(action) || rest.length)
+    throw new UsageError('give one of up, down, watch, status');
   const config = (args.values.config as string | undefined) ?? RANGES_FILE;
 
   if (action === 'down') {
     const current = await ownedRoutes();
     const r = await applyBatch({ add: [], remove: current });
-    io.stdout(`anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${current.length ? `: ${listRanges(current)}` : ''}\n`);
+    io.stdout(
+      `anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${current.length ? `: ${listRanges(current)}` : ''}\n`,
+    );
     if (!r.ok) io.stderr(`anyip down: ${r.message}\n`);
     return r.ok ? EXIT.ok : EXIT.invalid;
   }
@@ -55,7 +58,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
 
   if (action === 'up') {
     const o = await converge(config, false);
-    if ('unreadable' in o) return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
+    if ('unreadable' in o)
+      return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
     for (const p of o.problems) io.stderr(describeProblem(config, p) + '\n');
     io.stdout(`anyip up: ${describeChange(o.diff)}\n`);
     if (o.diff.foreign.length) io.stderr(`anyip up: ${describeForeign(o.diff)}\n`);
@@ -68,25 +72,50 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   try {
     text = readRegularFile(config);
   } catch (e) {
-    return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
+    return io.inputError({
+      kind: 'input',
+      origin: config,
+      message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    });
   }
   const file = parseRangesFile(text);
   for (const p of file.problems) io.stderr(describeProblem(config, p) + '\n');
   const { owned, foreign } = await localRoutes();
   const d = diff(file.ranges, owned, foreign);
   if (args.values.json) {
-    io.stdout(JSON.stringify({ file: file.ranges.map((r) => r.text), kernel: [...d.kept, ...d.remove], missing: d.add, extra: d.remove, foreign: d.foreign, problems: file.problems }) + '\n');
+    io.stdout(
+      JSON.stringify({
+        file: file.ranges.map((r) => r.text),
+        kernel: [...d.kept, ...d.remove],
+        missing: d.add,
+        extra: d.remove,
+        foreign: d.foreign,
+        problems: file.problems,
+      }) + '\n',
+    );
   } else {
-    io.stdout([`file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`, ...d.add.map((r) => `  missing in the kernel: ${r}`), ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`), ...d.foreign.map((r) => `  a local route not made by anyip-routes: ${r} (answers; not ours to remove)`), syncLine(d.add.length + d.remove.length, file.problems.length)].filter(Boolean).join('\n') + '\n');
+    io.stdout(
+      [
+        `file ${config}: ${file.ranges.length} range(s); kernel: ${d.kept.length + d.remove.length} route(s)`,
+        ...d.add.map((r) => `  missing in the kernel: ${r}`),
+        ...d.remove.map((r) => `  in the kernel, not in the file: ${r}`),
+        ...d.foreign.map((r) => `  a local route not made by anyip-routes: ${r} (answers; not ours to remove)`),
+        syncLine(d.add.length + d.remove.length, file.problems.length),
+      ]
+        .filter(Boolean)
+        .join('\n') + '\n',
+    );
   }
   return d.add.length + d.remove.length + file.problems.length === 0 ? EXIT.ok : EXIT.invalid;
 }
 
 /** The verdict, agreeing with the exit status: bad lines make exit 1 even when the routes match. */
 const syncLine = (differences: number, badLines: number): string =>
-  differences ? ''
-    : badLines ? `  the kernel matches the file's valid lines, but ${badLines} line(s) were skipped (above): fix them`
-    : '  in sync';
+  differences
+    ? ''
+    : badLines
+      ? `  the kernel matches the file's valid lines, but ${badLines} line(s) were skipped (above): fix them`
+      : '  in sync';
 
 /** The service: runs until stopped; logs what changed (and only then), every bad line once per change. */
 async function watchCommand(config: string, io: CommandIO): Promise<number> {
@@ -108,7 +137,12 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
         log(`anyip watch: cannot read ${config}: ${o.unreadable}`);
         return;
       }
-      if (o.missingFile !== lastMissing) log(o.missingFile ? `anyip watch: ${config} is missing: it lists no ranges now; waiting for it` : `anyip watch: ${config} is back`);
+      if (o.missingFile !== lastMissing)
+        log(
+          o.missingFile
+            ? `anyip watch: ${config} is missing: it lists no ranges now; waiting for it`
+            : `anyip watch: ${config} is back`,
+        );
       lastMissing = o.missingFile;
       const problems = o.problems.map((p) => describeProblem(config, p)).join('\n');
       if (problems !== lastProblems && problems) io.stderr(problems + '\n');
@@ -120,7 +154,12 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
       if (o.kernelError) io.stderr(`anyip watch: the kernel refused a change: ${o.kernelError}\n`);
       const d = o.diff;
       const inKernel = o.kernelError ? d.kept.length + d.remove.length : d.kept.length + d.add.length;
-      const counts = { inFile: d.kept.length + d.add.length + d.foreign.length, inKernel, foreign: d.foreign.length, kernelError: !!o.kernelError };
+      const counts = {
+        inFile: d.kept.length + d.add.length + d.foreign.length,
+        inKernel,
+        foreign: d.foreign.length,
+        kernelError: !!o.kernelError,
+      };
       const problem = writeMetrics(METRICS_DIR, 'anyip.prom', anyipFamilies(counts));
       if (problem) io.stderr(`anyip watch: metrics: ${problem}\n`);
     },

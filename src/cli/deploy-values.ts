@@ -20,7 +20,10 @@ export function deploymentFlag(value: string | boolean | undefined): Deployment 
 }
 
 /** INPUT ("-" for stdin) read, its format detected, its values validated. */
-export async function loadDeployValues(input: string, deployment: Deployment | undefined): Promise<Result<{ doc: DeployDocument; report: Report }>> {
+export async function loadDeployValues(
+  input: string,
+  deployment: Deployment | undefined,
+): Promise<Result<{ doc: DeployDocument; report: Report }>> {
   const source = sourceFor(input);
   const text = await source.read();
   if (!text.ok) return text;
@@ -34,7 +37,10 @@ export async function loadDeployValues(input: string, deployment: Deployment | u
  * The appliance's own values at boot: INPUT when given (--env), else guestinfo.ovfEnv, then the ISO
  * transport. First boot and `ovactl ready` read them the same way.
  */
-export async function loadBootValues(env: string | undefined, deployment: Deployment | undefined): Promise<Result<{ doc: DeployDocument; report: Report; origin: string }>> {
+export async function loadBootValues(
+  env: string | undefined,
+  deployment: Deployment | undefined,
+): Promise<Result<{ doc: DeployDocument; report: Report; origin: string }>> {
   const found = await firstAvailable(env !== undefined ? [sourceFor(env)] : [new GuestinfoSource(), new IsoSource()]);
   if (!found.ok) return found;
   const doc = await parseDocument(found.value.text, found.value.origin);

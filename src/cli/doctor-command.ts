@@ -9,7 +9,8 @@ import { styleFor, type Style } from './style.js';
 
 export const spec: CommandSpec = {
   name: 'doctor',
-  summary: 'Check the appliance: VIP ranges, AnyIP routes, haproxy, the Data Plane API, RHI — with the fix for each problem.',
+  summary:
+    'Check the appliance: VIP ranges, AnyIP routes, haproxy, the Data Plane API, RHI — with the fix for each problem.',
   usage: 'ovactl doctor [--root DIR] [--vip-range A-B[,…]] [--json] [--collect FILE]',
   help: `
 Runs the troubleshooting checklists as one command, each check with a verdict (✓ ok, ✗ problem,
@@ -30,7 +31,12 @@ Options:
 
 Exit status: 0 all good (warnings allowed), 1 problems found, 2 usage error, an unreadable --root or a
 --collect FILE that cannot be written (checked before the report).`,
-  options: { root: { type: 'string' }, 'vip-range': { type: 'string' }, json: { type: 'boolean' }, collect: { type: 'string' } },
+  options: {
+    root: { type: 'string' },
+    'vip-range': { type: 'string' },
+    json: { type: 'boolean' },
+    collect: { type: 'string' },
+  },
 };
 
 const bundleArg = { flag: '--collect', example: '/tmp/support.tar.gz' } as const;
@@ -42,12 +48,21 @@ export function checklistText(results: readonly CheckResult[], s: Style): string
   const colour = { ok: s.green, fail: s.red, warn: s.yellow, skip: s.dim } as const;
   for (const r of results) {
     lines.push(`${colour[r.verdict](MARK[r.verdict])} ${r.verdict === 'skip' ? s.dim(r.title) : r.title}`);
-    const detail = r.detail.split('\n').map((l) => `    ${l}`).join('\n');
+    const detail = r.detail
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n');
     lines.push(r.verdict === 'skip' ? s.dim(detail) : detail);
     if (r.fix) lines.push(...r.fix.split('\n').map((l, i) => `    ${i === 0 ? s.bold('fix:') : '    '} ${l}`));
   }
   const n = (v: string) => results.filter((r) => r.verdict === v).length;
-  lines.push('', n('fail') ? s.red(s.bold(`${n('fail')} problem(s) found`)) + `, ${n('warn')} warning(s)` : s.green(`all good${n('warn') ? `, ${n('warn')} warning(s)` : ''}`) + (n('skip') ? `, ${n('skip')} skipped` : ''));
+  lines.push(
+    '',
+    n('fail')
+      ? s.red(s.bold(`${n('fail')} problem(s) found`)) + `, ${n('warn')} warning(s)`
+      : s.green(`all good${n('warn') ? `, ${n('warn')} warning(s)` : ''}`) +
+          (n('skip') ? `, ${n('skip')} skipped` : ''),
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -80,7 +95,16 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const ctx = { root: root ?? '/', live: root === undefined, ...(vipRanges ? { vipRanges } : {}), exec: defaultExec };
   const results = await runChecks(ctx);
   const ok = !results.some((r) => r.verdict === 'fail');
-  const json = JSON.stringify({ ok, checks: results.map((r) => ({ id: r.id, title: r.title, verdict: r.verdict, detail: r.detail, ...(r.fix ? { fix: r.fix } : {}) })) });
+  const json = JSON.stringify({
+    ok,
+    checks: results.map((r) => ({
+      id: r.id,
+      title: r.title,
+      verdict: r.verdict,
+      detail: r.detail,
+      ...(r.fix ? { fix: r.fix } : {}),
+    })),
+  });
   io.stdout(v.json === true ? json + '\n' : checklistText(results, styleFor(1)));
   if (collectTo !== undefined) {
     const arg = { ...bundleArg, path: collectTo };

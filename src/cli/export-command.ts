@@ -40,7 +40,10 @@ Options:
 Exit status: 0 written; 1 the values found are not the ones in force (nothing written);
 2 no OVF environment, unreadable input, a path mistake or usage error.`,
   options: {
-    'for-successor': { type: 'string' }, format: { type: 'string' }, env: { type: 'string' }, root: { type: 'string' },
+    'for-successor': { type: 'string' },
+    format: { type: 'string' },
+    env: { type: 'string' },
+    root: { type: 'string' },
     deployment: { type: 'string' },
   },
 };
@@ -76,19 +79,22 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return EXIT.invalid;
   }
   const filled = values.value.value;
-  const text = format === 'govc'
-    ? JSON.stringify(govcSpec(report.deployment, filled), null, 2) + '\n'
-    : powercliSpec(report.deployment, filled);
+  const text =
+    format === 'govc'
+      ? JSON.stringify(govcSpec(report.deployment, filled), null, 2) + '\n'
+      : powercliSpec(report.deployment, filled);
   const wrote = await onPath(out, () => writeSecretFile(file, text));
   if (!wrote.ok) return io.inputError(wrote.error);
   const how = format === 'govc' ? `govc import.ova -options=${file} haproxy-appliance.ova` : `pwsh ${file}`;
-  io.stdout([
-    `ovactl export: wrote ${file} (mode 0600): the ${report.deployment} deployment's values in force,`,
-    `with the CA in use, for the VM ${filled.name}.`,
-    'It holds the passwords and the CA key: copy it to where you deploy, power this appliance off, deploy with',
-    `  ${how}`,
-    'then delete every copy of it (shred -u). See docs/upgrade.md.',
-    '',
-  ].join('\n'));
+  io.stdout(
+    [
+      `ovactl export: wrote ${file} (mode 0600): the ${report.deployment} deployment's values in force,`,
+      `with the CA in use, for the VM ${filled.name}.`,
+      'It holds the passwords and the CA key: copy it to where you deploy, power this appliance off, deploy with',
+      `  ${how}`,
+      'then delete every copy of it (shred -u). See docs/upgrade.md.',
+      '',
+    ].join('\n'),
+  );
   return EXIT.ok;
 }

@@ -64,13 +64,15 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const rootOf = rootArg === undefined ? { path: root } : { flag: '--root', path: rootArg };
   const unfit = rootArg === undefined ? undefined : rootProblem(rootOf);
   if (unfit) return io.inputError(unfit);
-  const applied = await onPath(rootOf, () => runFirstboot({
-    report,
-    root,
-    system: rootArg === undefined ? liveSystem() : recordingSystem(),
-    version: VERSION,
-    haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
-  }));
+  const applied = await onPath(rootOf, () =>
+    runFirstboot({
+      report,
+      root,
+      system: rootArg === undefined ? liveSystem() : recordingSystem(),
+      version: VERSION,
+      haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
+    }),
+  );
   if (!applied.ok) {
     // At boot the same line goes to the status, the console banner and guestinfo (which is not on the disk).
     if (rootArg === undefined) {
@@ -85,11 +87,15 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     `ovactl firstboot: values from ${origin}, deployment "${report.deployment}"`,
     ...(report.errors.length || report.warnings.length ? [reportText(report, doc, styleFor(1)).trimEnd()] : []),
     ...result.lines,
-    result.state === 'ready' ? 'ready'
-      : result.state === 'starting' ? `starting: READY once the Data Plane API answers (${READY_UNIT})`
-      : result.dataPlaneStarted ? 'NOT READY: haproxy serves the new values, but see the findings above'
-      : result.serving ? 'NOT APPLIED: the last good configuration keeps serving; see the findings above'
-      : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
+    result.state === 'ready'
+      ? 'ready'
+      : result.state === 'starting'
+        ? `starting: READY once the Data Plane API answers (${READY_UNIT})`
+        : result.dataPlaneStarted
+          ? 'NOT READY: haproxy serves the new values, but see the findings above'
+          : result.serving
+            ? 'NOT APPLIED: the last good configuration keeps serving; see the findings above'
+            : 'NOT READY: haproxy and the Data Plane API are not started; see the findings above',
   ];
   io.stdout(out.join('\n') + '\n');
   return result.state === 'error' ? EXIT.invalid : EXIT.ok;

@@ -11,28 +11,55 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   validate: { summary: 'check deploy values before or during deployment', load: () => import('./validate-command.js') },
-  render: { summary: 'render the appliance configuration for deploy values into a folder', load: () => import('./render-command.js') },
-  firstboot: { summary: 'configure the appliance from its OVF environment (boot-time job)', load: () => import('./firstboot-command.js') },
-  ready: { summary: 'say READY once the Data Plane API answers (after first boot)', load: () => import('./ready-command.js') },
+  render: {
+    summary: 'render the appliance configuration for deploy values into a folder',
+    load: () => import('./render-command.js'),
+  },
+  firstboot: {
+    summary: 'configure the appliance from its OVF environment (boot-time job)',
+    load: () => import('./firstboot-command.js'),
+  },
+  ready: {
+    summary: 'say READY once the Data Plane API answers (after first boot)',
+    load: () => import('./ready-command.js'),
+  },
   certificates: {
     summary: 'renew the Data Plane API certificate when it is due (daily timer)',
     load: () => import('./certificates-command.js'),
   },
-  anyip: { summary: 'keep the kernel\'s local routes equal to the AnyIP VIP ranges file', load: () => import('./anyip-command.js') },
+  anyip: {
+    summary: "keep the kernel's local routes equal to the AnyIP VIP ranges file",
+    load: () => import('./anyip-command.js'),
+  },
   'route-tables': {
     summary: 'policy routing for DHCP NICs: replies and backend traffic leave by their NIC',
     load: () => import('./route-tables-command.js'),
   },
-  rhi: { summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them', load: () => import('./rhi-command.js') },
+  rhi: {
+    summary: 'route health injection: announce the VIPs through BIRD while haproxy serves them',
+    load: () => import('./rhi-command.js'),
+  },
   export: {
     summary: 'write the values in force and the CA in use for a successor appliance (upgrade)',
     load: () => import('./export-command.js'),
   },
-  doctor: { summary: 'check the running appliance (or a rendered tree) and say how to fix each problem', load: () => import('./doctor-command.js') },
-  ovf: { summary: 'print the OVF descriptor generated from the property table', load: () => import('./ovf-command.js') },
-  spec: { summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)', load: () => import('./spec-command.js') },
+  doctor: {
+    summary: 'check the running appliance (or a rendered tree) and say how to fix each problem',
+    load: () => import('./doctor-command.js'),
+  },
+  ovf: {
+    summary: 'print the OVF descriptor generated from the property table',
+    load: () => import('./ovf-command.js'),
+  },
+  spec: {
+    summary: 'print a deploy spec to fill in (govc options file or PowerCLI snippet)',
+    load: () => import('./spec-command.js'),
+  },
   links: { summary: 'write the .link files naming the NICs (image build)', load: () => import('./links-command.js') },
-  docs: { summary: 'print the property reference generated from the property table', load: () => import('./docs-command.js') },
+  docs: {
+    summary: 'print the property reference generated from the property table',
+    load: () => import('./docs-command.js'),
+  },
 };
 
 const VERSION = process.env.OVACTL_VERSION ?? '0.1.0';
@@ -69,9 +96,11 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     }
     // The long form adds what the image carries: the Data Plane API the Supervisor talks to.
     const info = readBuildInfo();
-    const api = !info ? 'unknown (no build information: not an appliance image)'
-      : info.dataplaneapi === 'none' ? 'none (this image was built without it: DATAPLANEAPI=none)'
-      : `${info.dataplaneapi}${info.pinned ? ` (pinned ${info.pinned})` : ''}`;
+    const api = !info
+      ? 'unknown (no build information: not an appliance image)'
+      : info.dataplaneapi === 'none'
+        ? 'none (this image was built without it: DATAPLANEAPI=none)'
+        : `${info.dataplaneapi}${info.pinned ? ` (pinned ${info.pinned})` : ''}`;
     io.stdout(`ovactl ${VERSION}\ndataplaneapi ${api}\n`);
     return EXIT.ok;
   }

@@ -20,12 +20,18 @@ Options:
   -h, --help           show this help
 
 Exit status: 0 printed or written, 2 usage error or an --output that cannot be written.`,
-  options: { output: { type: 'string' }, 'disk-file': { type: 'string' }, 'disk-capacity': { type: 'string' }, 'disk-size': { type: 'string' } },
+  options: {
+    output: { type: 'string' },
+    'disk-file': { type: 'string' },
+    'disk-capacity': { type: 'string' },
+    'disk-size': { type: 'string' },
+  },
 };
 
 const whole = (name: string, v: string | boolean | undefined): number | undefined => {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${name} takes a whole number, not ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^\d+$/.test(v))
+    throw new UsageError(`--${name} takes a whole number, not ${JSON.stringify(v)}`);
   return Number(v);
 };
 

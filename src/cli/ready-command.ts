@@ -33,7 +33,12 @@ Options:
 
 Exit status: 0 ready, or nothing to wait for; 1 the API did not answer (or no first-boot status),
 2 no OVF environment found, unreadable input or usage error.`,
-  options: { env: { type: 'string' }, root: { type: 'string' }, deployment: { type: 'string' }, wait: { type: 'string' } },
+  options: {
+    env: { type: 'string' },
+    root: { type: 'string' },
+    deployment: { type: 'string' },
+    wait: { type: 'string' },
+  },
 };
 
 export async function run(argv: string[], io: CommandIO): Promise<number> {
@@ -51,19 +56,23 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const rootOf = rootArg === undefined ? { path: '/' } : { flag: '--root', path: rootArg };
   const unfit = rootArg === undefined ? undefined : rootProblem(rootOf);
   if (unfit) return io.inputError(unfit);
-  const done = await onPath(rootOf, () => runReady({
-    report: loaded.value.report,
-    root: rootArg ?? '/',
-    system: rootArg === undefined ? liveSystem() : recordingSystem(),
-    waitSeconds,
-  }));
+  const done = await onPath(rootOf, () =>
+    runReady({
+      report: loaded.value.report,
+      root: rootArg ?? '/',
+      system: rootArg === undefined ? liveSystem() : recordingSystem(),
+      waitSeconds,
+    }),
+  );
   if (!done.ok) return io.inputError(done.error);
   const result = done.value;
   const verdict = {
     answered: ['ready'],
     'not-answering': ['NOT READY: the Data Plane API does not answer; see above'],
-    'address-conflict': ['NOT READY: another host answers for this appliance\'s addresses; it took none; see above'],
+    'address-conflict': ["NOT READY: another host answers for this appliance's addresses; it took none; see above"],
   };
-  io.stdout(['ovactl ready:', ...result.lines, ...(verdict[result.outcome as keyof typeof verdict] ?? [])].join('\n') + '\n');
+  io.stdout(
+    ['ovactl ready:', ...result.lines, ...(verdict[result.outcome as keyof typeof verdict] ?? [])].join('\n') + '\n',
+  );
   return result.outcome === 'answered' || result.outcome === 'nothing-to-wait' ? EXIT.ok : EXIT.invalid;
 }

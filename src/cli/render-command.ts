@@ -39,11 +39,15 @@ Exit status: 0 rendered, 1 invalid values (nothing written), 2 unreadable input 
 };
 
 export const describeAction = (a: Action): string =>
-  a.kind === 'enable-start' ? `systemctl enable --now ${a.unit}`
-    : a.kind === 'disable-stop' ? `systemctl disable --now ${a.units.join(' ')}`
-    : a.kind === 'set-root-password' ? 'chpasswd (root password, on stdin)'
-    : a.kind === 'probe-dataplaneapi' ? `${READY_UNIT}: READY once ${probeUrl(a)} answers (up to ${a.waitSeconds} s)`
-      : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
+  a.kind === 'enable-start'
+    ? `systemctl enable --now ${a.unit}`
+    : a.kind === 'disable-stop'
+      ? `systemctl disable --now ${a.units.join(' ')}`
+      : a.kind === 'set-root-password'
+        ? 'chpasswd (root password, on stdin)'
+        : a.kind === 'probe-dataplaneapi'
+          ? `${READY_UNIT}: READY once ${probeUrl(a)} answers (up to ${a.waitSeconds} s)`
+          : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
 
 /** What merging into an existing haproxy.cfg did: ovactl's sections changed, the control plane's kept. */
 const mergeLines = (m: NonNullable<Plan['haproxy']>): string[] => [
@@ -98,7 +102,9 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!written.ok) return io.inputError(written.error);
   const wrote = written.value;
   for (const [i, f] of p.files.entries()) {
-    lines.push(`  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`);
+    lines.push(
+      `  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`,
+    );
   }
   if (haproxyCfg !== undefined && p.haproxy) lines.push(...mergeLines(p.haproxy));
   lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));

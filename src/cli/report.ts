@@ -6,7 +6,16 @@ import type { Style } from './style.js';
 
 /** The `--json` contract: {valid, deployment, errors: [F], warnings: [F]}. */
 export function reportJson(r: Report): string {
-  return JSON.stringify({ valid: r.valid, deployment: r.deployment, errors: r.errors.map(findingJson), warnings: r.warnings.map(findingJson) }, null, 2);
+  return JSON.stringify(
+    {
+      valid: r.valid,
+      deployment: r.deployment,
+      errors: r.errors.map(findingJson),
+      warnings: r.warnings.map(findingJson),
+    },
+    null,
+    2,
+  );
 }
 
 const FORMAT_NAMES: Record<Format, string> = {
@@ -20,7 +29,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function reportText(r: Report, doc: DeployDocument, s: Style): string {
   const out: string[] = [];
-  out.push(`${doc.origin}: ${FORMAT_NAMES[doc.format]}, deployment "${r.deployment}" (${r.deployment === 'frontend' ? '3 NICs' : '2 NICs'})`);
+  out.push(
+    `${doc.origin}: ${FORMAT_NAMES[doc.format]}, deployment "${r.deployment}" (${r.deployment === 'frontend' ? '3 NICs' : '2 NICs'})`,
+  );
   const group = (title: string, mark: string, list: readonly Finding[]) => {
     if (!list.length) return;
     out.push('', s.bold(title));
@@ -36,7 +47,9 @@ export function reportText(r: Report, doc: DeployDocument, s: Style): string {
   out.push(
     r.valid
       ? s.green(`✓ valid${r.warnings.length ? ` with ${plural(r.warnings.length, 'warning')}` : ''}`)
-      : s.red(`✗ invalid: ${plural(r.errors.length, 'error')}${r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : ''}; the appliance would not work with these values`),
+      : s.red(
+          `✗ invalid: ${plural(r.errors.length, 'error')}${r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : ''}; the appliance would not work with these values`,
+        ),
   );
   return out.join('\n') + '\n';
 }

@@ -5,7 +5,15 @@ import { RANGES_FILE, parseRangesFile } from '../anyip/ranges-file.js';
 import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, routesFile, staticProtocols } from '../rhi/bird.js';
 import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
-import { MAX_RULES_BYTES, RULES_FILE, describeError, parseRules, refText, ruleText, type RuleDef } from '../rhi/rules.js';
+import {
+  MAX_RULES_BYTES,
+  RULES_FILE,
+  describeError,
+  parseRules,
+  refText,
+  ruleText,
+  type RuleDef,
+} from '../rhi/rules.js';
 import { birdRoutes } from '../rhi/sockets.js';
 import { STATE_FILE, readStatus, running as isRunning } from '../rhi/status.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -61,9 +69,19 @@ Options:
 
 Exit status: 0 done, 1 errors (check), not running (status) or a failed withdraw, 2 usage error.`,
   options: {
-    config: { type: 'string' }, json: { type: 'boolean' }, 'haproxy-socket': { type: 'string' }, 'haproxy-config': { type: 'string' },
-    ranges: { type: 'string' }, 'bird-config': { type: 'string' }, 'bird-socket': { type: 'string' }, 'routes-dir': { type: 'string' },
-    state: { type: 'string' }, interval: { type: 'string' }, rise: { type: 'string' }, fall: { type: 'string' }, 'hold-down': { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    'haproxy-socket': { type: 'string' },
+    'haproxy-config': { type: 'string' },
+    ranges: { type: 'string' },
+    'bird-config': { type: 'string' },
+    'bird-socket': { type: 'string' },
+    'routes-dir': { type: 'string' },
+    state: { type: 'string' },
+    interval: { type: 'string' },
+    rise: { type: 'string' },
+    fall: { type: 'string' },
+    'hold-down': { type: 'string' },
   },
 };
 
@@ -71,14 +89,24 @@ const ACTIONS = ['run', 'status', 'check', 'withdraw', 'prepare'];
 
 /** `rhi prepare` that created nothing says why, instead of exiting 0 in silence. */
 const preparedNothing = (included: number, o: { birdConfig: string; routesDir: string }): string =>
-  `rhi prepare: nothing to create: ${included
-    ? `the ${included} route file(s) ${o.birdConfig} includes from ${o.routesDir} exist`
-    : `${o.birdConfig} includes no route file from ${o.routesDir} (no static protocol for RHI)`}\n`;
+  `rhi prepare: nothing to create: ${
+    included
+      ? `the ${included} route file(s) ${o.birdConfig} includes from ${o.routesDir} exist`
+      : `${o.birdConfig} includes no route file from ${o.routesDir} (no static protocol for RHI)`
+  }\n`;
 
-function number(v: string | boolean | undefined, name: string, def: number, min: number, max: number, integer = true): number {
+function number(
+  v: string | boolean | undefined,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  integer = true,
+): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v) || (integer && !Number.isInteger(n)) || n < min || n > max) throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v) || (integer && !Number.isInteger(n)) || n < min || n > max)
+    throw new UsageError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
   return n;
 }
 
@@ -102,8 +130,16 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (action === 'check') return check(o, v['bird-config'] !== undefined, io);
   if (action === 'status') return status(o.stateFile, v['bird-socket'] as string | undefined, v.json === true, io);
   if (action === 'withdraw' || action === 'prepare') {
-    const r = await withdrawAll(o.birdConfig, o.routesDir, o.birdSocket, action === 'prepare' ? { onlyMissing: true, configure: false } : {});
-    if (action === 'withdraw') io.stdout(`rhi withdraw: ${r.files.length} route file${r.files.length === 1 ? '' : 's'} emptied${r.files.length ? `: ${r.files.join(', ')}` : ''}\n`);
+    const r = await withdrawAll(
+      o.birdConfig,
+      o.routesDir,
+      o.birdSocket,
+      action === 'prepare' ? { onlyMissing: true, configure: false } : {},
+    );
+    if (action === 'withdraw')
+      io.stdout(
+        `rhi withdraw: ${r.files.length} route file${r.files.length === 1 ? '' : 's'} emptied${r.files.length ? `: ${r.files.join(', ')}` : ''}\n`,
+      );
     else if (r.files.length) io.stdout(`rhi prepare: created ${r.files.join(', ')} (empty)\n`);
     else io.stdout(preparedNothing(r.included, o));
     for (const p of r.problems) io.stderr(`rhi ${action}: ${p}\n`);
@@ -122,8 +158,15 @@ async function daemon(o: Omit<DaemonOptions, 'log' | 'warn' | 'version'>, io: Co
   // A small resident service (see anyip watch): young generation kept at its initial size, a heap
   // sized for memory, no optimizing compiler.
   for (const flag of ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-opt']) setFlagsFromString(flag);
-  const d = new Daemon({ ...o, version: process.env.OVACTL_VERSION ?? '0.1.0', log: (l) => io.stdout(`${l}\n`), warn: (l) => io.stderr(`${l}\n`) });
-  io.stdout(`rhi: polling ${o.haproxySocket} every ${o.intervalMs} ms (rise ${o.tuning.rise}, fall ${o.tuning.fall}, hold-down ${o.tuning.holdDownMs / 1000} s); rules ${o.rulesFile}; BIRD ${o.birdConfig} via ${o.birdSocket}\n`);
+  const d = new Daemon({
+    ...o,
+    version: process.env.OVACTL_VERSION ?? '0.1.0',
+    log: (l) => io.stdout(`${l}\n`),
+    warn: (l) => io.stderr(`${l}\n`),
+  });
+  io.stdout(
+    `rhi: polling ${o.haproxySocket} every ${o.intervalMs} ms (rise ${o.tuning.rise}, fall ${o.tuning.fall}, hold-down ${o.tuning.holdDownMs / 1000} s); rules ${o.rulesFile}; BIRD ${o.birdConfig} via ${o.birdSocket}\n`,
+  );
   d.start();
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -145,8 +188,13 @@ async function daemon(o: Omit<DaemonOptions, 'log' | 'warn' | 'version'>, io: Co
 
 const when = (r: Pick<RuleDef, 'aggregate' | 'refs'>): string => {
   const names = r.refs.map(refText);
-  const list = names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} ${r.aggregate === 'any' ? 'or' : 'and'} ${names[names.length - 1]}`;
-  return r.aggregate === 'any' ? `while ${names.length > 1 ? 'any of ' : ''}${list} is up` : `while ${list} ${names.length > 1 ? 'are' : 'is'} up`;
+  const list =
+    names.length <= 1
+      ? names.join('')
+      : `${names.slice(0, -1).join(', ')} ${r.aggregate === 'any' ? 'or' : 'and'} ${names[names.length - 1]}`;
+  return r.aggregate === 'any'
+    ? `while ${names.length > 1 ? 'any of ' : ''}${list} is up`
+    : `while ${list} ${names.length > 1 ? 'are' : 'is'} up`;
 };
 const routes = (r: RuleDef): string => r.targets.map((t) => `${t.network} → ${t.protocol}`).join(', ');
 
@@ -154,8 +202,8 @@ const MAX_SHOWN = 100;
 
 /** When bird.conf has no protocol to use at all, the fix is the stanza to add (as first boot renders it). */
 const noProtocol = (o: Paths, t: { protocol: string; family: number }) =>
-  `add protocol static ${t.protocol} { ipv${t.family}; include "${routesFile(o.routesDir, t.protocol)}"; } `
-  + `to ${o.birdConfig}`;
+  `add protocol static ${t.protocol} { ipv${t.family}; include "${routesFile(o.routesDir, t.protocol)}"; } ` +
+  `to ${o.birdConfig}`;
 
 /** "BIRD: not in sync: BIRD: …" said BIRD twice. */
 const birdWhy = (error: string | undefined) => (error ?? 'unknown').replace(/^BIRD:\s*/, '');
@@ -167,18 +215,30 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
   try {
     text = readRegularFile(o.rulesFile, MAX_RULES_BYTES);
   } catch (e) {
-    return io.inputError({ kind: 'input', origin: o.rulesFile, message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}` });
+    return io.inputError({
+      kind: 'input',
+      origin: o.rulesFile,
+      message: `cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    });
   }
   const parsed = parseRules(text);
   const problems: string[] = parsed.errors.map((e) => describeError(o.rulesFile, e));
   if (withBird) {
     try {
-      const protocols = new Map(staticProtocols(readRegularFile(o.birdConfig), o.routesDir).map((p) => [p.name, p.family]));
+      const protocols = new Map(
+        staticProtocols(readRegularFile(o.birdConfig), o.routesDir).map((p) => [p.name, p.family]),
+      );
       for (const r of parsed.rules) {
         for (const t of r.targets) {
           const f = protocols.get(t.protocol);
-          if (f === undefined) problems.push(`${o.rulesFile}:${r.line}:${t.column}: ${o.birdConfig} has no static protocol ${t.protocol} fed from ${o.routesDir}\n  fix: ${protocols.size ? `use one of ${[...protocols.keys()].join(', ')}, or add the protocol to bird.conf` : noProtocol(o, t)}`);
-          else if (f !== t.family) problems.push(`${o.rulesFile}:${r.line}:${t.column}: protocol ${t.protocol} in ${o.birdConfig} is IPv${f}; ${t.network} is IPv${t.family}`);
+          if (f === undefined)
+            problems.push(
+              `${o.rulesFile}:${r.line}:${t.column}: ${o.birdConfig} has no static protocol ${t.protocol} fed from ${o.routesDir}\n  fix: ${protocols.size ? `use one of ${[...protocols.keys()].join(', ')}, or add the protocol to bird.conf` : noProtocol(o, t)}`,
+            );
+          else if (f !== t.family)
+            problems.push(
+              `${o.rulesFile}:${r.line}:${t.column}: protocol ${t.protocol} in ${o.birdConfig} is IPv${f}; ${t.network} is IPv${t.family}`,
+            );
         }
       }
     } catch (e) {
@@ -190,24 +250,53 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
   }
   if (problems.length) {
     // At most MAX_SHOWN errors are printed: a 1 MB line of garbage would be 150,000 of them.
-    const shown = problems.length > MAX_SHOWN ? [...problems.slice(0, MAX_SHOWN), `…and ${problems.length - MAX_SHOWN} more errors, not shown`] : problems;
-    io.stderr(shown.join('\n') + `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`);
+    const shown =
+      problems.length > MAX_SHOWN
+        ? [...problems.slice(0, MAX_SHOWN), `…and ${problems.length - MAX_SHOWN} more errors, not shown`]
+        : problems;
+    io.stderr(
+      shown.join('\n') +
+        `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`,
+    );
     return EXIT.invalid;
   }
-  const out = [`${o.rulesFile}: ${parsed.rules.length} rule${parsed.rules.length === 1 ? '' : 's'}${parsed.auto ? ' and auto' : ''}`];
-  const items = [...parsed.rules.map((r) => ({ line: r.line, text: `  line ${r.line}: ${ruleText(r)}\n      ${r.aggregate === 'never' ? `never announces ${routes(r)}` : `announces ${routes(r)} ${when(r)}`}` })), ...(parsed.auto ? [{ line: parsed.auto.line, text: `  line ${parsed.auto.line}: auto — one /32 (/128) per VIP a haproxy frontend binds` }] : [])];
+  const out = [
+    `${o.rulesFile}: ${parsed.rules.length} rule${parsed.rules.length === 1 ? '' : 's'}${parsed.auto ? ' and auto' : ''}`,
+  ];
+  const items = [
+    ...parsed.rules.map((r) => ({
+      line: r.line,
+      text: `  line ${r.line}: ${ruleText(r)}\n      ${r.aggregate === 'never' ? `never announces ${routes(r)}` : `announces ${routes(r)} ${when(r)}`}`,
+    })),
+    ...(parsed.auto
+      ? [
+          {
+            line: parsed.auto.line,
+            text: `  line ${parsed.auto.line}: auto — one /32 (/128) per VIP a haproxy frontend binds`,
+          },
+        ]
+      : []),
+  ];
   out.push(...items.sort((a, b) => a.line - b.line).map((i) => i.text));
   if (parsed.auto) {
     try {
-      const derived = deriveRules(parseHaproxyConfig(readRegularFile(o.haproxyConfig)), parseRangesFile(readRegularFile(o.rangesFile)).ranges);
+      const derived = deriveRules(
+        parseHaproxyConfig(readRegularFile(o.haproxyConfig)),
+        parseRangesFile(readRegularFile(o.rangesFile)).ranges,
+      );
       const explicit = new Set(parsed.rules.flatMap((r) => r.targets.map((t) => t.network)));
       out.push(`  auto, from ${o.haproxyConfig} and the VIP ranges in ${o.rangesFile}, now:`);
-      for (const r of derived.rules) out.push(`    ${ruleText(r)}${explicit.has(r.targets[0]!.network) ? ' — overridden by the rule above' : ''}\n        (${derived.origins.get(r)})`);
+      for (const r of derived.rules)
+        out.push(
+          `    ${ruleText(r)}${explicit.has(r.targets[0]!.network) ? ' — overridden by the rule above' : ''}\n        (${derived.origins.get(r)})`,
+        );
       if (derived.rules.length === 0) out.push('    (no VIP bound by a frontend)');
       for (const n of derived.notes) out.push(`    note: ${n}`);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      out.push(`  auto: cannot show the derived rules now: ${err.code === 'ENOENT' ? `${err.path} does not exist` : err.message}`);
+      out.push(
+        `  auto: cannot show the derived rules now: ${err.code === 'ENOENT' ? `${err.path} does not exist` : err.message}`,
+      );
     }
   }
   io.stdout(out.join('\n') + '\n');
@@ -218,7 +307,12 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
 
 const hhmmss = (iso: string): string => iso.replace(/^.*T/, '').replace(/\.\d+Z$/, 'Z');
 
-async function status(stateFile: string, birdSocketFlag: string | undefined, json: boolean, io: CommandIO): Promise<number> {
+async function status(
+  stateFile: string,
+  birdSocketFlag: string | undefined,
+  json: boolean,
+  io: CommandIO,
+): Promise<number> {
   const s = readStatus(stateFile);
   const running = isRunning(s);
   // What BIRD holds, per protocol, to check the daemon's word against.
@@ -243,15 +337,26 @@ async function status(stateFile: string, birdSocketFlag: string | undefined, jso
   }
   const lines: string[] = [];
   const st = s.settings;
-  lines.push(running
-    ? `ovactl-rhi: running (pid ${s.pid}, since ${s.startedAt}); polls haproxy every ${st.intervalMs} ms (rise ${st.rise}, fall ${st.fall}, hold-down ${st.holdDownMs / 1000} s)`
-    : `ovactl-rhi: NOT running (${s.stoppedAt ? `stopped at ${s.stoppedAt}` : `pid ${s.pid} is gone`}); the last state it wrote follows`);
+  lines.push(
+    running
+      ? `ovactl-rhi: running (pid ${s.pid}, since ${s.startedAt}); polls haproxy every ${st.intervalMs} ms (rise ${st.rise}, fall ${st.fall}, hold-down ${st.holdDownMs / 1000} s)`
+      : `ovactl-rhi: NOT running (${s.stoppedAt ? `stopped at ${s.stoppedAt}` : `pid ${s.pid} is gone`}); the last state it wrote follows`,
+  );
   lines.push(`rules: ${st.rulesFile}${s.config.auto ? ' (with auto)' : ''}, ${s.rules.length} in force`);
   for (const e of s.config.errors) lines.push(`  ERROR ${e.replace(/\n/g, '\n  ')}`);
-  if (s.config.errors.length) lines.push(s.config.usingPrevious ? '  the previous rules stay in force until the file is fixed' : '  nothing is announced until the file is fixed');
+  if (s.config.errors.length)
+    lines.push(
+      s.config.usingPrevious
+        ? '  the previous rules stay in force until the file is fixed'
+        : '  nothing is announced until the file is fixed',
+    );
   for (const n of s.config.notes) lines.push(`  note: ${n}`);
-  lines.push(`haproxy: ${s.haproxy.reachable ? `${st.haproxySocket} answers` : `unreachable (${s.haproxy.error ?? 'unknown'}): every frontend and backend counts as down`}`);
-  lines.push(`BIRD: ${s.bird.inSync ? 'took the routes' : `not in sync: ${birdWhy(s.bird.error)}`} (protocols ${s.bird.protocols.join(', ') || 'none'})`);
+  lines.push(
+    `haproxy: ${s.haproxy.reachable ? `${st.haproxySocket} answers` : `unreachable (${s.haproxy.error ?? 'unknown'}): every frontend and backend counts as down`}`,
+  );
+  lines.push(
+    `BIRD: ${s.bird.inSync ? 'took the routes' : `not in sync: ${birdWhy(s.bird.error)}`} (protocols ${s.bird.protocols.join(', ') || 'none'})`,
+  );
   const held = bird && !('error' in bird) ? new Set(Object.values(bird).flat()) : undefined;
   if (bird && 'error' in bird) lines.push(`  cannot ask BIRD what it holds: ${bird.error}`);
   lines.push('');
@@ -263,8 +368,10 @@ async function status(stateFile: string, birdSocketFlag: string | undefined, jso
     if (!r.healthy && r.reason) lines.push(`           down: ${r.reason}`);
     for (const t of r.targets) {
       if (t.problem) lines.push(`           ${t.network}: ${t.problem}`);
-      else if (held?.has(t.network) && !(running && r.announced)) lines.push(`           ${t.network}: BIRD still holds it${running ? '' : ' (run "ovactl rhi withdraw")'}`);
-      else if (held && running && r.announced && !held.has(t.network)) lines.push(`           ${t.network}: BIRD does not hold it (yet)`);
+      else if (held?.has(t.network) && !(running && r.announced))
+        lines.push(`           ${t.network}: BIRD still holds it${running ? '' : ' (run "ovactl rhi withdraw")'}`);
+      else if (held && running && r.announced && !held.has(t.network))
+        lines.push(`           ${t.network}: BIRD does not hold it (yet)`);
     }
   }
   if (s.rules.length === 0) lines.push('(no rules)');

@@ -29,6 +29,11 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const format = args.values.format;
   if (format === 'govc') io.stdout(JSON.stringify(govcSpec(deployment), null, 2) + '\n');
   else if (format === 'powercli') io.stdout(powercliSpec(deployment));
-  else throw new UsageError(format === undefined ? 'missing --format govc|powercli' : `--format must be "govc" or "powercli", not ${JSON.stringify(format)}`);
+  else
+    throw new UsageError(
+      format === undefined
+        ? 'missing --format govc|powercli'
+        : `--format must be "govc" or "powercli", not ${JSON.stringify(format)}`,
+    );
   return EXIT.ok;
 }

@@ -23,7 +23,8 @@ export function styleFor(fd: number): Style {
   } catch {
     // closed descriptor: no colour
   }
-  const colour = terminal && !('NO_COLOR' in process.env) && process.env.TERM !== undefined && process.env.TERM !== 'dumb';
+  const colour =
+    terminal && !('NO_COLOR' in process.env) && process.env.TERM !== undefined && process.env.TERM !== 'dumb';
   return colour
     ? { red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), bold: wrap(1, 22), dim: wrap(2, 22) }
     : { red: plain, yellow: plain, green: plain, bold: plain, dim: plain };

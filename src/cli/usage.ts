@@ -7,7 +7,8 @@ export class UsageError extends Error {
   readonly usageError = true;
 }
 
-export const isUsageError = (e: unknown): e is UsageError => typeof e === 'object' && e !== null && (e as { usageError?: unknown }).usageError === true;
+export const isUsageError = (e: unknown): e is UsageError =>
+  typeof e === 'object' && e !== null && (e as { usageError?: unknown }).usageError === true;
 
 export interface CommandSpec {
   readonly name: string;
@@ -17,7 +18,10 @@ export interface CommandSpec {
   readonly options: NonNullable<ParseArgsConfig['options']>;
 }
 
-export function parse(spec: CommandSpec, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } | 'help' {
+export function parse(
+  spec: CommandSpec,
+  argv: string[],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } | 'help' {
   if (argv.includes('--help') || argv.includes('-h')) return 'help';
   try {
     const r = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
@@ -72,4 +76,5 @@ function unknownOption(spec: CommandSpec, argv: readonly string[]): string | und
   return undefined;
 }
 
-export const helpText = (spec: CommandSpec): string => `Usage: ${spec.usage}\n\n${spec.summary}\n\n${spec.help.trim()}\n`;
+export const helpText = (spec: CommandSpec): string =>
+  `Usage: ${spec.usage}\n\n${spec.summary}\n\n${spec.help.trim()}\n`;

@@ -29,7 +29,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
   const deployment = deploymentFlag(args.values.deployment); // first: it may have taken INPUT as its value
-  if (args.positionals.length !== 1) throw new UsageError(args.positionals.length ? 'give exactly one INPUT' : 'missing INPUT (a file, or - for stdin)');
+  if (args.positionals.length !== 1)
+    throw new UsageError(args.positionals.length ? 'give exactly one INPUT' : 'missing INPUT (a file, or - for stdin)');
   const loaded = await loadDeployValues(args.positionals[0]!, deployment);
   if (!loaded.ok) return io.inputError(loaded.error);
   const { doc, report } = loaded.value;

@@ -3,7 +3,18 @@
 // chown, rename, fsync the folder. A reader or a crash sees the old file or the new one, never half.
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fchmodSync, fchownSync, fsync, fsyncSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { makeDirs } from './make-dirs.js';
@@ -38,7 +49,12 @@ export interface Owner {
 function same(path: string, content: string, mode: number, owner: Owner | undefined): boolean {
   try {
     const st = lstatSync(path);
-    return st.isFile() && (st.mode & 0o7777) === mode && (!owner || (st.uid === owner.uid && st.gid === owner.gid)) && readFileSync(path, 'utf8') === content;
+    return (
+      st.isFile() &&
+      (st.mode & 0o7777) === mode &&
+      (!owner || (st.uid === owner.uid && st.gid === owner.gid)) &&
+      readFileSync(path, 'utf8') === content
+    );
   } catch {
     return false;
   }
@@ -108,9 +124,15 @@ function syncDir(dir: string): void {
   }
 }
 
-const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+const fsyncAsync = (fd: number) =>
+  new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
 
-export interface FileToWrite { readonly target: string; readonly content: string; readonly mode: number; readonly owner?: Owner | undefined }
+export interface FileToWrite {
+  readonly target: string;
+  readonly content: string;
+  readonly mode: number;
+  readonly owner?: Owner | undefined;
+}
 
 /**
  * Several files, each as writeFileAtomic does, with the flushes overlapped: every changed file goes
@@ -164,7 +186,12 @@ export interface Ids {
 function toWrite(root: string, f: FileSpec, ids?: Ids): FileToWrite {
   const uid = ids?.uid(f.owner);
   const gid = ids?.gid(f.group);
-  return { target: under(root, f.path), content: f.content, mode: f.mode, owner: uid !== undefined && gid !== undefined ? { uid, gid } : undefined };
+  return {
+    target: under(root, f.path),
+    content: f.content,
+    mode: f.mode,
+    owner: uid !== undefined && gid !== undefined ? { uid, gid } : undefined,
+  };
 }
 
 /** A planned file under `root`; owners apply when `ids` knows both names. Returns whether it wrote. */

@@ -5,7 +5,6 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { errnoError } from './fs-error.js';
 
-
 const codeOf = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
 /** Creates `dir` and its missing parents with `mode`; throws errno errors that name the failing path. */

@@ -7,7 +7,10 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
 export class InputFileError extends Error {
-  constructor(readonly code: 'ENOTREG' | 'EFBIG', message: string) {
+  constructor(
+    readonly code: 'ENOTREG' | 'EFBIG',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -25,7 +28,8 @@ export function readRegularBytes(path: string, max = MAX_INPUT_BYTES): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new InputFileError('ENOTREG', `is ${kindOf(st)}, not a regular file (give - to read stdin)`);
+    if (!st.isFile())
+      throw new InputFileError('ENOTREG', `is ${kindOf(st)}, not a regular file (give - to read stdin)`);
     const buf = Buffer.alloc(Math.min(max, st.size) + 1);
     let n = 0;
     for (;;) {
@@ -40,4 +44,5 @@ export function readRegularBytes(path: string, max = MAX_INPUT_BYTES): Buffer {
   }
 }
 
-export const readRegularFile = (path: string, max = MAX_INPUT_BYTES): string => readRegularBytes(path, max).toString('utf8');
+export const readRegularFile = (path: string, max = MAX_INPUT_BYTES): string =>
+  readRegularBytes(path, max).toString('utf8');

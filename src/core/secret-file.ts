@@ -22,9 +22,11 @@ export function secretFolderProblem(arg: PathArg): InputError | undefined {
   if ((mode & OTHERS_WRITE) === 0 || (mode & STICKY) !== 0) return undefined;
   const octal = (mode & 0o7777).toString(8).padStart(4, '0');
   const eg = arg.example ? `, e.g. ${arg.example}` : '';
-  return inputError(`${arg.flag ?? ''} ${arg.path}`.trim(),
+  return inputError(
+    `${arg.flag ?? ''} ${arg.path}`.trim(),
     `the folder ${folder} may be written by everyone (mode ${octal}, no sticky bit): another user could swap the ` +
-    `file; fix: give ${arg.flag ?? 'it'} a path in a folder of your own${eg}`);
+      `file; fix: give ${arg.flag ?? 'it'} a path in a folder of your own${eg}`,
+  );
 }
 
 /** Writes `content` to a new file at `path` (0600). Throws Node's errno errors (EEXIST when it exists). */
@@ -34,7 +36,7 @@ export function writeSecretFile(path: string, content: string): void {
   try {
     fchmodSync(fd, 0o600); // the mode given to open is the umask's to narrow, never to widen: make it exact
     const buf = Buffer.from(content);
-    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
     fsyncSync(fd);
     done = true;
   } finally {

@@ -10,13 +10,22 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function typeOf(p: PropertySpec): string {
   const q = p.qualifiers ?? {};
-  const range = q.minValue !== undefined ? ` ${q.minValue}–${q.maxValue}` : q.minLen !== undefined ? ` ${q.minLen}–${q.maxLen} chars` : q.maxLen !== undefined ? ` ≤ ${q.maxLen} chars` : '';
+  const range =
+    q.minValue !== undefined
+      ? ` ${q.minValue}–${q.maxValue}`
+      : q.minLen !== undefined
+        ? ` ${q.minLen}–${q.maxLen} chars`
+        : q.maxLen !== undefined
+          ? ` ≤ ${q.maxLen} chars`
+          : '';
   return `${p.kind}${range}${p.secret ? ', secret' : ''}`;
 }
 
 export function propertiesMarkdown(): string {
-  const rows = PROPERTIES.map((p: PropertySpec) =>
-    `| \`${p.key}\` | ${cell(p.label)} | ${typeOf(p)} | ${p.default !== undefined ? `\`${p.default}\`` : p.required ? '*(required)*' : ''} | ${p.deployment === 'frontend' ? 'frontend' : 'both'} | ${cell(p.description)} |`);
+  const rows = PROPERTIES.map(
+    (p: PropertySpec) =>
+      `| \`${p.key}\` | ${cell(p.label)} | ${typeOf(p)} | ${p.default !== undefined ? `\`${p.default}\`` : p.required ? '*(required)*' : ''} | ${p.deployment === 'frontend' ? 'frontend' : 'both'} | ${cell(p.description)} |`,
+  );
   const rules = RULES.map((r) => `| \`${r.id}\` | ${r.severity} | ${cell(r.summary)} |`);
   return [
     BEGIN,

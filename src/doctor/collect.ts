@@ -1,7 +1,17 @@
 // `ovactl doctor --collect FILE`: a support bundle (tar.gz) of the configuration, the status, the
 // routes, the units and their journals — with every secret and private key removed.
 import {
-  accessSync, chmodSync, closeSync, constants, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync,
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { errnoError } from '../core/fs-error.js';
@@ -16,8 +26,29 @@ import { BIRD_CONF } from '../rhi/bird.js';
 import { scrub } from './scrub.js';
 import { CA_CRT, DATAPLANE_YAML, HAPROXY_CFG, NETWORK_DIR, SERVER_CRT, type Context } from './checks.js';
 
-const FILES = [RANGES_FILE, HAPROXY_CFG, DATAPLANE_YAML, CA_CRT, SERVER_CRT, STATUS_FILE, ISSUE_FILE, BIRD_CONF, RULES_FILE, RHI_STATE_FILE, '/etc/hosts', '/etc/hostname'];
-const UNITS = ['ovactl-firstboot.service', 'anyip-routes.service', 'haproxy.service', 'dataplaneapi.service', 'bird.service', 'ovactl-rhi.service', 'systemd-networkd.service'];
+const FILES = [
+  RANGES_FILE,
+  HAPROXY_CFG,
+  DATAPLANE_YAML,
+  CA_CRT,
+  SERVER_CRT,
+  STATUS_FILE,
+  ISSUE_FILE,
+  BIRD_CONF,
+  RULES_FILE,
+  RHI_STATE_FILE,
+  '/etc/hosts',
+  '/etc/hostname',
+];
+const UNITS = [
+  'ovactl-firstboot.service',
+  'anyip-routes.service',
+  'haproxy.service',
+  'dataplaneapi.service',
+  'bird.service',
+  'ovactl-rhi.service',
+  'systemd-networkd.service',
+];
 
 export { scrub } from './scrub.js';
 
@@ -47,7 +78,8 @@ export async function collect(ctx: Context, file: string, doctorJson: string): P
   } catch {
     // missing
   }
-  if (!isDir) throw new Error(`the folder ${folder} does not exist: give a path in an existing folder, e.g. /tmp/support.tar.gz`);
+  if (!isDir)
+    throw new Error(`the folder ${folder} does not exist: give a path in an existing folder, e.g. /tmp/support.tar.gz`);
   const stage = mkdtempSync(join(tmpdir(), 'ovactl-collect-'));
   const notes: string[] = [];
   try {
@@ -57,23 +89,37 @@ export async function collect(ctx: Context, file: string, doctorJson: string): P
       writeFileSync(p, scrub(text), { mode: 0o600 });
     };
     let networks: string[] = [];
-    try { networks = readdirSync(join(ctx.root, NETWORK_DIR)).filter((n) => /ovactl/.test(n)).map((n) => `${NETWORK_DIR}/${n}`); } catch { /* none */ }
+    try {
+      networks = readdirSync(join(ctx.root, NETWORK_DIR))
+        .filter((n) => /ovactl/.test(n))
+        .map((n) => `${NETWORK_DIR}/${n}`);
+    } catch {
+      /* none */
+    }
     for (const f of [...FILES, ...networks]) {
       if (/\.key$/.test(f)) continue; // never the private keys
       let text: string;
       const path = join(ctx.root, f);
       try {
         // Known files only, and only regular ones: a symlink or FIFO in their place is noted, not followed.
-        if (!lstatSync(path).isFile()) { notes.push(`${f}: not a regular file, not collected`); continue; }
+        if (!lstatSync(path).isFile()) {
+          notes.push(`${f}: not a regular file, not collected`);
+          continue;
+        }
         text = readRegularFile(path);
-      } catch { continue; }
+      } catch {
+        continue;
+      }
       put(f.replace(/^\//, ''), text);
     }
     put('doctor.json', doctorJson);
     if (ctx.live) {
       const cmd = (name: string, c: string, args: string[]) => {
         const r = ctx.exec(c, args);
-        put(`commands/${name}`, `$ ${c} ${args.join(' ')}\n# exit ${r.code}\n${r.stdout}${r.stderr ? `\n# stderr\n${r.stderr}` : ''}`);
+        put(
+          `commands/${name}`,
+          `$ ${c} ${args.join(' ')}\n# exit ${r.code}\n${r.stdout}${r.stderr ? `\n# stderr\n${r.stderr}` : ''}`,
+        );
       };
       cmd('ip-route-local.json', 'ip', ['-json', 'route', 'show', 'table', 'local']);
       cmd('ip-route-all.txt', 'ip', ['route', 'show', 'table', 'all']);
@@ -81,7 +127,8 @@ export async function collect(ctx: Context, file: string, doctorJson: string): P
       cmd('ip-addr.json', 'ip', ['-json', 'addr', 'show']);
       cmd('ss-ltn.txt', 'ss', ['-ltnH']);
       cmd('systemctl-status.txt', 'systemctl', ['status', '--no-pager', '-n', '0', ...UNITS]);
-      for (const u of UNITS) cmd(`journal-${u.replace(/\.service$/, '')}.txt`, 'journalctl', ['-u', u, '-n', '200', '--no-pager']);
+      for (const u of UNITS)
+        cmd(`journal-${u.replace(/\.service$/, '')}.txt`, 'journalctl', ['-u', u, '-n', '200', '--no-pager']);
     } else notes.push('offline (--root): bundle holds the files only, no routes, units or journals');
     const out = resolve(file);
     // The bundle is 0600 from its first byte: created so (or truncated and chmod-ed if it existed)

@@ -47,7 +47,7 @@ export function scrub(text: string): string {
       const value = lead[2]!.trim();
       out.push(`${lead[1]} [removed]`);
       // A YAML block scalar (`|`, `>`), or a value on the following, more indented lines: all of it.
-      if (value === '' || /^[|>][+-]?\d*$/.test(value) || /^["']/.test(value) && !closed(value)) {
+      if (value === '' || /^[|>][+-]?\d*$/.test(value) || (/^["']/.test(value) && !closed(value))) {
         const base = indent(line);
         while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || indent(lines[i + 1]!) > base)) i++;
       }

@@ -35,7 +35,11 @@ export interface MergeResult {
 
 /** "frontend web": a section as messages name it; a name of a hostile length is cut, with its length. */
 const label = (s: Pick<Section, 'kind' | 'name'>): string =>
-  !s.name ? s.kind : s.name.length > 80 ? `${s.kind} ${s.name.slice(0, 60)}… (${s.name.length} characters)` : `${s.kind} ${s.name}`;
+  !s.name
+    ? s.kind
+    : s.name.length > 80
+      ? `${s.kind} ${s.name.slice(0, 60)}… (${s.name.length} characters)`
+      : `${s.kind} ${s.name}`;
 
 /**
  * The rendered file (ovactl's template: its global and defaults) merged into `current`. No current

@@ -5,8 +5,24 @@ import { words } from './words.js';
 
 /** The keywords that open a section (haproxy's cfg_keywords of type section). */
 export const SECTION_KEYWORDS: ReadonlySet<string> = new Set([
-  'global', 'defaults', 'frontend', 'backend', 'listen', 'userlist', 'peers', 'resolvers', 'mailers', 'program',
-  'http-errors', 'ring', 'cache', 'fcgi-app', 'log-forward', 'traces', 'crt-store', 'acme',
+  'global',
+  'defaults',
+  'frontend',
+  'backend',
+  'listen',
+  'userlist',
+  'peers',
+  'resolvers',
+  'mailers',
+  'program',
+  'http-errors',
+  'ring',
+  'cache',
+  'fcgi-app',
+  'log-forward',
+  'traces',
+  'crt-store',
+  'acme',
 ]);
 
 export interface Section {
@@ -54,4 +70,7 @@ export const joinSections = (f: ConfigFile): string =>
 
 /** A section's directives as haproxy reads them: words only, so re-indentation or comments do not count. */
 export const directives = (s: Section): string =>
-  s.core.map((l) => words(l).join(' ')).filter((l) => l !== '').join('\n');
+  s.core
+    .map((l) => words(l).join(' '))
+    .filter((l) => l !== '')
+    .join('\n');

@@ -10,8 +10,16 @@ import { METRICS_DIR } from '../appliance/paths.js';
 export const METRICS_FILES = ['firstboot.prom', 'certificates.prom', 'anyip.prom', 'rhi.prom'] as const;
 export type MetricsFile = (typeof METRICS_FILES)[number];
 
-export interface Sample { readonly labels?: Readonly<Record<string, string>>; readonly value: number }
-export interface Family { readonly name: string; readonly help: string; readonly type: 'gauge' | 'counter'; readonly samples: readonly Sample[] }
+export interface Sample {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+export interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge' | 'counter';
+  readonly samples: readonly Sample[];
+}
 
 const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
@@ -22,11 +30,16 @@ const labelText = (l: Readonly<Record<string, string>> | undefined): string => {
 
 /** The exposition text: HELP and TYPE, then one line a sample. */
 export function promText(families: readonly Family[]): string {
-  return families.map((f) => [
-    `# HELP ${f.name} ${escapeHelp(f.help)}`,
-    `# TYPE ${f.name} ${f.type}`,
-    ...f.samples.map((s) => `${f.name}${labelText(s.labels)} ${Number.isFinite(s.value) ? s.value : 'NaN'}`),
-  ].join('\n') + '\n').join('');
+  return families
+    .map(
+      (f) =>
+        [
+          `# HELP ${f.name} ${escapeHelp(f.help)}`,
+          `# TYPE ${f.name} ${f.type}`,
+          ...f.samples.map((s) => `${f.name}${labelText(s.labels)} ${Number.isFinite(s.value) ? s.value : 'NaN'}`),
+        ].join('\n') + '\n',
+    )
+    .join('');
 }
 
 /** METRICS_DIR under a root (`/` on the appliance). */

@@ -9,8 +9,9 @@ export const DUPLICATE_ADDRESS = 'network.duplicate-address';
 /** At most this many probes. */
 export const DAD_MAX = 8;
 export const APPLIANCE_NICS = ['management', 'workload', 'frontend'];
-export const DUPLICATE_FIX = 'an old appliance with the same values must be powered off first (docs/upgrade.md); ' +
-  'otherwise find the host by its MAC (the switch\'s MAC table, the DHCP server\'s leases) and take the address off ' +
+export const DUPLICATE_FIX =
+  'an old appliance with the same values must be powered off first (docs/upgrade.md); ' +
+  "otherwise find the host by its MAC (the switch's MAC table, the DHCP server's leases) and take the address off " +
   'it; keep the VIP ranges out of every DHCP pool';
 
 export interface DadTarget {
@@ -65,11 +66,14 @@ export function nicAddresses(ipJson: string): NicAddress[] | string {
   } catch {
     return 'ip -j addr show printed no JSON';
   }
-  return links.filter((l) => APPLIANCE_NICS.includes(l.ifname ?? '')).flatMap((l) =>
-    (l.addr_info ?? []).flatMap((a) => {
-      const c = parseCidr(`${a.local}/${a.prefixlen}`);
-      return isCidr(c) && c.family === 4 ? [{ nic: l.ifname!, c }] : [];
-    }));
+  return links
+    .filter((l) => APPLIANCE_NICS.includes(l.ifname ?? ''))
+    .flatMap((l) =>
+      (l.addr_info ?? []).flatMap((a) => {
+        const c = parseCidr(`${a.local}/${a.prefixlen}`);
+        return isCidr(c) && c.family === 4 ? [{ nic: l.ifname!, c }] : [];
+      }),
+    );
 }
 
 /** The NICs' own addresses as targets. */
@@ -97,7 +101,9 @@ export function rangeSamples(out: DadTarget[], nets: readonly NicAddress[], rang
 
 /** The first DAD_MAX targets, probed at once (one second in all), and those someone else answers for. */
 export async function probeDuplicates(
-  targets: readonly DadTarget[], run: (cmd: string, args: string[]) => Promise<Answer>, own: ReadonlySet<string>,
+  targets: readonly DadTarget[],
+  run: (cmd: string, args: string[]) => Promise<Answer>,
+  own: ReadonlySet<string>,
 ): Promise<{ found: { target: DadTarget; mac: string }[]; probed: DadTarget[] }> {
   const probed = targets.slice(0, DAD_MAX);
   const answers = await Promise.all(probed.map((t) => run('arping', arpingArgs(t))));

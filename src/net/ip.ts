@@ -13,11 +13,11 @@ export interface Ip {
 
 export interface Cidr {
   readonly family: Family;
-  readonly address: Ip;     // the address as written (may have host bits set)
+  readonly address: Ip; // the address as written (may have host bits set)
   readonly prefix: number;
   readonly network: bigint; // first address of the prefix
-  readonly last: bigint;    // last address of the prefix
-  readonly text: string;    // as written, canonicalised: `address/prefix`
+  readonly last: bigint; // last address of the prefix
+  readonly text: string; // as written, canonicalised: `address/prefix`
 }
 
 const bitsOf = (f: Family): number => (f === 4 ? 32 : 128);
@@ -35,18 +35,25 @@ function v6Value(s: string): bigint {
   const h = head ? head.split(':') : [];
   const t = tail === undefined ? [] : tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
 }
 
 /** RFC 5952 text: lower case, no leading zeros, the longest run of zero groups (≥ 2) as "::". */
 function v6Text(value: bigint): string {
   const g = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
-  let best = -1, bestLen = 1;
+  let best = -1,
+    bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = g.map((x) => x.toString(16));
@@ -74,7 +81,7 @@ function isIPv6(s: string): boolean {
   const all = parts.flatMap(groups);
   let count = all.length;
   const last = all[all.length - 1];
-  if (last !== undefined && last.includes('.')) {
+  if (last?.includes('.')) {
     if (!isIPv4(last)) return false;
     all.pop();
     count += 1; // a dotted quad fills two groups

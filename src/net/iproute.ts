@@ -2,7 +2,11 @@
 // execa out of the bundle chunks of the resident route services (anyip-routes, route-tables).
 import { spawn } from 'node:child_process';
 
-export interface IpResult { readonly exitCode: number; readonly stdout: string; readonly stderr: string }
+export interface IpResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 export function runIp(args: readonly string[], input?: string): Promise<IpResult> {
   return new Promise((resolve) => {

@@ -21,7 +21,7 @@ const SPECIAL = TABLE.map(([text, why]) => ({ range: parseCidr(text) as Cidr, wh
 
 /** Why a range may not be served on this appliance, or undefined when it may. */
 export function specialRange(c: Cidr): string | undefined {
-  if (c.prefix === 0) return "is the default route (every address)";
+  if (c.prefix === 0) return 'is the default route (every address)';
   const within = SPECIAL.find((s) => covers(s.range, c));
   if (within) return `is ${within.why}`;
   const hit = SPECIAL.find((s) => overlaps(s.range, c));

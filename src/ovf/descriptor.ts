@@ -22,14 +22,27 @@ export const DEPLOYMENTS = DEPLOYMENT_OPTIONS;
 
 /** The descriptor's networks and NICs (src/appliance/nics.ts): the slots fix the PCI paths the plan pins. */
 export const NETWORKS = NICS.map((n) => ({
-  name: n.network, description: n.description, unit: n.unit, pciSlot: n.pciSlot, configuration: n.onlyIn ?? null,
+  name: n.network,
+  description: n.description,
+  unit: n.unit,
+  pciSlot: n.pciSlot,
+  configuration: n.onlyIn ?? null,
 }));
 
 function qualifiers(p: PropertySpec): string | null {
   const q = p.qualifiers;
   if (!q) return null;
-  if (p.ovfType === 'int') return [q.minValue !== undefined && `MinValue(${q.minValue})`, q.maxValue !== undefined && `MaxValue(${q.maxValue})`].filter(Boolean).join(' ') || null;
-  return [q.minLen !== undefined && `MinLen(${q.minLen})`, q.maxLen !== undefined && `MaxLen(${q.maxLen})`].filter(Boolean).join(',') || null;
+  if (p.ovfType === 'int')
+    return (
+      [q.minValue !== undefined && `MinValue(${q.minValue})`, q.maxValue !== undefined && `MaxValue(${q.maxValue})`]
+        .filter(Boolean)
+        .join(' ') || null
+    );
+  return (
+    [q.minLen !== undefined && `MinLen(${q.minLen})`, q.maxLen !== undefined && `MaxLen(${q.maxLen})`]
+      .filter(Boolean)
+      .join(',') || null
+  );
 }
 
 /** Consecutive properties of one class and category share a ProductSection. */
@@ -38,7 +51,12 @@ function sections() {
   for (const p of PROPERTIES as readonly PropertySpec[]) {
     let s = out[out.length - 1];
     if (!s || s.ovfClass !== p.ovfClass || s.category !== p.category) {
-      s = { ovfClass: p.ovfClass, category: p.category, info: `${p.category.replace(/^\d+\.\s*/, '')} properties`, properties: [] };
+      s = {
+        ovfClass: p.ovfClass,
+        category: p.category,
+        info: `${p.category.replace(/^\d+\.\s*/, '')} properties`,
+        properties: [],
+      };
       out.push(s);
     }
     s.properties.push({
@@ -61,7 +79,8 @@ export function descriptor(opts: { version: string; disk?: DiskInfo }): string {
     product: 'HAProxy load-balancer appliance for vSphere',
     vendor: 'ovactl',
     version: opts.version,
-    annotation: 'HAProxy with the Data Plane API and AnyIP virtual IP ranges, configured at first boot from these properties by ovactl. The result shows on the console and in guestinfo.ovactl.status.',
+    annotation:
+      'HAProxy with the Data Plane API and AnyIP virtual IP ranges, configured at first boot from these properties by ovactl. The result shows on the console and in guestinfo.ovactl.status.',
     hardwareVersion: VM_HARDWARE_VERSION,
     guestId: VM_GUEST_ID,
     cimOsId: VM_CIM_OS_ID,
@@ -70,7 +89,13 @@ export function descriptor(opts: { version: string; disk?: DiskInfo }): string {
     disk: { fileSize: null, populatedSize: null, ...(opts.disk ?? DEFAULT_DISK) },
     networks: NETWORKS,
     deployments: DEPLOYMENTS,
-    nics: NETWORKS.map((n) => ({ network: n.name, unit: n.unit, pciSlot: n.pciSlot, configuration: n.configuration, instanceId: n.unit })),
+    nics: NETWORKS.map((n) => ({
+      network: n.name,
+      unit: n.unit,
+      pciSlot: n.pciSlot,
+      configuration: n.configuration,
+      instanceId: n.unit,
+    })),
     // vSphere 8.0U3 refuses guest writes to guestinfo without it; the status could not be published.
     extraConfig: [{ key: 'guest_rpc.auth.cloud-init.set', value: 'FALSE' }],
     sections: sections(),

@@ -10,7 +10,11 @@ import { APPLIANCE_NAME, NETWORKS } from './descriptor.js';
 
 const inDeployment = (p: PropertySpec, d: Deployment) => p.deployment === 'all' || d === 'frontend';
 const networksOf = (d: Deployment) => NETWORKS.filter((n) => n.configuration === null || d === 'frontend');
-const EXAMPLE_NETWORK: Record<string, string> = { Management: 'VM Network', Workload: 'Workload', Frontend: 'Frontend' };
+const EXAMPLE_NETWORK: Record<string, string> = {
+  Management: 'VM Network',
+  Workload: 'Workload',
+  Frontend: 'Frontend',
+};
 
 /** An appliance's own values for a spec: each property's value as given, its port groups, the VM's name. */
 export interface Filled {
@@ -20,7 +24,7 @@ export interface Filled {
   readonly name: string;
 }
 
-const valueOf = (p: PropertySpec, filled: Filled | undefined) => filled?.value(p.key) ?? p.default ?? '';
+const valueFor = (p: PropertySpec, filled: Filled | undefined) => filled?.value(p.key) ?? p.default ?? '';
 const networkOf = (name: string, filled: Filled | undefined) => filled?.networks[name] ?? EXAMPLE_NETWORK[name]!;
 
 /** The `govc import.spec` shape, as govc prints it (booleans written True/False). */
@@ -29,8 +33,9 @@ export function govcSpec(deployment: Deployment, filled?: Filled) {
     DiskProvisioning: 'thin',
     IPAllocationPolicy: 'dhcpPolicy',
     IPProtocol: 'IPv4',
-    PropertyMapping: (PROPERTIES as readonly PropertySpec[]).filter((p) => inDeployment(p, deployment))
-      .map((p) => ({ Key: p.key, Value: valueOf(p, filled) })),
+    PropertyMapping: (PROPERTIES as readonly PropertySpec[])
+      .filter((p) => inDeployment(p, deployment))
+      .map((p) => ({ Key: p.key, Value: valueFor(p, filled) })),
     NetworkMapping: networksOf(deployment).map((n) => ({ Name: n.name, Network: networkOf(n.name, filled) })),
     Deployment: deployment,
     MarkAsTemplate: false,
@@ -55,15 +60,19 @@ export function powercliSpec(deployment: Deployment, filled?: Filled): string {
     name: filled?.name ?? 'haproxy',
     deployment,
     networks: networksOf(deployment).map((n) => ({
-      name: n.name, example: networkOf(n.name, filled), frontendOnly: n.configuration !== null,
+      name: n.name,
+      example: networkOf(n.name, filled),
+      frontendOnly: n.configuration !== null,
     })),
-    properties: (PROPERTIES as readonly PropertySpec[]).filter((p) => inDeployment(p, deployment)).map((p) => ({
-      label: p.label,
-      ovfClass: p.ovfClass,
-      ovfKey: p.ovfKey,
-      value: psValue(p, valueOf(p, filled)),
-      required: p.required === true,
-      frontendOnly: p.deployment === 'frontend',
-    })),
+    properties: (PROPERTIES as readonly PropertySpec[])
+      .filter((p) => inDeployment(p, deployment))
+      .map((p) => ({
+        label: p.label,
+        ovfClass: p.ovfClass,
+        ovfKey: p.ovfKey,
+        value: psValue(p, valueFor(p, filled)),
+        required: p.required === true,
+        frontendOnly: p.deployment === 'frontend',
+      })),
   });
 }

@@ -9,7 +9,14 @@ import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
 import { haproxySizing } from '../haproxy/maxconn.js';
 import {
-  DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, HAPROXY_CFG, METRICS_CFG, METRICS_DIR, METRICS_DIR_IN_CHROOT, METRICS_LUA, ROUTE_TABLES_CFG,
+  DATAPLANEAPI_USERS,
+  DATAPLANEAPI_YAML,
+  HAPROXY_CFG,
+  METRICS_CFG,
+  METRICS_DIR,
+  METRICS_DIR_IN_CHROOT,
+  METRICS_LUA,
+  ROUTE_TABLES_CFG,
 } from '../appliance/paths.js';
 import { METRICS_FILES } from '../metrics/prom.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
@@ -22,8 +29,14 @@ import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
 export { ROUTE_TABLES };
 
-const file = (path: string, content: string, restarts: Unit[], mode = 0o644, owner = 'root', group = 'root'): PlannedFile =>
-  ({ path, mode, owner, group, content, restarts, reloads: [] });
+const file = (
+  path: string,
+  content: string,
+  restarts: Unit[],
+  mode = 0o644,
+  owner = 'root',
+  group = 'root',
+): PlannedFile => ({ path, mode, owner, group, content, restarts, reloads: [] });
 
 const cidr = (s: string | undefined): Cidr | undefined => {
   if (s === undefined) return undefined;
@@ -31,8 +44,19 @@ const cidr = (s: string | undefined): Cidr | undefined => {
   return isCidr(c) ? c : undefined;
 };
 
-interface Rule { from: string | null; to: string | null; table: number | 'main'; priority: number; suppressPrefixLength: number | null }
-const rule = (r: Partial<Rule> & Pick<Rule, 'table' | 'priority'>): Rule => ({ from: null, to: null, suppressPrefixLength: null, ...r });
+interface Rule {
+  from: string | null;
+  to: string | null;
+  table: number | 'main';
+  priority: number;
+  suppressPrefixLength: number | null;
+}
+const rule = (r: Partial<Rule> & Pick<Rule, 'table' | 'priority'>): Rule => ({
+  from: null,
+  to: null,
+  suppressPrefixLength: null,
+  ...r,
+});
 
 function nicView(nic: Nic, input: PlanInput) {
   const p = input.properties as Record<string, unknown>;
@@ -41,13 +65,25 @@ function nicView(nic: Nic, input: PlanInput) {
   const isManagement = nic.name === 'management';
   const table = isManagement ? null : ROUTE_TABLES[nic.name];
   // The VIPs live on the workload network (default) or the frontend network (frontend option).
-  const carriesVips = input.scope === 'full' && nic.name === (input.deployment === 'frontend' ? 'frontend' : 'workload');
+  const carriesVips =
+    input.scope === 'full' && nic.name === (input.deployment === 'frontend' ? 'frontend' : 'workload');
   const rules: Rule[] = [];
   if (isManagement) rules.push(rule({ table: 'main', suppressPrefixLength: 0, priority: RULE_PRIORITY.main }));
   if (table !== null) {
-    if (nic.name === 'workload') for (const n of input.properties['network.additional_workload_networks'] ?? []) rules.push(rule({ to: n, table, priority: RULE_PRIORITY.to }));
-    if (address) rules.push(rule({ from: `${address.address.text}/${address.family === 4 ? 32 : 128}`, table, priority: RULE_PRIORITY.from }));
-    if (carriesVips) for (const r of input.properties['loadbalance.service_ip_range'] ?? []) rules.push(rule({ from: r, table, priority: RULE_PRIORITY.vip }));
+    if (nic.name === 'workload')
+      for (const n of input.properties['network.additional_workload_networks'] ?? [])
+        rules.push(rule({ to: n, table, priority: RULE_PRIORITY.to }));
+    if (address)
+      rules.push(
+        rule({
+          from: `${address.address.text}/${address.family === 4 ? 32 : 128}`,
+          table,
+          priority: RULE_PRIORITY.from,
+        }),
+      );
+    if (carriesVips)
+      for (const r of input.properties['loadbalance.service_ip_range'] ?? [])
+        rules.push(rule({ from: r, table, priority: RULE_PRIORITY.vip }));
   }
   const dns = isManagement ? [...(input.properties['network.nameservers'] ?? [])] : [];
   return {
@@ -71,7 +107,9 @@ function nicView(nic: Nic, input: PlanInput) {
  * the NICs before first boot runs), and the plan writes the ones of the deployment.
  */
 export function linkFile(name: Nic['name'], pciPath: string): PlannedFile {
-  return file(`/etc/systemd/network/10-ovactl-${name}.link`, template('networkd/nic.link')({ name, pciPath }), ['systemd-networkd.service']);
+  return file(`/etc/systemd/network/10-ovactl-${name}.link`, template('networkd/nic.link')({ name, pciPath }), [
+    'systemd-networkd.service',
+  ]);
 }
 
 /** Route health injection: bird.conf and the rules file, from validated values. */
@@ -97,11 +135,16 @@ function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[]
     ...(localAs && 'as' in localAs ? { localAs: localAs.as } : {}),
     peers,
     bfd: props['rhi.bfd'] ?? false,
-    ...(area !== undefined ? { ospf: { area, interface: input.deployment === 'frontend' ? 'frontend' : 'workload' } } : {}),
+    ...(area !== undefined
+      ? { ospf: { area, interface: input.deployment === 'frontend' ? 'frontend' : 'workload' } }
+      : {}),
     protocols,
   });
   // The rules one a line, in the order given ("auto" included).
-  const lines = [...rules.rules.map((r) => ({ line: r.line, column: r.column, text: r.source })), ...(rules.auto ? [{ ...rules.auto, text: 'auto' }] : [])]
+  const lines = [
+    ...rules.rules.map((r) => ({ line: r.line, column: r.column, text: r.source })),
+    ...(rules.auto ? [{ ...rules.auto, text: 'auto' }] : []),
+  ]
     .sort((a, b) => a.line - b.line || a.column - b.column)
     .map((l) => l.text);
   return [
@@ -114,7 +157,10 @@ function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[]
  * The names of the Data Plane API certificate: the management address (static, or the DHCP lease when
  * known), the hostname, and localhost.
  */
-export function certificateNames(props: PlanInput['properties'], lease?: string): { ips: string[]; dnsNames: string[] } {
+export function certificateNames(
+  props: PlanInput['properties'],
+  lease?: string,
+): { ips: string[]; dnsNames: string[] } {
   const management = cidr(props['network.management_ip']);
   const apiIp = management?.address.text ?? lease;
   const ips = [...new Set([...(apiIp ? [apiIp] : []), '127.0.0.1'])];
@@ -133,7 +179,10 @@ function routeTablesFile(nics: readonly Nic[], input: PlanInput, dnsNames: reado
 }
 
 /** Where ovactl-metrics.cfg points haproxy: the appliance's paths, or a test tree's for `haproxy -c`. */
-export interface MetricsPaths { readonly luaFile: string; readonly serverCert: string }
+export interface MetricsPaths {
+  readonly luaFile: string;
+  readonly serverCert: string;
+}
 export const METRICS_PATHS: MetricsPaths = { luaFile: METRICS_LUA, serverCert: '/etc/haproxy/server.crt' };
 
 /**
@@ -146,12 +195,22 @@ export function metricsConfig(input: PlanInput, paths: MetricsPaths = METRICS_PA
   const host = cidr(input.properties['network.management_ip'])?.address.text ?? input.facts.managementLease;
   const why = port === undefined ? 'appliance.metrics_port is not set' : 'the management NIC has no address yet (DHCP)';
   const view = {
-    on: port !== undefined && host !== undefined, why, port: port ?? null, host: host ?? null, ...paths, metricsDir: METRICS_DIR,
-    user: input.properties['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash,
+    on: port !== undefined && host !== undefined,
+    why,
+    port: port ?? null,
+    host: host ?? null,
+    ...paths,
+    metricsDir: METRICS_DIR,
+    user: input.properties['loadbalance.haproxy_user'] ?? 'admin',
+    passwordHash: input.facts.haproxyPasswordHash,
   };
   const cfg = template('haproxy/ovactl-metrics.cfg')(view);
   if (!view.on) return { cfg };
-  const lua = template('haproxy/ovactl-metrics.lua')({ metricsDir: METRICS_DIR, dirInChroot: METRICS_DIR_IN_CHROOT, files: METRICS_FILES });
+  const lua = template('haproxy/ovactl-metrics.lua')({
+    metricsDir: METRICS_DIR,
+    dirInChroot: METRICS_DIR_IN_CHROOT,
+    files: METRICS_FILES,
+  });
   return { cfg, lua };
 }
 
@@ -178,9 +237,13 @@ function syslogForwarding(input: PlanInput, hostname: string): { files: PlannedF
   };
   const conf = template('rsyslog/forward.conf')({ server: server ?? null, hostname, units: FORWARDED_UNITS });
   const files = [file(SYSLOG_FORWARD_CONF, conf, restarts)];
-  if (givenCa !== undefined) files.push(file(SYSLOG_CA_FILE, givenCa.endsWith('\n') ? givenCa : `${givenCa}\n`, restarts));
-  const action: Action | undefined = !installed ? undefined
-    : target ? { kind: 'enable-start', unit: 'rsyslog.service' } : { kind: 'disable-stop', units: ['rsyslog.service'] };
+  if (givenCa !== undefined)
+    files.push(file(SYSLOG_CA_FILE, givenCa.endsWith('\n') ? givenCa : `${givenCa}\n`, restarts));
+  const action: Action | undefined = !installed
+    ? undefined
+    : target
+      ? { kind: 'enable-start', unit: 'rsyslog.service' }
+      : { kind: 'disable-stop', units: ['rsyslog.service'] };
   return { files, action };
 }
 
@@ -192,31 +255,76 @@ export function plan(input: PlanInput): Plan {
 
   for (const nic of nics) {
     files.push(linkFile(nic.name, input.facts.pciPaths[nic.name]));
-    files.push(file(`/etc/systemd/network/20-ovactl-${nic.name}.network`, template('networkd/nic.network')(nicView(nic, input)), ['systemd-networkd.service']));
+    files.push(
+      file(
+        `/etc/systemd/network/20-ovactl-${nic.name}.network`,
+        template('networkd/nic.network')(nicView(nic, input)),
+        ['systemd-networkd.service'],
+      ),
+    );
   }
 
   const hostname = props['network.hostname'] ?? 'haproxy.local';
   const management = cidr(props['network.management_ip']);
   files.push(file('/etc/hostname', template('system/hostname')({ hostname }), []));
-  files.push(file('/etc/hosts', template('system/hosts')({ hostname, shortName: hostname.split('.')[0]!, address: management?.address.text ?? null }), []));
-  files.push(file('/etc/ssh/sshd_config.d/50-ovactl.conf', template('system/sshd.conf')({ permitRootLogin: props['appliance.permit_root_login'] ?? true, listenAddress: management?.address.text ?? null }), ['ssh.service']));
-  files.push(file('/etc/sysctl.d/90-ovactl.conf', template('system/sysctl.conf')({ routedVips: full && props['rhi.enabled'] === true }), ['systemd-sysctl.service']));
+  files.push(
+    file(
+      '/etc/hosts',
+      template('system/hosts')({
+        hostname,
+        shortName: hostname.split('.')[0]!,
+        address: management?.address.text ?? null,
+      }),
+      [],
+    ),
+  );
+  files.push(
+    file(
+      '/etc/ssh/sshd_config.d/50-ovactl.conf',
+      template('system/sshd.conf')({
+        permitRootLogin: props['appliance.permit_root_login'] ?? true,
+        listenAddress: management?.address.text ?? null,
+      }),
+      ['ssh.service'],
+    ),
+  );
+  files.push(
+    file(
+      '/etc/sysctl.d/90-ovactl.conf',
+      template('system/sysctl.conf')({ routedVips: full && props['rhi.enabled'] === true }),
+      ['systemd-sysctl.service'],
+    ),
+  );
   const ntp = props['network.ntp_servers'] ?? [];
-  if (ntp.length) files.push(file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), ['systemd-timesyncd.service']));
+  if (ntp.length)
+    files.push(
+      file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), [
+        'systemd-timesyncd.service',
+      ]),
+    );
 
   let merged: ReturnType<typeof mergeHaproxyConfig> | undefined;
   const actions: Action[] = [{ kind: 'set-root-password' }, { kind: 'enable-start', unit: 'systemd-networkd.service' }];
   if (full) {
-    files.push(file('/etc/vmware/anyip-routes.cfg', template('vmware/anyip-routes.cfg')({ ranges: props['loadbalance.service_ip_range'] ?? [] }), ['anyip-routes.service']));
+    files.push(
+      file(
+        '/etc/vmware/anyip-routes.cfg',
+        template('vmware/anyip-routes.cfg')({ ranges: props['loadbalance.service_ip_range'] ?? [] }),
+        ['anyip-routes.service'],
+      ),
+    );
     // ovactl's sections merged into the control plane's file; only haproxy.cfg changed → a reload.
     const rendered = template('haproxy/haproxy.cfg')(haproxySizing(input.facts.memoryBytes));
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
     files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
     const metrics = metricsConfig(input);
     files.push({ ...file(METRICS_CFG, metrics.cfg, [], 0o600), reloads: ['haproxy.service'] });
-    if (metrics.lua !== undefined) files.push({ ...file(METRICS_LUA, metrics.lua, [], 0o644), reloads: ['haproxy.service'] });
+    if (metrics.lua !== undefined)
+      files.push({ ...file(METRICS_LUA, metrics.lua, [], 0o644), reloads: ['haproxy.service'] });
     const users = { user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash };
-    files.push(file(DATAPLANEAPI_USERS, template('haproxy/dataplaneapi-users.cfg')(users), ['dataplaneapi.service'], 0o600));
+    files.push(
+      file(DATAPLANEAPI_USERS, template('haproxy/dataplaneapi-users.cfg')(users), ['dataplaneapi.service'], 0o600),
+    );
     const port = props['loadbalance.dataplane_port'] ?? 5556;
     // With DHCP the API listens on the lease (route-tables.service moves it, and the certificate's SAN,
     // when the lease changes); on all addresses only until there is one.
@@ -237,7 +345,12 @@ export function plan(input: PlanInput): Plan {
     if (input.facts.dataplaneapiInstalled) {
       actions.push(
         { kind: 'enable-start', unit: 'dataplaneapi.service' },
-        { kind: 'probe-dataplaneapi', host: management?.address.text ?? null, port, waitSeconds: DATAPLANEAPI_PROBE_WAIT_SECONDS },
+        {
+          kind: 'probe-dataplaneapi',
+          host: management?.address.text ?? null,
+          port,
+          waitSeconds: DATAPLANEAPI_PROBE_WAIT_SECONDS,
+        },
       );
     }
     const syslog = syslogForwarding(input, hostname);
@@ -245,10 +358,16 @@ export function plan(input: PlanInput): Plan {
     if (syslog.action) actions.push(syslog.action);
     if (props['rhi.enabled']) {
       files.push(...rhiFiles(input, management));
-      actions.push({ kind: 'enable-start', unit: 'bird.service' }, { kind: 'enable-start', unit: 'ovactl-rhi.service' });
+      actions.push(
+        { kind: 'enable-start', unit: 'bird.service' },
+        { kind: 'enable-start', unit: 'ovactl-rhi.service' },
+      );
     } else {
       // Switched off (or never on): nothing may announce this appliance's VIPs.
-      actions.push({ kind: 'disable-stop', units: ['ovactl-rhi.service', ...(input.facts.birdInstalled ? ['bird.service' as const] : [])] });
+      actions.push({
+        kind: 'disable-stop',
+        units: ['ovactl-rhi.service', ...(input.facts.birdInstalled ? ['bird.service' as const] : [])],
+      });
     }
   }
   if (ntp.length) actions.push({ kind: 'enable-start', unit: 'systemd-timesyncd.service' });

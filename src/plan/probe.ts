@@ -11,5 +11,6 @@ export const apiUrl = (a: Pick<ProbeAction, 'host' | 'port'>): string | undefine
   a.host === null ? undefined : httpsUrl(a.host, a.port);
 
 export const probeUrl = (a: Pick<ProbeAction, 'host' | 'port'>): string =>
-  a.host === null ? `https://<management address from DHCP>:${a.port}${DATAPLANEAPI_PROBE_PATH}`
+  a.host === null
+    ? `https://<management address from DHCP>:${a.port}${DATAPLANEAPI_PROBE_PATH}`
     : httpsUrl(a.host, a.port, DATAPLANEAPI_PROBE_PATH);

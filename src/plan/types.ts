@@ -2,8 +2,18 @@
 import { NICS, type Deployment } from '../appliance/nics.js';
 import type { Properties } from '../properties/schema.js';
 
-export type Unit = 'systemd-networkd.service' | 'anyip-routes.service' | 'haproxy.service' | 'dataplaneapi.service' | 'ssh.service' | 'systemd-timesyncd.service' | 'systemd-sysctl.service' | 'bird.service' | 'ovactl-rhi.service'
-  | 'route-tables.service' | 'rsyslog.service';
+export type Unit =
+  | 'systemd-networkd.service'
+  | 'anyip-routes.service'
+  | 'haproxy.service'
+  | 'dataplaneapi.service'
+  | 'ssh.service'
+  | 'systemd-timesyncd.service'
+  | 'systemd-sysctl.service'
+  | 'bird.service'
+  | 'ovactl-rhi.service'
+  | 'route-tables.service'
+  | 'rsyslog.service';
 
 export interface PlannedFile {
   readonly path: string;
@@ -24,13 +34,23 @@ export type Action =
   /** root's password, given to chpasswd on stdin by apply (the plan never holds it). */
   | { readonly kind: 'set-root-password' }
   /** The Data Plane API certificate: the given CA or a generated one; a server cert with these SANs. */
-  | { readonly kind: 'issue-certificates'; readonly ips: readonly string[]; readonly dnsNames: readonly string[]; readonly givenCa: boolean }
+  | {
+      readonly kind: 'issue-certificates';
+      readonly ips: readonly string[];
+      readonly dnsNames: readonly string[];
+      readonly givenCa: boolean;
+    }
   /**
    * READY only once the Data Plane API answers: GET /v2/info over HTTPS with the published CA and the
    * Basic credentials, run by ovactl-ready.service after the API has started. host null: DHCP, the
    * management NIC's leased address (known only once networkd has it).
    */
-  | { readonly kind: 'probe-dataplaneapi'; readonly host: string | null; readonly port: number; readonly waitSeconds: number };
+  | {
+      readonly kind: 'probe-dataplaneapi';
+      readonly host: string | null;
+      readonly port: number;
+      readonly waitSeconds: number;
+    };
 
 export interface Plan {
   readonly files: readonly PlannedFile[];

@@ -26,7 +26,10 @@ export function pemBlocks(input: string): PemBlock[] {
     const base64 = body.replace(/\s+/g, '');
     const lines = base64.match(/.{1,64}/g) ?? [];
     const head = headers.length ? [...headers, ''] : [];
-    blocks.push({ label, text: [`-----BEGIN ${label}-----`, ...head, ...lines, `-----END ${label}-----`].join('\n') + '\n' });
+    blocks.push({
+      label,
+      text: [`-----BEGIN ${label}-----`, ...head, ...lines, `-----END ${label}-----`].join('\n') + '\n',
+    });
   }
   return blocks;
 }
@@ -39,6 +42,9 @@ export function repairPem(input: string): string | undefined {
 
 /** Base64 alphabet check of a block body, for a precise message before node:crypto's. */
 export function hasValidBase64(block: PemBlock): boolean {
-  const body = block.text.split('\n').filter((l) => l && !l.startsWith('-----') && !/^(Proc-Type|DEK-Info):/.test(l)).join('');
+  const body = block.text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----') && !/^(Proc-Type|DEK-Info):/.test(l))
+    .join('');
   return /^[A-Za-z0-9+/]*={0,2}$/.test(body) && body.length % 4 === 0;
 }

@@ -8,7 +8,13 @@ import { repairPem } from './pem.js';
 import { isCidr, parseCidr, parseIp } from '../net/ip.js';
 
 type ListKind = 'addressList' | 'hostList' | 'networkList' | 'peerList';
-export type ValueOfKind<K extends Kind> = K extends 'boolean' ? boolean : K extends 'port' ? number : K extends ListKind ? readonly string[] : string;
+export type ValueOfKind<K extends Kind> = K extends 'boolean'
+  ? boolean
+  : K extends 'port'
+    ? number
+    : K extends ListKind
+      ? readonly string[]
+      : string;
 
 type Table = (typeof PROPERTIES)[number];
 /** Normalised deploy values. A key is absent when it is unset and has no default (e.g. DHCP). */
@@ -17,7 +23,16 @@ export type Properties = { readonly [P in Table as P['key']]?: ValueOfKind<P['ki
 /** Raw values as a source delivers them, by canonical key. */
 export type RawValues = ReadonlyMap<PropertyKey, string | null>;
 
-const BOOLEANS: Record<string, boolean> = { true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false };
+const BOOLEANS: Record<string, boolean> = {
+  true: true,
+  yes: true,
+  on: true,
+  '1': true,
+  false: false,
+  no: false,
+  off: false,
+  '0': false,
+};
 
 /** Comma lists tolerate spaces, a trailing comma, and whitespace as a separator. */
 export const splitList = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x.length > 0);
@@ -39,22 +54,47 @@ const canonCidr = (s: string): string => {
 };
 const ipText = z.pipe(z.string(), z.transform(canonIp));
 const cidrText = z.pipe(z.string(), z.transform(canonCidr));
-const ipList = z.pipe(z.string(), z.transform((s: string) => splitList(s).map(canonIp)));
-const cidrList = z.pipe(z.string(), z.transform((s: string) => splitList(s).map(canonCidr)));
-const pem = z.pipe(z.string(), z.transform((s: string) => repairPem(s) ?? s));
+const ipList = z.pipe(
+  z.string(),
+  z.transform((s: string) => splitList(s).map(canonIp)),
+);
+const cidrList = z.pipe(
+  z.string(),
+  z.transform((s: string) => splitList(s).map(canonCidr)),
+);
+const pem = z.pipe(
+  z.string(),
+  z.transform((s: string) => repairPem(s) ?? s),
+);
 
 const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   password: text, // kept exactly as typed: a password may legitimately begin with a space or '-'
-  boolean: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => BOOLEANS[s.toLowerCase()] ?? problem(ctx, s, 'boolean.syntax', 'is not a boolean', 'write True or False'))),
+  boolean: z.pipe(
+    z.string(),
+    z.transform(
+      (s: string, ctx: Ctx) =>
+        BOOLEANS[s.toLowerCase()] ?? problem(ctx, s, 'boolean.syntax', 'is not a boolean', 'write True or False'),
+    ),
+  ),
   certificate: pem,
   privateKey: pem,
-  hostname: z.pipe(z.string(), z.transform((s: string) => s.replace(/\.$/, ''))),
+  hostname: z.pipe(
+    z.string(),
+    z.transform((s: string) => s.replace(/\.$/, '')),
+  ),
   addressList: ipList,
   hostList: ipList, // host names pass unchanged
   interfaceAddress: cidrText,
   address: ipText,
   networkList: cidrList,
-  port: z.pipe(z.string(), z.transform((s: string, ctx: Ctx) => (/^\d{1,5}$/.test(s) ? Number(s) : problem(ctx, s, 'port.syntax', 'is not a port number', 'write a whole number from 1 to 65535, e.g. 5556')))),
+  port: z.pipe(
+    z.string(),
+    z.transform((s: string, ctx: Ctx) =>
+      /^\d{1,5}$/.test(s)
+        ? Number(s)
+        : problem(ctx, s, 'port.syntax', 'is not a port number', 'write a whole number from 1 to 65535, e.g. 5556'),
+    ),
+  ),
   userName: text,
   asNumber: text,
   routerId: text,
@@ -75,7 +115,10 @@ function preprocess(spec: PropertySpec, raw: unknown): string | undefined {
 
 /** The field schema of one property: unset → the table default → the kind's schema. */
 const fieldSchema = (spec: PropertySpec) =>
-  z.pipe(z.transform((raw: unknown) => preprocess(spec, raw) ?? spec.default), z.optional(KIND_SCHEMAS[spec.kind]));
+  z.pipe(
+    z.transform((raw: unknown) => preprocess(spec, raw) ?? spec.default),
+    z.optional(KIND_SCHEMAS[spec.kind]),
+  );
 
 /**
  * The zod schema of the whole property set, generated from the table. Built on first use: validation
@@ -84,7 +127,12 @@ const fieldSchema = (spec: PropertySpec) =>
  */
 let objectSchema: z.ZodMiniObject<Record<PropertyKey, ReturnType<typeof fieldSchema>>> | undefined;
 export function propertiesSchema() {
-  objectSchema ??= z.object(Object.fromEntries(PROPERTIES.map((p) => [p.key, fieldSchema(p)])) as Record<PropertyKey, ReturnType<typeof fieldSchema>>);
+  objectSchema ??= z.object(
+    Object.fromEntries(PROPERTIES.map((p) => [p.key, fieldSchema(p)])) as Record<
+      PropertyKey,
+      ReturnType<typeof fieldSchema>
+    >,
+  );
   return objectSchema;
 }
 
@@ -111,7 +159,12 @@ export function normalise(raw: RawValues): { properties: Properties; problems: T
     if (value === undefined) continue;
     const length = [...value].length;
     if (length > maxLength(p)) {
-      problems.push({ key: p.key, rule: 'value.too-long', message: `is ${length} characters long; at most ${maxLength(p)} are accepted`, hint: `check that ${p.key} holds only its own value` });
+      problems.push({
+        key: p.key,
+        rule: 'value.too-long',
+        message: `is ${length} characters long; at most ${maxLength(p)} are accepted`,
+        hint: `check that ${p.key} holds only its own value`,
+      });
       continue;
     }
     const r = KIND_SCHEMAS[p.kind].safeParse(value);

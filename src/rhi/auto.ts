@@ -33,7 +33,17 @@ export function parseHaproxyConfig(text: string): HaproxyConfig {
   const notes: string[] = [];
   const namedDefaults = new Map<string, string | undefined>();
   let lastDefault: string | undefined; // default_backend of the last defaults section
-  type Open = { kind: string; name: string; line: number; from?: string; binds: { address: string; line: number }[]; defaultBackend?: string; useBackends: string[]; disabled: boolean; hasServers: boolean };
+  type Open = {
+    kind: string;
+    name: string;
+    line: number;
+    from?: string;
+    binds: { address: string; line: number }[];
+    defaultBackend?: string;
+    useBackends: string[];
+    disabled: boolean;
+    hasServers: boolean;
+  };
   let cur: Open | undefined;
   const close = () => {
     if (!cur) return;
@@ -44,7 +54,15 @@ export function parseHaproxyConfig(text: string): HaproxyConfig {
       const inherited = cur.from !== undefined ? namedDefaults.get(cur.from) : lastDefault;
       const def = cur.defaultBackend ?? inherited;
       const backends = [...new Set([...(def ? [def] : []), ...cur.useBackends])];
-      frontends.push({ name: cur.name, line: cur.line, listen: cur.kind === 'listen', binds: cur.binds, backends, disabled: cur.disabled, hasServers: cur.hasServers });
+      frontends.push({
+        name: cur.name,
+        line: cur.line,
+        listen: cur.kind === 'listen',
+        binds: cur.binds,
+        backends,
+        disabled: cur.disabled,
+        hasServers: cur.hasServers,
+      });
     }
     cur = undefined;
   };
@@ -55,7 +73,16 @@ export function parseHaproxyConfig(text: string): HaproxyConfig {
     if (SECTIONS.has(kw)) {
       close();
       const fromAt = w.indexOf('from');
-      cur = { kind: kw, name: w[1] ?? '', line: i + 1, ...(fromAt > 0 && w[fromAt + 1] ? { from: w[fromAt + 1]! } : {}), binds: [], useBackends: [], disabled: false, hasServers: false };
+      cur = {
+        kind: kw,
+        name: w[1] ?? '',
+        line: i + 1,
+        ...(fromAt > 0 && w[fromAt + 1] ? { from: w[fromAt + 1]! } : {}),
+        binds: [],
+        useBackends: [],
+        disabled: false,
+        hasServers: false,
+      };
       return;
     }
     if (!cur) return;
@@ -68,7 +95,10 @@ export function parseHaproxyConfig(text: string): HaproxyConfig {
         break;
       case 'use_backend':
         if (!w[1]) break;
-        if (w[1].includes('%[')) notes.push(`${cur.kind} ${cur.name} (line ${i + 1}): use_backend ${w[1]} is computed at run time; not part of its rule`);
+        if (w[1].includes('%['))
+          notes.push(
+            `${cur.kind} ${cur.name} (line ${i + 1}): use_backend ${w[1]} is computed at run time; not part of its rule`,
+          );
         else cur.useBackends.push(w[1]);
         break;
       case 'disabled':
@@ -103,7 +133,9 @@ export function bindAddress(spec: string): { ip: string; family: Family } | { sk
   }
   if (host === '' || host === '*' || host === '0.0.0.0' || host === '::') return { skip: 'all addresses (a wildcard)' };
   const ip = parseIp(host);
-  return ip ? { ip: ip.text, family: ip.family } : { skip: `${JSON.stringify(host)} is not an IP address (host names are not resolved)` };
+  return ip
+    ? { ip: ip.text, family: ip.family }
+    : { skip: `${JSON.stringify(host)} is not an IP address (host names are not resolved)` };
 }
 
 export interface AutoRules {
@@ -124,7 +156,8 @@ export function deriveRules(cfg: HaproxyConfig, ranges: readonly Cidr[] | undefi
   for (const f of cfg.frontends) {
     const kind = f.listen ? 'listen' : 'frontend';
     if (f.disabled) {
-      if (f.binds.length) notes.push(`${kind} ${f.name} (line ${f.line}) is disabled in the configuration; not announced`);
+      if (f.binds.length)
+        notes.push(`${kind} ${f.name} (line ${f.line}) is disabled in the configuration; not announced`);
       continue;
     }
     for (const b of f.binds) {
@@ -135,7 +168,9 @@ export function deriveRules(cfg: HaproxyConfig, ranges: readonly Cidr[] | undefi
       }
       const ip = parseIp(a.ip)!;
       if (ranges && !ranges.some((r) => contains(r, ip))) {
-        notes.push(`${kind} ${f.name} (line ${b.line}) binds ${b.address}: ${a.ip} is outside the VIP ranges; not announced`);
+        notes.push(
+          `${kind} ${f.name} (line ${b.line}) binds ${b.address}: ${a.ip} is outside the VIP ranges; not announced`,
+        );
         continue;
       }
       const v = byVip.get(a.ip) ?? { family: a.family, frontends: [], binds: [], line: b.line };
@@ -160,7 +195,9 @@ export function deriveRules(cfg: HaproxyConfig, ranges: readonly Cidr[] | undefi
     const rule: RuleDef = {
       line: v.line,
       column: 1,
-      targets: [{ network, family: v.family, protocol: DEFAULT_PROTOCOL[v.family], explicitProtocol: false, column: 1 }],
+      targets: [
+        { network, family: v.family, protocol: DEFAULT_PROTOCOL[v.family], explicitProtocol: false, column: 1 },
+      ],
       aggregate: 'all',
       refs,
       source: '',

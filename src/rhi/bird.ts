@@ -37,7 +37,9 @@ export const routesFile = (dir: string, protocol: string): string => join(dir, `
 /** bird.conf text for these settings. */
 export function birdConf(s: BirdSettings): string {
   const dir = s.routesDir ?? ROUTES_DIR;
-  const protocols = [...s.protocols].sort(([a], [b]) => a.localeCompare(b)).map(([name, family]) => ({ name, family: family === 4 ? 'ipv4' : 'ipv6', file: routesFile(dir, name) }));
+  const protocols = [...s.protocols]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, family]) => ({ name, family: family === 4 ? 'ipv4' : 'ipv6', file: routesFile(dir, name) }));
   const names = (family: 'ipv4' | 'ipv6') => protocols.filter((p) => p.family === family).map((p) => p.name);
   const filter = (family: 'ipv4' | 'ipv6') => {
     const n = names(family);
@@ -49,7 +51,14 @@ export function birdConf(s: BirdSettings): string {
     protocols,
     bfd: s.bfd,
     holdTime: s.holdTime ?? 9,
-    peers: s.peers.map((p, i) => ({ name: `peer${i + 1}`, address: p.address, as: p.as, localAs: s.localAs, channel: p.family === 4 ? 'ipv4' : 'ipv6', exportFilter: filter(p.family === 4 ? 'ipv4' : 'ipv6') })),
+    peers: s.peers.map((p, i) => ({
+      name: `peer${i + 1}`,
+      address: p.address,
+      as: p.as,
+      localAs: s.localAs,
+      channel: p.family === 4 ? 'ipv4' : 'ipv6',
+      exportFilter: filter(p.family === 4 ? 'ipv4' : 'ipv6'),
+    })),
     ospf: s.ospf ? { area: s.ospf.area, interface: s.ospf.interface, exportFilter: filter('ipv4') } : null,
   });
 }
@@ -82,7 +91,8 @@ export function staticProtocols(conf: string, dir: string): StaticProtocol[] {
     const body = text.slice(head.lastIndex, i - 1);
     const fam = /\b(ipv4|ipv6)\b/.exec(body);
     const inc = /^\s*include\s+"([^"]+)"\s*;/m.exec(body);
-    if (fam && inc && dirname(inc[1]!) === dir) out.push({ name: m[1]!, family: fam[1] === 'ipv4' ? 4 : 6, file: inc[1]! });
+    if (fam && inc && dirname(inc[1]!) === dir)
+      out.push({ name: m[1]!, family: fam[1] === 'ipv4' ? 4 : 6, file: inc[1]! });
   }
   return out;
 }

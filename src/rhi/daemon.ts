@@ -13,7 +13,18 @@ import { rhiFamilies } from '../metrics/appliance.js';
 import { writeMetrics } from '../metrics/prom.js';
 import { deriveRules, parseHaproxyConfig } from './auto.js';
 import { routesText, staticProtocols, type StaticProtocol } from './bird.js';
-import { evaluate, holdDownUntil, initialState, inputState, parseShowStat, step, whyDown, type InputState, type RuleState, type Tuning } from './health.js';
+import {
+  evaluate,
+  holdDownUntil,
+  initialState,
+  inputState,
+  parseShowStat,
+  step,
+  whyDown,
+  type InputState,
+  type RuleState,
+  type Tuning,
+} from './health.js';
 import { MAX_RULES_BYTES, describeError, parseRules, ruleText, type RuleDef } from './rules.js';
 import { birdConfigure, haproxyCommand } from './sockets.js';
 import type { RhiStatus, StatusRule } from './status.js';
@@ -121,7 +132,9 @@ export class Daemon {
     await this.configure();
     if (this.configuring) await this.configuring;
     this.writeStatus(true);
-    this.o.log(`rhi: stopped; every route withdrawn${this.birdInSync ? '' : ` (BIRD did not confirm: ${this.birdError ?? 'unknown'}; its route files are empty)`}`);
+    this.o.log(
+      `rhi: stopped; every route withdrawn${this.birdInSync ? '' : ` (BIRD did not confirm: ${this.birdError ?? 'unknown'}; its route files are empty)`}`,
+    );
   }
 
   /** SIGHUP: re-read every file at the next poll, changed or not. */
@@ -130,7 +143,11 @@ export class Daemon {
   }
 
   private watched(): string[] {
-    return [this.o.rulesFile, this.o.birdConfig, ...(this.loaded?.auto ? [this.o.haproxyConfig, this.o.rangesFile] : [])];
+    return [
+      this.o.rulesFile,
+      this.o.birdConfig,
+      ...(this.loaded?.auto ? [this.o.haproxyConfig, this.o.rangesFile] : []),
+    ];
   }
 
   async tick(): Promise<void> {
@@ -146,13 +163,16 @@ export class Daemon {
     // 2. Health.
     let states: Map<string, string> | undefined;
     try {
-      states = parseShowStat(await haproxyCommand(this.o.haproxySocket, 'show stat -1 3 -1', Math.max(500, this.o.intervalMs * 2)));
+      states = parseShowStat(
+        await haproxyCommand(this.o.haproxySocket, 'show stat -1 3 -1', Math.max(500, this.o.intervalMs * 2)),
+      );
       if (!this.haproxyReachable) this.o.log(`rhi: haproxy's runtime API answers (${this.o.haproxySocket})`);
       this.haproxyReachable = true;
       this.haproxyError = undefined;
     } catch (e) {
       const msg = (e as Error).message;
-      if (this.haproxyReachable || this.haproxyError !== msg) this.o.warn(`rhi: haproxy's runtime API: ${msg}; every frontend and backend counts as down`);
+      if (this.haproxyReachable || this.haproxyError !== msg)
+        this.o.warn(`rhi: haproxy's runtime API: ${msg}; every frontend and backend counts as down`);
       this.haproxyReachable = false;
       this.haproxyError = msg;
     }
@@ -166,7 +186,10 @@ export class Daemon {
       r.state = state;
       if (event) {
         changed = true;
-        const nets = r.def.targets.filter((t) => !r.problems.has(t.network)).map((t) => `${t.network} (${t.protocol})`).join(', ');
+        const nets = r.def.targets
+          .filter((t) => !r.problems.has(t.network))
+          .map((t) => `${t.network} (${t.protocol})`)
+          .join(', ');
         if (event === 'announce') this.o.log(`rhi: announce ${nets}: ${describeInputs(r)}`);
         else this.o.log(`rhi: withdraw ${nets}: ${whyDown(r.def.aggregate, r.inputs)}`);
       }
@@ -189,32 +212,44 @@ export class Daemon {
     if ('error' in birdText) errors.push(`${this.o.birdConfig}: cannot read: ${birdText.error}`);
     if ('text' in birdText) {
       this.protocols = staticProtocols(birdText.text, this.o.routesDir);
-      if (this.protocols.length === 0) errors.push(`${this.o.birdConfig}: no static protocol includes a route file from ${this.o.routesDir}`);
+      if (this.protocols.length === 0)
+        errors.push(`${this.o.birdConfig}: no static protocol includes a route file from ${this.o.routesDir}`);
     }
     const protocols = this.protocols;
     this.configLoadedAt = mono();
     if (errors.length || !parsed) {
       const text = errors.join('\n');
       if (text !== this.configErrors.join('\n')) {
-        this.o.warn(`rhi: the configuration has errors; ${previous ? 'the previous rules stay in force' : 'nothing is announced'} until they are fixed:\n${text}`);
+        this.o.warn(
+          `rhi: the configuration has errors; ${previous ? 'the previous rules stay in force' : 'nothing is announced'} until they are fixed:\n${text}`,
+        );
       }
       this.configErrors = errors;
       return;
     }
     this.configErrors = [];
     const notes: string[] = [];
-    const defs: { def: RuleDef; origin: string }[] = parsed.rules.map((def) => ({ def, origin: `${this.o.rulesFile}:${def.line}` }));
+    const defs: { def: RuleDef; origin: string }[] = parsed.rules.map((def) => ({
+      def,
+      origin: `${this.o.rulesFile}:${def.line}`,
+    }));
     if (parsed.auto) {
       const cfg = read(this.o.haproxyConfig);
       const ranges = read(this.o.rangesFile);
       if ('error' in cfg) notes.push(`auto: cannot read ${this.o.haproxyConfig}: ${cfg.error}; no VIP derived`);
-      else if ('error' in ranges) notes.push(`auto: cannot read the VIP ranges ${this.o.rangesFile}: ${ranges.error}; no VIP derived (auto announces addresses inside them only)`);
+      else if ('error' in ranges)
+        notes.push(
+          `auto: cannot read the VIP ranges ${this.o.rangesFile}: ${ranges.error}; no VIP derived (auto announces addresses inside them only)`,
+        );
       else {
         const derived = deriveRules(parseHaproxyConfig(cfg.text), parseRangesFile(ranges.text).ranges);
         notes.push(...derived.notes.map((n) => `auto: ${n}`));
         const explicit = new Set(parsed.rules.flatMap((r) => r.targets.map((t) => t.network)));
         for (const def of derived.rules) {
-          if (explicit.has(def.targets[0]!.network)) notes.push(`auto: ${def.targets[0]!.network} has a rule of its own in ${this.o.rulesFile}; that one applies`);
+          if (explicit.has(def.targets[0]!.network))
+            notes.push(
+              `auto: ${def.targets[0]!.network} has a rule of its own in ${this.o.rulesFile}; that one applies`,
+            );
           else defs.push({ def, origin: `auto: ${derived.origins.get(def)}` });
         }
       }
@@ -226,19 +261,36 @@ export class Daemon {
       const problems = new Map<string, string>();
       for (const t of def.targets) {
         const p = byName.get(t.protocol);
-        if (!p) problems.set(t.network, `${this.o.birdConfig} has no static protocol ${t.protocol} fed from ${this.o.routesDir}`);
-        else if (p.family !== t.family) problems.set(t.network, `protocol ${t.protocol} in ${this.o.birdConfig} is IPv${p.family}; ${t.network} is IPv${t.family}`);
+        if (!p)
+          problems.set(
+            t.network,
+            `${this.o.birdConfig} has no static protocol ${t.protocol} fed from ${this.o.routesDir}`,
+          );
+        else if (p.family !== t.family)
+          problems.set(
+            t.network,
+            `protocol ${t.protocol} in ${this.o.birdConfig} is IPv${p.family}; ${t.network} is IPv${t.family}`,
+          );
       }
       // A rule keeps its state while its routes stay the same (a changed condition, a backend
       // renamed by the control plane): no withdraw-and-rise for an edit.
       const key = def.targets.map((t) => `${t.protocol} ${t.network}`).join(', ');
       const kept = old.get(key);
-      return { key, def, origin, problems, state: kept?.state ?? initialState(now), inputs: kept?.inputs ?? [], healthy: kept?.healthy ?? false };
+      return {
+        key,
+        def,
+        origin,
+        problems,
+        state: kept?.state ?? initialState(now),
+        inputs: kept?.inputs ?? [],
+        healthy: kept?.healthy ?? false,
+      };
     });
     for (const r of rules) for (const [net, why] of r.problems) notes.push(`${net}: ${why}; not announced`);
     const keys = new Set(rules.map((r) => r.key));
     for (const r of previous?.rules ?? []) {
-      if (r.state.announced && !keys.has(r.key)) this.o.log(`rhi: withdraw ${r.key.replace(/(\S+) (\S+)/g, '$2 ($1)')}: no rule announces it any more`);
+      if (r.state.announced && !keys.has(r.key))
+        this.o.log(`rhi: withdraw ${r.key.replace(/(\S+) (\S+)/g, '$2 ($1)')}: no rule announces it any more`);
     }
     this.loaded = { rules, auto: parsed.auto !== undefined, notes };
     // The files auto adds are watched from now on; said only when the rules came out different
@@ -248,7 +300,9 @@ export class Daemon {
     if (summary === this.lastSummary) return;
     this.lastSummary = summary;
     const fromAuto = rules.filter((r) => r.origin.startsWith('auto:')).length;
-    this.o.log(`rhi: ${previous ? 'reloaded' : 'loaded'} ${rules.length} rule${rules.length === 1 ? '' : 's'}${parsed.auto ? ` (${fromAuto} from auto)` : ''} from ${this.o.rulesFile}; BIRD protocols ${protocols.map((p) => p.name).join(', ')}`);
+    this.o.log(
+      `rhi: ${previous ? 'reloaded' : 'loaded'} ${rules.length} rule${rules.length === 1 ? '' : 's'}${parsed.auto ? ` (${fromAuto} from auto)` : ''} from ${this.o.rulesFile}; BIRD protocols ${protocols.map((p) => p.name).join(', ')}`,
+    );
     for (const n of notes) this.o.log(`rhi: ${n}`);
   }
 
@@ -309,7 +363,11 @@ export class Daemon {
       return {
         rule: ruleText(r.def),
         origin: r.origin,
-        targets: r.def.targets.map((t) => ({ network: t.network, protocol: t.protocol, ...(r.problems.has(t.network) ? { problem: r.problems.get(t.network)! } : {}) })),
+        targets: r.def.targets.map((t) => ({
+          network: t.network,
+          protocol: t.protocol,
+          ...(r.problems.has(t.network) ? { problem: r.problems.get(t.network)! } : {}),
+        })),
         aggregate: r.def.aggregate,
         inputs: r.inputs,
         healthy: r.healthy,
@@ -324,10 +382,29 @@ export class Daemon {
       version: this.o.version,
       startedAt: wall(this.startedAt),
       ...(stopping ? { stoppedAt: new Date().toISOString() } : {}),
-      settings: { rulesFile: this.o.rulesFile, haproxySocket: this.o.haproxySocket, haproxyConfig: this.o.haproxyConfig, rangesFile: this.o.rangesFile, birdSocket: this.o.birdSocket, birdConfig: this.o.birdConfig, intervalMs: this.o.intervalMs, ...this.o.tuning },
-      config: { errors: this.configErrors, usingPrevious: this.configErrors.length > 0 && this.loaded !== undefined, auto: this.loaded?.auto ?? false, notes: [...(this.loaded?.notes ?? [])], ...(this.configLoadedAt !== undefined ? { loadedAt: wall(this.configLoadedAt) } : {}) },
+      settings: {
+        rulesFile: this.o.rulesFile,
+        haproxySocket: this.o.haproxySocket,
+        haproxyConfig: this.o.haproxyConfig,
+        rangesFile: this.o.rangesFile,
+        birdSocket: this.o.birdSocket,
+        birdConfig: this.o.birdConfig,
+        intervalMs: this.o.intervalMs,
+        ...this.o.tuning,
+      },
+      config: {
+        errors: this.configErrors,
+        usingPrevious: this.configErrors.length > 0 && this.loaded !== undefined,
+        auto: this.loaded?.auto ?? false,
+        notes: [...(this.loaded?.notes ?? [])],
+        ...(this.configLoadedAt !== undefined ? { loadedAt: wall(this.configLoadedAt) } : {}),
+      },
       haproxy: { reachable: this.haproxyReachable, ...(this.haproxyError ? { error: this.haproxyError } : {}) },
-      bird: { inSync: this.birdInSync, protocols: this.protocols.map((p) => p.name), ...(this.birdError ? { error: this.birdError } : {}) },
+      bird: {
+        inSync: this.birdInSync,
+        protocols: this.protocols.map((p) => p.name),
+        ...(this.birdError ? { error: this.birdError } : {}),
+      },
       rules,
     };
   }
@@ -344,17 +421,25 @@ export class Daemon {
       this.o.warn(`rhi: cannot write ${this.o.stateFile}: ${(e as Error).message}`);
     }
     // Beside the state file (/run/ovactl/metrics/rhi.prom), when metrics are on.
-    const rules = s.rules.map((r) => ({ rule: r.rule, announced: r.announced, targets: r.targets.filter((t) => !t.problem).length }));
+    const rules = s.rules.map((r) => ({
+      rule: r.rule,
+      announced: r.announced,
+      targets: r.targets.filter((t) => !t.problem).length,
+    }));
     const problem = writeMetrics(join(dirname(this.o.stateFile), 'metrics'), 'rhi.prom', rhiFamilies(rules));
     if (problem) this.o.warn(`rhi: metrics: ${problem}`);
   }
 }
 
-const describeInputs = (r: Active): string => `${r.def.aggregate}(${r.inputs.map((i) => `${i.ref} ${i.status}`).join(', ')})`;
+const describeInputs = (r: Active): string =>
+  `${r.def.aggregate}(${r.inputs.map((i) => `${i.ref} ${i.status}`).join(', ')})`;
 
 /** `ovactl rhi withdraw`: empty every route file bird.conf takes from `dir`, then `configure`. */
 export async function withdrawAll(
-  birdConfig: string, dir: string, birdSocket: string, opts: { onlyMissing?: boolean; configure?: boolean } = {},
+  birdConfig: string,
+  dir: string,
+  birdSocket: string,
+  opts: { onlyMissing?: boolean; configure?: boolean } = {},
 ): Promise<{ files: string[]; problems: string[]; included: number }> {
   const text = read(birdConfig);
   if ('error' in text) return { files: [], problems: [`${birdConfig}: cannot read: ${text.error}`], included: 0 };

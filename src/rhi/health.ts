@@ -16,7 +16,9 @@ export function parseShowStat(csv: string): Map<string, string> {
   const header = lines.find((l) => l.startsWith('# '));
   if (!header) throw new Error(`unexpected reply from the runtime API: ${JSON.stringify(csv.slice(0, 120))}`);
   const cols = header.slice(2).split(',');
-  const px = cols.indexOf('pxname'), st = cols.indexOf('status'), ty = cols.indexOf('type');
+  const px = cols.indexOf('pxname'),
+    st = cols.indexOf('status'),
+    ty = cols.indexOf('type');
   if (px < 0 || st < 0 || ty < 0) throw new Error('the show stat header lacks pxname, status or type');
   for (const l of lines) {
     if (l === '' || l.startsWith('#')) continue;
@@ -52,7 +54,12 @@ export function evaluate(aggregate: Aggregate, inputs: readonly InputState[]): b
 /** Why a rule is unhealthy, in words: `b:app DOWN, f:web missing from haproxy`. */
 export function whyDown(aggregate: Aggregate, inputs: readonly InputState[]): string {
   if (aggregate === 'never') return 'the rule says never';
-  const bad = inputs.filter((i) => !i.up).map((i) => `${i.ref} ${i.status === 'missing' ? 'is not in haproxy\'s running configuration' : i.status === 'unreachable' ? 'unknown (runtime API unreachable)' : i.status}`);
+  const bad = inputs
+    .filter((i) => !i.up)
+    .map(
+      (i) =>
+        `${i.ref} ${i.status === 'missing' ? "is not in haproxy's running configuration" : i.status === 'unreachable' ? 'unknown (runtime API unreachable)' : i.status}`,
+    );
   return aggregate === 'any' ? `none up: ${bad.join(', ')}` : bad.join(', ');
 }
 
@@ -77,7 +84,13 @@ export interface RuleState {
   readonly since: number;
 }
 
-export const initialState = (now: number): RuleState => ({ announced: false, good: 0, bad: 0, withdrawnOnce: false, since: now });
+export const initialState = (now: number): RuleState => ({
+  announced: false,
+  good: 0,
+  bad: 0,
+  withdrawnOnce: false,
+  since: now,
+});
 
 export type Event = 'announce' | 'withdraw' | undefined;
 
@@ -90,14 +103,28 @@ export function step(s: RuleState, healthy: boolean, now: number, t: Tuning): { 
   if (!healthy) {
     const bad = s.bad + 1;
     if (s.announced && bad >= t.fall) {
-      return { state: { announced: false, good: 0, bad, lastBadAt: now, withdrawnOnce: true, since: now }, event: 'withdraw' };
+      return {
+        state: { announced: false, good: 0, bad, lastBadAt: now, withdrawnOnce: true, since: now },
+        event: 'withdraw',
+      };
     }
     return { state: { ...s, good: 0, bad, lastBadAt: now }, event: undefined };
   }
   const good = s.good + 1;
   if (s.announced) return { state: { ...s, good, bad: 0 }, event: undefined };
   const held = s.withdrawnOnce && s.lastBadAt !== undefined && now - s.lastBadAt < t.holdDownMs;
-  if (good >= t.rise && !held) return { state: { announced: true, good, bad: 0, withdrawnOnce: s.withdrawnOnce, since: now, ...(s.lastBadAt !== undefined ? { lastBadAt: s.lastBadAt } : {}) }, event: 'announce' };
+  if (good >= t.rise && !held)
+    return {
+      state: {
+        announced: true,
+        good,
+        bad: 0,
+        withdrawnOnce: s.withdrawnOnce,
+        since: now,
+        ...(s.lastBadAt !== undefined ? { lastBadAt: s.lastBadAt } : {}),
+      },
+      event: 'announce',
+    };
   return { state: { ...s, good, bad: 0 }, event: undefined };
 }
 

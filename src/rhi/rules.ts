@@ -45,7 +45,18 @@ export interface RuleDef {
   readonly source: string;
 }
 
-export type ErrorKind = 'syntax' | 'network' | 'prefix' | 'host-bits' | 'protocol' | 'aggregate' | 'reference' | 'empty' | 'duplicate' | 'family' | 'auto';
+export type ErrorKind =
+  | 'syntax'
+  | 'network'
+  | 'prefix'
+  | 'host-bits'
+  | 'protocol'
+  | 'aggregate'
+  | 'reference'
+  | 'empty'
+  | 'duplicate'
+  | 'family'
+  | 'auto';
 
 export interface RuleError {
   readonly kind: ErrorKind;
@@ -77,11 +88,17 @@ const MAX_PROTOCOL_NAME = 32;
  * Names a static protocol cannot have in the generated bird.conf: BIRD keywords people are likely
  * to type, and the names of the appliance's other protocols.
  */
-const RESERVED = /^(all|any|none|bgp|ospf|static|kernel|device|direct|bfd|rip|babel|rpki|pipe|perf|mrt|radv|ipv4|ipv6|table|protocol|filter|function|define|route|import|export|where|from|to|via|true|false|on|off|yes|no|peer\d+|ospf\d+)$/i;
+const RESERVED =
+  /^(all|any|none|bgp|ospf|static|kernel|device|direct|bfd|rip|babel|rpki|pipe|perf|mrt|radv|ipv4|ipv6|table|protocol|filter|function|define|route|import|export|where|from|to|via|true|false|on|off|yes|no|peer\d+|ospf\d+)$/i;
 
 /** Thrown inside one rule's parse; not an Error, so a line of 100,000 bad rules builds no stack traces. */
 class LineError {
-  constructor(readonly kind: ErrorKind, readonly index: number, readonly message: string, readonly hint?: string) {}
+  constructor(
+    readonly kind: ErrorKind,
+    readonly index: number,
+    readonly message: string,
+    readonly hint?: string,
+  ) {}
 }
 
 /**
@@ -115,7 +132,11 @@ const quote = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0
 
 /** One rule (or `auto`) from `line`, between `start` and `end` (a ";", a "#" or the end of the line). */
 class Cursor {
-  constructor(readonly text: string, public pos: number, readonly end: number) {}
+  constructor(
+    readonly text: string,
+    public pos: number,
+    readonly end: number,
+  ) {}
   ws(): void {
     while (this.pos < this.end && /\s/.test(this.text[this.pos]!)) this.pos++;
   }
@@ -145,11 +166,23 @@ function parseTarget(c: Cursor): RawTarget {
   if (c.peek() === '%') {
     c.pos++;
     const name = c.match(PROTOCOL_NAME);
-    if (!name) throw new LineError('protocol', c.pos, `expected a BIRD protocol name after "%", found ${quote(c.word())}`, 'a name of letters, digits and "_", starting with a letter, e.g. %vol1 192.0.2.10/32');
+    if (!name)
+      throw new LineError(
+        'protocol',
+        c.pos,
+        `expected a BIRD protocol name after "%", found ${quote(c.word())}`,
+        'a name of letters, digits and "_", starting with a letter, e.g. %vol1 192.0.2.10/32',
+      );
     protocol = name;
-    if (c.peek() === '%') c.pos++; // "%vol1%192.0.2.10": tolerated
+    if (c.peek() === '%')
+      c.pos++; // "%vol1%192.0.2.10": tolerated
     else if (c.peek() === undefined || !/\s/.test(c.peek()!)) {
-      throw new LineError('protocol', c.pos, `expected a space between the protocol name ${quote(name)} and the network`, 'write "%vol1 192.0.2.10/32" (with a space) or "vol1%192.0.2.10/32": without a separator a name ending in digits and an address cannot be told apart');
+      throw new LineError(
+        'protocol',
+        c.pos,
+        `expected a space between the protocol name ${quote(name)} and the network`,
+        'write "%vol1 192.0.2.10/32" (with a space) or "vol1%192.0.2.10/32": without a separator a name ending in digits and an address cannot be told apart',
+      );
     }
     c.ws();
   } else {
@@ -161,17 +194,41 @@ function parseTarget(c: Cursor): RawTarget {
   }
   if (protocol !== undefined) {
     const at = start + (c.text[start] === '%' ? 1 : 0);
-    if (protocol.length > MAX_PROTOCOL_NAME) throw new LineError('protocol', at, `the protocol name ${quote(protocol)} is longer than ${MAX_PROTOCOL_NAME} characters`, 'use a shorter name');
-    if (RESERVED.test(protocol)) throw new LineError('protocol', at, `${quote(protocol)} cannot name a route protocol: BIRD or the appliance uses it`, 'use another name, e.g. vol1');
+    if (protocol.length > MAX_PROTOCOL_NAME)
+      throw new LineError(
+        'protocol',
+        at,
+        `the protocol name ${quote(protocol)} is longer than ${MAX_PROTOCOL_NAME} characters`,
+        'use a shorter name',
+      );
+    if (RESERVED.test(protocol))
+      throw new LineError(
+        'protocol',
+        at,
+        `${quote(protocol)} cannot name a route protocol: BIRD or the appliance uses it`,
+        'use another name, e.g. vol1',
+      );
   }
   const netStart = c.pos;
   const token = c.match(/^[^\s,=()#;]+/);
-  if (!token) throw new LineError('network', c.pos, c.atEnd() ? 'expected a network (an IPv4 or IPv6 address, optionally with /prefix)' : `expected a network, found ${quote(c.word())}`, 'e.g. 192.0.2.10 or 192.0.2.0/28');
+  if (!token)
+    throw new LineError(
+      'network',
+      c.pos,
+      c.atEnd()
+        ? 'expected a network (an IPv4 or IPv6 address, optionally with /prefix)'
+        : `expected a network, found ${quote(c.word())}`,
+      'e.g. 192.0.2.10 or 192.0.2.0/28',
+    );
   const slash = token.indexOf('/');
   const addrText = slash < 0 ? token : token.slice(0, slash);
   const ip = parseIp(addrText);
   if (!ip) {
-    const hint = /^\d+\.\d+\.\d+$/.test(addrText) ? 'an IPv4 address has four parts, e.g. 192.0.2.10' : /%/.test(addrText) ? 'a protocol name goes before the network: %vol1 192.0.2.10 or vol1%192.0.2.10' : 'write an IPv4 or IPv6 address, e.g. 192.0.2.10 or 2001:db8::10';
+    const hint = /^\d+\.\d+\.\d+$/.test(addrText)
+      ? 'an IPv4 address has four parts, e.g. 192.0.2.10'
+      : /%/.test(addrText)
+        ? 'a protocol name goes before the network: %vol1 192.0.2.10 or vol1%192.0.2.10'
+        : 'write an IPv4 or IPv6 address, e.g. 192.0.2.10 or 2001:db8::10';
     throw new LineError('network', netStart, `${quote(addrText)} is not an IP address`, hint);
   }
   const bits = ip.family === 4 ? 32 : 128;
@@ -179,17 +236,39 @@ function parseTarget(c: Cursor): RawTarget {
   if (slash >= 0) {
     const len = token.slice(slash + 1);
     if (!/^\d{1,3}$/.test(len) || Number(len) > bits) {
-      throw new LineError('prefix', netStart + slash + 1, `${quote(`/${len}`)} is not a prefix length of an IPv${ip.family} network (0–${bits})`, `e.g. ${ip.text}/${bits} for the one address`);
+      throw new LineError(
+        'prefix',
+        netStart + slash + 1,
+        `${quote(`/${len}`)} is not a prefix length of an IPv${ip.family} network (0–${bits})`,
+        `e.g. ${ip.text}/${bits} for the one address`,
+      );
     }
     prefix = Number(len);
   }
   const mask = (1n << BigInt(bits - prefix)) - 1n;
-  const cidr = { family: ip.family, address: ip, prefix, network: ip.value & ~mask, last: (ip.value & ~mask) | mask, text: `${ip.text}/${prefix}` };
+  const cidr = {
+    family: ip.family,
+    address: ip,
+    prefix,
+    network: ip.value & ~mask,
+    last: (ip.value & ~mask) | mask,
+    text: `${ip.text}/${prefix}`,
+  };
   if (hasHostBits(cidr)) {
     const h = hostRange(cidr);
-    throw new LineError('host-bits', netStart, `${quote(token)} has host bits set; BIRD refuses such a route`, `use ${networkText(cidr)} (${h.first}–${h.last}), or ${ip.text}/${bits} for the one address`);
+    throw new LineError(
+      'host-bits',
+      netStart,
+      `${quote(token)} has host bits set; BIRD refuses such a route`,
+      `use ${networkText(cidr)} (${h.first}–${h.last}), or ${ip.text}/${bits} for the one address`,
+    );
   }
-  return { ...(protocol !== undefined ? { protocol } : {}), network: networkText(cidr), family: ip.family, index: start };
+  return {
+    ...(protocol !== undefined ? { protocol } : {}),
+    network: networkText(cidr),
+    family: ip.family,
+    index: start,
+  };
 }
 
 function parseRule(c: Cursor): { targets: RawTarget[]; aggregate: Aggregate; refs: Ref[] } {
@@ -202,37 +281,88 @@ function parseRule(c: Cursor): { targets: RawTarget[]; aggregate: Aggregate; ref
     c.ws();
   }
   if (c.peek() !== '=') {
-    throw new LineError('syntax', c.pos, c.atEnd() ? 'expected "=" and a condition after the networks' : `expected "=" or "," after the network, found ${quote(c.word())}`, 'e.g. 192.0.2.10 = all(b:be_app)');
+    throw new LineError(
+      'syntax',
+      c.pos,
+      c.atEnd()
+        ? 'expected "=" and a condition after the networks'
+        : `expected "=" or "," after the network, found ${quote(c.word())}`,
+      'e.g. 192.0.2.10 = all(b:be_app)',
+    );
   }
   c.pos++;
   c.ws();
   const aggAt = c.pos;
   const agg = c.match(/^[A-Za-z_]+/);
-  if (!agg) throw new LineError('aggregate', aggAt, `expected all, any or never after "=", found ${quote(c.word())}`, 'e.g. all(b:be_app)');
+  if (!agg)
+    throw new LineError(
+      'aggregate',
+      aggAt,
+      `expected all, any or never after "=", found ${quote(c.word())}`,
+      'e.g. all(b:be_app)',
+    );
   if (!(AGGREGATES as readonly string[]).includes(agg.toLowerCase())) {
-    throw new LineError('aggregate', aggAt, `unknown condition ${quote(agg)}`, 'use all (every listed proxy up), any (at least one up) or never (always withdrawn)');
+    throw new LineError(
+      'aggregate',
+      aggAt,
+      `unknown condition ${quote(agg)}`,
+      'use all (every listed proxy up), any (at least one up) or never (always withdrawn)',
+    );
   }
   const aggregate = agg.toLowerCase() as Aggregate;
   c.ws();
-  if (c.peek() !== '(') throw new LineError('syntax', c.pos, `expected "(" after ${aggregate}, found ${c.atEnd() ? 'the end of the rule' : quote(c.word())}`, `e.g. ${aggregate}(b:be_app)`);
+  if (c.peek() !== '(')
+    throw new LineError(
+      'syntax',
+      c.pos,
+      `expected "(" after ${aggregate}, found ${c.atEnd() ? 'the end of the rule' : quote(c.word())}`,
+      `e.g. ${aggregate}(b:be_app)`,
+    );
   c.pos++;
   c.ws();
   const refs: Ref[] = [];
   if (c.peek() === ')') {
-    if (aggregate !== 'never') throw new LineError('empty', c.pos, `${aggregate}() names no frontend or backend`, `list at least one, e.g. ${aggregate}(b:be_app)`);
+    if (aggregate !== 'never')
+      throw new LineError(
+        'empty',
+        c.pos,
+        `${aggregate}() names no frontend or backend`,
+        `list at least one, e.g. ${aggregate}(b:be_app)`,
+      );
   } else {
     for (;;) {
       const at = c.pos;
       const m = /^([A-Za-z]+):/.exec(c.text.slice(c.pos, c.end));
       if (!m) {
         const w = c.word();
-        throw new LineError('reference', at, w ? `expected b:NAME or f:NAME, found ${quote(w)}` : `expected b:NAME or f:NAME, found ${c.atEnd() ? 'the end of the rule' : quote(c.peek()!)}`, w && PROXY_NAME.test(w) ? `b:${w} for the backend ${w}, f:${w} for the frontend` : 'b: names a backend, f: a frontend');
+        throw new LineError(
+          'reference',
+          at,
+          w
+            ? `expected b:NAME or f:NAME, found ${quote(w)}`
+            : `expected b:NAME or f:NAME, found ${c.atEnd() ? 'the end of the rule' : quote(c.peek()!)}`,
+          w && PROXY_NAME.test(w)
+            ? `b:${w} for the backend ${w}, f:${w} for the frontend`
+            : 'b: names a backend, f: a frontend',
+        );
       }
       const kind = m[1]!.toLowerCase();
-      if (kind !== 'b' && kind !== 'f') throw new LineError('reference', at, `unknown proxy type ${quote(`${m[1]}:`)}`, 'b: names a backend, f: a frontend');
+      if (kind !== 'b' && kind !== 'f')
+        throw new LineError(
+          'reference',
+          at,
+          `unknown proxy type ${quote(`${m[1]}:`)}`,
+          'b: names a backend, f: a frontend',
+        );
       c.pos += m[0].length;
       const name = c.match(PROXY_NAME);
-      if (!name) throw new LineError('reference', c.pos, `expected the name of a ${kind === 'b' ? 'backend' : 'frontend'} after "${kind}:"`, 'haproxy names use letters, digits, "-", "_", "." and ":"');
+      if (!name)
+        throw new LineError(
+          'reference',
+          c.pos,
+          `expected the name of a ${kind === 'b' ? 'backend' : 'frontend'} after "${kind}:"`,
+          'haproxy names use letters, digits, "-", "_", "." and ":"',
+        );
       if (!refs.some((r) => r.kind === kind && r.name === name)) refs.push({ kind, name });
       c.ws();
       if (c.peek() === ',') {
@@ -241,12 +371,25 @@ function parseRule(c: Cursor): { targets: RawTarget[]; aggregate: Aggregate; ref
         continue;
       }
       if (c.peek() === ')') break;
-      throw new LineError('syntax', c.pos, c.atEnd() ? `expected ")" to close ${aggregate}(` : `expected "," or ")" after ${kind}:${name}, found ${quote(c.word())}`, `e.g. ${aggregate}(b:be_static, b:be_app)`);
+      throw new LineError(
+        'syntax',
+        c.pos,
+        c.atEnd()
+          ? `expected ")" to close ${aggregate}(`
+          : `expected "," or ")" after ${kind}:${name}, found ${quote(c.word())}`,
+        `e.g. ${aggregate}(b:be_static, b:be_app)`,
+      );
     }
   }
   c.pos++; // ")"
   c.ws();
-  if (!c.atEnd()) throw new LineError('syntax', c.pos, `unexpected ${quote(c.word())} after the rule`, 'one rule per line (or separate rules with ";"); comments start with "#"');
+  if (!c.atEnd())
+    throw new LineError(
+      'syntax',
+      c.pos,
+      `unexpected ${quote(c.word())} after the rule`,
+      'one rule per line (or separate rules with ";"); comments start with "#"',
+    );
   return { targets, aggregate, refs };
 }
 
@@ -261,7 +404,13 @@ export function parseRules(text: string): ParsedRules {
     if (stopped) return;
     const lineNo = i + 1;
     if (line.length > MAX_RULES_LINE) {
-      errors.push({ kind: 'syntax', line: lineNo, column: 1, message: `line ${lineNo} is ${line.length} characters long; at most ${MAX_RULES_LINE} are read`, hint: 'one rule a line, or fewer rules' });
+      errors.push({
+        kind: 'syntax',
+        line: lineNo,
+        column: 1,
+        message: `line ${lineNo} is ${line.length} characters long; at most ${MAX_RULES_LINE} are read`,
+        hint: 'one rule a line, or fewer rules',
+      });
       return;
     }
     const col = new Columns(line);
@@ -272,7 +421,13 @@ export function parseRules(text: string): ParsedRules {
     while (start <= body) {
       if (errors.length >= MAX_ERRORS) {
         // A compiler's rule: past this many errors the rest is noise, and parsing it costs time.
-        errors.push({ kind: 'syntax', line: lineNo, column: columnOf(line, start), message: `more than ${MAX_ERRORS} errors; the rest of the file was not read`, hint: 'fix the first errors and check again' });
+        errors.push({
+          kind: 'syntax',
+          line: lineNo,
+          column: columnOf(line, start),
+          message: `more than ${MAX_ERRORS} errors; the rest of the file was not read`,
+          hint: 'fix the first errors and check again',
+        });
         stopped = true;
         return;
       }
@@ -285,8 +440,22 @@ export function parseRules(text: string): ParsedRules {
         const atColumn = columnOf(line, at);
         if (c.match(/^auto\b/i)) {
           c.ws();
-          if (!c.atEnd()) errors.push({ kind: 'auto', line: lineNo, column: columnOf(line, c.pos), message: `unexpected ${quote(c.word())} after auto`, hint: '"auto" stands alone on its line (or between ";")' });
-          else if (auto) errors.push({ kind: 'auto', line: lineNo, column: atColumn, message: `auto is given twice (first on line ${auto.line})`, hint: 'remove one' });
+          if (!c.atEnd())
+            errors.push({
+              kind: 'auto',
+              line: lineNo,
+              column: columnOf(line, c.pos),
+              message: `unexpected ${quote(c.word())} after auto`,
+              hint: '"auto" stands alone on its line (or between ";")',
+            });
+          else if (auto)
+            errors.push({
+              kind: 'auto',
+              line: lineNo,
+              column: atColumn,
+              message: `auto is given twice (first on line ${auto.line})`,
+              hint: 'remove one',
+            });
           else auto = { line: lineNo, column: atColumn };
         } else {
           try {
@@ -294,14 +463,26 @@ export function parseRules(text: string): ParsedRules {
             rules.push({
               line: lineNo,
               column: atColumn,
-              targets: r.targets.map((t) => ({ network: t.network, family: t.family, protocol: t.protocol ?? DEFAULT_PROTOCOL[t.family], explicitProtocol: t.protocol !== undefined, column: columnOf(line, t.index) })),
+              targets: r.targets.map((t) => ({
+                network: t.network,
+                family: t.family,
+                protocol: t.protocol ?? DEFAULT_PROTOCOL[t.family],
+                explicitProtocol: t.protocol !== undefined,
+                column: columnOf(line, t.index),
+              })),
               aggregate: r.aggregate,
               refs: r.refs,
               source: line.slice(at, end).trim(),
             });
           } catch (e) {
             if (!(e instanceof LineError)) throw e;
-            errors.push({ kind: e.kind, line: lineNo, column: columnOf(line, e.index), message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}) });
+            errors.push({
+              kind: e.kind,
+              line: lineNo,
+              column: columnOf(line, e.index),
+              message: e.message,
+              ...(e.hint !== undefined ? { hint: e.hint } : {}),
+            });
           }
         }
       }
@@ -323,18 +504,36 @@ function crossRuleErrors(rules: readonly RuleDef[]): RuleError[] {
     for (const t of r.targets) {
       const first = networks.get(t.network);
       if (first) {
-        errors.push({ kind: 'duplicate', line: r.line, column: t.column, message: `${t.network} is already announced by the rule on line ${first.line}${first === r ? ' (this one)' : ''}`, hint: 'one rule per network: merge the conditions, or remove one' });
+        errors.push({
+          kind: 'duplicate',
+          line: r.line,
+          column: t.column,
+          message: `${t.network} is already announced by the rule on line ${first.line}${first === r ? ' (this one)' : ''}`,
+          hint: 'one rule per network: merge the conditions, or remove one',
+        });
         continue;
       }
       networks.set(t.network, r);
       const fixed = defaults.get(t.protocol);
       if (fixed !== undefined && fixed !== t.family) {
-        errors.push({ kind: 'family', line: r.line, column: t.column, message: `protocol ${t.protocol} carries IPv${fixed} routes; ${t.network} is IPv${t.family}`, hint: `leave out %${t.protocol} (IPv${t.family} routes go to ${DEFAULT_PROTOCOL[t.family]}), or name another protocol` });
+        errors.push({
+          kind: 'family',
+          line: r.line,
+          column: t.column,
+          message: `protocol ${t.protocol} carries IPv${fixed} routes; ${t.network} is IPv${t.family}`,
+          hint: `leave out %${t.protocol} (IPv${t.family} routes go to ${DEFAULT_PROTOCOL[t.family]}), or name another protocol`,
+        });
         continue;
       }
       const seen = families.get(t.protocol);
       if (seen && seen.family !== t.family) {
-        errors.push({ kind: 'family', line: r.line, column: t.column, message: `protocol ${t.protocol} already carries IPv${seen.family} routes (line ${seen.rule.line}); ${t.network} is IPv${t.family}`, hint: 'a BIRD static protocol holds one address family: name another protocol for these routes' });
+        errors.push({
+          kind: 'family',
+          line: r.line,
+          column: t.column,
+          message: `protocol ${t.protocol} already carries IPv${seen.family} routes (line ${seen.rule.line}); ${t.network} is IPv${t.family}`,
+          hint: 'a BIRD static protocol holds one address family: name another protocol for these routes',
+        });
         continue;
       }
       if (!seen) families.set(t.protocol, { family: t.family, rule: r });
@@ -344,7 +543,8 @@ function crossRuleErrors(rules: readonly RuleDef[]): RuleError[] {
 }
 
 /** `FILE:LINE:COLUMN: message` — the form compilers use, which editors jump to. */
-export const describeError = (origin: string, e: RuleError): string => `${origin}:${e.line}:${e.column}: ${e.message}${e.hint ? `\n  fix: ${e.hint}` : ''}`;
+export const describeError = (origin: string, e: RuleError): string =>
+  `${origin}:${e.line}:${e.column}: ${e.message}${e.hint ? `\n  fix: ${e.hint}` : ''}`;
 
 /** The protocols the rules put routes into, with their family (the defaults included when used). */
 export function protocolsOf(rules: readonly Pick<RuleDef, 'targets'>[]): Map<string, Family> {

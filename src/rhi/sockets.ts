@@ -4,7 +4,13 @@
 import { createConnection } from 'node:net';
 
 /** Sends `command`, collects the reply until `done(reply)` or the peer closes; rejects on timeout. */
-function converse(path: string, command: string, timeoutMs: number, done?: (reply: string) => boolean, greeting?: (reply: string) => boolean): Promise<string> {
+function converse(
+  path: string,
+  command: string,
+  timeoutMs: number,
+  done?: (reply: string) => boolean,
+  greeting?: (reply: string) => boolean,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = createConnection(path);
     let buf = '';
@@ -31,7 +37,17 @@ function converse(path: string, command: string, timeoutMs: number, done?: (repl
         s.write(`${command}\n`);
       } else if (sent && done?.(buf)) finish();
     });
-    s.on('error', (e: NodeJS.ErrnoException) => finish(new Error(e.code === 'ENOENT' ? `${path} does not exist` : e.code === 'ECONNREFUSED' ? `nothing listens on ${path}` : e.message)));
+    s.on('error', (e: NodeJS.ErrnoException) =>
+      finish(
+        new Error(
+          e.code === 'ENOENT'
+            ? `${path} does not exist`
+            : e.code === 'ECONNREFUSED'
+              ? `nothing listens on ${path}`
+              : e.message,
+        ),
+      ),
+    );
     s.on('close', () => (sent ? finish() : finish(new Error(`${path} closed the connection`))));
   });
 }
@@ -51,7 +67,13 @@ const FINAL = /(^|\n)\d{4} [^\n]*\n$/;
 
 /** One command on BIRD's control socket (`configure`, `show route protocol rhi`). */
 export async function birdCommand(socket: string, command: string, timeoutMs = 5000): Promise<BirdReply> {
-  const raw = await converse(socket, command, timeoutMs, (r) => FINAL.test(r), (r) => FINAL.test(r));
+  const raw = await converse(
+    socket,
+    command,
+    timeoutMs,
+    (r) => FINAL.test(r),
+    (r) => FINAL.test(r),
+  );
   const lines: { code: number; text: string }[] = [];
   let code = 0;
   for (const l of raw.split('\n')) {
@@ -70,12 +92,21 @@ export async function birdConfigure(socket: string): Promise<{ ok: true } | { ok
   const r = await birdCommand(socket, 'configure');
   // 0003 Reconfigured, 0004 in progress, 0005 queued behind another, 0018 confirmed.
   if ([3, 4, 5, 18].includes(r.code)) return { ok: true };
-  return { ok: false, message: r.lines.filter((l) => l.code >= 8000).map((l) => l.text).join('; ') || `BIRD answered ${r.code}` };
+  return {
+    ok: false,
+    message:
+      r.lines
+        .filter((l) => l.code >= 8000)
+        .map((l) => l.text)
+        .join('; ') || `BIRD answered ${r.code}`,
+  };
 }
 
 /** The routes BIRD holds from one protocol: `show route protocol NAME`. */
 export async function birdRoutes(socket: string, protocol: string): Promise<string[]> {
   const r = await birdCommand(socket, `show route protocol ${protocol}`);
   if (r.code >= 8000) throw new Error(r.lines.map((l) => l.text).join('; '));
-  return r.lines.map((l) => /^\s*([0-9a-fA-F:.]+\/\d+)\s/.exec(l.text)?.[1]).filter((x): x is string => x !== undefined);
+  return r.lines
+    .map((l) => /^\s*([0-9a-fA-F:.]+\/\d+)\s/.exec(l.text)?.[1])
+    .filter((x): x is string => x !== undefined);
 }

@@ -30,10 +30,24 @@ export interface RhiStatus {
   readonly startedAt: string;
   readonly stoppedAt?: string;
   readonly settings: {
-    readonly rulesFile: string; readonly haproxySocket: string; readonly haproxyConfig: string; readonly rangesFile: string;
-    readonly birdSocket: string; readonly birdConfig: string; readonly intervalMs: number; readonly rise: number; readonly fall: number; readonly holdDownMs: number;
+    readonly rulesFile: string;
+    readonly haproxySocket: string;
+    readonly haproxyConfig: string;
+    readonly rangesFile: string;
+    readonly birdSocket: string;
+    readonly birdConfig: string;
+    readonly intervalMs: number;
+    readonly rise: number;
+    readonly fall: number;
+    readonly holdDownMs: number;
   };
-  readonly config: { readonly loadedAt?: string; readonly auto: boolean; readonly errors: readonly string[]; readonly usingPrevious: boolean; readonly notes: readonly string[] };
+  readonly config: {
+    readonly loadedAt?: string;
+    readonly auto: boolean;
+    readonly errors: readonly string[];
+    readonly usingPrevious: boolean;
+    readonly notes: readonly string[];
+  };
   readonly haproxy: { readonly reachable: boolean; readonly error?: string };
   readonly bird: { readonly inSync: boolean; readonly protocols: readonly string[]; readonly error?: string };
   readonly rules: readonly StatusRule[];
@@ -59,4 +73,5 @@ export function readStatus(file: string): RhiStatus | undefined {
 }
 
 /** The state is a running daemon's: not marked stopped, and its process is there. */
-export const running = (s: RhiStatus | undefined): boolean => s !== undefined && s.stoppedAt === undefined && alive(s.pid);
+export const running = (s: RhiStatus | undefined): boolean =>
+  s !== undefined && s.stoppedAt === undefined && alive(s.pid);

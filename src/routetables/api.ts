@@ -16,7 +16,10 @@ export function withApiHost(yaml: string, host: string): string | undefined {
 
 /** The listener address the yaml holds now (its `host:` line). Pure. */
 export const apiHost = (yaml: string): string | undefined =>
-  LISTENERS[0].exec(yaml)?.[0].replace(/^ +host: /, '').trim();
+  LISTENERS[0]
+    .exec(yaml)?.[0]
+    .replace(/^ +host: /, '')
+    .trim();
 
 /** The certificate request of a management address: what first boot asks for with a static one. */
 export const certificateRequest = (address: string, dnsNames: readonly string[]) => ({

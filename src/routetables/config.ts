@@ -15,10 +15,20 @@ const DNS_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?$/;
 /** The tables of policy routing (src/plan ROUTE_TABLES); main, local and default are never ours. */
 const TABLE_RANGE = { min: 1, max: 252 } as const;
 
-export interface TableEntry { readonly nic: string; readonly table: number }
-export interface ApiEntry { readonly nic: string; readonly dnsNames: readonly string[] }
+export interface TableEntry {
+  readonly nic: string;
+  readonly table: number;
+}
+export interface ApiEntry {
+  readonly nic: string;
+  readonly dnsNames: readonly string[];
+}
 
-export interface ConfigProblem { readonly line: number; readonly message: string; readonly hint: string }
+export interface ConfigProblem {
+  readonly line: number;
+  readonly message: string;
+  readonly hint: string;
+}
 
 export interface RouteTablesConfig {
   readonly tables: readonly TableEntry[];
@@ -30,7 +40,8 @@ type Parsed = { table: TableEntry } | { api: ApiEntry } | { problem: Omit<Config
 const problem = (message: string, hint: string): Parsed => ({ problem: { message, hint } });
 
 const nicProblem = (nic: string | undefined): Parsed | undefined =>
-  nic !== undefined && NIC_NAME.test(nic) ? undefined
+  nic !== undefined && NIC_NAME.test(nic)
+    ? undefined
     : problem(`${q(nic ?? '')} is not a NIC of the appliance`, 'name management, workload or frontend');
 
 // One rule per keyword: the line's words → an entry or the problem.
@@ -40,8 +51,10 @@ const KEYWORDS: Record<string, (words: readonly string[]) => Parsed> = {
     if (bad) return bad;
     const n = Number(table);
     if (!/^\d{1,3}$/.test(table ?? '') || n < TABLE_RANGE.min || n > TABLE_RANGE.max || rest.length) {
-      return problem(`table ${nic} ${q([table, ...rest].join(' '))}: not one table number`,
-        `write "table ${nic} N", N from ${TABLE_RANGE.min} to ${TABLE_RANGE.max}`);
+      return problem(
+        `table ${nic} ${q([table, ...rest].join(' '))}: not one table number`,
+        `write "table ${nic} N", N from ${TABLE_RANGE.min} to ${TABLE_RANGE.max}`,
+      );
     }
     return { table: { nic: nic!, table: n } };
   },
@@ -63,7 +76,8 @@ export function parseConfig(text: string): RouteTablesConfig {
     const words = raw.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
     if (!words.length) return;
     const rule = KEYWORDS[words[0]!];
-    const r: Parsed = rule ? rule(words.slice(1))
+    const r: Parsed = rule
+      ? rule(words.slice(1))
       : problem(`${q(words[0]!)} is not an entry`, 'begin the line with "table" or "dataplaneapi"');
     const line = i + 1;
     if ('problem' in r) problems.push({ line, ...r.problem });

@@ -46,9 +46,10 @@ export async function converge(o: ConvergeOptions): Promise<Outcome | { unreadab
   const leaseOf = (nic: string) => state.addresses.filter((a) => a.nic === nic).map((a) => `${a.address}/${a.prefix}`);
   const leases = new Map(config.tables.map((t) => [t.nic, leaseOf(t.nic)]));
   const address = config.api ? apiAddress(state.addresses, config.api.nic) : undefined;
-  const api = config.api && address
-    ? await followApi({ root: o.root, address, dnsNames: config.api.dnsNames, restart: o.restartApi })
-    : undefined;
+  const api =
+    config.api && address
+      ? await followApi({ root: o.root, address, dnsNames: config.api.dnsNames, restart: o.restartApi })
+      : undefined;
   return { config, diff, leases, ...(applied.ok ? {} : { kernelError: applied.message }), ...(api ? { api } : {}) };
 }
 

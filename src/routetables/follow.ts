@@ -26,7 +26,13 @@ export function followAddresses(opts: FollowOptions): Follower {
   const [cmd, ...args] = opts.monitor ?? ['ip', '-o', '-4', 'monitor', 'address'];
   let restart: NodeJS.Timeout | undefined;
   let child: ChildProcess | undefined;
-  const passes = serialPasses({ converge: opts.converge, debounceMs, resyncMs: opts.resyncMs ?? 30_000, label: 'route-tables watch', log: opts.log });
+  const passes = serialPasses({
+    converge: opts.converge,
+    debounceMs,
+    resyncMs: opts.resyncMs ?? 30_000,
+    label: 'route-tables watch',
+    log: opts.log,
+  });
   const schedule = passes.schedule;
   const isClosed = passes.closed;
 

@@ -85,8 +85,17 @@ interface JsonRule {
   protocol?: string;
   [k: string]: unknown;
 }
-interface JsonAddress { family?: string; local?: string; prefixlen?: number; scope?: string; dynamic?: boolean }
-interface JsonLink { ifname?: string; addr_info?: JsonAddress[] }
+interface JsonAddress {
+  family?: string;
+  local?: string;
+  prefixlen?: number;
+  scope?: string;
+  dynamic?: boolean;
+}
+interface JsonLink {
+  ifname?: string;
+  addr_info?: JsonAddress[];
+}
 
 const prefixed = (ip: string | undefined, len: number | undefined): string | undefined =>
   ip === undefined || ip === 'all' ? undefined : `${ip}/${len ?? 32}`;
@@ -123,7 +132,11 @@ export function parseAddresses(json: string, nics: ReadonlySet<string>): NicAddr
   return out;
 }
 
-export interface KernelState { readonly addresses: NicAddress[]; readonly owned: Rule[]; readonly others: Rule[] }
+export interface KernelState {
+  readonly addresses: NicAddress[];
+  readonly owned: Rule[];
+  readonly others: Rule[];
+}
 
 /** Two reads: the NICs' addresses and the IPv4 rules. Throws with ip's message when ip fails. */
 export async function kernelState(nics: ReadonlySet<string>): Promise<KernelState> {
@@ -149,4 +162,3 @@ export async function applyRules(d: Pick<RuleDiff, 'add' | 'remove'>): Promise<{
   const r = await runIp(['-force', '-batch', '-'], batchScript(d));
   return { ok: r.exitCode === 0, message: r.stderr.trim() };
 }
-

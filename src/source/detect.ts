@@ -59,10 +59,21 @@ export async function parseDocument(text: string, origin: string): Promise<Resul
       if (py.ok) return { ok: true, value: fromPythonPairs(py.value, origin) };
       // Tell the parse error of the form the text most resembles.
       const looksPython = /'\s*:/.test(body);
-      return err(inputError(origin, looksPython ? `malformed Python-style dict: ${py.error}` : `malformed JSON: ${jsonMessage(jsonError, body)}`));
+      return err(
+        inputError(
+          origin,
+          looksPython ? `malformed Python-style dict: ${py.error}` : `malformed JSON: ${jsonMessage(jsonError, body)}`,
+        ),
+      );
     }
-    if (!isObject(parsed)) return err(inputError(origin, `expected a JSON object, not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`));
+    if (!isObject(parsed))
+      return err(inputError(origin, `expected a JSON object, not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`));
     return isGovcOptions(parsed) ? parseGovc(parsed, origin) : parseFlatObject(parsed, origin);
   }
-  return err(inputError(origin, 'unsupported input: expected an OVF environment (XML), a govc options file (JSON) or a JSON object of property keys'));
+  return err(
+    inputError(
+      origin,
+      'unsupported input: expected an OVF environment (XML), a govc options file (JSON) or a JSON object of property keys',
+    ),
+  );
 }

@@ -24,10 +24,16 @@ export class GuestinfoSource implements Source {
     const why: string[] = [];
     for (const [cmd, args] of tries) {
       try {
-        const r = await execa(cmd, args, { timeout: this.timeoutMs, reject: false, maxBuffer: MAX_DOCUMENT_BYTES, stripFinalNewline: false });
+        const r = await execa(cmd, args, {
+          timeout: this.timeoutMs,
+          reject: false,
+          maxBuffer: MAX_DOCUMENT_BYTES,
+          stripFinalNewline: false,
+        });
         if (r.failed && (r as { code?: string }).code === 'ENOENT') why.push(`${cmd} is not installed`);
         else if (r.timedOut) why.push(`${cmd} timed out after ${this.timeoutMs / 1000} s`);
-        else if (r.exitCode !== 0 || r.stdout.trim() === '') why.push(`${cmd} found no ${KEY} (not a vSphere VM, or the vApp transport is not com.vmware.guestInfo)`);
+        else if (r.exitCode !== 0 || r.stdout.trim() === '')
+          why.push(`${cmd} found no ${KEY} (not a vSphere VM, or the vApp transport is not com.vmware.guestInfo)`);
         else return ok(r.stdout);
       } catch (e) {
         why.push(`${cmd}: ${(e as Error).message.split('\n')[0]}`);
@@ -44,11 +50,16 @@ export class IsoSource implements Source {
     this.origin = `${device} (ovf-env.xml)`;
   }
   async read(): Promise<Result<string>> {
-    if (!existsSync(this.device)) return err(inputError(this.origin, 'no CD-ROM labelled "OVF ENV" (the vApp transport is not iso)'));
+    if (!existsSync(this.device))
+      return err(inputError(this.origin, 'no CD-ROM labelled "OVF ENV" (the vApp transport is not iso)'));
     const dir = mkdtempSync(join(tmpdir(), 'ovactl-ovfenv-'));
     try {
-      const m = await execa('mount', ['-o', 'ro,nosuid,nodev,noexec', this.device, dir], { reject: false, timeout: 20_000 });
-      if (m.exitCode !== 0) return err(inputError(this.origin, `cannot mount: ${m.stderr.trim() || `exit ${m.exitCode}`}`));
+      const m = await execa('mount', ['-o', 'ro,nosuid,nodev,noexec', this.device, dir], {
+        reject: false,
+        timeout: 20_000,
+      });
+      if (m.exitCode !== 0)
+        return err(inputError(this.origin, `cannot mount: ${m.stderr.trim() || `exit ${m.exitCode}`}`));
       try {
         return ok(readFileSync(join(dir, 'ovf-env.xml'), 'utf8'));
       } catch {

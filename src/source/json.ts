@@ -16,17 +16,21 @@ function scalar(v: unknown): string | null | undefined {
 }
 
 export const isGovcOptions = (obj: Record<string, unknown>): boolean =>
-  ['PropertyMapping', 'NetworkMapping', 'Deployment', 'DiskProvisioning', 'IPAllocationPolicy'].some((f) => field(obj, f) !== undefined);
+  ['PropertyMapping', 'NetworkMapping', 'Deployment', 'DiskProvisioning', 'IPAllocationPolicy'].some(
+    (f) => field(obj, f) !== undefined,
+  );
 
 export function parseGovc(obj: Record<string, unknown>, origin: string): Result<DeployDocument> {
   const values = new ValueCollector();
   const mapping = field(obj, 'PropertyMapping') ?? [];
-  if (!Array.isArray(mapping)) return err(inputError(origin, 'PropertyMapping must be a list of {"Key": …, "Value": …} objects'));
+  if (!Array.isArray(mapping))
+    return err(inputError(origin, 'PropertyMapping must be a list of {"Key": …, "Value": …} objects'));
   for (const [i, entry] of mapping.entries()) {
     const key = isObject(entry) ? field(entry, 'Key') : undefined;
     if (typeof key !== 'string') return err(inputError(origin, `PropertyMapping[${i}] has no "Key" string`));
     const value = scalar(field(entry as Record<string, unknown>, 'Value') ?? null);
-    if (value === undefined) return err(inputError(origin, `PropertyMapping[${i}] (${keyText(key)}): "Value" must be a string`));
+    if (value === undefined)
+      return err(inputError(origin, `PropertyMapping[${i}] (${keyText(key)}): "Value" must be a string`));
     values.add(key, value);
   }
   const deployment = field(obj, 'Deployment');
@@ -34,8 +38,11 @@ export function parseGovc(obj: Record<string, unknown>, origin: string): Result<
     return err(inputError(origin, '"Deployment" must be a string such as "default" or "frontend"'));
   }
   const nm = field(obj, 'NetworkMapping') ?? [];
-  if (!Array.isArray(nm)) return err(inputError(origin, 'NetworkMapping must be a list of {"Name": …, "Network": …} objects'));
-  const networkMapping: NetworkMap[] = nm.filter(isObject).map((e) => ({ name: String(field(e, 'Name') ?? ''), network: String(field(e, 'Network') ?? '') }));
+  if (!Array.isArray(nm))
+    return err(inputError(origin, 'NetworkMapping must be a list of {"Name": …, "Network": …} objects'));
+  const networkMapping: NetworkMap[] = nm
+    .filter(isObject)
+    .map((e) => ({ name: String(field(e, 'Name') ?? ''), network: String(field(e, 'Network') ?? '') }));
   return ok({
     format: 'govc',
     origin,
@@ -51,7 +58,8 @@ export function parseFlatObject(obj: Record<string, unknown>, origin: string): R
   const values = new ValueCollector();
   for (const [k, v] of Object.entries(obj)) {
     const value = scalar(v);
-    if (value === undefined) return err(inputError(origin, `the value of ${keyText(k)} must be a string, number, boolean or null`));
+    if (value === undefined)
+      return err(inputError(origin, `the value of ${keyText(k)} must be a string, number, boolean or null`));
     values.add(k, value);
   }
   return ok({ format: 'json', origin, values: values.values, unknownKeys: values.unknownKeys, notes: [] });

@@ -10,7 +10,11 @@ import { checkXmlBounds } from './xml-bounds.js';
 export const ENV_NS = 'http://schemas.dmtf.org/ovf/environment/1';
 export const VE_NS = 'http://www.vmware.com/schema/ovfenv';
 
-interface XmlAttr { value: string; local: string; uri: string }
+interface XmlAttr {
+  value: string;
+  local: string;
+  uri: string;
+}
 interface XmlNode {
   $?: Record<string, XmlAttr>;
   $ns?: { local: string; uri: string };
@@ -97,7 +101,12 @@ export async function parseOvfEnv(text: string, origin: string): Promise<Result<
   const root = doc ? Object.values(doc)[0] : undefined;
   if (!root || root.$ns?.uri !== ENV_NS || root.$ns.local !== 'Environment') {
     const got = root?.$ns ? `{${root.$ns.uri}}${root.$ns.local}` : 'nothing';
-    return err(inputError(origin, `not an OVF environment: the root element is ${got}, expected Environment in namespace ${ENV_NS}`));
+    return err(
+      inputError(
+        origin,
+        `not an OVF environment: the root element is ${got}, expected Environment in namespace ${ENV_NS}`,
+      ),
+    );
   }
   const values = new ValueCollector();
   for (const section of children(root, ENV_NS, 'PropertySection')) {
@@ -112,7 +121,11 @@ export async function parseOvfEnv(text: string, origin: string): Promise<Result<
     adapters ??= [];
     for (const a of children(section, VE_NS, 'Adapter')) {
       const unitNumber = attr(a, VE_NS, 'unitNumber');
-      adapters.push({ mac: attr(a, VE_NS, 'mac') ?? '', network: attr(a, VE_NS, 'network') ?? '', ...(unitNumber ? { unitNumber } : {}) });
+      adapters.push({
+        mac: attr(a, VE_NS, 'mac') ?? '',
+        network: attr(a, VE_NS, 'network') ?? '',
+        ...(unitNumber ? { unitNumber } : {}),
+      });
     }
   }
   return ok({

@@ -49,7 +49,7 @@ function readString(r: Reader): Result<Scalar, string> {
         const n = e === 'x' ? 2 : 4;
         const hex = r.s.slice(r.i, r.i + n);
         if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== n) return err(`bad \\${e} escape on line ${r.line}`);
-        out += String.fromCharCode(parseInt(hex, 16));
+        out += String.fromCharCode(Number.parseInt(hex, 16));
         r.i += n;
       } else if (e !== undefined && e in ESCAPES) out += ESCAPES[e];
       else out += '\\' + (e ?? '');
@@ -69,7 +69,10 @@ function readScalar(r: Reader): Result<Scalar, string> {
   }
   const m = /^(None|True|False|-?\d{1,20}(?:\.\d{1,20})?)/.exec(r.s.slice(r.i, r.i + 48));
   // Only structural characters are named: any other character may be part of a secret.
-  if (!m) return err(`unexpected ${c === undefined ? 'end of input' : STRUCTURAL.includes(c) ? JSON.stringify(c) : 'text'} on line ${r.line}`);
+  if (!m)
+    return err(
+      `unexpected ${c === undefined ? 'end of input' : STRUCTURAL.includes(c) ? JSON.stringify(c) : 'text'} on line ${r.line}`,
+    );
   r.i += m[1]!.length;
   return ok({ value: m[1] === 'None' ? null : m[1]! });
 }
@@ -89,7 +92,8 @@ export function parsePythonDict(text: string): Result<LiteralPair[], string> {
     }
     const k = readScalar(r);
     if (!k.ok) return k;
-    if (k.value.value === null || k.value.recovered) return err(`a key is not a complete quoted string on line ${r.line}`);
+    if (k.value.value === null || k.value.recovered)
+      return err(`a key is not a complete quoted string on line ${r.line}`);
     r.skipSpace();
     if (r.peek() !== ':') return err(`expected ":" after the key that ends on line ${r.line}`); // a stray quote can make a password the "key"
     r.i++;

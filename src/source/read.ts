@@ -5,7 +5,11 @@ import { readRegularBytes } from '../core/regular-file.js';
 import { err, inputError, ok, type Result } from '../core/result.js';
 import { MAX_DOCUMENT_BYTES, type Source } from './document.js';
 
-const tooLarge = (origin: string) => inputError(origin, `the input is larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB; an OVF environment is far smaller`);
+const tooLarge = (origin: string) =>
+  inputError(
+    origin,
+    `the input is larger than ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB; an OVF environment is far smaller`,
+  );
 
 function decode(origin: string, buf: Buffer): Result<string> {
   if (buf.includes(0)) return err(inputError(origin, 'the input is binary, not text'));

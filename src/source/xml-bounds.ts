@@ -24,7 +24,9 @@ const NAME_END = /[\s/>=]/y;
 /** The first bound the text breaks, with its line; the XML syntax itself is left to sax. */
 export function checkXmlBounds(text: string): Result<void, string> {
   if (text.length > XML_LIMITS.documentBytes) {
-    return err(`an OVF environment document is at most ${XML_LIMITS.documentBytes / 1024 / 1024} MiB; this one has ${(text.length / 1024 / 1024).toFixed(1)} MiB of text`);
+    return err(
+      `an OVF environment document is at most ${XML_LIMITS.documentBytes / 1024 / 1024} MiB; this one has ${(text.length / 1024 / 1024).toFixed(1)} MiB of text`,
+    );
   }
   let depth = 0;
   let elements = 0;
@@ -32,13 +34,27 @@ export function checkXmlBounds(text: string): Result<void, string> {
   const fail = (what: string, at: number) => err(`malformed XML at line ${lineAt(text, at)}: ${what}`);
   while ((i = text.indexOf('<', i)) !== -1) {
     const start = i;
-    if (text.startsWith('<!--', i)) { i = skipTo(text, '-->', i); continue; }
-    if (text.startsWith('<![CDATA[', i)) { i = skipTo(text, ']]>', i); continue; }
-    if (text[i + 1] === '?' || text[i + 1] === '!') { i = skipTo(text, '>', i); continue; }
-    if (text[i + 1] === '/') { depth--; i = skipTo(text, '>', i); continue; }
+    if (text.startsWith('<!--', i)) {
+      i = skipTo(text, '-->', i);
+      continue;
+    }
+    if (text.startsWith('<![CDATA[', i)) {
+      i = skipTo(text, ']]>', i);
+      continue;
+    }
+    if (text[i + 1] === '?' || text[i + 1] === '!') {
+      i = skipTo(text, '>', i);
+      continue;
+    }
+    if (text[i + 1] === '/') {
+      depth--;
+      i = skipTo(text, '>', i);
+      continue;
+    }
     i++;
     const nameEnd = scanName(text, i);
-    if (nameEnd - i > XML_LIMITS.nameLength) return fail(`an element name is longer than ${XML_LIMITS.nameLength} characters`, start);
+    if (nameEnd - i > XML_LIMITS.nameLength)
+      return fail(`an element name is longer than ${XML_LIMITS.nameLength} characters`, start);
     i = nameEnd;
     if (++elements > XML_LIMITS.elements) return fail(`more than ${XML_LIMITS.elements} elements`, start);
     let attributes = 0;
@@ -48,13 +64,22 @@ export function checkXmlBounds(text: string): Result<void, string> {
       while (i < text.length && /\s/.test(text[i]!)) i++;
       const c = text[i];
       if (c === undefined) return ok(undefined); // unterminated: sax reports it
-      if (c === '>') { i++; break; }
-      if (c === '/' ) { selfClosing = true; i++; continue; }
+      if (c === '>') {
+        i++;
+        break;
+      }
+      if (c === '/') {
+        selfClosing = true;
+        i++;
+        continue;
+      }
       const attrStart = i;
       i = Math.max(scanName(text, i), i + 1);
-      if (i - attrStart > XML_LIMITS.nameLength) return fail(`an attribute name is longer than ${XML_LIMITS.nameLength} characters`, attrStart);
+      if (i - attrStart > XML_LIMITS.nameLength)
+        return fail(`an attribute name is longer than ${XML_LIMITS.nameLength} characters`, attrStart);
       const name = text.slice(attrStart, i);
-      if (++attributes > XML_LIMITS.attributesPerElement) return fail(`an element has more than ${XML_LIMITS.attributesPerElement} attributes`, start);
+      if (++attributes > XML_LIMITS.attributesPerElement)
+        return fail(`an element has more than ${XML_LIMITS.attributesPerElement} attributes`, start);
       if ((name === 'xmlns' || name.startsWith('xmlns:')) && ++namespaces > XML_LIMITS.namespacesPerElement) {
         return fail(`an element declares more than ${XML_LIMITS.namespacesPerElement} namespaces`, start);
       }
@@ -66,10 +91,12 @@ export function checkXmlBounds(text: string): Result<void, string> {
       if (quote !== '"' && quote !== "'") continue; // sax reports an unquoted value
       const end = text.indexOf(quote, i + 1);
       if (end === -1) return ok(undefined);
-      if (end - i - 1 > XML_LIMITS.attributeValueLength) return fail(`an attribute value is longer than ${XML_LIMITS.attributeValueLength / 1024} KiB`, attrStart);
+      if (end - i - 1 > XML_LIMITS.attributeValueLength)
+        return fail(`an attribute value is longer than ${XML_LIMITS.attributeValueLength / 1024} KiB`, attrStart);
       i = end + 1;
     }
-    if (!selfClosing && ++depth > XML_LIMITS.depth) return fail(`elements are nested more than ${XML_LIMITS.depth} deep`, start);
+    if (!selfClosing && ++depth > XML_LIMITS.depth)
+      return fail(`elements are nested more than ${XML_LIMITS.depth} deep`, start);
   }
   return ok(undefined);
 }

@@ -27,7 +27,13 @@ import { pemBlocks } from '../properties/pem.js';
 import { currentContent as readRegular, writeFileAtomic } from '../core/atomic-write.js';
 import { TlsError, openssl, withWorkDir, writePrivate } from './openssl.js';
 import {
-  BACKDATE_DAYS, DAY_MS, GENERATED_CA_CN, RENEW_BEFORE_DAYS, isGeneratedCa, outOfTime, renewDue,
+  BACKDATE_DAYS,
+  DAY_MS,
+  GENERATED_CA_CN,
+  RENEW_BEFORE_DAYS,
+  isGeneratedCa,
+  outOfTime,
+  renewDue,
 } from './lifetime.js';
 
 export { TlsError } from './openssl.js';
@@ -92,11 +98,16 @@ function requestNames(req: CertificateRequest): Names {
   }
   for (const raw of req.dnsNames) {
     const name = raw.trim();
-    if (name.length > 253 || !DNS_NAME.test(name)) throw new TlsError('check the certificate request', `${JSON.stringify(raw)} is not a DNS name`);
+    if (name.length > 253 || !DNS_NAME.test(name))
+      throw new TlsError('check the certificate request', `${JSON.stringify(raw)} is not a DNS name`);
     if (!sans.has(`DNS:${name.toLowerCase()}`)) dns.push(name);
     sans.add(`DNS:${name.toLowerCase()}`);
   }
-  if (!sans.size) throw new TlsError('check the certificate request', 'no IP address and no DNS name to put in the server certificate');
+  if (!sans.size)
+    throw new TlsError(
+      'check the certificate request',
+      'no IP address and no DNS name to put in the server certificate',
+    );
   return { ips, dns, sans };
 }
 
@@ -111,7 +122,8 @@ function sansOf(x509: X509Certificate): Set<string> {
   return out;
 }
 
-const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean => a.size === b.size && [...a].every((x) => b.has(x));
+const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>): boolean =>
+  a.size === b.size && [...a].every((x) => b.has(x));
 
 // ─── reading what is there ────────────────────────────────────────────────────────────────────────
 
@@ -123,7 +135,11 @@ interface Ca {
   readonly x509: X509Certificate;
 }
 
-const certificates = (pem: string): string => pemBlocks(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => b.text).join('');
+const certificates = (pem: string): string =>
+  pemBlocks(pem)
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => b.text)
+    .join('');
 
 /** A usable CA from PEM text, or why it is not one (never quoting the key). */
 function loadCa(certText: string | undefined, keyText: string | undefined): Ca | string {
@@ -151,7 +167,13 @@ function loadCa(certText: string | undefined, keyText: string | undefined): Ca |
 }
 
 /** Why the server certificate must be issued again; empty when it still fits. */
-function serverProblems(certText: string | undefined, keyText: string | undefined, ca: Ca, names: Names, now: Date): string[] {
+function serverProblems(
+  certText: string | undefined,
+  keyText: string | undefined,
+  ca: Ca,
+  names: Names,
+  now: Date,
+): string[] {
   if (certText === undefined) return ['server.crt is missing'];
   const leafBlock = pemBlocks(certText).find((b) => b.label === 'CERTIFICATE');
   let leaf: X509Certificate;
@@ -162,10 +184,15 @@ function serverProblems(certText: string | undefined, keyText: string | undefine
     return ['server.crt is not a readable certificate'];
   }
   const problems: string[] = [];
-  if (!leaf.checkIssued(ca.x509) || !leaf.verify(ca.x509.publicKey)) problems.push('server.crt is not signed by the CA in use');
-  else if (certText !== leafBlock!.text + ca.certPem) problems.push('server.crt does not end with the CA certificate in use');
+  if (!leaf.checkIssued(ca.x509) || !leaf.verify(ca.x509.publicKey))
+    problems.push('server.crt is not signed by the CA in use');
+  else if (certText !== leafBlock!.text + ca.certPem)
+    problems.push('server.crt does not end with the CA certificate in use');
   const has = sansOf(leaf);
-  if (!sameSet(has, names.sans)) problems.push(`server.crt names ${[...has].sort().join(', ') || 'nothing'}, the request ${[...names.sans].sort().join(', ')}`);
+  if (!sameSet(has, names.sans))
+    problems.push(
+      `server.crt names ${[...has].sort().join(', ') || 'nothing'}, the request ${[...names.sans].sort().join(', ')}`,
+    );
   const to = new Date(leaf.validTo);
   const from = new Date(leaf.validFrom);
   if (renewDue(leaf, now)) problems.push(`server.crt expires ${to.toISOString()}, within ${RENEW_BEFORE_DAYS} days`);
@@ -187,7 +214,11 @@ function serverProblems(certText: string | undefined, keyText: string | undefine
 // ─── making certificates (openssl) ────────────────────────────────────────────────────────────────
 
 /** openssl's time form, GeneralizedTime (`openssl ca` writes UTCTime before 2050 itself). */
-const asn1Time = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:T]/g, '');
+const asn1Time = (d: Date): string =>
+  d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:T]/g, '');
 
 /** A positive 128-bit serial, hex, as the serial file of `openssl ca` wants it. */
 const serialHex = (): string => {
@@ -198,7 +229,9 @@ const serialHex = (): string => {
 
 /** The CN of the generated CA: names the appliance (the requested hostname, else the machine's). */
 function caCommonName(names: Names): string {
-  const host = names.dns.find((d) => d.toLowerCase() !== 'localhost' && !d.startsWith('*')) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-');
+  const host =
+    names.dns.find((d) => d.toLowerCase() !== 'localhost' && !d.startsWith('*')) ??
+    hostname().replace(/[^A-Za-z0-9._-]/g, '-');
   return `${GENERATED_CA_CN} ${host}`.slice(0, 64).trim();
 }
 
@@ -250,18 +283,55 @@ function config(commonName: string, names: Names): string {
   ].join('\n');
 }
 
-const ecKey = (out: string): string[] => ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:named_curve', '-out', out];
+const ecKey = (out: string): string[] => [
+  'genpkey',
+  '-algorithm',
+  'EC',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-pkeyopt',
+  'ec_param_enc:named_curve',
+  '-out',
+  out,
+];
 
 /** `openssl ca`: signs `csr` from `now - BACKDATE_DAYS` to `now + days`, with the extension section `ext`. */
-async function sign(work: string, step: string, cnf: string, csr: string, out: string, ext: string, now: Date, days: number, issuer: string[]): Promise<void> {
+async function sign(
+  work: string,
+  step: string,
+  cnf: string,
+  csr: string,
+  out: string,
+  ext: string,
+  now: Date,
+  days: number,
+  issuer: string[],
+): Promise<void> {
   writePrivate(work, 'index.txt', '');
   writePrivate(work, 'serial', `${serialHex()}\n`);
   await openssl(work, step, [
-    'ca', '-batch', '-notext', '-config', cnf, ...issuer, '-in', csr, '-out', out, '-extensions', ext, '-md', 'sha256',
-    '-startdate', asn1Time(new Date(now.getTime() - BACKDATE_MS)), '-enddate', asn1Time(new Date(now.getTime() + days * DAY)),
+    'ca',
+    '-batch',
+    '-notext',
+    '-config',
+    cnf,
+    ...issuer,
+    '-in',
+    csr,
+    '-out',
+    out,
+    '-extensions',
+    ext,
+    '-md',
+    'sha256',
+    '-startdate',
+    asn1Time(new Date(now.getTime() - BACKDATE_MS)),
+    '-enddate',
+    asn1Time(new Date(now.getTime() + days * DAY)),
   ]);
   // The database of this one signing goes: the next one starts afresh.
-  for (const f of ['index.txt', 'index.txt.attr', 'index.txt.old', 'index.txt.attr.old', 'serial', 'serial.old']) rmSync(join(work, f), { force: true });
+  for (const f of ['index.txt', 'index.txt.attr', 'index.txt.old', 'index.txt.attr.old', 'serial', 'serial.old'])
+    rmSync(join(work, f), { force: true });
 }
 
 const readWork = (work: string, name: string): string => readFileSync(join(work, name), 'utf8');
@@ -270,8 +340,21 @@ const readWork = (work: string, name: string): string => readFileSync(join(work,
 async function generateCa(work: string, names: Names, now: Date): Promise<Ca> {
   writePrivate(work, 'ca.cnf', config(caCommonName(names), names));
   await openssl(work, 'generate the CA key', ecKey('ca.key'));
-  await openssl(work, 'make the CA certificate request', ['req', '-new', '-config', 'ca.cnf', '-key', 'ca.key', '-out', 'ca.csr']);
-  await sign(work, 'self-sign the CA certificate', 'ca.cnf', 'ca.csr', 'ca.crt', 'ca_ext', now, CA_DAYS, ['-selfsign', '-keyfile', 'ca.key']);
+  await openssl(work, 'make the CA certificate request', [
+    'req',
+    '-new',
+    '-config',
+    'ca.cnf',
+    '-key',
+    'ca.key',
+    '-out',
+    'ca.csr',
+  ]);
+  await sign(work, 'self-sign the CA certificate', 'ca.cnf', 'ca.csr', 'ca.crt', 'ca_ext', now, CA_DAYS, [
+    '-selfsign',
+    '-keyfile',
+    'ca.key',
+  ]);
   const ca = loadCa(readWork(work, 'ca.crt'), readWork(work, 'ca.key'));
   if (typeof ca === 'string') throw new TlsError('self-sign the CA certificate', `openssl made an unusable CA (${ca})`);
   return ca;
@@ -281,8 +364,27 @@ async function generateCa(work: string, names: Names, now: Date): Promise<Ca> {
 async function issueServer(work: string, ca: Ca, names: Names, now: Date): Promise<{ cert: string; key: string }> {
   writePrivate(work, 'server.cnf', config(serverCommonName(names), names));
   await openssl(work, 'generate the server key', ecKey('server.key'));
-  await openssl(work, 'make the server certificate request', ['req', '-new', '-config', 'server.cnf', '-key', 'server.key', '-out', 'server.csr']);
-  await sign(work, 'sign the server certificate', 'server.cnf', 'server.csr', 'server.crt', 'server_ext', now, SERVER_DAYS, ['-cert', 'ca.crt', '-keyfile', 'ca.key']);
+  await openssl(work, 'make the server certificate request', [
+    'req',
+    '-new',
+    '-config',
+    'server.cnf',
+    '-key',
+    'server.key',
+    '-out',
+    'server.csr',
+  ]);
+  await sign(
+    work,
+    'sign the server certificate',
+    'server.cnf',
+    'server.csr',
+    'server.crt',
+    'server_ext',
+    now,
+    SERVER_DAYS,
+    ['-cert', 'ca.crt', '-keyfile', 'ca.key'],
+  );
   const leaf = pemBlocks(readWork(work, 'server.crt')).find((b) => b.label === 'CERTIFICATE');
   const key = pemBlocks(readWork(work, 'server.key')).find((b) => KEY_LABELS.has(b.label));
   if (!leaf || !key) throw new TlsError('sign the server certificate', 'openssl wrote no certificate or no key');
@@ -313,7 +415,11 @@ function linkKeyForHaproxy(link: string): boolean {
  * validity of new certificates. Throws a TlsError (request not usable, given CA unusable, an openssl
  * step failed) whose message never holds key material; on a throw no file has been changed.
  */
-export async function ensureCertificates(root: string, req: CertificateRequest, opts: { now?: Date } = {}): Promise<CertificateResult> {
+export async function ensureCertificates(
+  root: string,
+  req: CertificateRequest,
+  opts: { now?: Date } = {},
+): Promise<CertificateResult> {
   const now = opts.now ?? new Date();
   const names = requestNames(req);
   const at = (p: string): string => join(root, p);
@@ -328,7 +434,11 @@ export async function ensureCertificates(root: string, req: CertificateRequest, 
   let ca: Ca | undefined;
   if (req.givenCa) {
     const given = loadCa(req.givenCa.cert, req.givenCa.key);
-    if (typeof given === 'string') throw new TlsError('use the given CA', given.replace(/ca\.crt/g, 'the CA certificate').replace(/ca\.key/g, 'the CA key'));
+    if (typeof given === 'string')
+      throw new TlsError(
+        'use the given CA',
+        given.replace(/ca\.crt/g, 'the CA certificate').replace(/ca\.key/g, 'the CA key'),
+      );
     ca = given;
   } else {
     const kept = loadCa(current.caCert, current.caKey);
@@ -362,7 +472,9 @@ export async function ensureCertificates(root: string, req: CertificateRequest, 
     [TLS_PATHS.serverKey, server.key, 0o600],
     [TLS_PATHS.serverCert, server.cert, 0o644],
   ];
-  const written = files.filter(([path, content, mode]) => writeFileAtomic(at(path), content, mode)).map(([path]) => path);
+  const written = files
+    .filter(([path, content, mode]) => writeFileAtomic(at(path), content, mode))
+    .map(([path]) => path);
   if (linkKeyForHaproxy(at(SERVER_CRT_KEY_LINK))) written.push(SERVER_CRT_KEY_LINK);
   return { changed: written.length > 0, caCert: ca.certPem, written, reasons };
 }

@@ -55,15 +55,21 @@ export function caFinding(x509: X509Certificate, now: Date): Finding | undefined
   const when = left < 0 ? `ended on ${day(x509.validTo)}` : `ends on ${day(x509.validTo)}, in ${Math.floor(left)} days`;
   const supervisor = 'the Supervisor must then be given the new CA (guestinfo.dataplaneapi.cacert shows it)';
   if (isGeneratedCa(x509)) {
-    return warning(CA_EXPIRING, [],
+    return warning(
+      CA_EXPIRING,
+      [],
       `the CA the appliance generated (/etc/haproxy/ca.crt) ${when}; the Supervisor then refuses the Data Plane API`,
       'deploy your own CA (vApp properties appliance.ca_cert and appliance.ca_cert_key) and reboot, or remove ' +
         '/etc/haproxy/ca.crt and ca.key and reboot to have a new one generated (it is once this one has ended); ' +
-        supervisor);
+        supervisor,
+    );
   }
-  return warning(CA_EXPIRING, ['appliance.ca_cert'],
+  return warning(
+    CA_EXPIRING,
+    ['appliance.ca_cert'],
     `the given CA (appliance.ca_cert, ${x509.subject.replace(/\n/g, ', ')}) ${when}; ` +
       'the Supervisor then refuses the Data Plane API',
     'deploy a new CA: set the vApp properties appliance.ca_cert and appliance.ca_cert_key (VM powered off) and ' +
-      `power it on; ${supervisor}`);
+      `power it on; ${supervisor}`,
+  );
 }

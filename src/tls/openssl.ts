@@ -7,7 +7,10 @@ import { join } from 'node:path';
 
 /** A failed step of the certificate work; `step` names it ("generate the CA key", "sign the server certificate", …). */
 export class TlsError extends Error {
-  constructor(readonly step: string, detail: string) {
+  constructor(
+    readonly step: string,
+    detail: string,
+  ) {
     super(`${step}: ${detail}`);
     this.name = 'TlsError';
   }
@@ -24,7 +27,11 @@ const MAX_DETAIL = 2000;
  * keys on stderr, but a confused invocation could echo input; the message must stay safe anyway.
  */
 export function redact(text: string): string {
-  const out = text.replace(PEM_BLOCK, '[PEM block removed]').replace(BASE64_RUN, '[base64 removed]').replace(HEX_DUMP, '[hex removed]').trim();
+  const out = text
+    .replace(PEM_BLOCK, '[PEM block removed]')
+    .replace(BASE64_RUN, '[base64 removed]')
+    .replace(HEX_DUMP, '[hex removed]')
+    .trim();
   return out.length > MAX_DETAIL ? `${out.slice(0, MAX_DETAIL)}…` : out;
 }
 
@@ -45,10 +52,14 @@ export async function openssl(work: string, step: string, args: readonly string[
     timeout: 60_000,
   });
   if (!r.failed) return;
-  const why = r.code === 'ENOENT' ? 'the openssl command is not installed'
-    : r.timedOut ? 'openssl timed out after 60 s'
-    : r.exitCode !== undefined ? `openssl ${args[0]} exited with status ${r.exitCode}`
-    : `openssl ${args[0]} was stopped by ${r.signal ?? 'an error'}`;
+  const why =
+    r.code === 'ENOENT'
+      ? 'the openssl command is not installed'
+      : r.timedOut
+        ? 'openssl timed out after 60 s'
+        : r.exitCode !== undefined
+          ? `openssl ${args[0]} exited with status ${r.exitCode}`
+          : `openssl ${args[0]} was stopped by ${r.signal ?? 'an error'}`;
   const stderr = redact(typeof r.stderr === 'string' ? r.stderr : '');
   throw new TlsError(step, stderr ? `${why}: ${stderr}` : why);
 }
@@ -60,7 +71,8 @@ export async function openssl(work: string, step: string, args: readonly string[
 export async function withWorkDir<T>(parent: string, fn: (work: string) => Promise<T>): Promise<T> {
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   // A run killed mid-way leaves its work folder behind: remove those first.
-  for (const f of readdirSync(parent)) if (f.startsWith('.ovactl-tls-')) rmSync(join(parent, f), { recursive: true, force: true });
+  for (const f of readdirSync(parent))
+    if (f.startsWith('.ovactl-tls-')) rmSync(join(parent, f), { recursive: true, force: true });
   const work = mkdtempSync(join(parent, '.ovactl-tls-'));
   try {
     writePrivate(work, DEFAULTS_CNF, '');

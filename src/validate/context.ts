@@ -47,8 +47,14 @@ export class Context {
 
   /** CA findings of one rule. */
   caProblems(rule: string): Problem[] {
-    const keysOf = { cert: ['appliance.ca_cert'], key: ['appliance.ca_cert_key'], pair: ['appliance.ca_cert', 'appliance.ca_cert_key'] } as const;
-    return this.ca.filter((c) => c.rule === rule).map((c) => ({ keys: keysOf[c.on], message: c.message, ...(c.hint ? { hint: c.hint } : {}) }));
+    const keysOf = {
+      cert: ['appliance.ca_cert'],
+      key: ['appliance.ca_cert_key'],
+      pair: ['appliance.ca_cert', 'appliance.ca_cert_key'],
+    } as const;
+    return this.ca
+      .filter((c) => c.rule === rule)
+      .map((c) => ({ keys: keysOf[c.on], message: c.message, ...(c.hint ? { hint: c.hint } : {}) }));
   }
 
   str(key: PropertyKey): string | undefined {
@@ -97,7 +103,9 @@ export class Context {
 
   /** Entries of a network list that parse (host bits or not). */
   networks(key: PropertyKey): Cidr[] {
-    return this.entries(key).map((e) => e.parsed).filter(isCidr);
+    return this.entries(key)
+      .map((e) => e.parsed)
+      .filter(isCidr);
   }
 
   /** Infrastructure addresses a VIP range must never contain, each with the key it came from. */
@@ -120,4 +128,3 @@ export class Context {
     return out;
   }
 }
-

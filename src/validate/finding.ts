@@ -9,7 +9,6 @@ export interface Problem {
   readonly hint?: string;
 }
 
-
 /** One problem with the deploy values. The JSON output contract is {rule, keys, message, hint?}. */
 export interface Finding {
   readonly severity: Severity;
@@ -23,7 +22,14 @@ export const error = (rule: string, keys: readonly PropertyKey[], message: strin
   hint === undefined ? { severity: 'error', rule, keys, message } : { severity: 'error', rule, keys, message, hint };
 
 export const warning = (rule: string, keys: readonly PropertyKey[], message: string, hint?: string): Finding =>
-  hint === undefined ? { severity: 'warning', rule, keys, message } : { severity: 'warning', rule, keys, message, hint };
+  hint === undefined
+    ? { severity: 'warning', rule, keys, message }
+    : { severity: 'warning', rule, keys, message, hint };
 
 /** A finding as scripts see it (validate --json, the first-boot status): {rule, keys, message, hint?}. */
-export const findingJson = (x: Finding) => ({ rule: x.rule, keys: [...x.keys], message: x.message, ...(x.hint !== undefined ? { hint: x.hint } : {}) });
+export const findingJson = (x: Finding) => ({
+  rule: x.rule,
+  keys: [...x.keys],
+  message: x.message,
+  ...(x.hint !== undefined ? { hint: x.hint } : {}),
+});

@@ -27,7 +27,10 @@ export interface ValidateOptions {
  * `default`); the number of NICs in the OVF environment (3 = frontend); otherwise — the flat JSON
  * and Supervisor-log forms carry no option — `frontend` exactly when frontend values are given.
  */
-export function resolveDeployment(doc: DeployDocument, override?: Deployment): { deployment: Deployment; problem?: string } {
+export function resolveDeployment(
+  doc: DeployDocument,
+  override?: Deployment,
+): { deployment: Deployment; problem?: string } {
   if (override) return { deployment: override };
   let problem: string | undefined;
   if (doc.deployment !== undefined) {
@@ -38,7 +41,9 @@ export function resolveDeployment(doc: DeployDocument, override?: Deployment): {
   const withProblem = (deployment: Deployment) => (problem ? { deployment, problem } : { deployment });
   if (doc.adapters && doc.adapters.length > 0) return withProblem(doc.adapters.length >= 3 ? 'frontend' : 'default');
   if (doc.format === 'govc') return withProblem('default');
-  const frontendSet = ['network.frontend_ip', 'network.frontend_gateway'].some((k) => (doc.values.get(k as never) ?? '').trim() !== '');
+  const frontendSet = ['network.frontend_ip', 'network.frontend_gateway'].some(
+    (k) => (doc.values.get(k as never) ?? '').trim() !== '',
+  );
   return withProblem(frontendSet ? 'frontend' : 'default');
 }
 
@@ -59,11 +64,20 @@ export async function validateDocument(doc: DeployDocument, opts: ValidateOption
   const cert = properties['appliance.ca_cert'];
   const key = properties['appliance.ca_cert_key'];
   // node:crypto costs start-up time on every boot; load the CA checks only when there is a CA.
-  const ca = cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
+  const ca =
+    cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
   // The rhi.* checks parse rules and peers: loaded (a chunk of its own in the bundle) only when RHI is on.
   const rhi = properties['rhi.enabled'] === true ? (await import('./rhi.js')).RHI_CHECKS : undefined;
   const ctx = new Context(doc, properties, problems, deployment, problem, ca, rhi);
-  const findings: Finding[] = RULES.flatMap((rule) => capped(rule.id, [...rule.check(ctx)]).map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })));
+  const findings: Finding[] = RULES.flatMap((rule) =>
+    capped(rule.id, [...rule.check(ctx)]).map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })),
+  );
   const errors = findings.filter((f) => f.severity === 'error');
-  return { valid: errors.length === 0, deployment, errors, warnings: findings.filter((f) => f.severity === 'warning'), properties };
+  return {
+    valid: errors.length === 0,
+    deployment,
+    errors,
+    warnings: findings.filter((f) => f.severity === 'warning'),
+    properties,
+  };
 }

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 
 /** README.md first (its install steps build what the other pages use), then docs/*.md. */
 export function docFiles(root: string): string[] {
-  const docs = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+  const docs = readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`);
   return ['README.md', ...docs];
 }
 
@@ -78,7 +81,10 @@ export function steps(fence: Fence): Step[] {
   for (let i = 0; i < fence.body.length; i++) {
     const raw = fence.body[i]!;
     const line = raw.trim();
-    if (line === '') { current = undefined; continue; }
+    if (line === '') {
+      current = undefined;
+      continue;
+    }
     if (line.startsWith('#')) {
       if (current) current.expected.push(line.replace(/^#\s?/, ''));
       continue;
@@ -95,7 +101,10 @@ export function steps(fence: Fence): Step[] {
 
 /** Does `pattern` (an expected line; "…" matches anything) match `line`? Both are trimmed. */
 export function lineMatches(pattern: string, line: string): boolean {
-  const parts = pattern.trim().split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const parts = pattern
+    .trim()
+    .split('…')
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.*')}$`).test(line.trim());
 }
 
@@ -113,7 +122,9 @@ export function firstMissing(expected: readonly string[], output: string): strin
 
 /** The text without fenced blocks and inline code spans, for finding links. */
 export function prose(text: string): string {
-  return fenced(text).map((l) => (l.code ? '' : l.line.replace(/(`+)[^\n]*?\1/g, ''))).join('\n');
+  return fenced(text)
+    .map((l) => (l.code ? '' : l.line.replace(/(`+)[^\n]*?\1/g, '')))
+    .join('\n');
 }
 
 /** The heading anchors GitHub makes: lower case, punctuation dropped, spaces to "-", "-1" for repeats. */

@@ -16,12 +16,36 @@
 // Only addresses the caller gives are used, inside these namespaces; nothing routes to the outside.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync, copyFileSync, existsSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, reapRuns, runSync, sleep, stopAtExit, type ClientRoute, type RunResult } from './procs.js';
+import {
+  alive,
+  cmdline,
+  deadline,
+  deleteNetns,
+  hostEnv,
+  must,
+  PATH,
+  procStart,
+  reapRuns,
+  runSync,
+  sleep,
+  stopAtExit,
+  type ClientRoute,
+  type RunResult,
+} from './procs.js';
 
 export type { ClientRoute, RunResult };
 
@@ -32,7 +56,11 @@ const WORK_BASE = join(tmpdir(), 'ovactl-rig');
 const TAG_PREFIX = 'ovrig-';
 
 /** Run a command (argument vector, no shell), collect its output. Never rejects. */
-export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const p = spawn(cmd, [...args], { env: hostEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -48,13 +76,14 @@ export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: nu
     });
     p.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : null), stdout, stderr: signal ? `${stderr}\nkilled by ${signal}` : stderr });
+      resolve({
+        code: code ?? (signal ? 128 : null),
+        stdout,
+        stderr: signal ? `${stderr}\nkilled by ${signal}` : stderr,
+      });
     });
   });
 }
-
-
-
 
 /** CLOCK_MONOTONIC in µs: the clock systemd's *TimestampMonotonic properties use (no time namespace). */
 export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -74,7 +103,9 @@ export async function waitFor<T>(
     if (v !== false && v !== undefined && v !== null) return v;
     if (Date.now() >= deadline) {
       const detail = opts.describe ? await opts.describe() : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail ? `: ${detail}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${detail ? `: ${detail}` : ''}`,
+      );
     }
     await sleep(opts.intervalMs ?? 50);
   }
@@ -107,7 +138,8 @@ export async function ensureRootfs(dir = ROOTFS_CACHE): Promise<RootfsResult> {
   // rootfs.sh returns at once when the cache holds its current recipe and the tools are there.
   const r = await run('bash', [ROOTFS_SH, dir], { timeoutMs: 9 * 60_000 });
   const output = `${r.stdout}${r.stderr}`.trim() || 'cached';
-  if (r.code === 77) return { ok: false, skip: output.split('\n').pop() || 'rig tools unavailable', ms: Date.now() - start, output };
+  if (r.code === 77)
+    return { ok: false, skip: output.split('\n').pop() || 'rig tools unavailable', ms: Date.now() - start, output };
   return { ok: r.code === 0, ms: Date.now() - start, output };
 }
 
@@ -126,8 +158,10 @@ interface RunState {
   leaderPid?: number;
 }
 
-
-const isMounted = (path: string): boolean => readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === path);
+const isMounted = (path: string): boolean =>
+  readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === path);
 
 function killRecorded(s: RunState): void {
   // Only PIDs that are still ours: nspawn's command line names the run's tag; the container's init
@@ -152,7 +186,8 @@ function killRecorded(s: RunState): void {
 }
 
 function releaseResources(s: RunState): void {
-  for (let i = 0; i < 50 && s.nspawnPid && alive(s.nspawnPid) && cmdline(s.nspawnPid).includes(s.tag); i++) runSync('sleep', ['0.1']);
+  for (let i = 0; i < 50 && s.nspawnPid && alive(s.nspawnPid) && cmdline(s.nspawnPid).includes(s.tag); i++)
+    runSync('sleep', ['0.1']);
   // A killed container's PID namespace takes a moment to go.
   for (let i = 0; i < 50 && s.leaderPid && alive(s.leaderPid); i++) runSync('sleep', ['0.1']);
   if (isMounted(s.merged)) {
@@ -161,7 +196,6 @@ function releaseResources(s: RunState): void {
   for (const ns of [s.clientNs, s.hostNs]) deleteNetns(ns);
   if (!isMounted(s.merged)) rmSync(s.work, { recursive: true, force: true });
 }
-
 
 /** Remove what runs whose owner process is gone left behind (state files, then stray namespaces). */
 export const reapLeftovers = (): string[] =>
@@ -189,7 +223,6 @@ function childrenOf(pid: number): number[] {
 
 // ---------------------------------------------------------------------------------------------
 // The appliance
-
 
 export interface BootOptions {
   /** Cached rootfs (lower layer of the overlay). */
@@ -291,19 +324,28 @@ export class Appliance {
 
   private async setup(opts: BootOptions): Promise<void> {
     const rootfs = opts.rootfs ?? ROOTFS_CACHE;
-    if (!existsSync(join(rootfs, '.complete'))) throw new Error(`no rootfs at ${rootfs}: run test/rig/rootfs.sh ${rootfs}`);
+    if (!existsSync(join(rootfs, '.complete')))
+      throw new Error(`no rootfs at ${rootfs}: run test/rig/rootfs.sh ${rootfs}`);
     const work = this.state.work;
     mkdirSync(work, { recursive: true });
     this.saveState();
 
     // A fresh copy of the rootfs: an overlay with a per-run upper directory (instant, no copying).
     for (const d of ['upper', 'ovl-work', 'merged']) mkdirSync(join(work, d));
-    must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${join(work, 'upper')},workdir=${join(work, 'ovl-work')}`, this.root]);
+    must('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${rootfs},upperdir=${join(work, 'upper')},workdir=${join(work, 'ovl-work')}`,
+      this.root,
+    ]);
 
     if (opts.ovfEnv !== undefined) {
       const install = join(REPO, 'build/install.sh');
       const r = await run('bash', [install, this.root], { timeoutMs: 60_000 });
-      if (r.code !== 0) throw new Error(`bash build/install.sh ${this.root} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+      if (r.code !== 0)
+        throw new Error(`bash build/install.sh ${this.root} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
       mkdirSync(join(this.root, 'etc/ovactl'), { recursive: true });
       writeFileSync(join(this.root, 'etc/ovactl/ovf-env.xml'), opts.ovfEnv, { mode: 0o600 });
       mkdirSync(join(this.root, 'etc/default'), { recursive: true });
@@ -338,7 +380,8 @@ export class Appliance {
     for (const [k, v] of [
       ['net.ipv4.neigh.eth0.retrans_time_ms', '20'],
       ['net.ipv6.conf.eth0.disable_ipv6', '1'],
-    ]) must('ip', ['netns', 'exec', c, 'sysctl', '-qw', `${k}=${v}`]);
+    ])
+      must('ip', ['netns', 'exec', c, 'sysctl', '-qw', `${k}=${v}`]);
     ipC('addr', 'add', opts.client, 'dev', 'eth0');
     ipC('link', 'set', 'eth0', 'up');
     for (const r of opts.clientRoutes ?? []) ipC('route', 'add', r.to, 'via', r.via);
@@ -350,7 +393,8 @@ export class Appliance {
     const args = [
       `--net=/run/netns/${h}`,
       'systemd-nspawn',
-      '-D', this.root,
+      '-D',
+      this.root,
       '--boot',
       '--register=no',
       '--keep-unit',
@@ -358,12 +402,16 @@ export class Appliance {
       '--link-journal=no',
       '--resolv-conf=off',
       '--kill-signal=SIGRTMIN+4', // SIGTERM to nspawn powers the container off
-      '-M', this.tag,
+      '-M',
+      this.tag,
       '--network-veth-extra=vmgmt:management',
       '--network-veth-extra=vwork:workload',
     ];
     this.bootStartUs = monotonicUs();
-    const p = spawn('nsenter', args, { stdio: ['ignore', consoleFd, consoleFd], env: { PATH, LANG: 'C.UTF-8', SYSTEMD_COLORS: '0' } });
+    const p = spawn('nsenter', args, {
+      stdio: ['ignore', consoleFd, consoleFd],
+      env: { PATH, LANG: 'C.UTF-8', SYSTEMD_COLORS: '0' },
+    });
     closeSync(consoleFd);
     this.nspawn = p;
     this.nspawnExited = new Promise((resolve) => p.once('exit', () => resolve()));
@@ -376,10 +424,17 @@ export class Appliance {
     void this.nspawnExited.then(() => (exited = true));
     const timeout = opts.startTimeoutMs ?? 20_000;
     // The host sides appear when nspawn sets up the network: put them on their bridges.
-    await waitFor(() => exited || (runSync('ip', ['-n', h, 'link', 'show', 'vwork']).code === 0 && runSync('ip', ['-n', h, 'link', 'show', 'vmgmt']).code === 0), timeout, {
-      intervalMs: 10,
-      what: 'the veth pairs of systemd-nspawn',
-    });
+    await waitFor(
+      () =>
+        exited ||
+        (runSync('ip', ['-n', h, 'link', 'show', 'vwork']).code === 0 &&
+          runSync('ip', ['-n', h, 'link', 'show', 'vmgmt']).code === 0),
+      timeout,
+      {
+        intervalMs: 10,
+        what: 'the veth pairs of systemd-nspawn',
+      },
+    );
     if (exited) throw new Error(`systemd-nspawn exited during start (code ${p.exitCode})`);
     ipH('link', 'set', 'vmgmt', 'master', 'brm');
     ipH('link', 'set', 'vwork', 'master', 'brw');
@@ -393,7 +448,11 @@ export class Appliance {
         if (exited) throw new Error(`systemd-nspawn exited during start (code ${p.exitCode})`);
         for (const child of childrenOf(p.pid!)) {
           try {
-            if (readlinkSync(`/proc/${child}/ns/pid`) !== ownPidNs && readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd') return child;
+            if (
+              readlinkSync(`/proc/${child}/ns/pid`) !== ownPidNs &&
+              readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd'
+            )
+              return child;
           } catch {
             /* racing with exec */
           }
@@ -427,7 +486,27 @@ export class Appliance {
   }
 
   private nsenterArgs(cmd: readonly string[]): string[] {
-    return ['-t', String(this.leader), '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '--', '/usr/bin/env', '-i', `PATH=${PATH}`, 'LANG=C.UTF-8', 'TERM=dumb', 'SYSTEMD_COLORS=0', 'SYSTEMD_PAGER=', ...cmd];
+    return [
+      '-t',
+      String(this.leader),
+      '-m',
+      '-u',
+      '-i',
+      '-n',
+      '-p',
+      '-C',
+      '-r',
+      '-w',
+      '--',
+      '/usr/bin/env',
+      '-i',
+      `PATH=${PATH}`,
+      'LANG=C.UTF-8',
+      'TERM=dumb',
+      'SYSTEMD_COLORS=0',
+      'SYSTEMD_PAGER=',
+      ...cmd,
+    ];
   }
 
   /** Run a command inside the container (all its namespaces, clean environment). */

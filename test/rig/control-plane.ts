@@ -12,7 +12,9 @@ export interface ServiceAddresses {
 const ID = 'domain-c50:b42f9558-a4eb-4e8f-8f0f-9a8f295f0a8e-kube-system-kube-apiserver-lb-svc';
 
 /** Seed 003's sections as the Data Plane API writes them (two-space indent, a blank line between). */
-export function seed003Sections(a: ServiceAddresses = { vip: '192.168.0.1', servers: ['192.168.128.0', '192.168.128.1', '192.168.128.2'] }): string {
+export function seed003Sections(
+  a: ServiceAddresses = { vip: '192.168.0.1', servers: ['192.168.128.0', '192.168.128.1', '192.168.128.2'] },
+): string {
   const backend = (name: string, port: number) => [
     `backend ${ID}-${name}`,
     '  mode tcp',
@@ -38,4 +40,5 @@ export function seed003Sections(a: ServiceAddresses = { vip: '192.168.0.1', serv
 }
 
 /** The Data Plane API's header: the version line, then client-native's two comment lines. */
-export const apiHeader = (version: number): string => `# _version=${version}\n# HAProxy Technologies\n# https://www.haproxy.com/\n`;
+export const apiHeader = (version: number): string =>
+  `# _version=${version}\n# HAProxy Technologies\n# https://www.haproxy.com/\n`;

@@ -2,7 +2,8 @@
 // "OVF ENV" disc), for the tests that boot an appliance: the rig (nspawn) and the VM (qemu).
 // test/sources.test.ts has its own builder: it varies the namespace prefixes on purpose.
 
-const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const attr = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The NICs' MACs in the order of the deployment's networks (management, workload, frontend). */
 export const DEFAULT_MACS = ['00:50:56:aa:bb:01', '00:50:56:aa:bb:02'] as const;
@@ -12,7 +13,10 @@ export function ovfEnvXml(values: Record<string, string>, macs: readonly string[
     .map(([k, v]) => `         <Property oe:key="${attr(k)}" oe:value="${attr(v)}"/>`)
     .join('\n');
   const adapters = macs
-    .map((m, i) => `      <ve:Adapter ve:mac="${attr(m)}" ve:network="${['Management', 'Workload', 'Frontend'][i] ?? `Network ${i + 1}`}" ve:unitNumber="${7 + i}"/>`)
+    .map(
+      (m, i) =>
+        `      <ve:Adapter ve:mac="${attr(m)}" ve:network="${['Management', 'Workload', 'Frontend'][i] ?? `Network ${i + 1}`}" ve:unitNumber="${7 + i}"/>`,
+    )
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Environment

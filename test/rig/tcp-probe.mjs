@@ -19,20 +19,24 @@ if (mode === 'server') {
   phases.push(phase);
   const now = () => Number(process.hrtime.bigint() / 1000000n);
   let stopped = false;
-  const once = () => new Promise((resolve) => {
-    const s = createConnection({ host, port });
-    const timer = setTimeout(() => done('timeout'), 1000);
-    let got = '';
-    function done(err) {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(err);
-    }
-    s.on('connect', () => s.write('x'));
-    s.on('data', (d) => ((got += d), got.includes('x') && done(undefined)));
-    s.on('error', (e) => done(e.code ?? String(e)));
-    s.on('close', () => done(got.includes('x') ? undefined : 'closed'));
-  });
+  const once = () =>
+    new Promise((resolve) => {
+      const s = createConnection({ host, port });
+      const timer = setTimeout(() => done('timeout'), 1000);
+      let got = '';
+      function done(err) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(err);
+      }
+      s.on('connect', () => s.write('x'));
+      s.on('data', (d) => {
+        got += d;
+        if (got.includes('x')) done(undefined);
+      });
+      s.on('error', (e) => done(e.code ?? String(e)));
+      s.on('close', () => done(got.includes('x') ? undefined : 'closed'));
+    });
   const loop = async () => {
     while (!stopped) {
       const p = phase;
@@ -62,7 +66,8 @@ if (mode === 'server') {
   rl.on('line', (line) => {
     const [cmd, name] = line.split(' ');
     if (cmd === 'phase') phases.push((phase = { name, ok: 0, failed: 0, lastOk: now(), maxGapMs: 0, errors: [] }));
-    if (cmd === 'report') process.stdout.write(JSON.stringify({ phases: phases.map(({ lastOk, ...p }) => p), long }) + '\n');
+    if (cmd === 'report')
+      process.stdout.write(JSON.stringify({ phases: phases.map(({ lastOk, ...p }) => p), long }) + '\n');
   });
   rl.on('close', () => {
     stopped = true;

@@ -42,44 +42,112 @@ const S = 'str';
 const I = 'int';
 const B = 'bool';
 const LOG_TARGET = {
-  log_to: S, log_file: S, log_level: S, log_format: S, acl_format: S, syslog_address: S, syslog_protocol: S,
-  syslog_tag: S, syslog_level: S, syslog_facility: S, log_types: 'list',
+  log_to: S,
+  log_file: S,
+  log_level: S,
+  log_format: S,
+  acl_format: S,
+  syslog_address: S,
+  syslog_protocol: S,
+  syslog_tag: S,
+  syslog_level: S,
+  syslog_facility: S,
+  log_types: 'list',
 };
 const KNOWN_KEYS = {
-  config_version: I, name: S, mode: S, bootstrap_key: S, status: S,
+  config_version: I,
+  name: S,
+  mode: S,
+  bootstrap_key: S,
+  status: S,
   dataplaneapi: {
-    write_timeout: S, graceful_timeout: S, show_system_info: B, max_header_size: S, socket_path: S,
-    debug_socket_path: S, host: S, port: I, listen_limit: I, disable_inotify: B, read_timeout: S,
-    advertised: { api_address: S, api_port: I }, cleanup_timeout: S, keep_alive: S, pid_file: S, uid: I, gid: I,
+    write_timeout: S,
+    graceful_timeout: S,
+    show_system_info: B,
+    max_header_size: S,
+    socket_path: S,
+    debug_socket_path: S,
+    host: S,
+    port: I,
+    listen_limit: I,
+    disable_inotify: B,
+    read_timeout: S,
+    advertised: { api_address: S, api_port: I },
+    cleanup_timeout: S,
+    keep_alive: S,
+    pid_file: S,
+    uid: I,
+    gid: I,
     tls: {
-      tls_host: S, tls_port: I, tls_certificate: S, tls_key: S, tls_ca: S, tls_listen_limit: I,
-      tls_keep_alive: S, tls_read_timeout: S, tls_write_timeout: S,
+      tls_host: S,
+      tls_port: I,
+      tls_certificate: S,
+      tls_key: S,
+      tls_ca: S,
+      tls_listen_limit: I,
+      tls_keep_alive: S,
+      tls_read_timeout: S,
+      tls_write_timeout: S,
     },
     scheme: 'list',
     userlist: { userlist: S, userlist_file: S },
     transaction: { transaction_dir: S, backups_number: I, backups_dir: S, max_open_transactions: I },
     resources: {
-      maps_dir: S, ssl_certs_dir: S, general_storage_dir: S, update_map_files: B, update_map_files_period: I,
-      spoe_dir: S, spoe_transaction_dir: S,
+      maps_dir: S,
+      ssl_certs_dir: S,
+      general_storage_dir: S,
+      update_map_files: B,
+      update_map_files_period: I,
+      spoe_dir: S,
+      spoe_transaction_dir: S,
     },
     user: [{ name: S, insecure: B, password: S }],
   },
   haproxy: {
-    config_file: S, haproxy_bin: S, master_runtime: S, fid: S, master_worker_mode: B,
+    config_file: S,
+    haproxy_bin: S,
+    master_runtime: S,
+    fid: S,
+    master_worker_mode: B,
     reload: {
-      reload_delay: I, reload_cmd: S, restart_cmd: S, status_cmd: S, service_name: S, reload_retention: I,
-      reload_strategy: S, validate_cmd: S,
+      reload_delay: I,
+      reload_cmd: S,
+      restart_cmd: S,
+      status_cmd: S,
+      service_name: S,
+      reload_retention: I,
+      reload_strategy: S,
+      validate_cmd: S,
     },
-    delayed_start_max: S, delayed_start_tick: S,
+    delayed_start_max: S,
+    delayed_start_tick: S,
   },
   cluster: {
-    api_nodes_path: S, token: S, cluster_tls_dir: S, active_bootstrap_key: S, api_register_path: S, url: S,
-    port: I, storage_dir: S, bootstrap_key: S, id: S, api_base_path: S, cert_path: S, cert_fetched: B, name: S,
-    description: S, cluster_id: S, cluster_log_targets: 'any',
+    api_nodes_path: S,
+    token: S,
+    cluster_tls_dir: S,
+    active_bootstrap_key: S,
+    api_register_path: S,
+    url: S,
+    port: I,
+    storage_dir: S,
+    bootstrap_key: S,
+    id: S,
+    api_base_path: S,
+    cert_path: S,
+    cert_fetched: B,
+    name: S,
+    description: S,
+    cluster_id: S,
+    cluster_log_targets: 'any',
   },
   service_discovery: { consuls: 'any', aws_regions: 'any' },
   log: {
-    log_to: S, log_file: S, log_level: S, log_format: S, apache_common_log_format: S,
+    log_to: S,
+    log_file: S,
+    log_level: S,
+    log_format: S,
+    apache_common_log_format: S,
     syslog: { syslog_address: S, syslog_protocol: S, syslog_tag: S, syslog_level: S, syslog_facility: S },
   },
   log_targets: [LOG_TARGET],
@@ -150,7 +218,11 @@ function parseYaml(text, file) {
     while (pos < lines.length && lines[pos].indent === indent && lines[pos].text.startsWith('-')) {
       const l = lines[pos];
       const item = l.text.replace(/^-\s*/, '');
-      if (item === '') { pos++; out.push(block(indent + 1)); continue; }
+      if (item === '') {
+        pos++;
+        out.push(block(indent + 1));
+        continue;
+      }
       if (/^[A-Za-z0-9_.-]+:(\s|$)/.test(item)) {
         // "- key: value" starts a map whose further keys sit at the item's indentation.
         const itemIndent = indent + (l.text.length - item.length);
@@ -188,9 +260,12 @@ function checkKeys(value, schema, keyPath, file) {
     }
     return;
   }
-  const ok = { str: () => typeof value !== 'object', int: () => Number.isInteger(value),
+  const ok = {
+    str: () => typeof value !== 'object',
+    int: () => Number.isInteger(value),
     bool: () => typeof value === 'boolean',
-    list: () => Array.isArray(value) && value.every((x) => typeof x !== 'object') };
+    list: () => Array.isArray(value) && value.every((x) => typeof x !== 'object'),
+  };
   if (!ok[schema]()) fail(`key "${keyPath}" must be ${schema === 'list' ? 'a list of scalars' : `a ${schema}`}`);
 }
 
@@ -231,7 +306,10 @@ function readUsers(file, listName) {
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const w = line.replace(/#.*$/, '').trim().split(/\s+/).filter(Boolean);
     if (!w.length) continue;
-    if (!/^\s/.test(line) && SECTION_KINDS.has(w[0])) { inList = w[0] === 'userlist' && w[1] === listName; continue; }
+    if (!/^\s/.test(line) && SECTION_KINDS.has(w[0])) {
+      inList = w[0] === 'userlist' && w[1] === listName;
+      continue;
+    }
     if (!inList || w[0] !== 'user' || w.length < 4) continue;
     if (w[2] === 'password') users.set(w[1], { hash: w[3] });
     if (w[2] === 'insecure-password') users.set(w[1], { plain: w[3] });
@@ -246,20 +324,40 @@ function cryptMatches(hash, password) {
   const key = crypto.createHash('sha256').update(hash).update('\0').update(password).digest('hex');
   if (verified.has(key)) return Promise.resolve(verified.get(key));
   return new Promise((resolve) => {
-    const child = execFile('openssl', ['passwd', `-${parts[1]}`, '-salt', parts[2], '-stdin'], { timeout: 10000 },
+    const child = execFile(
+      'openssl',
+      ['passwd', `-${parts[1]}`, '-salt', parts[2], '-stdin'],
+      { timeout: 10000 },
       (err, stdout) => {
         const ok = !err && stdout.trim() === hash;
         if (!err) verified.set(key, ok);
         resolve(ok);
-      });
+      },
+    );
     child.stdin.end(`${password}\n`);
   });
 }
 
 // ---------------------------------------------------------------- haproxy.cfg: sections and models
-const SECTION_KINDS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'userlist', 'peers',
-  'resolvers', 'mailers', 'cache', 'ring', 'program', 'http-errors', 'log-forward', 'fcgi-app', 'crt-store',
-  'traces']);
+const SECTION_KINDS = new Set([
+  'global',
+  'defaults',
+  'frontend',
+  'backend',
+  'listen',
+  'userlist',
+  'peers',
+  'resolvers',
+  'mailers',
+  'cache',
+  'ring',
+  'program',
+  'http-errors',
+  'log-forward',
+  'fcgi-app',
+  'crt-store',
+  'traces',
+]);
 
 /** The file as header lines plus sections; a section keeps its raw text unless it is changed. */
 function parseCfg(text) {
@@ -292,24 +390,63 @@ function renderCfg(cfg, version) {
   else header.unshift(`# _version=${version}`);
   const out = [...header];
   for (const s of cfg.sections) {
-    if (!s.dirty) { out.push(...s.raw); continue; }
+    if (!s.dirty) {
+      out.push(...s.raw);
+      continue;
+    }
     if (out.length && out[out.length - 1] !== '') out.push('');
     out.push(`${s.kind} ${s.name}`, ...sortBody(s).map((l) => `  ${l}`), '');
   }
   return `${out.join('\n')}\n`;
 }
 
-const cloneCfg = (cfg) => ({ header: [...cfg.header],
-  sections: cfg.sections.map((s) => ({ ...s, raw: [...s.raw], body: [...s.body] })) });
+const cloneCfg = (cfg) => ({
+  header: [...cfg.header],
+  sections: cfg.sections.map((s) => ({ ...s, raw: [...s.raw], body: [...s.body] })),
+});
 
 // client-native's keyword order in a rendered section (config-parser/section-parsers.go, v5.1); keywords
 // the stand-in does not model keep their place among each other, between the modelled ones.
 const ORDER = {
-  frontend: [['id'], ['description'], ['enabled'], ['disabled'], ['mode'], ['maxconn'], ['backlog'], ['bind'],
-    ['acl'], ['*'], ['log-tag'], ['log-format'], ['log'], ['option'], ['timeout'], ['tcp-request'],
-    ['http-request'], ['use_backend'], ['default_backend'], ['http-response']],
-  backend: [['id'], ['description'], ['enabled'], ['disabled'], ['mode'], ['balance'], ['*'], ['log-tag'],
-    ['option'], ['log'], ['default-server'], ['http-request'], ['use-server'], ['server'], ['http-response']],
+  frontend: [
+    ['id'],
+    ['description'],
+    ['enabled'],
+    ['disabled'],
+    ['mode'],
+    ['maxconn'],
+    ['backlog'],
+    ['bind'],
+    ['acl'],
+    ['*'],
+    ['log-tag'],
+    ['log-format'],
+    ['log'],
+    ['option'],
+    ['timeout'],
+    ['tcp-request'],
+    ['http-request'],
+    ['use_backend'],
+    ['default_backend'],
+    ['http-response'],
+  ],
+  backend: [
+    ['id'],
+    ['description'],
+    ['enabled'],
+    ['disabled'],
+    ['mode'],
+    ['balance'],
+    ['*'],
+    ['log-tag'],
+    ['option'],
+    ['log'],
+    ['default-server'],
+    ['http-request'],
+    ['use-server'],
+    ['server'],
+    ['http-response'],
+  ],
 };
 function sortBody(s) {
   const order = ORDER[s.kind];
@@ -318,7 +455,10 @@ function sortBody(s) {
     const i = order.findIndex(([k]) => k === l.split(/\s+/)[0]);
     return i >= 0 ? i : order.findIndex(([k]) => k === '*');
   };
-  return s.body.map((l, i) => [rank(l), i, l]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+  return s.body
+    .map((l, i) => [rank(l), i, l])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map((x) => x[2]);
 }
 
 const words = (l) => l.split(/\s+/);
@@ -355,15 +495,36 @@ const FRONTEND = {
     }
     return f;
   },
-  lines: (f) => [f.mode && `mode ${f.mode}`, Number.isInteger(f.maxconn) && `maxconn ${f.maxconn}`,
-    f.log_tag && `log-tag ${f.log_tag}`, f.tcplog && 'option tcplog', f.httplog && 'option httplog',
-    f.default_backend && `default_backend ${f.default_backend}`].filter(Boolean),
-  check: (f) => (!NAME_RE.test(f.name ?? '') ? 'name' : f.mode && !['http', 'tcp'].includes(f.mode) ? 'mode'
-    : f.log_tag !== undefined && !/^[A-Za-z0-9-_.:${}"]+$/.test(f.log_tag) ? 'log_tag'
-      : f.default_backend !== undefined && !NAME_RE.test(f.default_backend) ? 'default_backend' : null),
+  lines: (f) =>
+    [
+      f.mode && `mode ${f.mode}`,
+      Number.isInteger(f.maxconn) && `maxconn ${f.maxconn}`,
+      f.log_tag && `log-tag ${f.log_tag}`,
+      f.tcplog && 'option tcplog',
+      f.httplog && 'option httplog',
+      f.default_backend && `default_backend ${f.default_backend}`,
+    ].filter(Boolean),
+  check: (f) =>
+    !NAME_RE.test(f.name ?? '')
+      ? 'name'
+      : f.mode && !['http', 'tcp'].includes(f.mode)
+        ? 'mode'
+        : f.log_tag !== undefined && !/^[A-Za-z0-9-_.:${}"]+$/.test(f.log_tag)
+          ? 'log_tag'
+          : f.default_backend !== undefined && !NAME_RE.test(f.default_backend)
+            ? 'default_backend'
+            : null,
 };
-const ADV_CHECKS = ['httpchk', 'ldap-check', 'mysql-check', 'pgsql-check', 'redis-check', 'smtpchk', 'ssl-hello-chk',
-  'tcp-check'];
+const ADV_CHECKS = [
+  'httpchk',
+  'ldap-check',
+  'mysql-check',
+  'pgsql-check',
+  'redis-check',
+  'smtpchk',
+  'ssl-hello-chk',
+  'tcp-check',
+];
 const BACKEND = {
   owns: (l) => /^(mode|balance|log-tag)\s/.test(l) || ADV_CHECKS.some((c) => l === `option ${c}`),
   parse(s) {
@@ -377,13 +538,25 @@ const BACKEND = {
     }
     return b;
   },
-  lines: (b) => [b.mode && `mode ${b.mode}`, b.balance?.algorithm && `balance ${b.balance.algorithm}`,
-    b.log_tag && `log-tag ${b.log_tag}`, b.adv_check && `option ${b.adv_check}`].filter(Boolean),
-  check: (b) => (!NAME_RE.test(b.name ?? '') ? 'name'
-    : b.mode && !['http', 'tcp', 'log'].includes(b.mode) ? 'mode'
-      : b.adv_check && !ADV_CHECKS.includes(b.adv_check) ? 'adv_check'
-        : b.balance && !/^[a-z-]+$/.test(b.balance.algorithm ?? '') ? 'balance.algorithm'
-          : b.log_tag !== undefined && !NOSPACE_RE.test(b.log_tag) ? 'log_tag' : null),
+  lines: (b) =>
+    [
+      b.mode && `mode ${b.mode}`,
+      b.balance?.algorithm && `balance ${b.balance.algorithm}`,
+      b.log_tag && `log-tag ${b.log_tag}`,
+      b.adv_check && `option ${b.adv_check}`,
+    ].filter(Boolean),
+  check: (b) =>
+    !NAME_RE.test(b.name ?? '')
+      ? 'name'
+      : b.mode && !['http', 'tcp', 'log'].includes(b.mode)
+        ? 'mode'
+        : b.adv_check && !ADV_CHECKS.includes(b.adv_check)
+          ? 'adv_check'
+          : b.balance && !/^[a-z-]+$/.test(b.balance.algorithm ?? '')
+            ? 'balance.algorithm'
+            : b.log_tag !== undefined && !NOSPACE_RE.test(b.log_tag)
+              ? 'log_tag'
+              : null,
 };
 const BIND = {
   keyword: 'bind',
@@ -402,16 +575,36 @@ const BIND = {
     if (!b.name) b.name = w[1];
     return b;
   },
-  line: (b) => ['bind', joinAddress(b.address, b.port), 'name', b.name ?? joinAddress(b.address, b.port),
-    b.accept_proxy && 'accept-proxy', b.maxconn && `maxconn ${b.maxconn}`, b.ssl && 'ssl',
-    b.ssl_certificate && `crt ${b.ssl_certificate}`, b.ssl_cafile && `ca-file ${b.ssl_cafile}`,
-    b.alpn && `alpn ${b.alpn}`, b.transparent && 'transparent', b.v4v6 && 'v4v6', b.v6only && 'v6only',
-    b.verify && `verify ${b.verify}`].filter(Boolean).join(' '),
+  line: (b) =>
+    [
+      'bind',
+      joinAddress(b.address, b.port),
+      'name',
+      b.name ?? joinAddress(b.address, b.port),
+      b.accept_proxy && 'accept-proxy',
+      b.maxconn && `maxconn ${b.maxconn}`,
+      b.ssl && 'ssl',
+      b.ssl_certificate && `crt ${b.ssl_certificate}`,
+      b.ssl_cafile && `ca-file ${b.ssl_cafile}`,
+      b.alpn && `alpn ${b.alpn}`,
+      b.transparent && 'transparent',
+      b.v4v6 && 'v4v6',
+      b.v6only && 'v6only',
+      b.verify && `verify ${b.verify}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
   key: (b) => b.name,
-  check: (b) => (!NOSPACE_RE.test(b.name ?? '') ? 'name' : !NOSPACE_RE.test(b.address ?? '') ? 'address'
-    : b.port !== undefined && !(Number.isInteger(b.port) && b.port >= 1 && b.port <= 65535) ? 'port'
-      : ['verify', 'ssl_certificate', 'ssl_cafile', 'alpn']
-        .find((k) => b[k] !== undefined && !NOSPACE_RE.test(b[k])) ?? null),
+  check: (b) =>
+    !NOSPACE_RE.test(b.name ?? '')
+      ? 'name'
+      : !NOSPACE_RE.test(b.address ?? '')
+        ? 'address'
+        : b.port !== undefined && !(Number.isInteger(b.port) && b.port >= 1 && b.port <= 65535)
+          ? 'port'
+          : (['verify', 'ssl_certificate', 'ssl_cafile', 'alpn'].find(
+              (k) => b[k] !== undefined && !NOSPACE_RE.test(b[k]),
+            ) ?? null),
 };
 const SERVER = {
   keyword: 'server',
@@ -419,8 +612,14 @@ const SERVER = {
     const w = words(l);
     const s = { name: w[1], ...splitAddress(w[2] ?? '') };
     for (let i = 3; i < w.length; i++) {
-      const flag = { check: ['check', 'enabled'], 'no-check': ['check', 'disabled'], ssl: ['ssl', 'enabled'],
-        'no-ssl': ['ssl', 'disabled'], backup: ['backup', 'enabled'], 'check-ssl': ['check-ssl', 'enabled'] }[w[i]];
+      const flag = {
+        check: ['check', 'enabled'],
+        'no-check': ['check', 'disabled'],
+        ssl: ['ssl', 'enabled'],
+        'no-ssl': ['ssl', 'disabled'],
+        backup: ['backup', 'enabled'],
+        'check-ssl': ['check-ssl', 'enabled'],
+      }[w[i]];
       if (flag) s[flag[0]] = flag[1];
       else if (['weight', 'maxconn', 'inter'].includes(w[i])) s[w[i]] = Number(w[++i]);
       else if (w[i] === 'verify') s.verify = w[++i];
@@ -429,34 +628,67 @@ const SERVER = {
     return s;
   },
   // SerializeServerParams' order (configuration/server.go, v5.1).
-  line: (s) => ['server', s.name, joinAddress(s.address, s.port),
-    s.backup === 'enabled' && 'backup', s.check === 'enabled' && 'check', s.check === 'disabled' && 'no-check',
-    s['check-ssl'] === 'enabled' && 'check-ssl', s.ssl === 'enabled' && 'ssl', s.ssl === 'disabled' && 'no-ssl',
-    Number.isInteger(s.inter) && `inter ${s.inter}`, Number.isInteger(s.maxconn) && `maxconn ${s.maxconn}`,
-    s.verify && `verify ${s.verify}`, Number.isInteger(s.weight) && `weight ${s.weight}`,
-    Number.isInteger(s.id) && `id ${s.id}`].filter(Boolean).join(' '),
+  line: (s) =>
+    [
+      'server',
+      s.name,
+      joinAddress(s.address, s.port),
+      s.backup === 'enabled' && 'backup',
+      s.check === 'enabled' && 'check',
+      s.check === 'disabled' && 'no-check',
+      s['check-ssl'] === 'enabled' && 'check-ssl',
+      s.ssl === 'enabled' && 'ssl',
+      s.ssl === 'disabled' && 'no-ssl',
+      Number.isInteger(s.inter) && `inter ${s.inter}`,
+      Number.isInteger(s.maxconn) && `maxconn ${s.maxconn}`,
+      s.verify && `verify ${s.verify}`,
+      Number.isInteger(s.weight) && `weight ${s.weight}`,
+      Number.isInteger(s.id) && `id ${s.id}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
   key: (s) => s.name,
-  check: (s) => (!NOSPACE_RE.test(s.name ?? '') ? 'name' : !NOSPACE_RE.test(s.address ?? '') ? 'address'
-    : s.port !== undefined && !(Number.isInteger(s.port) && s.port >= 1 && s.port <= 65535) ? 'port'
-      : s.verify && !['none', 'required'].includes(s.verify) ? 'verify'
-        : s.check && !['enabled', 'disabled'].includes(s.check) ? 'check' : null),
+  check: (s) =>
+    !NOSPACE_RE.test(s.name ?? '')
+      ? 'name'
+      : !NOSPACE_RE.test(s.address ?? '')
+        ? 'address'
+        : s.port !== undefined && !(Number.isInteger(s.port) && s.port >= 1 && s.port <= 65535)
+          ? 'port'
+          : s.verify && !['none', 'required'].includes(s.verify)
+            ? 'verify'
+            : s.check && !['enabled', 'disabled'].includes(s.check)
+              ? 'check'
+              : null,
 };
 const SWITCHING_RULE = {
   keyword: 'use_backend',
   parse(l) {
     const w = words(l);
     const r = { name: w[1] };
-    if (w[2] === 'if' || w[2] === 'unless') { r.cond = w[2]; r.cond_test = w.slice(3).join(' '); }
+    if (w[2] === 'if' || w[2] === 'unless') {
+      r.cond = w[2];
+      r.cond_test = w.slice(3).join(' ');
+    }
     return r;
   },
   line: (r) => ['use_backend', r.name, r.cond, r.cond && r.cond_test].filter(Boolean).join(' '),
-  check: (r) => (!NOSPACE_RE.test(r.name ?? '') ? 'name' : r.cond && !['if', 'unless'].includes(r.cond) ? 'cond'
-    : r.cond && !r.cond_test ? 'cond_test' : null),
+  check: (r) =>
+    !NOSPACE_RE.test(r.name ?? '')
+      ? 'name'
+      : r.cond && !['if', 'unless'].includes(r.cond)
+        ? 'cond'
+        : r.cond && !r.cond_test
+          ? 'cond_test'
+          : null,
 };
 
 // ---------------------------------------------------------------- errors, HTTP plumbing
 class ApiError extends Error {
-  constructor(code, message) { super(message); this.code = code; }
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
 }
 const notFound = (what) => new ApiError(404, `${what} does not exist`);
 
@@ -481,7 +713,11 @@ function readBody(req) {
 
 function parseJsonBody(text) {
   let v;
-  try { v = JSON.parse(text); } catch { throw new ApiError(400, 'body is not valid JSON'); }
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'body is not valid JSON');
+  }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'body must be a JSON object');
   // A value is written into one line of haproxy.cfg: a line break would smuggle in lines of its own.
   const walk = (x, at) => {
@@ -521,10 +757,20 @@ class Api {
   refreshUsers() {
     if (this.s.disableInotify || this.s.yamlUsers?.length) return;
     let st;
-    try { st = fs.statSync(this.s.configFile); } catch { return; }
+    try {
+      st = fs.statSync(this.s.configFile);
+    } catch {
+      return;
+    }
     const stamp = `${st.mtimeMs}:${st.size}`;
     if (stamp === this.usersStamp) return;
-    if (this.usersStamp) { try { this.loadUsers(); } catch (e) { log(`users not reloaded: ${e.message}`); } }
+    if (this.usersStamp) {
+      try {
+        this.loadUsers();
+      } catch (e) {
+        log(`users not reloaded: ${e.message}`);
+      }
+    }
     this.usersStamp = stamp;
   }
 
@@ -543,12 +789,16 @@ class Api {
   }
 
   readCfg() {
-    try { return parseCfg(fs.readFileSync(this.s.configFile, 'utf8')); } catch (e) {
+    try {
+      return parseCfg(fs.readFileSync(this.s.configFile, 'utf8'));
+    } catch (e) {
       throw new ApiError(500, `cannot read ${this.s.configFile}: ${e.code ?? e.message}`);
     }
   }
 
-  txFile(id) { return path.join(this.s.transactionDir, `${path.basename(this.s.configFile)}.${id}`); }
+  txFile(id) {
+    return path.join(this.s.transactionDir, `${path.basename(this.s.configFile)}.${id}`);
+  }
 
   // ---- transactions
   startTransaction(version) {
@@ -559,8 +809,11 @@ class Api {
     }
     const open = [...this.transactions.values()].filter((t) => t.status === 'in_progress').length;
     if (open >= this.s.maxOpenTransactions) {
-      throw new ApiError(429, 'cannot start a new transaction, reached the maximum amount of '
-        + `${this.s.maxOpenTransactions} active transactions available`);
+      throw new ApiError(
+        429,
+        'cannot start a new transaction, reached the maximum amount of ' +
+          `${this.s.maxOpenTransactions} active transactions available`,
+      );
     }
     const t = { id: crypto.randomUUID(), version: current, cfg, status: 'in_progress' };
     fs.mkdirSync(this.s.transactionDir, { recursive: true });
@@ -598,16 +851,26 @@ class Api {
     return this.requestReload();
   }
 
-  dropTxFile(id) { fs.rmSync(this.txFile(id), { force: true }); }
+  dropTxFile(id) {
+    fs.rmSync(this.txFile(id), { force: true });
+  }
 
   // ---- reloads: at most one per reload_delay; requests inside the delay share one later reload
   requestReload(force = false) {
     const id = crypto.randomBytes(8).toString('hex');
     if (!this.s.reloadCmd) return id;
-    if (force) { clearTimeout(this.reloadTimer); this.reloadTimer = null; this.reload(); return id; }
+    if (force) {
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = null;
+      this.reload();
+      return id;
+    }
     if (!this.reloadTimer) {
       const wait = Math.max(0, this.lastReload + this.s.reloadDelay * 1000 - Date.now());
-      this.reloadTimer = setTimeout(() => { this.reloadTimer = null; this.reload(); }, wait);
+      this.reloadTimer = setTimeout(() => {
+        this.reloadTimer = null;
+        this.reload();
+      }, wait);
     }
     return id;
   }
@@ -616,9 +879,12 @@ class Api {
     this.lastReload = Date.now();
     const child = spawn('sh', ['-c', this.s.reloadCmd], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
-    child.stderr.on('data', (c) => { err += c; });
-    child.on('close', (code) => log(code === 0 ? 'reload: done'
-      : `reload: "${this.s.reloadCmd}" exited ${code}: ${err.trim().slice(0, 300)}`));
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
+    child.on('close', (code) =>
+      log(code === 0 ? 'reload: done' : `reload: "${this.s.reloadCmd}" exited ${code}: ${err.trim().slice(0, 300)}`),
+    );
   }
 
   /**
@@ -650,7 +916,10 @@ class Api {
 
   viewCfg(q) {
     const tid = q.get('transaction_id');
-    if (tid) { const t = this.transaction(tid, 400); return { cfg: t.cfg, version: t.version }; }
+    if (tid) {
+      const t = this.transaction(tid, 400);
+      return { cfg: t.cfg, version: t.version };
+    }
     const cfg = this.readCfg();
     return { cfg, version: cfgVersion(cfg) };
   }
@@ -674,7 +943,13 @@ function writeAtomically(file, text) {
   const st = fs.statSync(file, { throwIfNoEntry: false });
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   fs.writeFileSync(tmp, text, { mode: st ? st.mode & 0o7777 : 0o644 });
-  if (st) { try { fs.chownSync(tmp, st.uid, st.gid); } catch { /* not root: keep ours */ } }
+  if (st) {
+    try {
+      fs.chownSync(tmp, st.uid, st.gid);
+    } catch {
+      /* not root: keep ours */
+    }
+  }
   fs.renameSync(tmp, file);
 }
 
@@ -709,11 +984,13 @@ function parentRoutes(api, coll, name, method, q, body) {
   if (method === 'POST' && !name) {
     const obj = parseJsonBody(body);
     validBody(model, obj, kind);
-    return api.change(q, (cfg) => {
-      if (findSection(cfg, kind, obj.name)) throw new ApiError(409, `${kind} ${obj.name} already exists`);
-      cfg.sections.push({ kind, name: obj.name, raw: [], body: model.lines(obj), dirty: true });
-      return model.parse(cfg.sections[cfg.sections.length - 1]);
-    }).then((r) => ({ ...r, created: true }));
+    return api
+      .change(q, (cfg) => {
+        if (findSection(cfg, kind, obj.name)) throw new ApiError(409, `${kind} ${obj.name} already exists`);
+        cfg.sections.push({ kind, name: obj.name, raw: [], body: model.lines(obj), dirty: true });
+        return model.parse(cfg.sections[cfg.sections.length - 1]);
+      })
+      .then((r) => ({ ...r, created: true }));
   }
   if (method === 'PUT' && name) {
     const obj = parseJsonBody(body);
@@ -728,11 +1005,13 @@ function parentRoutes(api, coll, name, method, q, body) {
     });
   }
   if (method === 'DELETE' && name) {
-    return api.change(q, (cfg) => {
-      const i = cfg.sections.findIndex((s) => s.kind === kind && s.name === name);
-      if (i < 0) throw notFound(`${kind} ${name}`);
-      cfg.sections.splice(i, 1);
-    }).then((r) => ({ ...r, deleted: true }));
+    return api
+      .change(q, (cfg) => {
+        const i = cfg.sections.findIndex((s) => s.kind === kind && s.name === name);
+        if (i < 0) throw notFound(`${kind} ${name}`);
+        cfg.sections.splice(i, 1);
+      })
+      .then((r) => ({ ...r, deleted: true }));
   }
   throw new ApiError(405, `method ${method} not allowed`);
 }
@@ -775,38 +1054,43 @@ function childRoutes(api, coll, key, method, q, body) {
     if (byIndex && method === 'POST' && !(Number.isInteger(obj.index) && obj.index >= 0)) {
       throw new ApiError(422, 'index in body is required (an integer >= 0)');
     }
-    return api.change(q, (cfg) => {
-      const s = section(cfg);
-      const line = model.line(obj);
-      const list = items(s);
-      if (method === 'PUT') {
-        const { at, i } = pick(s);
-        s.body[at] = line;
+    return api
+      .change(q, (cfg) => {
+        const s = section(cfg);
+        const line = model.line(obj);
+        const list = items(s);
+        if (method === 'PUT') {
+          const { at, i } = pick(s);
+          s.body[at] = line;
+          s.dirty = true;
+          return view(line, i);
+        }
+        if (byIndex) {
+          if (obj.index > list.length)
+            throw new ApiError(400, `index ${obj.index} out of range (${list.length} rules)`);
+          const at =
+            obj.index < list.length ? list[obj.index].at : list.length ? list[list.length - 1].at + 1 : s.body.length;
+          s.body.splice(at, 0, line);
+          s.dirty = true;
+          return view(line, obj.index);
+        }
+        if (list.some((x) => model.key(model.parse(x.l)) === model.key(obj))) {
+          throw new ApiError(409, `${model.keyword} ${model.key(obj)} already exists in ${parentKind} ${parentName}`);
+        }
+        s.body.push(line);
         s.dirty = true;
-        return view(line, i);
-      }
-      if (byIndex) {
-        if (obj.index > list.length) throw new ApiError(400, `index ${obj.index} out of range (${list.length} rules)`);
-        const at = obj.index < list.length ? list[obj.index].at
-          : list.length ? list[list.length - 1].at + 1 : s.body.length;
-        s.body.splice(at, 0, line);
-        s.dirty = true;
-        return view(line, obj.index);
-      }
-      if (list.some((x) => model.key(model.parse(x.l)) === model.key(obj))) {
-        throw new ApiError(409, `${model.keyword} ${model.key(obj)} already exists in ${parentKind} ${parentName}`);
-      }
-      s.body.push(line);
-      s.dirty = true;
-      return view(line);
-    }).then((r) => ({ ...r, created: method === 'POST' }));
+        return view(line);
+      })
+      .then((r) => ({ ...r, created: method === 'POST' }));
   }
   if (method === 'DELETE' && key !== undefined) {
-    return api.change(q, (cfg) => {
-      const s = section(cfg);
-      s.body.splice(pick(s).at, 1);
-      s.dirty = true;
-    }).then((r) => ({ ...r, deleted: true }));
+    return api
+      .change(q, (cfg) => {
+        const s = section(cfg);
+        s.body.splice(pick(s).at, 1);
+        s.dirty = true;
+      })
+      .then((r) => ({ ...r, deleted: true }));
   }
   throw new ApiError(405, `method ${method} not allowed`);
 }
@@ -816,16 +1100,31 @@ async function route(api, req, body) {
   const q = url.searchParams;
   const p = url.pathname.replace(/\/+$/, '');
   let seg;
-  try { seg = p.split('/').slice(1).map(decodeURIComponent); } catch { throw new ApiError(400, 'malformed path'); }
+  try {
+    seg = p.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    throw new ApiError(400, 'malformed path');
+  }
   const m = req.method;
   if (p === '/v2/info' && m === 'GET') {
-    return { code: 200, json: {
-      api: { build_date: BUILD_DATE, version: `${STANDS_IN_FOR} stand-in` },
-      system: { hostname: os.hostname(), os_string: `${os.type()} ${os.release()}`, time: Date.now(),
-        uptime: Math.round(os.uptime()), cpu_info: { model: os.cpus()[0]?.model ?? '', num_cpus: os.cpus().length },
-        mem_info: { total_memory: os.totalmem(), free_memory: os.freemem(),
-          dataplaneapi_memory: process.memoryUsage().rss } },
-    } };
+    return {
+      code: 200,
+      json: {
+        api: { build_date: BUILD_DATE, version: `${STANDS_IN_FOR} stand-in` },
+        system: {
+          hostname: os.hostname(),
+          os_string: `${os.type()} ${os.release()}`,
+          time: Date.now(),
+          uptime: Math.round(os.uptime()),
+          cpu_info: { model: os.cpus()[0]?.model ?? '', num_cpus: os.cpus().length },
+          mem_info: {
+            total_memory: os.totalmem(),
+            free_memory: os.freemem(),
+            dataplaneapi_memory: process.memoryUsage().rss,
+          },
+        },
+      },
+    };
   }
   if (seg[0] !== 'v2' || seg[1] !== 'services' || seg[2] !== 'haproxy') {
     throw new ApiError(404, `path ${url.pathname} was not found`);
@@ -854,7 +1153,10 @@ async function route(api, req, body) {
         const t = api.transaction(id);
         const reloadId = await api.commit(t);
         api.transactions.delete(id);
-        if (q.get('force_reload') === 'true') { api.requestReload(true); return { code: 200, json: txView(t) }; }
+        if (q.get('force_reload') === 'true') {
+          api.requestReload(true);
+          return { code: 200, json: txView(t) };
+        }
         return { code: 202, json: txView(t), headers: { 'Reload-ID': reloadId } };
       }
     }
@@ -865,14 +1167,17 @@ async function route(api, req, body) {
     const { version } = api.viewCfg(q);
     return { code: 200, json: version, version };
   }
-  const r = PARENTS[seg[4]] ? parentRoutes(api, seg[4], seg[5], m, q, body)
-    : CHILDREN[seg[4]] ? childRoutes(api, seg[4], seg[5], m, q, body) : null;
+  const r = PARENTS[seg[4]]
+    ? parentRoutes(api, seg[4], seg[5], m, q, body)
+    : CHILDREN[seg[4]]
+      ? childRoutes(api, seg[4], seg[5], m, q, body)
+      : null;
   if (!r) throw new ApiError(404, `path ${url.pathname} was not found`);
   const res = await r;
   if (res.code) return res;
   // A change: in a transaction → 201/200/204; committed now → 202 with the reload it asked for.
-  const version = res.status === 'tx' ? api.transactions.get(q.get('transaction_id'))?.version
-    : cfgVersion(api.readCfg());
+  const version =
+    res.status === 'tx' ? api.transactions.get(q.get('transaction_id'))?.version : cfgVersion(api.readCfg());
   const headers = res.reloadId && res.status === 'reload' ? { 'Reload-ID': res.reloadId } : {};
   if (res.status === 'reload') return { code: 202, json: res.deleted ? undefined : res.result, headers, version };
   return { code: res.deleted ? 204 : res.created ? 201 : 200, json: res.deleted ? undefined : res.result, version };
@@ -881,7 +1186,9 @@ async function route(api, req, body) {
 const txView = (t) => ({ _version: t.version, id: t.id, status: t.status });
 const BUILD_DATE = '2026-01-01T00:00:00.000Z';
 
-function log(msg) { process.stdout.write(`${new Date().toISOString()} ${msg}\n`); }
+function log(msg) {
+  process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
+}
 
 function handler(api, requireAuth) {
   return async (req, res) => {
@@ -905,12 +1212,17 @@ function handler(api, requireAuth) {
       }
       const body = ['POST', 'PUT'].includes(req.method) ? await readBody(req) : '';
       const r = await route(api, req, body);
-      const headers = { ...(r.headers ?? {}),
-        ...(r.version !== undefined ? { 'Configuration-Version': String(r.version) } : {}) };
+      const headers = {
+        ...(r.headers ?? {}),
+        ...(r.version !== undefined ? { 'Configuration-Version': String(r.version) } : {}),
+      };
       send(r.code, r.json, headers);
     } catch (e) {
       if (e instanceof ApiError) send(e.code, { code: e.code, message: e.message });
-      else { send(500, { code: 500, message: 'internal error of the stand-in' }); log(`error: ${e.stack}`); }
+      else {
+        send(500, { code: 500, message: 'internal error of the stand-in' });
+        log(`error: ${e.stack}`);
+      }
     } finally {
       const what = (req.url ?? '').split('?')[0];
       const who = `${req.socket.remoteAddress ?? '-'} ${user || '-'}`;
@@ -943,20 +1255,24 @@ function parseArgs(argv) {
 
 function main() {
   let opts;
-  try { opts = parseArgs(process.argv.slice(2)); } catch (e) {
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
     process.stderr.write(`${PROG}: ${e.message}\n`);
     process.exit(1);
   }
   if (opts.version) {
-    process.stdout.write(`HAProxy Data Plane API ${STANDS_IN_FOR} stand-in `
-      + '(test code of ovactl, not the real program)\n\n');
+    process.stdout.write(
+      `HAProxy Data Plane API ${STANDS_IN_FOR} stand-in ` + '(test code of ovactl, not the real program)\n\n',
+    );
     process.stdout.write('Build from: ovactl test/standin/dataplaneapi.cjs\n');
     process.stdout.write(`Build date: ${BUILD_DATE}\n\n`);
     return;
   }
   if (opts.help) {
-    process.stdout.write('Usage: dataplaneapi -f FILE [-c HAPROXY_CFG] | --version\n'
-      + '(test stand-in of HAProxy Data Plane API)\n');
+    process.stdout.write(
+      'Usage: dataplaneapi -f FILE [-c HAPROXY_CFG] | --version\n' + '(test stand-in of HAProxy Data Plane API)\n',
+    );
     return;
   }
   const file = opts.file ?? '/etc/haproxy/dataplaneapi.yaml';
@@ -964,12 +1280,17 @@ function main() {
   let s;
   try {
     let text;
-    try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new ConfigError(`cannot read ${file}: ${e.code}`); }
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read ${file}: ${e.code}`);
+    }
     const doc = parseYaml(text, file);
     checkKeys(doc, KNOWN_KEYS, '', file);
     if (doc.config_version !== undefined && doc.config_version !== 2) {
-      throw new ConfigError(`${file}: key "config_version" is ${doc.config_version}; `
-        + 'the stand-in reads version 2 only');
+      throw new ConfigError(
+        `${file}: key "config_version" is ${doc.config_version}; ` + 'the stand-in reads version 2 only',
+      );
     }
     s = settingsFrom(doc, opts);
     if (s.schemes.includes('https') && (!s.tlsCert || !s.tlsKey)) {
@@ -1001,10 +1322,18 @@ function main() {
       process.stderr.write(`${PROG}: cannot serve ${scheme} on ${host}:${port}: ${e.message}\n`);
       process.exit(1);
     });
-    srv.listen(port, host, () => log(`Serving data plane at ${scheme}://${joinAddress(host, port)} `
-      + `(stand-in of HAProxy Data Plane API ${STANDS_IN_FOR})`));
+    srv.listen(port, host, () =>
+      log(
+        `Serving data plane at ${scheme}://${joinAddress(host, port)} ` +
+          `(stand-in of HAProxy Data Plane API ${STANDS_IN_FOR})`,
+      ),
+    );
   }
-  const stop = () => { for (const [srv] of servers) srv.close(); clearTimeout(api.reloadTimer); process.exit(0); };
+  const stop = () => {
+    for (const [srv] of servers) srv.close();
+    clearTimeout(api.reloadTimer);
+    process.exit(0);
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

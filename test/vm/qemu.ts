@@ -29,7 +29,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monotonicUs, REPO, run, waitFor, type RunResult } from '../rig/appliance.js';
 import { ovfEnvXml } from '../rig/ovf-env.js';
-import { alive, cmdline, deadline, deleteNetns, hostEnv, must, PATH, procStart, reapRuns, runSync, stopAtExit, type ClientRoute } from '../rig/procs.js';
+import {
+  alive,
+  cmdline,
+  deadline,
+  deleteNetns,
+  hostEnv,
+  must,
+  PATH,
+  procStart,
+  reapRuns,
+  runSync,
+  stopAtExit,
+  type ClientRoute,
+} from '../rig/procs.js';
 
 export type { ClientRoute };
 
@@ -44,7 +57,6 @@ const OVMF_VARS = ['/usr/share/OVMF/OVMF_VARS_4M.fd', '/usr/share/OVMF/OVMF_VARS
 // The folder npm run ova builds into (packer.json's image_dir): the test reuses an up-to-date build.
 export const IMAGE_DIR = process.env.OVACTL_VM_IMAGE_DIR ?? join(REPO, 'output/image');
 export const IMAGE_NAME = 'haproxy-appliance';
-
 
 const has = (cmd: string) => runSync('sh', ['-c', `command -v ${cmd}`]).code === 0;
 
@@ -66,7 +78,12 @@ export function vmUnavailable(): string | undefined {
   let need = missing();
   if (need.length) {
     const env = { ...hostEnv(), DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...need], { env, encoding: 'utf8', timeout: 600_000 });
+    const install = () =>
+      spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...need], {
+        env,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
     if (install().status !== 0) {
       spawnSync('apt-get', ['update', '-qq'], { env, timeout: 300_000 });
       install();
@@ -90,11 +107,21 @@ export async function ensureImage(dir = IMAGE_DIR): Promise<ImageResult> {
   const start = Date.now();
   // No Data Plane API can be downloaded here: the image carries its test stand-in (one file, run by the
   // image's Node), through the same offline path as a real binary, unless DATAPLANEAPI names another.
-  const dataplaneapi = process.env.DATAPLANEAPI ?? process.env.DATAPLANEAPI_BIN ?? join(REPO, 'test/standin/dataplaneapi.cjs');
-  const r = await run('env', [`DATAPLANEAPI=${dataplaneapi}`, 'bash', join(REPO, 'build/image.sh'), dir], { timeoutMs: 40 * 60_000 });
+  const dataplaneapi =
+    process.env.DATAPLANEAPI ?? process.env.DATAPLANEAPI_BIN ?? join(REPO, 'test/standin/dataplaneapi.cjs');
+  const r = await run('env', [`DATAPLANEAPI=${dataplaneapi}`, 'bash', join(REPO, 'build/image.sh'), dir], {
+    timeoutMs: 40 * 60_000,
+  });
   const output = `${r.stdout}${r.stderr}`.trim();
   const raw = join(dir, 'disk.raw');
-  if (r.code === 77) return { ok: false, skip: output.split('\n').pop() ?? 'image build tools unavailable', ms: Date.now() - start, output, raw };
+  if (r.code === 77)
+    return {
+      ok: false,
+      skip: output.split('\n').pop() ?? 'image build tools unavailable',
+      ms: Date.now() - start,
+      output,
+      raw,
+    };
   return { ok: r.code === 0 && existsSync(raw), ms: Date.now() - start, output, raw };
 }
 
@@ -110,7 +137,6 @@ interface RunState {
   qemuPid?: number;
 }
 
-
 function killQemu(s: RunState): void {
   if (s.qemuPid && alive(s.qemuPid) && cmdline(s.qemuPid).includes(s.tag)) {
     try {
@@ -121,12 +147,12 @@ function killQemu(s: RunState): void {
   }
 }
 
-
 function release(s: RunState): void {
   killQemu(s);
   for (const ns of s.namespaces) deleteNetns(ns);
   // Wait (briefly) for a killed qemu to let go of its files before deleting the folder.
-  if (s.qemuPid) for (let i = 0; i < 50 && alive(s.qemuPid) && cmdline(s.qemuPid).includes(s.tag); i++) spawnSync('sleep', ['0.1']);
+  if (s.qemuPid)
+    for (let i = 0; i < 50 && alive(s.qemuPid) && cmdline(s.qemuPid).includes(s.tag); i++) spawnSync('sleep', ['0.1']);
   rmSync(s.work, { recursive: true, force: true });
 }
 
@@ -145,7 +171,6 @@ export const reapLeftovers = (): string[] =>
 
 // ---------------------------------------------------------------------------------------------
 // The machine
-
 
 export interface MachineOptions {
   /** The built raw disk (backing file of the overlay; never written). */
@@ -188,7 +213,13 @@ export class Machine {
     this.clientNs = `${this.tag}-c`;
     this.overlay = join(this.work, 'disk.qcow2');
     this.vars = join(this.work, 'OVMF_VARS.fd');
-    this.state = { tag: this.tag, ownerPid: process.pid, ownerStart: procStart(process.pid) ?? '', namespaces: [this.hostNs, this.clientNs], work: this.work };
+    this.state = {
+      tag: this.tag,
+      ownerPid: process.pid,
+      ownerStart: procStart(process.pid) ?? '',
+      namespaces: [this.hostNs, this.clientNs],
+      work: this.work,
+    };
   }
 
   private saveState(): void {
@@ -223,7 +254,12 @@ export class Machine {
     const ipC = (...a: string[]) => must('ip', ['-n', c, ...a]);
     // No IPv6 chatter, no forwarding: the namespaces only carry what the test sends.
     for (const ns of [h, c]) {
-      for (const kv of ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv4.ip_forward=0']) must('ip', ['netns', 'exec', ns, 'sysctl', '-qw', kv]);
+      for (const kv of [
+        'net.ipv6.conf.all.disable_ipv6=1',
+        'net.ipv6.conf.default.disable_ipv6=1',
+        'net.ipv4.ip_forward=0',
+      ])
+        must('ip', ['netns', 'exec', ns, 'sysctl', '-qw', kv]);
     }
     ipH('link', 'set', 'lo', 'up');
     ipC('link', 'set', 'lo', 'up');
@@ -251,7 +287,8 @@ export class Machine {
   /** Replace the client's routes (e.g. for a changed VIP range). */
   setClientRoutes(routes: readonly ClientRoute[]): void {
     runSync('ip', ['-n', this.clientNs, 'route', 'flush', 'proto', 'static']);
-    for (const r of routes) must('ip', ['-n', this.clientNs, 'route', 'replace', r.to, 'via', r.via, 'proto', 'static']);
+    for (const r of routes)
+      must('ip', ['-n', this.clientNs, 'route', 'replace', r.to, 'via', r.via, 'proto', 'static']);
   }
 
   /** Power on with this OVF environment on the "OVF ENV" CD-ROM (null: no disc). */
@@ -278,36 +315,67 @@ export class Machine {
     for (let bus = 1; bus <= maxBus; bus++) {
       const dev = 0x11 + Math.floor((bus - 1) / 8);
       const fn = (bus - 1) % 8;
-      ports.push('-device', `pcie-root-port,id=rp${bus},bus=pcie.0,chassis=${bus},addr=0x${dev.toString(16)}.${fn}${fn === 0 ? ',multifunction=on' : ''},io-reserve=0`);
+      ports.push(
+        '-device',
+        `pcie-root-port,id=rp${bus},bus=pcie.0,chassis=${bus},addr=0x${dev.toString(16)}.${fn}${fn === 0 ? ',multifunction=on' : ''},io-reserve=0`,
+      );
     }
     const nics = NIC_BUSES.flatMap((bus, i) => [
-      '-netdev', `tap,id=n${i},ifname=${['tapm', 'tapw'][i]},script=no,downscript=no`,
-      '-device', `vmxnet3,netdev=n${i},bus=rp${bus},addr=0x0,mac=${NIC_MACS[i]},romfile=`,
+      '-netdev',
+      `tap,id=n${i},ifname=${['tapm', 'tapw'][i]},script=no,downscript=no`,
+      '-device',
+      `vmxnet3,netdev=n${i},bus=rp${bus},addr=0x0,mac=${NIC_MACS[i]},romfile=`,
     ]);
     const args = [
       `--net=/run/netns/${this.hostNs}`,
       'qemu-system-x86_64',
-      '-name', `${this.tag},process=${this.tag}`,
-      '-machine', 'q35,vmport=off',
-      '-accel', 'tcg,thread=multi,tb-size=256',
-      '-cpu', 'max',
-      '-smp', String(cpus),
-      '-m', String(this.opts.memoryMiB ?? 1536),
-      '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none',
-      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE.find(existsSync)}`,
-      '-drive', `if=pflash,format=raw,unit=1,file=${this.vars}`,
+      '-name',
+      `${this.tag},process=${this.tag}`,
+      '-machine',
+      'q35,vmport=off',
+      '-accel',
+      'tcg,thread=multi,tb-size=256',
+      '-cpu',
+      'max',
+      '-smp',
+      String(cpus),
+      '-m',
+      String(this.opts.memoryMiB ?? 1536),
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-vga',
+      'none',
+      '-drive',
+      `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE.find(existsSync)}`,
+      '-drive',
+      `if=pflash,format=raw,unit=1,file=${this.vars}`,
       // The disk on virtio-scsi: OVMF (Debian's) has no driver for VMware's pvscsi (the descriptor's
       // VirtualSCSI), so the firmware could not load the boot loader from it. The initramfs carries
       // vmw_pvscsi too (build/provision.sh checks it).
-      '-device', 'virtio-scsi-pci,id=scsi0,bus=pcie.0,addr=0x10',
-      '-drive', `if=none,id=hd0,format=qcow2,file=${this.overlay},cache=unsafe,discard=unmap`,
-      '-device', 'scsi-hd,drive=hd0,bus=scsi0.0,bootindex=1',
-      ...(iso ? ['-drive', `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${iso}`, '-device', 'ide-cd,drive=cd0,bus=ide.0'] : []),
+      '-device',
+      'virtio-scsi-pci,id=scsi0,bus=pcie.0,addr=0x10',
+      '-drive',
+      `if=none,id=hd0,format=qcow2,file=${this.overlay},cache=unsafe,discard=unmap`,
+      '-device',
+      'scsi-hd,drive=hd0,bus=scsi0.0,bootindex=1',
+      ...(iso
+        ? [
+            '-drive',
+            `if=none,id=cd0,media=cdrom,readonly=on,format=raw,file=${iso}`,
+            '-device',
+            'ide-cd,drive=cd0,bus=ide.0',
+          ]
+        : []),
       ...ports,
       ...nics,
-      '-chardev', `socket,id=ser0,path=${serialSock},server=on,wait=off,logfile=${consoleFile}`,
-      '-serial', 'chardev:ser0',
-      '-qmp', `unix:${qmpSock},server=on,wait=off`,
+      '-chardev',
+      `socket,id=ser0,path=${serialSock},server=on,wait=off,logfile=${consoleFile}`,
+      '-serial',
+      'chardev:ser0',
+      '-qmp',
+      `unix:${qmpSock},server=on,wait=off`,
       '-no-reboot',
     ];
     const logFd = openSync(join(dir, 'qemu.log'), 'w');
@@ -346,19 +414,31 @@ export class Machine {
 
   /** One ping; true when answered. */
   async ping(where: 'host' | 'client', address: string, waitS = 1): Promise<boolean> {
-    return (await this.exec(where, ['ping', '-n', '-c', '1', '-W', String(waitS), address], { timeoutMs: (waitS + 5) * 1000 })).code === 0;
+    return (
+      (
+        await this.exec(where, ['ping', '-n', '-c', '1', '-W', String(waitS), address], {
+          timeoutMs: (waitS + 5) * 1000,
+        })
+      ).code === 0
+    );
   }
 
   /** TCP connect: 'open', 'closed' (refused) or 'silent' (no answer within the timeout). */
   async tcp(where: 'host' | 'client', address: string, port: number): Promise<'open' | 'closed' | 'silent'> {
-    const r = await this.exec(where, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${address}/${port}`], { timeoutMs: 15_000 });
+    const r = await this.exec(where, ['timeout', '5', 'bash', '-c', `exec 3<>/dev/tcp/${address}/${port}`], {
+      timeoutMs: 15_000,
+    });
     if (r.code === 0) return 'open';
     return /refused/i.test(r.stderr) ? 'closed' : 'silent';
   }
 
   /** Start a long-running command in a namespace (its own process group; killed on destroy). */
   spawnIn(where: 'host' | 'client', cmd: readonly string[]): ChildProcess {
-    const p = spawn('ip', ['netns', 'exec', where === 'host' ? this.hostNs : this.clientNs, ...cmd], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const p = spawn('ip', ['netns', 'exec', where === 'host' ? this.hostNs : this.clientNs, ...cmd], {
+      env: hostEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const kill = () => {
       if (p.pid && p.exitCode === null && p.signalCode === null) {
         try {
@@ -425,7 +505,10 @@ export class Boot {
   async waitConsole(re: RegExp, timeoutMs: number, from = 0): Promise<{ match: RegExpMatchArray; atUs: number }> {
     return waitFor(
       () => {
-        if (!this.running) throw new Error(`qemu exited (${this.qemu.exitCode ?? this.qemu.signalCode}) before the console showed ${re}: ${this.qemuLog()}\n--- console (tail) ---\n${this.tail()}`);
+        if (!this.running)
+          throw new Error(
+            `qemu exited (${this.qemu.exitCode ?? this.qemu.signalCode}) before the console showed ${re}: ${this.qemuLog()}\n--- console (tail) ---\n${this.tail()}`,
+          );
         const m = this.console().slice(from).match(re);
         return m ? { match: m, atUs: monotonicUs() } : undefined;
       },
@@ -470,7 +553,12 @@ export class Boot {
         return m ?? undefined;
       },
       timeoutMs,
-      { intervalMs: 50, what: `the serial console to show ${re}`, describe: () => `--- serial (unread) ---\n${this.serialBuf.slice(-2000)}\n--- console (tail) ---\n${this.tail(20)}` },
+      {
+        intervalMs: 50,
+        what: `the serial console to show ${re}`,
+        describe: () =>
+          `--- serial (unread) ---\n${this.serialBuf.slice(-2000)}\n--- console (tail) ---\n${this.tail(20)}`,
+      },
     );
   }
 
@@ -499,7 +587,9 @@ export class Boot {
     await this.expect(/[#$] $/m, 60_000);
     // Plain output from here on: no bracketed paste, no pager, no colours, no echo, and no prompt
     // (a prompt printed after one command's marker would land in the next command's output).
-    await this.shell('bind "set enable-bracketed-paste off" 2>/dev/null; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb PS1= PS2=; unset PROMPT_COMMAND; stty -echo cols 200');
+    await this.shell(
+      'bind "set enable-bracketed-paste off" 2>/dev/null; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb PS1= PS2=; unset PROMPT_COMMAND; stty -echo cols 200',
+    );
   }
 
   /** Run a shell command in the logged-in console session; its output (without the command's echo) and exit code. */
