@@ -50,6 +50,8 @@ npm run --silent typecheck
 npm run --silent lint:deps
 # Formatting and lint (biome.json): one tool for both, fast, no plugin set to keep in step.
 npm run --silent lint
+# No export that nothing imports (knip.json: src/, with the tests, benches and build scripts as users).
+npm run --silent lint:exports
 
 # Two stages: every test file (in parallel, tap's jobs), then the VM test alone (it builds the image
 # and boots it three times under TCG: minutes of CPU that would slow every other test). Arguments

@@ -5,7 +5,7 @@ import { runIp as ip } from '../net/iproute.js';
 import { hasHostBits, networkText, type Cidr } from '../net/ip.js';
 
 /** Routes this service owns carry this protocol number (see /etc/iproute2/rt_protos.d/ovactl.conf). */
-export const ANYIP_PROTO = 252;
+const ANYIP_PROTO = 252;
 
 export interface RouteDiff {
   readonly add: readonly string[];
@@ -70,7 +70,7 @@ export function diff(
   };
 }
 
-export function batchScript(d: Pick<RouteDiff, 'add' | 'remove'>): string {
+function batchScript(d: Pick<RouteDiff, 'add' | 'remove'>): string {
   return (
     [
       ...d.remove.map((r) => `route del local ${r} dev lo table local proto ${ANYIP_PROTO}`),

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const BUILD_INFO = '/usr/lib/ovactl/build-info.json';
+const BUILD_INFO = '/usr/lib/ovactl/build-info.json';
 
 export interface BuildInfo {
   /** The installed version ("2.9.27") or "none". */

@@ -79,6 +79,3 @@ export const NICS: readonly Nic[] = [
     pciPath: 'pci-0000:13:00.0',
   },
 ];
-
-/** The NICs of one deployment option. */
-export const nicsOf = (d: Deployment): readonly Nic[] => NICS.filter((n) => !n.onlyIn || n.onlyIn === d);

@@ -9,6 +9,7 @@ export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
  * The Data Plane API's own state: its maps, uploaded certificates and transactions. The control
  * plane's data, like its sections of haproxy.cfg: ovactl never writes, moves or removes anything here.
  */
+/** @public the control plane's, named for readers; ovactl has no code that touches them. */
 export const DATAPLANEAPI_STATE_DIRS = ['/etc/haproxy/maps', '/etc/haproxy/ssl', '/var/lib/dataplaneapi'] as const;
 /** The DHCP NICs route-tables.service follows (src/routetables/config.ts). */
 export const ROUTE_TABLES_CFG = '/etc/vmware/route-tables.cfg';
@@ -29,6 +30,7 @@ export const METRICS_LUA = '/etc/haproxy/ovactl-metrics.lua';
 /** Where ovactl's processes write the appliance's metrics, one Prometheus text file per writer. */
 export const METRICS_DIR = '/run/ovactl/metrics';
 /** haproxy's chroot (haproxy.cfg), and METRICS_DIR as its workers see it there (bound by the unit). */
+/** @public haproxy.cfg's chroot, named for readers (the unit's drop-in binds the metrics there). */
 export const HAPROXY_CHROOT = '/var/lib/haproxy';
 export const METRICS_DIR_IN_CHROOT = '/ovactl-metrics';
 /** haproxy looks for the key of `crt server.crt` in server.crt.key: a link to server.key. */

@@ -78,16 +78,6 @@ export const isFsMistake = (e: unknown): e is NodeJS.ErrnoException => {
   return code !== undefined && code in RULES && typeof (e as NodeJS.ErrnoException).syscall === 'string';
 };
 
-/**
- * The one line for a filesystem mistake, without "ovactl:" (the status, console banner and guestinfo
- * at boot use it as it is): "--root /x: /x/etc is on a read-only file system (EROFS); fix: …".
- * `e.path` is the file the call named; a write(2) names none, then the flag's path stands for it.
- */
-export function fsMistakeLine(e: NodeJS.ErrnoException, arg: PathArg): string {
-  const err = fsInputError(e, arg);
-  return `${err.origin}: ${err.message}`;
-}
-
 /** The mistake as an input error value (exit 2, one line) for the CLI to print. */
 export function fsInputError(e: NodeJS.ErrnoException, arg: PathArg): InputError {
   const code = e.code ?? 'EIO';

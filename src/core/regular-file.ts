@@ -4,9 +4,9 @@
 // their one catch.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
-export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
-export class InputFileError extends Error {
+class InputFileError extends Error {
   constructor(
     readonly code: 'ENOTREG' | 'EFBIG',
     message: string,

@@ -3,8 +3,8 @@
 import { RULES } from '../validate/rules.js';
 import { PROPERTIES, type PropertySpec } from '../properties/table.js';
 
-export const BEGIN = '<!-- generated:properties:begin (ovactl docs --write docs/properties.md) -->';
-export const END = '<!-- generated:properties:end -->';
+const BEGIN = '<!-- generated:properties:begin (ovactl docs --write docs/properties.md) -->';
+const END = '<!-- generated:properties:end -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 

@@ -103,7 +103,7 @@ export interface Facts {
   readonly dataplane: { host: string; port: number } | undefined;
 }
 
-export function readFacts(root: string): Facts {
+function readFacts(root: string): Facts {
   const cache = new Map<string, string | undefined>();
   const read = (path: string): string | undefined => {
     if (!cache.has(path)) {
@@ -136,7 +136,7 @@ export function readFacts(root: string): Facts {
   };
 }
 
-export function parseNetworkFile(name: string, text: string): NetworkFile {
+function parseNetworkFile(name: string, text: string): NetworkFile {
   const addresses: Cidr[] = [],
     gateways: Ip[] = [],
     dns: Ip[] = [],
@@ -172,7 +172,7 @@ export function parseBinds(cfg: string): Bind[] {
   );
 }
 
-export function parseDataplane(yaml: string): { host: string; port: number } | undefined {
+function parseDataplane(yaml: string): { host: string; port: number } | undefined {
   const host = /^\s*host:\s*"?([^"\s]+)"?/m.exec(yaml)?.[1];
   const port = /^\s*port:\s*(\d+)/m.exec(yaml)?.[1];
   return host && port ? { host, port: Number(port) } : undefined;

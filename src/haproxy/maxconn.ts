@@ -3,7 +3,7 @@
 // file descriptors the unit allows (two a connection, less a reserve for listeners and logs).
 
 /** The haproxy unit's descriptor limit (build/systemd/haproxy.service.d/ovactl.conf sets it). */
-export const HAPROXY_FD_LIMIT = 1_048_576;
+const HAPROXY_FD_LIMIT = 1_048_576;
 const BYTES_PER_CONNECTION = 36 * 1024;
 const FD_RESERVE = 1_000;
 const FLOOR = 1_000;

@@ -16,7 +16,7 @@ interface OwnerRule {
 
 const UNNAMED_DEFAULTS = /^(|unnamed_defaults_\d+)$/;
 
-export const OWNER_RULES: readonly OwnerRule[] = [
+const OWNER_RULES: readonly OwnerRule[] = [
   { kind: 'global', name: () => true, action: 'replace' },
   { kind: 'defaults', name: (n) => UNNAMED_DEFAULTS.test(n), action: 'replace' },
   // ovactl before 0.2 kept the Data Plane API's users here; they now live in a file of their own.

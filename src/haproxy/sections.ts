@@ -42,7 +42,7 @@ export interface ConfigFile {
 }
 
 /** Lines with their line ends; the last one may have none. */
-export const linesOf = (text: string): string[] => text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+const linesOf = (text: string): string[] => text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 
 const isQuiet = (line: string): boolean => words(line).length === 0;
 

@@ -29,7 +29,7 @@ const labelText = (l: Readonly<Record<string, string>> | undefined): string => {
 };
 
 /** The exposition text: HELP and TYPE, then one line a sample. */
-export function promText(families: readonly Family[]): string {
+function promText(families: readonly Family[]): string {
   return families
     .map(
       (f) =>

@@ -8,7 +8,7 @@ import { contains, hostRange, isCidr, parseCidr, parseIp, type Cidr } from './ip
 export const DUPLICATE_ADDRESS = 'network.duplicate-address';
 /** At most this many probes. */
 export const DAD_MAX = 8;
-export const APPLIANCE_NICS = ['management', 'workload', 'frontend'];
+const APPLIANCE_NICS = ['management', 'workload', 'frontend'];
 export const DUPLICATE_FIX =
   'an old appliance with the same values must be powered off first (docs/upgrade.md); ' +
   "otherwise find the host by its MAC (the switch's MAC table, the DHCP server's leases) and take the address off " +

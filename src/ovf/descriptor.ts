@@ -18,7 +18,7 @@ export interface DiskInfo {
 
 export const DEFAULT_DISK: DiskInfo = { file: `${APPLIANCE_NAME}-disk1.vmdk`, capacityGiB: 8 };
 
-export const DEPLOYMENTS = DEPLOYMENT_OPTIONS;
+const DEPLOYMENTS = DEPLOYMENT_OPTIONS;
 
 /** The descriptor's networks and NICs (src/appliance/nics.ts): the slots fix the PCI paths the plan pins. */
 export const NETWORKS = NICS.map((n) => ({

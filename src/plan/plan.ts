@@ -27,7 +27,6 @@ import { hostPort } from '../net/url.js';
 import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
-export { ROUTE_TABLES };
 
 const file = (
   path: string,

@@ -39,12 +39,3 @@ export function repairPem(input: string): string | undefined {
   const blocks = pemBlocks(input);
   return blocks.length ? blocks.map((b) => b.text).join('') : undefined;
 }
-
-/** Base64 alphabet check of a block body, for a precise message before node:crypto's. */
-export function hasValidBase64(block: PemBlock): boolean {
-  const body = block.text
-    .split('\n')
-    .filter((l) => l && !l.startsWith('-----') && !/^(Proc-Type|DEK-Info):/.test(l))
-    .join('');
-  return /^[A-Za-z0-9+/]*={0,2}$/.test(body) && body.length % 4 === 0;
-}

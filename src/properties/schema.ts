@@ -35,7 +35,7 @@ const BOOLEANS: Record<string, boolean> = {
 };
 
 /** Comma lists tolerate spaces, a trailing comma, and whitespace as a separator. */
-export const splitList = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x.length > 0);
+const splitList = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x.length > 0);
 
 type Ctx = { issues: unknown[] };
 const problem = (ctx: Ctx, input: string, rule: string, message: string, hint: string) => {
@@ -148,7 +148,7 @@ export interface TypeProblem {
  * Longest value accepted: the descriptor's MaxLen for the PEM fields (65535), 4096 characters for the
  * rest. Anything longer is refused as a whole, before it is split into thousands of list entries.
  */
-export const maxLength = (spec: PropertySpec): number => Math.max(spec.qualifiers?.maxLen ?? 0, 4096);
+const maxLength = (spec: PropertySpec): number => Math.max(spec.qualifiers?.maxLen ?? 0, 4096);
 
 /** Field by field, so one bad value does not hide the others. */
 export function normalise(raw: RawValues): { properties: Properties; problems: TypeProblem[] } {

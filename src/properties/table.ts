@@ -435,14 +435,8 @@ export const PROPERTIES = [
 
 export type PropertyKey = (typeof PROPERTIES)[number]['key'];
 
-export const PROPERTY_KEYS: readonly PropertyKey[] = PROPERTIES.map((p) => p.key);
-
 const BY_KEY = new Map<string, PropertySpec>(PROPERTIES.map((p) => [p.key, p]));
 const BY_LOWER_KEY = new Map<string, PropertyKey>(PROPERTIES.map((p) => [p.key.toLowerCase(), p.key]));
-
-export function spec(key: PropertyKey): PropertySpec {
-  return BY_KEY.get(key)!;
-}
 
 /** Canonical key for a key spelled in any case (govc treats keys case-insensitively). */
 export function canonicalKey(key: string): PropertyKey | undefined {

@@ -8,7 +8,7 @@ import { registerHelpers } from './helpers.js';
 export type Template = (view: object) => string;
 
 /** Config files are not HTML: no escaping. Strict: a field the view lacks is an error, not "". */
-export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
+const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 
 const cache = new Map<string, Template>();
 registerHelpers(Handlebars);

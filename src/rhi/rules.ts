@@ -14,7 +14,7 @@ import { hasHostBits, hostRange, networkText, parseIp, type Family } from '../ne
 export const RULES_FILE = '/etc/ovactl/rhi.rules';
 
 export type Aggregate = 'all' | 'any' | 'never';
-export const AGGREGATES: readonly Aggregate[] = ['all', 'any', 'never'];
+const AGGREGATES: readonly Aggregate[] = ['all', 'any', 'never'];
 
 /** The BIRD static protocols routes go to when a rule names none. */
 export const DEFAULT_PROTOCOL: Record<Family, string> = { 4: 'rhi', 6: 'rhi6' };
@@ -75,7 +75,7 @@ export interface ParsedRules {
 }
 
 export const refText = (r: Ref): string => `${r.kind}:${r.name}`;
-export const targetText = (t: Target): string => `${t.explicitProtocol ? `%${t.protocol} ` : ''}${t.network}`;
+const targetText = (t: Target): string => `${t.explicitProtocol ? `%${t.protocol} ` : ''}${t.network}`;
 /** A rule in canonical form: `%vol1 192.0.2.10/32 = all(b:be_static, b:be_app)`. */
 export const ruleText = (r: Pick<RuleDef, 'targets' | 'aggregate' | 'refs'>): string =>
   `${r.targets.map(targetText).join(', ')} = ${r.aggregate}(${r.refs.map(refText).join(', ')})`;
@@ -123,11 +123,11 @@ class Columns {
 }
 
 /** Longest line parsed: the one-line rhi.rules property with thousands of rules (8,000: 220 KiB) fits. */
-export const MAX_RULES_LINE = 512 * 1024;
+const MAX_RULES_LINE = 512 * 1024;
 /** Largest rules file read (about 19,000 rules): parsing stays linear, and bounded in time too. */
 export const MAX_RULES_BYTES = 512 * 1024;
 /** Errors reported before parsing stops. */
-export const MAX_ERRORS = 1000;
+const MAX_ERRORS = 1000;
 const quote = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 37)}...` : s);
 
 /** One rule (or `auto`) from `line`, between `start` and `end` (a ";", a "#" or the end of the line). */

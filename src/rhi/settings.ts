@@ -2,9 +2,9 @@
 // Pure and small: validation and the plan both use them.
 import { parseIp, type Ip } from '../net/ip.js';
 
-export const AS_MAX = 4294967295;
+const AS_MAX = 4294967295;
 /** AS_TRANS (RFC 6793): stands in for 4-byte AS numbers towards old speakers; never an AS of its own. */
-export const AS_TRANS = 23456;
+const AS_TRANS = 23456;
 
 export type AsResult = { as: number } | { problem: 'syntax' | 'range'; hint: string };
 

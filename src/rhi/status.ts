@@ -54,7 +54,7 @@ export interface RhiStatus {
 }
 
 /** Whether a process with this PID exists (signal 0 checks without sending). */
-export function alive(pid: number): boolean {
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -22,7 +22,7 @@ export const apiHost = (yaml: string): string | undefined =>
     .trim();
 
 /** The certificate request of a management address: what first boot asks for with a static one. */
-export const certificateRequest = (address: string, dnsNames: readonly string[]) => ({
+const certificateRequest = (address: string, dnsNames: readonly string[]) => ({
   ips: [...new Set([address, '127.0.0.1'])],
   dnsNames: dnsNames.length ? [...dnsNames] : ['localhost'],
 });

@@ -66,7 +66,7 @@ export function diffRules(wanted: readonly Rule[], owned: readonly Rule[], other
   };
 }
 
-export function batchScript(d: Pick<RuleDiff, 'add' | 'remove'>): string {
+function batchScript(d: Pick<RuleDiff, 'add' | 'remove'>): string {
   const spec = (r: Rule) =>
     `${r.from ? `from ${r.from} ` : ''}${r.to ? `to ${r.to} ` : ''}` +
     `table ${r.table} priority ${r.priority} protocol ${ROUTE_TABLES_PROTO}`;

@@ -7,8 +7,8 @@ import type { Adapter, DeployDocument } from './document.js';
 import { ValueCollector } from './keys.js';
 import { checkXmlBounds } from './xml-bounds.js';
 
-export const ENV_NS = 'http://schemas.dmtf.org/ovf/environment/1';
-export const VE_NS = 'http://www.vmware.com/schema/ovfenv';
+const ENV_NS = 'http://schemas.dmtf.org/ovf/environment/1';
+const VE_NS = 'http://www.vmware.com/schema/ovfenv';
 
 interface XmlAttr {
   value: string;

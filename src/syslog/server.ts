@@ -5,7 +5,7 @@ import { isHostName } from '../net/hostname.js';
 
 export type SyslogScheme = 'udp' | 'tcp' | 'tls';
 /** RFC 5426 (udp), RFC 6587 (tcp) and RFC 5425 (tls) ports. */
-export const SYSLOG_DEFAULT_PORT: Readonly<Record<SyslogScheme, number>> = { udp: 514, tcp: 514, tls: 6514 };
+const SYSLOG_DEFAULT_PORT: Readonly<Record<SyslogScheme, number>> = { udp: 514, tcp: 514, tls: 6514 };
 
 export interface SyslogServer {
   readonly scheme: SyslogScheme;

@@ -68,7 +68,6 @@ export const TLS_PATHS = {
 const DAY = DAY_MS;
 const CA_DAYS = 3650;
 const SERVER_DAYS = 730;
-export { RENEW_BEFORE_DAYS } from './lifetime.js';
 /** notBefore is set this far before `now` (lifetime.ts: a first clock up to a day fast, before NTP). */
 const BACKDATE_MS = BACKDATE_DAYS * DAY_MS;
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';

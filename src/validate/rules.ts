@@ -68,8 +68,6 @@ function alignedHint(c: Cidr): string {
   return `use ${networkText(c)} (hosts ${h.first}–${h.last})`;
 }
 
-export { isHostName };
-
 // Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
 // C1 controls and Unicode format characters (zero-width space, bidi marks) included: invisible, so a
 // name holding one can never be typed at the Supervisor's login.
@@ -82,7 +80,7 @@ const charName = (c: string): string =>
 const PASSWORD_BAD = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cf}]/u; // \n and \r: password.line-break
 
 /** Where a password breaks PASSWORD_BAD, by position (1-based, in characters) and class; never the value. */
-export function passwordProblem(pwd: string): string | undefined {
+function passwordProblem(pwd: string): string | undefined {
   let pos = 0;
   for (const ch of pwd) {
     pos++;
@@ -1032,5 +1030,3 @@ export const RULES: readonly Rule[] = [
     },
   },
 ];
-
-export const RULE_IDS: ReadonlySet<string> = new Set(RULES.map((r) => r.id));

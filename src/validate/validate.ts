@@ -27,10 +27,7 @@ export interface ValidateOptions {
  * `default`); the number of NICs in the OVF environment (3 = frontend); otherwise — the flat JSON
  * and Supervisor-log forms carry no option — `frontend` exactly when frontend values are given.
  */
-export function resolveDeployment(
-  doc: DeployDocument,
-  override?: Deployment,
-): { deployment: Deployment; problem?: string } {
+function resolveDeployment(doc: DeployDocument, override?: Deployment): { deployment: Deployment; problem?: string } {
   if (override) return { deployment: override };
   let problem: string | undefined;
   if (doc.deployment !== undefined) {
@@ -48,7 +45,7 @@ export function resolveDeployment(
 }
 
 /** At most this many findings per rule, then one that counts the rest: output stays readable. */
-export const MAX_FINDINGS_PER_RULE = 20;
+const MAX_FINDINGS_PER_RULE = 20;
 
 function capped(rule: string, problems: Problem[]): Problem[] {
   if (problems.length <= MAX_FINDINGS_PER_RULE) return problems;
