@@ -19,7 +19,7 @@ import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
 import type { Deployment } from '../src/appliance/nics.js';
-import { doc, ROOT } from './helpers.js';
+import { doc, ROOT, valuesOf } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
 const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
@@ -165,7 +165,7 @@ for (const c of CASES) {
   t.test(c.name, async (t) => {
     const report = await validateDocument(await doc(JSON.stringify(c.values)), { deployment: c.deployment });
     t.same(report.errors, [], 'the values are valid');
-    const p = plan({ properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' });
+    const p = plan({ properties: valuesOf(report), deployment: c.deployment, facts: FACTS, scope: 'full' });
     const dir = join(GOLDEN, c.name);
     const listing =
       p.files
@@ -239,7 +239,7 @@ for (const c of CASES) {
       // Both files together, as the unit loads them (the certificate and Lua file in the scratch folder).
       const lua = join(scratch, `${c.name}.lua`);
       writeFileSync(lua, p.files.find((f) => f.path === '/etc/haproxy/ovactl-metrics.lua')?.content ?? '');
-      const input = { properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' as const };
+      const input = { properties: valuesOf(report), deployment: c.deployment, facts: FACTS, scope: 'full' as const };
       const mpath = join(scratch, `${c.name}-metrics.cfg`);
       writeFileSync(mpath, metricsConfig(input, { luaFile: lua, serverCert: await serverCert() }).cfg);
       const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path, '-f', mpath], {
@@ -253,7 +253,7 @@ for (const c of CASES) {
 
 t.test('management-only scope: just what the admin needs to log in', async (t) => {
   const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
-  const p = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'management-only' });
+  const p = plan({ properties: valuesOf(report), deployment: 'frontend', facts: FACTS, scope: 'management-only' });
   const paths = p.files.map((f) => f.path);
   t.ok(paths.includes('/etc/systemd/network/20-ovactl-management.network'));
   t.notOk(
@@ -272,7 +272,7 @@ t.test(
     const on = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), {
       deployment: 'frontend',
     });
-    const p = plan({ properties: on.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+    const p = plan({ properties: valuesOf(on), deployment: 'frontend', facts: FACTS, scope: 'full' });
     t.same(
       p.actions
         .filter((a) => a.kind === 'enable-start' && /bird|rhi/.test(a.unit))
@@ -290,11 +290,11 @@ t.test(
       'one rule a line, as written',
     );
     const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
-    const q = plan({ properties: off.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+    const q = plan({ properties: valuesOf(off), deployment: 'frontend', facts: FACTS, scope: 'full' });
     t.same(rhiStops(q), [{ kind: 'disable-stop', units: ['ovactl-rhi.service', 'bird.service'] }]);
     t.notOk(q.files.some((f) => /bird|rhi/.test(f.path)));
     const noBird = plan({
-      properties: off.properties,
+      properties: valuesOf(off),
       deployment: 'frontend',
       facts: { ...FACTS, birdInstalled: false },
       scope: 'full',
@@ -306,12 +306,12 @@ t.test(
 t.test('the Data Plane API unit starts only when its binary is present', async (t) => {
   const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
   const without = plan({
-    properties: report.properties,
+    properties: valuesOf(report),
     deployment: 'frontend',
     facts: { ...FACTS, dataplaneapiInstalled: false },
     scope: 'full',
   });
   t.notOk(without.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
-  const withIt = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+  const withIt = plan({ properties: valuesOf(report), deployment: 'frontend', facts: FACTS, scope: 'full' });
   t.ok(withIt.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
 });
