@@ -251,6 +251,39 @@ for (const c of CASES) {
   });
 }
 
+t.test('plan reads the values validation parsed: a valid report carries them, an invalid one does not', async (t) => {
+  const rhi = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), {
+    deployment: 'frontend',
+  });
+  const v = valuesOf(rhi);
+  t.same(
+    v['loadbalance.service_ip_range'].map((c) => [c.text, c.prefix]),
+    [['192.168.0.0/24', 24]],
+  );
+  t.equal(v['network.management_ip']?.address.text, '10.191.181.52', 'the NIC address parsed');
+  t.equal(v['loadbalance.dataplane_port'], 5556, 'the table default, as a number');
+  t.same(
+    v.rhi && { localAs: v.rhi.localAs, area: v.rhi.ospfArea, routerId: v.rhi.routerId, peers: v.rhi.peers.length },
+    { localAs: 65010, area: '0.0.0.0', routerId: '10.191.181.52', peers: 2 },
+    'RHI values parsed; the router ID defaults to the management address',
+  );
+  t.same(
+    v.rhi?.rules.rules.map((r) => r.targets.map((x) => x.network)),
+    [['192.168.0.10/32'], ['192.168.0.11/32', '192.168.0.12/32']],
+  );
+  const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
+  t.equal(valuesOf(off).rhi, undefined, 'no RHI values while rhi.enabled is False');
+
+  const badRange = { ...SEED003, 'loadbalance.service_ip_range': '192.168.0.0/33' };
+  const invalid = await validateDocument(await doc(JSON.stringify(badRange)), { deployment: 'frontend' });
+  t.equal(invalid.valid, false);
+  t.equal(invalid.values, undefined, 'no values for the full plan');
+  t.equal(invalid.management?.['network.management_ip']?.text, '10.191.181.52/20', 'the management NIC still');
+  const badNic = { ...SEED003, 'network.management_ip': '10.191.181.52/33' };
+  const none = await validateDocument(await doc(JSON.stringify(badNic)), { deployment: 'frontend' });
+  t.equal(none.management, undefined, 'an error on a management key: not even the management scope');
+});
+
 t.test('management-only scope: just what the admin needs to log in', async (t) => {
   const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
   const p = plan({ properties: valuesOf(report), deployment: 'frontend', facts: FACTS, scope: 'management-only' });
