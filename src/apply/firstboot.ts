@@ -243,10 +243,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const certLines: string[] = [];
   const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
   if (certAction && certAction.kind === 'issue-certificates') {
-    const given =
-      props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined
-        ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] }
-        : undefined;
+    // Only a full plan issues certificates: its values are there.
+    const cert = full?.properties['appliance.ca_cert'];
+    const key = full?.properties['appliance.ca_cert_key'];
+    const given = cert !== undefined && key !== undefined ? { cert, key } : undefined;
     const req = { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) };
     const tls = await ensureCertificates(root, req, { now: clock });
     caCert = tls.caCert;
@@ -291,7 +291,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
 
   // Route health injection needs BIRD, which only the image can provide.
   const rhiUnits: readonly Unit[] = ['bird.service', 'ovactl-rhi.service'];
-  const withoutBird = scope === 'full' && props['rhi.enabled'] === true && !facts.birdInstalled;
+  const withoutBird = scope === 'full' && full?.properties.rhi !== undefined && !facts.birdInstalled;
   if (withoutBird)
     errors.push(
       errorFinding(
