@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { parseDocument } from '../src/source/detect.js';
 import type { DeployDocument } from '../src/source/document.js';
 import { validateDocument, type Report, type ValidateOptions } from '../src/validate/validate.js';
+import type { ValidProperties } from '../src/validate/values.js';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 export const BASE: Record<string, string> = JSON.parse(readFileSync(`${ROOT}examples/appliance.json`, 'utf8'));
@@ -29,6 +30,12 @@ export async function check(overrides: Record<string, string | null>, opts: Vali
 }
 
 export const rulesOf = (r: Report): string[] => [...r.errors, ...r.warnings].map((f) => f.rule);
+
+/** The parsed values of a report that must be valid (plan's input). */
+export function valuesOf(r: Report): ValidProperties {
+  if (!r.valid) throw new Error(`the test values are invalid: ${r.errors.map((e) => e.message).join('; ')}`);
+  return r.values;
+}
 
 /** The Data Plane API's test stand-in (test code: the real binary cannot be downloaded here). */
 export const DATAPLANEAPI_STANDIN = ['cjs', 'mjs']

@@ -19,7 +19,7 @@ import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
 import type { Deployment } from '../src/appliance/nics.js';
-import { doc, ROOT } from './helpers.js';
+import { doc, ROOT, valuesOf } from './helpers.js';
 
 // A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
 const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
@@ -165,7 +165,7 @@ for (const c of CASES) {
   t.test(c.name, async (t) => {
     const report = await validateDocument(await doc(JSON.stringify(c.values)), { deployment: c.deployment });
     t.same(report.errors, [], 'the values are valid');
-    const p = plan({ properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' });
+    const p = plan({ properties: valuesOf(report), deployment: c.deployment, facts: FACTS, scope: 'full' });
     const dir = join(GOLDEN, c.name);
     const listing =
       p.files
@@ -239,7 +239,7 @@ for (const c of CASES) {
       // Both files together, as the unit loads them (the certificate and Lua file in the scratch folder).
       const lua = join(scratch, `${c.name}.lua`);
       writeFileSync(lua, p.files.find((f) => f.path === '/etc/haproxy/ovactl-metrics.lua')?.content ?? '');
-      const input = { properties: report.properties, deployment: c.deployment, facts: FACTS, scope: 'full' as const };
+      const input = { properties: valuesOf(report), deployment: c.deployment, facts: FACTS, scope: 'full' as const };
       const mpath = join(scratch, `${c.name}-metrics.cfg`);
       writeFileSync(mpath, metricsConfig(input, { luaFile: lua, serverCert: await serverCert() }).cfg);
       const out = execFileSync('/usr/sbin/haproxy', ['-c', '-f', path, '-f', mpath], {
@@ -251,9 +251,42 @@ for (const c of CASES) {
   });
 }
 
+t.test('plan reads the values validation parsed: a valid report carries them, an invalid one does not', async (t) => {
+  const rhi = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), {
+    deployment: 'frontend',
+  });
+  const v = valuesOf(rhi);
+  t.same(
+    v['loadbalance.service_ip_range'].map((c) => [c.text, c.prefix]),
+    [['192.168.0.0/24', 24]],
+  );
+  t.equal(v['network.management_ip']?.address.text, '10.191.181.52', 'the NIC address parsed');
+  t.equal(v['loadbalance.dataplane_port'], 5556, 'the table default, as a number');
+  t.same(
+    v.rhi && { localAs: v.rhi.localAs, area: v.rhi.ospfArea, routerId: v.rhi.routerId, peers: v.rhi.peers.length },
+    { localAs: 65010, area: '0.0.0.0', routerId: '10.191.181.52', peers: 2 },
+    'RHI values parsed; the router ID defaults to the management address',
+  );
+  t.same(
+    v.rhi?.rules.rules.map((r) => r.targets.map((x) => x.network)),
+    [['192.168.0.10/32'], ['192.168.0.11/32', '192.168.0.12/32']],
+  );
+  const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
+  t.equal(valuesOf(off).rhi, undefined, 'no RHI values while rhi.enabled is False');
+
+  const badRange = { ...SEED003, 'loadbalance.service_ip_range': '192.168.0.0/33' };
+  const invalid = await validateDocument(await doc(JSON.stringify(badRange)), { deployment: 'frontend' });
+  t.equal(invalid.valid, false);
+  t.equal(invalid.values, undefined, 'no values for the full plan');
+  t.equal(invalid.management?.['network.management_ip']?.text, '10.191.181.52/20', 'the management NIC still');
+  const badNic = { ...SEED003, 'network.management_ip': '10.191.181.52/33' };
+  const none = await validateDocument(await doc(JSON.stringify(badNic)), { deployment: 'frontend' });
+  t.equal(none.management, undefined, 'an error on a management key: not even the management scope');
+});
+
 t.test('management-only scope: just what the admin needs to log in', async (t) => {
   const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
-  const p = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'management-only' });
+  const p = plan({ properties: valuesOf(report), deployment: 'frontend', facts: FACTS, scope: 'management-only' });
   const paths = p.files.map((f) => f.path);
   t.ok(paths.includes('/etc/systemd/network/20-ovactl-management.network'));
   t.notOk(
@@ -272,7 +305,7 @@ t.test(
     const on = await validateDocument(await doc(JSON.stringify(CASES.find((c) => c.name === 'rhi')!.values)), {
       deployment: 'frontend',
     });
-    const p = plan({ properties: on.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+    const p = plan({ properties: valuesOf(on), deployment: 'frontend', facts: FACTS, scope: 'full' });
     t.same(
       p.actions
         .filter((a) => a.kind === 'enable-start' && /bird|rhi/.test(a.unit))
@@ -290,11 +323,11 @@ t.test(
       'one rule a line, as written',
     );
     const off = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
-    const q = plan({ properties: off.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+    const q = plan({ properties: valuesOf(off), deployment: 'frontend', facts: FACTS, scope: 'full' });
     t.same(rhiStops(q), [{ kind: 'disable-stop', units: ['ovactl-rhi.service', 'bird.service'] }]);
     t.notOk(q.files.some((f) => /bird|rhi/.test(f.path)));
     const noBird = plan({
-      properties: off.properties,
+      properties: valuesOf(off),
       deployment: 'frontend',
       facts: { ...FACTS, birdInstalled: false },
       scope: 'full',
@@ -306,12 +339,12 @@ t.test(
 t.test('the Data Plane API unit starts only when its binary is present', async (t) => {
   const report = await validateDocument(await doc(JSON.stringify(SEED003)), { deployment: 'frontend' });
   const without = plan({
-    properties: report.properties,
+    properties: valuesOf(report),
     deployment: 'frontend',
     facts: { ...FACTS, dataplaneapiInstalled: false },
     scope: 'full',
   });
   t.notOk(without.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
-  const withIt = plan({ properties: report.properties, deployment: 'frontend', facts: FACTS, scope: 'full' });
+  const withIt = plan({ properties: valuesOf(report), deployment: 'frontend', facts: FACTS, scope: 'full' });
   t.ok(withIt.actions.some((a) => a.kind === 'enable-start' && a.unit === 'dataplaneapi.service'));
 });

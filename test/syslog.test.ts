@@ -11,7 +11,7 @@ import { APPLIANCE_PCI_PATHS, type Facts, type Plan } from '../src/plan/types.js
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../src/appliance/syslog.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { check, doc, ROOT, rulesOf, withValues } from './helpers.js';
+import { check, doc, ROOT, rulesOf, valuesOf, withValues } from './helpers.js';
 import { Netns, isRoot, sleep } from './anyip-ns.js';
 
 const FACTS: Facts = {
@@ -30,7 +30,7 @@ async function planFor(values: Record<string, string>, facts: Facts = FACTS): Pr
   const all = withValues({ 'network.hostname': HOSTNAME, ...values });
   const report = await validateDocument(await doc(JSON.stringify(all)));
   if (report.errors.length) throw new Error(report.errors.map((e) => e.message).join('; '));
-  return plan({ properties: report.properties, deployment: report.deployment, facts, scope: 'full' });
+  return plan({ properties: valuesOf(report), deployment: report.deployment, facts, scope: 'full' });
 }
 const dropIn = (p: Plan): string => p.files.find((f) => f.path === SYSLOG_FORWARD_CONF)!.content;
 const rsyslogActions = (p: Plan) => p.actions.filter((a) => JSON.stringify(a).includes('rsyslog'));

@@ -33,8 +33,8 @@ export type NicName = 'management' | 'workload' | 'frontend';
 
 export interface Nic {
   readonly name: NicName;
-  readonly ip: PropertyKey;
-  readonly gateway: PropertyKey;
+  readonly ip: Extract<PropertyKey, `network.${NicName}_ip`>;
+  readonly gateway: Extract<PropertyKey, `network.${NicName}_gateway`>;
   /** Present only in this deployment option. */
   readonly onlyIn?: Deployment;
   /** The descriptor's network (and its description), the NIC's unit number and PCI slot. */

@@ -11,8 +11,7 @@ import { readBuildInfo } from '../appliance/build-info.js';
 import { RSYSLOGD } from '../appliance/syslog.js';
 import { execa } from 'execa';
 import { METRICS_PATHS, certificateNames, metricsConfig, plan } from '../plan/plan.js';
-import { APPLIANCE_PCI_PATHS, type Plan, type PlanInput, type PlannedFile, type Unit } from '../plan/types.js';
-import type { PropertyKey } from '../properties/table.js';
+import { APPLIANCE_PCI_PATHS, type FullPlanInput, type Plan, type PlannedFile, type Unit } from '../plan/types.js';
 import type { Report } from '../validate/validate.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import { ensureCertificates, renewCertificates } from '../tls/certificates.js';
@@ -39,14 +38,6 @@ const CHECK_FILE = '/etc/haproxy/.haproxy.cfg.ovactl-check';
 const CHECK_METRICS = '/etc/haproxy/.ovactl-metrics.cfg.ovactl-check';
 const CHECK_LUA = '/etc/haproxy/.ovactl-metrics.lua.ovactl-check';
 const STATE_VERSION = 2;
-
-/** Errors on these keys mean even the management NIC cannot be configured safely. */
-const MANAGEMENT_KEYS: readonly PropertyKey[] = [
-  'network.management_ip',
-  'network.management_gateway',
-  'network.nameservers',
-  'network.hostname',
-];
 
 export interface FirstbootInput {
   readonly report: Report;
@@ -130,7 +121,7 @@ interface MetricsCheck {
  * ovactl-metrics.cfg as the check loads it: the planned text, with its Lua file and certificate
  * under `root` (the same text on the appliance, where root is /).
  */
-function metricsCheck(root: string, p: Plan, input: PlanInput): MetricsCheck | undefined {
+function metricsCheck(root: string, p: Plan, input: FullPlanInput): MetricsCheck | undefined {
   if (!p.files.some((f) => f.path === METRICS_CFG)) return undefined;
   const lua = p.files.find((f) => f.path === METRICS_LUA)?.content;
   const paths = { luaFile: under(root, CHECK_LUA), serverCert: under(root, METRICS_PATHS.serverCert) };
@@ -178,8 +169,11 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const props = report.properties;
   const lines: string[] = [];
   const errors: Finding[] = [...report.errors];
-  const managementValid = !errors.some((f) => f.keys.some((k) => MANAGEMENT_KEYS.includes(k)));
-  let scope: 'full' | 'management-only' | 'none' = report.valid ? 'full' : managementValid ? 'management-only' : 'none';
+  let scope: 'full' | 'management-only' | 'none' = report.valid
+    ? 'full'
+    : report.management
+      ? 'management-only'
+      : 'none';
 
   const hash = inputsHash(report, input.version);
   const previous = readState(root);
@@ -221,19 +215,25 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
     birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
     rsyslogInstalled: existsSync(under(root, RSYSLOGD)),
-    haproxyPasswordHash:
-      scope === 'full' ? await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, currentUsers) : '',
+    haproxyPasswordHash: report.valid
+      ? await haproxyPasswordHash(report.values['loadbalance.haproxy_pwd'], currentUsers)
+      : '',
     currentHaproxyConfig: currentCfg,
     // The VM's own memory on the appliance; the descriptor's for a tree under --root.
     memoryBytes: root === '/' ? totalmem() : DEFAULT_MEMORY_BYTES,
     // With DHCP on the management NIC: its lease, when networkd has one already.
     managementLease:
-      scope === 'full' && system.live && !props['network.management_ip'] ? await managementLease() : undefined,
+      report.valid && system.live && !report.values['network.management_ip'] ? await managementLease() : undefined,
   };
-  let p: Plan =
-    scope === 'none'
-      ? { files: [], actions: [] }
-      : plan({ properties: props, deployment: report.deployment, facts, scope });
+  const full: FullPlanInput | undefined = report.valid
+    ? { properties: report.values, deployment: report.deployment, facts, scope: 'full' }
+    : undefined;
+  // Only the management NIC's values when the others have errors (or haproxy -c refused them).
+  const managementOnly = (): Plan =>
+    report.management
+      ? plan({ properties: report.management, deployment: report.deployment, facts, scope: 'management-only' })
+      : { files: [], actions: [] };
+  let p: Plan = full ? plan(full) : managementOnly();
 
   // Certificates for the Data Plane API (and the metrics frontend, whose `crt` the check below loads).
   const clock = input.now ?? new Date();
@@ -243,10 +243,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const certLines: string[] = [];
   const certAction = p.actions.find((a) => a.kind === 'issue-certificates');
   if (certAction && certAction.kind === 'issue-certificates') {
-    const given =
-      props['appliance.ca_cert'] !== undefined && props['appliance.ca_cert_key'] !== undefined
-        ? { cert: props['appliance.ca_cert'], key: props['appliance.ca_cert_key'] }
-        : undefined;
+    // Only a full plan issues certificates: its values are there.
+    const cert = full?.properties['appliance.ca_cert'];
+    const key = full?.properties['appliance.ca_cert_key'];
+    const given = cert !== undefined && key !== undefined ? { cert, key } : undefined;
     const req = { ips: certAction.ips, dnsNames: certAction.dnsNames, ...(given ? { givenCa: given } : {}) };
     const tls = await ensureCertificates(root, req, { now: clock });
     caCert = tls.caCert;
@@ -263,14 +263,10 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
   const metricsCfg = p.files.find((f) => f.path === METRICS_CFG);
   if (
     cfg &&
+    full &&
     (cfg.content !== currentCfg || (metricsCfg && metricsCfg.content !== currentContent(under(root, METRICS_CFG))))
   ) {
-    const problem = await haproxyCheck(
-      root,
-      cfg.content,
-      metricsCheck(root, p, { properties: props, deployment: report.deployment, facts, scope: 'full' }),
-      input.haproxyBin,
-    );
+    const problem = await haproxyCheck(root, cfg.content, metricsCheck(root, p, full), input.haproxyBin);
     if (problem !== undefined) {
       const kept = p.haproxy?.kept.length ? `the control plane's ${p.haproxy.kept.length} sections and ` : '';
       errors.push(
@@ -283,7 +279,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
       );
       if (serving) return keepServing({ input, errors, serving, hash, lines });
       scope = 'management-only';
-      p = plan({ properties: props, deployment: report.deployment, facts, scope });
+      p = managementOnly();
     } else if (!input.haproxyBin || !existsSync(input.haproxyBin))
       lines.push('haproxy -c skipped: haproxy is not installed here');
   }
@@ -295,7 +291,7 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
 
   // Route health injection needs BIRD, which only the image can provide.
   const rhiUnits: readonly Unit[] = ['bird.service', 'ovactl-rhi.service'];
-  const withoutBird = scope === 'full' && props['rhi.enabled'] === true && !facts.birdInstalled;
+  const withoutBird = scope === 'full' && full?.properties.rhi !== undefined && !facts.birdInstalled;
   if (withoutBird)
     errors.push(
       errorFinding(
@@ -608,13 +604,14 @@ async function bootRenewal(
   const now = input.now ?? new Date();
   const ca = props['appliance.ca_cert'],
     key = props['appliance.ca_cert_key'];
-  const req = { ...certificateNames(props), ...(ca && key ? { givenCa: { cert: ca, key } } : {}) };
+  const names = report.management && certificateNames(report.management);
+  const req = names && { ...names, ...(ca && key ? { givenCa: { cert: ca, key } } : {}) };
   try {
     // A DHCP management address is route-tables.service's to put in the certificate (the lease comes
     // after this unit): renew for the names the certificate carries, or the leased SAN would be dropped.
     const dhcpManagement = props['network.management_ip'] === undefined;
     const r =
-      applied && !dhcpManagement
+      applied && !dhcpManagement && req
         ? await ensureCertificates(root, req, { now })
         : await renewCertificates(root, { now });
     if (typeof r === 'string') lines.push(`certificates: nothing to renew (${r})`);

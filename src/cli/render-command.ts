@@ -76,13 +76,13 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return EXIT.invalid;
   }
 
-  const props = report.properties;
+  const values = report.values;
   // An existing tree is merged into, as first boot does: the control plane's haproxy.cfg sections stay.
   const haproxyCfg = currentContent(under(root, HAPROXY_CFG));
   const users = currentContent(under(root, DATAPLANEAPI_USERS)) ?? haproxyCfg;
-  const hash = await haproxyPasswordHash(props['loadbalance.haproxy_pwd']!, users);
+  const hash = await haproxyPasswordHash(values['loadbalance.haproxy_pwd'], users);
   const p = plan({
-    properties: props,
+    properties: values,
     deployment: report.deployment,
     scope: 'full',
     facts: {

@@ -1,11 +1,10 @@
 // plan(): the normalised properties and the machine's facts → every file and service action. Pure:
 // no I/O, no clock, no randomness; apply is the only part that touches the system.
-import { isCidr, networkText, parseCidr, type Cidr, type Family } from '../net/ip.js';
+import { networkText, type Family } from '../net/ip.js';
 import { NICS, type Nic } from '../appliance/nics.js';
 import { template } from '../render/templates.js';
-import { birdConf, type Peer } from '../rhi/bird.js';
-import { DEFAULT_PROTOCOL, RULES_FILE, parseRules, protocolsOf } from '../rhi/rules.js';
-import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
+import { birdConf } from '../rhi/bird.js';
+import { DEFAULT_PROTOCOL, RULES_FILE, protocolsOf } from '../rhi/rules.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
 import { haproxySizing } from '../haproxy/maxconn.js';
 import {
@@ -22,9 +21,9 @@ import { METRICS_FILES } from '../metrics/prom.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import { FORWARDED_UNITS, SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../appliance/syslog.js';
-import { isSyslogProblem, parseSyslogServer } from '../syslog/server.js';
 import { hostPort } from '../net/url.js';
-import type { Action, PlanInput, Plan, PlannedFile, Unit } from './types.js';
+import type { ManagementProperties, RhiValues, ValidProperties } from '../validate/values.js';
+import type { Action, FullPlanInput, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
 /** Policy-routing tables: replies leave by the NIC they came in on (the management NIC uses main). */
 
@@ -36,12 +35,6 @@ const file = (
   owner = 'root',
   group = 'root',
 ): PlannedFile => ({ path, mode, owner, group, content, restarts, reloads: [] });
-
-const cidr = (s: string | undefined): Cidr | undefined => {
-  if (s === undefined) return undefined;
-  const c = parseCidr(s);
-  return isCidr(c) ? c : undefined;
-};
 
 interface Rule {
   from: string | null;
@@ -58,20 +51,22 @@ const rule = (r: Partial<Rule> & Pick<Rule, 'table' | 'priority'>): Rule => ({
 });
 
 function nicView(nic: Nic, input: PlanInput) {
-  const p = input.properties as Record<string, unknown>;
-  const address = cidr(p[nic.ip] as string | undefined);
-  const gateway = address ? ((p[nic.gateway] as string | undefined) ?? null) : null;
+  // The management-only scope plans the management NIC alone, whose values it has.
+  const values: Partial<ValidProperties> = input.properties;
+  const address = values[nic.ip];
+  const gateway = address ? (values[nic.gateway] ?? null) : null;
   const isManagement = nic.name === 'management';
   const table = isManagement ? null : ROUTE_TABLES[nic.name];
+  const full = input.scope === 'full' ? input.properties : undefined;
   // The VIPs live on the workload network (default) or the frontend network (frontend option).
-  const carriesVips =
-    input.scope === 'full' && nic.name === (input.deployment === 'frontend' ? 'frontend' : 'workload');
+  const vipNic = input.deployment === 'frontend' ? 'frontend' : 'workload';
+  const carriesVips = nic.name === vipNic ? full : undefined;
   const rules: Rule[] = [];
   if (isManagement) rules.push(rule({ table: 'main', suppressPrefixLength: 0, priority: RULE_PRIORITY.main }));
   if (table !== null) {
-    if (nic.name === 'workload')
-      for (const n of input.properties['network.additional_workload_networks'] ?? [])
-        rules.push(rule({ to: n, table, priority: RULE_PRIORITY.to }));
+    if (full && nic.name === 'workload')
+      for (const n of full['network.additional_workload_networks'])
+        rules.push(rule({ to: n.text, table, priority: RULE_PRIORITY.to }));
     if (address)
       rules.push(
         rule({
@@ -81,10 +76,10 @@ function nicView(nic: Nic, input: PlanInput) {
         }),
       );
     if (carriesVips)
-      for (const r of input.properties['loadbalance.service_ip_range'] ?? [])
-        rules.push(rule({ from: r, table, priority: RULE_PRIORITY.vip }));
+      for (const r of carriesVips['loadbalance.service_ip_range'])
+        rules.push(rule({ from: r.text, table, priority: RULE_PRIORITY.vip }));
   }
-  const dns = isManagement ? [...(input.properties['network.nameservers'] ?? [])] : [];
+  const dns = isManagement ? [...input.properties['network.nameservers']] : [];
   return {
     name: nic.name,
     requiredForOnline: isManagement,
@@ -112,30 +107,20 @@ export function linkFile(name: Nic['name'], pciPath: string): PlannedFile {
 }
 
 /** Route health injection: bird.conf and the rules file, from validated values. */
-function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[] {
-  const props = input.properties;
-  const rules = parseRules(props['rhi.rules'] ?? 'auto');
+function rhiFiles(input: FullPlanInput, rhi: RhiValues): PlannedFile[] {
+  const { rules } = rhi;
   // The protocols the rules name, and the defaults: rhi always, rhi6 when a VIP range is IPv6.
   const protocols = new Map<string, Family>([[DEFAULT_PROTOCOL[4], 4]]);
-  for (const r of props['loadbalance.service_ip_range'] ?? []) {
-    const c = parseCidr(r);
-    if (isCidr(c) && c.family === 6) protocols.set(DEFAULT_PROTOCOL[6], 6);
-  }
+  if (input.properties['loadbalance.service_ip_range'].some((c) => c.family === 6))
+    protocols.set(DEFAULT_PROTOCOL[6], 6);
   for (const [name, family] of protocolsOf(rules.rules)) protocols.set(name, family);
-  const localAs = props['rhi.local_as'] === undefined ? undefined : parseAs(props['rhi.local_as']);
-  const peers: Peer[] = (props['rhi.peers'] ?? []).flatMap((text) => {
-    const peer = parsePeer(text);
-    return 'problem' in peer ? [] : [{ address: peer.ip.text, family: peer.ip.family, as: peer.as }];
-  });
-  const area = props['rhi.ospf_area'] === undefined ? undefined : parseOspfArea(props['rhi.ospf_area']);
-  const routerId = props['rhi.router_id'] ?? (management?.family === 4 ? management.address.text : undefined);
   const conf = birdConf({
-    ...(routerId !== undefined ? { routerId } : {}),
-    ...(localAs && 'as' in localAs ? { localAs: localAs.as } : {}),
-    peers,
-    bfd: props['rhi.bfd'] ?? false,
-    ...(area !== undefined
-      ? { ospf: { area, interface: input.deployment === 'frontend' ? 'frontend' : 'workload' } }
+    ...(rhi.routerId !== undefined ? { routerId: rhi.routerId } : {}),
+    ...(rhi.localAs !== undefined ? { localAs: rhi.localAs } : {}),
+    peers: rhi.peers,
+    bfd: rhi.bfd,
+    ...(rhi.ospfArea !== undefined
+      ? { ospf: { area: rhi.ospfArea, interface: input.deployment === 'frontend' ? 'frontend' : 'workload' } }
       : {}),
     protocols,
   });
@@ -156,20 +141,15 @@ function rhiFiles(input: PlanInput, management: Cidr | undefined): PlannedFile[]
  * The names of the Data Plane API certificate: the management address (static, or the DHCP lease when
  * known), the hostname, and localhost.
  */
-export function certificateNames(
-  props: PlanInput['properties'],
-  lease?: string,
-): { ips: string[]; dnsNames: string[] } {
-  const management = cidr(props['network.management_ip']);
-  const apiIp = management?.address.text ?? lease;
+export function certificateNames(props: ManagementProperties, lease?: string): { ips: string[]; dnsNames: string[] } {
+  const apiIp = props['network.management_ip']?.address.text ?? lease;
   const ips = [...new Set([...(apiIp ? [apiIp] : []), '127.0.0.1'])];
-  return { ips, dnsNames: [...new Set([props['network.hostname'] ?? 'haproxy.local', 'localhost'])] };
+  return { ips, dnsNames: [...new Set([props['network.hostname'], 'localhost'])] };
 }
 
 /** route-tables.cfg: the DHCP NICs whose leases route-tables.service follows (none: it does not run). */
-function routeTablesFile(nics: readonly Nic[], input: PlanInput, dnsNames: readonly string[]) {
-  const p = input.properties as Record<string, unknown>;
-  const dhcp = nics.filter((n) => cidr(p[n.ip] as string | undefined) === undefined);
+function routeTablesFile(nics: readonly Nic[], input: FullPlanInput, dnsNames: readonly string[]) {
+  const dhcp = nics.filter((n) => input.properties[n.ip] === undefined);
   const tables = dhcp.flatMap((n) => (n.name === 'management' ? [] : [{ nic: n.name, table: ROUTE_TABLES[n.name] }]));
   const api = dhcp.some((n) => n.name === 'management') ? { nic: 'management', dnsNames } : null;
   const content = template('vmware/route-tables.cfg')({ tables, api });
@@ -188,10 +168,13 @@ export const METRICS_PATHS: MetricsPaths = { luaFile: METRICS_LUA, serverCert: '
  * ovactl-metrics.cfg (always: the haproxy unit loads it; "off" is a file without sections) and, when
  * appliance.metrics_port is set, the Lua service serving the appliance's own metrics.
  */
-export function metricsConfig(input: PlanInput, paths: MetricsPaths = METRICS_PATHS): { cfg: string; lua?: string } {
+export function metricsConfig(
+  input: FullPlanInput,
+  paths: MetricsPaths = METRICS_PATHS,
+): { cfg: string; lua?: string } {
   const port = input.properties['appliance.metrics_port'];
   // On the management address only: the static one, or the DHCP lease first boot sees.
-  const host = cidr(input.properties['network.management_ip'])?.address.text ?? input.facts.managementLease;
+  const host = input.properties['network.management_ip']?.address.text ?? input.facts.managementLease;
   const why = port === undefined ? 'appliance.metrics_port is not set' : 'the management NIC has no address yet (DHCP)';
   const view = {
     on: port !== undefined && host !== undefined,
@@ -200,7 +183,7 @@ export function metricsConfig(input: PlanInput, paths: MetricsPaths = METRICS_PA
     host: host ?? null,
     ...paths,
     metricsDir: METRICS_DIR,
-    user: input.properties['loadbalance.haproxy_user'] ?? 'admin',
+    user: input.properties['loadbalance.haproxy_user'],
     passwordHash: input.facts.haproxyPasswordHash,
   };
   const cfg = template('haproxy/ovactl-metrics.cfg')(view);
@@ -217,10 +200,11 @@ export function metricsConfig(input: PlanInput, paths: MetricsPaths = METRICS_PA
  * Log forwarding: rsyslog's drop-in, always written (a comment only when off, so clearing the value
  * empties it), and rsyslog started only while appliance.syslog_server is set.
  */
-function syslogForwarding(input: PlanInput, hostname: string): { files: PlannedFile[]; action: Action | undefined } {
-  const text = input.properties['appliance.syslog_server'];
-  const parsed = text === undefined ? undefined : parseSyslogServer(text);
-  const target = parsed && !isSyslogProblem(parsed) ? parsed : undefined;
+function syslogForwarding(
+  input: FullPlanInput,
+  hostname: string,
+): { files: PlannedFile[]; action: Action | undefined } {
+  const target = input.properties['appliance.syslog_server'];
   const installed = input.facts.rsyslogInstalled;
   const restarts: Unit[] = installed && target ? ['rsyslog.service'] : [];
   // tls: the given CA when there is one (the site's own CA, as for the Data Plane API), else Debian's bundle.
@@ -248,7 +232,7 @@ function syslogForwarding(input: PlanInput, hostname: string): { files: PlannedF
 
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
-  const full = input.scope === 'full';
+  const full = input.scope === 'full' ? input : undefined;
   const nics = NICS.filter((n) => (!n.onlyIn || n.onlyIn === input.deployment) && (full || n.name === 'management'));
   const files: PlannedFile[] = [];
 
@@ -263,15 +247,15 @@ export function plan(input: PlanInput): Plan {
     );
   }
 
-  const hostname = props['network.hostname'] ?? 'haproxy.local';
-  const management = cidr(props['network.management_ip']);
+  const hostname = props['network.hostname'];
+  const management = props['network.management_ip'];
   files.push(file('/etc/hostname', template('system/hostname')({ hostname }), []));
   files.push(
     file(
       '/etc/hosts',
       template('system/hosts')({
         hostname,
-        shortName: hostname.split('.')[0]!,
+        shortName: hostname.replace(/\..*$/s, ''),
         address: management?.address.text ?? null,
       }),
       [],
@@ -281,7 +265,7 @@ export function plan(input: PlanInput): Plan {
     file(
       '/etc/ssh/sshd_config.d/50-ovactl.conf',
       template('system/sshd.conf')({
-        permitRootLogin: props['appliance.permit_root_login'] ?? true,
+        permitRootLogin: props['appliance.permit_root_login'],
         listenAddress: management?.address.text ?? null,
       }),
       ['ssh.service'],
@@ -290,11 +274,11 @@ export function plan(input: PlanInput): Plan {
   files.push(
     file(
       '/etc/sysctl.d/90-ovactl.conf',
-      template('system/sysctl.conf')({ routedVips: full && props['rhi.enabled'] === true }),
+      template('system/sysctl.conf')({ routedVips: full?.properties.rhi !== undefined }),
       ['systemd-sysctl.service'],
     ),
   );
-  const ntp = props['network.ntp_servers'] ?? [];
+  const ntp = props['network.ntp_servers'];
   if (ntp.length)
     files.push(
       file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), [
@@ -305,10 +289,11 @@ export function plan(input: PlanInput): Plan {
   let merged: ReturnType<typeof mergeHaproxyConfig> | undefined;
   const actions: Action[] = [{ kind: 'set-root-password' }, { kind: 'enable-start', unit: 'systemd-networkd.service' }];
   if (full) {
+    const values = full.properties;
     files.push(
       file(
         '/etc/vmware/anyip-routes.cfg',
-        template('vmware/anyip-routes.cfg')({ ranges: props['loadbalance.service_ip_range'] ?? [] }),
+        template('vmware/anyip-routes.cfg')({ ranges: values['loadbalance.service_ip_range'].map((r) => r.text) }),
         ['anyip-routes.service'],
       ),
     );
@@ -316,25 +301,25 @@ export function plan(input: PlanInput): Plan {
     const rendered = template('haproxy/haproxy.cfg')(haproxySizing(input.facts.memoryBytes));
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
     files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
-    const metrics = metricsConfig(input);
+    const metrics = metricsConfig(full);
     files.push({ ...file(METRICS_CFG, metrics.cfg, [], 0o600), reloads: ['haproxy.service'] });
     if (metrics.lua !== undefined)
       files.push({ ...file(METRICS_LUA, metrics.lua, [], 0o644), reloads: ['haproxy.service'] });
-    const users = { user: props['loadbalance.haproxy_user'] ?? 'admin', passwordHash: input.facts.haproxyPasswordHash };
+    const users = { user: values['loadbalance.haproxy_user'], passwordHash: input.facts.haproxyPasswordHash };
     files.push(
       file(DATAPLANEAPI_USERS, template('haproxy/dataplaneapi-users.cfg')(users), ['dataplaneapi.service'], 0o600),
     );
-    const port = props['loadbalance.dataplane_port'] ?? 5556;
+    const port = values['loadbalance.dataplane_port'];
     // With DHCP the API listens on the lease (route-tables.service moves it, and the certificate's SAN,
     // when the lease changes); on all addresses only until there is one.
     const apiIp = management?.address.text ?? input.facts.managementLease;
     const api = { hostname, host: apiIp ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS };
     files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
     const names = certificateNames(props, input.facts.managementLease);
-    const routeTables = routeTablesFile(nics, input, names.dnsNames);
+    const routeTables = routeTablesFile(nics, full, names.dnsNames);
     files.push(routeTables.file);
     actions.push(
-      { kind: 'issue-certificates', ...names, givenCa: props['appliance.ca_cert'] !== undefined },
+      { kind: 'issue-certificates', ...names, givenCa: values['appliance.ca_cert'] !== undefined },
       { kind: 'enable-start', unit: 'anyip-routes.service' },
       routeTables.follows
         ? { kind: 'enable-start', unit: 'route-tables.service' }
@@ -352,11 +337,11 @@ export function plan(input: PlanInput): Plan {
         },
       );
     }
-    const syslog = syslogForwarding(input, hostname);
+    const syslog = syslogForwarding(full, hostname);
     files.push(...syslog.files);
     if (syslog.action) actions.push(syslog.action);
-    if (props['rhi.enabled']) {
-      files.push(...rhiFiles(input, management));
+    if (values.rhi) {
+      files.push(...rhiFiles(full, values.rhi));
       actions.push(
         { kind: 'enable-start', unit: 'bird.service' },
         { kind: 'enable-start', unit: 'ovactl-rhi.service' },

@@ -1,6 +1,6 @@
 // What a plan is: files to write and service actions, all decided before anything is touched.
 import { NICS, type Deployment } from '../appliance/nics.js';
-import type { Properties } from '../properties/schema.js';
+import type { ManagementProperties, ValidProperties } from '../validate/values.js';
 
 export type Unit =
   | 'systemd-networkd.service'
@@ -88,13 +88,16 @@ export const APPLIANCE_PCI_PATHS: Facts['pciPaths'] = {
   frontend: NICS.find((n) => n.name === 'frontend')!.pciPath,
 };
 
-export interface PlanInput {
-  readonly properties: Properties;
+interface PlanBase {
   readonly deployment: Deployment;
   readonly facts: Facts;
-  /**
-   * `full` when every value is valid; `management-only` when some are not but the management NIC's
-   * own values are, so the admin can still log in and fix them (no haproxy, no Data Plane API).
-   */
-  readonly scope: 'full' | 'management-only';
 }
+/** Every value is valid: the whole appliance. */
+export type FullPlanInput = PlanBase & { readonly scope: 'full'; readonly properties: ValidProperties };
+/**
+ * `full` when every value is valid; `management-only` when some are not but the management NIC's
+ * own values are, so the admin can still log in and fix them (no haproxy, no Data Plane API).
+ */
+export type PlanInput =
+  | FullPlanInput
+  | (PlanBase & { readonly scope: 'management-only'; readonly properties: ManagementProperties });

@@ -2,21 +2,45 @@
 // them. Loaded by validate only when rhi.enabled is True, so `ovactl validate` on an appliance
 // without RHI — every boot — does not load the rules parser (bench/cold-start.mjs).
 import { contains, covers, isCidr, networkText, parseCidr, parseIp } from '../net/ip.js';
-import { parseRules } from '../rhi/rules.js';
+import { parseRules, type ParsedRules } from '../rhi/rules.js';
 import { parseAs, parseOspfArea, parsePeer } from '../rhi/settings.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Problem } from './finding.js';
+import type { ManagementProperties, RhiValues } from './values.js';
 import { q } from '../core/quote.js';
 
 const p = (keys: readonly PropertyKey[], message: string, hint?: string): Problem =>
   hint === undefined ? { keys, message } : { keys, message, hint };
-const rhiOn = (ctx: Context): boolean => (ctx.props as Record<string, unknown>)['rhi.enabled'] === true;
+const rhiOn = (ctx: Context): boolean => ctx.props['rhi.enabled'] === true;
 const peersOf = (ctx: Context) => ctx.list('rhi.peers').map((text) => ({ text, parsed: parsePeer(text) }));
-const rulesOf = (ctx: Context) => {
-  const s = ctx.str('rhi.rules');
-  return s === undefined ? undefined : parseRules(s);
+// Parsed once per validation: the checks and rhiValues share the result.
+const parsedRules = new WeakMap<Context, ParsedRules | undefined>();
+const rulesOf = (ctx: Context): ParsedRules | undefined => {
+  if (!parsedRules.has(ctx)) {
+    const s = ctx.str('rhi.rules');
+    parsedRules.set(ctx, s === undefined ? undefined : parseRules(s));
+  }
+  return parsedRules.get(ctx);
 };
+
+/** The rhi.* values parsed for plan (read only when the report has no errors). */
+export function rhiValues(ctx: Context, management: ManagementProperties): RhiValues {
+  const local = ctx.str('rhi.local_as');
+  const localAs = local === undefined ? undefined : parseAs(local);
+  const area = ctx.str('rhi.ospf_area');
+  const address = management['network.management_ip'];
+  return {
+    rules: rulesOf(ctx) ?? parseRules('auto'),
+    localAs: localAs && 'as' in localAs ? localAs.as : undefined,
+    peers: peersOf(ctx).flatMap(({ parsed }) =>
+      'problem' in parsed ? [] : [{ address: parsed.ip.text, family: parsed.ip.family, as: parsed.as }],
+    ),
+    bfd: ctx.props['rhi.bfd'] === true,
+    ospfArea: area === undefined ? undefined : parseOspfArea(area),
+    routerId: ctx.str('rhi.router_id') ?? (address?.family === 4 ? address.address.text : undefined),
+  };
+}
 
 export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Problem>>> = {
   'rhi.required': function* (ctx) {

@@ -7,14 +7,21 @@ import { DEPLOYMENTS, type Deployment } from '../appliance/nics.js';
 import type { Finding } from './finding.js';
 import { RULES } from './rules.js';
 import type { Problem } from './finding.js';
+import { managementProperties, validProperties, type ManagementProperties, type ValidProperties } from './values.js';
 
-export interface Report {
-  readonly valid: boolean;
+interface ReportBase {
   readonly deployment: Deployment;
   readonly errors: readonly Finding[];
   readonly warnings: readonly Finding[];
+  /** The normalised values, with or without errors (for messages, the inputs hash, doctor). */
   readonly properties: Properties;
+  /** The management NIC's values, when they have no errors (first boot's management-only scope). */
+  readonly management: ManagementProperties | undefined;
 }
+/** The findings; when there are no errors, the values parsed for plan. */
+export type Report =
+  | (ReportBase & { readonly valid: true; readonly values: ValidProperties })
+  | (ReportBase & { readonly valid: false; readonly values?: undefined });
 
 export interface ValidateOptions {
   /** `--deployment`: wins over what the source says. */
@@ -55,6 +62,11 @@ function capped(rule: string, problems: Problem[]): Problem[] {
   return [...shown, { keys, message: `…and ${rest.length} more findings of rule ${rule}, not shown` }];
 }
 
+const loadRhi = async () => {
+  const { RHI_CHECKS, rhiValues } = await import('./rhi.js');
+  return { RHI_CHECKS, rhiValues };
+};
+
 export async function validateDocument(doc: DeployDocument, opts: ValidateOptions = {}): Promise<Report> {
   const { properties, problems } = normalise(doc.values);
   const { deployment, problem } = resolveDeployment(doc, opts.deployment);
@@ -64,17 +76,20 @@ export async function validateDocument(doc: DeployDocument, opts: ValidateOption
   const ca =
     cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
   // The rhi.* checks parse rules and peers: loaded (a chunk of its own in the bundle) only when RHI is on.
-  const rhi = properties['rhi.enabled'] === true ? (await import('./rhi.js')).RHI_CHECKS : undefined;
-  const ctx = new Context(doc, properties, problems, deployment, problem, ca, rhi);
+  const rhi = properties['rhi.enabled'] === true ? await loadRhi() : undefined;
+  const ctx = new Context(doc, properties, problems, deployment, problem, ca, rhi?.RHI_CHECKS);
   const findings: Finding[] = RULES.flatMap((rule) =>
     capped(rule.id, [...rule.check(ctx)]).map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })),
   );
   const errors = findings.filter((f) => f.severity === 'error');
-  return {
-    valid: errors.length === 0,
+  const management = managementProperties(properties, errors);
+  const base = {
     deployment,
     errors,
     warnings: findings.filter((f) => f.severity === 'warning'),
     properties,
+    management,
   };
+  if (errors.length > 0 || management === undefined) return { ...base, valid: false };
+  return { ...base, valid: true, values: validProperties(properties, management, rhi?.rhiValues(ctx, management)) };
 }
