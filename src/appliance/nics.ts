@@ -13,14 +13,16 @@ export const DEPLOYMENT_OPTIONS = [
     default: true,
     label: 'Default',
     description:
-      'Deploy the appliance with 2 NICs: a Management network (Supervisor -> HAProxy Data Plane API) and a single Workload network. Load-balanced IPs are assigned on the Workload network.',
+      'Deploy the appliance with 2 NICs: a Management network (Supervisor -> HAProxy Data Plane API) and a ' +
+      'single Workload network. Load-balanced IPs are assigned on the Workload network.',
   },
   {
     id: 'frontend',
     default: false,
     label: 'Frontend Network',
     description:
-      'Deploy the appliance with 3 NICs: a Management network (Supervisor -> HAProxy Data Plane API), a single Workload network and a dedicated Frontend network. Load-balanced IPs are assigned on the Frontend network.',
+      'Deploy the appliance with 3 NICs: a Management network (Supervisor -> HAProxy Data Plane API), a single ' +
+      'Workload network and a dedicated Frontend network. Load-balanced IPs are assigned on the Frontend network.',
   },
 ] as const satisfies readonly {
   readonly id: Deployment;

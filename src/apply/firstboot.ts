@@ -516,7 +516,8 @@ function apiMissing(root: string): Finding {
     'dataplaneapi.missing',
     ['loadbalance.dataplane_port'],
     `the HAProxy Data Plane API is not installed (${DATAPLANEAPI_BIN}${built}): the Supervisor cannot configure this appliance`,
-    'deploy an OVA built with the Data Plane API (build/image.sh downloads the pinned release, or takes DATAPLANEAPI=PATH to a release tarball); "ovactl --version --long" shows what an image carries',
+    'deploy an OVA built with the Data Plane API (build/image.sh downloads the pinned release, or takes ' +
+      'DATAPLANEAPI=PATH to a release tarball); "ovactl --version --long" shows what an image carries',
   );
 }
 
@@ -572,7 +573,8 @@ export async function reportWriteFailure(w: WriteFailure): Promise<string[]> {
         'firstboot.write-failed',
         [],
         `first boot could not write the appliance's files: ${w.line}`,
-        'free space on the appliance\'s disk (or make it writable), then reboot or run "systemctl restart ovactl-firstboot"',
+        'free space on the appliance\'s disk (or make it writable), then reboot or run "systemctl restart ' +
+          'ovactl-firstboot"',
       ),
     ],
     warnings: w.report.warnings,

@@ -128,7 +128,8 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
           ['loadbalance.dataplane_port'],
           `the Data Plane API did not answer ${probeUrl} within ${input.waitSeconds} s: ${outcome.reason}` +
             (journal.length ? `; its journal ends: ${journal.join(' | ')}` : ''),
-          'see "systemctl status dataplaneapi" and "journalctl -u dataplaneapi -n 50"; once fixed, "systemctl restart ovactl-ready"',
+          'see "systemctl status dataplaneapi" and "journalctl -u dataplaneapi -n 50"; once fixed, "systemctl ' +
+            'restart ovactl-ready"',
         ),
       ],
     };

@@ -256,7 +256,8 @@ export const CHECKS: readonly Check[] = [
       if (!f.ranges)
         return fail(
           `${RANGES_FILE} does not exist`,
-          'first boot writes it from loadbalance.service_ip_range: check the first-boot status below, or write one network CIDR a line',
+          'first boot writes it from loadbalance.service_ip_range: check the first-boot status below, or write ' +
+            'one network CIDR a line',
         );
       const { ranges, problems } = f.ranges;
       if (problems.length) {
@@ -284,7 +285,8 @@ export const CHECKS: readonly Check[] = [
       if (missing.length)
         return fail(
           `missing: ${missing.join(', ')}`,
-          'first boot did not complete: see the first-boot status, then run "systemctl restart ovactl-firstboot" (or ovactl firstboot)',
+          'first boot did not complete: see the first-boot status, then run "systemctl restart ' +
+            'ovactl-firstboot" (or ovactl firstboot)',
         );
       return ok(`haproxy.cfg, dataplaneapi.yaml, certificates, ${f.networks.map((n) => n.name).join(', ')}`);
     },
@@ -317,7 +319,8 @@ export const CHECKS: readonly Check[] = [
       ];
       return warn(
         parts.join('\n'),
-        'the ranges file was edited after first boot: change loadbalance.service_ip_range (vApp options) to the same ranges and reboot, so first boot renders both again',
+        'the ranges file was edited after first boot: change loadbalance.service_ip_range (vApp options) to ' +
+          'the same ranges and reboot, so first boot renders both again',
       );
     },
   },
@@ -365,7 +368,8 @@ export const CHECKS: readonly Check[] = [
       if (hits.length)
         return fail(
           hits.join('\n'),
-          'the appliance would answer for that address in place of its owner: shrink the range (e.g. split it around the address) in loadbalance.service_ip_range and the ranges file, or exclude the VIP range from the DHCP scope',
+          'the appliance would answer for that address in place of its owner: shrink the range (e.g. split it ' +
+            'around the address) in loadbalance.service_ip_range and the ranges file, or exclude the VIP range from the DHCP scope',
         );
       return ok(
         `${named.length} addresses checked${ctx.live ? '' : ' (offline: addresses from the network files only)'}${note}`,
@@ -381,7 +385,8 @@ export const CHECKS: readonly Check[] = [
       if (text === undefined)
         return fail(
           'no status: first boot has not run',
-          'run "journalctl -u ovactl-firstboot" to see why; "ovactl validate --json" shows the deploy values\' problems',
+          'run "journalctl -u ovactl-firstboot" to see why; "ovactl validate --json" shows the deploy values\' ' +
+            'problems',
         );
       let s: {
         state?: string;
@@ -463,7 +468,8 @@ export const CHECKS: readonly Check[] = [
                 `frontend ${b.frontend} binds ${b.host}:${b.port} (haproxy.cfg line ${b.line}), outside every VIP range`,
             )
             .join('\n'),
-          'the control plane hands out VIPs outside the appliance\'s ranges: make its "IP Address Ranges for Virtual Servers" a subset of the ranges file (see --vip-range), or add the range to the ranges file',
+          'the control plane hands out VIPs outside the appliance\'s ranges: make its "IP Address Ranges for ' +
+            'Virtual Servers" a subset of the ranges file (see --vip-range), or add the range to the ranges file',
         );
       return ok(
         specific.length
@@ -524,7 +530,8 @@ export const CHECKS: readonly Check[] = [
       if (problems.length)
         return fail(
           problems.join('\n'),
-          'remove /etc/haproxy/server.crt and server.key and reboot: first boot issues a new one from the CA (with appliance.ca_cert, give the matching key)',
+          'remove /etc/haproxy/server.crt and server.key and reboot: first boot issues a new one from the CA ' +
+            '(with appliance.ca_cert, give the matching key)',
         );
       if (renewDue(cert, new Date(now))) {
         return warn(

@@ -80,7 +80,8 @@ export function descriptor(opts: { version: string; disk?: DiskInfo }): string {
     vendor: 'ovactl',
     version: opts.version,
     annotation:
-      'HAProxy with the Data Plane API and AnyIP virtual IP ranges, configured at first boot from these properties by ovactl. The result shows on the console and in guestinfo.ovactl.status.',
+      'HAProxy with the Data Plane API and AnyIP virtual IP ranges, configured at first boot from these ' +
+      'properties by ovactl. The result shows on the console and in guestinfo.ovactl.status.',
     hardwareVersion: VM_HARDWARE_VERSION,
     guestId: VM_GUEST_ID,
     cimOsId: VM_CIM_OS_ID,

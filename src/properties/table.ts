@@ -71,7 +71,8 @@ export const PROPERTIES = [
     category: APPLIANCE,
     label: '1.1 Root Password',
     description:
-      'The initial password of the root user (6-128 characters). Any character is allowed; leading or trailing spaces are kept.',
+      'The initial password of the root user (6-128 characters). Any character is allowed; leading or trailing ' +
+      'spaces are kept.',
   },
   {
     key: 'appliance.permit_root_login',
@@ -98,7 +99,8 @@ export const PROPERTIES = [
     category: APPLIANCE,
     label: '1.3 TLS Certificate Authority Certificate (ca.crt)',
     description:
-      'PEM certificate of the CA that signs the Data Plane API server certificate. Leave blank (with the key) to have the appliance generate a CA. Newlines turned into spaces by a one-line field are repaired.',
+      'PEM certificate of the CA that signs the Data Plane API server certificate. Leave blank (with the key) ' +
+      'to have the appliance generate a CA. Newlines turned into spaces by a one-line field are repaired.',
   },
   {
     key: 'appliance.ca_cert_key',
@@ -180,7 +182,8 @@ export const PROPERTIES = [
     example: '192.0.2.10/24',
     label: '2.3 Management IP',
     description:
-      'Static address of the management NIC with its prefix, e.g. 192.0.2.10/24. Blank for DHCP. The Supervisor reaches the Data Plane API here.',
+      'Static address of the management NIC with its prefix, e.g. 192.0.2.10/24. Blank for DHCP. The ' +
+      'Supervisor reaches the Data Plane API here.',
   },
   {
     key: 'network.management_gateway',
@@ -207,7 +210,8 @@ export const PROPERTIES = [
     example: '198.51.100.10/24',
     label: '2.5 Workload IP',
     description:
-      'Static address of the workload NIC with its prefix. Blank for DHCP. Must be outside the load balancer IP ranges.',
+      'Static address of the workload NIC with its prefix. Blank for DHCP. Must be outside the load balancer ' +
+      'IP ranges.',
   },
   {
     key: 'network.workload_gateway',
@@ -221,7 +225,8 @@ export const PROPERTIES = [
     example: '198.51.100.1',
     label: '2.6 Workload Gateway',
     description:
-      'Gateway of the workload network; replies to workload traffic and the additional workload networks leave through it.',
+      'Gateway of the workload network; replies to workload traffic and the additional workload networks leave ' +
+      'through it.',
   },
   {
     key: 'network.additional_workload_networks',
@@ -234,7 +239,8 @@ export const PROPERTIES = [
     category: NETWORK,
     label: '2.7 Additional Workload Networks',
     description:
-      'Comma-separated network CIDRs reached through the workload gateway. Must not include the primary workload network.',
+      'Comma-separated network CIDRs reached through the workload gateway. Must not include the primary ' +
+      'workload network.',
   },
   {
     key: 'network.frontend_ip',
@@ -248,7 +254,8 @@ export const PROPERTIES = [
     example: '203.0.113.10/24',
     label: '2.8 Frontend IP',
     description:
-      'Static address of the frontend NIC with its prefix (frontend deployment only). Blank for DHCP. Must be outside the load balancer IP ranges.',
+      'Static address of the frontend NIC with its prefix (frontend deployment only). Blank for DHCP. Must be ' +
+      'outside the load balancer IP ranges.',
   },
   {
     key: 'network.frontend_gateway',
@@ -274,7 +281,8 @@ export const PROPERTIES = [
     category: NETWORK,
     label: '2.10 NTP Servers',
     description:
-      'Comma-separated NTP server addresses or host names for systemd-timesyncd. Blank keeps the Debian defaults (or servers from DHCP).',
+      'Comma-separated NTP server addresses or host names for systemd-timesyncd. Blank keeps the Debian ' +
+      'defaults (or servers from DHCP).',
   },
   {
     key: 'loadbalance.service_ip_range',
@@ -289,7 +297,8 @@ export const PROPERTIES = [
     example: '198.51.100.64/26',
     label: '3.1 Load Balancer IP Ranges, comma-separated in CIDR format (Eg 1.2.3.4/28,5.6.7.8/28)',
     description:
-      'The virtual IP ranges the appliance answers (AnyIP), as network CIDRs. Must not contain any appliance address, gateway, nameserver or other host.',
+      'The virtual IP ranges the appliance answers (AnyIP), as network CIDRs. Must not contain any appliance ' +
+      'address, gateway, nameserver or other host.',
   },
   {
     key: 'loadbalance.dataplane_port',
@@ -346,7 +355,8 @@ export const PROPERTIES = [
     category: RHI,
     label: '4.1 Route Health Injection',
     description:
-      'Announce the VIPs to routers (BGP, optionally OSPF) while the haproxy frontends and backends behind them are healthy, so several appliances can serve the same VIPs through ECMP and a failing one drops out. The other rhi values apply only when this is True.',
+      'Announce the VIPs to routers (BGP, optionally OSPF) while the haproxy frontends and backends behind ' +
+      'them are healthy, so several appliances can serve the same VIPs through ECMP and a failing one drops out. The other rhi values apply only when this is True.',
   },
   {
     key: 'rhi.local_as',
@@ -360,7 +370,8 @@ export const PROPERTIES = [
     example: '65010',
     label: '4.2 Local AS Number',
     description:
-      'BGP autonomous system number of the appliance, 1-4294967295 (private: 64512-65534, 4200000000-4294967294). Required with BGP peers.',
+      'BGP autonomous system number of the appliance, 1-4294967295 (private: 64512-65534, ' +
+      '4200000000-4294967294). Required with BGP peers.',
   },
   {
     key: 'rhi.router_id',
@@ -401,7 +412,8 @@ export const PROPERTIES = [
     category: RHI,
     label: '4.5 BFD',
     description:
-      'Run BFD with the peers (and OSPF neighbours): a dead link or appliance is noticed in about 300 ms instead of the 9 s BGP hold time. The routers must run BFD too.',
+      'Run BFD with the peers (and OSPF neighbours): a dead link or appliance is noticed in about 300 ms ' +
+      'instead of the 9 s BGP hold time. The routers must run BFD too.',
   },
   {
     key: 'rhi.ospf_area',
@@ -415,7 +427,8 @@ export const PROPERTIES = [
     example: '0.0.0.0',
     label: '4.6 OSPF Area',
     description:
-      'Also announce the VIPs over OSPFv2 in this area (e.g. 0 or 0.0.0.0), on the NIC that carries the VIPs (workload; frontend in the frontend deployment). Blank: no OSPF.',
+      'Also announce the VIPs over OSPFv2 in this area (e.g. 0 or 0.0.0.0), on the NIC that carries the VIPs ' +
+      '(workload; frontend in the frontend deployment). Blank: no OSPF.',
   },
   {
     key: 'rhi.rules',
@@ -429,7 +442,8 @@ export const PROPERTIES = [
     category: RHI,
     label: '4.7 Announcement Rules',
     description:
-      'auto: one /32 for each VIP a haproxy frontend binds, announced while that frontend and its backends are up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 192.0.2.70 = all(b:be_app); %vol2 192.0.2.71 = any(b:be_a, b:be_b). Rules may also list auto. Their VIPs must lie in the load balancer IP ranges.',
+      'auto: one /32 for each VIP a haproxy frontend binds, announced while that frontend and its backends are ' +
+      'up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 192.0.2.70 = all(b:be_app); %vol2 192.0.2.71 = any(b:be_a, b:be_b). Rules may also list auto. Their VIPs must lie in the load balancer IP ranges.',
   },
 ] as const satisfies readonly PropertySpec[];
 

@@ -181,7 +181,8 @@ function parseTarget(c: Cursor): RawTarget {
         'protocol',
         c.pos,
         `expected a space between the protocol name ${quote(name)} and the network`,
-        'write "%vol1 192.0.2.10/32" (with a space) or "vol1%192.0.2.10/32": without a separator a name ending in digits and an address cannot be told apart',
+        'write "%vol1 192.0.2.10/32" (with a space) or "vol1%192.0.2.10/32": without a separator a name ending ' +
+          'in digits and an address cannot be told apart',
       );
     }
     c.ws();

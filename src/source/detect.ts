@@ -73,7 +73,8 @@ export async function parseDocument(text: string, origin: string): Promise<Resul
   return err(
     inputError(
       origin,
-      'unsupported input: expected an OVF environment (XML), a govc options file (JSON) or a JSON object of property keys',
+      'unsupported input: expected an OVF environment (XML), a govc options file (JSON) or a JSON object of ' +
+        'property keys',
     ),
   );
 }

@@ -49,7 +49,9 @@ export function checkCa(cert: string | undefined, key: string | undefined, now: 
         rule: 'ca.not-ca',
         on: 'cert',
         message: `appliance.ca_cert (${subject}) is not a CA certificate: basicConstraints CA:TRUE is missing`,
-        hint: 'give the certificate of the CA that should sign the Data Plane API certificate, not a server certificate',
+        hint:
+          'give the certificate of the CA that should sign the Data Plane API certificate, not a server ' +
+          'certificate',
       });
     }
     const from = new Date(x509.validFrom);
@@ -103,7 +105,9 @@ export function checkCa(cert: string | undefined, key: string | undefined, now: 
       rule: 'ca.key-mismatch',
       on: 'pair',
       message: 'appliance.ca_cert_key is not the private key of appliance.ca_cert',
-      hint: 'give the key the CA certificate was made with (compare: openssl x509 -noout -pubkey -in ca.crt and openssl pkey -pubout -in ca.key)',
+      hint:
+        'give the key the CA certificate was made with (compare: openssl x509 -noout -pubkey -in ca.crt ' +
+        'and openssl pkey -pubout -in ca.key)',
     });
   }
   return problems;

@@ -88,7 +88,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       yield p(
         ['rhi.router_id'],
         `rhi.router_id = ${q(s)} is not a router ID`,
-        'an IPv4 address unique among the routers (it need not be configured anywhere), e.g. the management address; blank uses the management address',
+        'an IPv4 address unique among the routers (it need not be configured anywhere), e.g. the management ' +
+          'address; blank uses the management address',
       );
   },
   'rhi.router-id-dhcp': function* (ctx) {

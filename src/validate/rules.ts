@@ -236,7 +236,8 @@ export const RULES: readonly Rule[] = [
     id: 'address.family',
     severity: 'error',
     summary:
-      'NIC addresses and gateways are IPv4: the Data Plane API URL, its certificate, networkd and the per-NIC routing are built and tested for IPv4 only.',
+      'NIC addresses and gateways are IPv4: the Data Plane API URL, its certificate, networkd and the per-NIC ' +
+      'routing are built and tested for IPv4 only.',
     *check(ctx) {
       for (const nic of ctx.nics) {
         for (const key of [nic.ip, nic.gateway]) {
@@ -425,7 +426,8 @@ export const RULES: readonly Rule[] = [
     id: 'password.characters',
     severity: 'error',
     summary:
-      'Passwords hold no control characters (C0, DEL, C1) and no Unicode format characters (zero-width space, bidi marks).',
+      'Passwords hold no control characters (C0, DEL, C1) and no Unicode format characters (zero-width space, ' +
+      'bidi marks).',
     *check(ctx) {
       for (const key of keysOfKind('password')) {
         const v = ctx.str(key);
@@ -434,7 +436,8 @@ export const RULES: readonly Rule[] = [
           yield p(
             [key],
             `${key} ${why}`,
-            'type the password again without invisible characters; a NUL or a zero-width space cannot be entered at a login prompt',
+            'type the password again without invisible characters; a NUL or a zero-width space cannot be ' +
+              'entered at a login prompt',
           );
       }
     },
@@ -632,7 +635,8 @@ export const RULES: readonly Rule[] = [
     id: 'vip.special',
     severity: 'error',
     summary:
-      'No VIP range is or contains the default route, loopback, link-local, multicast, broadcast or reserved addresses: a local route for it cuts the appliance off.',
+      'No VIP range is or contains the default route, loopback, link-local, multicast, broadcast or reserved ' +
+      'addresses: a local route for it cuts the appliance off.',
     *check(ctx) {
       for (const c of ctx.networks('loadbalance.service_ip_range')) {
         const why = specialRange(c);
@@ -663,7 +667,8 @@ export const RULES: readonly Rule[] = [
     id: 'vip.contains-infrastructure',
     severity: 'error',
     summary:
-      'No VIP range contains an appliance address, a gateway, a nameserver or an NTP server: the appliance would answer for it.',
+      'No VIP range contains an appliance address, a gateway, a nameserver or an NTP server: the appliance ' +
+      'would answer for it.',
     *check(ctx) {
       for (const r of ctx.networks('loadbalance.service_ip_range')) {
         for (const inf of ctx.infrastructure()) {
@@ -681,7 +686,8 @@ export const RULES: readonly Rule[] = [
     id: 'vip.dhcp',
     severity: 'warning',
     summary:
-      'When a NIC uses DHCP, remind that the DHCP pool must exclude the VIP ranges (a leased address inside one is lost).',
+      'When a NIC uses DHCP, remind that the DHCP pool must exclude the VIP ranges (a leased address inside ' +
+      'one is lost).',
     *check(ctx) {
       const dhcp = ctx.nics.filter((n) => !ctx.isSet(n.ip));
       const ranges = ctx.networks('loadbalance.service_ip_range');
@@ -697,7 +703,8 @@ export const RULES: readonly Rule[] = [
     id: 'vip.routed',
     severity: 'warning',
     summary:
-      'A VIP range outside every appliance network is reached only through a route to the appliance: the route to add is named (unless rhi.enabled announces it).',
+      'A VIP range outside every appliance network is reached only through a route to the appliance: the route ' +
+      'to add is named (unless rhi.enabled announces it).',
     *check(ctx) {
       if (rhiOn(ctx)) return;
       const nets = ctx.nics.flatMap((n) => {
@@ -722,7 +729,8 @@ export const RULES: readonly Rule[] = [
     id: 'rhi.vip-on-link',
     severity: 'warning',
     summary:
-      'With route health injection the VIPs are reached by routing only (the appliance answers no ARP for them): a VIP range inside a network the appliance is on is not reachable from that network.',
+      'With route health injection the VIPs are reached by routing only (the appliance answers no ARP for ' +
+      'them): a VIP range inside a network the appliance is on is not reachable from that network.',
     *check(ctx) {
       if (!rhiOn(ctx)) return;
       for (const r of ctx.networks('loadbalance.service_ip_range')) {
@@ -875,7 +883,8 @@ export const RULES: readonly Rule[] = [
       ) {
         yield p(
           ['network.additional_workload_networks', 'network.workload_gateway'],
-          'network.additional_workload_networks are routed through the workload gateway, but network.workload_gateway is blank',
+          'network.additional_workload_networks are routed through the workload gateway, but ' +
+            'network.workload_gateway is blank',
           'set network.workload_gateway to the router of the workload network',
         );
       }
@@ -1025,7 +1034,8 @@ export const RULES: readonly Rule[] = [
         yield p(
           set,
           `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, but the default deployment has no frontend NIC; ${set.length === 1 ? 'it is' : 'they are'} ignored`,
-          'deploy with the "frontend" deployment option (govc: "Deployment": "frontend") to use a frontend network, or clear the values',
+          'deploy with the "frontend" deployment option (govc: "Deployment": "frontend") to use a frontend ' +
+            'network, or clear the values',
         );
     },
   },
