@@ -11,17 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCertificates } from '../src/tls/certificates.js';
 import { ROOT, withImage, withValues } from './helpers.js';
+import { runCli } from './helpers/cli.js';
 import { caEndingIn, serverEndingIn } from './helpers/openssl-certs.js';
 
-const BIN = join(ROOT, 'dist/ovactl.js');
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-renew-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const ovactl = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const ovactl = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
 let n = 0;
 const envFile = (v: Record<string, string>) => {
   const p = join(dir, `env${n++}.json`);

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import type { CommandIO } from '../src/cli/io.js';
-import { BASE, ROOT, withImage } from './helpers.js';
+import { BASE, withImage } from './helpers.js';
+import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fuzz-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -536,14 +537,10 @@ t.test(
 );
 
 t.test('the built CLI on a sample: real exit codes, no stack trace, FIFOs refused at once', async (t) => {
-  const BIN = join(ROOT, 'dist/ovactl.js');
   const cli = (args: string[]) => {
     const t0 = performance.now();
-    const p = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    return { code: p.status ?? -1, out: p.stdout, err: p.stderr, ms: performance.now() - t0 };
+    const p = runCli(args, { timeoutMs: 10_000 });
+    return { ...p, code: p.code ?? -1, ms: performance.now() - t0 };
   };
   const fifo = join(dir, 'fifo');
   spawnSync('mkfifo', [fifo]);

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { OVACTL, isRoot, Netns, sleep } from './anyip-ns.js';
+import { isRoot, Netns, sleep } from './anyip-ns.js';
+import { runCli } from './helpers/cli.js';
 import { STATUS_FILE } from '../src/appliance/paths.js';
 
 const STATUS = STATUS_FILE.slice(1);
@@ -42,12 +43,9 @@ t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const env = join(root, 'values.json');
   writeFileSync(env, JSON.stringify(VALUES));
-  const fb = spawnSync(process.execPath, [OVACTL, 'firstboot', '--env', env, '--root', root], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  t.match(fb.stdout, /wrote \/etc\/haproxy\/ovactl-metrics\.cfg/, 'first boot writes ovactl-metrics.cfg', {
-    stderr: fb.stderr,
+  const fb = runCli(['firstboot', '--env', env, '--root', root], { timeoutMs: 60_000 });
+  t.match(fb.out, /wrote \/etc\/haproxy\/ovactl-metrics\.cfg/, 'first boot writes ovactl-metrics.cfg', {
+    stderr: fb.err,
   });
   t.notMatch(
     readFileSync(join(root, 'etc/haproxy/ovactl-metrics.cfg'), 'utf8'),

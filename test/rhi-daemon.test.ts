@@ -48,7 +48,7 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
     config: { usingPrevious: false, errors: [/:2:\d+: unknown condition/, /:3:14:/] },
   });
   t.match(
-    a.ovactl('status', '--state', a.state).stdout,
+    a.ovactl('status', '--state', a.state).out,
     /ERROR .*rhi\.rules:2:\d+: unknown condition "sometimes"[\s\S]*nothing is announced until the file is fixed/,
   );
 

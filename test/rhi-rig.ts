@@ -161,7 +161,7 @@ export class Appliance {
   /** `ovactl rhi status --json`, parsed. */
   status(): { code: number | null; json: Record<string, any> } {
     const r = this.ovactl('status', '--json', '--state', this.state);
-    return { code: r.status, json: JSON.parse(r.stdout || '{}') };
+    return { code: r.code, json: JSON.parse(r.out || '{}') };
   }
 
   /** The routes BIRD holds in protocol rhi. */

@@ -199,9 +199,9 @@ t.test(
     const rules = () => ns.ip('-4', 'rule', 'show');
 
     const up = ns.ovactl('route-tables', 'up', '--config', cfg);
-    t.equal(up.status, 1, 'exit 1: the file has a bad line');
-    t.match(up.stderr, /route-tables\.cfg:2: "bogus" is not a NIC.*Fix:/, 'named with its line and the fix');
-    t.match(up.stdout, /2 rule\(s\) added/);
+    t.equal(up.code, 1, 'exit 1: the file has a bad line');
+    t.match(up.err, /route-tables\.cfg:2: "bogus" is not a NIC.*Fix:/, 'named with its line and the fix');
+    t.match(up.out, /2 rule\(s\) added/);
     t.match(
       rules(),
       /1000:\s+from 198\.51\.100\.155 lookup 201 proto routetables|1000:\s+from 198\.51\.100\.155 lookup 201 proto 251/,
@@ -215,8 +215,8 @@ t.test(
     ns.ip('addr', 'del', '198.51.100.155/24', 'dev', 'workload');
     writeFileSync(cfg, 'table workload 201\n');
     const again = ns.ovactl('route-tables', 'up', '--config', cfg);
-    t.equal(again.status, 0, again.stderr);
-    t.match(again.stdout, /2 rule\(s\) added, 2 removed/);
+    t.equal(again.code, 0, again.err);
+    t.match(again.out, /2 rule\(s\) added, 2 removed/);
     t.notMatch(rules(), /198\.51\.100\.155/, "the old lease's rules are gone");
     t.match(rules(), /from 198\.51\.100\.170 lookup 201/);
     t.match(rules(), /to 198\.51\.100\.128\/25 lookup 201/);
@@ -224,8 +224,8 @@ t.test(
     t.match(rules(), /to 10\.20\.0\.0\/16 lookup 201/, "the admin's rule stays");
 
     const down = ns.ovactl('route-tables', 'down', '--config', cfg);
-    t.equal(down.status, 0);
-    t.match(down.stdout, /removed 2 rules/);
+    t.equal(down.code, 0);
+    t.match(down.out, /removed 2 rules/);
     t.notMatch(rules(), /198\.51\.100\.170/);
     t.match(rules(), /from 198\.51\.100\.10 lookup 201/, 'down leaves the static rule');
   },

@@ -8,10 +8,13 @@ export const BUNDLE = join(ROOT, 'dist/ovactl.js');
 
 /**
  * This process's environment without what would change the CLI's behaviour or output under test:
- * tap's variables, NODE_OPTIONS (tap's loader), NO_COLOR and OVACTL_DEBUG. `extra` is added on top.
+ * tap's variables, NODE_OPTIONS (tap's loader), NO_COLOR and the CLI's own switches (OVACTL_DEBUG,
+ * OVACTL_WRITE_CODE_CACHE). `extra` is added on top.
  */
+const DROPPED = ['NODE_OPTIONS', 'NO_COLOR', 'OVACTL_DEBUG', 'OVACTL_WRITE_CODE_CACHE'];
+
 export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const dropped = (k: string) => ['NODE_OPTIONS', 'NO_COLOR', 'OVACTL_DEBUG'].includes(k) || /tap/i.test(k);
+  const dropped = (k: string) => DROPPED.includes(k) || /tap/i.test(k);
   const kept = Object.entries(process.env).filter((e): e is [string, string] => !dropped(e[0]) && e[1] !== undefined);
   return { ...Object.fromEntries(kept), ...extra };
 }
@@ -23,6 +26,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** The node binary (default this one; OVACTL_NODE18 for the appliance's Node 18). */
   node?: string;
+  /** A copy of the bundle elsewhere (default BUNDLE). */
+  bundle?: string;
   /** The environment (default cliEnv()). */
   env?: Record<string, string>;
   /** env(1) arguments before the node binary, e.g. ['PATH=/nonexistent']. */
@@ -44,9 +49,21 @@ export interface CliResult {
  * NODE_OPTIONS back into node children and Node 18 (OVACTL_NODE18) cannot load what it names.
  * For callers that spawn it themselves (a long-running watcher, a run killed on purpose).
  */
-export function cliArgv(args: readonly string[], opts: Pick<CliOptions, 'node' | 'envArgs' | 'wrap'> = {}): string[] {
+export function cliArgv(
+  args: readonly string[],
+  opts: Pick<CliOptions, 'node' | 'bundle' | 'envArgs' | 'wrap'> = {},
+): string[] {
   const node = opts.node ?? process.execPath;
-  return [...(opts.wrap ?? []), '/usr/bin/env', '-u', 'NODE_OPTIONS', ...(opts.envArgs ?? []), node, BUNDLE, ...args];
+  return [
+    ...(opts.wrap ?? []),
+    '/usr/bin/env',
+    '-u',
+    'NODE_OPTIONS',
+    ...(opts.envArgs ?? []),
+    node,
+    opts.bundle ?? BUNDLE,
+    ...args,
+  ];
 }
 
 /** Runs the CLI to the end: exit code, signal (when the timeout killed it), stdout and stderr. */
