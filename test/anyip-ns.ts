@@ -3,7 +3,6 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { cliArgv, runCli, type CliResult } from './helpers/cli.js';
 
-export const isRoot = process.getuid?.() === 0;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The appliance has no NODE_EXTRA_CA_CERTS (cliArgv drops tap's NODE_OPTIONS). */

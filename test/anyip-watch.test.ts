@@ -17,9 +17,10 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
-import { isRoot, Netns, sleep, type Proc } from './anyip-ns.js';
+import { Netns, sleep, type Proc } from './anyip-ns.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
 
-const skip = isRoot ? false : 'needs root for network namespaces';
+const skip = skipUnless(needsRoot('network namespaces'));
 
 // Local routes someone else made (no proto 252): they must survive every step.
 const FOREIGN = [

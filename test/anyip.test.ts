@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
 
-const root = process.getuid?.() === 0;
+const skip = skipUnless(needsRoot('a network namespace'));
 const ns = `ovactl-anyip-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-anyip-'));
 const cfg = join(dir, 'anyip-routes.cfg');
@@ -25,56 +26,52 @@ const kernel = () =>
     .map((r: { dst: string }) => r.dst)
     .sort();
 
-t.test(
-  'up/down converge the local table to the file',
-  { skip: root ? false : 'needs root for a network namespace' },
-  async (t) => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    inNs(['ip', 'link', 'set', 'lo', 'up']);
-    // A local route someone else made: it must survive everything.
-    inNs(['ip', 'route', 'add', 'local', '203.0.113.0/24', 'dev', 'lo', 'table', 'local']);
+t.test('up/down converge the local table to the file', { skip }, async (t) => {
+  execFileSync('ip', ['netns', 'add', ns]);
+  inNs(['ip', 'link', 'set', 'lo', 'up']);
+  // A local route someone else made: it must survive everything.
+  inNs(['ip', 'route', 'add', 'local', '203.0.113.0/24', 'dev', 'lo', 'table', 'local']);
 
-    writeFileSync(cfg, '# header\n198.51.100.64/26\n\n192.0.2.128/25 # trailing comment\n');
-    let r = ovactl('up');
-    t.equal(r.code, 0, r.err);
-    t.same(kernel(), ['192.0.2.128/25', '198.51.100.64/26']);
+  writeFileSync(cfg, '# header\n198.51.100.64/26\n\n192.0.2.128/25 # trailing comment\n');
+  let r = ovactl('up');
+  t.equal(r.code, 0, r.err);
+  t.same(kernel(), ['192.0.2.128/25', '198.51.100.64/26']);
 
-    writeFileSync(cfg, '198.51.100.64/26\n10.10.18.18/28\nbanana\n2001:db8:1::/64\n');
-    r = ovactl('up');
-    t.equal(r.code, 1, 'bad lines make the exit status 1');
-    t.match(
-      r.err,
-      /anyip-routes\.cfg:2: "10\.10\.18\.18\/28" has host bits set; the kernel refuses it; skipped\. Fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)/,
-    );
-    t.match(r.err, /:3: "banana" is not a network/);
-    t.same(kernel(), ['198.51.100.64/26'], 'removed range gone, valid lines applied');
-    const v6 = JSON.parse(
-      inNs(['ip', '-6', '-json', 'route', 'show', 'table', 'local', 'proto', '252']).stdout || '[]',
-    ).map((x: { dst: string }) => x.dst);
-    t.same(v6, ['2001:db8:1::/64'], 'IPv6 ranges too');
+  writeFileSync(cfg, '198.51.100.64/26\n10.10.18.18/28\nbanana\n2001:db8:1::/64\n');
+  r = ovactl('up');
+  t.equal(r.code, 1, 'bad lines make the exit status 1');
+  t.match(
+    r.err,
+    /anyip-routes\.cfg:2: "10\.10\.18\.18\/28" has host bits set; the kernel refuses it; skipped\. Fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)/,
+  );
+  t.match(r.err, /:3: "banana" is not a network/);
+  t.same(kernel(), ['198.51.100.64/26'], 'removed range gone, valid lines applied');
+  const v6 = JSON.parse(
+    inNs(['ip', '-6', '-json', 'route', 'show', 'table', 'local', 'proto', '252']).stdout || '[]',
+  ).map((x: { dst: string }) => x.dst);
+  t.same(v6, ['2001:db8:1::/64'], 'IPv6 ranges too');
 
-    const ping = inNs(['ping', '-c1', '-W1', '198.51.100.99']);
-    t.equal(ping.status, 0, 'an address in the range answers');
+  const ping = inNs(['ping', '-c1', '-W1', '198.51.100.99']);
+  t.equal(ping.status, 0, 'an address in the range answers');
 
-    const st = ovactl('status', '--json');
-    t.equal(st.code, 1, 'bad lines → status 1');
-    const j = JSON.parse(st.out);
-    t.same(j.missing, []);
-    t.same(j.extra, []);
-    t.equal(j.problems.length, 2);
+  const st = ovactl('status', '--json');
+  t.equal(st.code, 1, 'bad lines → status 1');
+  const j = JSON.parse(st.out);
+  t.same(j.missing, []);
+  t.same(j.extra, []);
+  t.equal(j.problems.length, 2);
 
-    writeFileSync(cfg, '');
-    r = ovactl('down');
-    t.equal(r.code, 0, r.err);
-    t.same(kernel(), [], 'down removes what the file no longer lists');
-    const foreign = inNs(['ip', '-json', 'route', 'show', 'table', 'local', '203.0.113.0/24']).stdout;
-    t.match(foreign, /203\.0\.113\.0/, 'the foreign local route survived');
-  },
-);
+  writeFileSync(cfg, '');
+  r = ovactl('down');
+  t.equal(r.code, 0, r.err);
+  t.same(kernel(), [], 'down removes what the file no longer lists');
+  const foreign = inNs(['ip', '-json', 'route', 'show', 'table', 'local', '203.0.113.0/24']).stdout;
+  t.match(foreign, /203\.0\.113\.0/, 'the foreign local route survived');
+});
 
 t.test(
   'a listed range someone else already made a local route: left alone, said, no "File exists"',
-  { skip: root ? false : 'needs root for a network namespace' },
+  { skip },
   async (t) => {
     // The namespace and its foreign 203.0.113.0/24 (no proto 252) are from the test above.
     writeFileSync(cfg, '198.51.100.64/26\n203.0.113.0/24\n');
@@ -106,7 +103,7 @@ t.test(
 
 t.test(
   'default, multicast, broadcast, reserved, loopback and link-local ranges are refused; the other lines apply',
-  { skip: root ? false : 'needs root for a network namespace' },
+  { skip },
   async (t) => {
     // Before, `local 0.0.0.0/0` went in and the gateway and every address routed to lo.
     const bad = [
@@ -148,20 +145,16 @@ t.test('ranges file: a 1 MB line is named, cut, with its length', async (t) => {
   t.match(f.problems[1]?.message, /^"10\.0\.0\.1\/8" has host bits set/, 'short values are quoted whole');
 });
 
-t.test(
-  'no local table at all (a namespace with lo down): no routes, not an error',
-  { skip: root ? false : 'needs root for a network namespace' },
-  async (t) => {
-    const bare = `ovactl-anyip-bare-${process.pid}`;
-    execFileSync('ip', ['netns', 'add', bare]);
-    t.teardown(() => spawnSync('ip', ['netns', 'del', bare]));
-    writeFileSync(cfg, '198.51.100.64/26\n');
-    const r = runCli(['anyip', 'status', '--json', '--config', cfg], { wrap: ['ip', 'netns', 'exec', bare] });
-    t.notMatch(r.err, /internal error|FIB table/, 'no internal error', { stderr: r.err });
-    t.equal(r.code, 1, 'exit 1: a range is missing');
-    t.same(JSON.parse(r.out).missing, ['198.51.100.64/26'], 'the range is reported missing');
-  },
-);
+t.test('no local table at all (a namespace with lo down): no routes, not an error', { skip }, async (t) => {
+  const bare = `ovactl-anyip-bare-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', bare]);
+  t.teardown(() => spawnSync('ip', ['netns', 'del', bare]));
+  writeFileSync(cfg, '198.51.100.64/26\n');
+  const r = runCli(['anyip', 'status', '--json', '--config', cfg], { wrap: ['ip', 'netns', 'exec', bare] });
+  t.notMatch(r.err, /internal error|FIB table/, 'no internal error', { stderr: r.err });
+  t.equal(r.code, 1, 'exit 1: a range is missing');
+  t.same(JSON.parse(r.out).missing, ['198.51.100.64/26'], 'the range is reported missing');
+});
 
 t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', async (t) => {
   const { parseRangesFile } = await import('../src/anyip/ranges-file.js');

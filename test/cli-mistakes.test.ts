@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT, withImage } from './helpers.js';
 import { runCli } from './helpers/cli.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
 import { describeForeign } from '../src/anyip/converge.js';
 
 const EXAMPLE = join(ROOT, 'examples/appliance.json');
@@ -31,7 +32,6 @@ t.teardown(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const root = process.getuid?.() === 0;
 const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 
 /** The CLI from the scratch folder (relative paths resolve there); `as` runs it as another user. */
@@ -142,7 +142,7 @@ t.test('rhi check --bird-config on a missing file: a path mistake (exit 2), not 
   t.notMatch(r.err, /ok\.rules: \d+ error/, 'not counted as an error of the rules file');
 });
 
-const asRoot = (why: string) => ({ skip: root ? false : `needs root (${why})` });
+const asRoot = (why: string) => ({ skip: skipUnless(needsRoot(why)) });
 
 t.test('a read-only --root (tmpfs -o ro): one line, nothing written', asRoot('mount'), async (t) => {
   const ro = mountTmpfs('ro', 'ro,size=1m');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE, ROOT, withValues } from './helpers.js';
 import { runCli } from './helpers/cli.js';
+import { skipUnless } from './helpers/root.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -199,7 +200,7 @@ t.test('secrets never reach stdout or stderr', async (t) => {
 
 t.test(
   'the bundle runs on Node 18.20 (the appliance) as on this Node',
-  { skip: process.env.OVACTL_NODE18 ? false : 'OVACTL_NODE18 not set (test/run.sh provides it)' },
+  { skip: skipUnless(!process.env.OVACTL_NODE18 && 'OVACTL_NODE18 not set (test/run.sh provides it)') },
   async (t) => {
     const node18 = process.env.OVACTL_NODE18!;
     t.match(spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout, /^v18\.20\./);

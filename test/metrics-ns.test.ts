@@ -8,20 +8,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { isRoot, Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './anyip-ns.js';
+import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 import { runCli } from './helpers/cli.js';
 import { STATUS_FILE } from '../src/appliance/paths.js';
 
 const STATUS = STATUS_FILE.slice(1);
 
 const haproxy = spawnSync('haproxy', ['-vv'], { encoding: 'utf8' });
-const skip = !isRoot
-  ? 'needs root for network namespaces'
-  : haproxy.status !== 0
-    ? 'haproxy is not installed (test/run.sh installs it)'
-    : !/\+PROMEX/.test(haproxy.stdout)
-      ? 'this haproxy lacks the Prometheus exporter'
-      : false;
+const skip = skipUnless(
+  firstUnmet([
+    [isRoot, 'needs root (network namespaces)'],
+    [haproxy.status === 0, 'haproxy is not installed (test/run.sh installs it)'],
+    [/\+PROMEX/.test(haproxy.stdout), 'this haproxy lacks the Prometheus exporter'],
+  ]),
+);
 
 const APPLIANCE = '192.0.2.10';
 const CLIENT = '192.0.2.20';

@@ -10,14 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, withImage } from './helpers.js';
 import { runCli } from './helpers/cli.js';
+import { exitUnless, firstUnmet, haveTool, isRoot } from './helpers/root.js';
 
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml'); // management 192.0.2.10/24, frontend 203.0.113.10/24, VIPs .64/26
-const isRoot = process.getuid?.() === 0;
-const have = (cmd: string, arg: string) => spawnSync(cmd, [arg]).status === 0;
-if (!isRoot || !have('ip', '-V') || !have('arping', '-V')) {
-  t.plan(0, 'needs root, iproute2 and arping (iputils-arping) for network namespaces');
-  process.exit(0);
-}
+exitUnless(
+  firstUnmet([
+    [isRoot, 'needs root (network namespaces)'],
+    [haveTool('ip', '-V'), 'iproute2 is not installed (test/run.sh installs it)'],
+    [haveTool('arping', '-V'), 'arping is not installed (test/run.sh installs iputils-arping)'],
+  ]),
+);
 
 const NEW = `ovactl-dad-new-${process.pid}`,
   OLD = `ovactl-dad-old-${process.pid}`;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
 import { cliEnv, runCli } from './helpers/cli.js';
+import { exitUnless, firstUnmet, haveTool, isRoot } from './helpers/root.js';
 
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml');
 const STANDIN = ['cjs', 'mjs']
@@ -24,12 +25,12 @@ const STANDIN = ['cjs', 'mjs']
 const PASSWORD = 'change-me-api'; // examples/ovf-env.xml's loadbalance.haproxy_pwd
 const MGMT = '192.0.2.10'; // its management address
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
-const isRoot = process.getuid?.() === 0;
-const haveIp = spawnSync('ip', ['-V']).status === 0;
-if (!isRoot || !haveIp) {
-  t.plan(0, 'needs root and iproute2 for a network namespace');
-  process.exit(0);
-}
+exitUnless(
+  firstUnmet([
+    [isRoot, 'needs root (a network namespace)'],
+    [haveTool('ip', '-V'), 'iproute2 is not installed (test/run.sh installs it)'],
+  ]),
+);
 
 const NS = `ovactl-ready-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-ready-'));

@@ -19,7 +19,8 @@ import {
 } from '../src/rhi/health.js';
 import { birdCommand, birdConfigure, birdRoutes, haproxyCommand } from '../src/rhi/sockets.js';
 import { birdConf, routesText, staticProtocols } from '../src/rhi/bird.js';
-import { isRoot, Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './anyip-ns.js';
+import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const T: Tuning = { rise: 2, fall: 2, holdDownMs: 5000 };
 
@@ -192,11 +193,12 @@ const haveTools = spawnSync('haproxy', ['-v']).status === 0 && spawnSync('bird',
 t.test(
   'the socket clients against a real haproxy and a real BIRD',
   {
-    skip: !isRoot
-      ? 'needs root for a network namespace'
-      : !haveTools
-        ? 'haproxy or bird2 is not installed (test/run.sh installs them)'
-        : false,
+    skip: skipUnless(
+      firstUnmet([
+        [isRoot, 'needs root (a network namespace)'],
+        [haveTools, 'haproxy or bird2 is not installed (test/run.sh installs them)'],
+      ]),
+    ),
   },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-sockets-'));

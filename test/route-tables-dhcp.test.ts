@@ -19,12 +19,13 @@ import { bootAppliance, ensureBundle, ensureRootfs, rigUnavailable, waitFor, typ
 import { runSync } from './rig/procs.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues } from './rig/values.js';
+import { skipUnless } from './helpers/root.js';
 
 t.setTimeout(10 * 60_000);
 const unavailable =
   rigUnavailable() ?? (runSync('sh', ['-c', 'command -v dnsmasq']).code === 0 ? undefined : 'dnsmasq is not installed');
 const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = unavailable ?? rootfs?.skip ?? false;
+const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.before(() => {
   if (skip) return;

@@ -8,7 +8,10 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, Netns } from './anyip-ns.js';
+import { Netns } from './anyip-ns.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
+
+const nsSkip = skipUnless(needsRoot('network namespaces'));
 import { parseConfig } from '../src/routetables/config.js';
 import {
   desiredRules,
@@ -183,7 +186,7 @@ t.test('the API follows a lease: yaml, certificate SAN, one restart per change (
 
 t.test(
   'in a namespace: up follows a lease change, keeps foreign rules; down removes only ours',
-  { skip: isRoot ? false : 'needs root' },
+  { skip: nsSkip },
   async (t) => {
     const ns = Netns.create(t, 'rt');
     ns.ip('link', 'add', 'workload', 'type', 'veth', 'peer', 'name', 'wpeer');
@@ -231,37 +234,33 @@ t.test(
   },
 );
 
-t.test(
-  'in a namespace: watch follows address changes through ip monitor',
-  { skip: isRoot ? false : 'needs root' },
-  async (t) => {
-    const ns = Netns.create(t, 'rtw');
-    ns.ip('link', 'add', 'frontend', 'type', 'veth', 'peer', 'name', 'fpeer');
-    ns.ip('link', 'set', 'frontend', 'up');
-    const dir = mkdtempSync(join(tmpdir(), 'ovactl-rt-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const cfg = join(dir, 'route-tables.cfg');
-    writeFileSync(cfg, 'table frontend 202\n');
-    const w = ns.spawnOvactl('route-tables', 'watch', '--config', cfg);
-    t.ok(await w.waitFor(/following the addresses/, 10_000), 'started');
-    const until = async (re: RegExp, present: boolean) => {
-      for (let i = 0; i < 100; i++) {
-        if (re.test(ns.ip('-4', 'rule', 'show')) === present) return true;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return false;
-    };
-    ns.ip('addr', 'add', '203.0.113.20/24', 'dev', 'frontend');
-    t.ok(await until(/from 203\.0\.113\.20 lookup 202/, true), 'a new address gets its rules within 5 s');
-    ns.ip('addr', 'del', '203.0.113.20/24', 'dev', 'frontend');
-    ns.ip('addr', 'add', '203.0.113.21/24', 'dev', 'frontend');
-    t.ok(await until(/203\.0\.113\.20/, false), "the old address's rules go");
-    t.ok(await until(/from 203\.0\.113\.21 lookup 202/, true), "the new one's come");
-    writeFileSync(cfg, 'garbage line\n');
-    ns.ip('addr', 'add', '203.0.113.22/24', 'dev', 'frontend');
-    t.ok(await until(/203\.0\.113\.21/, false), 'a file without valid lines: no DHCP NIC, our rules go');
-    t.ok(w.alive(), 'bad input never ends the watcher');
-    t.equal(await w.stop(), 0, 'SIGTERM: exit 0');
-    t.match(w.err, /"garbage" is not an entry/);
-  },
-);
+t.test('in a namespace: watch follows address changes through ip monitor', { skip: nsSkip }, async (t) => {
+  const ns = Netns.create(t, 'rtw');
+  ns.ip('link', 'add', 'frontend', 'type', 'veth', 'peer', 'name', 'fpeer');
+  ns.ip('link', 'set', 'frontend', 'up');
+  const dir = mkdtempSync(join(tmpdir(), 'ovactl-rt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cfg = join(dir, 'route-tables.cfg');
+  writeFileSync(cfg, 'table frontend 202\n');
+  const w = ns.spawnOvactl('route-tables', 'watch', '--config', cfg);
+  t.ok(await w.waitFor(/following the addresses/, 10_000), 'started');
+  const until = async (re: RegExp, present: boolean) => {
+    for (let i = 0; i < 100; i++) {
+      if (re.test(ns.ip('-4', 'rule', 'show')) === present) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  ns.ip('addr', 'add', '203.0.113.20/24', 'dev', 'frontend');
+  t.ok(await until(/from 203\.0\.113\.20 lookup 202/, true), 'a new address gets its rules within 5 s');
+  ns.ip('addr', 'del', '203.0.113.20/24', 'dev', 'frontend');
+  ns.ip('addr', 'add', '203.0.113.21/24', 'dev', 'frontend');
+  t.ok(await until(/203\.0\.113\.20/, false), "the old address's rules go");
+  t.ok(await until(/from 203\.0\.113\.21 lookup 202/, true), "the new one's come");
+  writeFileSync(cfg, 'garbage line\n');
+  ns.ip('addr', 'add', '203.0.113.22/24', 'dev', 'frontend');
+  t.ok(await until(/203\.0\.113\.21/, false), 'a file without valid lines: no DHCP NIC, our rules go');
+  t.ok(w.alive(), 'bad input never ends the watcher');
+  t.equal(await w.stop(), 0, 'SIGTERM: exit 0');
+  t.match(w.err, /"garbage" is not an entry/);
+});

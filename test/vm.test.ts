@@ -37,6 +37,7 @@ import {
   waitFor,
   type Boot,
 } from './vm/qemu.js';
+import { skipUnless } from './helpers/root.js';
 
 const ROOT_PWD = 'change-me-root';
 const RANGE_1 = '198.51.100.64/26';
@@ -54,7 +55,7 @@ const BOOT_TIMEOUT = 15 * 60_000;
 const unavailable = vmUnavailable();
 if (!unavailable) ensureBundle();
 const image = unavailable ? undefined : await ensureImage();
-const skip = unavailable ?? image?.skip ?? false;
+const skip = skipUnless(unavailable ?? image?.skip);
 if (image) {
   t.comment(`image: ${image.ms} ms (${image.ok ? 'ok' : 'FAILED'})`);
   for (const line of image.output.split('\n').filter((l) => /^image: (built|\/|.*up to date)/.test(l))) t.comment(line);
