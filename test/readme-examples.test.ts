@@ -94,6 +94,6 @@ for (const file of docFiles(ROOT)) {
       }
     }
     if (file === 'README.md') t.ok(blocks.length > 0, 'the README has examples');
-    else t.pass(`${blocks.length} shell blocks`);
+    else t.comment(`${blocks.length} shell blocks`);
   });
 }

@@ -211,7 +211,11 @@ t.test(
     );
     t.match(rules(), /950:\s+from all to 198\.51\.100\.0\/24 lookup 201/);
     const route = ns.ip('route', 'get', '198.51.100.1');
-    t.ok(route.length > 0, `route get: ${route.trim()}`);
+    t.match(
+      route,
+      /^198\.51\.100\.1 dev workload src 198\.51\.100\.155 /,
+      `the gateway over workload, from the lease: ${route.trim()}`,
+    );
 
     // The lease moves: another address (and prefix), the old one goes.
     ns.ip('addr', 'add', '198.51.100.170/25', 'dev', 'workload', 'valid_lft', '3600', 'preferred_lft', '3600');
