@@ -31,7 +31,6 @@ const VIP = '198.51.100.70';
 const VALUES = deployValues({
   'loadbalance.service_ip_range': VIP_RANGE,
   'network.additional_workload_networks': '10.20.0.0/16',
-  'network.nameservers': '192.0.2.53, 192.0.2.54',
 });
 
 const ovfEnv = (values: Record<string, string>): string => ovfEnvXml(values);
