@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const haproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });

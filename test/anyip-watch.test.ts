@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
-import { Netns, sleep, type Proc } from './anyip-ns.js';
+import { Netns, sleep, type Proc } from './helpers/netns.js';
 import { skipUnless, needsRoot } from './helpers/root.js';
 
 const skip = skipUnless(needsRoot('network namespaces'));

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 import { runCli } from './helpers/cli.js';
 import { STATUS_FILE } from '../src/appliance/paths.js';

@@ -8,8 +8,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from './anyip-ns.js';
-import { buildRig, haproxyConfig, skip, VIP, waitEstablished } from './rhi-rig.js';
+import { sleep } from './helpers/netns.js';
+import { buildRig, haproxyConfig, skip, VIP, waitEstablished } from './helpers/rhi-rig.js';
 
 t.test('two appliances, one VIP, ECMP at the router; health moves the route', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-bgp-'));

@@ -19,7 +19,7 @@ import {
 } from '../src/rhi/health.js';
 import { birdCommand, birdConfigure, birdRoutes, haproxyCommand } from '../src/rhi/sockets.js';
 import { birdConf, routesText, staticProtocols } from '../src/rhi/bird.js';
-import { Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const T: Tuning = { rise: 2, fall: 2, holdDownMs: 5000 };

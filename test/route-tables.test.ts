@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Netns } from './anyip-ns.js';
+import { Netns } from './helpers/netns.js';
 import { skipUnless, needsRoot } from './helpers/root.js';
 
 const nsSkip = skipUnless(needsRoot('network namespaces'));

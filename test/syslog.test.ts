@@ -12,7 +12,7 @@ import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../src/appliance/syslog.js';
 import { validateDocument } from '../src/validate/validate.js';
 import { check, doc, ROOT, rulesOf, withValues } from './helpers.js';
-import { Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const FACTS: Facts = {

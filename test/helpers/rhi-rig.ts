@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { birdConf, routesText } from '../src/rhi/bird.js';
-import { birdCommand, haproxyCommand } from '../src/rhi/sockets.js';
-import { Netns, sleep, type Proc } from './anyip-ns.js';
-import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
+import { birdConf, routesText } from '../../src/rhi/bird.js';
+import { birdCommand, haproxyCommand } from '../../src/rhi/sockets.js';
+import { Netns, sleep, type Proc } from './netns.js';
+import { firstUnmet, isRoot, skipUnless } from './root.js';
 
 export const ROUTER_AS = 65000;
 export const VIP = '203.0.113.10';

@@ -1,7 +1,8 @@
-// Network namespaces for the AnyIP tests: one per test, named with the test run's PID, every process
-// started in it killed by PID and the namespace deleted in the test's teardown (also on failure).
+// Network namespaces for the namespace tests (AnyIP, RHI, route tables, metrics, syslog): one per test,
+// named with the test run's PID, every process started in it killed by PID and the namespace deleted in
+// the test's teardown (also on failure).
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { cliArgv, runCli, type CliResult } from './helpers/cli.js';
+import { cliArgv, runCli, type CliResult } from './cli.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
