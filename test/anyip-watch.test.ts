@@ -16,7 +16,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 import { Netns, sleep, type Proc } from './helpers/netns.js';
 import { skipUnless, needsRoot } from './helpers/root.js';
 

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCertificates } from '../src/tls/certificates.js';
-import { ROOT, withImage, withValues } from './helpers.js';
+import { ROOT, withImage, withValues } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { skipUnless } from './helpers/root.js';
 import { caEndingIn, serverEndingIn } from './helpers/openssl-certs.js';

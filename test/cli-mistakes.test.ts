@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { haveTool, needsRoot, skipUnless } from './helpers/root.js';
 import { describeForeign } from '../src/anyip/converge.js';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE, ROOT, withValues } from './helpers.js';
+import { BASE, ROOT, withValues } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { skipUnless } from './helpers/root.js';
 

@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 import { BUNDLE, cliEnv, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-code-cache-'));

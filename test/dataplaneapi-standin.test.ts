@@ -9,7 +9,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 
 const REAL = process.env.DATAPLANEAPI;

@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withValues, withImage } from './helpers.js';
+import { withValues, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { outside, parseBinds, parseVipRanges, runChecks, type Context } from '../src/doctor/checks.js';
 import { scrub } from '../src/doctor/collect.js';

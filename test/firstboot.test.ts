@@ -6,7 +6,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withValues, withImage } from './helpers.js';
+import { withValues, withImage } from './helpers/values.js';
 import { cliArgv, cliEnv, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-firstboot-'));

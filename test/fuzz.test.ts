@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import type { CommandIO } from '../src/cli/io.js';
-import { BASE, withImage } from './helpers.js';
+import { BASE, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fuzz-'));

@@ -11,7 +11,7 @@ import { FileSource } from '../src/source/read.js';
 import { readRegularFile } from '../src/core/regular-file.js';
 import { reportJson } from '../src/cli/report.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE } from './helpers.js';
+import { BASE } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-hostile-'));

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 import { haveTool, skipUnless } from './helpers/root.js';
 
 const template = JSON.parse(readFileSync(`${ROOT}packer.json`, 'utf8'));

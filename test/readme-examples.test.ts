@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { docFiles, fences, firstMissing, steps, type Fence } from './helpers/markdown.js';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 
 t.setTimeout(600_000);

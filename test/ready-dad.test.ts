@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { exitUnless, firstUnmet, haveTool, isRoot } from './helpers/root.js';
 

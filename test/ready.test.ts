@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 import { cliEnv, runCli } from './helpers/cli.js';
 import { exitUnless, firstUnmet, haveTool, isRoot } from './helpers/root.js';
 

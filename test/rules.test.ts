@@ -2,7 +2,7 @@
 import t from 'tap';
 import { RULES } from '../src/validate/rules.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE, check, doc, rulesOf, withValues } from './helpers.js';
+import { BASE, check, doc, rulesOf, withValues } from './helpers/values.js';
 import type { Deployment } from '../src/appliance/nics.js';
 
 interface Case {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeployValues } from '../src/cli/deploy-values.js';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml');

@@ -11,7 +11,7 @@ import { APPLIANCE_PCI_PATHS, type Facts, type Plan } from '../src/plan/types.js
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../src/appliance/syslog.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { check, doc, ROOT, rulesOf, withValues } from './helpers.js';
+import { check, doc, ROOT, rulesOf, withValues } from './helpers/values.js';
 import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 

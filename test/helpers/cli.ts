@@ -1,7 +1,7 @@
 // The one way the tests run the bundled CLI (dist/ovactl.js): one path, one environment, one result shape.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../helpers.js';
+import { ROOT } from './values.js';
 
 /** The bundle every CLI test runs (test/run.sh builds it before the tests). */
 export const BUNDLE = join(ROOT, 'dist/ovactl.js');

@@ -1,5 +1,5 @@
 // The deploy values the boot tests share (the nspawn rig and the qemu VM): examples/appliance.json, the
-// one base set every test uses (test/helpers.ts reads it too), as vCenter hands it over — every
+// one base set every test uses (test/helpers/values.ts reads it too), as vCenter hands it over — every
 // property present, the unset CA ones empty. Its documentation addresses exist only in the tests' own
 // namespaces. Each test spreads its own changes over them.
 import { readFileSync } from 'node:fs';
