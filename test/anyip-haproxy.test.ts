@@ -8,14 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
+import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const haproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
-const skip = !isRoot
-  ? 'needs root for network namespaces'
-  : haproxy.status !== 0
-    ? 'haproxy is not installed (test/run.sh installs it)'
-    : false;
+const skip = skipUnless(
+  firstUnmet([
+    [isRoot, 'needs root (network namespaces)'],
+    [haproxy.status === 0, 'haproxy is not installed (test/run.sh installs it)'],
+  ]),
+);
 
 const CLIENT = '198.51.100.1',
   APPLIANCE = '198.51.100.2',

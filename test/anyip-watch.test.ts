@@ -16,10 +16,11 @@ import {
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
-import { isRoot, Netns, sleep, type Proc } from './anyip-ns.js';
+import { ROOT } from './helpers/values.js';
+import { Netns, sleep, type Proc } from './helpers/netns.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
 
-const skip = isRoot ? false : 'needs root for network namespaces';
+const skip = skipUnless(needsRoot('network namespaces'));
 
 // Local routes someone else made (no proto 252): they must survive every step.
 const FOREIGN = [
@@ -231,14 +232,14 @@ t.test('down after the file lost a range still removes it', { skip }, async (t) 
 
   writeFileSync(cfg, lines('192.0.2.32/27')); // edited while the service was down
   const r = ns.ovactl('anyip', 'down', '--config', cfg);
-  t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /removed 3 routes/, r.stdout);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /removed 3 routes/, r.out);
   await converged(t, ns, undefined, [], 'down');
-  t.equal(ns.ovactl('anyip', 'down', '--config', cfg).status, 0, 'down again: nothing to do, exit 0');
+  t.equal(ns.ovactl('anyip', 'down', '--config', cfg).code, 0, 'down again: nothing to do, exit 0');
 
   rmSync(cfg);
   ns.ip('route', 'add', 'local', '10.6.0.0/16', 'dev', 'lo', 'table', 'local', 'proto', '252');
-  t.equal(ns.ovactl('anyip', 'down', '--config', cfg).status, 0, 'down works without the file');
+  t.equal(ns.ovactl('anyip', 'down', '--config', cfg).code, 0, 'down works without the file');
   await converged(t, ns, undefined, [], 'down without a file');
 });
 

@@ -4,9 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { runCli } from './helpers/cli.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
 
-const root = process.getuid?.() === 0;
+const skip = skipUnless(needsRoot('a network namespace'));
 const ns = `ovactl-anyip-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-anyip-'));
 const cfg = join(dir, 'anyip-routes.cfg');
@@ -19,84 +20,80 @@ t.teardown(() => {
 const inNs = (cmd: string[], input?: string) =>
   spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', 'ip', 'netns', 'exec', ns, ...cmd], { encoding: 'utf8', input });
 const ovactl = (...args: string[]) =>
-  inNs([process.execPath, join(ROOT, 'dist/ovactl.js'), 'anyip', ...args, '--config', cfg]);
+  runCli(['anyip', ...args, '--config', cfg], { wrap: ['ip', 'netns', 'exec', ns] });
 const kernel = () =>
   JSON.parse(inNs(['ip', '-json', 'route', 'show', 'table', 'local', 'proto', '252']).stdout || '[]')
     .map((r: { dst: string }) => r.dst)
     .sort();
 
-t.test(
-  'up/down converge the local table to the file',
-  { skip: root ? false : 'needs root for a network namespace' },
-  async (t) => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    inNs(['ip', 'link', 'set', 'lo', 'up']);
-    // A local route someone else made: it must survive everything.
-    inNs(['ip', 'route', 'add', 'local', '203.0.113.0/24', 'dev', 'lo', 'table', 'local']);
+t.test('up/down converge the local table to the file', { skip }, async (t) => {
+  execFileSync('ip', ['netns', 'add', ns]);
+  inNs(['ip', 'link', 'set', 'lo', 'up']);
+  // A local route someone else made: it must survive everything.
+  inNs(['ip', 'route', 'add', 'local', '203.0.113.0/24', 'dev', 'lo', 'table', 'local']);
 
-    writeFileSync(cfg, '# header\n198.51.100.64/26\n\n192.0.2.128/25 # trailing comment\n');
-    let r = ovactl('up');
-    t.equal(r.status, 0, r.stderr);
-    t.same(kernel(), ['192.0.2.128/25', '198.51.100.64/26']);
+  writeFileSync(cfg, '# header\n198.51.100.64/26\n\n192.0.2.128/25 # trailing comment\n');
+  let r = ovactl('up');
+  t.equal(r.code, 0, r.err);
+  t.same(kernel(), ['192.0.2.128/25', '198.51.100.64/26']);
 
-    writeFileSync(cfg, '198.51.100.64/26\n10.10.18.18/28\nbanana\n2001:db8:1::/64\n');
-    r = ovactl('up');
-    t.equal(r.status, 1, 'bad lines make the exit status 1');
-    t.match(
-      r.stderr,
-      /anyip-routes\.cfg:2: "10\.10\.18\.18\/28" has host bits set; the kernel refuses it; skipped\. Fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)/,
-    );
-    t.match(r.stderr, /:3: "banana" is not a network/);
-    t.same(kernel(), ['198.51.100.64/26'], 'removed range gone, valid lines applied');
-    const v6 = JSON.parse(
-      inNs(['ip', '-6', '-json', 'route', 'show', 'table', 'local', 'proto', '252']).stdout || '[]',
-    ).map((x: { dst: string }) => x.dst);
-    t.same(v6, ['2001:db8:1::/64'], 'IPv6 ranges too');
+  writeFileSync(cfg, '198.51.100.64/26\n10.10.18.18/28\nbanana\n2001:db8:1::/64\n');
+  r = ovactl('up');
+  t.equal(r.code, 1, 'bad lines make the exit status 1');
+  t.match(
+    r.err,
+    /anyip-routes\.cfg:2: "10\.10\.18\.18\/28" has host bits set; the kernel refuses it; skipped\. Fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)/,
+  );
+  t.match(r.err, /:3: "banana" is not a network/);
+  t.same(kernel(), ['198.51.100.64/26'], 'removed range gone, valid lines applied');
+  const v6 = JSON.parse(
+    inNs(['ip', '-6', '-json', 'route', 'show', 'table', 'local', 'proto', '252']).stdout || '[]',
+  ).map((x: { dst: string }) => x.dst);
+  t.same(v6, ['2001:db8:1::/64'], 'IPv6 ranges too');
 
-    const ping = inNs(['ping', '-c1', '-W1', '198.51.100.99']);
-    t.equal(ping.status, 0, 'an address in the range answers');
+  const ping = inNs(['ping', '-c1', '-W1', '198.51.100.99']);
+  t.equal(ping.status, 0, 'an address in the range answers');
 
-    const st = ovactl('status', '--json');
-    t.equal(st.status, 1, 'bad lines → status 1');
-    const j = JSON.parse(st.stdout);
-    t.same(j.missing, []);
-    t.same(j.extra, []);
-    t.equal(j.problems.length, 2);
+  const st = ovactl('status', '--json');
+  t.equal(st.code, 1, 'bad lines → status 1');
+  const j = JSON.parse(st.out);
+  t.same(j.missing, []);
+  t.same(j.extra, []);
+  t.equal(j.problems.length, 2);
 
-    writeFileSync(cfg, '');
-    r = ovactl('down');
-    t.equal(r.status, 0, r.stderr);
-    t.same(kernel(), [], 'down removes what the file no longer lists');
-    const foreign = inNs(['ip', '-json', 'route', 'show', 'table', 'local', '203.0.113.0/24']).stdout;
-    t.match(foreign, /203\.0\.113\.0/, 'the foreign local route survived');
-  },
-);
+  writeFileSync(cfg, '');
+  r = ovactl('down');
+  t.equal(r.code, 0, r.err);
+  t.same(kernel(), [], 'down removes what the file no longer lists');
+  const foreign = inNs(['ip', '-json', 'route', 'show', 'table', 'local', '203.0.113.0/24']).stdout;
+  t.match(foreign, /203\.0\.113\.0/, 'the foreign local route survived');
+});
 
 t.test(
   'a listed range someone else already made a local route: left alone, said, no "File exists"',
-  { skip: root ? false : 'needs root for a network namespace' },
+  { skip },
   async (t) => {
     // The namespace and its foreign 203.0.113.0/24 (no proto 252) are from the test above.
     writeFileSync(cfg, '198.51.100.64/26\n203.0.113.0/24\n');
     for (const pass of ['first', 'second']) {
       const r = ovactl('up');
-      t.equal(r.status, 0, `${pass} up: exit 0`, { stderr: r.stderr });
-      t.notMatch(r.stderr, /File exists|refused/, `${pass} up: no kernel error`);
+      t.equal(r.code, 0, `${pass} up: exit 0`, { stderr: r.err });
+      t.notMatch(r.err, /File exists|refused/, `${pass} up: no kernel error`);
       t.match(
-        r.stderr,
+        r.err,
         /203\.0\.113\.0\/24 is already a local route not made by anyip-routes: left alone/,
         `${pass} up: says so, with how to hand it over`,
       );
     }
     t.same(kernel(), ['198.51.100.64/26'], 'only the other range is ours');
     const st = ovactl('status', '--json');
-    const j = JSON.parse(st.stdout);
+    const j = JSON.parse(st.out);
     t.same(j.foreign, ['203.0.113.0/24'], 'status --json: under "foreign"');
     t.same(j.missing, [], 'not "missing": it answers');
     t.equal(inNs(['ping', '-c1', '-W1', '203.0.113.9']).status, 0, 'and it does answer');
     inNs(['ip', 'route', 'del', 'local', '203.0.113.0/24', 'table', 'local']);
     const r = ovactl('up');
-    t.equal(r.status, 0, 'handed over: up takes it');
+    t.equal(r.code, 0, 'handed over: up takes it');
     t.same(kernel(), ['198.51.100.64/26', '203.0.113.0/24'], 'now both are ours');
     writeFileSync(cfg, '');
     ovactl('down');
@@ -106,7 +103,7 @@ t.test(
 
 t.test(
   'default, multicast, broadcast, reserved, loopback and link-local ranges are refused; the other lines apply',
-  { skip: root ? false : 'needs root for a network namespace' },
+  { skip },
   async (t) => {
     // Before, `local 0.0.0.0/0` went in and the gateway and every address routed to lo.
     const bad = [
@@ -123,10 +120,10 @@ t.test(
     ];
     writeFileSync(cfg, [...bad, '198.51.100.64/26'].join('\n') + '\n');
     const r = ovactl('up');
-    t.equal(r.status, 1, 'bad lines make the exit status 1');
+    t.equal(r.code, 1, 'bad lines make the exit status 1');
     for (const [i, b] of bad.entries())
       t.match(
-        r.stderr,
+        r.err,
         new RegExp(`:${i + 1}: ${b.replace(/[./]/g, '\\$&')} (is|contains) `),
         `line ${i + 1} (${b}) is refused with its reason`,
       );
@@ -148,38 +145,16 @@ t.test('ranges file: a 1 MB line is named, cut, with its length', async (t) => {
   t.match(f.problems[1]?.message, /^"10\.0\.0\.1\/8" has host bits set/, 'short values are quoted whole');
 });
 
-t.test(
-  'no local table at all (a namespace with lo down): no routes, not an error',
-  { skip: root ? false : 'needs root for a network namespace' },
-  async (t) => {
-    const bare = `ovactl-anyip-bare-${process.pid}`;
-    execFileSync('ip', ['netns', 'add', bare]);
-    t.teardown(() => spawnSync('ip', ['netns', 'del', bare]));
-    writeFileSync(cfg, '198.51.100.64/26\n');
-    const r = spawnSync(
-      '/usr/bin/env',
-      [
-        '-u',
-        'NODE_OPTIONS',
-        'ip',
-        'netns',
-        'exec',
-        bare,
-        process.execPath,
-        join(ROOT, 'dist/ovactl.js'),
-        'anyip',
-        'status',
-        '--json',
-        '--config',
-        cfg,
-      ],
-      { encoding: 'utf8' },
-    );
-    t.notMatch(r.stderr, /internal error|FIB table/, 'no internal error', { stderr: r.stderr });
-    t.equal(r.status, 1, 'exit 1: a range is missing');
-    t.same(JSON.parse(r.stdout).missing, ['198.51.100.64/26'], 'the range is reported missing');
-  },
-);
+t.test('no local table at all (a namespace with lo down): no routes, not an error', { skip }, async (t) => {
+  const bare = `ovactl-anyip-bare-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', bare]);
+  t.teardown(() => spawnSync('ip', ['netns', 'del', bare]));
+  writeFileSync(cfg, '198.51.100.64/26\n');
+  const r = runCli(['anyip', 'status', '--json', '--config', cfg], { wrap: ['ip', 'netns', 'exec', bare] });
+  t.notMatch(r.err, /internal error|FIB table/, 'no internal error', { stderr: r.err });
+  t.equal(r.code, 1, 'exit 1: a range is missing');
+  t.same(JSON.parse(r.out).missing, ['198.51.100.64/26'], 'the range is reported missing');
+});
 
 t.test('ranges file: the IPv4 fast path gives exactly what parseCidr gives', async (t) => {
   const { parseRangesFile } = await import('../src/anyip/ranges-file.js');

@@ -10,18 +10,15 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCertificates } from '../src/tls/certificates.js';
-import { ROOT, withImage, withValues } from './helpers.js';
+import { ROOT, withImage, withValues } from './helpers/values.js';
+import { runCli } from './helpers/cli.js';
+import { skipUnless } from './helpers/root.js';
 import { caEndingIn, serverEndingIn } from './helpers/openssl-certs.js';
 
-const BIN = join(ROOT, 'dist/ovactl.js');
 const DAY = 86_400_000;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-renew-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const ovactl = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const ovactl = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
 let n = 0;
 const envFile = (v: Record<string, string>) => {
   const p = join(dir, `env${n++}.json`);
@@ -231,7 +228,7 @@ t.test('build/install.sh installs and enables the timer; systemd-analyze verify 
     /^ExecStart=\/usr\/bin\/ovactl certificates renew$/m,
   );
 
-  const skip = analyze ? false : 'systemd-analyze or the system units are not here';
+  const skip = skipUnless(!analyze && 'systemd-analyze or the system units are not here');
   t.test('systemd-analyze verify', { skip }, async (t) => {
     // The image's root has systemd's own units: give the scratch root the host's, so verify resolves
     // timers.target and sysinit.target there and checks ExecStart against the root's /usr/bin/ovactl.

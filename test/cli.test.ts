@@ -5,30 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE, ROOT, withValues } from './helpers.js';
+import { BASE, ROOT, withValues } from './helpers/values.js';
+import { runCli } from './helpers/cli.js';
+import { skipUnless } from './helpers/root.js';
 
-const BIN = join(ROOT, 'dist/ovactl.js');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-// tap's loader options must not leak into the CLI under test (nor into another Node version).
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k]) => !['NODE_OPTIONS', 'NO_COLOR', 'OVACTL_DEBUG'].includes(k) && !/tap/i.test(k),
-  ),
-);
-
-function ovactl(args: string[], input?: string | Buffer, node = process.execPath) {
-  // through env(1): tap's process tracking injects NODE_OPTIONS into node children, which Node 18 cannot load.
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', node, BIN, ...args], {
-    input,
-    encoding: 'utf8',
-    timeout: 20_000,
-    maxBuffer: 64 * 1024 * 1024,
-    env: cleanEnv,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 const file = (name: string, content: string | Buffer) => {
   const p = join(dir, name);
   writeFileSync(p, content);
@@ -38,30 +21,30 @@ const noStack = (tt: { notMatch(s: string, re: RegExp, m: string): unknown }, s:
   tt.notMatch(s, /\n\s+at .*:\d+:\d+/, 'no stack trace');
 
 t.test('help on every command, exit 0; no command is a usage error', async (t) => {
-  const main = ovactl(['--help']);
+  const main = runCli(['--help']);
   t.equal(main.code, 0);
-  t.match(main.stdout, /Usage: ovactl <command>/);
-  const commands = [...main.stdout.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
+  t.match(main.out, /Usage: ovactl <command>/);
+  const commands = [...main.out.matchAll(/^ {2}([a-z]+) {2,}/gm)].map((m) => m[1]!);
   t.ok(commands.includes('validate') && commands.includes('docs'), `commands listed: ${commands}`);
   for (const c of commands) {
-    const r = ovactl([c, '--help']);
+    const r = runCli([c, '--help']);
     t.equal(r.code, 0, `${c} --help exits 0`);
-    t.match(r.stdout, new RegExp(`^Usage: ovactl ${c}`), `${c} --help shows its usage`);
+    t.match(r.out, new RegExp(`^Usage: ovactl ${c}`), `${c} --help shows its usage`);
   }
-  t.equal(ovactl([]).code, 2);
-  const unknown = ovactl(['frobnicate']);
+  t.equal(runCli([]).code, 2);
+  const unknown = runCli(['frobnicate']);
   t.equal(unknown.code, 2);
-  t.match(unknown.stderr, /unknown command "frobnicate"/);
+  t.match(unknown.err, /unknown command "frobnicate"/);
 });
 
 t.test('validate: exit codes and the --json contract', async (t) => {
-  const good = ovactl(['validate', '--json', join(ROOT, 'examples/appliance.json')]);
-  t.equal(good.code, 0, good.stderr);
-  const j = JSON.parse(good.stdout);
+  const good = runCli(['validate', '--json', join(ROOT, 'examples/appliance.json')]);
+  t.equal(good.code, 0, good.err);
+  const j = JSON.parse(good.out);
   t.same(Object.keys(j).sort(), ['deployment', 'errors', 'valid', 'warnings']);
   t.same(j, { valid: true, deployment: 'default', errors: [], warnings: [] });
 
-  const bad = ovactl([
+  const bad = runCli([
     'validate',
     '--json',
     file(
@@ -70,7 +53,7 @@ t.test('validate: exit codes and the --json contract', async (t) => {
     ),
   ]);
   t.equal(bad.code, 1);
-  const b = JSON.parse(bad.stdout);
+  const b = JSON.parse(bad.out);
   t.equal(b.valid, false);
   t.equal(b.deployment, 'default');
   for (const f of [...b.errors, ...b.warnings]) {
@@ -98,12 +81,12 @@ t.test('validate: exit codes and the --json contract', async (t) => {
     'warnings reported in the same run',
   );
 
-  const deployment = ovactl(['validate', '--json', '--deployment', 'frontend', join(ROOT, 'examples/appliance.json')]);
-  t.equal(JSON.parse(deployment.stdout).deployment, 'frontend');
+  const deployment = runCli(['validate', '--json', '--deployment', 'frontend', join(ROOT, 'examples/appliance.json')]);
+  t.equal(JSON.parse(deployment.out).deployment, 'frontend');
 });
 
 t.test('validate: human output groups findings, fix on its own line, no colour off a TTY', async (t) => {
-  const r = ovactl([
+  const r = runCli([
     'validate',
     file(
       'h.json',
@@ -111,17 +94,17 @@ t.test('validate: human output groups findings, fix on its own line, no colour o
     ),
   ]);
   t.equal(r.code, 1);
-  t.match(r.stdout, /^Errors \(1\):$/m);
-  t.match(r.stdout, /^Warnings \(\d\):$/m);
-  t.match(r.stdout, /^ {4}fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)$/m);
-  t.match(r.stdout, /invalid: 1 error/);
-  t.notMatch(r.stdout, /\x1b\[/, 'no escape codes when stdout is a pipe');
+  t.match(r.out, /^Errors \(1\):$/m);
+  t.match(r.out, /^Warnings \(\d\):$/m);
+  t.match(r.out, /^ {4}fix: use 10\.10\.18\.16\/28 \(hosts 10\.10\.18\.17–10\.10\.18\.30\)$/m);
+  t.match(r.out, /invalid: 1 error/);
+  t.notMatch(r.out, /\x1b\[/, 'no escape codes when stdout is a pipe');
 });
 
 t.test('validate: every input form, and stdin', async (t) => {
   for (const f of ['examples/appliance.json', 'examples/ovf-env.xml', 'examples/govc-options.json']) {
-    const r = ovactl(['validate', join(ROOT, f)]);
-    t.equal(r.code, 0, `${f}: ${r.stdout}${r.stderr}`);
+    const r = runCli(['validate', join(ROOT, f)]);
+    t.equal(r.code, 0, `${f}: ${r.out}${r.err}`);
   }
   const py =
     '{' +
@@ -129,8 +112,8 @@ t.test('validate: every input form, and stdin', async (t) => {
       .map(([k, v]) => `'${k}': '${v}'`)
       .join(', ') +
     '}';
-  t.equal(ovactl(['validate', '-'], py).code, 0, 'Supervisor log form on stdin');
-  t.equal(ovactl(['validate', '-'], JSON.stringify(BASE)).code, 0, 'JSON on stdin');
+  t.equal(runCli(['validate', '-'], { input: py }).code, 0, 'Supervisor log form on stdin');
+  t.equal(runCli(['validate', '-'], { input: JSON.stringify(BASE) }).code, 0, 'JSON on stdin');
 });
 
 t.test('validate: unreadable input exits 2 with one clear line, in bounded time', async (t) => {
@@ -180,13 +163,13 @@ t.test('validate: unreadable input exits 2 with one clear line, in bounded time'
   ];
   for (const [name, args, input, re] of cases) {
     const start = Date.now();
-    const r = ovactl(args, input);
+    const r = runCli(args, { input });
     t.equal(r.code, 2, `${name}: exit 2`);
-    t.match(r.stderr, re, `${name}: ${r.stderr.trim()}`);
-    t.equal(r.stdout, '', `${name}: nothing on stdout`);
-    t.ok(r.stderr.trim().split('\n').length <= 2, `${name}: one line (plus usage)`);
-    noStack(t, r.stderr);
-    t.notMatch(r.stderr, /root:x:0/, `${name}: no file contents`);
+    t.match(r.err, re, `${name}: ${r.err.trim()}`);
+    t.equal(r.out, '', `${name}: nothing on stdout`);
+    t.ok(r.err.trim().split('\n').length <= 2, `${name}: one line (plus usage)`);
+    noStack(t, r.err);
+    t.notMatch(r.err, /root:x:0/, `${name}: no file contents`);
     t.ok(Date.now() - start < 10_000, `${name}: answers promptly`);
   }
 });
@@ -208,33 +191,33 @@ t.test('secrets never reach stdout or stderr', async (t) => {
   ];
   for (const [name, input] of inputs) {
     for (const json of [false, true]) {
-      const r = ovactl(['validate', ...(json ? ['--json'] : []), '-'], input);
-      t.notMatch(r.stdout + r.stderr, root, `${name}${json ? ' (json)' : ''}: root password absent`);
-      t.notMatch(r.stdout + r.stderr, api, `${name}${json ? ' (json)' : ''}: API password absent`);
+      const r = runCli(['validate', ...(json ? ['--json'] : []), '-'], { input });
+      t.notMatch(r.out + r.err, root, `${name}${json ? ' (json)' : ''}: root password absent`);
+      t.notMatch(r.out + r.err, api, `${name}${json ? ' (json)' : ''}: API password absent`);
     }
   }
 });
 
 t.test(
   'the bundle runs on Node 18.20 (the appliance) as on this Node',
-  { skip: process.env.OVACTL_NODE18 ? false : 'OVACTL_NODE18 not set (test/run.sh provides it)' },
+  { skip: skipUnless(!process.env.OVACTL_NODE18 && 'OVACTL_NODE18 not set (test/run.sh provides it)') },
   async (t) => {
     const node18 = process.env.OVACTL_NODE18!;
     t.match(spawnSync(node18, ['--version'], { encoding: 'utf8' }).stdout, /^v18\.20\./);
     for (const f of ['examples/appliance.json', 'examples/ovf-env.xml', 'examples/govc-options.json']) {
-      const a = ovactl(['validate', '--json', join(ROOT, f)], undefined, node18);
-      const b = ovactl(['validate', '--json', join(ROOT, f)]);
-      t.equal(a.code, 0, `${f} on Node 18: ${a.stderr}`);
-      t.equal(a.stdout, b.stdout, `${f}: same report on both`);
+      const a = runCli(['validate', '--json', join(ROOT, f)], { node: node18 });
+      const b = runCli(['validate', '--json', join(ROOT, f)]);
+      t.equal(a.code, 0, `${f} on Node 18: ${a.err}`);
+      t.equal(a.out, b.out, `${f}: same report on both`);
     }
     const bad = file('bad18.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' })));
-    t.equal(ovactl(['validate', bad], undefined, node18).code, 1);
+    t.equal(runCli(['validate', bad], { node: node18 }).code, 1);
   },
 );
 
 t.test('render --root into an existing tree merges haproxy.cfg and says what it kept', async (t) => {
   const root = join(dir, 'render-merge');
-  t.equal(ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]).code, 0);
+  t.equal(runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]).code, 0);
   const cfgPath = join(root, 'etc/haproxy/haproxy.cfg');
   const sections =
     "\nfrontend web\n  bind 198.51.100.70:443\n  default_backend app\n\n# the control plane's note\nbackend app\n  server s1 198.51.100.20:443\n";
@@ -242,28 +225,28 @@ t.test('render --root into an existing tree merges haproxy.cfg and says what it 
     cfgPath,
     '# _version=5\n' + readFileSync(cfgPath, 'utf8').replace(/maxconn \d+/, 'maxconn 10') + sections,
   );
-  const r = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
-  t.equal(r.code, 0, r.stderr);
+  const r = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.equal(r.code, 0, r.err);
   t.match(
-    r.stdout,
+    r.out,
     /\/etc\/haproxy\/haproxy\.cfg: merged into the existing file\n {2}ovactl's sections: global\n {2}the control plane's sections, kept byte for byte: frontend web, backend app/,
   );
   const cfg = readFileSync(cfgPath, 'utf8');
   t.ok(cfg.endsWith(sections), "the control plane's sections, byte for byte");
   t.match(cfg, /^# _version=6\n/);
   t.match(cfg, /^ {4}maxconn 29000$/m);
-  const again = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
-  t.match(again.stdout, /ovactl's sections: already as rendered \(unchanged\)/);
+  const again = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.match(again.out, /ovactl's sections: already as rendered \(unchanged\)/);
 });
 
 t.test(
   'render: writes the tree, then rewrites nothing for the same values; invalid values write nothing',
   async (t) => {
     const root = join(dir, 'render-root');
-    const first = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
-    t.equal(first.code, 0, first.stderr);
-    t.match(first.stdout, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
-    t.match(first.stdout, /systemctl enable --now haproxy\.service/);
+    const first = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+    t.equal(first.code, 0, first.err);
+    t.match(first.out, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
+    t.match(first.out, /systemctl enable --now haproxy\.service/);
     const cfg = readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8');
     t.match(
       cfg,
@@ -271,9 +254,9 @@ t.test(
       'a $6$ hash from openssl passwd -6',
     );
     t.equal(statSync(join(root, 'etc/haproxy/dataplaneapi.yaml')).mode & 0o777, 0o600);
-    const second = ovactl(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+    const second = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
     t.equal(second.code, 0);
-    t.notMatch(second.stdout, /wrote/, 'same values: nothing rewritten');
+    t.notMatch(second.out, /wrote/, 'same values: nothing rewritten');
     t.equal(
       readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8'),
       cfg,
@@ -281,7 +264,7 @@ t.test(
     );
 
     const bad = join(dir, 'bad-root');
-    const r = ovactl([
+    const r = runCli([
       'render',
       '--env',
       file('bad-render.json', JSON.stringify(withValues({ 'loadbalance.service_ip_range': '10.10.18.18/28' }))),
@@ -289,7 +272,7 @@ t.test(
       bad,
     ]);
     t.equal(r.code, 1);
-    t.match(r.stdout, /vip\.host-bits/);
+    t.match(r.out, /vip\.host-bits/);
     t.notOk(existsSync(bad), 'nothing written');
     for (const f of readdirSync(root, { recursive: true }) as string[]) {
       if (statSync(join(root, f)).isFile())
@@ -299,13 +282,13 @@ t.test(
 );
 
 t.test("--version, and its long form with the image's Data Plane API", async (t) => {
-  const short = ovactl(['--version']);
+  const short = runCli(['--version']);
   t.equal(short.code, 0);
-  t.match(short.stdout, /^\d+\.\d+\.\d+\n$/, 'the short form is the version alone (scripts parse it)');
-  const long = ovactl(['--version', '--long']);
+  t.match(short.out, /^\d+\.\d+\.\d+\n$/, 'the short form is the version alone (scripts parse it)');
+  const long = runCli(['--version', '--long']);
   t.equal(long.code, 0);
   t.match(
-    long.stdout,
+    long.out,
     /^ovactl \d+\.\d+\.\d+\ndataplaneapi (unknown \(no build information: not an appliance image\)|\S+.*)\n$/,
   );
 });

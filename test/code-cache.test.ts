@@ -3,7 +3,6 @@
 // does not — garbage or another Node's cache is rejected by V8 and the chunk compiles from source,
 // with the same output. Runs a copy of dist/ovactl.js in a scratch folder (the cache lives beside it).
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -17,19 +16,17 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
+import { BUNDLE, cliEnv, runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-code-cache-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-copyFileSync(join(ROOT, 'dist/ovactl.js'), join(dir, 'ovactl.js'));
+const COPY = join(dir, 'ovactl.js');
+copyFileSync(BUNDLE, COPY);
 copyFileSync(join(ROOT, 'dist/package.json'), join(dir, 'package.json'));
 const values = join(ROOT, 'examples/appliance.json');
 const cacheDir = join(dir, 'code-cache');
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k]) => k !== 'NODE_OPTIONS' && k !== 'OVACTL_WRITE_CODE_CACHE' && !/tap/i.test(k),
-  ),
-);
+const env = (write?: boolean) => cliEnv(write ? { OVACTL_WRITE_CODE_CACHE: '1' } : {});
 
 // Password hashes have a random salt: compared as a placeholder.
 const salted = (text: string) => text.replace(/\$(?:5|6|y)\$[^\s"']+/g, '$HASH');
@@ -42,31 +39,17 @@ function render(opts: { write?: boolean; node?: string } = {}): {
   tree: Map<string, string>;
 } {
   const root = join(dir, `root-${n++}`);
-  // through env(1): tap's process tracking injects NODE_OPTIONS into node children (Node 18 cannot load it).
-  const r = spawnSync(
-    '/usr/bin/env',
-    [
-      '-u',
-      'NODE_OPTIONS',
-      opts.node ?? process.execPath,
-      join(dir, 'ovactl.js'),
-      'render',
-      '--env',
-      values,
-      '--root',
-      root,
-    ],
-    {
-      encoding: 'utf8',
-      env: { ...env, ...(opts.write ? { OVACTL_WRITE_CODE_CACHE: '1' } : {}) },
-      timeout: 60_000,
-    },
-  );
+  const r = runCli(['render', '--env', values, '--root', root], {
+    bundle: COPY,
+    node: opts.node,
+    env: env(opts.write),
+    timeoutMs: 60_000,
+  });
   const tree = new Map<string, string>();
   if (existsSync(root))
     for (const f of readdirSync(root, { recursive: true }) as string[])
       if (statSync(join(root, f)).isFile()) tree.set(f, salted(readFileSync(join(root, f), 'utf8')));
-  return { code: r.status, stderr: r.stderr, tree };
+  return { code: r.code, stderr: r.err, tree };
 }
 const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir) : []);
 
@@ -75,12 +58,8 @@ t.test('no cache unless asked for', async (t) => {
   t.equal(r.code, 0, 'render works without a cache', { stderr: r.stderr });
   t.ok(r.tree.size > 5, 'and renders the tree');
   t.same(cacheFiles(), [], 'and writes no cache');
-  const v = spawnSync(
-    '/usr/bin/env',
-    ['-u', 'NODE_OPTIONS', process.execPath, join(dir, 'ovactl.js'), 'validate', values],
-    { encoding: 'utf8', env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' } },
-  );
-  t.equal(v.status, 0, 'validate (no lazy chunk) works');
+  const v = runCli(['validate', values], { bundle: COPY, env: env(true) });
+  t.equal(v.code, 0, 'validate (no lazy chunk) works');
   t.same(cacheFiles(), [], 'and has no chunk to cache');
 });
 

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 
 const SCRIPT = join(ROOT, 'build/dataplaneapi.sh');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-dpapi-build-'));

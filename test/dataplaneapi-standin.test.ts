@@ -9,7 +9,8 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
+import { runCli } from './helpers/cli.js';
 
 const REAL = process.env.DATAPLANEAPI;
 const STANDIN = join(ROOT, 'test/standin/dataplaneapi.cjs');
@@ -91,12 +92,10 @@ async function freePort(): Promise<number> {
 }
 
 // ---- the appliance's files, as first boot writes them
-const fb = spawnSync(
-  process.execPath,
-  [join(ROOT, 'dist/ovactl.js'), 'firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', withImage(dir)],
-  { encoding: 'utf8' },
-);
-if (fb.status !== 0) throw new Error(`ovactl firstboot --root failed: ${fb.stdout}${fb.stderr}`);
+const fb = runCli(['firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', withImage(dir)], {
+  timeoutMs: 60_000,
+});
+if (fb.code !== 0) throw new Error(`ovactl firstboot --root failed: ${fb.out}${fb.err}`);
 const etc = join(dir, 'etc/haproxy');
 const CFG = join(etc, 'haproxy.cfg');
 const CA = readFileSync(join(etc, 'ca.crt'));

@@ -5,7 +5,7 @@ import t from 'tap';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { anchors, docFiles, fences, firstMissing, prose, steps } from './helpers/markdown.js';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 
 const text = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 

@@ -26,6 +26,7 @@ import {
 } from './rig/appliance.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_GATEWAY, WORKLOAD_IP } from './rig/values.js';
+import { skipUnless } from './helpers/root.js';
 
 const ROUTER_IP = WORKLOAD_GATEWAY;
 const VIP_RANGE = '198.51.100.64/26';
@@ -118,7 +119,7 @@ const unavailable =
     ? undefined
     : 'bird2 is not installed on this machine (test/run.sh installs it)');
 const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = unavailable ?? rootfs?.skip ?? false;
+const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.before(() => {
   if (skip) return;

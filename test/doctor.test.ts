@@ -15,19 +15,15 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withValues, withImage } from './helpers.js';
+import { withValues, withImage } from './helpers/values.js';
+import { runCli } from './helpers/cli.js';
 import { outside, parseBinds, parseVipRanges, runChecks, type Context } from '../src/doctor/checks.js';
 import { scrub } from '../src/doctor/collect.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
 
-const BIN = join(ROOT, 'dist/ovactl.js');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-doctor-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const ovactl = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const ovactl = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
 const ROOT_PW = 'Root-Secret-4711';
 const API_PW = 'Api-Secret-4711';
 const healthy = withImage(join(dir, 'healthy'));

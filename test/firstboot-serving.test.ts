@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
-import { check, withImage } from './helpers.js';
+import { check, withImage } from './helpers/values.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
 import { apiHeader, seed003Sections } from './rig/control-plane.js';
 

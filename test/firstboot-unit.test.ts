@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportWriteFailure, runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
-import { check, withImage } from './helpers.js';
+import { check, withImage } from './helpers/values.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-fbunit-'));

@@ -1,14 +1,14 @@
 // ovactl firstboot --root: the boot-time job applied into a scratch root. Idempotency, changed
 // values, invalid values, secrets, and crash safety (killed at random points, then run again).
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withValues, withImage } from './helpers.js';
+import { withValues, withImage } from './helpers/values.js';
+import { cliArgv, cliEnv, runCli } from './helpers/cli.js';
 
-const BIN = join(ROOT, 'dist/ovactl.js');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-firstboot-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -21,16 +21,8 @@ const envFile = (name: string, v: Record<string, string>) => {
   writeFileSync(p, JSON.stringify(v));
   return p;
 };
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const firstboot = (root: string, input: string) => {
-  withImage(root);
-  const r = spawnSync(
-    '/usr/bin/env',
-    ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root],
-    { encoding: 'utf8', env, timeout: 60_000 },
-  );
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const firstboot = (root: string, input: string) =>
+  runCli(['firstboot', '--env', input, '--root', withImage(root)], { timeoutMs: 60_000 });
 
 /** Every regular file under root: path → content (and mode). */
 function tree(root: string): Map<string, { content: string; mode: number; mtimeMs: number }> {
@@ -152,14 +144,10 @@ t.test('no secret in any output, log or world-readable file', async (t) => {
 });
 
 t.test('no OVF environment: exit 2 and say where it looked', async (t) => {
-  const r = spawnSync(
-    '/usr/bin/env',
-    ['-u', 'NODE_OPTIONS', 'PATH=/nonexistent', process.execPath, BIN, 'firstboot', '--root', join(dir, 'none')],
-    { encoding: 'utf8' },
-  );
-  t.equal(r.status, 2);
+  const r = runCli(['firstboot', '--root', join(dir, 'none')], { envArgs: ['PATH=/nonexistent'], timeoutMs: 60_000 });
+  t.equal(r.code, 2);
   t.match(
-    r.stderr,
+    r.err,
     /no OVF environment found\. Looked in guestinfo\.ovfEnv: vmware-rpctool is not installed; vmtoolsd is not installed \| \/dev\/disk\/by-label\/OVF\\x20ENV/,
   );
 });
@@ -189,11 +177,8 @@ t.test('crash safety: killed at random points, run again, same files as an unint
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     const delay = 20 + (seed % 400);
     await new Promise<void>((resolve) => {
-      const child = spawn(
-        '/usr/bin/env',
-        ['-u', 'NODE_OPTIONS', process.execPath, BIN, 'firstboot', '--env', input, '--root', root],
-        { env, stdio: 'ignore' },
-      );
+      const [cmd, ...args] = cliArgv(['firstboot', '--env', input, '--root', root]);
+      const child = spawn(cmd, args, { env: cliEnv(), stdio: 'ignore' });
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
       child.on('exit', () => {
         clearTimeout(timer);

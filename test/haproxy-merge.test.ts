@@ -13,6 +13,7 @@ import { template } from '../src/render/templates.js';
 import { haproxySizing } from '../src/haproxy/maxconn.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { apiHeader, seed003Sections } from './rig/control-plane.js';
+import { skipUnless } from './helpers/root.js';
 
 const RENDERED = template('haproxy/haproxy.cfg')(haproxySizing(DEFAULT_MEMORY_BYTES));
 const OURS = splitSections(RENDERED);
@@ -198,7 +199,7 @@ t.test('generated files keep every control-plane section (500 files, seed 11)', 
 const haproxy = '/usr/sbin/haproxy';
 t.test(
   'merged files pass haproxy -c',
-  { skip: existsSync(haproxy) ? false : 'haproxy is not installed (test/run.sh installs it)' },
+  { skip: skipUnless(!existsSync(haproxy) && 'haproxy is not installed (test/run.sh installs it)') },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ovactl-merge-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));

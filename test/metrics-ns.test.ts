@@ -8,19 +8,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { OVACTL, isRoot, Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
+import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
+import { runCli } from './helpers/cli.js';
 import { STATUS_FILE } from '../src/appliance/paths.js';
 
 const STATUS = STATUS_FILE.slice(1);
 
 const haproxy = spawnSync('haproxy', ['-vv'], { encoding: 'utf8' });
-const skip = !isRoot
-  ? 'needs root for network namespaces'
-  : haproxy.status !== 0
-    ? 'haproxy is not installed (test/run.sh installs it)'
-    : !/\+PROMEX/.test(haproxy.stdout)
-      ? 'this haproxy lacks the Prometheus exporter'
-      : false;
+const skip = skipUnless(
+  firstUnmet([
+    [isRoot, 'needs root (network namespaces)'],
+    [haproxy.status === 0, 'haproxy is not installed (test/run.sh installs it)'],
+    [/\+PROMEX/.test(haproxy.stdout), 'this haproxy lacks the Prometheus exporter'],
+  ]),
+);
 
 const APPLIANCE = '192.0.2.10';
 const CLIENT = '192.0.2.20';
@@ -42,12 +44,9 @@ t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const env = join(root, 'values.json');
   writeFileSync(env, JSON.stringify(VALUES));
-  const fb = spawnSync(process.execPath, [OVACTL, 'firstboot', '--env', env, '--root', root], {
-    encoding: 'utf8',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  t.match(fb.stdout, /wrote \/etc\/haproxy\/ovactl-metrics\.cfg/, 'first boot writes ovactl-metrics.cfg', {
-    stderr: fb.stderr,
+  const fb = runCli(['firstboot', '--env', env, '--root', root], { timeoutMs: 60_000 });
+  t.match(fb.out, /wrote \/etc\/haproxy\/ovactl-metrics\.cfg/, 'first boot writes ovactl-metrics.cfg', {
+    stderr: fb.err,
   });
   t.notMatch(
     readFileSync(join(root, 'etc/haproxy/ovactl-metrics.cfg'), 'utf8'),

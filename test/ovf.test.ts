@@ -8,7 +8,7 @@ import { govcSpec, powercliSpec } from '../src/ovf/spec.js';
 import { psString, xmlEscape } from '../src/render/helpers.js';
 import { PROPERTIES, type PropertySpec } from '../src/properties/table.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE, doc, ROOT } from './helpers.js';
+import { BASE, doc, ROOT } from './helpers/values.js';
 
 const VERSION = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version as string;
 const OVF = 'http://schemas.dmtf.org/ovf/envelope/1';

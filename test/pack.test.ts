@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-pack-'));

@@ -3,7 +3,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
+import { haveTool, skipUnless } from './helpers/root.js';
 
 const template = JSON.parse(readFileSync(`${ROOT}packer.json`, 'utf8'));
 
@@ -69,7 +70,7 @@ t.test('the Data Plane API: fetched and verified on the build host, uploaded, in
 
 t.test(
   'packer validate',
-  { skip: spawnSync('packer', ['version']).status === 0 ? false : 'packer is not installed (test/run.sh installs it)' },
+  { skip: skipUnless(!haveTool('packer', 'version') && 'packer is not installed (test/run.sh installs it)') },
   async (t) => {
     // The vCenter and build SSH passwords come from the environment at build time; placeholders here.
     const r = spawnSync(

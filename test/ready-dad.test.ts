@@ -8,17 +8,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
+import { runCli } from './helpers/cli.js';
+import { exitUnless, firstUnmet, haveTool, isRoot } from './helpers/root.js';
 
-const BUNDLE = join(ROOT, 'dist/ovactl.js');
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml'); // management 192.0.2.10/24, frontend 203.0.113.10/24, VIPs .64/26
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const isRoot = process.getuid?.() === 0;
-const have = (cmd: string, arg: string) => spawnSync(cmd, [arg]).status === 0;
-if (!isRoot || !have('ip', '-V') || !have('arping', '-V')) {
-  t.plan(0, 'needs root, iproute2 and arping (iputils-arping) for network namespaces');
-  process.exit(0);
-}
+exitUnless(
+  firstUnmet([
+    [isRoot, 'needs root (network namespaces)'],
+    [haveTool('ip', '-V'), 'iproute2 is not installed (test/run.sh installs it)'],
+    [haveTool('arping', '-V'), 'arping is not installed (test/run.sh installs iputils-arping)'],
+  ]),
+);
 
 const NEW = `ovactl-dad-new-${process.pid}`,
   OLD = `ovactl-dad-old-${process.pid}`;
@@ -50,14 +51,7 @@ const macOf = (ns: string, dev: string) => JSON.parse(ip('-n', ns, '-j', 'link',
 const oldMgmtMac = macOf(OLD, 'old-mgmt'),
   oldFeMac = macOf(OLD, 'old-fe');
 
-const ovactl = (...args: string[]) => {
-  const r = spawnSync('ip', ['netns', 'exec', NEW, process.execPath, BUNDLE, ...args], {
-    encoding: 'utf8',
-    env: ENV,
-    timeout: 60_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const ovactl = (...args: string[]) => runCli(args, { timeoutMs: 60_000, wrap: ['ip', 'netns', 'exec', NEW] });
 const status = () => JSON.parse(readFileSync(join(dir, 'var/lib/ovactl/status.json'), 'utf8'));
 const issue = () => readFileSync(join(dir, 'etc/issue.d/ovactl.issue'), 'utf8');
 

@@ -8,9 +8,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
+import { cliEnv, runCli } from './helpers/cli.js';
+import { exitUnless, firstUnmet, haveTool, isRoot } from './helpers/root.js';
 
-const BUNDLE = join(ROOT, 'dist/ovactl.js');
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml');
 const STANDIN = ['cjs', 'mjs']
   .map((x) => join(ROOT, `test/standin/dataplaneapi.${x}`))
@@ -24,13 +25,12 @@ const STANDIN = ['cjs', 'mjs']
 const PASSWORD = 'change-me-api'; // examples/ovf-env.xml's loadbalance.haproxy_pwd
 const MGMT = '192.0.2.10'; // its management address
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const isRoot = process.getuid?.() === 0;
-const haveIp = spawnSync('ip', ['-V']).status === 0;
-if (!isRoot || !haveIp) {
-  t.plan(0, 'needs root and iproute2 for a network namespace');
-  process.exit(0);
-}
+exitUnless(
+  firstUnmet([
+    [isRoot, 'needs root (a network namespace)'],
+    [haveTool('ip', '-V'), 'iproute2 is not installed (test/run.sh installs it)'],
+  ]),
+);
 
 const NS = `ovactl-ready-${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-ready-'));
@@ -57,23 +57,8 @@ ip('-n', NS, 'link', 'set', 'peer0', 'up');
 ip('-n', NS, 'addr', 'add', `${MGMT}/24`, 'dev', 'management');
 ip('-n', NS, 'link', 'set', 'management', 'up');
 
-interface Run {
-  code: number | null;
-  out: string;
-  err: string;
-}
-const inNs = (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Run => {
-  // env -u: tap's process tracking puts NODE_OPTIONS back into children, and Node 18 cannot load it.
-  const r = spawnSync('ip', ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', ...args], {
-    encoding: 'utf8',
-    input: opts.input,
-    env: ENV,
-    timeout: opts.timeoutMs ?? 60_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
-const ovactl = (args: string[], input?: string): Run =>
-  inNs([NODE, BUNDLE, ...args], input === undefined ? {} : { input });
+const ovactl = (args: string[], input?: string) =>
+  runCli(args, { node: NODE, input, timeoutMs: 60_000, wrap: ['ip', 'netns', 'exec', NS] });
 const statusOf = () => JSON.parse(readFileSync(join(dir, 'var/lib/ovactl/status.json'), 'utf8'));
 const issue = () => readFileSync(join(dir, 'etc/issue.d/ovactl.issue'), 'utf8');
 
@@ -110,7 +95,7 @@ function startApi(): ChildProcess {
   const p = spawn(
     'ip',
     ['netns', 'exec', NS, '/usr/bin/env', '-u', 'NODE_OPTIONS', NODE, STANDIN, '-f', join(dir, 'api.yaml')],
-    { stdio: 'ignore', env: ENV },
+    { stdio: 'ignore', env: cliEnv() },
   );
   procs.push(p);
   return p;

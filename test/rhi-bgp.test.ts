@@ -8,8 +8,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from './anyip-ns.js';
-import { buildRig, haproxyConfig, skip, VIP, waitEstablished } from './rhi-rig.js';
+import { sleep } from './helpers/netns.js';
+import { buildRig, haproxyConfig, skip, VIP, waitEstablished } from './helpers/rhi-rig.js';
 
 t.test('two appliances, one VIP, ECMP at the router; health moves the route', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-bgp-'));
@@ -55,8 +55,8 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   });
   t.match(a2.status().json, { rules: [{ origin: `auto: frontend vip binds ${VIP}:80`, announced: true }] });
   const human = a1.ovactl('status', '--state', a1.state);
-  t.match(human.stdout, new RegExp(`announced  ${VIP.replace(/\./g, '\\.')}/32 → rhi  since`), 'human status', {
-    out: human.stdout,
+  t.match(human.out, new RegExp(`announced  ${VIP.replace(/\./g, '\\.')}/32 → rhi  since`), 'human status', {
+    out: human.out,
   });
 
   // Disable the backend on appliance 1: its next hop leaves the router's route.
@@ -108,7 +108,7 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   await sleep(100); // its last lines may still be in the pipe
   t.match(d1.out, /rhi: stopped; every route withdrawn/, 'it says so');
   t.match(a1.status(), { code: 1, json: { running: false } }, 'status: not running, exit 1');
-  t.match(a1.ovactl('status', '--state', a1.state).stdout, /ovactl-rhi: NOT running \(stopped at/);
+  t.match(a1.ovactl('status', '--state', a1.state).out, /ovactl-rhi: NOT running \(stopped at/);
 
   // Started again: announced after rise (a new process has no hold-down to serve).
   const d1b = a1.startDaemon();
@@ -119,18 +119,18 @@ t.test('two appliances, one VIP, ECMP at the router; health moves the route', { 
   await sleep(500);
   t.same(rig.nexthops(), both, 'a killed daemon leaves its route (systemd runs "ovactl rhi withdraw" after it)');
   const dead = a1.ovactl('status', '--state', a1.state);
-  t.equal(dead.status, 1);
+  t.equal(dead.code, 1);
   t.match(
-    dead.stdout,
+    dead.out,
     new RegExp(
       `ovactl-rhi: NOT running \\(pid ${d1b.pid} is gone\\)[\\s\\S]*${VIP.replace(/\./g, '\\.')}/32: BIRD still holds it \\(run "ovactl rhi withdraw"\\)`,
     ),
     'status tells',
-    { out: dead.stdout },
+    { out: dead.out },
   );
   const w = a1.ovactl('withdraw', ...a1.paths());
-  t.equal(w.status, 0, w.stderr);
-  t.match(w.stdout, /rhi withdraw: 1 route file emptied/);
+  t.equal(w.code, 0, w.err);
+  t.match(w.out, /rhi withdraw: 1 route file emptied/);
   const gone = await rig.waitNexthops([a2.address], 3000);
   t.ok(gone.ok, `ovactl rhi withdraw → withdrawn (${gone.ms} ms)`);
 

@@ -6,10 +6,10 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from './anyip-ns.js';
+import { sleep } from './helpers/netns.js';
 import { routesText } from '../src/rhi/bird.js';
 import { birdConfigure } from '../src/rhi/sockets.js';
-import { buildRig, haproxyConfig, save, skip, VIP, waitEstablished } from './rhi-rig.js';
+import { buildRig, haproxyConfig, save, skip, VIP, waitEstablished } from './helpers/rhi-rig.js';
 
 const VIP2 = '203.0.113.11';
 
@@ -48,7 +48,7 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
     config: { usingPrevious: false, errors: [/:2:\d+: unknown condition/, /:3:14:/] },
   });
   t.match(
-    a.ovactl('status', '--state', a.state).stdout,
+    a.ovactl('status', '--state', a.state).out,
     /ERROR .*rhi\.rules:2:\d+: unknown condition "sometimes"[\s\S]*nothing is announced until the file is fixed/,
   );
 

@@ -19,7 +19,8 @@ import {
 } from '../src/rhi/health.js';
 import { birdCommand, birdConfigure, birdRoutes, haproxyCommand } from '../src/rhi/sockets.js';
 import { birdConf, routesText, staticProtocols } from '../src/rhi/bird.js';
-import { isRoot, Netns, sleep } from './anyip-ns.js';
+import { Netns, sleep } from './helpers/netns.js';
+import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const T: Tuning = { rise: 2, fall: 2, holdDownMs: 5000 };
 
@@ -172,7 +173,7 @@ t.test('bird.conf: rendered, parsed by bird -p, and read back', async (t) => {
     '# Routes announced by route health injection (ovactl rhi run); rewritten as health changes.\nroute 192.0.2.70/32 blackhole;\n',
   );
   const bird = spawnSync('bird', ['--version'], { encoding: 'utf8' });
-  if (bird.error) return void t.comment('bird is not installed (test/run.sh installs bird2): bird -p not run');
+  if (bird.error) return void skipUnless('bird2 is not installed (test/run.sh installs it): bird -p not run');
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-birdp-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const p of ['rhi', 'rhi6', 'vol2'])
@@ -192,11 +193,12 @@ const haveTools = spawnSync('haproxy', ['-v']).status === 0 && spawnSync('bird',
 t.test(
   'the socket clients against a real haproxy and a real BIRD',
   {
-    skip: !isRoot
-      ? 'needs root for a network namespace'
-      : !haveTools
-        ? 'haproxy or bird2 is not installed (test/run.sh installs them)'
-        : false,
+    skip: skipUnless(
+      firstUnmet([
+        [isRoot, 'needs root (a network namespace)'],
+        [haveTools, 'haproxy or bird2 is not installed (test/run.sh installs them)'],
+      ]),
+    ),
   },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-sockets-'));

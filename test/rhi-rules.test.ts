@@ -1,12 +1,11 @@
 // The RHI rules parser (seed 004's syntax): what it understands, and every kind of error with its
 // line and column; then `ovactl rhi check` as a user runs it.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRules, ruleText, type ErrorKind } from '../src/rhi/rules.js';
-import { ROOT } from './helpers.js';
+import { runCli } from './helpers/cli.js';
 
 t.test("the seed's examples, both protocol spellings, defaults, comments", async (t) => {
   const r = parseRules(
@@ -261,13 +260,7 @@ t.test('every error of a file in one pass, in order; good rules still parse', as
 t.test('ovactl rhi check', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-check-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-  const ovactl = (...args: string[]) =>
-    spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, join(ROOT, 'dist/ovactl.js'), 'rhi', ...args], {
-      encoding: 'utf8',
-      env,
-      timeout: 20_000,
-    });
+  const ovactl = (...args: string[]) => runCli(['rhi', ...args]);
   const file = (name: string, text: string) => {
     writeFileSync(join(dir, name), text);
     return join(dir, name);
@@ -288,20 +281,20 @@ t.test('ovactl rhi check', async (t) => {
     '--ranges',
     ranges,
   );
-  t.equal(good.status, 0, good.stderr);
-  t.match(good.stdout, /good\.rules: 2 rules and auto/);
+  t.equal(good.code, 0, good.err);
+  t.match(good.out, /good\.rules: 2 rules and auto/);
   t.match(
-    good.stdout,
+    good.out,
     /line 2: 192\.0\.2\.71\/32 = any\(b:a, b:b\)\n\s+announces 192\.0\.2\.71\/32 → rhi while any of b:a or b:b is up/,
   );
-  t.match(good.stdout, /line 3: %vol2 192\.0\.2\.72\/32 = never\(\)\n\s+never announces 192\.0\.2\.72\/32 → vol2/);
+  t.match(good.out, /line 3: %vol2 192\.0\.2\.72\/32 = never\(\)\n\s+never announces 192\.0\.2\.72\/32 → vol2/);
   t.match(
-    good.stdout,
+    good.out,
     /192\.0\.2\.70\/32 = all\(f:web, b:app\)\n\s+\(frontend web binds 192\.0\.2\.70:80\)/,
     'auto, from the live configuration',
   );
   t.match(
-    good.stdout,
+    good.out,
     /note: frontend mgmt \(line 6\) binds 198\.51\.100\.10:8404: 198\.51\.100\.10 is outside the VIP ranges; not announced/,
   );
 
@@ -310,11 +303,11 @@ t.test('ovactl rhi check', async (t) => {
     '--config',
     file('bad.rules', '192.0.2.71 = any(b:a)\n192.0.2.72 = sometimes(b:a)\n192.0.2.73/33 = all(b:a)\n'),
   );
-  t.equal(bad.status, 1);
-  t.equal(bad.stdout, '', 'nothing understood is printed when the file has errors');
-  t.match(bad.stderr, new RegExp(`${dir}/bad\\.rules:2:14: unknown condition "sometimes"\\n  fix: `));
-  t.match(bad.stderr, /bad\.rules:3:12: "\/33" is not a prefix length/);
-  t.match(bad.stderr, /2 errors; the daemon announces nothing from this file/);
+  t.equal(bad.code, 1);
+  t.equal(bad.out, '', 'nothing understood is printed when the file has errors');
+  t.match(bad.err, new RegExp(`${dir}/bad\\.rules:2:14: unknown condition "sometimes"\\n  fix: `));
+  t.match(bad.err, /bad\.rules:3:12: "\/33" is not a prefix length/);
+  t.match(bad.err, /2 errors; the daemon announces nothing from this file/);
 
   const proto = ovactl(
     'check',
@@ -323,16 +316,16 @@ t.test('ovactl rhi check', async (t) => {
     '--bird-config',
     bird,
   );
-  t.equal(proto.status, 1, 'with --bird-config, a protocol bird.conf lacks is an error');
+  t.equal(proto.code, 1, 'with --bird-config, a protocol bird.conf lacks is an error');
   t.match(
-    proto.stderr,
+    proto.err,
     /proto\.rules:1:1: .*bird\.conf has no static protocol vol2 fed from \/run\/ovactl\/rhi\n {2}fix: use one of rhi/,
   );
 
   const missing = ovactl('check', '--config', join(dir, 'nope.rules'));
-  t.equal(missing.status, 2);
-  t.match(missing.stderr, /nope\.rules: cannot read: no such file/);
+  t.equal(missing.code, 2);
+  t.match(missing.err, /nope\.rules: cannot read: no such file/);
   const usage = ovactl('frob');
-  t.equal(usage.status, 2);
-  t.match(usage.stderr, /give one of run, status, check, withdraw, prepare/);
+  t.equal(usage.code, 2);
+  t.match(usage.err, /give one of run, status, check, withdraw, prepare/);
 });

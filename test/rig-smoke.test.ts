@@ -4,11 +4,12 @@
 // exists (test/rig/rootfs.sh builds it on first use, about a minute).
 import t from 'tap';
 import { bootAppliance, ensureRootfs, rigUnavailable, waitFor } from './rig/appliance.js';
+import { skipUnless } from './helpers/root.js';
 
 t.setTimeout(10 * 60_000); // a cold rootfs build is about a minute (or waits for boot.test's)
 const unavailable = rigUnavailable();
 const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = unavailable ?? rootfs?.skip ?? false;
+const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.test('bare rootfs boots in the rig', { skip }, async (t) => {
   t.ok(rootfs?.ok, `rootfs ready${rootfs?.output === 'cached' ? ' (cached)' : ` (built in ${rootfs?.ms} ms)`}`, {

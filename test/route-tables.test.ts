@@ -8,7 +8,10 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isRoot, Netns } from './anyip-ns.js';
+import { Netns } from './helpers/netns.js';
+import { skipUnless, needsRoot } from './helpers/root.js';
+
+const nsSkip = skipUnless(needsRoot('network namespaces'));
 import { parseConfig } from '../src/routetables/config.js';
 import {
   desiredRules,
@@ -183,7 +186,7 @@ t.test('the API follows a lease: yaml, certificate SAN, one restart per change (
 
 t.test(
   'in a namespace: up follows a lease change, keeps foreign rules; down removes only ours',
-  { skip: isRoot ? false : 'needs root' },
+  { skip: nsSkip },
   async (t) => {
     const ns = Netns.create(t, 'rt');
     ns.ip('link', 'add', 'workload', 'type', 'veth', 'peer', 'name', 'wpeer');
@@ -199,24 +202,28 @@ t.test(
     const rules = () => ns.ip('-4', 'rule', 'show');
 
     const up = ns.ovactl('route-tables', 'up', '--config', cfg);
-    t.equal(up.status, 1, 'exit 1: the file has a bad line');
-    t.match(up.stderr, /route-tables\.cfg:2: "bogus" is not a NIC.*Fix:/, 'named with its line and the fix');
-    t.match(up.stdout, /2 rule\(s\) added/);
+    t.equal(up.code, 1, 'exit 1: the file has a bad line');
+    t.match(up.err, /route-tables\.cfg:2: "bogus" is not a NIC.*Fix:/, 'named with its line and the fix');
+    t.match(up.out, /2 rule\(s\) added/);
     t.match(
       rules(),
       /1000:\s+from 198\.51\.100\.155 lookup 201 proto routetables|1000:\s+from 198\.51\.100\.155 lookup 201 proto 251/,
     );
     t.match(rules(), /950:\s+from all to 198\.51\.100\.0\/24 lookup 201/);
     const route = ns.ip('route', 'get', '198.51.100.1');
-    t.ok(route.length > 0, `route get: ${route.trim()}`);
+    t.match(
+      route,
+      /^198\.51\.100\.1 dev workload src 198\.51\.100\.155 /,
+      `the gateway over workload, from the lease: ${route.trim()}`,
+    );
 
     // The lease moves: another address (and prefix), the old one goes.
     ns.ip('addr', 'add', '198.51.100.170/25', 'dev', 'workload', 'valid_lft', '3600', 'preferred_lft', '3600');
     ns.ip('addr', 'del', '198.51.100.155/24', 'dev', 'workload');
     writeFileSync(cfg, 'table workload 201\n');
     const again = ns.ovactl('route-tables', 'up', '--config', cfg);
-    t.equal(again.status, 0, again.stderr);
-    t.match(again.stdout, /2 rule\(s\) added, 2 removed/);
+    t.equal(again.code, 0, again.err);
+    t.match(again.out, /2 rule\(s\) added, 2 removed/);
     t.notMatch(rules(), /198\.51\.100\.155/, "the old lease's rules are gone");
     t.match(rules(), /from 198\.51\.100\.170 lookup 201/);
     t.match(rules(), /to 198\.51\.100\.128\/25 lookup 201/);
@@ -224,44 +231,40 @@ t.test(
     t.match(rules(), /to 10\.20\.0\.0\/16 lookup 201/, "the admin's rule stays");
 
     const down = ns.ovactl('route-tables', 'down', '--config', cfg);
-    t.equal(down.status, 0);
-    t.match(down.stdout, /removed 2 rules/);
+    t.equal(down.code, 0);
+    t.match(down.out, /removed 2 rules/);
     t.notMatch(rules(), /198\.51\.100\.170/);
     t.match(rules(), /from 198\.51\.100\.10 lookup 201/, 'down leaves the static rule');
   },
 );
 
-t.test(
-  'in a namespace: watch follows address changes through ip monitor',
-  { skip: isRoot ? false : 'needs root' },
-  async (t) => {
-    const ns = Netns.create(t, 'rtw');
-    ns.ip('link', 'add', 'frontend', 'type', 'veth', 'peer', 'name', 'fpeer');
-    ns.ip('link', 'set', 'frontend', 'up');
-    const dir = mkdtempSync(join(tmpdir(), 'ovactl-rt-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const cfg = join(dir, 'route-tables.cfg');
-    writeFileSync(cfg, 'table frontend 202\n');
-    const w = ns.spawnOvactl('route-tables', 'watch', '--config', cfg);
-    t.ok(await w.waitFor(/following the addresses/, 10_000), 'started');
-    const until = async (re: RegExp, present: boolean) => {
-      for (let i = 0; i < 100; i++) {
-        if (re.test(ns.ip('-4', 'rule', 'show')) === present) return true;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return false;
-    };
-    ns.ip('addr', 'add', '203.0.113.20/24', 'dev', 'frontend');
-    t.ok(await until(/from 203\.0\.113\.20 lookup 202/, true), 'a new address gets its rules within 5 s');
-    ns.ip('addr', 'del', '203.0.113.20/24', 'dev', 'frontend');
-    ns.ip('addr', 'add', '203.0.113.21/24', 'dev', 'frontend');
-    t.ok(await until(/203\.0\.113\.20/, false), "the old address's rules go");
-    t.ok(await until(/from 203\.0\.113\.21 lookup 202/, true), "the new one's come");
-    writeFileSync(cfg, 'garbage line\n');
-    ns.ip('addr', 'add', '203.0.113.22/24', 'dev', 'frontend');
-    t.ok(await until(/203\.0\.113\.21/, false), 'a file without valid lines: no DHCP NIC, our rules go');
-    t.ok(w.alive(), 'bad input never ends the watcher');
-    t.equal(await w.stop(), 0, 'SIGTERM: exit 0');
-    t.match(w.err, /"garbage" is not an entry/);
-  },
-);
+t.test('in a namespace: watch follows address changes through ip monitor', { skip: nsSkip }, async (t) => {
+  const ns = Netns.create(t, 'rtw');
+  ns.ip('link', 'add', 'frontend', 'type', 'veth', 'peer', 'name', 'fpeer');
+  ns.ip('link', 'set', 'frontend', 'up');
+  const dir = mkdtempSync(join(tmpdir(), 'ovactl-rt-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cfg = join(dir, 'route-tables.cfg');
+  writeFileSync(cfg, 'table frontend 202\n');
+  const w = ns.spawnOvactl('route-tables', 'watch', '--config', cfg);
+  t.ok(await w.waitFor(/following the addresses/, 10_000), 'started');
+  const until = async (re: RegExp, present: boolean) => {
+    for (let i = 0; i < 100; i++) {
+      if (re.test(ns.ip('-4', 'rule', 'show')) === present) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  ns.ip('addr', 'add', '203.0.113.20/24', 'dev', 'frontend');
+  t.ok(await until(/from 203\.0\.113\.20 lookup 202/, true), 'a new address gets its rules within 5 s');
+  ns.ip('addr', 'del', '203.0.113.20/24', 'dev', 'frontend');
+  ns.ip('addr', 'add', '203.0.113.21/24', 'dev', 'frontend');
+  t.ok(await until(/203\.0\.113\.20/, false), "the old address's rules go");
+  t.ok(await until(/from 203\.0\.113\.21 lookup 202/, true), "the new one's come");
+  writeFileSync(cfg, 'garbage line\n');
+  ns.ip('addr', 'add', '203.0.113.22/24', 'dev', 'frontend');
+  t.ok(await until(/203\.0\.113\.21/, false), 'a file without valid lines: no DHCP NIC, our rules go');
+  t.ok(w.alive(), 'bad input never ends the watcher');
+  t.equal(await w.stop(), 0, 'SIGTERM: exit 0');
+  t.match(w.err, /"garbage" is not an entry/);
+});

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { RULES } from '../src/validate/rules.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE, check, doc, rulesOf, withValues } from './helpers.js';
+import { BASE, check, doc, rulesOf, withValues } from './helpers/values.js';
 import type { Deployment } from '../src/appliance/nics.js';
 
 interface Case {
@@ -613,7 +613,9 @@ for (const c of CASES) {
     t.equal(bad.valid, severity === 'error' ? false : bad.errors.length === 0, 'validity follows the severity');
     for (const f of found) {
       t.ok(f.keys.length > 0 || c.rule === 'property.unknown', 'names the keys');
-      t.ok(f.message.length > 10, 'has a message');
+      // Built from values and table text: one line, and no hole a missing value would leave.
+      t.match(f.message, /^\S[^\n]*\S$/, 'a one-line message');
+      t.notMatch(f.message, /\bundefined\b|\bNaN\b|\[object |\{\{|\$\{/, 'no unfilled part in the message');
     }
     if (c.message)
       t.ok(

@@ -83,4 +83,8 @@ fi
 # closing line CI reads, summed.
 num() { local n=0 v log; for log in "${logs[@]}"; do v=$(grep -E '^# \{ total: [0-9]+' "$log" | tail -n 1 | sed -nE "s/.*[{ ,]$1: ([0-9]+).*/\1/p"); n=$((n + ${v:-0})); done; echo "$n"; }
 echo "$(num pass) passed, $(num fail) failed, $(num skip) skipped"
+# A non-root run skips the suites that need root: say so after the count, not only in the log.
+if [ "$(id -u)" -ne 0 ] && [ "$(num skip)" -gt 0 ]; then
+  echo "test/run.sh: not root: the suites marked NOT TESTED HERE did not run (CI runs them as root)" >&2
+fi
 exit "$rc"

@@ -22,6 +22,7 @@ import { apiHeader, seed003Sections } from './rig/control-plane.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues, WORKLOAD_IP } from './rig/values.js';
 import { join } from 'node:path';
+import { skipUnless } from './helpers/root.js';
 
 const RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.70';
@@ -33,8 +34,7 @@ const PROBE = join(REPO, 'test/rig/tcp-probe.mjs');
 t.setTimeout(10 * 60_000);
 const unavailable = rigUnavailable();
 const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = unavailable ?? rootfs?.skip ?? false;
-if (skip) t.comment(`NOT RUN: ${skip} — this suite needs root; CI runs as root`);
+const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 interface Phase {
   name: string;

@@ -8,21 +8,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDeployValues } from '../src/cli/deploy-values.js';
-import { ROOT, withImage } from './helpers.js';
+import { ROOT, withImage } from './helpers/values.js';
+import { runCli } from './helpers/cli.js';
 
-const BIN = join(ROOT, 'dist/ovactl.js');
 const ENV_XML = join(ROOT, 'examples/ovf-env.xml');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-successor-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
-const ovactl = (...args: string[]) => {
-  const r = spawnSync('/usr/bin/env', ['-u', 'NODE_OPTIONS', process.execPath, BIN, ...args], {
-    encoding: 'utf8',
-    env,
-    timeout: 60_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const ovactl = (...args: string[]) => runCli(args, { timeoutMs: 60_000 });
 const A = withImage(join(dir, 'A'));
 const B = withImage(join(dir, 'B'));
 const at = (root: string, p: string) => readFileSync(join(root, p), 'utf8');

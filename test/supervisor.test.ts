@@ -20,6 +20,7 @@ import {
 } from './rig/appliance.js';
 import { ovfEnvXml } from './rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
+import { skipUnless } from './helpers/root.js';
 
 const RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.71';
@@ -35,8 +36,7 @@ const E = encodeURIComponent;
 t.setTimeout(10 * 60_000);
 const unavailable = rigUnavailable();
 const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = unavailable ?? rootfs?.skip ?? false;
-if (skip) t.comment(`NOT RUN: ${skip} — this suite needs root; CI runs as root`);
+const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.test('the Supervisor creates a service through the Data Plane API; the VIP serves it', { skip }, async (t) => {
   if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);

@@ -11,8 +11,9 @@ import { APPLIANCE_PCI_PATHS, type Facts, type Plan } from '../src/plan/types.js
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../src/appliance/syslog.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { check, doc, ROOT, rulesOf, valuesOf, withValues } from './helpers.js';
-import { Netns, isRoot, sleep } from './anyip-ns.js';
+import { check, doc, ROOT, rulesOf, valuesOf, withValues } from './helpers/values.js';
+import { Netns, sleep } from './helpers/netns.js';
+import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
 const FACTS: Facts = {
   pciPaths: APPLIANCE_PCI_PATHS,
@@ -100,7 +101,7 @@ t.test('plan: set → rsyslog on, the drop-in forwards; blank → rsyslog off, t
 // ── real rsyslogd ───────────────────────────────────────────────────────────────────────────
 const haveRsyslog = existsSync('/usr/sbin/rsyslogd');
 const haveGtls = existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so');
-const skipRsyslog = haveRsyslog ? false : 'rsyslogd is not installed (test/run.sh installs rsyslog)';
+const NO_RSYSLOG = 'rsyslogd is not installed (test/run.sh installs rsyslog)';
 
 const openssl = (...args: string[]) => {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -164,7 +165,12 @@ function debianConfig(dir: string, ours: string): string {
 }
 const validate = (conf: string) => spawnSync('rsyslogd', ['-N1', '-f', conf], { encoding: 'utf8' });
 
-const skipN1 = skipRsyslog || (existsSync('/etc/rsyslog.conf') ? false : 'no /etc/rsyslog.conf');
+const skipN1 = skipUnless(
+  firstUnmet([
+    [haveRsyslog, NO_RSYSLOG],
+    [existsSync('/etc/rsyslog.conf'), 'no /etc/rsyslog.conf'],
+  ]),
+);
 t.test(
   "rsyslogd -N1 accepts the drop-in with Debian's rsyslog.conf and 49-haproxy.conf",
   { skip: skipN1 },
@@ -184,7 +190,12 @@ t.test(
   },
 );
 
-const skipNs = skipRsyslog || (isRoot ? false : 'needs root (network namespaces)');
+const skipNs = skipUnless(
+  firstUnmet([
+    [haveRsyslog, NO_RSYSLOG],
+    [isRoot, 'needs root (network namespaces)'],
+  ]),
+);
 const SENDER = '10.217.17.1',
   RECEIVER = '10.217.17.2',
   LOG_HOST = 'logs.example.test';

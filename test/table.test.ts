@@ -6,7 +6,7 @@ import { PROPERTIES, canonicalKey } from '../src/properties/table.js';
 import { normalise, propertiesSchema } from '../src/properties/schema.js';
 import { propertiesMarkdown } from '../src/docs/reference.js';
 import { RULES } from '../src/validate/rules.js';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 
 // Every key of the original appliance (../shared/reference/original-appliance.md), same names.
 const ORIGINAL = [

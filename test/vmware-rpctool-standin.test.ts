@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GuestinfoSource } from '../src/source/guestinfo.js';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/values.js';
 
 const TOOL = join(ROOT, 'test/standin/vmware-rpctool');
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-rpctool-'));

@@ -47,6 +47,7 @@ import {
   type RunResult,
 } from './procs.js';
 
+import { BUNDLE } from '../helpers/cli.js';
 export type { ClientRoute, RunResult };
 
 export const REPO = new URL('../..', import.meta.url).pathname;
@@ -621,7 +622,7 @@ export const bootAppliance = (opts: BootOptions): Promise<Appliance> => Applianc
 
 /** dist/ovactl.js, built when missing (build/install.sh copies it; test/run.sh builds before the tests). */
 export function ensureBundle(): void {
-  if (existsSync(join(REPO, 'dist/ovactl.js'))) return;
+  if (existsSync(BUNDLE)) return;
   const b = spawnSync(process.execPath, [join(REPO, 'build/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
   if (b.status !== 0) throw new Error(`npm run build failed: ${b.stderr}`);
 }

@@ -6,19 +6,21 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { birdConf, routesText } from '../src/rhi/bird.js';
-import { birdCommand, haproxyCommand } from '../src/rhi/sockets.js';
-import { isRoot, Netns, sleep, type Proc } from './anyip-ns.js';
+import { birdConf, routesText } from '../../src/rhi/bird.js';
+import { birdCommand, haproxyCommand } from '../../src/rhi/sockets.js';
+import { Netns, sleep, type Proc } from './netns.js';
+import { firstUnmet, isRoot, skipUnless } from './root.js';
 
 export const ROUTER_AS = 65000;
 export const VIP = '203.0.113.10';
 
 const haveAll = ['haproxy', 'bird'].every((b) => spawnSync(b, [b === 'bird' ? '--version' : '-v']).status === 0);
-export const skip = !isRoot
-  ? 'needs root for network namespaces'
-  : !haveAll
-    ? 'haproxy or bird2 is not installed (test/run.sh installs them)'
-    : false;
+export const skip = skipUnless(
+  firstUnmet([
+    [isRoot, 'needs root (network namespaces)'],
+    [haveAll, 'haproxy or bird2 is not installed (test/run.sh installs them)'],
+  ]),
+);
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -161,7 +163,7 @@ export class Appliance {
   /** `ovactl rhi status --json`, parsed. */
   status(): { code: number | null; json: Record<string, any> } {
     const r = this.ovactl('status', '--json', '--state', this.state);
-    return { code: r.status, json: JSON.parse(r.stdout || '{}') };
+    return { code: r.code, json: JSON.parse(r.out || '{}') };
   }
 
   /** The routes BIRD holds in protocol rhi. */

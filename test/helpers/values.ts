@@ -1,12 +1,13 @@
-// Shared test helpers: the bundled example as the base of every case, and documents built from it.
+// Shared test values: the bundled example (examples/appliance.json) as the base of every case, and
+// documents built from it.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseDocument } from '../src/source/detect.js';
-import type { DeployDocument } from '../src/source/document.js';
-import { validateDocument, type Report, type ValidateOptions } from '../src/validate/validate.js';
-import type { ValidProperties } from '../src/validate/values.js';
+import { parseDocument } from '../../src/source/detect.js';
+import type { DeployDocument } from '../../src/source/document.js';
+import { validateDocument, type Report, type ValidateOptions } from '../../src/validate/validate.js';
+import type { ValidProperties } from '../../src/validate/values.js';
 
-export const ROOT = new URL('..', import.meta.url).pathname;
+export const ROOT = new URL('../..', import.meta.url).pathname;
 export const BASE: Record<string, string> = JSON.parse(readFileSync(`${ROOT}examples/appliance.json`, 'utf8'));
 
 export async function doc(text: string): Promise<DeployDocument> {

@@ -1,15 +1,13 @@
-// Network namespaces for the AnyIP tests: one per test, named with the test run's PID, every process
-// started in it killed by PID and the namespace deleted in the test's teardown (also on failure).
+// Network namespaces for the namespace tests (AnyIP, RHI, route tables, metrics, syslog): one per test,
+// named with the test run's PID, every process started in it killed by PID and the namespace deleted in
+// the test's teardown (also on failure).
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './helpers.js';
+import { cliArgv, runCli, type CliResult } from './cli.js';
 
-export const OVACTL = join(ROOT, 'dist/ovactl.js');
-export const isRoot = process.getuid?.() === 0;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** tap puts its loader into NODE_OPTIONS; the appliance has no NODE_EXTRA_CA_CERTS. */
-const NODE = ['/usr/bin/env', '-u', 'NODE_OPTIONS', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath];
+/** The appliance has no NODE_EXTRA_CA_CERTS (cliArgv drops tap's NODE_OPTIONS). */
+const NO_EXTRA_CA = ['-u', 'NODE_EXTRA_CA_CERTS'];
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -60,8 +58,8 @@ export class Netns {
     });
   }
 
-  ovactl(...args: string[]): SpawnSyncReturns<string> {
-    return this.exec([...NODE, OVACTL, ...args]);
+  ovactl(...args: string[]): CliResult {
+    return runCli(args, { wrap: ['ip', 'netns', 'exec', this.name], envArgs: NO_EXTRA_CA, timeoutMs: 30_000 });
   }
 
   /** A background process in the namespace; `ip netns exec` and env exec, so the PID is the program's. */
@@ -103,7 +101,7 @@ export class Netns {
   }
 
   spawnOvactl(...args: string[]): Proc {
-    return this.spawn([...NODE, OVACTL, ...args]);
+    return this.spawn(cliArgv(args, { envArgs: NO_EXTRA_CA }));
   }
 
   /** The routes of the anyip service (proto 252), IPv4 and IPv6, sorted. */
