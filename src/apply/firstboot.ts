@@ -28,8 +28,7 @@ import { apiUrl, probeUrl, type ProbeAction } from '../plan/probe.js';
 import { NOT_ANSWERING } from './ready.js';
 import { DUPLICATE_ADDRESS } from '../net/dad.js';
 import { TLS_PATHS } from '../tls/certificates.js';
-import { parseAddresses } from '../routetables/rules.js';
-import { runIp } from '../net/iproute.js';
+import { managementLease } from './lease.js';
 import type { System } from './system.js';
 import { currentContent, idsFrom, under, writeAllAtomic, writeAtomic } from '../core/atomic-write.js';
 
@@ -434,17 +433,6 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     ...(applied ? { serving: applied } : {}),
   });
   return { state, changed: true, lines, ...(state === 'error' && scope === 'full' ? { dataPlaneStarted: true } : {}) };
-}
-
-/** The management NIC's leased IPv4 address now (the first dynamic one), or undefined. Never throws. */
-async function managementLease(): Promise<string | undefined> {
-  const r = await runIp(['-4', '-j', 'addr', 'show', 'dev', 'management']);
-  try {
-    const addresses = r.exitCode === 0 ? parseAddresses(r.stdout, new Set(['management'])) : [];
-    return (addresses.find((a) => a.dynamic) ?? addresses[0])?.address;
-  } catch {
-    return undefined;
-  }
 }
 
 const imageOf = (root: string): Pick<Status, 'image'> => {

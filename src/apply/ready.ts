@@ -2,7 +2,6 @@
 // its values. First boot runs before the network is up, so it leaves the state "starting"; this
 // waits, bounded, for the Data Plane API to answer as the Supervisor will ask it, then says READY,
 // or error with the reason and the API's last journal lines.
-import { networkInterfaces } from 'node:os';
 import { execa } from 'execa';
 import { applyBatch, ownedRoutes } from '../anyip/routes.js';
 import {
@@ -30,6 +29,7 @@ import { parseStatus, type State, type Status } from './status.js';
 import { STATUS_FILE } from '../appliance/paths.js';
 import { probeOnce, type ProbeOutcome } from './probe.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
+import { managementLease } from './lease.js';
 import type { System } from './system.js';
 import { currentContent, under } from '../core/atomic-write.js';
 
@@ -55,10 +55,9 @@ export interface ReadyResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The management NIC's address: the static one, or the one DHCP leased (known once networkd has it). */
-function managementHost(report: Report): string | undefined {
+async function managementHost(report: Report): Promise<string | undefined> {
   const c = parseCidr(report.properties['network.management_ip'] ?? '');
-  if (isCidr(c)) return c.address.text;
-  return networkInterfaces().management?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  return isCidr(c) ? c.address.text : managementLease();
 }
 
 export async function runReady(input: ReadyInput): Promise<ReadyResult> {
@@ -89,9 +88,9 @@ export async function runReady(input: ReadyInput): Promise<ReadyResult> {
   const deadline = Date.now() + input.waitSeconds * 1000;
   const started = Date.now();
   let outcome: ProbeOutcome = { ok: false, reason: 'the management NIC has no address yet (DHCP)' };
-  let host = managementHost(report);
+  let host: string | undefined;
   for (;;) {
-    host ??= managementHost(report);
+    host ??= await managementHost(report);
     if (host !== undefined) {
       outcome = await probeOnce({
         host,
