@@ -104,6 +104,30 @@ t.test("--root on the kernel's pseudo file systems is refused at once (render --
   }
 });
 
+t.test('a path with a line break or a tab: refused in one line, quoted, nothing written', async (t) => {
+  for (const bad of [join(dir, 'a\nb'), join(dir, 'x\ty')]) {
+    const shown = JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    for (const [cmd, flag] of [
+      ['render', '--root'],
+      ['firstboot', '--root'],
+      ['export', '--for-successor'],
+    ] as const) {
+      const args =
+        cmd === 'export'
+          ? ['export', '--for-successor', bad, '--env', EXAMPLE, '--root', join(dir, 'nowhere')]
+          : [cmd, '--env', EXAMPLE, '--root', bad];
+      const r = ovactl(args);
+      oneLine(
+        t,
+        r,
+        new RegExp(`^ovactl: ${flag} ${shown}: the path holds a control character; fix: give ${flag} a path`),
+        `${cmd} ${flag}`,
+      );
+      t.notOk(existsSync(bad), `${cmd}: nothing written at it`);
+    }
+  }
+});
+
 t.test('ovf --output onto a folder (EISDIR), docs --write on a missing file (ENOENT)', async (t) => {
   const folder = join(dir, 'out-folder');
   mkdirSync(folder);

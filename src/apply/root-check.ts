@@ -3,7 +3,7 @@
 import { accessSync, constants, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { inputError, type InputError } from '../core/result.js';
-import { fsInputError, isFsMistake, type PathArg } from '../core/fs-error.js';
+import { fsInputError, isFsMistake, pathTextProblem, type PathArg } from '../core/fs-error.js';
 
 const PSEUDO = new Set([
   'proc',
@@ -61,6 +61,8 @@ function fsTypeOf(real: string): { mount: string; type: string } | undefined {
 
 /** Why `arg` cannot be a root to write a tree into (pseudo, a file, read-only, not writable), or undefined. */
 export function rootProblem(arg: PathArg): InputError | undefined {
+  const text = pathTextProblem(arg);
+  if (text) return text;
   const real = existingAncestor(arg.path);
   const where = arg.flag ? `${arg.flag} ${arg.path}` : arg.path;
   if (real !== undefined && !statSync(real).isDirectory()) {

@@ -1,6 +1,6 @@
 import { successorValues } from '../apply/successor.js';
 import { rootProblem } from '../apply/root-check.js';
-import { onPath } from '../core/fs-error.js';
+import { onPath, pathTextProblem } from '../core/fs-error.js';
 import { secretFolderProblem, writeSecretFile } from '../core/secret-file.js';
 import { govcSpec, powercliSpec } from '../ovf/spec.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
@@ -65,7 +65,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const unfit = rootArg === undefined ? undefined : rootProblem(rootOf);
   if (unfit) return io.inputError(unfit);
   const out = { flag: '--for-successor', path: file, example: '/root/successor.json' };
-  const unsafe = secretFolderProblem(out);
+  const unsafe = pathTextProblem(out) ?? secretFolderProblem(out);
   if (unsafe) return io.inputError(unsafe);
 
   const loaded = await loadBootValues(args.values.env as string | undefined, deployment);

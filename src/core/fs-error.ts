@@ -97,3 +97,14 @@ export async function onPath<T>(arg: PathArg, work: () => T | Promise<T>): Promi
     throw e;
   }
 }
+
+/**
+ * A path holding a control character (a line break, a tab, NUL): legal for the kernel, but it breaks
+ * the one-line messages that name it and the commands printed for the admin to paste.
+ */
+export function pathTextProblem(arg: PathArg): InputError | undefined {
+  if (!/[\x00-\x1f\x7f]/.test(arg.path)) return undefined;
+  const shown = JSON.stringify(cut(arg.path));
+  const fix = `give ${arg.flag ?? 'it'} a path without control characters${arg.example ? `, e.g. ${arg.example}` : ''}`;
+  return inputError(arg.flag ? `${arg.flag} ${shown}` : shown, `the path holds a control character; fix: ${fix}`);
+}
