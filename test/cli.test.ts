@@ -246,7 +246,9 @@ t.test(
     const first = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
     t.equal(first.code, 0, first.err);
     t.match(first.out, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
-    t.match(first.out, /systemctl enable --now haproxy\.service/);
+    t.match(first.out, /^ +\d+\. systemctl enable --no-reload .*haproxy\.service/m);
+    t.match(first.out, /^ +\d+\. systemctl start --no-block .*haproxy\.service/m);
+    t.match(first.out, /^ +\d+\. record the values as applied in \/var\/lib\/ovactl\/state\.json/m);
     const cfg = readFileSync(join(root, 'etc/haproxy/dataplaneapi-users.cfg'), 'utf8');
     t.match(
       cfg,

@@ -15,6 +15,8 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { metricsConfig, plan } from '../src/plan/plan.js';
+import { bootPlan } from '../src/plan/boot.js';
+import { describeStep } from '../src/plan/steps.js';
 import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
@@ -30,6 +32,17 @@ const FACTS: Facts = {
   birdInstalled: true,
   rsyslogInstalled: true,
   memoryBytes: DEFAULT_MEMORY_BYTES,
+};
+
+const FIRST_BOOT = {
+  live: true,
+  root: '/',
+  now: new Date('2026-12-02T00:00:00Z'),
+  inputsHash: 'golden',
+  rangesInForce: [],
+  haproxyCheck: true,
+  runningHostname: 'localhost',
+  anyip: true,
 };
 
 // Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
@@ -175,9 +188,13 @@ for (const c of CASES) {
         )
         .join('\n') + '\n';
     const actions = p.actions.map((a) => JSON.stringify(a)).join('\n') + '\n';
+    // The steps a first boot with these values takes on a fresh appliance (the policy, as render prints it).
+    const boot = bootPlan({ report, version: 'golden', facts: { ...FACTS, ...FIRST_BOOT } });
+    const steps = boot.steps.map((s) => describeStep(s)).join('\n') + '\n';
     const expected = new Map<string, string>([
       ['FILES', listing],
       ['ACTIONS', actions],
+      ['STEPS', steps],
       ...p.files.map((f) => [f.path.slice(1), f.content] as [string, string]),
     ]);
     if (process.env.UPDATE_GOLDEN) {

@@ -4,8 +4,6 @@ import { hasHostBits, hostRange, networkText, parseCidr, parseIp, type Cidr } fr
 import { q } from '../core/quote.js';
 import { specialRange } from '../net/special.js';
 
-export const RANGES_FILE = '/etc/vmware/anyip-routes.cfg';
-
 export interface LineProblem {
   readonly line: number;
   readonly text: string;

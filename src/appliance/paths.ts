@@ -2,6 +2,8 @@
 
 /** haproxy's configuration: ovactl's global/defaults, the control plane's sections (src/haproxy/merge.ts). */
 export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
+/** Debian's haproxy: first boot checks the new haproxy.cfg with `haproxy -c` before it serves. */
+export const HAPROXY_BIN = '/usr/sbin/haproxy';
 /** The Data Plane API's users (its `userlist_file`): out of haproxy.cfg, which the control plane edits. */
 export const DATAPLANEAPI_USERS = '/etc/haproxy/dataplaneapi-users.cfg';
 export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
@@ -11,11 +13,15 @@ export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
  */
 /** @public the control plane's, named for readers; ovactl has no code that touches them. */
 export const DATAPLANEAPI_STATE_DIRS = ['/etc/haproxy/maps', '/etc/haproxy/ssl', '/var/lib/dataplaneapi'] as const;
+/** The VIP ranges anyip-routes keeps the kernel's local routes equal to (the seeds' AnyIP guide). */
+export const RANGES_FILE = '/etc/vmware/anyip-routes.cfg';
 /** The DHCP NICs route-tables.service follows (src/routetables/config.ts). */
 export const ROUTE_TABLES_CFG = '/etc/vmware/route-tables.cfg';
 
 /** Where the admin looks: the status document, the console banner (agetty shows /etc/issue.d), guestinfo. */
 export const STATUS_FILE = '/var/lib/ovactl/status.json';
+/** First boot's record of the values it applied (a hash) and the values in force. */
+export const STATE_FILE = '/var/lib/ovactl/state.json';
 export const ISSUE_FILE = '/etc/issue.d/ovactl.issue';
 export const STATUS_GUESTINFO = 'guestinfo.ovactl.status';
 export const CACERT_GUESTINFO = 'guestinfo.dataplaneapi.cacert';
@@ -35,3 +41,11 @@ export const HAPROXY_CHROOT = '/var/lib/haproxy';
 export const METRICS_DIR_IN_CHROOT = '/ovactl-metrics';
 /** haproxy looks for the key of `crt server.crt` in server.crt.key: a link to server.key. */
 export const SERVER_CRT_KEY_LINK = '/etc/haproxy/server.crt.key';
+/** Where first boot puts the new haproxy.cfg and ovactl-metrics.cfg for `haproxy -c` (removed after). */
+export const HAPROXY_CHECK_FILES = {
+  cfg: '/etc/haproxy/.haproxy.cfg.ovactl-check',
+  metrics: '/etc/haproxy/.ovactl-metrics.cfg.ovactl-check',
+  lua: '/etc/haproxy/.ovactl-metrics.lua.ovactl-check',
+} as const;
+/** BIRD (Debian's bird2): route health injection announces the VIPs through it. */
+export const BIRD_BIN = '/usr/sbin/bird';

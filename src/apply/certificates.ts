@@ -2,19 +2,20 @@
 // boot with unchanged values, and from ovactl-certificates.timer), restart only the Data Plane API
 // when it was renewed, and keep the CA warning of the status, the console and guestinfo up to date.
 import { X509Certificate } from 'node:crypto';
-import { RANGES_FILE, parseRangesFile } from '../anyip/ranges-file.js';
+import { parseRangesFile } from '../anyip/ranges-file.js';
+import { RANGES_FILE } from '../appliance/paths.js';
 import { pemBlocks } from '../properties/pem.js';
 import { renewCertificates, TLS_PATHS, type CertificateResult } from '../tls/certificates.js';
 import { CA_EXPIRING, caFinding } from '../tls/lifetime.js';
 import type { Finding } from '../validate/finding.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
-import { parseStatus, statusJson, type Status } from './status.js';
+import { parseStatus, statusJson, type Status } from '../plan/status.js';
 import { STATUS_FILE } from '../appliance/paths.js';
 import type { System } from './system.js';
 import { currentContent, under } from '../core/atomic-write.js';
 import { metricsOn, writeCertificateMetrics } from './metrics.js';
 
-export const DATAPLANEAPI_UNIT = 'dataplaneapi.service';
+const DATAPLANEAPI_UNIT = 'dataplaneapi.service';
 
 /** The CA warning for ca.crt under root at `now` (none when it is far from its end, missing or unreadable). */
 export function caFindings(root: string, now: Date): Finding[] {
@@ -105,7 +106,7 @@ export async function runRenew(input: RenewInput): Promise<RenewResult> {
  * that changes it: only for an applied appliance (ready, starting) or one serving its last good
  * values, whose banner does not depend on the deploy values. Returns the JSON when it was written.
  */
-export function refreshStatus(root: string, findings: readonly Finding[], lines: string[]): string | undefined {
+function refreshStatus(root: string, findings: readonly Finding[], lines: string[]): string | undefined {
   const text = currentContent(under(root, STATUS_FILE));
   const ranges = parseRangesFile(currentContent(under(root, RANGES_FILE)) ?? '').ranges.map((c) => c.text);
   const status = parseStatus(text, { ranges, managementConfigured: true, dataPlaneStarted: true });

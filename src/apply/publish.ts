@@ -1,6 +1,6 @@
 // Writing the status where the admin looks: status.json and the console banner (files), and
 // guestinfo (vmware-rpctool). Shared by first boot and `ovactl ready`, which finishes its work.
-import { issueText, statusJson, type Status } from './status.js';
+import { issueText, statusJson, type Status } from '../plan/status.js';
 import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO } from '../appliance/paths.js';
 import type { System } from './system.js';
 import { writeAtomic } from '../core/atomic-write.js';

@@ -6,7 +6,6 @@ import { execa } from 'execa';
 import { applyBatch, ownedRoutes } from '../anyip/routes.js';
 import {
   describeDuplicate,
-  DUPLICATE_ADDRESS,
   DUPLICATE_FIX,
   nicAddresses,
   onNic,
@@ -25,7 +24,7 @@ import { isCidr, parseCidr } from '../net/ip.js';
 import { httpsUrl } from '../net/url.js';
 import { error as errorFinding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
-import { parseStatus, type State, type Status } from './status.js';
+import { DUPLICATE_ADDRESS, NOT_ANSWERING, parseStatus, type State, type Status } from '../plan/status.js';
 import { STATUS_FILE } from '../appliance/paths.js';
 import { probeOnce, type ProbeOutcome } from './probe.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
@@ -33,7 +32,6 @@ import { managementLease } from './lease.js';
 import type { System } from './system.js';
 import { currentContent, under } from '../core/atomic-write.js';
 
-export const NOT_ANSWERING = 'dataplaneapi.not-answering';
 const ATTEMPT_TIMEOUT_MS = 5_000;
 const RETRY_MS = 1_000;
 const JOURNAL_LINES = 5;

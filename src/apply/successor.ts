@@ -8,7 +8,8 @@ import type { PropertyKey } from '../properties/table.js';
 import type { DeployDocument } from '../source/document.js';
 import { TLS_PATHS } from '../tls/certificates.js';
 import type { Report } from '../validate/validate.js';
-import { appliedState, inputsHash, STATE_FILE } from './firstboot.js';
+import { appliedState, inputsHash } from './state.js';
+import { STATE_FILE } from '../appliance/paths.js';
 import { currentContent, under } from '../core/atomic-write.js';
 
 export interface SuccessorInput {

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
-import { parseRangesFile, RANGES_FILE } from '../anyip/ranges-file.js';
+import { parseRangesFile } from '../anyip/ranges-file.js';
+import { RANGES_FILE } from '../appliance/paths.js';
 import { applyBatch, diff, localRoutes, ownedRoutes } from '../anyip/routes.js';
 import { converge, describeChange, describeForeign, describeProblem, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';

@@ -1,3 +1,4 @@
+import { VERSION } from './version.js';
 import { successorValues } from '../apply/successor.js';
 import { rootProblem } from '../apply/root-check.js';
 import { onPath, pathTextProblem } from '../core/fs-error.js';
@@ -7,7 +8,6 @@ import { deploymentFlag, loadBootValues } from './deploy-values.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 
-const VERSION = process.env.OVACTL_VERSION ?? '0.1.0';
 const FORMATS = ['govc', 'powercli'] as const;
 
 export const spec: CommandSpec = {

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { VERSION } from './version.js';
+import { HAPROXY_BIN } from '../appliance/paths.js';
 import { reportWriteFailure, runFirstboot } from '../apply/firstboot.js';
 import { liveSystem, recordingSystem } from '../apply/system.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
@@ -9,8 +10,6 @@ import { EXIT, type CommandIO } from './io.js';
 import { READY_UNIT } from '../appliance/dataplaneapi.js';
 import { onPath } from '../core/fs-error.js';
 import { rootProblem } from '../apply/root-check.js';
-
-const VERSION = process.env.OVACTL_VERSION ?? '0.1.0';
 
 export const spec: CommandSpec = {
   name: 'firstboot',
@@ -70,7 +69,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       root,
       system: rootArg === undefined ? liveSystem() : recordingSystem(),
       version: VERSION,
-      haproxyBin: existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : undefined,
+      haproxyBin: HAPROXY_BIN,
     }),
   );
   if (!applied.ok) {

@@ -1,4 +1,5 @@
 // The `ovactl` entry point. Commands load on demand so `validate` does not pay for what others use.
+import { VERSION } from './version.js';
 import { readBuildInfo } from '../appliance/build-info.js';
 import { EXIT, processIO, type CommandIO } from './io.js';
 import { isUsageError, suggest, type CommandSpec } from './usage.js';
@@ -61,8 +62,6 @@ const COMMANDS: Record<string, Command> = {
     load: () => import('./docs-command.js'),
   },
 };
-
-const VERSION = process.env.OVACTL_VERSION ?? '0.1.0';
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

@@ -1,3 +1,4 @@
+import { VERSION } from './version.js';
 import { writeFileSync } from 'node:fs';
 import { descriptor, DEFAULT_DISK } from '../ovf/descriptor.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -42,7 +43,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const capacity = whole('disk-capacity', args.values['disk-capacity']);
   const size = whole('disk-size', args.values['disk-size']);
   const text = descriptor({
-    version: process.env.OVACTL_VERSION ?? '0.1.0',
+    version: VERSION,
     disk: {
       file: (args.values['disk-file'] as string | undefined) ?? DEFAULT_DISK.file,
       capacityGiB: capacity ?? DEFAULT_DISK.capacityGiB,

@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
 import { deploymentFlag, loadDeployValues } from './deploy-values.js';
-import { plan } from '../plan/plan.js';
-import { APPLIANCE_PCI_PATHS, type Action, type Plan } from '../plan/types.js';
-import { DATAPLANEAPI_USERS, HAPROXY_CFG } from '../appliance/paths.js';
-import { DEFAULT_MEMORY_BYTES } from '../appliance/hardware.js';
-import { DATAPLANEAPI_BIN, READY_UNIT } from '../appliance/dataplaneapi.js';
-import { RSYSLOGD } from '../appliance/syslog.js';
-import { probeUrl } from '../plan/probe.js';
-import { currentContent, idsFrom, under, writeAllAtomic } from '../core/atomic-write.js';
-import { haproxyPasswordHash } from '../apply/password-hash.js';
+import { bootPlan } from '../plan/boot.js';
+import { describeStep } from '../plan/steps.js';
+import type { Plan } from '../plan/types.js';
+import { HAPROXY_BIN, HAPROXY_CFG } from '../appliance/paths.js';
+import { idsFrom, writeAllAtomic } from '../core/atomic-write.js';
+import { gatherBootFacts } from '../apply/facts.js';
+import { recordingSystem } from '../apply/system.js';
+import { VERSION } from './version.js';
 import { reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -26,7 +24,7 @@ file the appliance would get under DIR (DIR/etc/haproxy/haproxy.cfg, DIR/etc/sys
 atomically, with the planned modes. Files that already hold the planned content are left alone.
 An existing DIR/etc/haproxy/haproxy.cfg is merged into, as first boot does: ovactl's global and
 defaults sections are replaced, every other section (the control plane's) is kept byte for byte.
-Prints each file and the service actions first boot would run; runs none of them.
+Prints each file and every step first boot would run on a fresh appliance; runs none of them.
 
 Options:
   --env INPUT            the deploy values
@@ -37,17 +35,6 @@ Options:
 Exit status: 0 rendered, 1 invalid values (nothing written), 2 unreadable input or usage error.`,
   options: { env: { type: 'string' }, root: { type: 'string' }, deployment: { type: 'string' } },
 };
-
-export const describeAction = (a: Action): string =>
-  a.kind === 'enable-start'
-    ? `systemctl enable --now ${a.unit}`
-    : a.kind === 'disable-stop'
-      ? `systemctl disable --now ${a.units.join(' ')}`
-      : a.kind === 'set-root-password'
-        ? 'chpasswd (root password, on stdin)'
-        : a.kind === 'probe-dataplaneapi'
-          ? `${READY_UNIT}: READY once ${probeUrl(a)} answers (up to ${a.waitSeconds} s)`
-          : `issue the Data Plane API certificate (${a.givenCa ? 'given CA' : 'generated CA'}; SANs ${[...a.ips, ...a.dnsNames].join(', ')})`;
 
 /** What merging into an existing haproxy.cfg did: ovactl's sections changed, the control plane's kept. */
 const mergeLines = (m: NonNullable<Plan['haproxy']>): string[] => [
@@ -76,38 +63,35 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return EXIT.invalid;
   }
 
-  const values = report.values;
-  // An existing tree is merged into, as first boot does: the control plane's haproxy.cfg sections stay.
-  const haproxyCfg = currentContent(under(root, HAPROXY_CFG));
-  const users = currentContent(under(root, DATAPLANEAPI_USERS)) ?? haproxyCfg;
-  const hash = await haproxyPasswordHash(values['loadbalance.haproxy_pwd'], users);
-  const p = plan({
-    properties: values,
-    deployment: report.deployment,
-    scope: 'full',
-    facts: {
-      pciPaths: APPLIANCE_PCI_PATHS,
-      haproxyPasswordHash: hash,
-      dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
-      birdInstalled: existsSync(under(root, '/usr/sbin/bird')),
-      rsyslogInstalled: existsSync(under(root, RSYSLOGD)),
-      currentHaproxyConfig: haproxyCfg,
-      memoryBytes: DEFAULT_MEMORY_BYTES,
-    },
+  // The steps first boot would take on this tree, as on an appliance that has never booted: an
+  // existing haproxy.cfg is merged into (the control plane's sections stay), nothing is run.
+  const facts = await gatherBootFacts({
+    report,
+    root,
+    system: recordingSystem(),
+    version: VERSION,
+    haproxyBin: HAPROXY_BIN,
+    fresh: true,
   });
+  const boot = bootPlan({ report, version: VERSION, facts });
+  const files = boot.steps.flatMap((s) => (s.kind === 'write-files' ? s.files : []));
   // Owners apply only as root and only for names the tree itself knows (a rendered root usually has none).
   const ids = process.getuid?.() === 0 ? idsFrom(root) : undefined;
   const lines = [`${root}: deployment "${report.deployment}"`];
-  const written = await onPath(rootArg, () => writeAllAtomic(root, p.files, ids));
+  const written = await onPath(rootArg, () => writeAllAtomic(root, files, ids));
   if (!written.ok) return io.inputError(written.error);
   const wrote = written.value;
-  for (const [i, f] of p.files.entries()) {
+  for (const [i, f] of files.entries()) {
     lines.push(
-      `  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`,
+      `  ${wrote[i] ? 'wrote    ' : 'unchanged'} ${f.mode.toString(8).padStart(4, '0')} ` +
+        `${`${f.owner}:${f.group}`.padEnd(13)} ${f.path}`,
     );
   }
-  if (haproxyCfg !== undefined && p.haproxy) lines.push(...mergeLines(p.haproxy));
-  lines.push('Service actions first boot would run:', ...p.actions.map((a) => `  ${describeAction(a)}`));
+  if (facts.currentHaproxyConfig !== undefined && boot.haproxy) lines.push(...mergeLines(boot.haproxy));
+  lines.push(
+    'Steps first boot would run:',
+    ...boot.steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${describeStep(s)}`),
+  );
   io.stdout(lines.join('\n') + '\n');
   return EXIT.ok;
 }

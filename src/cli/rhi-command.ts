@@ -1,7 +1,9 @@
 // `ovactl rhi`: route health injection — the daemon (run), what it is doing (status), a rules file
 // checker (check), and the helpers its units run (withdraw after it stops, prepare before BIRD starts).
+import { VERSION } from './version.js';
 import { setFlagsFromString } from 'node:v8';
-import { RANGES_FILE, parseRangesFile } from '../anyip/ranges-file.js';
+import { parseRangesFile } from '../anyip/ranges-file.js';
+import { RANGES_FILE } from '../appliance/paths.js';
 import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, routesFile, staticProtocols } from '../rhi/bird.js';
 import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
@@ -160,7 +162,7 @@ async function daemon(o: Omit<DaemonOptions, 'log' | 'warn' | 'version'>, io: Co
   for (const flag of ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-opt']) setFlagsFromString(flag);
   const d = new Daemon({
     ...o,
-    version: process.env.OVACTL_VERSION ?? '0.1.0',
+    version: VERSION,
     log: (l) => io.stdout(`${l}\n`),
     warn: (l) => io.stderr(`${l}\n`),
   });

@@ -18,7 +18,7 @@ import { errnoError } from '../core/fs-error.js';
 import { readRegularFile } from '../core/regular-file.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { RANGES_FILE } from '../anyip/ranges-file.js';
+import { RANGES_FILE } from '../appliance/paths.js';
 import { ISSUE_FILE, STATUS_FILE } from '../appliance/paths.js';
 import { STATE_FILE as RHI_STATE_FILE } from '../rhi/status.js';
 import { RULES_FILE } from '../rhi/rules.js';

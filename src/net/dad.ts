@@ -4,8 +4,6 @@
 // when someone answers. A handful of probes, one second each, never a sweep of the VIP ranges.
 import { contains, hostRange, isCidr, parseCidr, parseIp, type Cidr } from './ip.js';
 
-/** The finding's rule, in the status and on the console. */
-export const DUPLICATE_ADDRESS = 'network.duplicate-address';
 /** At most this many probes. */
 export const DAD_MAX = 8;
 const APPLIANCE_NICS = ['management', 'workload', 'frontend'];

@@ -1,5 +1,5 @@
-// plan(): the normalised properties and the machine's facts → every file and service action. Pure:
-// no I/O, no clock, no randomness; apply is the only part that touches the system.
+// plan(): the validated values and the machine's facts → every file and the service actions they
+// need. Pure: no I/O, no clock, no randomness. plan/boot.ts turns it into the steps first boot runs.
 import { networkText, type Family } from '../net/ip.js';
 import { NICS, type Nic } from '../appliance/nics.js';
 import { template } from '../render/templates.js';
@@ -15,6 +15,7 @@ import {
   METRICS_DIR,
   METRICS_DIR_IN_CHROOT,
   METRICS_LUA,
+  RANGES_FILE,
   ROUTE_TABLES_CFG,
 } from '../appliance/paths.js';
 import { METRICS_FILES } from '../metrics/prom.js';
@@ -292,7 +293,7 @@ export function plan(input: PlanInput): Plan {
     const values = full.properties;
     files.push(
       file(
-        '/etc/vmware/anyip-routes.cfg',
+        RANGES_FILE,
         template('vmware/anyip-routes.cfg')({ ranges: values['loadbalance.service_ip_range'].map((r) => r.text) }),
         ['anyip-routes.service'],
       ),

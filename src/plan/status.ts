@@ -2,8 +2,12 @@
 // and the console (/etc/issue.d/ovactl.issue, shown by agetty above the login prompt).
 import { template } from '../render/templates.js';
 import { findingJson, type Finding } from '../validate/finding.js';
-import { DUPLICATE_ADDRESS } from '../net/dad.js';
 import type { Deployment } from '../appliance/nics.js';
+
+/** The READY step's findings: each boot's own, not the values' (a boot with the same values probes again). */
+export const NOT_ANSWERING = 'dataplaneapi.not-answering';
+/** An address of the appliance's that another host answers for (arping -D, src/net/dad.ts). */
+export const DUPLICATE_ADDRESS = 'network.duplicate-address';
 
 /** The values in force on a serving appliance: when they were applied, and their VIP ranges. */
 export interface Serving {
