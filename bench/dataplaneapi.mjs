@@ -1,4 +1,4 @@
-// The Data Plane API as the Supervisor meets it (issue 13), in the nspawn rig (test/rig/) with real
+// The Data Plane API as the Supervisor meets it (issue 13), in the nspawn rig (test/helpers/rig/) with real
 // haproxy and systemd and the API's stand-in (test/standin/dataplaneapi.cjs, test code: the real
 // binary cannot be downloaded here, so the figures time the appliance around the API, not the API):
 //  (a) boot to API: from the start of ovactl-firstboot.service (and of systemd-nspawn) to the first
@@ -101,15 +101,15 @@ async function client(o) {
 }
 
 // ---------------------------------------------------------------- the bench
-/** test/rig/*.ts for plain Node: bundled with esbuild under .cache/bench/ (two levels below the repo,
- * where the rig's own `new URL('../..', import.meta.url)` still names the repository). */
+/** test/helpers/rig/*.ts for plain Node: bundled with esbuild under .cache/bench/rig/ (three levels below the repo,
+ * where the rig's own `new URL('../../..', import.meta.url)` still names the repository). */
 async function loadRig() {
   const { build } = await import('esbuild');
-  const outfile = join(root, '.cache/bench/rig.mjs');
-  mkdirSync(join(root, '.cache/bench'), { recursive: true });
+  const outfile = join(root, '.cache/bench/rig/rig.mjs');
+  mkdirSync(join(root, '.cache/bench/rig'), { recursive: true });
   await build({
     stdin: {
-      contents: ['appliance', 'ovf-env', 'values'].map((m) => `export * from './test/rig/${m}.ts';`).join('\n'),
+      contents: ['appliance', 'ovf-env', 'values'].map((m) => `export * from './test/helpers/rig/${m}.ts';`).join('\n'),
       resolveDir: root,
       loader: 'ts',
     },
@@ -173,7 +173,7 @@ async function main() {
   const rig = await loadRig();
   const rootfs = await rig.ensureRootfs();
   if (rootfs.skip) return console.log(`dataplaneapi: skipped (${rootfs.skip})`);
-  if (!rootfs.ok) return console.log(`dataplaneapi: no rootfs (test/rig/rootfs.sh failed)\n${rootfs.output}`);
+  if (!rootfs.ok) return console.log(`dataplaneapi: no rootfs (test/helpers/rig/rootfs.sh failed)\n${rootfs.output}`);
   const values = rig.deployValues();
   const port = Number(values['loadbalance.dataplane_port']);
   const credentials = { user: values['loadbalance.haproxy_user'], password: values['loadbalance.haproxy_pwd'] };

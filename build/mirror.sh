@@ -1,4 +1,4 @@
-# Sourced by build/image.sh and test/rig/rootfs.sh: the Debian mirror this machine's APT uses, so
+# Sourced by build/image.sh and test/helpers/rig/rootfs.sh: the Debian mirror this machine's APT uses, so
 # debootstrap works offline here (only Debian's archive, as configured, is reachable).
 # mirror_for SUITE → the first URI of a deb entry for exactly SUITE, from deb822 (*.sources) or
 # one-line (*.list) sources; nothing when there is none.

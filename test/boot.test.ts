@@ -1,4 +1,4 @@
-// The appliance boots: Debian 12 with systemd in systemd-nspawn (test/rig/), ovactl installed with
+// The appliance boots: Debian 12 with systemd in systemd-nspawn (test/helpers/rig/), ovactl installed with
 // build/install.sh, the deploy values in /etc/ovactl/ovf-env.xml. Valid values give a ready
 // appliance whose VIPs answer a client on the workload network; a VIP range with host bits set gives
 // a reported error, no data plane, and a reachable management NIC. Also measures boot-to-VIP: from
@@ -19,9 +19,9 @@ import {
   waitFor,
   type Appliance,
   type BootOptions,
-} from './rig/appliance.js';
-import { ovfEnvXml } from './rig/ovf-env.js';
-import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
+} from './helpers/rig/appliance.js';
+import { ovfEnvXml } from './helpers/rig/ovf-env.js';
+import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
 import { skipUnless } from './helpers/root.js';
 
 const VIP_RANGE = '198.51.100.64/26';
@@ -86,7 +86,7 @@ if (rootfs && rootfs.output !== 'cached') t.comment(`rootfs: ${rootfs.output.spl
 
 t.before(() => {
   if (skip) return;
-  if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
+  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
   ensureBundle();
 });
 

@@ -1,4 +1,4 @@
-// ovactl doctor on running appliances (issue 7): Debian 12 with systemd in systemd-nspawn (test/rig/),
+// ovactl doctor on running appliances (issue 7): Debian 12 with systemd in systemd-nspawn (test/helpers/rig/),
 // ovactl installed with build/install.sh, route health injection on, peering with a BIRD router in
 // the rig's host namespace. One appliance is made healthy, then broken on purpose one way at a time
 // (and repaired); `ovactl doctor --json`, run inside it, must name each problem. A second appliance,
@@ -23,9 +23,9 @@ import {
   waitFor,
   type Appliance,
   type BootOptions,
-} from './rig/appliance.js';
-import { ovfEnvXml } from './rig/ovf-env.js';
-import { deployValues, MANAGEMENT_IP, WORKLOAD_GATEWAY, WORKLOAD_IP } from './rig/values.js';
+} from './helpers/rig/appliance.js';
+import { ovfEnvXml } from './helpers/rig/ovf-env.js';
+import { deployValues, MANAGEMENT_IP, WORKLOAD_GATEWAY, WORKLOAD_IP } from './helpers/rig/values.js';
 import { skipUnless } from './helpers/root.js';
 
 const ROUTER_IP = WORKLOAD_GATEWAY;
@@ -123,7 +123,7 @@ const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.before(() => {
   if (skip) return;
-  if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
+  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
   ensureBundle();
 });
 

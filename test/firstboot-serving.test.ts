@@ -10,7 +10,7 @@ import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
 import { check, withImage } from './helpers/values.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
-import { apiHeader, seed003Sections } from './rig/control-plane.js';
+import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-serving-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

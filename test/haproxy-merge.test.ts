@@ -12,7 +12,7 @@ import { directives, joinSections, splitSections, type Section } from '../src/ha
 import { template } from '../src/render/templates.js';
 import { haproxySizing } from '../src/haproxy/maxconn.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
-import { apiHeader, seed003Sections } from './rig/control-plane.js';
+import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
 import { skipUnless } from './helpers/root.js';
 
 const RENDERED = template('haproxy/haproxy.cfg')(haproxySizing(DEFAULT_MEMORY_BYTES));

@@ -1,9 +1,9 @@
-// Sanity check of the appliance rig (test/rig/): the bare Debian 12 rootfs, without ovactl, boots
+// Sanity check of the appliance rig (test/helpers/rig/): the bare Debian 12 rootfs, without ovactl, boots
 // with systemd in systemd-nspawn, the container sees NICs named management and workload, and the
 // client namespace reaches an address configured on the workload NIC. Seconds once the rootfs cache
-// exists (test/rig/rootfs.sh builds it on first use, about a minute).
+// exists (test/helpers/rig/rootfs.sh builds it on first use, about a minute).
 import t from 'tap';
-import { bootAppliance, ensureRootfs, rigUnavailable, waitFor } from './rig/appliance.js';
+import { bootAppliance, ensureRootfs, rigUnavailable, waitFor } from './helpers/rig/appliance.js';
 import { skipUnless } from './helpers/root.js';
 
 t.setTimeout(10 * 60_000); // a cold rootfs build is about a minute (or waits for boot.test's)

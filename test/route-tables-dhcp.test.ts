@@ -1,4 +1,4 @@
-// DHCP that routes right, against the nspawn rig (test/rig/) with a REAL DHCP server: dnsmasq in the
+// DHCP that routes right, against the nspawn rig (test/helpers/rig/) with a REAL DHCP server: dnsmasq in the
 // rig's host namespace on the workload (then the management) bridge, started and stopped by PID.
 //  - workload by DHCP: route-tables.service puts "from LEASE lookup 201" and "to SUBNET lookup 201"
 //    in place, so a backend on the workload subnet (the client namespace) is reached through the
@@ -15,10 +15,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { bootAppliance, ensureBundle, ensureRootfs, rigUnavailable, waitFor, type Appliance } from './rig/appliance.js';
-import { runSync } from './rig/procs.js';
-import { ovfEnvXml } from './rig/ovf-env.js';
-import { deployValues } from './rig/values.js';
+import {
+  bootAppliance,
+  ensureBundle,
+  ensureRootfs,
+  rigUnavailable,
+  waitFor,
+  type Appliance,
+} from './helpers/rig/appliance.js';
+import { runSync } from './helpers/rig/procs.js';
+import { ovfEnvXml } from './helpers/rig/ovf-env.js';
+import { deployValues } from './helpers/rig/values.js';
 import { skipUnless } from './helpers/root.js';
 
 t.setTimeout(10 * 60_000);
@@ -29,7 +36,7 @@ const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.before(() => {
   if (skip) return;
-  if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
+  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
   ensureBundle();
 });
 

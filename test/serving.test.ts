@@ -17,10 +17,10 @@ import {
   rigUnavailable,
   waitFor,
   type Appliance,
-} from './rig/appliance.js';
-import { apiHeader, seed003Sections } from './rig/control-plane.js';
-import { ovfEnvXml } from './rig/ovf-env.js';
-import { deployValues, WORKLOAD_IP } from './rig/values.js';
+} from './helpers/rig/appliance.js';
+import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
+import { ovfEnvXml } from './helpers/rig/ovf-env.js';
+import { deployValues, WORKLOAD_IP } from './helpers/rig/values.js';
 import { join } from 'node:path';
 import { skipUnless } from './helpers/root.js';
 
@@ -29,7 +29,7 @@ const VIP = '198.51.100.70';
 const CLIENT = '198.51.100.200';
 const VALUES = deployValues({ 'loadbalance.service_ip_range': RANGE });
 const CFG = '/etc/haproxy/haproxy.cfg';
-const PROBE = join(REPO, 'test/rig/tcp-probe.mjs');
+const PROBE = join(REPO, 'test/helpers/rig/tcp-probe.mjs');
 
 t.setTimeout(10 * 60_000);
 const unavailable = rigUnavailable();
@@ -53,7 +53,7 @@ async function sh(a: Appliance, script: string, input?: string) {
 }
 
 t.test('re-apply on a serving appliance: sections kept, no connection lost', { skip }, async (t) => {
-  if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
+  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
   ensureBundle();
   const a = await bootAppliance({
     managementHost: '192.0.2.1/24',

@@ -17,9 +17,9 @@ import {
   rigUnavailable,
   waitFor,
   type Appliance,
-} from './rig/appliance.js';
-import { ovfEnvXml } from './rig/ovf-env.js';
-import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
+} from './helpers/rig/appliance.js';
+import { ovfEnvXml } from './helpers/rig/ovf-env.js';
+import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
 import { skipUnless } from './helpers/root.js';
 
 const RANGE = '198.51.100.64/26';
@@ -28,7 +28,7 @@ const CLIENT = '198.51.100.200';
 const VALUES = deployValues({ 'loadbalance.service_ip_range': RANGE });
 const USER = VALUES['loadbalance.haproxy_user']!;
 const PASSWORD = VALUES['loadbalance.haproxy_pwd']!;
-const PROBE = join(REPO, 'test/rig/tcp-probe.mjs');
+const PROBE = join(REPO, 'test/helpers/rig/tcp-probe.mjs');
 const ID = 'domain-c50:b42f9558-a4eb-4e8f-8f0f-9a8f295f0a8e-kube-system-kube-apiserver-lb-svc';
 const C = '/v2/services/haproxy/configuration';
 const E = encodeURIComponent;
@@ -39,7 +39,7 @@ const rootfs = unavailable ? undefined : await ensureRootfs();
 const skip = skipUnless(unavailable ?? rootfs?.skip);
 
 t.test('the Supervisor creates a service through the Data Plane API; the VIP serves it', { skip }, async (t) => {
-  if (!rootfs?.ok) throw new Error(`test/rig/rootfs.sh failed:\n${rootfs?.output}`);
+  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
   ensureBundle();
   const a: Appliance = await bootAppliance({
     managementHost: '192.0.2.1/24',

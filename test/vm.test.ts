@@ -24,8 +24,8 @@ import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBundle } from './rig/appliance.js';
-import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './rig/values.js';
+import { ensureBundle } from './helpers/rig/appliance.js';
+import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
 import {
   ensureImage,
   killGroup,
@@ -36,7 +36,7 @@ import {
   vmUnavailable,
   waitFor,
   type Boot,
-} from './vm/qemu.js';
+} from './helpers/vm/qemu.js';
 import { skipUnless } from './helpers/root.js';
 
 const ROOT_PWD = 'change-me-root';

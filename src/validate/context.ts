@@ -14,21 +14,39 @@ export interface ListEntry {
   readonly parsed: Cidr | CidrProblem;
 }
 
+/** What a validation run hands its rules. */
+export interface ContextInput {
+  readonly doc: DeployDocument;
+  readonly props: Properties;
+  readonly typeProblems: readonly TypeProblem[];
+  readonly deployment: Deployment;
+  /** Why the deployment option the source named could not be used, if so. */
+  readonly deploymentProblem?: string | undefined;
+  /** The CA checks' results (ca.ts loads node:crypto, so validate runs it only when a CA is given). */
+  readonly ca: readonly CaProblem[];
+  /** The route health injection checks (rhi.ts), loaded only when rhi.enabled is True. */
+  readonly rhiChecks?: Readonly<Record<string, (ctx: Context) => Iterable<Problem>>> | undefined;
+}
+
 export class Context {
   private readonly cidrs = new Map<PropertyKey, Cidr | CidrProblem | undefined>();
+  readonly doc: DeployDocument;
+  readonly props: Properties;
+  readonly typeProblems: readonly TypeProblem[];
+  readonly deployment: Deployment;
+  readonly deploymentProblem: string | undefined;
+  private readonly ca: readonly CaProblem[];
+  private readonly rhiChecks: ContextInput['rhiChecks'];
 
-  constructor(
-    readonly doc: DeployDocument,
-    readonly props: Properties,
-    readonly typeProblems: readonly TypeProblem[],
-    readonly deployment: Deployment,
-    /** Why the deployment option the source named could not be used, if so. */
-    readonly deploymentProblem: string | undefined,
-    /** The CA checks' results (ca.ts loads node:crypto, so validate runs it only when a CA is given). */
-    private readonly ca: readonly CaProblem[],
-    /** The route health injection checks (rhi.ts), loaded only when rhi.enabled is True. */
-    private readonly rhiChecks?: Readonly<Record<string, (ctx: Context) => Iterable<Problem>>>,
-  ) {}
+  constructor(input: ContextInput) {
+    this.doc = input.doc;
+    this.props = input.props;
+    this.typeProblems = input.typeProblems;
+    this.deployment = input.deployment;
+    this.deploymentProblem = input.deploymentProblem;
+    this.ca = input.ca;
+    this.rhiChecks = input.rhiChecks;
+  }
 
   /** Findings of one route health injection rule; none when RHI is off (rhi.ts not loaded). */
   rhiProblems(rule: string): Problem[] {
@@ -57,13 +75,15 @@ export class Context {
       .map((c) => ({ keys: keysOf[c.on], message: c.message, ...(c.hint ? { hint: c.hint } : {}) }));
   }
 
+  /** A text value (an address, a name, a port's text); undefined when unset or of another kind. */
   str(key: PropertyKey): string | undefined {
-    const v = (this.props as Record<string, unknown>)[key];
+    const v = this.props[key];
     return typeof v === 'string' ? v : undefined;
   }
 
+  /** A list value (ranges, nameservers); empty when unset or of another kind. */
   list(key: PropertyKey): readonly string[] {
-    const v = (this.props as Record<string, unknown>)[key];
+    const v = this.props[key];
     return Array.isArray(v) ? v : [];
   }
 

@@ -105,7 +105,7 @@ function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
 }
 
 // ── route health injection: checked only when rhi.enabled is True ──────────────────────────
-const rhiOn = (ctx: Context): boolean => (ctx.props as Record<string, unknown>)['rhi.enabled'] === true;
+const rhiOn = (ctx: Context): boolean => ctx.props['rhi.enabled'] === true;
 const RHI_KEYS = PROPERTIES.filter((s) => s.ovfClass === 'rhi' && s.key !== 'rhi.enabled').map((s) => s.key);
 /** The checks that parse rhi.* values live in ./rhi.ts, loaded only when rhi.enabled is True. */
 /** What else listens on the management address (TCP): the metrics port must be none of these. */
@@ -186,7 +186,7 @@ export const RULES: readonly Rule[] = [
         if (
           'required' in s &&
           s.required &&
-          (ctx.props as Record<string, unknown>)[s.key] === undefined &&
+          ctx.props[s.key] === undefined &&
           !ctx.typeProblems.some((t) => t.key === s.key)
         ) {
           yield p(
@@ -380,7 +380,8 @@ export const RULES: readonly Rule[] = [
     summary: "Ports (the Data Plane API's, the metrics port) are 1–65535.",
     *check(ctx) {
       for (const key of keysOfKind('port')) {
-        const port = (ctx.props as Record<string, unknown>)[key] as number | undefined;
+        const v = ctx.props[key];
+        const port = typeof v === 'number' ? v : undefined;
         const hint =
           key === 'loadbalance.dataplane_port'
             ? 'use the default 5556 or another free port'

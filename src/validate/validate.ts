@@ -77,7 +77,15 @@ export async function validateDocument(doc: DeployDocument, opts: ValidateOption
     cert === undefined && key === undefined ? [] : (await import('./ca.js')).checkCa(cert, key, opts.now ?? new Date());
   // The rhi.* checks parse rules and peers: loaded (a chunk of its own in the bundle) only when RHI is on.
   const rhi = properties['rhi.enabled'] === true ? await loadRhi() : undefined;
-  const ctx = new Context(doc, properties, problems, deployment, problem, ca, rhi?.RHI_CHECKS);
+  const ctx = new Context({
+    doc,
+    props: properties,
+    typeProblems: problems,
+    deployment,
+    deploymentProblem: problem,
+    ca,
+    rhiChecks: rhi?.RHI_CHECKS,
+  });
   const findings: Finding[] = RULES.flatMap((rule) =>
     capped(rule.id, [...rule.check(ctx)]).map((pr) => ({ severity: rule.severity, rule: rule.id, ...pr })),
   );

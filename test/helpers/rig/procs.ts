@@ -1,4 +1,4 @@
-// Process and namespace plumbing the test rigs share (test/rig/appliance.ts for nspawn, test/vm/qemu.ts
+// Process and namespace plumbing the test rigs share (test/helpers/rig/appliance.ts for nspawn, test/helpers/vm/qemu.ts
 // for qemu): commands without tap's environment, /proc lookups for cleaning up after a crashed run,
 // and deleting a namespace with whatever still runs in it.
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The appliance test rig: a Debian 12 rootfs (test/rig/rootfs.sh, cached) booted with systemd in
+// The appliance test rig: a Debian 12 rootfs (test/helpers/rig/rootfs.sh, cached) booted with systemd in
 // systemd-nspawn, inside network namespaces of its own, with a client namespace on the workload
 // network. Used by test/boot.test.ts, test/rig-smoke.test.ts and the boot benchmark.
 //
@@ -47,12 +47,12 @@ import {
   type RunResult,
 } from './procs.js';
 
-import { BUNDLE } from '../helpers/cli.js';
+import { BUNDLE } from '../cli.js';
 export type { ClientRoute, RunResult };
 
-export const REPO = new URL('../..', import.meta.url).pathname;
+export const REPO = new URL('../../..', import.meta.url).pathname;
 export const ROOTFS_CACHE = process.env.OVACTL_ROOTFS_CACHE ?? join(REPO, '.cache/rootfs');
-const ROOTFS_SH = join(REPO, 'test/rig/rootfs.sh');
+const ROOTFS_SH = join(REPO, 'test/helpers/rig/rootfs.sh');
 const WORK_BASE = join(tmpdir(), 'ovactl-rig');
 const TAG_PREFIX = 'ovrig-';
 
@@ -133,7 +133,7 @@ export interface RootfsResult {
   readonly output: string;
 }
 
-/** Build the cached rootfs unless it is there (test/rig/rootfs.sh; installs the host tools too). */
+/** Build the cached rootfs unless it is there (test/helpers/rig/rootfs.sh; installs the host tools too). */
 export async function ensureRootfs(dir = ROOTFS_CACHE): Promise<RootfsResult> {
   const start = Date.now();
   // rootfs.sh returns at once when the cache holds its current recipe and the tools are there.
@@ -326,7 +326,7 @@ export class Appliance {
   private async setup(opts: BootOptions): Promise<void> {
     const rootfs = opts.rootfs ?? ROOTFS_CACHE;
     if (!existsSync(join(rootfs, '.complete')))
-      throw new Error(`no rootfs at ${rootfs}: run test/rig/rootfs.sh ${rootfs}`);
+      throw new Error(`no rootfs at ${rootfs}: run test/helpers/rig/rootfs.sh ${rootfs}`);
     const work = this.state.work;
     mkdirSync(work, { recursive: true });
     this.saveState();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 12 rootfs the boot tests run in
+# test/helpers/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 12 rootfs the boot tests run in
 # systemd-nspawn: bookworm minbase with systemd, haproxy, openssl and Debian's Node 18.20 (the
 # appliance's runtime). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
 # with it present this does nothing. Concurrent callers serialise on ROOTFS_DIR.lock; a crashed build leaves only a
@@ -48,7 +48,7 @@ complete && { echo "rootfs.sh: built by a concurrent run ($(elapsed) waiting)"; 
 
 # The Debian mirror of this machine (deb822 or one-line sources, exactly $SUITE).
 # shellcheck source=build/mirror.sh
-. "$(dirname "$0")/../../build/mirror.sh"
+. "$(dirname "$0")/../../../build/mirror.sh"
 mirror=${DEBIAN_MIRROR:-$(mirror_for "$SUITE")}
 mirror=${mirror:-http://deb.debian.org/debian}
 echo "rootfs.sh: debootstrap $SUITE from $mirror into $ROOTFS"

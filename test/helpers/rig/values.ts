@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 const EXAMPLE: Record<string, string> = JSON.parse(
-  readFileSync(new URL('../../examples/appliance.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../examples/appliance.json', import.meta.url), 'utf8'),
 );
 const address = (key: string): string => {
   const v = EXAMPLE[key];
