@@ -1,7 +1,7 @@
 // Render + apply into a scratch root, as whole `ovactl` processes (Node start included).
 // Goal (issue 3): ≤ 150 ms excluding certificate generation. Prints figures; asserts nothing.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,15 @@ const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 delete env.NODE_OPTIONS;
 const scratch = mkdtempSync(join(tmpdir(), 'ovactl-bench-'));
+// A root that carries what the image carries (the Data Plane API's test stand-in), or first boot
+// ends in error (dataplaneapi.missing) and the figures are of another path.
+const STANDIN = join(root, 'test/standin/dataplaneapi.cjs');
+const withImage = (dir) => {
+  mkdirSync(join(dir, 'usr/local/bin'), { recursive: true });
+  copyFileSync(STANDIN, join(dir, 'usr/local/bin/dataplaneapi'));
+  chmodSync(join(dir, 'usr/local/bin/dataplaneapi'), 0o755);
+  return dir;
+};
 const example = JSON.parse(
   spawnSync(
     process.execPath,
@@ -31,7 +40,7 @@ const cacheDir = join(root, 'dist/code-cache');
 const parked = join(root, 'dist/code-cache.bench-off');
 rmSync(cacheDir, { recursive: true, force: true });
 rmSync(parked, { recursive: true, force: true });
-spawnSync(process.execPath, ['dist/ovactl.js', 'firstboot', '--env', values(5556), '--root', join(scratch, 'warm')], {
+spawnSync(process.execPath, ['dist/ovactl.js', 'firstboot', '--env', values(5556), '--root', withImage(join(scratch, 'warm'))], {
   cwd: root,
   env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' },
   stdio: 'ignore',
@@ -62,8 +71,8 @@ for (let i = 0; i < runs; i++) {
   for (const mode of i % 2 ? ['on', 'off'] : ['off', 'on']) {
     cache(mode === 'on');
     const f = figures[mode];
-    f.render.push(time(['render', '--env', values(5556), '--root', join(scratch, `r${mode}${i}`)]));
-    const fb = join(scratch, `f${mode}${i}`);
+    f.render.push(time(['render', '--env', values(5556), '--root', withImage(join(scratch, `r${mode}${i}`))]));
+    const fb = withImage(join(scratch, `f${mode}${i}`));
     f.fresh.push(time(['firstboot', '--env', values(5556), '--root', fb]));
     f.reapply.push(time(['firstboot', '--env', values(6000 + i), '--root', fb]));
     f.unchanged.push(time(['firstboot', '--env', values(6000 + i), '--root', fb]));
