@@ -1,7 +1,16 @@
 // Render + apply into a scratch root, as whole `ovactl` processes (Node start included).
 // Goal (issue 3): ≤ 150 ms excluding certificate generation. Prints figures; asserts nothing.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,11 +49,15 @@ const cacheDir = join(root, 'dist/code-cache');
 const parked = join(root, 'dist/code-cache.bench-off');
 rmSync(cacheDir, { recursive: true, force: true });
 rmSync(parked, { recursive: true, force: true });
-spawnSync(process.execPath, ['dist/ovactl.js', 'firstboot', '--env', values(5556), '--root', withImage(join(scratch, 'warm'))], {
-  cwd: root,
-  env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' },
-  stdio: 'ignore',
-});
+spawnSync(
+  process.execPath,
+  ['dist/ovactl.js', 'firstboot', '--env', values(5556), '--root', withImage(join(scratch, 'warm'))],
+  {
+    cwd: root,
+    env: { ...env, OVACTL_WRITE_CODE_CACHE: '1' },
+    stdio: 'ignore',
+  },
+);
 if (!existsSync(cacheDir)) throw new Error('no code cache was written');
 const cache = (on) => {
   if (on && existsSync(parked)) renameSync(parked, cacheDir);

@@ -13,6 +13,8 @@ export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
  */
 /** @public the control plane's, named for readers; ovactl has no code that touches them. */
 export const DATAPLANEAPI_STATE_DIRS = ['/etc/haproxy/maps', '/etc/haproxy/ssl', '/var/lib/dataplaneapi'] as const;
+/** systemd-networkd's folder: ovactl's files are 10-ovactl-NIC.link and 20-ovactl-NIC.network. */
+export const NETWORK_DIR = '/etc/systemd/network';
 /** The VIP ranges anyip-routes keeps the kernel's local routes equal to (the seeds' AnyIP guide). */
 export const RANGES_FILE = '/etc/vmware/anyip-routes.cfg';
 /** The DHCP NICs route-tables.service follows (src/routetables/config.ts). */

@@ -7,9 +7,9 @@ import { readRegularFile } from '../core/regular-file.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseRangesFile, type RangesFile } from '../anyip/ranges-file.js';
-import { RANGES_FILE } from '../appliance/paths.js';
 import { localRoutes } from '../anyip/routes.js';
-import { STATUS_FILE } from '../appliance/paths.js';
+import { DATAPLANEAPI_YAML, HAPROXY_CFG, NETWORK_DIR, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
+import { readApiEndpoint, readNetworkFile, type NetworkFile } from '../plan/network.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr, type Ip } from '../net/ip.js';
 import {
   answeredBy,
@@ -24,6 +24,7 @@ import {
   type DadTarget,
 } from '../net/dad.js';
 import { parseHaproxyConfig } from '../rhi/auto.js';
+import { TLS_PATHS } from '../tls/certificates.js';
 import { BIRD_CONF } from '../rhi/bird.js';
 import { CA_WARN_DAYS, RENEW_BEFORE_DAYS, caFinding, isGeneratedCa, outOfTime, renewDue } from '../tls/lifetime.js';
 import { STATE_FILE as RHI_STATE_FILE, readStatus, running } from '../rhi/status.js';
@@ -39,11 +40,8 @@ export interface CheckResult extends Outcome {
   readonly title: string;
 }
 
-export const HAPROXY_CFG = '/etc/haproxy/haproxy.cfg';
-export const DATAPLANE_YAML = '/etc/haproxy/dataplaneapi.yaml';
-export const NETWORK_DIR = '/etc/systemd/network';
-export const CA_CRT = '/etc/haproxy/ca.crt';
-export const SERVER_CRT = '/etc/haproxy/server.crt';
+const CA_CRT = TLS_PATHS.caCert;
+const SERVER_CRT = TLS_PATHS.serverCert;
 
 /** An inclusive address interval, from `--vip-range A-B`. */
 export interface Interval {
@@ -82,13 +80,6 @@ export function defaultExec(cmd: string, args: readonly string[]): { code: numbe
 
 // ── the facts the checks share, read once ──────────────────────────────────────────────────────
 
-export interface NetworkFile {
-  readonly name: string;
-  readonly addresses: Cidr[];
-  readonly gateways: Ip[];
-  readonly dns: Ip[];
-  readonly policyFrom: string[];
-}
 export interface Bind {
   readonly frontend: string;
   readonly host: string;
@@ -125,37 +116,16 @@ function readFacts(root: string): Facts {
   } catch {
     // no network files
   }
-  const networks = names.map((n) => parseNetworkFile(n, read(`${NETWORK_DIR}/${n}`) ?? ''));
+  const networks = names.map((n) => readNetworkFile(n, read(`${NETWORK_DIR}/${n}`) ?? ''));
   const cfg = read(HAPROXY_CFG);
-  const yaml = read(DATAPLANE_YAML);
+  const yaml = read(DATAPLANEAPI_YAML);
   return {
     read,
     ranges: rangesText === undefined ? undefined : parseRangesFile(rangesText),
     networks,
     binds: cfg ? parseBinds(cfg) : [],
-    dataplane: yaml ? parseDataplane(yaml) : undefined,
+    dataplane: yaml ? readApiEndpoint(yaml) : undefined,
   };
-}
-
-function parseNetworkFile(name: string, text: string): NetworkFile {
-  const addresses: Cidr[] = [],
-    gateways: Ip[] = [],
-    dns: Ip[] = [],
-    policyFrom: string[] = [];
-  for (const raw of text.split('\n')) {
-    const m = /^\s*(Address|Gateway|DNS|From)\s*=\s*(\S+)/.exec(raw);
-    if (!m) continue;
-    const v = m[2]!;
-    if (m[1] === 'Address') {
-      const c = parseCidr(v);
-      if (isCidr(c)) addresses.push(c);
-    } else if (m[1] === 'From') policyFrom.push(v);
-    else {
-      const ip = parseIp(v);
-      if (ip) (m[1] === 'Gateway' ? gateways : dns).push(ip);
-    }
-  }
-  return { name, addresses, gateways, dns, policyFrom };
 }
 
 /**
@@ -171,12 +141,6 @@ export function parseBinds(cfg: string): Bind[] {
         : [];
     }),
   );
-}
-
-function parseDataplane(yaml: string): { host: string; port: number } | undefined {
-  const host = /^\s*host:\s*"?([^"\s]+)"?/m.exec(yaml)?.[1];
-  const port = /^\s*port:\s*(\d+)/m.exec(yaml)?.[1];
-  return host && port ? { host, port: Number(port) } : undefined;
 }
 
 /** `A-B[,C-D…]`, or a CIDR; a usage error message, or the intervals. */
@@ -280,7 +244,7 @@ export const CHECKS: readonly Check[] = [
     title: 'rendered configuration present',
     needs: 'files',
     run: (_ctx, f) => {
-      const need = [HAPROXY_CFG, DATAPLANE_YAML, CA_CRT, SERVER_CRT];
+      const need = [HAPROXY_CFG, DATAPLANEAPI_YAML, CA_CRT, SERVER_CRT];
       const missing = need.filter((p) => f.read(p) === undefined);
       if (!f.networks.length) missing.push(`${NETWORK_DIR}/20-ovactl-*.network`);
       if (missing.length)
@@ -660,7 +624,7 @@ export const CHECKS: readonly Check[] = [
     title: 'Data Plane API listening on the management address',
     needs: 'live',
     run: (ctx, f) => {
-      if (!f.dataplane) return skip(`no ${DATAPLANE_YAML}`);
+      if (!f.dataplane) return skip(`no ${DATAPLANEAPI_YAML}`);
       const listening = listeners(ctx);
       if (typeof listening === 'string') return fail(listening, 'run as root on the appliance');
       const { host, port } = f.dataplane;

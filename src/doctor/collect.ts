@@ -18,20 +18,27 @@ import { errnoError } from '../core/fs-error.js';
 import { readRegularFile } from '../core/regular-file.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { RANGES_FILE } from '../appliance/paths.js';
-import { ISSUE_FILE, STATUS_FILE } from '../appliance/paths.js';
 import { STATE_FILE as RHI_STATE_FILE } from '../rhi/status.js';
 import { RULES_FILE } from '../rhi/rules.js';
 import { BIRD_CONF } from '../rhi/bird.js';
 import { scrub } from './scrub.js';
-import { CA_CRT, DATAPLANE_YAML, HAPROXY_CFG, NETWORK_DIR, SERVER_CRT, type Context } from './checks.js';
+import type { Context } from './checks.js';
+import {
+  DATAPLANEAPI_YAML,
+  HAPROXY_CFG,
+  ISSUE_FILE,
+  NETWORK_DIR,
+  RANGES_FILE,
+  STATUS_FILE,
+} from '../appliance/paths.js';
+import { TLS_PATHS } from '../tls/certificates.js';
 
 const FILES = [
   RANGES_FILE,
   HAPROXY_CFG,
-  DATAPLANE_YAML,
-  CA_CRT,
-  SERVER_CRT,
+  DATAPLANEAPI_YAML,
+  TLS_PATHS.caCert,
+  TLS_PATHS.serverCert,
   STATUS_FILE,
   ISSUE_FILE,
   BIRD_CONF,

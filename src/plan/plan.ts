@@ -1,6 +1,7 @@
 // plan(): the validated values and the machine's facts → every file and the service actions they
 // need. Pure: no I/O, no clock, no randomness. plan/boot.ts turns it into the steps first boot runs.
-import { networkText, type Family } from '../net/ip.js';
+import { isCidr, networkText, parseCidr, parseIp, type Family } from '../net/ip.js';
+import type { NetworkFile } from './network.js';
 import { NICS, type Nic } from '../appliance/nics.js';
 import { template } from '../render/templates.js';
 import { birdConf } from '../rhi/bird.js';
@@ -15,6 +16,7 @@ import {
   METRICS_DIR,
   METRICS_DIR_IN_CHROOT,
   METRICS_LUA,
+  NETWORK_DIR,
   RANGES_FILE,
   ROUTE_TABLES_CFG,
 } from '../appliance/paths.js';
@@ -97,12 +99,39 @@ function nicView(nic: Nic, input: PlanInput) {
   };
 }
 
+const networkFileName = (nic: Nic['name']): string => `20-ovactl-${nic}.network`;
+
+/** The NICs a plan configures: the deployment's, or the management NIC alone (management-only). */
+const plannedNics = (input: PlanInput): Nic[] =>
+  NICS.filter(
+    (n) => (!n.onlyIn || n.onlyIn === input.deployment) && (input.scope === 'full' || n.name === 'management'),
+  );
+
+/**
+ * The network the .network files say, as data (plan/network.ts's model, which doctor reads the
+ * files on disk into): each NIC's static address, its gateway, DNS and the sources of its policy rules.
+ */
+export function networkOf(input: PlanInput): NetworkFile[] {
+  return plannedNics(input).map((nic) => {
+    const v = nicView(nic, input);
+    const address = v.address === null ? undefined : parseCidr(v.address);
+    const gateway = v.gateway === null ? undefined : parseIp(v.gateway);
+    return {
+      name: networkFileName(nic.name),
+      addresses: address && isCidr(address) ? [address] : [],
+      gateways: gateway ? [gateway] : [],
+      dns: v.dns.flatMap((d) => parseIp(d) ?? []),
+      policyFrom: v.rules.flatMap((r) => (r.from === null ? [] : [r.from])),
+    };
+  });
+}
+
 /**
  * The .link files naming the NICs by PCI path. The image ships them for all three NICs (udev renames
  * the NICs before first boot runs), and the plan writes the ones of the deployment.
  */
 export function linkFile(name: Nic['name'], pciPath: string): PlannedFile {
-  return file(`/etc/systemd/network/10-ovactl-${name}.link`, template('networkd/nic.link')({ name, pciPath }), [
+  return file(`${NETWORK_DIR}/10-ovactl-${name}.link`, template('networkd/nic.link')({ name, pciPath }), [
     'systemd-networkd.service',
   ]);
 }
@@ -234,17 +263,15 @@ function syslogForwarding(
 export function plan(input: PlanInput): Plan {
   const props = input.properties;
   const full = input.scope === 'full' ? input : undefined;
-  const nics = NICS.filter((n) => (!n.onlyIn || n.onlyIn === input.deployment) && (full || n.name === 'management'));
+  const nics = plannedNics(input);
   const files: PlannedFile[] = [];
 
   for (const nic of nics) {
     files.push(linkFile(nic.name, input.facts.pciPaths[nic.name]));
     files.push(
-      file(
-        `/etc/systemd/network/20-ovactl-${nic.name}.network`,
-        template('networkd/nic.network')(nicView(nic, input)),
-        ['systemd-networkd.service'],
-      ),
+      file(`${NETWORK_DIR}/${networkFileName(nic.name)}`, template('networkd/nic.network')(nicView(nic, input)), [
+        'systemd-networkd.service',
+      ]),
     );
   }
 
