@@ -6,32 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootPlan, type BootFacts } from '../src/plan/boot.js';
 import { describeStep, type Step } from '../src/plan/steps.js';
-import { APPLIANCE_PCI_PATHS } from '../src/plan/types.js';
 import { statusJson, type Status } from '../src/plan/status.js';
-import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import type { Report } from '../src/validate/validate.js';
 import { error as errorFinding } from '../src/validate/finding.js';
 import { check, ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
+import { FIRST_BOOT_FACTS } from './helpers/facts.js';
 
-const HASH = `$6$saltsalt$${'a'.repeat(86)}`;
 const NOW = new Date('2026-12-02T06:00:00Z');
-const FACTS: BootFacts = {
-  pciPaths: APPLIANCE_PCI_PATHS,
-  haproxyPasswordHash: HASH,
-  dataplaneapiInstalled: true,
-  birdInstalled: true,
-  rsyslogInstalled: true,
-  memoryBytes: DEFAULT_MEMORY_BYTES,
-  live: true,
-  root: '/',
-  now: NOW,
-  inputsHash: 'new-values',
-  rangesInForce: [],
-  haproxyCheck: true,
-  runningHostname: 'localhost',
-  anyip: true,
-};
+const FACTS: BootFacts = { ...FIRST_BOOT_FACTS, now: NOW };
 const SECRETS = { 'appliance.root_pwd': 'Root-Pw-Boot-1', 'loadbalance.haproxy_pwd': 'Api-Pw-Boot-1' };
 
 const kinds = (steps: readonly Step[]): string[] => steps.map((s) => s.kind);

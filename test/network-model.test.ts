@@ -4,18 +4,11 @@
 import t from 'tap';
 import { networkOf, plan } from '../src/plan/plan.js';
 import { readApiEndpoint, readNetworkFile } from '../src/plan/network.js';
-import { APPLIANCE_PCI_PATHS, type Facts, type PlanInput } from '../src/plan/types.js';
-import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
+import type { PlanInput } from '../src/plan/types.js';
 import { check, valuesOf } from './helpers/values.js';
+import { PLAN_FACTS } from './helpers/facts.js';
 
-const FACTS: Facts = {
-  pciPaths: APPLIANCE_PCI_PATHS,
-  haproxyPasswordHash: `$6$saltsalt$${'a'.repeat(86)}`,
-  dataplaneapiInstalled: true,
-  birdInstalled: true,
-  rsyslogInstalled: true,
-  memoryBytes: DEFAULT_MEMORY_BYTES,
-};
+const FACTS = PLAN_FACTS;
 
 const FRONTEND = {
   'network.frontend_ip': '203.0.113.2/24',

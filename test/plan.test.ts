@@ -17,33 +17,12 @@ import { dirname, join } from 'node:path';
 import { metricsConfig, plan } from '../src/plan/plan.js';
 import { bootPlan } from '../src/plan/boot.js';
 import { describeStep } from '../src/plan/steps.js';
-import { APPLIANCE_PCI_PATHS, type Facts } from '../src/plan/types.js';
-import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { validateDocument } from '../src/validate/validate.js';
 import type { Deployment } from '../src/appliance/nics.js';
 import { doc, ROOT, valuesOf } from './helpers/values.js';
+import { FIRST_BOOT_FACTS, PLAN_FACTS } from './helpers/facts.js';
 
-// A real $6$ hash of "vmware" (openssl passwd -6 -salt ovactltestsalt vmware), fixed so the files are.
-const HASH = '$6$ovactltestsalt$mS9kucMcFHIRWBCf0r4whOHeTxjmWRKgFPfLPLczI5oevPUaNwsnLjvhsSmyGBt8Sls10xOb40RpyTdSImvjb.';
-const FACTS: Facts = {
-  pciPaths: APPLIANCE_PCI_PATHS,
-  haproxyPasswordHash: HASH,
-  dataplaneapiInstalled: true,
-  birdInstalled: true,
-  rsyslogInstalled: true,
-  memoryBytes: DEFAULT_MEMORY_BYTES,
-};
-
-const FIRST_BOOT = {
-  live: true,
-  root: '/',
-  now: new Date('2026-12-02T00:00:00Z'),
-  inputsHash: 'golden',
-  rangesInForce: [],
-  haproxyCheck: true,
-  runningHostname: 'localhost',
-  anyip: true,
-};
+const FACTS = PLAN_FACTS;
 
 // Seed 003's deploy values (the Supervisor log), without its cut CA, and with recognisable passwords
 // ("vmware" is also a folder name) so the test can prove they appear nowhere.
@@ -189,7 +168,7 @@ for (const c of CASES) {
         .join('\n') + '\n';
     const actions = p.actions.map((a) => JSON.stringify(a)).join('\n') + '\n';
     // The steps a first boot with these values takes on a fresh appliance (the policy, as render prints it).
-    const boot = bootPlan({ report, version: 'golden', facts: { ...FACTS, ...FIRST_BOOT } });
+    const boot = bootPlan({ report, version: 'golden', facts: { ...FIRST_BOOT_FACTS, inputsHash: 'golden' } });
     const steps = boot.steps.map((s) => describeStep(s)).join('\n') + '\n';
     const expected = new Map<string, string>([
       ['FILES', listing],
