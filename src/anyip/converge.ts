@@ -35,8 +35,11 @@ const LISTED = 20;
 export const listRanges = (rs: readonly string[]): string =>
   rs.length > LISTED ? `${rs.slice(0, LISTED).join(', ')} and ${rs.length - LISTED} more` : rs.join(', ');
 
-export const describeChange = (d: RouteDiff): string =>
-  `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${d.add.length ? `; added ${listRanges(d.add)}` : ''}${d.remove.length ? `; removed ${listRanges(d.remove)}` : ''}`;
+export const describeChange = (d: RouteDiff): string => {
+  const added = d.add.length ? `; added ${listRanges(d.add)}` : '';
+  const removed = d.remove.length ? `; removed ${listRanges(d.remove)}` : '';
+  return `${d.add.length} added, ${d.remove.length} removed, ${d.kept.length} unchanged${added}${removed}`;
+};
 
 /** Ranges another local route already serves: said once per change by the watcher, at every `up`. */
 export const describeForeign = (d: RouteDiff): string => {

@@ -105,10 +105,13 @@ function prefixTooLong(line: number, s: string): LineProblem | undefined {
   if (!m || !ip || Number(m[2]) <= bits) return undefined;
   const v = ip.family === 4 ? 'IPv4' : 'IPv6';
   const mixup = ip.family === 4 && Number(m[2]) <= 128 ? ` (/${m[2]} would be an IPv6 prefix)` : '';
+  const other = ip.family === 4 ? 'IPv6' : 'IPv4';
   return {
     line,
     text: s,
     message: `${q(s)}: an ${v} range has a prefix of at most /${bits}${mixup}`,
-    hint: `use /0–/${bits}, e.g. ${ip.text}/${ip.family === 4 ? 24 : 64} (an ${ip.family === 4 ? 'IPv6' : 'IPv4'} range needs an ${ip.family === 4 ? 'IPv6' : 'IPv4'} address)`,
+    hint:
+      `use /0–/${bits}, e.g. ${ip.text}/${ip.family === 4 ? 24 : 64} ` +
+      `(an ${other} range needs an ${other} address)`,
   };
 }

@@ -48,9 +48,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (action === 'down') {
     const current = await ownedRoutes();
     const r = await applyBatch({ add: [], remove: current });
-    io.stdout(
-      `anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${current.length ? `: ${listRanges(current)}` : ''}\n`,
-    );
+    const listed = current.length ? `: ${listRanges(current)}` : '';
+    io.stdout(`anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${listed}\n`);
     if (!r.ok) io.stderr(`anyip down: ${r.message}\n`);
     return r.ok ? EXIT.ok : EXIT.invalid;
   }

@@ -29,9 +29,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function reportText(r: Report, doc: DeployDocument, s: Style): string {
   const out: string[] = [];
-  out.push(
-    `${doc.origin}: ${FORMAT_NAMES[doc.format]}, deployment "${r.deployment}" (${r.deployment === 'frontend' ? '3 NICs' : '2 NICs'})`,
-  );
+  const nics = r.deployment === 'frontend' ? '3 NICs' : '2 NICs';
+  out.push(`${doc.origin}: ${FORMAT_NAMES[doc.format]}, deployment "${r.deployment}" (${nics})`);
   const group = (title: string, mark: string, list: readonly Finding[]) => {
     if (!list.length) return;
     out.push('', s.bold(title));
@@ -48,7 +47,9 @@ export function reportText(r: Report, doc: DeployDocument, s: Style): string {
     r.valid
       ? s.green(`✓ valid${r.warnings.length ? ` with ${plural(r.warnings.length, 'warning')}` : ''}`)
       : s.red(
-          `✗ invalid: ${plural(r.errors.length, 'error')}${r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : ''}; the appliance would not work with these values`,
+          `✗ invalid: ${plural(r.errors.length, 'error')}` +
+            `${r.warnings.length ? `, ${plural(r.warnings.length, 'warning')}` : ''}` +
+            '; the appliance would not work with these values',
         ),
   );
   return out.join('\n') + '\n';

@@ -140,7 +140,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     );
     if (action === 'withdraw')
       io.stdout(
-        `rhi withdraw: ${r.files.length} route file${r.files.length === 1 ? '' : 's'} emptied${r.files.length ? `: ${r.files.join(', ')}` : ''}\n`,
+        `rhi withdraw: ${r.files.length} route file${r.files.length === 1 ? '' : 's'} emptied` +
+          `${r.files.length ? `: ${r.files.join(', ')}` : ''}\n`,
       );
     else if (r.files.length) io.stdout(`rhi prepare: created ${r.files.join(', ')} (empty)\n`);
     else io.stdout(preparedNothing(r.included, o));
@@ -167,7 +168,9 @@ async function daemon(o: Omit<DaemonOptions, 'log' | 'warn' | 'version'>, io: Co
     warn: (l) => io.stderr(`${l}\n`),
   });
   io.stdout(
-    `rhi: polling ${o.haproxySocket} every ${o.intervalMs} ms (rise ${o.tuning.rise}, fall ${o.tuning.fall}, hold-down ${o.tuning.holdDownMs / 1000} s); rules ${o.rulesFile}; BIRD ${o.birdConfig} via ${o.birdSocket}\n`,
+    `rhi: polling ${o.haproxySocket} every ${o.intervalMs} ms ` +
+      `(rise ${o.tuning.rise}, fall ${o.tuning.fall}, hold-down ${o.tuning.holdDownMs / 1000} s); ` +
+      `rules ${o.rulesFile}; BIRD ${o.birdConfig} via ${o.birdSocket}\n`,
   );
   d.start();
   await new Promise<void>((resolve) => {
@@ -235,11 +238,16 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
           const f = protocols.get(t.protocol);
           if (f === undefined)
             problems.push(
-              `${o.rulesFile}:${r.line}:${t.column}: ${o.birdConfig} has no static protocol ${t.protocol} fed from ${o.routesDir}\n  fix: ${protocols.size ? `use one of ${[...protocols.keys()].join(', ')}, or add the protocol to bird.conf` : noProtocol(o, t)}`,
+              `${o.rulesFile}:${r.line}:${t.column}: ${o.birdConfig} has no static protocol ${t.protocol} ` +
+                `fed from ${o.routesDir}\n  fix: ` +
+                (protocols.size
+                  ? `use one of ${[...protocols.keys()].join(', ')}, or add the protocol to bird.conf`
+                  : noProtocol(o, t)),
             );
           else if (f !== t.family)
             problems.push(
-              `${o.rulesFile}:${r.line}:${t.column}: protocol ${t.protocol} in ${o.birdConfig} is IPv${f}; ${t.network} is IPv${t.family}`,
+              `${o.rulesFile}:${r.line}:${t.column}: protocol ${t.protocol} in ${o.birdConfig} is IPv${f}; ` +
+                `${t.network} is IPv${t.family}`,
             );
         }
       }
@@ -258,17 +266,21 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
         : problems;
     io.stderr(
       shown.join('\n') +
-        `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n`,
+        `\n${o.rulesFile}: ${problems.length} error${problems.length === 1 ? '' : 's'}; ` +
+        'the daemon announces nothing from this file (and keeps its previous rules, if it runs)\n',
     );
     return EXIT.invalid;
   }
   const out = [
-    `${o.rulesFile}: ${parsed.rules.length} rule${parsed.rules.length === 1 ? '' : 's'}${parsed.auto ? ' and auto' : ''}`,
+    `${o.rulesFile}: ${parsed.rules.length} rule${parsed.rules.length === 1 ? '' : 's'}` +
+      (parsed.auto ? ' and auto' : ''),
   ];
   const items = [
     ...parsed.rules.map((r) => ({
       line: r.line,
-      text: `  line ${r.line}: ${ruleText(r)}\n      ${r.aggregate === 'never' ? `never announces ${routes(r)}` : `announces ${routes(r)} ${when(r)}`}`,
+      text:
+        `  line ${r.line}: ${ruleText(r)}\n      ` +
+        (r.aggregate === 'never' ? `never announces ${routes(r)}` : `announces ${routes(r)} ${when(r)}`),
     })),
     ...(parsed.auto
       ? [
@@ -290,14 +302,16 @@ function check(o: Paths, withBird: boolean, io: CommandIO): number {
       out.push(`  auto, from ${o.haproxyConfig} and the VIP ranges in ${o.rangesFile}, now:`);
       for (const r of derived.rules)
         out.push(
-          `    ${ruleText(r)}${explicit.has(r.targets[0]!.network) ? ' — overridden by the rule above' : ''}\n        (${derived.origins.get(r)})`,
+          `    ${ruleText(r)}${explicit.has(r.targets[0]!.network) ? ' — overridden by the rule above' : ''}` +
+            `\n        (${derived.origins.get(r)})`,
         );
       if (derived.rules.length === 0) out.push('    (no VIP bound by a frontend)');
       for (const n of derived.notes) out.push(`    note: ${n}`);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       out.push(
-        `  auto: cannot show the derived rules now: ${err.code === 'ENOENT' ? `${err.path} does not exist` : err.message}`,
+        '  auto: cannot show the derived rules now: ' +
+          (err.code === 'ENOENT' ? `${err.path} does not exist` : err.message),
       );
     }
   }
@@ -341,8 +355,10 @@ async function status(
   const st = s.settings;
   lines.push(
     running
-      ? `ovactl-rhi: running (pid ${s.pid}, since ${s.startedAt}); polls haproxy every ${st.intervalMs} ms (rise ${st.rise}, fall ${st.fall}, hold-down ${st.holdDownMs / 1000} s)`
-      : `ovactl-rhi: NOT running (${s.stoppedAt ? `stopped at ${s.stoppedAt}` : `pid ${s.pid} is gone`}); the last state it wrote follows`,
+      ? `ovactl-rhi: running (pid ${s.pid}, since ${s.startedAt}); polls haproxy every ${st.intervalMs} ms ` +
+          `(rise ${st.rise}, fall ${st.fall}, hold-down ${st.holdDownMs / 1000} s)`
+      : `ovactl-rhi: NOT running (${s.stoppedAt ? `stopped at ${s.stoppedAt}` : `pid ${s.pid} is gone`}); ` +
+          'the last state it wrote follows',
   );
   lines.push(`rules: ${st.rulesFile}${s.config.auto ? ' (with auto)' : ''}, ${s.rules.length} in force`);
   for (const e of s.config.errors) lines.push(`  ERROR ${e.replace(/\n/g, '\n  ')}`);
@@ -353,12 +369,12 @@ async function status(
         : '  nothing is announced until the file is fixed',
     );
   for (const n of s.config.notes) lines.push(`  note: ${n}`);
-  lines.push(
-    `haproxy: ${s.haproxy.reachable ? `${st.haproxySocket} answers` : `unreachable (${s.haproxy.error ?? 'unknown'}): every frontend and backend counts as down`}`,
-  );
-  lines.push(
-    `BIRD: ${s.bird.inSync ? 'took the routes' : `not in sync: ${birdWhy(s.bird.error)}`} (protocols ${s.bird.protocols.join(', ') || 'none'})`,
-  );
+  const haproxyState = s.haproxy.reachable
+    ? `${st.haproxySocket} answers`
+    : `unreachable (${s.haproxy.error ?? 'unknown'}): every frontend and backend counts as down`;
+  lines.push(`haproxy: ${haproxyState}`);
+  const birdState = s.bird.inSync ? 'took the routes' : `not in sync: ${birdWhy(s.bird.error)}`;
+  lines.push(`BIRD: ${birdState} (protocols ${s.bird.protocols.join(', ') || 'none'})`);
   const held = bird && !('error' in bird) ? new Set(Object.values(bird).flat()) : undefined;
   if (bird && 'error' in bird) lines.push(`  cannot ask BIRD what it holds: ${bird.error}`);
   lines.push('');

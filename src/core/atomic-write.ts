@@ -68,7 +68,10 @@ function removeStaleTemps(dir: string, target: string): void {
   for (const f of readdirSync(dir)) if (f.startsWith(prefix)) rmSync(join(dir, f), { force: true });
 }
 
-/** Writes `content` to `target` with exactly `mode` (and owner) unless it holds them already. Returns whether it wrote. */
+/**
+ * Writes `content` to `target` with exactly `mode` (and owner) unless it holds them already.
+ * Returns whether it wrote.
+ */
 export function writeFileAtomic(target: string, content: string, mode: number, owner?: Owner): boolean {
   if (same(target, content, mode, owner)) return false;
   const t = stage(target, content, mode, owner);

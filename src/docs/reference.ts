@@ -22,10 +22,11 @@ function typeOf(p: PropertySpec): string {
 }
 
 export function propertiesMarkdown(): string {
-  const rows = PROPERTIES.map(
-    (p: PropertySpec) =>
-      `| \`${p.key}\` | ${cell(p.label)} | ${typeOf(p)} | ${p.default !== undefined ? `\`${p.default}\`` : p.required ? '*(required)*' : ''} | ${p.deployment === 'frontend' ? 'frontend' : 'both'} | ${cell(p.description)} |`,
-  );
+  const rows = PROPERTIES.map((p: PropertySpec) => {
+    const fallback = p.default !== undefined ? `\`${p.default}\`` : p.required ? '*(required)*' : '';
+    const deployment = p.deployment === 'frontend' ? 'frontend' : 'both';
+    return `| \`${p.key}\` | ${cell(p.label)} | ${typeOf(p)} | ${fallback} | ${deployment} | ${cell(p.description)} |`;
+  });
   const rules = RULES.map((r) => `| \`${r.id}\` | ${r.severity} | ${cell(r.summary)} |`);
   return [
     BEGIN,

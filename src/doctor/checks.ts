@@ -277,7 +277,8 @@ export const CHECKS: readonly Check[] = [
       const parts = [
         ...(unrouted.length
           ? [
-              `${listOf(unrouted)} in the ranges file but without a policy rule in ${nic.name}: replies leave by the management NIC's default route`,
+              `${listOf(unrouted)} in the ranges file but without a policy rule in ${nic.name}: ` +
+                "replies leave by the management NIC's default route",
             ]
           : []),
         ...(stale.length ? [`policy rule for ${listOf(stale)}, no longer in the ranges file`] : []),
@@ -334,10 +335,12 @@ export const CHECKS: readonly Check[] = [
         return fail(
           hits.join('\n'),
           'the appliance would answer for that address in place of its owner: shrink the range (e.g. split it ' +
-            'around the address) in loadbalance.service_ip_range and the ranges file, or exclude the VIP range from the DHCP scope',
+            'around the address) in loadbalance.service_ip_range and the ranges file, ' +
+            'or exclude the VIP range from the DHCP scope',
         );
       return ok(
-        `${named.length} addresses checked${ctx.live ? '' : ' (offline: addresses from the network files only)'}${note}`,
+        `${named.length} addresses checked` +
+          `${ctx.live ? '' : ' (offline: addresses from the network files only)'}${note}`,
       );
     },
   },
@@ -368,7 +371,9 @@ export const CHECKS: readonly Check[] = [
       const line = (x: { rule: string; message: string }) => `${x.rule}: ${x.message}`;
       if (s.state === 'starting') {
         // Applied; READY is ovactl-ready.service's to say once the Data Plane API answers.
-        const what = `starting (${s.deployment ?? '?'} deployment): the values are applied; READY once the Data Plane API answers`;
+        const what =
+          `starting (${s.deployment ?? '?'} deployment): ` +
+          'the values are applied; READY once the Data Plane API answers';
         if (!ctx.live) return ok(`${what} (offline: ovactl-ready.service probes it on the appliance)`);
         return warn(
           `${what}, and it has not yet`,
@@ -379,7 +384,10 @@ export const CHECKS: readonly Check[] = [
         const errs = s.errors ?? [];
         if (s.serving && typeof s.serving === 'object') {
           // New values refused on a serving appliance: it serves on with the values in force.
-          const held = `the new values were not applied; the last good configuration keeps serving (applied ${s.serving.appliedAt}, VIP ranges ${(Array.isArray(s.serving.ranges) ? s.serving.ranges.join(', ') : '') || 'none'})`;
+          const servingRanges = (Array.isArray(s.serving.ranges) ? s.serving.ranges.join(', ') : '') || 'none';
+          const held =
+            'the new values were not applied; the last good configuration keeps serving ' +
+            `(applied ${s.serving.appliedAt}, VIP ranges ${servingRanges})`;
           return fail(
             `state ${s.state} — ${held}${errs.length ? '\n' + errs.map(line).join('\n') : ''}`,
             errs.map((e) => e.hint ?? `fix the deploy value behind ${e.rule}`).join('\n') +
@@ -430,7 +438,8 @@ export const CHECKS: readonly Check[] = [
           out
             .map(
               (b) =>
-                `frontend ${b.frontend} binds ${b.host}:${b.port} (haproxy.cfg line ${b.line}), outside every VIP range`,
+                `frontend ${b.frontend} binds ${b.host}:${b.port} (haproxy.cfg line ${b.line}), ` +
+                'outside every VIP range',
             )
             .join('\n'),
           'the control plane hands out VIPs outside the appliance\'s ranges: make its "IP Address Ranges for ' +
@@ -459,7 +468,8 @@ export const CHECKS: readonly Check[] = [
               .map((r) => r.text)
               .join(', ') || 'none'
           })`,
-          "the appliance does not answer there: shrink the control plane's range to a subset of the ranges file, or add those addresses (as network CIDRs) to the ranges file",
+          "the appliance does not answer there: shrink the control plane's range to a subset of the ranges file, " +
+            'or add those addresses (as network CIDRs) to the ranges file',
         );
       return ok(
         `${ctx.vipRanges.map((v) => v.text).join(', ')} inside ${rangesOf(f)
@@ -557,7 +567,8 @@ export const CHECKS: readonly Check[] = [
         );
       if (held.length)
         return warn(
-          `${listOf(held)}: a local route not made by anyip-routes (it answers, but anyip-routes will not remove it when the range goes)`,
+          `${listOf(held)}: a local route not made by anyip-routes ` +
+            '(it answers, but anyip-routes will not remove it when the range goes)',
           `to hand it over: ip route del local ${held[0]} table local; systemctl restart anyip-routes`,
         );
       return ok(`${want.length} local route(s) on lo`);
@@ -578,7 +589,8 @@ export const CHECKS: readonly Check[] = [
       const c = ctx.exec('haproxy', ['-c', '-f', HAPROXY_CFG]);
       if (c.code !== 0)
         return fail(
-          `${u.verdict === 'ok' ? '' : u.detail + '\n'}haproxy -c: ${(c.stderr + c.stdout).trim().split('\n').slice(-5).join('\n')}`,
+          `${u.verdict === 'ok' ? '' : u.detail + '\n'}haproxy -c: ` +
+            (c.stderr + c.stdout).trim().split('\n').slice(-5).join('\n'),
           `fix ${HAPROXY_CFG} (the Data Plane API's last change, or an edit), then systemctl reload haproxy`,
         );
       return u.verdict === 'ok' ? ok('active; haproxy -c: configuration valid') : u;
@@ -606,8 +618,11 @@ export const CHECKS: readonly Check[] = [
       });
       if (notListening.length)
         return fail(
-          `configured but not listening: ${listOf(notListening.map((b) => `${b.host}:${b.port} (frontend ${b.frontend})`))}: these VIPs answer ping but serve nothing`,
-          "journalctl -u haproxy -n 50; is the address in the kernel's local table (kernel-routes)? is haproxy reloaded (systemctl reload haproxy)?",
+          'configured but not listening: ' +
+            listOf(notListening.map((b) => `${b.host}:${b.port} (frontend ${b.frontend})`)) +
+            ': these VIPs answer ping but serve nothing',
+          "journalctl -u haproxy -n 50; is the address in the kernel's local table (kernel-routes)? " +
+            'is haproxy reloaded (systemctl reload haproxy)?',
         );
       if (!served.length)
         return warn(
@@ -615,7 +630,8 @@ export const CHECKS: readonly Check[] = [
           'test a VIP with curl, not ping; the control plane creates frontends when a LoadBalancer Service is created',
         );
       return ok(
-        `served: ${listOf(served.map((l) => `${l.host}:${l.port}`))}; every other address of the ranges answers ping but serves nothing`,
+        `served: ${listOf(served.map((l) => `${l.host}:${l.port}`))}; ` +
+          'every other address of the ranges answers ping but serves nothing',
       );
     },
   },

@@ -5,7 +5,9 @@
 // text when the END line is missing), crypt(3) hashes and HTTP credentials.
 
 /** Key names whose values are secrets (case-insensitive, anywhere in a dotted/underscored key). */
-const SECRET_WORD = String.raw`(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|credentials?|private[_-]?key|auth(?:orization)?|cookie|session)`;
+const SECRET_WORD =
+  String.raw`(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|credentials?|` +
+  String.raw`private[_-]?key|auth(?:orization)?|cookie|session)`;
 const KEY = String.raw`[\w.-]*${SECRET_WORD}[\w.-]*`;
 const QUOTED = String.raw`"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?`;
 

@@ -63,7 +63,10 @@ export interface Plan {
 export interface Facts {
   /** PCI paths of the NICs as the guest sees the descriptor's slots 160/192/224. */
   readonly pciPaths: { readonly management: string; readonly workload: string; readonly frontend: string };
-  /** `$6$` crypt hash of loadbalance.haproxy_pwd (made by `openssl passwd -6 -stdin`, or the current one when it still matches). */
+  /**
+   * `$6$` crypt hash of loadbalance.haproxy_pwd (made by `openssl passwd -6 -stdin`, or the current
+   * one when it still matches).
+   */
   readonly haproxyPasswordHash: string;
   /** Whether /usr/local/bin/dataplaneapi is installed (it is not a Debian package). */
   readonly dataplaneapiInstalled: boolean;

@@ -128,7 +128,8 @@ export const PROPERTIES = [
     example: '9100',
     label: '1.5 Metrics Port',
     description:
-      "TCP port for Prometheus metrics on the management address: haproxy's at /metrics, the appliance's own at /metrics/appliance, over HTTPS with the Data Plane API certificate and credentials. Blank: no metrics.",
+      "TCP port for Prometheus metrics on the management address: haproxy's at /metrics, the appliance's own " +
+      'at /metrics/appliance, over HTTPS with the Data Plane API certificate and credentials. Blank: no metrics.',
   },
   {
     key: 'appliance.syslog_server',
@@ -142,7 +143,10 @@ export const PROPERTIES = [
     example: 'tls://logs.example.com:6514',
     label: '1.6 Syslog Server',
     description:
-      "Forward the logs of haproxy and of the appliance's services (RFC 5424, with the host name) to udp://HOST:514, tcp://HOST:514 or tls://HOST:6514. TLS verifies the server's certificate against the CA certificate above when one is given, else against Debian's CA bundle; HOST must be a name the certificate carries. Blank: no forwarding.",
+      "Forward the logs of haproxy and of the appliance's services (RFC 5424, with the host name) to " +
+      "udp://HOST:514, tcp://HOST:514 or tls://HOST:6514. TLS verifies the server's certificate against the CA " +
+      "certificate above when one is given, else against Debian's CA bundle; HOST must be a name the " +
+      'certificate carries. Blank: no forwarding.',
   },
   {
     key: 'network.hostname',
@@ -356,7 +360,8 @@ export const PROPERTIES = [
     label: '4.1 Route Health Injection',
     description:
       'Announce the VIPs to routers (BGP, optionally OSPF) while the haproxy frontends and backends behind ' +
-      'them are healthy, so several appliances can serve the same VIPs through ECMP and a failing one drops out. The other rhi values apply only when this is True.',
+      'them are healthy, so several appliances can serve the same VIPs through ECMP and a failing one drops out. ' +
+      'The other rhi values apply only when this is True.',
   },
   {
     key: 'rhi.local_as',
@@ -398,7 +403,9 @@ export const PROPERTIES = [
     example: '192.0.2.1:65001, 192.0.2.2:65002',
     label: '4.4 BGP Peers',
     description:
-      "The routers that receive the VIP routes, as address:AS, comma-separated, e.g. 192.0.2.1:65001, 192.0.2.2:65002 ([2001:db8::1]:65001 for IPv6). Each must be on one of the appliance's networks (directly connected).",
+      'The routers that receive the VIP routes, as address:AS, comma-separated, e.g. 192.0.2.1:65001, ' +
+      "192.0.2.2:65002 ([2001:db8::1]:65001 for IPv6). Each must be on one of the appliance's networks " +
+      '(directly connected).',
   },
   {
     key: 'rhi.bfd',
@@ -443,7 +450,9 @@ export const PROPERTIES = [
     label: '4.7 Announcement Rules',
     description:
       'auto: one /32 for each VIP a haproxy frontend binds, announced while that frontend and its backends are ' +
-      'up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 192.0.2.70 = all(b:be_app); %vol2 192.0.2.71 = any(b:be_a, b:be_b). Rules may also list auto. Their VIPs must lie in the load balancer IP ranges.',
+      'up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 192.0.2.70 = all(b:be_app); ' +
+      '%vol2 192.0.2.71 = any(b:be_a, b:be_b). Rules may also list auto. ' +
+      'Their VIPs must lie in the load balancer IP ranges.',
   },
 ] as const satisfies readonly PropertySpec[];
 

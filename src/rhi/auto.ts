@@ -97,7 +97,8 @@ export function parseHaproxyConfig(text: string): HaproxyConfig {
         if (!w[1]) break;
         if (w[1].includes('%['))
           notes.push(
-            `${cur.kind} ${cur.name} (line ${i + 1}): use_backend ${w[1]} is computed at run time; not part of its rule`,
+            `${cur.kind} ${cur.name} (line ${i + 1}): use_backend ${w[1]} is computed at run time; ` +
+              'not part of its rule',
           );
         else cur.useBackends.push(w[1]);
         break;

@@ -133,7 +133,8 @@ export class Daemon {
     if (this.configuring) await this.configuring;
     this.writeStatus(true);
     this.o.log(
-      `rhi: stopped; every route withdrawn${this.birdInSync ? '' : ` (BIRD did not confirm: ${this.birdError ?? 'unknown'}; its route files are empty)`}`,
+      'rhi: stopped; every route withdrawn' +
+        (this.birdInSync ? '' : ` (BIRD did not confirm: ${this.birdError ?? 'unknown'}; its route files are empty)`),
     );
   }
 
@@ -220,9 +221,8 @@ export class Daemon {
     if (errors.length || !parsed) {
       const text = errors.join('\n');
       if (text !== this.configErrors.join('\n')) {
-        this.o.warn(
-          `rhi: the configuration has errors; ${previous ? 'the previous rules stay in force' : 'nothing is announced'} until they are fixed:\n${text}`,
-        );
+        const meanwhile = previous ? 'the previous rules stay in force' : 'nothing is announced';
+        this.o.warn(`rhi: the configuration has errors; ${meanwhile} until they are fixed:\n${text}`);
       }
       this.configErrors = errors;
       return;
@@ -239,7 +239,8 @@ export class Daemon {
       if ('error' in cfg) notes.push(`auto: cannot read ${this.o.haproxyConfig}: ${cfg.error}; no VIP derived`);
       else if ('error' in ranges)
         notes.push(
-          `auto: cannot read the VIP ranges ${this.o.rangesFile}: ${ranges.error}; no VIP derived (auto announces addresses inside them only)`,
+          `auto: cannot read the VIP ranges ${this.o.rangesFile}: ${ranges.error}; ` +
+            'no VIP derived (auto announces addresses inside them only)',
         );
       else {
         const derived = deriveRules(parseHaproxyConfig(cfg.text), parseRangesFile(ranges.text).ranges);
@@ -301,7 +302,9 @@ export class Daemon {
     this.lastSummary = summary;
     const fromAuto = rules.filter((r) => r.origin.startsWith('auto:')).length;
     this.o.log(
-      `rhi: ${previous ? 'reloaded' : 'loaded'} ${rules.length} rule${rules.length === 1 ? '' : 's'}${parsed.auto ? ` (${fromAuto} from auto)` : ''} from ${this.o.rulesFile}; BIRD protocols ${protocols.map((p) => p.name).join(', ')}`,
+      `rhi: ${previous ? 'reloaded' : 'loaded'} ${rules.length} rule${rules.length === 1 ? '' : 's'}` +
+        `${parsed.auto ? ` (${fromAuto} from auto)` : ''} from ${this.o.rulesFile}; ` +
+        `BIRD protocols ${protocols.map((p) => p.name).join(', ')}`,
     );
     for (const n of notes) this.o.log(`rhi: ${n}`);
   }

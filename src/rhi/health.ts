@@ -58,7 +58,12 @@ export function whyDown(aggregate: Aggregate, inputs: readonly InputState[]): st
     .filter((i) => !i.up)
     .map(
       (i) =>
-        `${i.ref} ${i.status === 'missing' ? "is not in haproxy's running configuration" : i.status === 'unreachable' ? 'unknown (runtime API unreachable)' : i.status}`,
+        `${i.ref} ` +
+        (i.status === 'missing'
+          ? "is not in haproxy's running configuration"
+          : i.status === 'unreachable'
+            ? 'unknown (runtime API unreachable)'
+            : i.status),
     );
   return aggregate === 'any' ? `none up: ${bad.join(', ')}` : bad.join(', ');
 }

@@ -88,8 +88,14 @@ const MAX_PROTOCOL_NAME = 32;
  * Names a static protocol cannot have in the generated bird.conf: BIRD keywords people are likely
  * to type, and the names of the appliance's other protocols.
  */
-const RESERVED =
-  /^(all|any|none|bgp|ospf|static|kernel|device|direct|bfd|rip|babel|rpki|pipe|perf|mrt|radv|ipv4|ipv6|table|protocol|filter|function|define|route|import|export|where|from|to|via|true|false|on|off|yes|no|peer\d+|ospf\d+)$/i;
+const RESERVED = new RegExp(
+  '^(' +
+    'all|any|none|bgp|ospf|static|kernel|device|direct|bfd|rip|babel|rpki|pipe|perf|mrt|radv|ipv4|ipv6|' +
+    'table|protocol|filter|function|define|route|import|export|where|from|to|via|true|false|on|off|yes|no|' +
+    String.raw`peer\d+|ospf\d+` +
+    ')$',
+  'i',
+);
 
 /** Thrown inside one rule's parse; not an Error, so a line of 100,000 bad rules builds no stack traces. */
 class LineError {
@@ -509,7 +515,9 @@ function crossRuleErrors(rules: readonly RuleDef[]): RuleError[] {
           kind: 'duplicate',
           line: r.line,
           column: t.column,
-          message: `${t.network} is already announced by the rule on line ${first.line}${first === r ? ' (this one)' : ''}`,
+          message:
+            `${t.network} is already announced by the rule on line ${first.line}` +
+            `${first === r ? ' (this one)' : ''}`,
           hint: 'one rule per network: merge the conditions, or remove one',
         });
         continue;
@@ -522,7 +530,9 @@ function crossRuleErrors(rules: readonly RuleDef[]): RuleError[] {
           line: r.line,
           column: t.column,
           message: `protocol ${t.protocol} carries IPv${fixed} routes; ${t.network} is IPv${t.family}`,
-          hint: `leave out %${t.protocol} (IPv${t.family} routes go to ${DEFAULT_PROTOCOL[t.family]}), or name another protocol`,
+          hint:
+            `leave out %${t.protocol} (IPv${t.family} routes go to ${DEFAULT_PROTOCOL[t.family]}), ` +
+            'or name another protocol',
         });
         continue;
       }
@@ -532,7 +542,9 @@ function crossRuleErrors(rules: readonly RuleDef[]): RuleError[] {
           kind: 'family',
           line: r.line,
           column: t.column,
-          message: `protocol ${t.protocol} already carries IPv${seen.family} routes (line ${seen.rule.line}); ${t.network} is IPv${t.family}`,
+          message:
+            `protocol ${t.protocol} already carries IPv${seen.family} routes (line ${seen.rule.line}); ` +
+            `${t.network} is IPv${t.family}`,
           hint: 'a BIRD static protocol holds one address family: name another protocol for these routes',
         });
         continue;

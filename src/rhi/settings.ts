@@ -38,7 +38,9 @@ export function parsePeer(text: string): PeerResult {
     if (bare)
       return {
         problem: 'has no AS number',
-        hint: `write address:AS, e.g. ${bare.family === 6 ? `[${bare.text}]` : bare.text}:65001 (the local AS for iBGP)`,
+        hint:
+          `write address:AS, e.g. ${bare.family === 6 ? `[${bare.text}]` : bare.text}:65001 ` +
+          '(the local AS for iBGP)',
       };
     return { problem: 'is not address:AS', hint: 'e.g. 192.0.2.1:65001, or [2001:db8::1]:65001 for IPv6' };
   }

@@ -69,10 +69,10 @@ function readScalar(r: Reader): Result<Scalar, string> {
   }
   const m = /^(None|True|False|-?\d{1,20}(?:\.\d{1,20})?)/.exec(r.s.slice(r.i, r.i + 48));
   // Only structural characters are named: any other character may be part of a secret.
-  if (!m)
-    return err(
-      `unexpected ${c === undefined ? 'end of input' : STRUCTURAL.includes(c) ? JSON.stringify(c) : 'text'} on line ${r.line}`,
-    );
+  if (!m) {
+    const what = c === undefined ? 'end of input' : STRUCTURAL.includes(c) ? JSON.stringify(c) : 'text';
+    return err(`unexpected ${what} on line ${r.line}`);
+  }
   r.i += m[1]!.length;
   return ok({ value: m[1] === 'None' ? null : m[1]! });
 }
@@ -95,7 +95,8 @@ export function parsePythonDict(text: string): Result<LiteralPair[], string> {
     if (k.value.value === null || k.value.recovered)
       return err(`a key is not a complete quoted string on line ${r.line}`);
     r.skipSpace();
-    if (r.peek() !== ':') return err(`expected ":" after the key that ends on line ${r.line}`); // a stray quote can make a password the "key"
+    // A stray quote can make a password the "key".
+    if (r.peek() !== ':') return err(`expected ":" after the key that ends on line ${r.line}`);
     r.i++;
     r.skipSpace();
     const v = readScalar(r);

@@ -25,7 +25,8 @@ const NAME_END = /[\s/>=]/y;
 export function checkXmlBounds(text: string): Result<void, string> {
   if (text.length > XML_LIMITS.documentBytes) {
     return err(
-      `an OVF environment document is at most ${XML_LIMITS.documentBytes / 1024 / 1024} MiB; this one has ${(text.length / 1024 / 1024).toFixed(1)} MiB of text`,
+      `an OVF environment document is at most ${XML_LIMITS.documentBytes / 1024 / 1024} MiB; ` +
+        `this one has ${(text.length / 1024 / 1024).toFixed(1)} MiB of text`,
     );
   }
   let depth = 0;

@@ -110,7 +110,10 @@ function requestNames(req: CertificateRequest): Names {
   return { ips, dns, sans };
 }
 
-/** The SAN set of a certificate in the form of Names.sans; entries of other kinds are kept as they are (never equal). */
+/**
+ * The SAN set of a certificate in the form of Names.sans; entries of other kinds are kept as they are
+ * (never equal).
+ */
 function sansOf(x509: X509Certificate): Set<string> {
   const out = new Set<string>();
   for (const entry of (x509.subjectAltName ?? '').split(', ').filter(Boolean)) {
@@ -359,7 +362,10 @@ async function generateCa(work: string, names: Names, now: Date): Promise<Ca> {
   return ca;
 }
 
-/** A new server key and certificate signed by `ca` (whose key and first certificate are ca.key and ca.crt in `work`). */
+/**
+ * A new server key and certificate signed by `ca` (whose key and first certificate are ca.key and
+ * ca.crt in `work`).
+ */
 async function issueServer(work: string, ca: Ca, names: Names, now: Date): Promise<{ cert: string; key: string }> {
   writePrivate(work, 'server.cnf', config(serverCommonName(names), names));
   await openssl(work, 'generate the server key', ecKey('server.key'));

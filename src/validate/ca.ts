@@ -11,11 +11,12 @@ export function checkCa(cert: string | undefined, key: string | undefined, now: 
   if (cert === undefined && key === undefined) return [];
   if (cert === undefined || key === undefined) {
     const missing = cert === undefined ? 'appliance.ca_cert' : 'appliance.ca_cert_key';
+    const [given, absent] = cert === undefined ? ['key', 'certificate'] : ['certificate', 'key'];
     return [
       {
         rule: 'ca.pair',
         on: 'pair',
-        message: `a CA ${cert === undefined ? 'key' : 'certificate'} was given without its ${cert === undefined ? 'certificate' : 'key'} (${missing} is empty)`,
+        message: `a CA ${given} was given without its ${absent} (${missing} is empty)`,
         hint: 'give both the CA certificate and its key, or leave both blank to have the appliance generate a CA',
       },
     ];

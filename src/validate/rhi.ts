@@ -96,7 +96,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
     if (rhiOn(ctx) && !ctx.isSet('rhi.router_id') && !ctx.iface('network.management_ip'))
       yield p(
         ['rhi.router_id', 'network.management_ip'],
-        "rhi.router_id is blank and the management address comes from DHCP: BIRD picks one of the appliance's IPv4 addresses as its router ID",
+        'rhi.router_id is blank and the management address comes from DHCP: ' +
+          "BIRD picks one of the appliance's IPv4 addresses as its router ID",
         "set rhi.router_id so that it stays the same and differs from the other appliances'",
       );
   },
@@ -130,7 +131,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       if (nets.some((x) => contains(x.c!, ip))) continue;
       yield p(
         ['rhi.peers', ...nets.map((x) => x.nic.ip)],
-        `BGP peer ${ip.text} is on none of the appliance's networks (${nets.map((x) => `${x.nic.name} ${networkText(x.c!)}`).join(', ')}); the session would never come up`,
+        `BGP peer ${ip.text} is on none of the appliance's networks ` +
+          `(${nets.map((x) => `${x.nic.name} ${networkText(x.c!)}`).join(', ')}); the session would never come up`,
         "peer with a router on one of these networks (its address there), or correct the network's prefix",
       );
     }
@@ -176,7 +178,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
     for (const e of r.errors)
       yield p(
         ['rhi.rules'],
-        `rhi.rules${r.errors.length && ctx.str('rhi.rules')!.includes('\n') ? ` line ${e.line},` : ''} column ${e.column}: ${e.message}`,
+        `rhi.rules${r.errors.length && ctx.str('rhi.rules')!.includes('\n') ? ` line ${e.line},` : ''} ` +
+          `column ${e.column}: ${e.message}`,
         e.hint,
       );
     if (r.errors.length === 0 && r.rules.length === 0 && !r.auto)
@@ -192,7 +195,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
         if (isCidr(c) && !ranges.some((r) => covers(r, c)))
           yield p(
             ['rhi.rules', 'loadbalance.service_ip_range'],
-            `rhi.rules announces ${t.network}, which is not inside the VIP ranges (${ranges.map((r) => r.text).join(', ')}): the appliance does not answer it`,
+            `rhi.rules announces ${t.network}, which is not inside the VIP ranges ` +
+              `(${ranges.map((r) => r.text).join(', ')}): the appliance does not answer it`,
             'announce addresses of loadbalance.service_ip_range only, or add the range there',
           );
       }
@@ -213,7 +217,9 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       if (!carried && affected.length)
         yield p(
           ['rhi.peers', 'rhi.rules'],
-          `${affected.join(', ')} ${affected.length === 1 ? 'is' : 'are'} IPv${family} but no IPv${family} BGP peer${family === 4 ? ' (nor OSPF)' : ''} is given: ${affected.length === 1 ? 'it' : 'they'} would be announced to nobody`,
+          `${affected.join(', ')} ${affected.length === 1 ? 'is' : 'are'} IPv${family} ` +
+            `but no IPv${family} BGP peer${family === 4 ? ' (nor OSPF)' : ''} is given: ` +
+            `${affected.length === 1 ? 'it' : 'they'} would be announced to nobody`,
           `add an IPv${family} peer to rhi.peers`,
         );
     }
