@@ -245,7 +245,8 @@ export const RULES: readonly Rule[] = [
           if (family === 6)
             yield p(
               [key],
-              `${key} = ${q(ctx.str(key)!)} is an IPv6 address; the ${nic.name} NIC supports IPv4 only (the published Data Plane API URL and the routing policy are IPv4)`,
+              `${key} = ${q(ctx.str(key)!)} is an IPv6 address; the ${nic.name} NIC supports IPv4 only ` +
+                '(the published Data Plane API URL and the routing policy are IPv4)',
               'give an IPv4 address, e.g. 192.0.2.10/24; IPv6 VIP ranges are supported',
             );
         }
@@ -285,7 +286,8 @@ export const RULES: readonly Rule[] = [
           const h = hostRange(c);
           yield p(
             [key],
-            `${key} = ${q(ctx.str(key)!)} is the ${isNetworkAddress(c) ? 'network' : 'broadcast'} address of ${networkText(c)}`,
+            `${key} = ${q(ctx.str(key)!)} is the ${isNetworkAddress(c) ? 'network' : 'broadcast'} address of ` +
+              networkText(c),
             `pick a host address from ${h.first} to ${h.last}`,
           );
         }
@@ -447,7 +449,8 @@ export const RULES: readonly Rule[] = [
     id: 'user.syntax',
     severity: 'error',
     summary:
-      "The HAProxy user name fits haproxy's userlist: no whitespace, control characters, quotes, #, $ or backslash; at most 64 characters.",
+      "The HAProxy user name fits haproxy's userlist: no whitespace, control characters, quotes, #, $ or backslash; " +
+      'at most 64 characters.',
     *check(ctx) {
       const u = ctx.str('loadbalance.haproxy_user');
       if (u === undefined) return;
@@ -455,7 +458,8 @@ export const RULES: readonly Rule[] = [
       if (bad)
         yield p(
           ['loadbalance.haproxy_user'],
-          `loadbalance.haproxy_user = ${q(u)} contains ${charName(bad[0])} at position ${[...u.slice(0, bad.index)].length + 1}, which haproxy's userlist cannot hold`,
+          `loadbalance.haproxy_user = ${q(u)} contains ${charName(bad[0])} at position ` +
+            `${[...u.slice(0, bad.index)].length + 1}, which haproxy's userlist cannot hold`,
           'use letters, digits and . _ - @ only, e.g. admin',
         );
       else if ([...u].length > 64)
@@ -598,7 +602,8 @@ export const RULES: readonly Rule[] = [
             if (hasHostBits(c))
               yield p(
                 [key],
-                `${key} entry ${q(c.text)} has host bits set; the kernel refuses it ("Invalid prefix for given prefix length")`,
+                `${key} entry ${q(c.text)} has host bits set; ` +
+                  'the kernel refuses it ("Invalid prefix for given prefix length")',
                 alignedHint(c),
               );
           }
@@ -644,7 +649,8 @@ export const RULES: readonly Rule[] = [
         if (why)
           yield p(
             ['loadbalance.service_ip_range'],
-            `loadbalance.service_ip_range entry ${c.text} ${why}; as a VIP range it would route those addresses to the appliance itself`,
+            `loadbalance.service_ip_range entry ${c.text} ${why}; ` +
+              'as a VIP range it would route those addresses to the appliance itself',
             'give only the VIP ranges on the workload or frontend network, e.g. 192.0.2.64/26',
           );
       }
@@ -676,7 +682,8 @@ export const RULES: readonly Rule[] = [
           if (!contains(r, inf.ip)) continue;
           yield p(
             ['loadbalance.service_ip_range', inf.key],
-            `VIP range ${r.text} contains ${inf.what} ${inf.ip.text} (${inf.key}); the appliance would answer for it and traffic to it would be lost`,
+            `VIP range ${r.text} contains ${inf.what} ${inf.ip.text} (${inf.key}); ` +
+              'the appliance would answer for it and traffic to it would be lost',
             `shrink or move the range so that it excludes ${inf.ip.text}, or change ${inf.key}`,
           );
         }
@@ -695,7 +702,8 @@ export const RULES: readonly Rule[] = [
       if (dhcp.length === 0 || ranges.length === 0) return;
       yield p(
         ['loadbalance.service_ip_range', ...dhcp.map((n) => n.ip)],
-        `${dhcp.map((n) => n.name).join(' and ')} use${dhcp.length === 1 ? 's' : ''} DHCP; an address leased inside ${ranges.map((r) => r.text).join(', ')} would be answered by the VIP ranges`,
+        `${dhcp.map((n) => n.name).join(' and ')} use${dhcp.length === 1 ? 's' : ''} DHCP; ` +
+          `an address leased inside ${ranges.map((r) => r.text).join(', ')} would be answered by the VIP ranges`,
         "make sure the DHCP server's pool excludes the VIP ranges",
       );
     },
@@ -720,8 +728,11 @@ export const RULES: readonly Rule[] = [
         const via = vipNic ? `${networkText(r)} via ${vipNic.c.address.text}` : networkText(r);
         yield p(
           ['loadbalance.service_ip_range'],
-          `VIP range ${r.text} is outside the appliance's networks (${nets.map((x) => `${x.nic.name} ${networkText(x.c)}`).join(', ')}): no client reaches it unless a router sends it to the appliance`,
-          `ask the network team for the static route "${via}" (the ${vipNic?.nic.name ?? 'VIP'} address), or set rhi.enabled to True to announce it over BGP`,
+          `VIP range ${r.text} is outside the appliance's networks ` +
+            `(${nets.map((x) => `${x.nic.name} ${networkText(x.c)}`).join(', ')}): ` +
+            'no client reaches it unless a router sends it to the appliance',
+          `ask the network team for the static route "${via}" (the ${vipNic?.nic.name ?? 'VIP'} address), ` +
+            'or set rhi.enabled to True to announce it over BGP',
         );
       }
     },
@@ -740,8 +751,11 @@ export const RULES: readonly Rule[] = [
           if (!c || !overlaps(c, r)) continue;
           yield p(
             ['loadbalance.service_ip_range', 'rhi.enabled', nic.ip],
-            `VIP range ${r.text} lies in the ${nic.name} network ${networkText(c)}; with rhi.enabled the appliance answers no ARP for its VIPs (several appliances would answer for the same addresses), so clients on that network cannot reach them`,
-            "use a VIP range outside the appliance's networks, which the routers learn over BGP, or set rhi.enabled to False to answer ARP for it",
+            `VIP range ${r.text} lies in the ${nic.name} network ${networkText(c)}; ` +
+              'with rhi.enabled the appliance answers no ARP for its VIPs (several appliances would answer for ' +
+              'the same addresses), so clients on that network cannot reach them',
+            "use a VIP range outside the appliance's networks, which the routers learn over BGP, " +
+              'or set rhi.enabled to False to answer ARP for it',
           );
         }
       }
@@ -813,7 +827,8 @@ export const RULES: readonly Rule[] = [
           if (overlaps(a.c, b.c))
             yield p(
               [a.nic.ip, b.nic.ip],
-              `the ${a.nic.name} network ${networkText(a.c)} and the ${b.nic.name} network ${networkText(b.c)} overlap; replies would leave by the wrong NIC`,
+              `the ${a.nic.name} network ${networkText(a.c)} and the ${b.nic.name} network ${networkText(b.c)} ` +
+                'overlap; replies would leave by the wrong NIC',
               'put each NIC on its own subnet, or correct the prefix lengths',
             );
         }
@@ -908,7 +923,8 @@ export const RULES: readonly Rule[] = [
       if (set.length)
         yield p(
           set,
-          `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, but rhi.enabled is False; route health injection stays off`,
+          `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set, ` +
+            'but rhi.enabled is False; route health injection stays off',
           'set rhi.enabled to True to announce the VIPs, or clear the values',
         );
     },
@@ -960,7 +976,8 @@ export const RULES: readonly Rule[] = [
     id: 'rhi.peer-unreachable',
     severity: 'error',
     summary:
-      "Every BGP peer is on one of the appliance's networks (management, workload, frontend): sessions are direct, not multihop.",
+      "Every BGP peer is on one of the appliance's networks (management, workload, frontend): " +
+      'sessions are direct, not multihop.',
     check: rhiCheck('rhi.peer-unreachable'),
   },
   {
@@ -1034,7 +1051,8 @@ export const RULES: readonly Rule[] = [
       if (set.length)
         yield p(
           set,
-          `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, but the default deployment has no frontend NIC; ${set.length === 1 ? 'it is' : 'they are'} ignored`,
+          `${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set, ` +
+            `but the default deployment has no frontend NIC; ${set.length === 1 ? 'it is' : 'they are'} ignored`,
           'deploy with the "frontend" deployment option (govc: "Deployment": "frontend") to use a frontend ' +
             'network, or clear the values',
         );
