@@ -2,6 +2,7 @@
 // catalogue (`npm run docs` writes it; test/table.test.ts fails when the file drifts).
 import { RULES } from '../validate/rules.js';
 import { PROPERTIES, type PropertySpec } from '../properties/table.js';
+import { template } from '../render/templates.js';
 
 const BEGIN = '<!-- generated:properties:begin (ovactl docs --write docs/properties.md) -->';
 const END = '<!-- generated:properties:end -->';
@@ -22,27 +23,16 @@ function typeOf(p: PropertySpec): string {
 }
 
 export function propertiesMarkdown(): string {
-  const rows = PROPERTIES.map((p: PropertySpec) => {
-    const fallback = p.default !== undefined ? `\`${p.default}\`` : p.required ? '*(required)*' : '';
-    const deployment = p.deployment === 'frontend' ? 'frontend' : 'both';
-    return `| \`${p.key}\` | ${cell(p.label)} | ${typeOf(p)} | ${fallback} | ${deployment} | ${cell(p.description)} |`;
-  });
-  const rules = RULES.map((r) => `| \`${r.id}\` | ${r.severity} | ${cell(r.summary)} |`);
-  return [
-    BEGIN,
-    '',
-    '| Key | Label (deploy wizard) | Type | Default | Deployment | Meaning |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-    '',
-    'Validation rules (`ovactl validate` reports every finding with its rule id):',
-    '',
-    '| Rule | Severity | Checks |',
-    '|---|---|---|',
-    ...rules,
-    '',
-    END,
-  ].join('\n');
+  const rows = PROPERTIES.map((p: PropertySpec) => ({
+    key: p.key,
+    label: cell(p.label),
+    type: typeOf(p),
+    fallback: p.default !== undefined ? `\`${p.default}\`` : p.required ? '*(required)*' : '',
+    deployment: p.deployment === 'frontend' ? 'frontend' : 'both',
+    description: cell(p.description),
+  }));
+  const rules = RULES.map((r) => ({ id: r.id, severity: r.severity, summary: cell(r.summary) }));
+  return template('docs/properties.md')({ begin: BEGIN, end: END, rows, rules });
 }
 
 /** `text` with the generated section replaced; undefined when the markers are missing. */

@@ -6,7 +6,7 @@
 // Wildcard binds, UNIX sockets, dynamic backend names and VIPs outside the VIP ranges are skipped,
 // each with a note saying why.
 import { contains, parseIp, type Cidr, type Family } from '../net/ip.js';
-import { DEFAULT_PROTOCOL, type Ref, type RuleDef } from './rules.js';
+import { DEFAULT_PROTOCOL, ruleText, type Ref, type RuleDef } from './rules.js';
 import { SECTION_KEYWORDS as SECTIONS } from '../haproxy/sections.js';
 import { words } from '../haproxy/words.js';
 
@@ -203,7 +203,7 @@ export function deriveRules(cfg: HaproxyConfig, ranges: readonly Cidr[] | undefi
       refs,
       source: '',
     };
-    rules.push({ ...rule, source: `${network} = all(${refs.map((r) => `${r.kind}:${r.name}`).join(', ')})` });
+    rules.push({ ...rule, source: ruleText(rule) });
     origins.set(rules[rules.length - 1]!, v.binds.join('; '));
   }
   return { rules, origins, notes };

@@ -22,6 +22,7 @@ import { readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'nod
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseIp } from '../net/ip.js';
+import { template } from '../render/templates.js';
 import { SERVER_CRT_KEY_LINK } from '../appliance/paths.js';
 import { pemBlocks } from '../properties/pem.js';
 import { currentContent as readRegular, writeFileAtomic } from '../core/atomic-write.js';
@@ -247,42 +248,8 @@ function serverCommonName(names: Names): string {
  * so nothing here needs quoting.
  */
 function config(commonName: string, names: Names): string {
-  return [
-    '[req]',
-    'prompt = no',
-    'distinguished_name = dn',
-    'utf8 = yes',
-    '[dn]',
-    `CN = ${commonName}`,
-    '[ca]',
-    'default_ca = signer',
-    '[signer]',
-    'database = index.txt',
-    'serial = serial',
-    'new_certs_dir = .',
-    'unique_subject = no',
-    'copy_extensions = none',
-    'email_in_dn = no',
-    'policy = policy',
-    'default_md = sha256',
-    '[policy]',
-    'commonName = supplied',
-    '[ca_ext]',
-    'basicConstraints = critical, CA:TRUE, pathlen:0',
-    'keyUsage = critical, keyCertSign, cRLSign',
-    'subjectKeyIdentifier = hash',
-    '[server_ext]',
-    'basicConstraints = critical, CA:FALSE',
-    'keyUsage = critical, digitalSignature',
-    'extendedKeyUsage = serverAuth',
-    'subjectKeyIdentifier = hash',
-    'authorityKeyIdentifier = keyid, issuer',
-    'subjectAltName = @alt',
-    '[alt]',
-    ...names.dns.map((d, i) => `DNS.${i + 1} = ${d}`),
-    ...names.ips.map((ip, i) => `IP.${i + 1} = ${ip}`),
-    '',
-  ].join('\n');
+  const numbered = (xs: readonly string[]) => xs.map((name, i) => ({ n: i + 1, name }));
+  return template('tls/openssl.cnf')({ commonName, dns: numbered(names.dns), ips: numbered(names.ips) });
 }
 
 const ecKey = (out: string): string[] => [
