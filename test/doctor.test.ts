@@ -17,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withValues, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
-import { outside, parseBinds, parseVipRanges, runChecks, type Context } from '../src/doctor/checks.js';
+import { runChecks } from '../src/doctor/checks.js';
+import type { Context } from '../src/doctor/check.js';
+import { outside, parseBinds, parseVipRanges } from '../src/doctor/facts.js';
 import { scrub } from '../src/doctor/collect.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
 

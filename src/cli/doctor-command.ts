@@ -1,6 +1,8 @@
 // `ovactl doctor`: the troubleshooting checklists as one command (src/doctor/checks.ts).
 import { readdirSync, statSync } from 'node:fs';
-import { CHECKS, defaultExec, parseVipRanges, runChecks, type CheckResult, type Interval } from '../doctor/checks.js';
+import { CHECKS, runChecks } from '../doctor/checks.js';
+import { defaultExec, type CheckResult, type Interval } from '../doctor/check.js';
+import { parseVipRanges } from '../doctor/facts.js';
 import { checkBundlePath, collect } from '../doctor/collect.js';
 import { errnoError, onPath } from '../core/fs-error.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';

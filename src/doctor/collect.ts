@@ -22,7 +22,7 @@ import { STATE_FILE as RHI_STATE_FILE } from '../rhi/status.js';
 import { RULES_FILE } from '../rhi/rules.js';
 import { BIRD_CONF } from '../rhi/bird.js';
 import { scrub } from './scrub.js';
-import type { Context } from './checks.js';
+import type { Context } from './check.js';
 import {
   DATAPLANEAPI_YAML,
   HAPROXY_CFG,
