@@ -11,7 +11,6 @@ import { nicAddresses, onNic, ownMacs, ownTargets, type DadTarget } from '../net
 import { parseHaproxyConfig } from '../rhi/auto.js';
 import type { Bind, Context, Facts, Interval } from './check.js';
 
-
 export function readFacts(root: string): Facts {
   const cache = new Map<string, string | undefined>();
   const read = (path: string): string | undefined => {
