@@ -7,25 +7,13 @@
 // Stopping withdraws every route.
 import { dirname, join } from 'node:path';
 import { statSync } from 'node:fs';
-import { parseRangesFile } from '../anyip/ranges-file.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { rhiFamilies } from '../metrics/appliance.js';
 import { writeMetrics } from '../metrics/prom.js';
-import { deriveRules, parseHaproxyConfig } from './auto.js';
 import { routesText, staticProtocols, type StaticProtocol } from './bird.js';
-import {
-  evaluate,
-  holdDownUntil,
-  initialState,
-  inputState,
-  parseShowStat,
-  step,
-  whyDown,
-  type InputState,
-  type RuleState,
-  type Tuning,
-} from './health.js';
-import { MAX_RULES_BYTES, describeError, parseRules, ruleText, type RuleDef } from './rules.js';
+import { evaluate, holdDownUntil, inputState, parseShowStat, step, whyDown, type Tuning } from './health.js';
+import { ruleText } from './rules.js';
+import { loadRules, type Active, type Loaded, type ReadResult } from './load.js';
 import { birdConfigure, haproxyCommand } from './sockets.js';
 import type { RhiStatus, StatusRule } from './status.js';
 import { readRegularFile } from '../core/regular-file.js';
@@ -46,24 +34,6 @@ export interface DaemonOptions {
   readonly warn: (line: string) => void;
 }
 
-interface Active {
-  readonly key: string;
-  readonly def: RuleDef;
-  /** `file:LINE` or `auto: frontend web binds 192.0.2.10:80`. */
-  readonly origin: string;
-  /** Targets whose protocol bird.conf lacks (or has for the other family): never announced. */
-  readonly problems: ReadonlyMap<string, string>;
-  state: RuleState;
-  inputs: readonly InputState[];
-  healthy: boolean;
-}
-
-interface Loaded {
-  readonly rules: Active[];
-  readonly auto: boolean;
-  readonly notes: readonly string[];
-}
-
 /** Monotonic milliseconds: the state machines must not see NTP steps. */
 const mono = (): number => Number(process.hrtime.bigint() / 1_000_000n);
 /** Wall-clock time of a monotonic instant, for people (fixed offset, so it does not jitter). */
@@ -77,7 +47,7 @@ const signature = (path: string): string => {
     return 'missing';
   }
 };
-const read = (path: string, max?: number): { text: string } | { error: string } => {
+const read = (path: string, max?: number): ReadResult => {
   try {
     return { text: readRegularFile(path, max) };
   } catch (e) {
@@ -204,107 +174,34 @@ export class Daemon {
     this.loadedSig = sig;
     this.seenSig = sig;
     const previous = this.loaded;
-    const rulesText = read(this.o.rulesFile, MAX_RULES_BYTES);
-    const birdText = read(this.o.birdConfig);
-    const errors: string[] = [];
-    if ('error' in rulesText) errors.push(`${this.o.rulesFile}: cannot read: ${rulesText.error}`);
-    const parsed = 'text' in rulesText ? parseRules(rulesText.text) : undefined;
-    for (const e of parsed?.errors ?? []) errors.push(describeError(this.o.rulesFile, e));
-    if ('error' in birdText) errors.push(`${this.o.birdConfig}: cannot read: ${birdText.error}`);
-    if ('text' in birdText) {
-      this.protocols = staticProtocols(birdText.text, this.o.routesDir);
-      if (this.protocols.length === 0)
-        errors.push(`${this.o.birdConfig}: no static protocol includes a route file from ${this.o.routesDir}`);
-    }
-    const protocols = this.protocols;
+    const r = loadRules({ paths: this.o, read, previous, now: mono() });
+    if (r.protocols) this.protocols = r.protocols;
     this.configLoadedAt = mono();
-    if (errors.length || !parsed) {
-      const text = errors.join('\n');
+    if ('errors' in r) {
+      const text = r.errors.join('\n');
       if (text !== this.configErrors.join('\n')) {
         const meanwhile = previous ? 'the previous rules stay in force' : 'nothing is announced';
         this.o.warn(`rhi: the configuration has errors; ${meanwhile} until they are fixed:\n${text}`);
       }
-      this.configErrors = errors;
+      this.configErrors = r.errors;
       return;
     }
     this.configErrors = [];
-    const notes: string[] = [];
-    const defs: { def: RuleDef; origin: string }[] = parsed.rules.map((def) => ({
-      def,
-      origin: `${this.o.rulesFile}:${def.line}`,
-    }));
-    if (parsed.auto) {
-      const cfg = read(this.o.haproxyConfig);
-      const ranges = read(this.o.rangesFile);
-      if ('error' in cfg) notes.push(`auto: cannot read ${this.o.haproxyConfig}: ${cfg.error}; no VIP derived`);
-      else if ('error' in ranges)
-        notes.push(
-          `auto: cannot read the VIP ranges ${this.o.rangesFile}: ${ranges.error}; ` +
-            'no VIP derived (auto announces addresses inside them only)',
-        );
-      else {
-        const derived = deriveRules(parseHaproxyConfig(cfg.text), parseRangesFile(ranges.text).ranges);
-        notes.push(...derived.notes.map((n) => `auto: ${n}`));
-        const explicit = new Set(parsed.rules.flatMap((r) => r.targets.map((t) => t.network)));
-        for (const def of derived.rules) {
-          if (explicit.has(def.targets[0]!.network))
-            notes.push(
-              `auto: ${def.targets[0]!.network} has a rule of its own in ${this.o.rulesFile}; that one applies`,
-            );
-          else defs.push({ def, origin: `auto: ${derived.origins.get(def)}` });
-        }
-      }
-    }
-    const byName = new Map(protocols.map((p) => [p.name, p]));
-    const old = new Map((previous?.rules ?? []).map((r) => [r.key, r]));
-    const now = mono();
-    const rules: Active[] = defs.map(({ def, origin }) => {
-      const problems = new Map<string, string>();
-      for (const t of def.targets) {
-        const p = byName.get(t.protocol);
-        if (!p)
-          problems.set(
-            t.network,
-            `${this.o.birdConfig} has no static protocol ${t.protocol} fed from ${this.o.routesDir}`,
-          );
-        else if (p.family !== t.family)
-          problems.set(
-            t.network,
-            `protocol ${t.protocol} in ${this.o.birdConfig} is IPv${p.family}; ${t.network} is IPv${t.family}`,
-          );
-      }
-      // A rule keeps its state while its routes stay the same (a changed condition, a backend
-      // renamed by the control plane): no withdraw-and-rise for an edit.
-      const key = def.targets.map((t) => `${t.protocol} ${t.network}`).join(', ');
-      const kept = old.get(key);
-      return {
-        key,
-        def,
-        origin,
-        problems,
-        state: kept?.state ?? initialState(now),
-        inputs: kept?.inputs ?? [],
-        healthy: kept?.healthy ?? false,
-      };
-    });
-    for (const r of rules) for (const [net, why] of r.problems) notes.push(`${net}: ${why}; not announced`);
-    const keys = new Set(rules.map((r) => r.key));
-    for (const r of previous?.rules ?? []) {
-      if (r.state.announced && !keys.has(r.key))
-        this.o.log(`rhi: withdraw ${r.key.replace(/(\S+) (\S+)/g, '$2 ($1)')}: no rule announces it any more`);
-    }
-    this.loaded = { rules, auto: parsed.auto !== undefined, notes };
+    for (const w of r.withdrawn) this.o.log(`rhi: withdraw ${w}: no rule announces it any more`);
+    const { rules, notes } = r.loaded;
+    this.loaded = r.loaded;
     // The files auto adds are watched from now on; said only when the rules came out different
     // (the Data Plane API rewrites haproxy.cfg for every change, most of them not about VIPs).
     this.loadedSig = this.seenSig = this.watched().map(signature).join('|');
-    const summary = JSON.stringify([rules.map((r) => [ruleText(r.def), r.origin]), notes, protocols]);
+    const protocols = this.protocols;
+    const summary = JSON.stringify([rules.map((x) => [ruleText(x.def), x.origin]), notes, protocols]);
     if (summary === this.lastSummary) return;
     this.lastSummary = summary;
-    const fromAuto = rules.filter((r) => r.origin.startsWith('auto:')).length;
+    const fromAuto = rules.filter((x) => x.origin.startsWith('auto:')).length;
     this.o.log(
       `rhi: ${previous ? 'reloaded' : 'loaded'} ${rules.length} rule${rules.length === 1 ? '' : 's'}` +
-        `${parsed.auto ? ` (${fromAuto} from auto)` : ''} from ${this.o.rulesFile}; ` +
-        `BIRD protocols ${protocols.map((p) => p.name).join(', ')}`,
+        `${r.loaded.auto ? ` (${fromAuto} from auto)` : ''} from ${this.o.rulesFile}; ` +
+        `BIRD protocols ${protocols.map((x) => x.name).join(', ')}`,
     );
     for (const n of notes) this.o.log(`rhi: ${n}`);
   }
