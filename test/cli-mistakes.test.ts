@@ -111,11 +111,20 @@ t.test('a path with a line break or a tab: refused in one line, quoted, nothing 
       ['render', '--root'],
       ['firstboot', '--root'],
       ['export', '--for-successor'],
+      ['ovf', '--output'],
+      ['docs', '--write'],
+      ['doctor', '--collect'],
     ] as const) {
       const args =
         cmd === 'export'
           ? ['export', '--for-successor', bad, '--env', EXAMPLE, '--root', join(dir, 'nowhere')]
-          : [cmd, '--env', EXAMPLE, '--root', bad];
+          : cmd === 'ovf'
+            ? ['ovf', '--output', bad]
+            : cmd === 'docs'
+              ? ['docs', '--write', bad]
+              : cmd === 'doctor'
+                ? ['doctor', '--root', dir, '--collect', bad]
+                : [cmd, '--env', EXAMPLE, '--root', bad];
       const r = ovactl(args);
       oneLine(
         t,

@@ -1,4 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { propertiesMarkdown, replaceSection } from '../docs/reference.js';
 import { inputError } from '../core/result.js';
 import { onPath } from '../core/fs-error.js';
@@ -37,7 +39,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     return io.inputError(inputError(`--write ${file}`, `has no generated-section markers; fix: ${fix}`));
   }
   if (next !== text) {
-    const wrote = await onPath(arg, () => writeFile(file, next));
+    // Atomically, with the file's own mode: an interrupted write never leaves half a page.
+    const wrote = await onPath(arg, () => writeFileAtomic(file, next, statSync(file).mode & 0o7777));
     if (!wrote.ok) return io.inputError(wrote.error);
   }
   io.stdout(`${file}: ${next === text ? 'up to date' : 'updated'}\n`);

@@ -1,9 +1,9 @@
 import { VERSION } from './version.js';
-import { writeFileSync } from 'node:fs';
 import { descriptor, DEFAULT_DISK } from '../ovf/descriptor.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
 import { onPath } from '../core/fs-error.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 
 export const spec: CommandSpec = {
   name: 'ovf',
@@ -54,7 +54,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (!out) io.stdout(text);
   else {
     const arg = { flag: '--output', path: out, example: 'haproxy-appliance.ovf' };
-    const wrote = await onPath(arg, () => writeFileSync(out, text));
+    // Atomically: an interrupted write never leaves half a descriptor for the OVA build to pack.
+    const wrote = await onPath(arg, () => writeFileAtomic(out, text, 0o644));
     if (!wrote.ok) return io.inputError(wrote.error);
   }
   return EXIT.ok;

@@ -90,6 +90,9 @@ export function fsInputError(e: NodeJS.ErrnoException, arg: PathArg): InputError
 
 /** Runs `work` on the path `arg` names; a filesystem mistake comes back as a value, anything else is thrown. */
 export async function onPath<T>(arg: PathArg, work: () => T | Promise<T>): Promise<Result<T>> {
+  // A path the admin gave that cannot be named in one line is refused before anything touches it.
+  const text = arg.flag === undefined ? undefined : pathTextProblem(arg);
+  if (text) return { ok: false, error: text };
   try {
     return { ok: true, value: await work() };
   } catch (e) {
