@@ -121,9 +121,9 @@ const fieldSchema = (spec: PropertySpec) =>
   );
 
 /**
- * The zod schema of the whole property set, generated from the table. Built on first use: validation
- * runs the same steps field by field (preprocess, then the kind's schema) without allocating it,
- * which keeps `ovactl validate` quick to start.
+ * The whole property set as one zod object, built from the same field schemas. ovactl itself does not
+ * use it (validation runs the field schemas one by one in normalise(), which keeps `ovactl validate`
+ * quick to start); test/table.test.ts parses with it to prove the two agree.
  */
 let objectSchema: z.ZodMiniObject<Record<PropertyKey, ReturnType<typeof fieldSchema>>> | undefined;
 export function propertiesSchema() {
