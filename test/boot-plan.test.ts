@@ -44,6 +44,25 @@ t.test('new valid values: certificates, then the check (the gate), then the file
   t.ok(ka.includes('restart-changed') && ka.includes('reload-changed'), 'changed values: changed units restart');
 });
 
+t.test('metrics switched on while haproxy runs: the folder is bound into the running unit', async (t) => {
+  const on = await check({ ...SECRETS, 'appliance.metrics_port': '9100' });
+  const previous = { inputs: 'old-values', state: 'ready' as const, serving: SERVING };
+  const bind = (b: ReturnType<typeof plan>) => b.steps.filter((s) => s.kind === 'bind-into-unit');
+  t.same(bind(plan(on, { previous })), [
+    {
+      kind: 'bind-into-unit',
+      unit: 'haproxy.service',
+      source: '/run/ovactl/metrics',
+      target: '/var/lib/haproxy/ovactl-metrics',
+    },
+  ]);
+  t.same(bind(plan(on)), [], 'a first boot: haproxy starts with the folder there');
+  const already = plan(on, { previous }).steps.find((s) => s.kind === 'write-files');
+  const cfg =
+    already?.kind === 'write-files' ? already.files.find((f) => f.path.endsWith('ovactl-metrics.cfg')) : undefined;
+  t.same(bind(plan(on, { previous, currentMetricsConfig: cfg?.content })), [], 'on before: bound since its start');
+});
+
 t.test('haproxy -c failed (second plan): the management NIC only, the data plane down', async (t) => {
   const report = await check(SECRETS);
   const b = plan(report, { haproxyProblem: "[ALERT] parsing [haproxy.cfg:12] : unknown keyword 'bogus'" });

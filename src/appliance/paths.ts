@@ -38,7 +38,6 @@ export const METRICS_LUA = '/etc/haproxy/ovactl-metrics.lua';
 /** Where ovactl's processes write the appliance's metrics, one Prometheus text file per writer. */
 export const METRICS_DIR = '/run/ovactl/metrics';
 /** haproxy's chroot (haproxy.cfg), and METRICS_DIR as its workers see it there (bound by the unit). */
-/** @public haproxy.cfg's chroot, named for readers (the unit's drop-in binds the metrics there). */
 export const HAPROXY_CHROOT = '/var/lib/haproxy';
 export const METRICS_DIR_IN_CHROOT = '/ovactl-metrics';
 /** haproxy looks for the key of `crt server.crt` in server.crt.key: a link to server.key. */

@@ -179,6 +179,15 @@ const RUNNERS: { readonly [K in Step['kind']]: Runner<K> } = {
     writeBootMetrics({ root: ctx.root, statusText: statusText(ctx), now: ctx.now, lines: ctx.lines });
     return undefined;
   },
+  'bind-into-unit': async (s, ctx) => {
+    const active = await ctx.system.run('systemctl', ['is-active', '--quiet', s.unit]);
+    // Not running: its Bind*Paths= bind the folder when it starts.
+    if (ctx.system.live && active.exitCode !== 0) return undefined;
+    await command(ctx, 'systemctl', ['bind', '--read-only', '--mkdir', s.unit, s.source, s.target], {
+      bestEffort: true,
+    });
+    return undefined;
+  },
   'set-root-password': async (_s, ctx) => {
     if (ctx.secrets.rootPassword !== undefined)
       await command(ctx, 'chpasswd', [], { input: `root:${ctx.secrets.rootPassword}\n` });

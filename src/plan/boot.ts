@@ -6,7 +6,16 @@
 // or `haproxy -c` refused the merged haproxy.cfg (then the interpreter's gate plans again).
 import { join } from 'node:path';
 import { READY_UNIT, DATAPLANEAPI_BIN } from '../appliance/dataplaneapi.js';
-import { BIRD_BIN, HAPROXY_CFG, HAPROXY_CHECK_FILES, METRICS_CFG, METRICS_LUA } from '../appliance/paths.js';
+import {
+  BIRD_BIN,
+  HAPROXY_CFG,
+  HAPROXY_CHECK_FILES,
+  HAPROXY_CHROOT,
+  METRICS_CFG,
+  METRICS_DIR,
+  METRICS_DIR_IN_CHROOT,
+  METRICS_LUA,
+} from '../appliance/paths.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
 import { certificateNames, METRICS_PATHS, metricsConfig, plan } from './plan.js';
@@ -196,6 +205,16 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
   // Certificates issued by the first plan, before its check failed, still warn.
   const certified = full !== undefined || facts.haproxyProblem !== undefined;
   steps.push({ kind: 'write-status', status, caWarnings: certified }, { kind: 'boot-metrics' });
+  // Metrics switched on while haproxy runs: its unit binds the metrics folder into the chroot only at
+  // start, and a reload keeps that namespace, so the folder is bound into the running unit now.
+  const metricsOn = (text: string | undefined) => text?.includes('frontend ovactl_metrics') === true;
+  if (full && facts.previous && metricsOn(metricsCfg?.content) && !metricsOn(facts.currentMetricsConfig))
+    steps.push({
+      kind: 'bind-into-unit',
+      unit: 'haproxy.service',
+      source: METRICS_DIR,
+      target: join(HAPROXY_CHROOT, METRICS_DIR_IN_CHROOT),
+    });
 
   // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
   // The units are already loaded, so enabling needs no daemon-reload (half a second at boot).

@@ -56,6 +56,16 @@ export type Step =
   | { readonly kind: 'write-status'; readonly status: Status; readonly caWarnings: boolean }
   /** The boot's metrics under /run (new at every boot), from the status just written (or on disk). */
   | { readonly kind: 'boot-metrics' }
+  /**
+   * A folder bound into a running unit's mount namespace (`systemctl bind`): what the unit's own
+   * Bind*Paths= give it only at start. Nothing to do while the unit is not running.
+   */
+  | {
+      readonly kind: 'bind-into-unit';
+      readonly unit: Unit;
+      readonly source: string;
+      readonly target: string;
+    }
   /** root's password, given to chpasswd on stdin. */
   | { readonly kind: 'set-root-password' }
   /** One systemctl call. bestEffort: a failure is a line, not a reason to try the whole boot again. */
@@ -121,6 +131,7 @@ const DESCRIBE: { readonly [K in Step['kind']]: Describe<K> } = {
   'write-status': (s) =>
     `write ${STATUS_FILE} and the console banner: state ${s.status.state}, ${s.status.errors.length} errors`,
   'boot-metrics': () => "write the boot's metrics (when appliance.metrics_port is on)",
+  'bind-into-unit': (s) => `systemctl bind --read-only --mkdir ${s.unit} ${s.source} ${s.target} (when it runs)`,
   'set-root-password': () => 'chpasswd (root password, on stdin)',
   systemctl: (s) => `systemctl ${s.args.join(' ')}`,
   'converge-anyip': () => `the kernel's local routes to ${RANGES_FILE} (as anyip-routes does)`,
