@@ -1,28 +1,22 @@
 // Log forwarding (appliance.syslog_server, issue 17): the validation rules, the plan on and off,
 // Debian's rsyslogd -N1 over the rendered drop-in, and a real rsyslogd running it that forwards to a
-// receiver (test/syslog-receiver.mjs) in a network namespace of this test, over udp, tcp and tls.
+// receiver (test/helpers/syslog-receiver.mjs) in a network namespace of this test, over udp, tcp and tls.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plan } from '../src/plan/plan.js';
-import { APPLIANCE_PCI_PATHS, type Facts, type Plan } from '../src/plan/types.js';
-import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
+import type { Facts, Plan } from '../src/plan/types.js';
+import { PLAN_FACTS } from './helpers/facts.js';
 import { SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../src/appliance/syslog.js';
 import { validateDocument } from '../src/validate/validate.js';
 import { check, doc, ROOT, rulesOf, valuesOf, withValues } from './helpers/values.js';
 import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 
-const FACTS: Facts = {
-  pciPaths: APPLIANCE_PCI_PATHS,
-  haproxyPasswordHash: '$6$x$y',
-  dataplaneapiInstalled: false,
-  birdInstalled: false,
-  rsyslogInstalled: true,
-  memoryBytes: DEFAULT_MEMORY_BYTES,
-};
+// An image without the Data Plane API and BIRD: only rsyslog matters here.
+const FACTS: Facts = { ...PLAN_FACTS, dataplaneapiInstalled: false, birdInstalled: false };
 const HOSTNAME = 'lb1.example.test';
 const scratch = mkdtempSync(join(tmpdir(), 'ovactl-syslog-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
@@ -220,7 +214,13 @@ t.test(
 
     const certs = makeCerts(join(scratch, 'certs'), LOG_HOST);
     const node = ['/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath];
-    const receiver = logs.spawn([...node, join(ROOT, 'test/syslog-receiver.mjs'), RECEIVER, certs.cert, certs.key]);
+    const receiver = logs.spawn([
+      ...node,
+      join(ROOT, 'test/helpers/syslog-receiver.mjs'),
+      RECEIVER,
+      certs.cert,
+      certs.key,
+    ]);
     t.ok(await receiver.waitFor(/"listening":true/, 10_000), 'the receiver listens', { err: receiver.err });
 
     const servers: [string, Record<string, string>][] = [
