@@ -20,7 +20,6 @@ import { runIp } from '../net/iproute.js';
 import type { PropertyKey } from '../properties/table.js';
 import { DATAPLANEAPI_PROBE_PATH } from '../appliance/dataplaneapi.js';
 import { TLS_PATHS } from '../tls/certificates.js';
-import { isCidr, parseCidr } from '../net/ip.js';
 import { httpsUrl } from '../net/url.js';
 import { error as errorFinding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
@@ -54,8 +53,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The management NIC's address: the static one, or the one DHCP leased (known once networkd has it). */
 async function managementHost(report: Report): Promise<string | undefined> {
-  const c = parseCidr(report.properties['network.management_ip'] ?? '');
-  return isCidr(c) ? c.address.text : managementLease();
+  return report.management?.['network.management_ip']?.address.text ?? managementLease();
 }
 
 export async function runReady(input: ReadyInput): Promise<ReadyResult> {
@@ -183,8 +181,9 @@ async function addressConflict(report: Report, lines: string[]): Promise<Conflic
   const nets = ip.exitCode === 0 ? nicAddresses(ip.stdout) : [];
   const kernel = typeof nets === 'string' ? [] : nets;
   const targets: DadTarget[] = [];
-  const mgmt = parseCidr(report.properties['network.management_ip'] ?? '');
-  if (isCidr(mgmt)) targets.push({ ip: mgmt.address.text, nic: 'management', what: 'the management address' });
+  // The values validated (a status "starting" is of applied values): the management NIC's parsed.
+  const mgmt = report.management?.['network.management_ip'];
+  if (mgmt) targets.push({ ip: mgmt.address.text, nic: 'management', what: 'the management address' });
   const mine = ownTargets(kernel);
   for (const t of mine.filter((m) => m.nic === 'management')) onNic(targets, kernel, t.ip, t.what);
   rangeSamples(targets, kernel, report.properties['loadbalance.service_ip_range'] ?? []);
