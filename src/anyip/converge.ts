@@ -1,6 +1,7 @@
 // One convergence pass: the file's ranges → the kernel's local table (our routes only).
 import { parseRangesFile, type LineProblem } from './ranges-file.js';
-import { applyBatch, diff, localRoutes, type RouteDiff } from './routes.js';
+import { applyBatch, localRoutes } from './routes.js';
+import { diff, type RouteDiff } from './diff.js';
 import { readRegularFile } from '../core/regular-file.js';
 
 export interface Outcome {

@@ -2,22 +2,7 @@
 // so a reconcile removes only routes it created. State is read once (ip -json) and every change goes
 // in one `ip -batch -` — never one process per range.
 import { runIp as ip } from '../net/iproute.js';
-import { hasHostBits, networkText, type Cidr } from '../net/ip.js';
-
-/** Routes this service owns carry this protocol number (see /etc/iproute2/rt_protos.d/ovactl.conf). */
-const ANYIP_PROTO = 252;
-
-export interface RouteDiff {
-  readonly add: readonly string[];
-  readonly remove: readonly string[];
-  readonly kept: readonly string[];
-  /**
-   * Wanted ranges the local table already holds as a `local` route someone else made (an admin's
-   * `ip route add local … dev lo`, an address of the host): they answer already, and adding ours
-   * would fail with "File exists" at every pass. Left alone, reported.
-   */
-  readonly foreign: readonly string[];
-}
+import { ANYIP_PROTO, batchScript, type RouteDiff } from './diff.js';
 
 // ip prints a host route without its prefix length, and the whole space as "default".
 const cidrOf = (dst: string, family: string): string =>
@@ -52,32 +37,6 @@ export async function localRoutes(): Promise<{ owned: string[]; foreign: string[
 
 /** Our routes now in the kernel, as network CIDRs. */
 export const ownedRoutes = async (): Promise<string[]> => (await localRoutes()).owned;
-
-export function diff(
-  wanted: readonly Cidr[],
-  current: readonly string[],
-  foreignRoutes: readonly string[] = [],
-): RouteDiff {
-  // Without host bits a range's text is its network's text: no need to format it again.
-  const want = new Set(wanted.map((c) => (hasHostBits(c) ? networkText(c) : c.text)));
-  const have = new Set(current);
-  const other = new Set(foreignRoutes);
-  return {
-    add: [...want].filter((r) => !have.has(r) && !other.has(r)),
-    remove: [...have].filter((r) => !want.has(r)),
-    kept: [...want].filter((r) => have.has(r)),
-    foreign: [...want].filter((r) => !have.has(r) && other.has(r)),
-  };
-}
-
-function batchScript(d: Pick<RouteDiff, 'add' | 'remove'>): string {
-  return (
-    [
-      ...d.remove.map((r) => `route del local ${r} dev lo table local proto ${ANYIP_PROTO}`),
-      ...d.add.map((r) => `route add local ${r} dev lo table local proto ${ANYIP_PROTO}`),
-    ].join('\n') + '\n'
-  );
-}
 
 /** Applies the changes in one ip process; `-force` goes on past a line the kernel refuses. */
 export async function applyBatch(d: Pick<RouteDiff, 'add' | 'remove'>): Promise<{ ok: boolean; message: string }> {

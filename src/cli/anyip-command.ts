@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { parseRangesFile } from '../anyip/ranges-file.js';
 import { RANGES_FILE } from '../appliance/paths.js';
-import { applyBatch, diff, localRoutes, ownedRoutes } from '../anyip/routes.js';
+import { applyBatch, localRoutes, ownedRoutes } from '../anyip/routes.js';
+import { diff } from '../anyip/diff.js';
 import { converge, describeChange, describeForeign, describeProblem, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';
 import { METRICS_DIR } from '../appliance/paths.js';
