@@ -16,7 +16,7 @@
 const PURE_HALVES = '^src/rhi/(rules|settings|bird|auto|health|load)\\.ts$|^src/anyip/(ranges-file|diff)\\.ts$';
 const RUNTIME =
   '^src/(apply|tls|routetables|doctor|cli)/|^src/anyip/(converge|routes|watch)\\.ts$|' +
-  '^src/rhi/(daemon|sockets|status)\\.ts$|^src/net/(iproute|dad)\\.ts$';
+  '^src/rhi/(daemon|sockets|status)\\.ts$|^src/net/(iproute|dad)\\.ts$|^src/metrics/prom\\.ts$';
 
 module.exports = {
   forbidden: [

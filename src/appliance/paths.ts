@@ -37,6 +37,8 @@ export const METRICS_CFG = '/etc/haproxy/ovactl-metrics.cfg';
 export const METRICS_LUA = '/etc/haproxy/ovactl-metrics.lua';
 /** Where ovactl's processes write the appliance's metrics, one Prometheus text file per writer. */
 export const METRICS_DIR = '/run/ovactl/metrics';
+/** The writers' files there, in the order a scrape shows them. */
+export const METRICS_FILES = ['firstboot.prom', 'certificates.prom', 'anyip.prom', 'rhi.prom'] as const;
 /** haproxy's chroot (haproxy.cfg), and METRICS_DIR as its workers see it there (bound by the unit). */
 export const HAPROXY_CHROOT = '/var/lib/haproxy';
 export const METRICS_DIR_IN_CHROOT = '/ovactl-metrics';

@@ -4,11 +4,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
-import { METRICS_DIR } from '../appliance/paths.js';
+import { METRICS_DIR, type METRICS_FILES } from '../appliance/paths.js';
 
-/** The writers' files, in the order a scrape shows them. */
-export const METRICS_FILES = ['firstboot.prom', 'certificates.prom', 'anyip.prom', 'rhi.prom'] as const;
-export type MetricsFile = (typeof METRICS_FILES)[number];
+type MetricsFile = (typeof METRICS_FILES)[number];
 
 export interface Sample {
   readonly labels?: Readonly<Record<string, string>>;

@@ -15,12 +15,12 @@ import {
   METRICS_CFG,
   METRICS_DIR,
   METRICS_DIR_IN_CHROOT,
+  METRICS_FILES,
   METRICS_LUA,
   NETWORK_DIR,
   RANGES_FILE,
   ROUTE_TABLES_CFG,
 } from '../appliance/paths.js';
-import { METRICS_FILES } from '../metrics/prom.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import { FORWARDED_UNITS, SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../appliance/syslog.js';
