@@ -11,18 +11,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bootAppliance,
-  ensureBundle,
-  ensureRootfs,
   monotonicUs,
   REPO,
-  rigUnavailable,
   waitFor,
   type Appliance,
   type BootOptions,
 } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
-import { skipUnless } from './helpers/root.js';
+import { rigSuite } from './helpers/rig/suite.js';
 
 const VIP_RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.70';
@@ -78,16 +75,14 @@ async function readJson(a: Appliance, path: string): Promise<{ text: string; val
 // Skip loudly (fail under CI=true) where the rig cannot run: not root, or systemd-nspawn/debootstrap
 // missing and not installable. The rootfs is built (or found cached) before the tests: a cold debootstrap is 1–2 min.
 t.setTimeout(10 * 60_000);
-const unavailable =
-  rigUnavailable() ?? (existsSync(join(REPO, 'build/install.sh')) ? undefined : 'build/install.sh is not there yet');
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+const rig = await rigSuite(
+  existsSync(join(REPO, 'build/install.sh')) ? undefined : 'build/install.sh is not there yet',
+);
+const { skip, rootfs } = rig;
 if (rootfs && rootfs.output !== 'cached') t.comment(`rootfs: ${rootfs.output.split('\n').pop()} (${rootfs.ms} ms)`);
 
 t.before(() => {
-  if (skip) return;
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  if (!skip) rig.ready();
 });
 
 t.test('valid values: firstboot makes a ready appliance whose VIPs answer', { skip }, async (t) => {

@@ -15,18 +15,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  bootAppliance,
-  ensureBundle,
-  ensureRootfs,
-  rigUnavailable,
-  waitFor,
-  type Appliance,
-  type BootOptions,
-} from './helpers/rig/appliance.js';
+import { bootAppliance, waitFor, type Appliance, type BootOptions } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_GATEWAY, WORKLOAD_IP } from './helpers/rig/values.js';
-import { skipUnless } from './helpers/root.js';
+import { rigSuite } from './helpers/rig/suite.js';
 
 const ROUTER_IP = WORKLOAD_GATEWAY;
 const VIP_RANGE = '198.51.100.64/26';
@@ -113,18 +105,15 @@ async function router(a: Appliance, socket: string, cmd: string): Promise<string
 }
 
 t.setTimeout(10 * 60_000);
-const unavailable =
-  rigUnavailable() ??
-  (spawnSync('bird', ['--version']).status === 0
+const rig = await rigSuite(
+  spawnSync('bird', ['--version']).status === 0
     ? undefined
-    : 'bird2 is not installed on this machine (test/run.sh installs it)');
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+    : 'bird2 is not installed on this machine (test/run.sh installs it)',
+);
+const skip = rig.skip;
 
 t.before(() => {
-  if (skip) return;
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  if (!skip) rig.ready();
 });
 
 t.test('a healthy appliance, then each failure made on purpose', { skip }, async (t) => {

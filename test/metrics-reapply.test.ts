@@ -3,13 +3,13 @@
 // must still see the metrics folder, which the unit binds into the chroot only at start. First boot
 // binds it into the running unit (`systemctl bind`): /metrics/appliance then serves first boot's state.
 import t from 'tap';
+import { rigSuite } from './helpers/rig/suite.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootAppliance, ensureBundle, ensureRootfs, rigUnavailable, waitFor } from './helpers/rig/appliance.js';
+import { bootAppliance, waitFor } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP } from './helpers/rig/values.js';
-import { skipUnless } from './helpers/root.js';
 
 const PORT = '9100';
 const VALUES = deployValues();
@@ -17,13 +17,11 @@ const USER = VALUES['loadbalance.haproxy_user']!;
 const PASSWORD = VALUES['loadbalance.haproxy_pwd']!;
 
 t.setTimeout(8 * 60_000);
-const unavailable = rigUnavailable();
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+const rig = await rigSuite();
+const skip = rig.skip;
 
 t.test('metrics on by a re-apply: haproxy reloads and /metrics/appliance serves', { skip }, async (t) => {
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  rig.ready();
   const a = await bootAppliance({
     managementHost: '192.0.2.1/24',
     workloadHost: '198.51.100.1/24',

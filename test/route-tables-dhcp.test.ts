@@ -10,34 +10,26 @@
 //    names it; a new lease moves both.
 // Addresses are documentation ranges, used only inside the rig's own network namespaces.
 import t from 'tap';
+import { rigSuite } from './helpers/rig/suite.js';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import {
-  bootAppliance,
-  ensureBundle,
-  ensureRootfs,
-  rigUnavailable,
-  waitFor,
-  type Appliance,
-} from './helpers/rig/appliance.js';
+import { bootAppliance, waitFor, type Appliance } from './helpers/rig/appliance.js';
 import { runSync } from './helpers/rig/procs.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues } from './helpers/rig/values.js';
-import { skipUnless } from './helpers/root.js';
 
 t.setTimeout(10 * 60_000);
-const unavailable =
-  rigUnavailable() ?? (runSync('sh', ['-c', 'command -v dnsmasq']).code === 0 ? undefined : 'dnsmasq is not installed');
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+const rig = await rigSuite(
+  runSync('sh', ['-c', 'command -v dnsmasq']).code === 0 ? undefined : 'dnsmasq is not installed',
+);
+const skip = rig.skip;
 
 t.before(() => {
   if (skip) return;
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  rig.ready();
 });
 
 interface Dhcp {

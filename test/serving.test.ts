@@ -9,20 +9,12 @@
 // are byte-identical, the client saw no failed connection, the status tells the truth.
 // Figures on stdout for bench/reapply.mjs: reapply-<phase>-failed / -max-gap-ms.
 import t from 'tap';
-import {
-  bootAppliance,
-  ensureBundle,
-  ensureRootfs,
-  REPO,
-  rigUnavailable,
-  waitFor,
-  type Appliance,
-} from './helpers/rig/appliance.js';
+import { rigSuite } from './helpers/rig/suite.js';
+import { bootAppliance, REPO, waitFor, type Appliance } from './helpers/rig/appliance.js';
 import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, WORKLOAD_IP } from './helpers/rig/values.js';
 import { join } from 'node:path';
-import { skipUnless } from './helpers/root.js';
 
 const RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.70';
@@ -32,9 +24,8 @@ const CFG = '/etc/haproxy/haproxy.cfg';
 const PROBE = join(REPO, 'test/helpers/rig/tcp-probe.mjs');
 
 t.setTimeout(10 * 60_000);
-const unavailable = rigUnavailable();
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+const rig = await rigSuite();
+const skip = rig.skip;
 
 interface Phase {
   name: string;
@@ -53,8 +44,7 @@ async function sh(a: Appliance, script: string, input?: string) {
 }
 
 t.test('re-apply on a serving appliance: sections kept, no connection lost', { skip }, async (t) => {
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  rig.ready();
   const a = await bootAppliance({
     managementHost: '192.0.2.1/24',
     workloadHost: '198.51.100.1/24',

@@ -6,21 +6,13 @@
 // server through the VIP. A re-apply with a changed nameserver keeps it serving; deleting the
 // service through the API stops the VIP serving that port.
 import t from 'tap';
+import { rigSuite } from './helpers/rig/suite.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  bootAppliance,
-  ensureBundle,
-  ensureRootfs,
-  REPO,
-  rigUnavailable,
-  waitFor,
-  type Appliance,
-} from './helpers/rig/appliance.js';
+import { bootAppliance, REPO, waitFor, type Appliance } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
-import { skipUnless } from './helpers/root.js';
 
 const RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.71';
@@ -34,13 +26,11 @@ const C = '/v2/services/haproxy/configuration';
 const E = encodeURIComponent;
 
 t.setTimeout(10 * 60_000);
-const unavailable = rigUnavailable();
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+const rig = await rigSuite();
+const skip = rig.skip;
 
 t.test('the Supervisor creates a service through the Data Plane API; the VIP serves it', { skip }, async (t) => {
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  rig.ready();
   const a: Appliance = await bootAppliance({
     managementHost: '192.0.2.1/24',
     workloadHost: '198.51.100.1/24',

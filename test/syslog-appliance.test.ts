@@ -3,23 +3,21 @@
 // lines of the appliance's units reach a syslog receiver (test/helpers/syslog-receiver.mjs) on the
 // management network as RFC 5424 with network.hostname; a unit outside the list is not forwarded.
 import t from 'tap';
-import { bootAppliance, ensureBundle, ensureRootfs, REPO, rigUnavailable, waitFor } from './helpers/rig/appliance.js';
+import { rigSuite } from './helpers/rig/suite.js';
+import { bootAppliance, REPO, waitFor } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues } from './helpers/rig/values.js';
-import { skipUnless } from './helpers/root.js';
 
 const LOG_SERVER = '192.0.2.1';
 const VALUES = deployValues({ 'appliance.syslog_server': `udp://${LOG_SERVER}:514` });
 const HOSTNAME = VALUES['network.hostname']!;
 
 t.setTimeout(8 * 60_000);
-const unavailable = rigUnavailable();
-const rootfs = unavailable ? undefined : await ensureRootfs();
-const skip = skipUnless(unavailable ?? rootfs?.skip);
+const rig = await rigSuite();
+const skip = rig.skip;
 
 t.test("the appliance's journal reaches the log server; other units' lines do not", { skip }, async (t) => {
-  if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
-  ensureBundle();
+  rig.ready();
   const a = await bootAppliance({
     managementHost: `${LOG_SERVER}/24`,
     workloadHost: '198.51.100.1/24',

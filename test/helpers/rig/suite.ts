@@ -1,0 +1,25 @@
+// The preamble of every nspawn rig test file: whether the rig can run here (tap's `skip`, loud, and a
+// failure under CI=true), the rootfs built or found cached before the tests, and `ready()`, which each
+// test calls first: it throws the rootfs build's output when the build failed, and installs the bundle.
+import { ensureBundle, ensureRootfs, rigUnavailable, type RootfsResult } from './appliance.js';
+import { skipUnless } from '../root.js';
+
+export interface RigSuite {
+  readonly skip: string | false;
+  readonly rootfs: RootfsResult | undefined;
+  ready(): void;
+}
+
+/** `also`: another reason this file cannot run here (a tool it needs), checked after the rig's own. */
+export async function rigSuite(also?: string): Promise<RigSuite> {
+  const unavailable = rigUnavailable() ?? also;
+  const rootfs = unavailable ? undefined : await ensureRootfs();
+  return {
+    skip: skipUnless(unavailable ?? rootfs?.skip),
+    rootfs,
+    ready() {
+      if (!rootfs?.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${rootfs?.output}`);
+      ensureBundle();
+    },
+  };
+}
