@@ -3,14 +3,14 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { METRICS_CFG } from '../appliance/paths.js';
+import { servesMetrics } from '../plan/plan.js';
 import { certificateFamilies, firstbootFamilies } from '../metrics/appliance.js';
 import { metricsDir, writeMetrics } from '../metrics/prom.js';
 import { TLS_PATHS } from '../tls/certificates.js';
 import { currentContent, under } from '../core/atomic-write.js';
 
 /** Whether the installed ovactl-metrics.cfg serves metrics (the plan's "off" file has no frontend). */
-export const metricsOn = (root: string): boolean =>
-  (currentContent(under(root, METRICS_CFG)) ?? '').includes('frontend ovactl_metrics');
+export const metricsOn = (root: string): boolean => servesMetrics(currentContent(under(root, METRICS_CFG)));
 
 /** Days left of ca.crt and server.crt (their first certificate), those that are readable. */
 function certificates(root: string): { name: string; notAfter: Date }[] {

@@ -18,7 +18,7 @@ import {
 } from '../appliance/paths.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
-import { certificateNames, METRICS_PATHS, metricsConfig, plan } from './plan.js';
+import { certificateNames, METRICS_PATHS, metricsConfig, plan, servesMetrics } from './plan.js';
 import { apiUrl, probeUrl, type ProbeAction } from './probe.js';
 import { DUPLICATE_ADDRESS, NOT_ANSWERING, parseStatus, type Serving, type State, type Status } from './status.js';
 import type { BootPlan, Step } from './steps.js';
@@ -154,7 +154,7 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
   const cert = p.actions.find((x) => x.kind === 'issue-certificates');
   if (cert?.kind === 'issue-certificates') {
     // Before the check: the metrics frontend's `crt` is one of the files haproxy -c loads.
-    const reloads: Unit[] = metricsCfg?.content.includes('frontend ovactl_metrics') ? ['haproxy.service'] : [];
+    const reloads: Unit[] = servesMetrics(metricsCfg?.content) ? ['haproxy.service'] : [];
     const { ips, dnsNames, givenCa } = cert;
     steps.push({ kind: 'issue-certificates', ips, dnsNames, givenCa, restarts: ['dataplaneapi.service'], reloads });
   }
@@ -207,8 +207,7 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
   steps.push({ kind: 'write-status', status, caWarnings: certified }, { kind: 'boot-metrics' });
   // Metrics switched on while haproxy runs: its unit binds the metrics folder into the chroot only at
   // start, and a reload keeps that namespace, so the folder is bound into the running unit now.
-  const metricsOn = (text: string | undefined) => text?.includes('frontend ovactl_metrics') === true;
-  if (full && facts.previous && metricsOn(metricsCfg?.content) && !metricsOn(facts.currentMetricsConfig))
+  if (full && facts.previous && servesMetrics(metricsCfg?.content) && !servesMetrics(facts.currentMetricsConfig))
     steps.push({
       kind: 'bind-into-unit',
       unit: 'haproxy.service',
@@ -216,32 +215,11 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
       target: join(HAPROXY_CHROOT, METRICS_DIR_IN_CHROOT),
     });
 
-  // Services. During boot this unit is ordered before them: queue the jobs (--no-block), never wait.
-  // The units are already loaded, so enabling needs no daemon-reload (half a second at boot).
-  const setPassword = p.actions.some((x) => x.kind === 'set-root-password');
-  const passwordOk = !errors.some((f) => f.keys.includes('appliance.root_pwd'));
-  if (setPassword && report.properties['appliance.root_pwd'] !== undefined && passwordOk)
-    steps.push({ kind: 'set-root-password' });
-  const dataPlane = dataPlaneUnits(facts);
-  const stops = p.actions.flatMap((x) => (x.kind === 'disable-stop' ? x.units : []));
-  const starts = p.actions.flatMap((x) =>
-    x.kind === 'enable-start' && !(withoutBird && RHI_UNITS.includes(x.unit)) ? [x.unit] : [],
-  );
-  const both = (off: readonly Unit[], verbs: [string, string], flags: [string, string]): Step[] =>
-    off.length
-      ? [
-          { kind: 'systemctl', args: [verbs[0], flags[0], ...off] },
-          { kind: 'systemctl', args: [verbs[1], flags[1], ...off] },
-        ]
-      : [];
-  // Invalid values on an appliance that never served: the data plane stays down.
-  if (scope !== 'full') steps.push(...both(dataPlane, ['disable', 'stop'], ['--no-reload', '--no-block']));
-  steps.push(...both(stops, ['disable', 'stop'], ['--no-reload', '--no-block']));
-  steps.push(...both(starts, ['enable', 'start'], ['--no-reload', '--no-block']));
+  steps.push(...unitSteps({ input, plan: p, scope, errors, withoutBird }));
   // The VIP routes now: the VIPs answer as soon as networkd brings the NICs up.
   if (full && facts.anyip) steps.push({ kind: 'converge-anyip', bestEffort: false });
   if (facts.previous) {
-    steps.push({ kind: 'restart-changed', except: full ? [] : dataPlane });
+    steps.push({ kind: 'restart-changed', except: full ? [] : dataPlaneUnits(facts) });
     // A running haproxy reloads (master-worker: new workers take the sockets over, old ones finish).
     if (full) steps.push({ kind: 'reload-changed' });
   }
@@ -269,6 +247,46 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
     outcome: { state, changed: true, ...(state === 'error' && full ? { dataPlaneStarted: true } : {}) },
     ...(p.haproxy ? { haproxy: p.haproxy } : {}),
   };
+}
+
+interface Units {
+  readonly input: BootInput;
+  readonly plan: Plan;
+  readonly scope: Apply['scope'];
+  readonly errors: readonly Finding[];
+  readonly withoutBird: boolean;
+}
+
+/**
+ * root's password and the units: the data plane down while its values are invalid, the units the
+ * values switch off stopped, the others started. During boot this unit is ordered before them: the
+ * jobs are queued (--no-block), never waited for; the units are loaded, so enabling needs no
+ * daemon-reload (half a second at boot).
+ */
+function unitSteps(u: Units): Step[] {
+  const { input, plan: p, scope, errors, withoutBird } = u;
+  const steps: Step[] = [];
+  const setPassword = p.actions.some((x) => x.kind === 'set-root-password');
+  const passwordOk = !errors.some((f) => f.keys.includes('appliance.root_pwd'));
+  if (setPassword && input.report.properties['appliance.root_pwd'] !== undefined && passwordOk)
+    steps.push({ kind: 'set-root-password' });
+  const stops = p.actions.flatMap((x) => (x.kind === 'disable-stop' ? x.units : []));
+  const starts = p.actions.flatMap((x) =>
+    x.kind === 'enable-start' && !(withoutBird && RHI_UNITS.includes(x.unit)) ? [x.unit] : [],
+  );
+  const both = (units: readonly Unit[], verbs: [string, string], flags: [string, string]): Step[] =>
+    units.length
+      ? [
+          { kind: 'systemctl', args: [verbs[0], flags[0], ...units] },
+          { kind: 'systemctl', args: [verbs[1], flags[1], ...units] },
+        ]
+      : [];
+  // Invalid values on an appliance that never served: the data plane stays down.
+  if (scope !== 'full')
+    steps.push(...both(dataPlaneUnits(input.facts), ['disable', 'stop'], ['--no-reload', '--no-block']));
+  steps.push(...both(stops, ['disable', 'stop'], ['--no-reload', '--no-block']));
+  steps.push(...both(starts, ['enable', 'start'], ['--no-reload', '--no-block']));
+  return steps;
 }
 
 /** ovactl-metrics.cfg as `haproxy -c` loads it: the planned text, pointing at the copies under the tree. */

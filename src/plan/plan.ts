@@ -187,6 +187,9 @@ function routeTablesFile(nics: readonly Nic[], input: FullPlanInput, dnsNames: r
   return { file: file(ROUTE_TABLES_CFG, content, ['route-tables.service']), follows };
 }
 
+/** Whether an ovactl-metrics.cfg serves metrics (the "off" file has no frontend). */
+export const servesMetrics = (cfg: string | undefined): boolean => cfg?.includes('frontend ovactl_metrics') === true;
+
 /** Where ovactl-metrics.cfg points haproxy: the appliance's paths, or a test tree's for `haproxy -c`. */
 export interface MetricsPaths {
   readonly luaFile: string;
