@@ -7,7 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCertificates, renewCertificates, TLS_PATHS, type CertificateRequest } from '../src/tls/certificates.js';
+import { ensureCertificates, renewCertificates, type CertificateRequest } from '../src/tls/certificates.js';
+import { TLS_PATHS } from '../src/appliance/paths.js';
 import { CA_EXPIRING, CA_WARN_DAYS, caFinding, isGeneratedCa, RENEW_BEFORE_DAYS } from '../src/tls/lifetime.js';
 import { caEndingIn, serverEndingIn } from './helpers/openssl-certs.js';
 

@@ -14,9 +14,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCertificates, TLS_PATHS, TlsError, type CertificateRequest } from '../src/tls/certificates.js';
+import { ensureCertificates, TlsError, type CertificateRequest } from '../src/tls/certificates.js';
+import { SERVER_CRT_KEY_LINK, TLS_PATHS } from '../src/appliance/paths.js';
 import { redact } from '../src/tls/openssl.js';
-import { SERVER_CRT_KEY_LINK } from '../src/appliance/paths.js';
 
 const DAY = 86_400_000;
 const REQ: CertificateRequest = { ips: ['192.0.2.10', '127.0.0.1'], dnsNames: ['haproxy.example.test', 'localhost'] };

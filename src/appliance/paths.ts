@@ -11,8 +11,20 @@ export const DATAPLANEAPI_YAML = '/etc/haproxy/dataplaneapi.yaml';
  * The Data Plane API's own state: its maps, uploaded certificates and transactions. The control
  * plane's data, like its sections of haproxy.cfg: ovactl never writes, moves or removes anything here.
  */
-/** @public the control plane's, named for readers; ovactl has no code that touches them. */
-export const DATAPLANEAPI_STATE_DIRS = ['/etc/haproxy/maps', '/etc/haproxy/ssl', '/var/lib/dataplaneapi'] as const;
+export const DATAPLANEAPI_STATE_DIRS = {
+  maps: '/etc/haproxy/maps',
+  ssl: '/etc/haproxy/ssl',
+  transactions: '/var/lib/dataplaneapi/transactions',
+} as const;
+/** The Data Plane API's certificate (and the metrics frontend's): ovactl's CA and the server's. */
+export const TLS_PATHS = {
+  caCert: '/etc/haproxy/ca.crt',
+  caKey: '/etc/haproxy/ca.key',
+  serverCert: '/etc/haproxy/server.crt',
+  serverKey: '/etc/haproxy/server.key',
+} as const;
+/** haproxy's runtime API socket (haproxy.cfg's `stats socket`), which route health injection reads. */
+export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 /** systemd-networkd's folder: ovactl's files are 10-ovactl-NIC.link and 20-ovactl-NIC.network. */
 export const NETWORK_DIR = '/etc/systemd/network';
 /** The VIP ranges anyip-routes keeps the kernel's local routes equal to (the seeds' AnyIP guide). */
@@ -52,3 +64,11 @@ export const HAPROXY_CHECK_FILES = {
 } as const;
 /** BIRD (Debian's bird2): route health injection announces the VIPs through it. */
 export const BIRD_BIN = '/usr/sbin/bird';
+/** The system files first boot writes: the host name, hosts, and its drop-ins for sshd, sysctl and timesyncd. */
+export const SYSTEM_FILES = {
+  hostname: '/etc/hostname',
+  hosts: '/etc/hosts',
+  sshd: '/etc/ssh/sshd_config.d/50-ovactl.conf',
+  sysctl: '/etc/sysctl.d/90-ovactl.conf',
+  timesyncd: '/etc/systemd/timesyncd.conf.d/50-ovactl.conf',
+} as const;

@@ -3,14 +3,13 @@
 // when it was renewed, and keep the CA warning of the status, the console and guestinfo up to date.
 import { X509Certificate } from 'node:crypto';
 import { parseRangesFile } from '../anyip/ranges-file.js';
-import { RANGES_FILE } from '../appliance/paths.js';
+import { RANGES_FILE, STATUS_FILE, TLS_PATHS } from '../appliance/paths.js';
 import { pemBlocks } from '../properties/pem.js';
-import { renewCertificates, TLS_PATHS, type CertificateResult } from '../tls/certificates.js';
+import { renewCertificates, type CertificateResult } from '../tls/certificates.js';
 import { CA_EXPIRING, caFinding } from '../tls/lifetime.js';
 import type { Finding } from '../validate/finding.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
 import { parseStatus, statusJson, type Status } from '../plan/status.js';
-import { STATUS_FILE } from '../appliance/paths.js';
 import type { System } from './system.js';
 import { currentContent, under } from '../core/atomic-write.js';
 import { metricsOn, writeCertificateMetrics } from './metrics.js';

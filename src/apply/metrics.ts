@@ -2,11 +2,10 @@
 // findings, and the certificates' days left. Written only when appliance.metrics_port is on.
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { METRICS_CFG } from '../appliance/paths.js';
+import { METRICS_CFG, TLS_PATHS } from '../appliance/paths.js';
 import { servesMetrics } from '../plan/plan.js';
 import { certificateFamilies, firstbootFamilies } from '../metrics/appliance.js';
 import { metricsDir, writeMetrics } from '../metrics/prom.js';
-import { TLS_PATHS } from '../tls/certificates.js';
 import { currentContent, under } from '../core/atomic-write.js';
 
 /** Whether the installed ovactl-metrics.cfg serves metrics (the plan's "off" file has no frontend). */

@@ -19,12 +19,11 @@ import {
 import { runIp } from '../net/iproute.js';
 import type { PropertyKey } from '../properties/table.js';
 import { DATAPLANEAPI_PROBE_PATH } from '../appliance/dataplaneapi.js';
-import { TLS_PATHS } from '../tls/certificates.js';
+import { STATUS_FILE, TLS_PATHS } from '../appliance/paths.js';
 import { httpsUrl } from '../net/url.js';
 import { error as errorFinding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
 import { DUPLICATE_ADDRESS, NOT_ANSWERING, parseStatus, type State, type Status } from '../plan/status.js';
-import { STATUS_FILE } from '../appliance/paths.js';
 import { probeOnce, type ProbeOutcome } from './probe.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
 import { managementLease } from './lease.js';

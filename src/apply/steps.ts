@@ -6,11 +6,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { converge, describeChange, describeForeign } from '../anyip/converge.js';
-import { HAPROXY_CHECK_FILES, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
+import { HAPROXY_CHECK_FILES, RANGES_FILE, STATUS_FILE, SYSTEM_FILES, TLS_PATHS } from '../appliance/paths.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../core/atomic-write.js';
 import type { Step } from '../plan/steps.js';
 import type { Unit } from '../plan/types.js';
-import { ensureCertificates, renewCertificates, TLS_PATHS } from '../tls/certificates.js';
+import { ensureCertificates, renewCertificates } from '../tls/certificates.js';
 import type { Finding } from '../validate/finding.js';
 import { caFindings, describeRenewal, withCaFindings } from './certificates.js';
 import { writeBootMetrics } from './metrics.js';
@@ -163,7 +163,7 @@ const RUNNERS: { readonly [K in Step['kind']]: Runner<K> } = {
     return undefined;
   },
   'set-hostname': async (s, ctx) => {
-    if (s.onlyIfWritten && !ctx.written.has('/etc/hostname')) return undefined;
+    if (s.onlyIfWritten && !ctx.written.has(SYSTEM_FILES.hostname)) return undefined;
     // Not a failure when refused (a container without CAP_SYS_ADMIN): the next boot reads /etc/hostname.
     const r = await ctx.system.run('hostname', [s.name]);
     if (r.exitCode !== 0) ctx.lines.push(`host name not set now (${firstLine(r)}): from the next boot`);

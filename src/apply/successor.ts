@@ -6,10 +6,9 @@ import type { Filled } from '../ovf/spec.js';
 import { inputError, type Result } from '../core/result.js';
 import type { PropertyKey } from '../properties/table.js';
 import type { DeployDocument } from '../source/document.js';
-import { TLS_PATHS } from '../tls/certificates.js';
+import { STATE_FILE, TLS_PATHS } from '../appliance/paths.js';
 import type { Report } from '../validate/validate.js';
 import { appliedState, inputsHash } from './state.js';
-import { STATE_FILE } from '../appliance/paths.js';
 import { currentContent, under } from '../core/atomic-write.js';
 
 export interface SuccessorInput {

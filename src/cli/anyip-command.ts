@@ -1,11 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { parseRangesFile } from '../anyip/ranges-file.js';
-import { RANGES_FILE } from '../appliance/paths.js';
+import { METRICS_DIR, RANGES_FILE } from '../appliance/paths.js';
 import { applyBatch, localRoutes, ownedRoutes } from '../anyip/routes.js';
 import { diff } from '../anyip/diff.js';
 import { converge, describeChange, describeForeign, describeProblem, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';
-import { METRICS_DIR } from '../appliance/paths.js';
 import { anyipFamilies } from '../metrics/appliance.js';
 import { writeMetrics } from '../metrics/prom.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';

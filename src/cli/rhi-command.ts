@@ -3,7 +3,7 @@
 import { VERSION } from './version.js';
 import { setFlagsFromString } from 'node:v8';
 import { parseRangesFile } from '../anyip/ranges-file.js';
-import { RANGES_FILE } from '../appliance/paths.js';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_CFG, RANGES_FILE } from '../appliance/paths.js';
 import { BIRD_CONF, BIRD_SOCKET, ROUTES_DIR, routesFile, staticProtocols } from '../rhi/bird.js';
 import { deriveRules, parseHaproxyConfig } from '../rhi/auto.js';
 import { Daemon, withdrawAll, type DaemonOptions } from '../rhi/daemon.js';
@@ -24,8 +24,8 @@ import { readRegularFile } from '../core/regular-file.js';
 import { fsInputError, isFsMistake } from '../core/fs-error.js';
 import { inputError } from '../core/result.js';
 
-const HAPROXY_SOCKET = '/run/haproxy/admin.sock';
-const HAPROXY_CONFIG = '/etc/haproxy/haproxy.cfg';
+const HAPROXY_SOCKET = HAPROXY_ADMIN_SOCKET;
+const HAPROXY_CONFIG = HAPROXY_CFG;
 const DEFAULTS = { intervalMs: 250, rise: 2, fall: 2, holdDownS: 5 };
 
 export const spec: CommandSpec = {

@@ -3,7 +3,7 @@
 import type { RangesFile } from '../anyip/ranges-file.js';
 import type { NetworkFile } from '../plan/network.js';
 import { spawnSync } from 'node:child_process';
-import { TLS_PATHS } from '../tls/certificates.js';
+import { TLS_PATHS } from '../appliance/paths.js';
 
 export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
 export interface Outcome {

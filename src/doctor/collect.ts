@@ -30,8 +30,9 @@ import {
   NETWORK_DIR,
   RANGES_FILE,
   STATUS_FILE,
+  SYSTEM_FILES,
+  TLS_PATHS,
 } from '../appliance/paths.js';
-import { TLS_PATHS } from '../tls/certificates.js';
 
 const FILES = [
   RANGES_FILE,
@@ -44,8 +45,8 @@ const FILES = [
   BIRD_CONF,
   RULES_FILE,
   RHI_STATE_FILE,
-  '/etc/hosts',
-  '/etc/hostname',
+  SYSTEM_FILES.hosts,
+  SYSTEM_FILES.hostname,
 ];
 const UNITS = [
   'ovactl-firstboot.service',

@@ -15,6 +15,7 @@ import {
   METRICS_DIR,
   METRICS_DIR_IN_CHROOT,
   METRICS_LUA,
+  SYSTEM_FILES,
 } from '../appliance/paths.js';
 import { error as errorFinding, type Finding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
@@ -179,7 +180,7 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
   if (full && !facts.dataplaneapiInstalled) errors.push(apiMissing(facts));
 
   steps.push({ kind: 'write-files', files: p.files });
-  const hostFile = p.files.find((f) => f.path === '/etc/hostname');
+  const hostFile = p.files.find((f) => f.path === SYSTEM_FILES.hostname);
   if (hostFile) {
     // The running name too, so this boot's journal, the prompt and the certificate agree.
     const name = hostFile.content.trim();

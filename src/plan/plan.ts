@@ -4,14 +4,18 @@ import { isCidr, networkText, parseCidr, parseIp, type Family } from '../net/ip.
 import type { NetworkFile } from './network.js';
 import { NICS, type Nic } from '../appliance/nics.js';
 import { template } from '../render/templates.js';
-import { birdConf } from '../rhi/bird.js';
+import { BIRD_CONF, birdConf } from '../rhi/bird.js';
 import { DEFAULT_PROTOCOL, RULES_FILE, protocolsOf } from '../rhi/rules.js';
 import { mergeHaproxyConfig } from '../haproxy/merge.js';
 import { haproxySizing } from '../haproxy/maxconn.js';
 import {
+  DATAPLANEAPI_STATE_DIRS,
   DATAPLANEAPI_USERS,
   DATAPLANEAPI_YAML,
+  HAPROXY_ADMIN_SOCKET,
+  HAPROXY_BIN,
   HAPROXY_CFG,
+  HAPROXY_CHROOT,
   METRICS_CFG,
   METRICS_DIR,
   METRICS_DIR_IN_CHROOT,
@@ -20,6 +24,8 @@ import {
   NETWORK_DIR,
   RANGES_FILE,
   ROUTE_TABLES_CFG,
+  SYSTEM_FILES,
+  TLS_PATHS,
 } from '../appliance/paths.js';
 import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
@@ -162,7 +168,7 @@ function rhiFiles(input: FullPlanInput, rhi: RhiValues): PlannedFile[] {
     .sort((a, b) => a.line - b.line || a.column - b.column)
     .map((l) => l.text);
   return [
-    file('/etc/bird/bird.conf', conf, ['bird.service'], 0o640, 'root', 'bird'),
+    file(BIRD_CONF, conf, ['bird.service'], 0o640, 'root', 'bird'),
     file(RULES_FILE, template('ovactl/rhi.rules')({ lines }), []),
   ];
 }
@@ -195,7 +201,7 @@ export interface MetricsPaths {
   readonly luaFile: string;
   readonly serverCert: string;
 }
-export const METRICS_PATHS: MetricsPaths = { luaFile: METRICS_LUA, serverCert: '/etc/haproxy/server.crt' };
+export const METRICS_PATHS: MetricsPaths = { luaFile: METRICS_LUA, serverCert: TLS_PATHS.serverCert };
 
 /**
  * ovactl-metrics.cfg (always: the haproxy unit loads it; "off" is a file without sections) and, when
@@ -280,10 +286,10 @@ export function plan(input: PlanInput): Plan {
 
   const hostname = props['network.hostname'];
   const management = props['network.management_ip'];
-  files.push(file('/etc/hostname', template('system/hostname')({ hostname }), []));
+  files.push(file(SYSTEM_FILES.hostname, template('system/hostname')({ hostname }), []));
   files.push(
     file(
-      '/etc/hosts',
+      SYSTEM_FILES.hosts,
       template('system/hosts')({
         hostname,
         shortName: hostname.replace(/\..*$/s, ''),
@@ -294,7 +300,7 @@ export function plan(input: PlanInput): Plan {
   );
   files.push(
     file(
-      '/etc/ssh/sshd_config.d/50-ovactl.conf',
+      SYSTEM_FILES.sshd,
       template('system/sshd.conf')({
         permitRootLogin: props['appliance.permit_root_login'],
         listenAddress: management?.address.text ?? null,
@@ -303,18 +309,14 @@ export function plan(input: PlanInput): Plan {
     ),
   );
   files.push(
-    file(
-      '/etc/sysctl.d/90-ovactl.conf',
-      template('system/sysctl.conf')({ routedVips: full?.properties.rhi !== undefined }),
-      ['systemd-sysctl.service'],
-    ),
+    file(SYSTEM_FILES.sysctl, template('system/sysctl.conf')({ routedVips: full?.properties.rhi !== undefined }), [
+      'systemd-sysctl.service',
+    ]),
   );
   const ntp = props['network.ntp_servers'];
   if (ntp.length)
     files.push(
-      file('/etc/systemd/timesyncd.conf.d/50-ovactl.conf', template('system/timesyncd.conf')({ servers: ntp }), [
-        'systemd-timesyncd.service',
-      ]),
+      file(SYSTEM_FILES.timesyncd, template('system/timesyncd.conf')({ servers: ntp }), ['systemd-timesyncd.service']),
     );
 
   let merged: ReturnType<typeof mergeHaproxyConfig> | undefined;
@@ -329,7 +331,11 @@ export function plan(input: PlanInput): Plan {
       ),
     );
     // ovactl's sections merged into the control plane's file; only haproxy.cfg changed → a reload.
-    const rendered = template('haproxy/haproxy.cfg')(haproxySizing(input.facts.memoryBytes));
+    const rendered = template('haproxy/haproxy.cfg')({
+      ...haproxySizing(input.facts.memoryBytes),
+      chroot: HAPROXY_CHROOT,
+      adminSocket: HAPROXY_ADMIN_SOCKET,
+    });
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
     files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
     const metrics = metricsConfig(full);
@@ -344,7 +350,13 @@ export function plan(input: PlanInput): Plan {
     // With DHCP the API listens on the lease (route-tables.service moves it, and the certificate's SAN,
     // when the lease changes); on all addresses only until there is one.
     const apiIp = management?.address.text ?? input.facts.managementLease;
-    const api = { hostname, host: apiIp ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS };
+    const paths = {
+      ...TLS_PATHS,
+      ...DATAPLANEAPI_STATE_DIRS,
+      haproxyCfg: HAPROXY_CFG,
+      haproxyBin: HAPROXY_BIN,
+    };
+    const api = { hostname, host: apiIp ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS, paths };
     files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
     const names = certificateNames(props, input.facts.managementLease);
     const routeTables = routeTablesFile(nics, full, names.dnsNames);

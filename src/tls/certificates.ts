@@ -23,7 +23,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseIp } from '../net/ip.js';
 import { template } from '../render/templates.js';
-import { SERVER_CRT_KEY_LINK } from '../appliance/paths.js';
+import { SERVER_CRT_KEY_LINK, TLS_PATHS } from '../appliance/paths.js';
 import { pemBlocks } from '../properties/pem.js';
 import { currentContent as readRegular, writeFileAtomic } from '../core/atomic-write.js';
 import { TlsError, openssl, withWorkDir, writePrivate } from './openssl.js';
@@ -58,13 +58,6 @@ export interface CertificateResult {
   /** Why certificates were made, for the log (empty when nothing was issued). Never holds key material. */
   readonly reasons: readonly string[];
 }
-
-export const TLS_PATHS = {
-  caCert: '/etc/haproxy/ca.crt',
-  caKey: '/etc/haproxy/ca.key',
-  serverCert: '/etc/haproxy/server.crt',
-  serverKey: '/etc/haproxy/server.key',
-} as const;
 
 const DAY = DAY_MS;
 const CA_DAYS = 3650;
