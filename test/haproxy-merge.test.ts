@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeHaproxyConfig } from '../src/haproxy/merge.js';
 import { directives, joinSections, splitSections, type Section } from '../src/haproxy/sections.js';
-import { template } from '../src/render/templates.js';
+import { haproxyConfigText } from '../src/plan/plan.js';
 import { haproxySizing } from '../src/haproxy/maxconn.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
 import { skipUnless } from './helpers/root.js';
 
-const RENDERED = template('haproxy/haproxy.cfg')(haproxySizing(DEFAULT_MEMORY_BYTES));
+const RENDERED = haproxyConfigText(DEFAULT_MEMORY_BYTES);
 const OURS = splitSections(RENDERED);
 const ourGlobal = OURS.sections.find((s) => s.kind === 'global')!;
 const ourDefaults = OURS.sections.find((s) => s.kind === 'defaults')!;

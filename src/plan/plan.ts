@@ -193,6 +193,14 @@ function routeTablesFile(nics: readonly Nic[], input: FullPlanInput, dnsNames: r
   return { file: file(ROUTE_TABLES_CFG, content, ['route-tables.service']), follows };
 }
 
+/** ovactl's sections of haproxy.cfg (global, defaults), sized to the VM's memory, before the merge. */
+export const haproxyConfigText = (memoryBytes: number): string =>
+  template('haproxy/haproxy.cfg')({
+    ...haproxySizing(memoryBytes),
+    chroot: HAPROXY_CHROOT,
+    adminSocket: HAPROXY_ADMIN_SOCKET,
+  });
+
 /** Whether an ovactl-metrics.cfg serves metrics (the "off" file has no frontend). */
 export const servesMetrics = (cfg: string | undefined): boolean => cfg?.includes('frontend ovactl_metrics') === true;
 
@@ -331,11 +339,7 @@ export function plan(input: PlanInput): Plan {
       ),
     );
     // ovactl's sections merged into the control plane's file; only haproxy.cfg changed → a reload.
-    const rendered = template('haproxy/haproxy.cfg')({
-      ...haproxySizing(input.facts.memoryBytes),
-      chroot: HAPROXY_CHROOT,
-      adminSocket: HAPROXY_ADMIN_SOCKET,
-    });
+    const rendered = haproxyConfigText(input.facts.memoryBytes);
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
     files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
     const metrics = metricsConfig(full);
