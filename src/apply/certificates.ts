@@ -9,8 +9,8 @@ import { renewCertificates, type CertificateResult } from '../tls/certificates.j
 import { CA_EXPIRING, caFinding } from '../tls/lifetime.js';
 import type { Finding } from '../validate/finding.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
-import { parseStatus, statusJson, type Status } from '../plan/status.js';
-import type { System } from './system.js';
+import { statusInForce, statusJson, type Status } from '../plan/status.js';
+import { whyFailed, type System } from './system.js';
 import { currentContent, under } from '../core/atomic-write.js';
 import { metricsOn, writeCertificateMetrics } from './metrics.js';
 
@@ -78,13 +78,12 @@ export async function runRenew(input: RenewInput): Promise<RenewResult> {
   const failures: string[] = [];
   if (r.changed) {
     const res = await system.run('systemctl', ['try-restart', DATAPLANEAPI_UNIT]);
-    const why = res.stderr.split('\n')[0] || `exit ${res.exitCode}`;
+    const why = whyFailed(res);
     if (res.exitCode !== 0) failures.push(`systemctl try-restart: ${why}`);
     // The metrics frontend holds the old certificate until haproxy reloads (seamless: master-worker).
     if (metricsOn(root)) {
       const rl = await system.run('systemctl', ['try-reload-or-restart', 'haproxy.service']);
-      if (rl.exitCode !== 0)
-        failures.push(`systemctl try-reload-or-restart haproxy: ${rl.stderr.split('\n')[0] || `exit ${rl.exitCode}`}`);
+      if (rl.exitCode !== 0) failures.push(`systemctl try-reload-or-restart haproxy: ${whyFailed(rl)}`);
     }
   }
   const metrics = writeCertificateMetrics(root, now);
@@ -108,8 +107,8 @@ export async function runRenew(input: RenewInput): Promise<RenewResult> {
 function refreshStatus(root: string, findings: readonly Finding[], lines: string[]): string | undefined {
   const text = currentContent(under(root, STATUS_FILE));
   const ranges = parseRangesFile(currentContent(under(root, RANGES_FILE)) ?? '').ranges.map((c) => c.text);
-  const status = parseStatus(text, { ranges, managementConfigured: true, dataPlaneStarted: true });
-  if (!status || (status.state === 'error' && !status.serving)) return undefined;
+  const status = statusInForce(text, ranges);
+  if (!status) return undefined;
   const next: Status = { ...status, warnings: withCaFindings(status.warnings, findings) };
   // The same warnings: nothing to write (the banner is left as first boot wrote it).
   if (statusJson(next) === statusJson(status)) return undefined;

@@ -2,7 +2,7 @@
 // guestinfo (vmware-rpctool). Shared by first boot and `ovactl ready`, which finishes its work.
 import { issueText, statusJson, type Status } from '../plan/status.js';
 import { CACERT_GUESTINFO, ISSUE_FILE, STATUS_FILE, STATUS_GUESTINFO } from '../appliance/paths.js';
-import type { System } from './system.js';
+import { whyFailed, type System } from './system.js';
 import { writeAtomic } from '../core/atomic-write.js';
 
 const statusFile = (path: string, content: string) => ({
@@ -42,7 +42,7 @@ export async function publishGuestinfo(opts: {
   for (const [key, value] of pairs) {
     const r = await system.run('vmware-rpctool', [`info-set ${key} ${value}`]);
     if (r.exitCode !== 0) {
-      const why = r.stderr.split('\n')[0] || `exit ${r.exitCode}`;
+      const why = whyFailed(r);
       lines.push(
         `${key} not published: ${why} (outside vSphere, or the VMX lacks guest_rpc.auth.cloud-init.set = FALSE)`,
       );

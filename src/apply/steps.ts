@@ -16,7 +16,7 @@ import { caFindings, describeRenewal, withCaFindings } from './certificates.js';
 import { writeBootMetrics } from './metrics.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
 import { writeState } from './state.js';
-import type { System } from './system.js';
+import { whyFailed, type System } from './system.js';
 
 /** What the steps may use but never hold. */
 export interface Secrets {
@@ -55,8 +55,6 @@ export const newContext = (
 
 type Runner<K extends Step['kind']> = (s: Extract<Step, { kind: K }>, ctx: StepContext) => Promise<string | undefined>;
 
-const firstLine = (r: { stderr: string; exitCode: number }): string => r.stderr.split('\n')[0] || `exit ${r.exitCode}`;
-
 async function command(
   ctx: StepContext,
   cmd: string,
@@ -65,7 +63,7 @@ async function command(
 ) {
   const r = await ctx.system.run(cmd, args, o.input === undefined ? {} : { input: o.input });
   if (r.exitCode === 0) return;
-  const what = `${cmd}${args[0] ? ` ${args[0]}` : ''}: ${firstLine(r)}`;
+  const what = `${cmd}${args[0] ? ` ${args[0]}` : ''}: ${whyFailed(r)}`;
   if (o.bestEffort) ctx.lines.push(`not done: ${what}`);
   else ctx.failures.push(what);
 }
@@ -166,7 +164,7 @@ const RUNNERS: { readonly [K in Step['kind']]: Runner<K> } = {
     if (s.onlyIfWritten && !ctx.written.has(SYSTEM_FILES.hostname)) return undefined;
     // Not a failure when refused (a container without CAP_SYS_ADMIN): the next boot reads /etc/hostname.
     const r = await ctx.system.run('hostname', [s.name]);
-    if (r.exitCode !== 0) ctx.lines.push(`host name not set now (${firstLine(r)}): from the next boot`);
+    if (r.exitCode !== 0) ctx.lines.push(`host name not set now (${whyFailed(r)}): from the next boot`);
     return undefined;
   },
   'write-status': async (s, ctx) => {

@@ -9,6 +9,10 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
+/** Why a command failed, in one line: its first stderr line, else its exit status. */
+export const whyFailed = (r: Pick<CommandResult, 'stderr' | 'exitCode'>): string =>
+  r.stderr.split('\n')[0] || `exit ${r.exitCode}`;
+
 export interface System {
   /** Whether commands really run. */
   readonly live: boolean;

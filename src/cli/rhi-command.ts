@@ -24,8 +24,6 @@ import { readRegularFile } from '../core/regular-file.js';
 import { fsInputError, isFsMistake } from '../core/fs-error.js';
 import { inputError } from '../core/result.js';
 
-const HAPROXY_SOCKET = HAPROXY_ADMIN_SOCKET;
-const HAPROXY_CONFIG = HAPROXY_CFG;
 const DEFAULTS = { intervalMs: 250, rise: 2, fall: 2, holdDownS: 5 };
 
 export const spec: CommandSpec = {
@@ -55,8 +53,8 @@ removed at a reload) or an unreachable runtime API counts as down.
 Options:
   --config FILE          rules file (default ${RULES_FILE})
   --json                 status as JSON
-  --haproxy-socket PATH  runtime API (default ${HAPROXY_SOCKET})
-  --haproxy-config FILE  haproxy configuration auto reads (default ${HAPROXY_CONFIG})
+  --haproxy-socket PATH  runtime API (default ${HAPROXY_ADMIN_SOCKET})
+  --haproxy-config FILE  haproxy configuration auto reads (default ${HAPROXY_CFG})
   --ranges FILE          the VIP ranges auto keeps to (default ${RANGES_FILE})
   --bird-config FILE     BIRD configuration (default ${BIRD_CONF}); check: also verify the protocols
   --bird-socket PATH     BIRD control socket (default ${BIRD_SOCKET})
@@ -121,8 +119,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const str = (k: string, def: string) => (v[k] as string | undefined) ?? def;
   const o = {
     rulesFile: str('config', RULES_FILE),
-    haproxySocket: str('haproxy-socket', HAPROXY_SOCKET),
-    haproxyConfig: str('haproxy-config', HAPROXY_CONFIG),
+    haproxySocket: str('haproxy-socket', HAPROXY_ADMIN_SOCKET),
+    haproxyConfig: str('haproxy-config', HAPROXY_CFG),
     rangesFile: str('ranges', RANGES_FILE),
     birdConfig: str('bird-config', BIRD_CONF),
     birdSocket: str('bird-socket', BIRD_SOCKET),

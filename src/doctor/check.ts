@@ -3,7 +3,6 @@
 import type { RangesFile } from '../anyip/ranges-file.js';
 import type { NetworkFile } from '../plan/network.js';
 import { spawnSync } from 'node:child_process';
-import { TLS_PATHS } from '../appliance/paths.js';
 
 export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
 export interface Outcome {
@@ -15,9 +14,6 @@ export interface CheckResult extends Outcome {
   readonly id: string;
   readonly title: string;
 }
-
-export const CA_CRT = TLS_PATHS.caCert;
-export const SERVER_CRT = TLS_PATHS.serverCert;
 
 /** An inclusive address interval, from `--vip-range A-B`. */
 export interface Interval {

@@ -1,10 +1,17 @@
 // doctor's checks of the files: what runs offline too, against a rendered tree or an unpacked support
 // bundle (--root).
 import { X509Certificate } from 'node:crypto';
-import { DATAPLANEAPI_YAML, HAPROXY_CFG, NETWORK_DIR, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
+import {
+  DATAPLANEAPI_YAML,
+  HAPROXY_CFG,
+  NETWORK_DIR,
+  RANGES_FILE,
+  STATUS_FILE,
+  TLS_PATHS,
+} from '../appliance/paths.js';
 import { contains, networkText, parseCidr, parseIp, isCidr, type Ip } from '../net/ip.js';
 import { CA_WARN_DAYS, RENEW_BEFORE_DAYS, caFinding, isGeneratedCa, outOfTime, renewDue } from '../tls/lifetime.js';
-import { CA_CRT, SERVER_CRT, fail, ok, skip, warn, type Check } from './check.js';
+import { fail, ok, skip, warn, type Check } from './check.js';
 import { listOf, outside, rangesOf, span, vipNic } from './facts.js';
 
 export const FILE_CHECKS: readonly Check[] = [
@@ -39,7 +46,7 @@ export const FILE_CHECKS: readonly Check[] = [
     title: 'rendered configuration present',
     needs: 'files',
     run: (_ctx, f) => {
-      const need = [HAPROXY_CFG, DATAPLANEAPI_YAML, CA_CRT, SERVER_CRT];
+      const need = [HAPROXY_CFG, DATAPLANEAPI_YAML, TLS_PATHS.caCert, TLS_PATHS.serverCert];
       const missing = need.filter((p) => f.read(p) === undefined);
       if (!f.networks.length) missing.push(`${NETWORK_DIR}/20-ovactl-*.network`);
       if (missing.length)
@@ -278,8 +285,8 @@ export const FILE_CHECKS: readonly Check[] = [
     title: 'Data Plane API certificate valid for its address and signed by ca.crt',
     needs: 'files',
     run: (_ctx, f) => {
-      const crt = f.read(SERVER_CRT),
-        ca = f.read(CA_CRT);
+      const crt = f.read(TLS_PATHS.serverCert),
+        ca = f.read(TLS_PATHS.caCert);
       if (!crt || !ca || !f.dataplane) return skip('needs server.crt, ca.crt and dataplaneapi.yaml');
       let cert: X509Certificate, caCert: X509Certificate;
       try {
@@ -318,7 +325,7 @@ export const FILE_CHECKS: readonly Check[] = [
     title: `CA of the Data Plane API (ca.crt) valid for ${CA_WARN_DAYS} days more`,
     needs: 'files',
     run: (_ctx, f) => {
-      const ca = f.read(CA_CRT);
+      const ca = f.read(TLS_PATHS.caCert);
       if (!ca) return skip('needs ca.crt');
       let x509: X509Certificate;
       try {

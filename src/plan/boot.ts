@@ -21,7 +21,15 @@ import { error as errorFinding, type Finding } from '../validate/finding.js';
 import type { Report } from '../validate/validate.js';
 import { certificateNames, METRICS_PATHS, metricsConfig, plan, servesMetrics } from './plan.js';
 import { apiUrl, probeUrl, type ProbeAction } from './probe.js';
-import { DUPLICATE_ADDRESS, NOT_ANSWERING, parseStatus, type Serving, type State, type Status } from './status.js';
+import {
+  DUPLICATE_ADDRESS,
+  NOT_ANSWERING,
+  parseStatus,
+  statusInForce,
+  type Serving,
+  type State,
+  type Status,
+} from './status.js';
 import type { BootPlan, Step } from './steps.js';
 import type { Facts, FullPlanInput, Plan, Unit } from './types.js';
 
@@ -364,13 +372,8 @@ function unchanged(input: BootInput, previous: PreviousState): BootPlan {
   if (again) steps.push({ kind: 'write-status', status: again, caWarnings: true });
   else if (!applied && previous.serving) {
     // The last good values serve: the status on disk, with this boot's CA warning.
-    const kept = parseStatus(facts.currentStatus, {
-      ranges: facts.rangesInForce,
-      managementConfigured: true,
-      dataPlaneStarted: true,
-    });
-    if (kept && (kept.state !== 'error' || kept.serving))
-      steps.push({ kind: 'write-status', status: kept, caWarnings: true });
+    const kept = statusInForce(facts.currentStatus, facts.rangesInForce);
+    if (kept) steps.push({ kind: 'write-status', status: kept, caWarnings: true });
   }
   if (facts.live) steps.push({ kind: 'publish-guestinfo', caCert: applied ? 'on-disk' : 'none' });
   // /run is new at every boot: the appliance's metrics again.

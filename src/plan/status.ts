@@ -109,6 +109,16 @@ export function parseStatus(
   };
 }
 
+/**
+ * The status on disk of an appliance whose values are in force — applied (ready, starting) or serving
+ * its last good values — with the ranges its ranges file lists; undefined for any other (values that
+ * never applied, or no readable status). Its CA warning is what first boot and the timer refresh.
+ */
+export function statusInForce(text: string | undefined, ranges: readonly string[]): Status | undefined {
+  const s = parseStatus(text, { ranges, managementConfigured: true, dataPlaneStarted: true });
+  return s && (s.state !== 'error' || s.serving) ? s : undefined;
+}
+
 export function issueText(s: Status): string {
   const f = (x: Finding) => ({ ...findingJson(x), keys: x.keys.join(', '), hint: x.hint ?? null });
   return template('status/issue')({
