@@ -407,7 +407,7 @@ function startingAgain(input: BootInput): Status | undefined {
   if (!parsed || parsed.serving) return undefined;
   const errors = parsed.errors.filter((e) => e.rule !== NOT_ANSWERING && e.rule !== DUPLICATE_ADDRESS);
   if (errors.length || parsed.state === 'starting') return parsed;
-  return { ...parsed, state: 'starting', errors };
+  return { ...parsed, state: 'starting', errors, findings: [] };
 }
 
 /** Whether a status document says the last good configuration keeps serving. */

@@ -16,10 +16,13 @@ export interface Serving {
 }
 
 /**
- * ready: the values are applied and the Data Plane API answered; starting: applied, and
- * ovactl-ready.service waits for the API's first answer; error: see the findings.
+ * ready: the values are applied, the Data Plane API answered, and the live checks (ovactl-watch.service)
+ * find nothing wrong; starting: applied, and ovactl-ready.service waits for the API's first answer;
+ * degraded: serving, with live findings (see `findings`); error: see the errors (or a live finding that
+ * nothing is served).
  */
-export type State = 'ready' | 'starting' | 'error';
+export type State = 'ready' | 'starting' | 'degraded' | 'error';
+export const STATES: readonly State[] = ['ready', 'starting', 'degraded', 'error'];
 
 export interface Status {
   readonly state: State;
@@ -27,6 +30,8 @@ export interface Status {
   readonly deployment: Deployment;
   readonly errors: readonly Finding[];
   readonly warnings: readonly Finding[];
+  /** What the live checks found (src/live/rules.ts): rewritten by ovactl-watch.service, cleared when fixed. */
+  readonly findings?: readonly Finding[];
   readonly apiUrl?: string;
   readonly ranges: readonly string[];
   readonly managementConfigured: boolean;
@@ -48,6 +53,7 @@ export function statusJson(s: Status): string {
     ...(s.apiUrl ? { dataplaneapi: s.apiUrl } : {}),
     errors: s.errors.map(findingJson),
     warnings: s.warnings.map(findingJson),
+    findings: (s.findings ?? []).map(findingJson),
     ...(s.serving ? { serving: { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges } } : {}),
     ...(s.image ? { image: { dataplaneapi: s.image.dataplaneapi } } : {}),
   });
@@ -72,7 +78,7 @@ export function parseStatus(
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
   const state = o.state;
-  if (state !== 'ready' && state !== 'starting' && state !== 'error') return undefined;
+  if (!STATES.includes(state as State)) return undefined;
   if (o.deployment !== 'default' && o.deployment !== 'frontend') return undefined;
   const findings = (x: unknown, severity: Finding['severity']): Finding[] | undefined => {
     if (!Array.isArray(x)) return undefined;
@@ -87,7 +93,9 @@ export function parseStatus(
   };
   const errors = findings(o.errors, 'error');
   const warnings = findings(o.warnings, 'warning');
-  if (!errors || !warnings || typeof o.version !== 'string') return undefined;
+  // Older status files have no findings list. A live finding's severity is what the state says.
+  const live = o.findings === undefined ? [] : findings(o.findings, state === 'error' ? 'error' : 'warning');
+  if (!errors || !warnings || !live || typeof o.version !== 'string') return undefined;
   const strings = (x: unknown): string[] | undefined =>
     Array.isArray(x) && x.every((r) => typeof r === 'string') ? (x as string[]) : undefined;
   const sv = o.serving as Record<string, unknown> | undefined;
@@ -97,11 +105,12 @@ export function parseStatus(
       : {};
   const image = o.image as Record<string, unknown> | undefined;
   return {
-    state,
+    state: state as State,
     version: o.version,
     deployment: o.deployment,
     errors,
     warnings,
+    findings: live,
     ...(typeof o.dataplaneapi === 'string' ? { apiUrl: o.dataplaneapi } : {}),
     ...console,
     ...serving,
@@ -124,6 +133,7 @@ export function issueText(s: Status): string {
   return template('status/issue')({
     ready: s.state === 'ready',
     starting: s.state === 'starting',
+    degraded: s.state === 'degraded',
     conflict: s.errors.some((e) => e.rule === DUPLICATE_ADDRESS),
     deployment: s.deployment,
     apiUrl: s.apiUrl ?? '',
@@ -133,5 +143,6 @@ export function issueText(s: Status): string {
     serving: s.serving ? { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges.join(', ') } : null,
     errors: s.errors.map(f),
     warnings: s.warnings.map(f),
+    findings: (s.findings ?? []).map(f),
   });
 }
