@@ -19,7 +19,8 @@ import { withValues, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { runChecks } from '../src/doctor/checks.js';
 import type { Context } from '../src/doctor/check.js';
-import { outside, parseBinds, parseVipRanges } from '../src/doctor/facts.js';
+import { outside, parseVipRanges } from '../src/doctor/facts.js';
+import { parseBinds } from '../src/haproxy/binds.js';
 import { scrub } from '../src/doctor/collect.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
 

@@ -3,6 +3,7 @@
 import type { RangesFile } from '../anyip/ranges-file.js';
 import type { NetworkFile } from '../plan/network.js';
 import { spawnSync } from 'node:child_process';
+import type { Bind } from '../haproxy/binds.js';
 
 export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
 export interface Outcome {
@@ -48,14 +49,6 @@ export function defaultExec(cmd: string, args: readonly string[]): { code: numbe
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 10_000 });
   if (r.error) return { code: 127, stdout: '', stderr: (r.error as Error).message };
   return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-/** haproxy.cfg's `bind` of a frontend or listen section. */
-export interface Bind {
-  readonly frontend: string;
-  readonly host: string;
-  readonly port: string;
-  readonly line: number;
 }
 
 /** The facts the checks share, read once (facts.ts). */

@@ -8,8 +8,8 @@ import { DATAPLANEAPI_YAML, HAPROXY_CFG, NETWORK_DIR, RANGES_FILE } from '../app
 import { readApiEndpoint, readNetworkFile, type NetworkFile } from '../plan/network.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr } from '../net/ip.js';
 import { nicAddresses, onNic, ownMacs, ownTargets, type DadTarget } from '../net/dad.js';
-import { parseHaproxyConfig } from '../rhi/auto.js';
-import type { Bind, Context, Facts, Interval } from './check.js';
+import { parseBinds } from '../haproxy/binds.js';
+import type { Context, Facts, Interval } from './check.js';
 
 export function readFacts(root: string): Facts {
   const cache = new Map<string, string | undefined>();
@@ -42,21 +42,6 @@ export function readFacts(root: string): Facts {
     binds: cfg ? parseBinds(cfg) : [],
     dataplane: yaml ? readApiEndpoint(yaml) : undefined,
   };
-}
-
-/**
- * haproxy.cfg `bind` addresses of frontend/listen sections: `bind 198.51.100.70:443 ssl …`, `bind [::1]:80`,
- * `bind :80`. The sections and words come from route health injection's parser of the same file.
- */
-export function parseBinds(cfg: string): Bind[] {
-  return parseHaproxyConfig(cfg).frontends.flatMap((fe) =>
-    fe.binds.flatMap((b) => {
-      const m = /^\[?([^\]]*?)\]?:([\d-]+)$/.exec(b.address);
-      return m
-        ? [{ frontend: fe.name || (fe.listen ? 'listen' : 'frontend'), host: m[1]!, port: m[2]!, line: b.line }]
-        : [];
-    }),
-  );
 }
 
 /** `A-B[,C-D…]`, or a CIDR; a usage error message, or the intervals. */
