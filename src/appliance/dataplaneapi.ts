@@ -11,3 +11,8 @@ export const DATAPLANEAPI_PROBE_PATH = '/v2/info';
 export const DATAPLANEAPI_PROBE_WAIT_SECONDS = 120;
 /** The unit that runs the probe after the API has started (build/systemd/ovactl-ready.service). */
 export const READY_UNIT = 'ovactl-ready.service';
+/**
+ * The API reloads haproxy at most once this many seconds (its reload_delay): the original appliance
+ * raised it from 5 to 30 s, because bursts of Supervisor changes made reload storms that exhausted memory.
+ */
+export const DATAPLANEAPI_RELOAD_DELAY_SECONDS = 30;

@@ -25,6 +25,11 @@ export const TLS_PATHS = {
 } as const;
 /** haproxy's runtime API socket (haproxy.cfg's `stats socket`), which route health injection reads. */
 export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
+/**
+ * haproxy's master CLI (the unit's `-S`, build/systemd/haproxy.service.d/): which worker serves and how
+ * many reloads it outlived, i.e. whether the last reload failed (src/haproxy/master.ts).
+ */
+export const HAPROXY_MASTER_SOCKET = '/run/haproxy-master.sock';
 /** systemd-networkd's folder: ovactl's files are 10-ovactl-NIC.link and 20-ovactl-NIC.network. */
 export const NETWORK_DIR = '/etc/systemd/network';
 /** The VIP ranges anyip-routes keeps the kernel's local routes equal to (the seeds' AnyIP guide). */
@@ -50,7 +55,7 @@ export const METRICS_LUA = '/etc/haproxy/ovactl-metrics.lua';
 /** Where ovactl's processes write the appliance's metrics, one Prometheus text file per writer. */
 export const METRICS_DIR = '/run/ovactl/metrics';
 /** The writers' files there, in the order a scrape shows them. */
-export const METRICS_FILES = ['firstboot.prom', 'certificates.prom', 'anyip.prom', 'rhi.prom'] as const;
+export const METRICS_FILES = ['firstboot.prom', 'status.prom', 'certificates.prom', 'anyip.prom', 'rhi.prom'] as const;
 /** haproxy's chroot (haproxy.cfg), and METRICS_DIR as its workers see it there (bound by the unit). */
 export const HAPROXY_CHROOT = '/var/lib/haproxy';
 export const METRICS_DIR_IN_CHROOT = '/ovactl-metrics';

@@ -10,8 +10,9 @@ export interface ProbeTarget {
   readonly port: number;
   /** PEM of the CA to trust (and no other). */
   readonly ca: string;
-  readonly user: string;
-  readonly password: string;
+  /** Without credentials the probe asks only whether the API answers: its 401 counts as an answer. */
+  readonly user?: string;
+  readonly password?: string;
   /** Checked against the certificate's SANs instead of host (DHCP: the server certificate names the hostname). */
   readonly serverName?: string;
   readonly timeoutMs: number;
@@ -42,7 +43,8 @@ const reasonOf = (e: NodeJS.ErrnoException): string =>
 
 export function probeOnce(t: ProbeTarget): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    const auth = Buffer.from(`${t.user}:${t.password}`).toString('base64');
+    const anonymous = t.user === undefined;
+    const auth = Buffer.from(`${t.user ?? ''}:${t.password ?? ''}`).toString('base64');
     const req = request(
       {
         host: t.host,
@@ -50,7 +52,9 @@ export function probeOnce(t: ProbeTarget): Promise<ProbeOutcome> {
         path: DATAPLANEAPI_PROBE_PATH,
         method: 'GET',
         ca: t.ca,
-        headers: { authorization: `Basic ${auth}`, accept: 'application/json' },
+        headers: anonymous
+          ? { accept: 'application/json' }
+          : { authorization: `Basic ${auth}`, accept: 'application/json' },
         ...(t.serverName ? { servername: t.serverName } : {}),
         timeout: t.timeoutMs,
         agent: false,
@@ -62,6 +66,7 @@ export function probeOnce(t: ProbeTarget): Promise<ProbeOutcome> {
           if (body.length < 64 * 1024) body += c;
         });
         res.on('end', () => {
+          if (res.statusCode === 401 && anonymous) return resolve({ ok: true, version: 'unknown' });
           if (res.statusCode === 401)
             return resolve({
               ok: false,

@@ -2,6 +2,8 @@
 import type { Family } from './prom.js';
 
 const STATES = ['ready', 'starting', 'error'] as const;
+/** The status's states, the live watcher's degraded included (src/plan/status.ts). */
+const LIVE_STATES = ['ready', 'starting', 'degraded', 'error'] as const;
 
 /** First boot: the state (one series a state, 1 for the current one) and its findings. */
 export function firstbootFamilies(s: { state: string; errors: number; warnings: number; appliedAt: Date }): Family[] {
@@ -85,6 +87,26 @@ export function rhiFamilies(rules: readonly { rule: string; announced: boolean; 
         { labels: { rule: r.rule, state: 'announced' }, value: r.announced ? r.targets : 0 },
         { labels: { rule: r.rule, state: 'withdrawn' }, value: r.announced ? 0 : r.targets },
       ]),
+    },
+  ];
+}
+
+/** The live state (ovactl-watch.service): one series a state, 1 for the current one; its findings by rule. */
+export function statusFamilies(s: { state: string; findings: readonly { rule: string }[] }): Family[] {
+  const byRule = new Map<string, number>();
+  for (const f of s.findings) byRule.set(f.rule, (byRule.get(f.rule) ?? 0) + 1);
+  return [
+    {
+      name: 'ovactl_state',
+      type: 'gauge',
+      help: "The appliance's live state (status.json): 1 for the current one.",
+      samples: LIVE_STATES.map((st) => ({ labels: { state: st }, value: s.state === st ? 1 : 0 })),
+    },
+    {
+      name: 'ovactl_live_findings',
+      type: 'gauge',
+      help: 'Findings of the live checks now, by rule (none: no series).',
+      samples: [...byRule].map(([rule, n]) => ({ labels: { rule }, value: n })),
     },
   ];
 }

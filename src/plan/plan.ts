@@ -27,7 +27,7 @@ import {
   SYSTEM_FILES,
   TLS_PATHS,
 } from '../appliance/paths.js';
-import { DATAPLANEAPI_PROBE_WAIT_SECONDS } from '../appliance/dataplaneapi.js';
+import { DATAPLANEAPI_PROBE_WAIT_SECONDS, DATAPLANEAPI_RELOAD_DELAY_SECONDS } from '../appliance/dataplaneapi.js';
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import { FORWARDED_UNITS, SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../appliance/syslog.js';
 import { hostPort } from '../net/url.js';
@@ -360,7 +360,14 @@ export function plan(input: PlanInput): Plan {
       haproxyCfg: HAPROXY_CFG,
       haproxyBin: HAPROXY_BIN,
     };
-    const api = { hostname, host: apiIp ?? '0.0.0.0', port, usersFile: DATAPLANEAPI_USERS, paths };
+    const api = {
+      hostname,
+      host: apiIp ?? '0.0.0.0',
+      port,
+      usersFile: DATAPLANEAPI_USERS,
+      paths,
+      reloadDelay: DATAPLANEAPI_RELOAD_DELAY_SECONDS,
+    };
     files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
     const names = certificateNames(props, input.facts.managementLease);
     const routeTables = routeTablesFile(nics, full, names.dnsNames);

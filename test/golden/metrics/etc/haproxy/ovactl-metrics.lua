@@ -1,7 +1,7 @@
 -- Written by ovactl at first boot: serves the appliance's own metrics (/metrics/appliance) from the
 -- Prometheus text files ovactl's processes write in /run/ovactl/metrics, seen from haproxy's chroot as
 -- /ovactl-metrics. Read at each scrape: fresh without a reload, and no process started per request.
-local FILES = { "firstboot.prom", "certificates.prom", "anyip.prom", "rhi.prom" }
+local FILES = { "firstboot.prom", "status.prom", "certificates.prom", "anyip.prom", "rhi.prom" }
 
 core.register_service("ovactl_metrics", "http", function(applet)
   local parts = {}

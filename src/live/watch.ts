@@ -1,0 +1,149 @@
+// ovactl-watch.service: the appliance's status is the live truth of what it serves, not a claim made
+// once at boot. Every second it looks (stat only) whether haproxy.cfg, the ranges file, the status
+// or a unit it depends on changed; on a change, and at least every 30 s, it gathers the live facts,
+// runs the live rules and, only when the result differs, writes status.json, the console banner, the
+// metric and guestinfo. First boot and ovactl-ready keep deciding while the state is "starting".
+import { readlinkSync, statSync } from 'node:fs';
+import { HAPROXY_CFG, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
+import { metricsOn } from '../apply/metrics.js';
+import { publishGuestinfo, writeStatus } from '../apply/publish.js';
+import type { System } from '../apply/system.js';
+import { currentContent, under } from '../core/atomic-write.js';
+import { statusFamilies } from '../metrics/appliance.js';
+import { metricsDir, writeMetrics } from '../metrics/prom.js';
+import { parseRangesFile } from '../anyip/ranges-file.js';
+import { networkText } from '../net/ip.js';
+import { parseStatus, statusJson, type Status } from '../plan/status.js';
+import { gatherLiveFacts } from './facts.js';
+import { liveFindings, liveStatus } from './rules.js';
+
+/** How often the watcher looks for a change (a stat of a few files), and evaluates at the latest. */
+export const PULSE_MS = 1_000;
+export const EVALUATE_EVERY_MS = 30_000;
+/** The units whose restart (a new invocation) is a change worth a look. */
+const UNITS = ['haproxy.service', 'dataplaneapi.service', 'anyip-routes.service'];
+
+export interface WatchOptions {
+  readonly root: string;
+  readonly system: System;
+  /** One evaluation, then return (tests, benchmarks, `ovactl watch --once`). */
+  readonly once: boolean;
+  readonly log: (line: string) => void;
+  readonly signal?: AbortSignal;
+  readonly pulseMs?: number;
+  readonly everyMs?: number;
+}
+
+export interface Evaluation {
+  /** The status written, or the one on disk when nothing changed; undefined: not the watcher's to say. */
+  readonly status: Status | undefined;
+  readonly changed: boolean;
+  readonly lines: readonly string[];
+}
+
+/** What changes when something worth a look changed: sizes and times of the files, the units' invocations. */
+function pulse(root: string): string {
+  const parts = [HAPROXY_CFG, RANGES_FILE, STATUS_FILE].map((p) => {
+    try {
+      const s = statSync(under(root, p));
+      return `${s.mtimeMs}:${s.size}`;
+    } catch {
+      return '-';
+    }
+  });
+  for (const u of UNITS) {
+    try {
+      parts.push(readlinkSync(`/run/systemd/units/invocation:${u}`));
+    } catch {
+      parts.push('-');
+    }
+  }
+  return parts.join(' ');
+}
+
+const consoleFields = (root: string) => {
+  const text = currentContent(under(root, RANGES_FILE));
+  const ranges = text === undefined ? [] : parseRangesFile(text).ranges.map(networkText);
+  return { ranges, managementConfigured: true, dataPlaneStarted: true };
+};
+
+/** One look: the facts, the findings, and the status written when it changed. */
+export async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evaluation> {
+  const path = under(o.root, STATUS_FILE);
+  const before = currentContent(path);
+  const disk = parseStatus(before, consoleFields(o.root));
+  if (!disk) return { status: undefined, changed: false, lines: ['no first-boot status yet: nothing to watch'] };
+  const facts = await gatherLiveFacts(o);
+  const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true);
+  if (!next) return { status: undefined, changed: false, lines: [`state ${disk.state}: first boot's to decide`] };
+  const json = statusJson(next);
+  if (json === statusJson(disk)) return { status: disk, changed: false, lines: [] };
+  // First boot or ovactl-ready wrote meanwhile: theirs stands; the next look starts from it.
+  if (currentContent(path) !== before)
+    return { status: undefined, changed: false, lines: ['status changed meanwhile'] };
+  const lines: string[] = [];
+  writeStatus(o.root, next, lines);
+  lines.length = 0; // the files are said below, as the change
+  lines.push(describe(disk, next));
+  if (metricsOn(o.root)) {
+    const problem = writeMetrics(
+      metricsDir(o.root),
+      'status.prom',
+      statusFamilies({ state: next.state, findings: next.findings ?? [] }),
+    );
+    if (problem) lines.push(problem);
+  }
+  await publishGuestinfo({ system: o.system, json, caCert: undefined, lines });
+  if (o.system.live) await o.system.run('agetty', ['--reload']);
+  return { status: next, changed: true, lines };
+}
+
+function describe(from: Status, to: Status): string {
+  const rules = (s: Status) => (s.findings ?? []).map((f) => f.rule);
+  const gone = rules(from).filter((r) => !rules(to).includes(r));
+  const found = (to.findings ?? []).filter((f) => !rules(from).includes(f.rule));
+  return [
+    `${from.state} → ${to.state}`,
+    ...found.map((f) => `found ${f.rule}: ${f.message}`),
+    ...gone.map((r) => `cleared ${r}`),
+  ].join('; ');
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+/** The resident loop (or one look with `once`). Returns when `signal` aborts. */
+export async function runWatch(o: WatchOptions): Promise<Evaluation> {
+  const every = o.everyMs ?? EVALUATE_EVERY_MS;
+  let seen = pulse(o.root);
+  let last = await evaluate(o);
+  for (const l of last.lines) o.log(l);
+  if (o.once) return last;
+  let said = last.lines.join('\n');
+  let at = Date.now();
+  while (!o.signal?.aborted) {
+    await sleep(o.pulseMs ?? PULSE_MS, o.signal);
+    if (o.signal?.aborted) break;
+    const now = pulse(o.root);
+    if (now === seen && Date.now() - at < every) continue;
+    // Taken before the look: a write during it (ours too) is looked at next time.
+    seen = now;
+    at = Date.now();
+    try {
+      last = await evaluate(o);
+    } catch (e) {
+      last = { status: undefined, changed: false, lines: [`look failed: ${(e as Error).message}`] };
+    }
+    // The journal gets each change once, not the same "nothing to watch" every 30 s.
+    const text = last.lines.join('\n');
+    if (text !== said || last.changed) for (const l of last.lines) o.log(l);
+    said = text;
+  }
+  return last;
+}
