@@ -82,6 +82,9 @@ const LAZY = [
   // route-tables.service also runs for the appliance's lifetime: its own chunk (policy rules and,
   // for a DHCP management NIC, the certificate code).
   { importer: /src[\\/]cli[\\/]main\.ts$/, path: './route-tables-command.js', chunk: 'route-tables' },
+  // ovactl-watch.service runs for the appliance's lifetime too: its own chunk (no execa, no handlebars
+  // compiler; only the console banner's template).
+  { importer: /src[\\/]cli[\\/]main\.ts$/, path: './watch-command.js', chunk: 'watch' },
   { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', chunk: 'ovf-env' },
   // The rhi.* checks and the rules parser, needed only when route health injection is on.
   { importer: /src[\\/]validate[\\/]validate\.ts$/, path: './rhi.js', chunk: 'rhi-validate' },
@@ -95,6 +98,7 @@ const CHUNKS = {
   // The daemon renders only its route files: only BIRD's templates go in (the OVF descriptor's is big).
   rhi: { entry: 'src/cli/rhi-command.ts', templates: /^bird[\\/]/ },
   'route-tables': { entry: 'src/cli/route-tables-command.ts' },
+  watch: { entry: 'src/cli/watch-command.ts', templates: /^status[\\/]/ },
   'ovf-env': { entry: 'src/source/ovf-env.ts' },
   'rhi-validate': { entry: 'src/validate/rhi.ts' },
 };

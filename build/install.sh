@@ -42,6 +42,8 @@ enable() { mkdir -p "$root/etc/systemd/system/$2"; ln -sf "/etc/systemd/system/$
 enable ovactl-firstboot.service multi-user.target.wants
 # The daily renewal check of the Data Plane API certificate (ovactl certificates renew).
 enable ovactl-certificates.timer timers.target.wants
+# The live status after boot; it leaves the status alone until first boot and ovactl-ready have spoken.
+enable ovactl-watch.service multi-user.target.wants
 # Debian's bird2 enables bird.service when installed; it runs only with route health injection.
 # Debian's rsyslog enables rsyslog.service likewise; it runs only with log forwarding (appliance.syslog_server).
 for unit in haproxy.service dataplaneapi.service anyip-routes.service route-tables.service ovactl-rhi.service \

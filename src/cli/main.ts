@@ -24,6 +24,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'say READY once the Data Plane API answers (after first boot)',
     load: () => import('./ready-command.js'),
   },
+  watch: {
+    summary: 'keep the status equal to what the appliance serves now (resident)',
+    load: () => import('./watch-command.js'),
+  },
   certificates: {
     summary: 'renew the Data Plane API certificate when it is due (daily timer)',
     load: () => import('./certificates-command.js'),

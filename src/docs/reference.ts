@@ -1,6 +1,7 @@
 // The property reference and rule list of docs/properties.md, generated from the table and the rule
 // catalogue (`npm run docs` writes it; test/table.test.ts fails when the file drifts).
 import { RULES } from '../validate/rules.js';
+import { liveRuleDocs } from '../live/rules.js';
 import { PROPERTIES, type PropertySpec } from '../properties/table.js';
 import { template } from '../render/templates.js';
 
@@ -32,7 +33,8 @@ export function propertiesMarkdown(): string {
     description: cell(p.description),
   }));
   const rules = RULES.map((r) => ({ id: r.id, severity: r.severity, summary: cell(r.summary) }));
-  return template('docs/properties.md')({ begin: BEGIN, end: END, rows, rules });
+  const live = liveRuleDocs().map((r) => ({ ...r, summary: cell(r.summary) }));
+  return template('docs/properties.md')({ begin: BEGIN, end: END, rows, rules, live });
 }
 
 /** `text` with the generated section replaced; undefined when the markers are missing. */

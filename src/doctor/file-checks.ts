@@ -164,6 +164,7 @@ export const FILE_CHECKS: readonly Check[] = [
         serving?: { appliedAt: string; ranges: string[] };
         errors?: { rule: string; message: string; hint?: string }[];
         warnings?: { rule: string; message: string; hint?: string }[];
+        findings?: { rule: string; message: string; hint?: string }[];
       };
       try {
         s = JSON.parse(text);
@@ -182,8 +183,18 @@ export const FILE_CHECKS: readonly Check[] = [
           'systemctl status ovactl-ready: it says READY, or why not, within two minutes of first boot',
         );
       }
+      const live = s.findings ?? [];
+      if (s.state === 'degraded')
+        return warn(
+          `degraded (${s.deployment ?? '?'} deployment): serving, with ${live.length} live finding(s):\n` +
+            live.map(line).join('\n'),
+          live
+            .map((x) => x.hint)
+            .filter(Boolean)
+            .join('\n') || undefined,
+        );
       if (s.state !== 'ready') {
-        const errs = s.errors ?? [];
+        const errs = [...(s.errors ?? []), ...live];
         if (s.serving && typeof s.serving === 'object') {
           // New values refused on a serving appliance: it serves on with the values in force.
           const servingRanges = (Array.isArray(s.serving.ranges) ? s.serving.ranges.join(', ') : '') || 'none';

@@ -8,9 +8,25 @@ import { answeredBy, arpingArgs, DAD_MAX, describeDuplicate, DUPLICATE_FIX } fro
 import { BIRD_CONF } from '../rhi/bird.js';
 import { STATE_FILE as RHI_STATE_FILE, readStatus, running } from '../rhi/status.js';
 import { fail, ok, skip, warn, type Check, type Context, type Outcome } from './check.js';
+import { gatherLiveFacts } from '../live/facts.js';
+import { liveFindings } from '../live/rules.js';
+import { liveSystem } from '../apply/system.js';
 import { dadTargets, listOf, rangesOf, unitName } from './facts.js';
 
 export const LIVE_CHECKS: readonly Check[] = [
+  {
+    id: 'live-state',
+    title: 'live state (what ovactl-watch.service reports)',
+    needs: 'live',
+    run: async (ctx) => {
+      const found = liveFindings(await gatherLiveFacts({ root: ctx.root, system: liveSystem() }));
+      if (!found.length)
+        return ok('haproxy serves haproxy.cfg; its VIPs are inside the ranges; routes, API and certificate fine');
+      const detail = found.map((f) => `${f.rule}: ${f.message}`).join('\n');
+      const fix = found.map((f) => f.hint ?? `see ${f.rule} in docs/properties.md`).join('\n');
+      return found.some((f) => f.severity === 'error') ? fail(detail, fix) : warn(detail, fix);
+    },
+  },
   {
     id: 'kernel-routes',
     title: 'kernel local table holds exactly the ranges',
