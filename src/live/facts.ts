@@ -13,7 +13,7 @@ import { probeOnce } from '../apply/probe.js';
 import type { System } from '../apply/system.js';
 import { currentContent, under } from '../core/atomic-write.js';
 import { readRegularFile } from '../core/regular-file.js';
-import { parseShowProc } from '../haproxy/master.js';
+import { parseShowProc, type MasterProc } from '../haproxy/master.js';
 import { runIp } from '../net/iproute.js';
 import { httpsUrl } from '../net/url.js';
 import { readApiEndpoint } from '../plan/network.js';
@@ -21,6 +21,8 @@ import { outOfTime } from '../tls/lifetime.js';
 import type { HaproxyFacts, LiveFacts } from './rules.js';
 
 const SOCKET_TIMEOUT_MS = 2_000;
+const MASTER_ATTEMPTS = 4;
+const MASTER_RETRY_MS = 500;
 const PROBE_TIMEOUT_MS = 5_000;
 /** Linux's USER_HZ: /proc/PID/stat counts a process's start in these ticks since boot. */
 const TICKS_PER_SECOND = 100;
@@ -75,17 +77,30 @@ async function lastAlert(system: System): Promise<string | undefined> {
 
 async function haproxyFacts(o: GatherOptions, now: number): Promise<HaproxyFacts> {
   const socket = under(o.root, HAPROXY_MASTER_SOCKET);
-  let text: string;
-  try {
-    text = await ask(socket, 'show proc');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' || code === 'ECONNREFUSED' ? 'its master is gone' : 'its master does not answer';
-    return { up: false, why: `${why}: ${HAPROXY_MASTER_SOCKET} (${code ?? 'error'})` };
+  // A reload re-executes the master: its socket, or its worker, is away for a moment. Down only if it stays so.
+  let down: HaproxyFacts = { up: false, why: 'its master does not answer' };
+  for (let attempt = 1; attempt <= MASTER_ATTEMPTS; attempt++) {
+    if (attempt > 1) await new Promise((r) => setTimeout(r, MASTER_RETRY_MS));
+    let text: string;
+    try {
+      text = await ask(socket, 'show proc');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' || code === 'ECONNREFUSED' ? 'its master is gone' : 'its master does not answer';
+      down = { up: false, why: `${why}: ${HAPROXY_MASTER_SOCKET} (${code ?? 'error'})` };
+      continue;
+    }
+    const worker = parseShowProc(text)?.workers[0];
+    if (!worker) {
+      down = { up: false, why: 'its master runs, but no worker serves' };
+      continue;
+    }
+    return served(o, worker, now);
   }
-  const procs = parseShowProc(text);
-  const worker = procs?.workers[0];
-  if (!procs || !worker) return { up: false, why: 'its master runs, but no worker serves' };
+  return down;
+}
+
+async function served(o: GatherOptions, worker: MasterProc, now: number): Promise<HaproxyFacts> {
   const loadedAt = startedAt(worker.pid) ?? now - worker.uptimeSeconds * 1000;
   const alert = worker.reloads > 0 ? await lastAlert(o.system) : undefined;
   return { up: true, failedReloads: worker.reloads, loadedAt, ...(alert ? { alert } : {}) };

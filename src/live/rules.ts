@@ -49,6 +49,13 @@ const CLOCK_SLACK_MS = 1000;
 /** At most this many findings a rule: a control plane that binds a thousand stray VIPs gets one more line. */
 const MAX_PER_RULE = 8;
 
+/** haproxy.cfg changed after the serving worker read it, and no reload has failed since: one is due. */
+export function reloadPending(f: LiveFacts): boolean {
+  const h = f.haproxy;
+  if (!f.cfg || !h.up || h.failedReloads > 0 || h.loadedAt === undefined) return false;
+  return f.cfg.changedAt > h.loadedAt + CLOCK_SLACK_MS;
+}
+
 interface LiveRule {
   readonly id: string;
   /** error: nothing is served (state "error"); warning: it serves, not all it should ("degraded"). */
@@ -141,9 +148,8 @@ export const LIVE_RULES: readonly LiveRule[] = [
     severity: 'warning',
     summary: `haproxy.cfg changed more than ${seconds(RELOAD_GRACE_MS)} ago and haproxy has not loaded it.`,
     check: (f) => {
-      const { cfg, haproxy: h } = f;
-      if (!cfg || !h.up || h.failedReloads > 0 || h.loadedAt === undefined) return [];
-      if (cfg.changedAt <= h.loadedAt + CLOCK_SLACK_MS || f.now - cfg.changedAt < RELOAD_GRACE_MS) return [];
+      const { cfg } = f;
+      if (!cfg || !reloadPending(f) || f.now - cfg.changedAt < RELOAD_GRACE_MS) return [];
       return [
         {
           keys: [],
@@ -271,11 +277,9 @@ const SERVES_DESPITE: ReadonlySet<string> = new Set([NOT_ANSWERING, 'dataplaneap
  */
 export function liveStatus(disk: Status, findings: readonly Finding[], apiAnswers: boolean): Status | undefined {
   if (disk.state === 'starting') return undefined;
+  // ready, degraded, or error with no boot error (the watcher's own: nothing served) were applied.
   const applied =
-    disk.state === 'ready' ||
-    disk.state === 'degraded' ||
-    disk.serving !== undefined ||
-    (disk.errors.length > 0 && disk.errors.every((e) => SERVES_DESPITE.has(e.rule)));
+    disk.state !== 'error' || disk.serving !== undefined || disk.errors.every((e) => SERVES_DESPITE.has(e.rule));
   if (!applied) return undefined;
   const errors = apiAnswers ? disk.errors.filter((e) => e.rule !== NOT_ANSWERING) : disk.errors;
   // While the boot's own "not answering" stands, the live finding would only say it twice.

@@ -15,7 +15,7 @@ import { parseRangesFile } from '../anyip/ranges-file.js';
 import { networkText } from '../net/ip.js';
 import { parseStatus, statusJson, type Status } from '../plan/status.js';
 import { gatherLiveFacts } from './facts.js';
-import { liveFindings, liveStatus } from './rules.js';
+import { liveFindings, liveStatus, reloadPending } from './rules.js';
 
 /** How often the watcher looks for a change (a stat of a few files), and evaluates at the latest. */
 export const PULSE_MS = 1_000;
@@ -39,6 +39,8 @@ export interface Evaluation {
   readonly status: Status | undefined;
   readonly changed: boolean;
   readonly lines: readonly string[];
+  /** A reload is due (haproxy.cfg newer than what serves): look every pulse until it is done or failed. */
+  readonly pending?: boolean;
 }
 
 /** What changes when something worth a look changed: sizes and times of the files, the units' invocations. */
@@ -74,10 +76,11 @@ export async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promis
   const disk = parseStatus(before, consoleFields(o.root));
   if (!disk) return { status: undefined, changed: false, lines: ['no first-boot status yet: nothing to watch'] };
   const facts = await gatherLiveFacts(o);
+  const pending = reloadPending(facts);
   const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true);
   if (!next) return { status: undefined, changed: false, lines: [`state ${disk.state}: first boot's to decide`] };
   const json = statusJson(next);
-  if (json === statusJson(disk)) return { status: disk, changed: false, lines: [] };
+  if (json === statusJson(disk)) return { status: disk, changed: false, lines: [], pending };
   // First boot or ovactl-ready wrote meanwhile: theirs stands; the next look starts from it.
   if (currentContent(path) !== before)
     return { status: undefined, changed: false, lines: ['status changed meanwhile'] };
@@ -95,7 +98,7 @@ export async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promis
   }
   await publishGuestinfo({ system: o.system, json, caCert: undefined, lines });
   if (o.system.live) await o.system.run('agetty', ['--reload']);
-  return { status: next, changed: true, lines };
+  return { status: next, changed: true, lines, pending };
 }
 
 function describe(from: Status, to: Status): string {
@@ -131,7 +134,7 @@ export async function runWatch(o: WatchOptions): Promise<Evaluation> {
     await sleep(o.pulseMs ?? PULSE_MS, o.signal);
     if (o.signal?.aborted) break;
     const now = pulse(o.root);
-    if (now === seen && Date.now() - at < every) continue;
+    if (now === seen && !last.pending && Date.now() - at < every) continue;
     // Taken before the look: a write during it (ours too) is looked at next time.
     seen = now;
     at = Date.now();
