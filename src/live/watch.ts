@@ -15,7 +15,7 @@ import { parseRangesFile } from '../anyip/ranges-file.js';
 import { networkText } from '../net/ip.js';
 import { parseStatus, statusJson, type Status } from '../plan/status.js';
 import { gatherLiveFacts } from './facts.js';
-import { liveFindings, liveStatus, reloadPending } from './rules.js';
+import { liveFindings, liveStatus, RELOAD_GRACE_MS, reloadPending } from './rules.js';
 
 /** How often the watcher looks for a change (a stat of a few files), and evaluates at the latest. */
 export const PULSE_MS = 1_000;
@@ -76,7 +76,8 @@ export async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promis
   const disk = parseStatus(before, consoleFields(o.root));
   if (!disk) return { status: undefined, changed: false, lines: ['no first-boot status yet: nothing to watch'] };
   const facts = await gatherLiveFacts(o);
-  const pending = reloadPending(facts);
+  // Looked at every pulse only while the API's reload is due, not forever after.
+  const pending = reloadPending(facts) && facts.now - (facts.cfg?.changedAt ?? 0) < RELOAD_GRACE_MS;
   const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true);
   if (!next) return { status: undefined, changed: false, lines: [`state ${disk.state}: first boot's to decide`] };
   const json = statusJson(next);
