@@ -8,3 +8,4 @@ await import('./reapply.mjs');
 await import('./dataplaneapi.mjs');
 await import('./hostile.mjs');
 await import('./metrics.mjs');
+await import('./live.mjs');
