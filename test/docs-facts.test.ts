@@ -1,5 +1,5 @@
 // What the documentation says that the code decides, derived from the code so the docs cannot drift:
-// every finding id ovactl can report is in docs/properties.md; every appliance path of src/appliance/,
+// every finding id ovactl can report is in docs/properties.md, every doctor check in docs/commands.md; every appliance path of src/appliance/,
 // every file build/install.sh installs and every unit of build/systemd/ is in docs/appliance-files.md,
 // with the units the image enables; each page's contents line lists its sections; the README names
 // every Debian package test/run.sh installs; the admin's pages speak of the appliance, not of this
@@ -7,6 +7,7 @@
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHECKS } from '../src/doctor/checks.js';
 import { RULES } from '../src/validate/rules.js';
 import { docFiles, headings } from './helpers/markdown.js';
 import { ROOT } from './helpers/values.js';
@@ -57,6 +58,14 @@ t.test('every finding id the code can report is documented in docs/properties.md
   for (const [id, file] of ids) {
     t.ok(doc.includes(`\`${id}\``), `${id} (${file}) is in docs/properties.md`);
   }
+});
+
+t.test("every check of ovactl doctor is described in docs/commands.md's doctor section", async (t) => {
+  const doc = read('docs/commands.md');
+  const section = /^## ovactl doctor\n([\s\S]*?)\n## /m.exec(doc)?.[1] ?? '';
+  t.ok(CHECKS.length > 10, `src/doctor/checks.ts has ${CHECKS.length} checks`);
+  for (const c of CHECKS)
+    t.ok(section.includes(`\`${c.id}\``), `doctor's ${c.id} is in docs/commands.md#ovactl-doctor`);
 });
 
 /** The absolute paths written as string literals in src/appliance/ (the appliance's paths, one spelling). */
