@@ -20,6 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'ovactl-docs-'));
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
 const repo = join(scratch, 'ovactl');
 const prefix = join(scratch, 'npm-prefix'); // where `npm link` puts ovactl: not the system's /usr/local
+const tmp = join(scratch, 'tmp'); // the examples' `mktemp -d` folders, removed with the scratch folder
 
 // The files a fresh clone has (tracked, plus new files not ignored, so uncommitted pages count).
 const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
@@ -35,6 +36,7 @@ for (const f of listed.stdout.split('\0').filter(Boolean)) {
   }
 }
 mkdirSync(join(prefix, 'bin'), { recursive: true });
+mkdirSync(tmp);
 
 // tap's loader options must not reach the commands; no colour, as in a script.
 const env: Record<string, string> = {
@@ -48,6 +50,7 @@ const env: Record<string, string> = {
   npm_config_fund: 'false',
   npm_config_audit: 'false',
   NO_COLOR: '1',
+  TMPDIR: tmp,
 };
 
 function run(command: string) {

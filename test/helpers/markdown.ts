@@ -127,22 +127,27 @@ export function prose(text: string): string {
     .join('\n');
 }
 
-/** The heading anchors GitHub makes: lower case, punctuation dropped, spaces to "-", "-1" for repeats. */
-export function anchors(text: string): Set<string> {
+/** Each heading outside fenced blocks: its level and the anchor GitHub makes for it ("-1" for repeats). */
+export function headings(text: string): { level: number; anchor: string }[] {
   const seen = new Map<string, number>();
-  const out = new Set<string>();
+  const out: { level: number; anchor: string }[] = [];
   for (const { line, code } of fenced(text)) {
     if (code) continue;
-    const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    const h = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
     if (!h) continue;
-    const base = h[1]!
+    const base = h[2]!
       .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s_-]/gu, '')
       .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
-    out.add(n === 0 ? base : `${base}-${n}`);
+    out.push({ level: h[1]!.length, anchor: n === 0 ? base : `${base}-${n}` });
   }
   return out;
+}
+
+/** The heading anchors GitHub makes: lower case, punctuation dropped, spaces to "-", "-1" for repeats. */
+export function anchors(text: string): Set<string> {
+  return new Set(headings(text).map((h) => h.anchor));
 }
