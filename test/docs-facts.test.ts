@@ -105,7 +105,7 @@ t.test('docs/appliance-files.md names every path, installed file and unit of the
 t.test('docs/appliance-files.md says which units the image enables, as build/install.sh does', async (t) => {
   const enabled = [...read('build/install.sh').matchAll(/^enable (\S+) \S+$/gm)].map((m) => m[1]!).sort();
   t.ok(enabled.length > 0, `build/install.sh enables ${enabled.join(', ')}`);
-  const line = /^Enabled in the image: (.*?)(?:;|$)/m.exec(read('docs/appliance-files.md'))?.[1] ?? '';
+  const line = /^Enabled in the image: ([\s\S]*?)(?:;|\n\n)/m.exec(read('docs/appliance-files.md'))?.[1] ?? '';
   const said = [...line.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).sort();
   t.same(said, enabled, 'the "Enabled in the image:" line lists exactly the units build/install.sh enables');
 });
