@@ -18,8 +18,8 @@ import { gatherLiveFacts } from './facts.js';
 import { liveFindings, liveStatus, RELOAD_GRACE_MS, reloadPending } from './rules.js';
 
 /** How often the watcher looks for a change (a stat of a few files), and evaluates at the latest. */
-export const PULSE_MS = 1_000;
-export const EVALUATE_EVERY_MS = 30_000;
+const PULSE_MS = 1_000;
+const EVALUATE_EVERY_MS = 30_000;
 /** The units whose restart (a new invocation) is a change worth a look. */
 const UNITS = ['haproxy.service', 'dataplaneapi.service', 'anyip-routes.service'];
 
@@ -70,7 +70,7 @@ const consoleFields = (root: string) => {
 };
 
 /** One look: the facts, the findings, and the status written when it changed. */
-export async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evaluation> {
+async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evaluation> {
   const path = under(o.root, STATUS_FILE);
   const before = currentContent(path);
   const disk = parseStatus(before, consoleFields(o.root));

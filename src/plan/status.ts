@@ -22,7 +22,7 @@ export interface Serving {
  * nothing is served).
  */
 export type State = 'ready' | 'starting' | 'degraded' | 'error';
-export const STATES: readonly State[] = ['ready', 'starting', 'degraded', 'error'];
+const STATES: readonly State[] = ['ready', 'starting', 'degraded', 'error'];
 
 export interface Status {
   readonly state: State;
