@@ -4,7 +4,7 @@ import t from 'tap';
 import { parseShowProc } from '../src/haproxy/master.js';
 import { LIVE_RULES, liveFindings, liveStatus, RELOAD_GRACE_MS, vipBinds, type LiveFacts } from '../src/live/rules.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
-import { parseStatus, statusJson, type Status } from '../src/plan/status.js';
+import { issueText, parseStatus, statusJson, type Status } from '../src/plan/status.js';
 import { error as errorFinding } from '../src/validate/finding.js';
 
 const cidr = (s: string): Cidr => parseCidr(s) as Cidr;
@@ -210,4 +210,17 @@ t.test('show proc of haproxy 2.6', async (t) => {
   });
   t.equal(parseShowProc('Unknown command.\n'), undefined, 'no master line: not an answer');
   t.equal(parseShowProc(''), undefined);
+});
+
+t.test('the console says DEGRADED, or NOT SERVING, with each live finding and its fix', async (t) => {
+  const degraded = liveStatus(status(), liveFindings(healthy({ cfg: { text: CFG, changedAt: NOW } })), true)!;
+  const text = issueText({ ...degraded, apiUrl: 'https://192.0.2.10:5556' });
+  t.match(text, /^HAProxy load-balancer appliance: DEGRADED/m);
+  t.match(text, `* VIP 198.51.100.140 (frontend outside) is outside every range`);
+  t.match(text, 'fix: add 198.51.100.128/26');
+  const down = liveStatus(status(), liveFindings(healthy({ haproxy: { up: false, why: 'gone' } })), true)!;
+  const downText = issueText({ ...down, dataPlaneStarted: true });
+  t.match(downText, /^HAProxy load-balancer appliance: NOT SERVING/m);
+  t.notMatch(downText, /CONFIGURATION ERROR/, 'not a configuration error: the values were fine');
+  t.notMatch(issueText(status()), /Found by ovactl-watch/, 'a ready appliance lists nothing');
 });

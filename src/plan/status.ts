@@ -134,6 +134,8 @@ export function issueText(s: Status): string {
     ready: s.state === 'ready',
     starting: s.state === 'starting',
     degraded: s.state === 'degraded',
+    // Error from the live checks alone (haproxy gone): the values were fine.
+    liveError: s.state === 'error' && s.errors.length === 0 && (s.findings ?? []).length > 0,
     conflict: s.errors.some((e) => e.rule === DUPLICATE_ADDRESS),
     deployment: s.deployment,
     apiUrl: s.apiUrl ?? '',
