@@ -76,16 +76,18 @@ if (process.getuid?.() !== 0 || spawnSync('haproxy', ['-v']).status !== 0) {
   const save = (outside) => {
     writeFileSync(at('etc/haproxy/haproxy.cfg.new'), cfg(outside));
     renameSync(at('etc/haproxy/haproxy.cfg.new'), at('etc/haproxy/haproxy.cfg'));
-    if (haproxy) process.kill(haproxy.pid, 'SIGUSR2'); // the API reloads after its save
+    if (running.haproxy) process.kill(running.haproxy.pid, 'SIGUSR2'); // the API reloads after its save
   };
-  let haproxy;
+  const running = {};
   save(false);
   const start = (cmd) => {
     const c = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.add(c);
     return c;
   };
-  haproxy = start(inNs(['haproxy', '-W', '-S', at('run/haproxy-master.sock'), '-f', at('etc/haproxy/haproxy.cfg')]));
+  running.haproxy = start(
+    inNs(['haproxy', '-W', '-S', at('run/haproxy-master.sock'), '-f', at('etc/haproxy/haproxy.cfg')]),
+  );
   await sleep(1000);
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const watcher = start(inNs([node, ...flags, ovactl, 'watch', '--root', scratch]));

@@ -216,7 +216,7 @@ t.test('the console says DEGRADED, or NOT SERVING, with each live finding and it
   const degraded = liveStatus(status(), liveFindings(healthy({ cfg: { text: CFG, changedAt: NOW } })), true)!;
   const text = issueText({ ...degraded, apiUrl: 'https://192.0.2.10:5556' });
   t.match(text, /^HAProxy load-balancer appliance: DEGRADED/m);
-  t.match(text, `* VIP 198.51.100.140 (frontend outside) is outside every range`);
+  t.match(text, '* VIP 198.51.100.140 (frontend outside) is outside every range');
   t.match(text, 'fix: add 198.51.100.128/26');
   const down = liveStatus(status(), liveFindings(healthy({ haproxy: { up: false, why: 'gone' } })), true)!;
   const downText = issueText({ ...down, dataPlaneStarted: true });
