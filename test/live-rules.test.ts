@@ -107,6 +107,11 @@ t.test('haproxy down is an error; a failed reload and a late one are degraded', 
     cfg: { text: CFG.replace(/frontend outside\n.*\n.*\n/, ''), changedAt: NOW - RELOAD_GRACE_MS - 1000 },
   });
   t.same(rules(late), ['haproxy.config-not-live']);
+  const restored = healthy({
+    haproxy: { ...late.haproxy, loadedText: late.cfg!.text } as LiveFacts['haproxy'],
+    cfg: late.cfg,
+  });
+  t.same(rules(restored), [], "a file written back with what serves (the API's last-known-good copy) is live");
 });
 
 t.test('routes, the API and the certificate', async (t) => {

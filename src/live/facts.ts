@@ -103,7 +103,7 @@ async function haproxyFacts(o: GatherOptions, now: number): Promise<HaproxyFacts
 async function served(o: GatherOptions, worker: MasterProc, now: number): Promise<HaproxyFacts> {
   const loadedAt = startedAt(worker.pid) ?? now - worker.uptimeSeconds * 1000;
   const alert = worker.reloads > 0 ? await lastAlert(o.system) : undefined;
-  return { up: true, failedReloads: worker.reloads, loadedAt, ...(alert ? { alert } : {}) };
+  return { up: true, failedReloads: worker.reloads, loadedAt, workerPid: worker.pid, ...(alert ? { alert } : {}) };
 }
 
 function readText(root: string, path: string): { text: string; changedAt: number } | undefined {

@@ -20,6 +20,10 @@ export type HaproxyFacts =
       readonly loadedAt: number | undefined;
       /** haproxy's last ALERT line (its journal), said with a failed reload. */
       readonly alert?: string;
+      /** The serving worker's PID: a new one after every reload that worked. */
+      readonly workerPid?: number;
+      /** haproxy.cfg as it was when the serving worker read it, when the watcher saw that. */
+      readonly loadedText?: string;
     };
 
 export interface LiveFacts {
@@ -53,7 +57,16 @@ const MAX_PER_RULE = 8;
 export function reloadPending(f: LiveFacts): boolean {
   const h = f.haproxy;
   if (!f.cfg || !h.up || h.failedReloads > 0 || h.loadedAt === undefined) return false;
-  return f.cfg.changedAt > h.loadedAt + CLOCK_SLACK_MS;
+  // A file written back with what serves (the API's last-known-good copy after a failed reload
+  // command) is newer, but nothing is due.
+  if (h.loadedText !== undefined) return f.cfg.text !== h.loadedText;
+  return changedAfterLoad(f);
+}
+
+/** haproxy.cfg's last change came after the serving worker read it. */
+export function changedAfterLoad(f: LiveFacts): boolean {
+  const h = f.haproxy;
+  return !!f.cfg && h.up && h.loadedAt !== undefined && f.cfg.changedAt > h.loadedAt + CLOCK_SLACK_MS;
 }
 
 interface LiveRule {

@@ -15,7 +15,7 @@ import { parseRangesFile } from '../anyip/ranges-file.js';
 import { networkText } from '../net/ip.js';
 import { parseStatus, statusJson, type Status } from '../plan/status.js';
 import { gatherLiveFacts } from './facts.js';
-import { liveFindings, liveStatus, RELOAD_GRACE_MS, reloadPending } from './rules.js';
+import { changedAfterLoad, liveFindings, liveStatus, RELOAD_GRACE_MS, reloadPending, type LiveFacts } from './rules.js';
 
 /** How often the watcher looks for a change (a stat of a few files), and evaluates at the latest. */
 const PULSE_MS = 1_000;
@@ -69,13 +69,27 @@ const consoleFields = (root: string) => {
   return { ranges, managementConfigured: true, dataPlaneStarted: true };
 };
 
+/** haproxy.cfg as the serving worker read it (one worker: the last seen). */
+const loaded: { pid?: number; text?: string } = {};
+
+/** The facts with what the serving worker read, once this watcher has seen it read the file as it is. */
+function remember(facts: LiveFacts): LiveFacts {
+  const h = facts.haproxy;
+  if (!h.up || h.workerPid === undefined || !facts.cfg) return facts;
+  if (loaded.pid !== h.workerPid) {
+    loaded.pid = h.workerPid;
+    loaded.text = h.failedReloads === 0 && !changedAfterLoad(facts) ? facts.cfg.text : undefined;
+  }
+  return loaded.text === undefined ? facts : { ...facts, haproxy: { ...h, loadedText: loaded.text } };
+}
+
 /** One look: the facts, the findings, and the status written when it changed. */
 async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evaluation> {
   const path = under(o.root, STATUS_FILE);
   const before = currentContent(path);
   const disk = parseStatus(before, consoleFields(o.root));
   if (!disk) return { status: undefined, changed: false, lines: ['no first-boot status yet: nothing to watch'] };
-  const facts = await gatherLiveFacts(o);
+  const facts = remember(await gatherLiveFacts(o));
   // Looked at every pulse only while the API's reload is due, not forever after.
   const pending = reloadPending(facts) && facts.now - (facts.cfg?.changedAt ?? 0) < RELOAD_GRACE_MS;
   const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true);
