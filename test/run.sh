@@ -16,9 +16,13 @@ cd "$(dirname "$0")/.."
 # bridge; the system's dnsmasq.service is not used, and is disabled and stopped when installed here);
 # jq runs the documentation's script examples (test/readme-examples.test.ts); rsyslog and
 # rsyslog-gnutls check the rendered log-forwarding drop-in (rsyslogd -N1) and forward to a receiver in
-# the syslog test's own namespaces (its own rsyslogd, by PID; rsyslog.service disabled and stopped here).
+# the syslog test's own namespaces (its own rsyslogd, by PID; rsyslog.service disabled and stopped here);
+# golang-go, golang-github-kr-pretty-dev, golang-github-google-uuid-dev and dpkg-dev build govc and vcsim
+# (a real VMware client and vCenter simulator; Debian ships them only as source) for the OVA import
+# tests (test/helpers/govmomi.sh, which installs them itself when run alone).
 APT_PACKAGES=(openssl ca-certificates curl haproxy iproute2 iputils-ping iputils-arping debootstrap systemd-container packer bird2 dnsmasq
-  rsyslog rsyslog-gnutls qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq)
+  rsyslog rsyslog-gnutls qemu-system-x86 qemu-utils ovmf genisoimage mtools dosfstools fdisk e2fsprogs jq
+  golang-go golang-github-kr-pretty-dev golang-github-google-uuid-dev dpkg-dev)
 # No node or npm: Debian's (Node 18.20, the appliance's); test/toolchain.sh adds the Node 20 of the tools.
 command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
@@ -42,6 +46,10 @@ source test/toolchain.sh
 
 npm ci --no-fund --no-audit --loglevel=error
 
+# govc and vcsim from Debian's govmomi source package, once (cached in .cache/govmomi): a cold build
+# takes minutes, better here than inside a test's time limit. A failure shows in test/govc.test.ts.
+bash test/helpers/govmomi.sh >/dev/null || echo "test/run.sh: govc/vcsim not built; test/govc.test.ts says why" >&2
+
 npm run --silent build
 npm run --silent typecheck
 # The layers of src/ (.dependency-cruiser.cjs): no import cycles, no runtime code in validate/plan.
@@ -51,8 +59,9 @@ npm run --silent lint
 # No export that nothing imports (knip.json: src/, with the tests, benches and build scripts as users).
 npm run --silent lint:exports
 
-# Two stages: every test file (in parallel, tap's jobs), then the VM test alone (it builds the image
-# and boots it three times under TCG: minutes of CPU that would slow every other test). Arguments
+# Two stages: every test file (in parallel, tap's jobs), then the VM tests alone, one after the other
+# (test/vm.test.ts builds the image and boots it three times under TCG: minutes of CPU that would slow
+# every other test; test/vm-govc.test.ts imports the OVA it built into vcsim through govc). Arguments
 # (test files, tap options) run just those. OVACTL_VM=0 leaves the VM stage out (a quick local run).
 logs=()
 cleanup() { rm -f "${logs[@]}"; }
@@ -73,8 +82,8 @@ if (($#)); then
 else
   stage || rc=$?
   if [ "${OVACTL_VM:-1}" != 0 ]; then
-    echo "test/run.sh: the VM test (image build + qemu boots; OVACTL_VM=0 skips it)"
-    stage --timeout=3600 test/vm.test.ts || rc=$?
+    echo "test/run.sh: the VM tests (image build + qemu boots, the OVA through govc; OVACTL_VM=0 skips them)"
+    stage --timeout=3600 --jobs=1 test/vm.test.ts test/vm-govc.test.ts || rc=$?
   fi
 fi
 # tap's closing comment "# { total: N, pass: P, fail: F, skip: S }" of each stage → the plain
