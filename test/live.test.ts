@@ -12,6 +12,7 @@ import { rigSuite } from './helpers/rig/suite.js';
 import { bootAppliance, REPO, waitFor, type Appliance } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
+import { dataplaneApi, reach as reachVip } from './helpers/rig/supervisor.js';
 
 const RANGE = '198.51.100.64/26';
 const INSIDE = '198.51.100.71';
@@ -82,38 +83,7 @@ t.test(
     t.teardown(() => rmSync(scratch, { recursive: true, force: true }));
     const ca = join(scratch, 'ca.crt');
     writeFileSync(ca, readFileSync(join(a.root, 'etc/haproxy/ca.crt')));
-    const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
-      const r = await a.host(
-        [
-          'curl',
-          '-sS',
-          '--max-time',
-          '10',
-          '--cacert',
-          ca,
-          '-u',
-          `${USER}:${PASSWORD}`,
-          '-X',
-          method,
-          '-o',
-          '-',
-          '-w',
-          '\n%{http_code}',
-          ...(body === undefined ? [] : ['-H', 'Content-Type: application/json', '--data-binary', '@-']),
-          `https://${MANAGEMENT_IP}:5556${path}`,
-        ],
-        body === undefined ? {} : { input: JSON.stringify(body) },
-      );
-      const lines = r.stdout.trimEnd().split('\n');
-      const code = Number(lines.pop());
-      let json: any;
-      try {
-        json = JSON.parse(lines.join('\n'));
-      } catch {
-        json = lines.join('\n');
-      }
-      return { status: code, json };
-    };
+    const api = dataplaneApi(a, { ca, user: USER, password: PASSWORD });
     /** One service as the Supervisor makes it, committed with force_reload (no 30 s reload delay to wait). */
     const service = async (name: string, address: string, port: number): Promise<number[]> => {
       const version = (await api('GET', `${C}/version`)).json as number;
@@ -146,14 +116,7 @@ t.test(
         (await api('PUT', `/v2/services/haproxy/transactions/${tx}?force_reload=true`)).status,
       ];
     };
-    const reach = async (vip: string) =>
-      (
-        await a.client([
-          process.execPath,
-          '-e',
-          `const s=require('net').connect(6443,'${vip}',()=>s.write('x'));s.on('data',()=>{console.log('ok');process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(1)});setTimeout(()=>process.exit(2),2000)`,
-        ])
-      ).stdout.trim();
+    const reach = (vip: string) => reachVip(a, vip, 6443);
     const serves = (vip: string, ms = 30_000) =>
       waitFor(async () => ((await reach(vip)) === 'ok' ? true : undefined), ms, {
         intervalMs: 500,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { bootAppliance, REPO, waitFor, type Appliance } from './helpers/rig/appliance.js';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, MANAGEMENT_IP, WORKLOAD_IP } from './helpers/rig/values.js';
+import { dataplaneApi, reach as reachVip } from './helpers/rig/supervisor.js';
 
 const RANGE = '198.51.100.64/26';
 const VIP = '198.51.100.71';
@@ -57,36 +58,7 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
     'guestinfo carries a PEM (base64)',
   );
   writeFileSync(ca, pem);
-  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
-    const args = [
-      'curl',
-      '-sS',
-      '--max-time',
-      '10',
-      '--cacert',
-      ca,
-      '-u',
-      `${USER}:${PASSWORD}`,
-      '-X',
-      method,
-      '-o',
-      '-',
-      '-w',
-      '\n%{http_code}',
-      ...(body === undefined ? [] : ['-H', 'Content-Type: application/json', '--data-binary', '@-']),
-      `https://${MANAGEMENT_IP}:5556${path}`,
-    ];
-    const r = await a.host(args, body === undefined ? {} : { input: JSON.stringify(body) });
-    const lines = r.stdout.trimEnd().split('\n');
-    const status = Number(lines.pop());
-    let json: any;
-    try {
-      json = JSON.parse(lines.join('\n'));
-    } catch {
-      json = lines.join('\n');
-    }
-    return { status, json };
-  };
+  const api = dataplaneApi(a, { ca, user: USER, password: PASSWORD });
   const info = await waitFor(
     async () => {
       const r = await api('GET', '/v2/info');
@@ -179,14 +151,7 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
   const commit = await api('PUT', `/v2/services/haproxy/transactions/${tx.json.id}`);
   t.ok([200, 202].includes(commit.status), `committed (${commit.status})`);
 
-  const reach = async (port: number) =>
-    (
-      await a.client([
-        process.execPath,
-        '-e',
-        `const s=require('net').connect(${port},'${VIP}',()=>s.write('x'));s.on('data',()=>{console.log('ok');process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(1)});setTimeout(()=>process.exit(2),2000)`,
-      ])
-    ).stdout.trim();
+  const reach = (port: number) => reachVip(a, VIP, port);
   const served = await waitFor(async () => ((await reach(6443)) === 'ok' ? true : undefined), 60_000, {
     intervalMs: 500,
     what: `${VIP}:6443 to serve`,
