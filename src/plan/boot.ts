@@ -224,6 +224,10 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
       target: join(HAPROXY_CHROOT, METRICS_DIR_IN_CHROOT),
     });
 
+  // systemd-sysctl ran before the first boot wrote its drop-in: applied now, before haproxy starts,
+  // so a VIP outside the ranges cannot fail its start (ip_nonlocal_bind). Later boots: restart-changed.
+  if (!facts.previous && p.files.some((f) => f.path === SYSTEM_FILES.sysctl))
+    steps.push({ kind: 'systemctl', args: ['restart', 'systemd-sysctl.service'], bestEffort: true });
   steps.push(...unitSteps({ input, plan: p, scope, errors, withoutBird }));
   // The VIP routes now: the VIPs answer as soon as networkd brings the NICs up.
   if (full && facts.anyip) steps.push({ kind: 'converge-anyip', bestEffort: false });
