@@ -4,7 +4,7 @@
 // on change; the merged files pass real `haproxy -c`.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeHaproxyConfig } from '../src/haproxy/merge.js';
@@ -14,6 +14,7 @@ import { haproxySizing } from '../src/haproxy/maxconn.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
 import { apiFile, seed003Sections } from './helpers/rig/control-plane.js';
 import { skipUnless } from './helpers/root.js';
+import { ROOT } from './helpers/values.js';
 
 const RENDERED = haproxyConfigText(DEFAULT_MEMORY_BYTES);
 const OURS = splitSections(RENDERED);
@@ -129,6 +130,31 @@ t.test("a file the API re-indented still holds ovactl's values: nothing to chang
   t.equal(m.content, reindented, 'the same bytes');
   t.same(m.changed, []);
   t.match(m.content, /^# _version=5$/m, 'the version is not bumped');
+});
+
+t.test("ovactl's sections by meaning: the parser's order, indentation and comments do not count", async (t) => {
+  const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/dataplaneapi-rewrites', name), 'utf8');
+  const ours = splitSections(fixture('00-ovactl-first-boot.cfg')).sections;
+  const api = splitSections(fixture('06-api-watch-after-external-edit.cfg')).sections;
+  for (const kind of ['global', 'defaults']) {
+    const a = ours.find((s) => s.kind === kind)!;
+    const b = api.find((s) => s.kind === kind)!;
+    t.not(a.core.join(''), b.core.join(''), `${kind}: other text`);
+    t.equal(directives(b), directives(a), `${kind}: the same directives`);
+  }
+  const global = ours.find((s) => s.kind === 'global')!;
+  const logs = global.core.flatMap((l, i) => (/^\s*log /.test(l) ? [i] : []));
+  t.equal(logs.length, 2, 'two log lines');
+  const swapped = [...global.core];
+  [swapped[logs[0]!], swapped[logs[1]!]] = [global.core[logs[1]!]!, global.core[logs[0]!]!];
+  t.not(directives({ ...global, core: swapped }), directives(global), 'the order of two log lines counts');
+  const changed = global.core.map((l) => l.replace('maxconn 29000', 'maxconn 50'));
+  t.not(directives({ ...global, core: changed }), directives(global), 'a value counts');
+  for (const name of readdirSync(join(ROOT, 'test/fixtures/dataplaneapi-rewrites')).filter((f) => f.endsWith('.cfg'))) {
+    const m = mergeHaproxyConfig(fixture(name), RENDERED);
+    t.same(m.changed, [], `${name}: ovactl's values already there`);
+    t.equal(m.content, fixture(name), `${name}: not a byte changed`);
+  }
 });
 
 t.test('the header: md5 line dropped and version raised on change, kept otherwise, never added', async (t) => {
