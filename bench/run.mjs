@@ -5,6 +5,7 @@ await import('./boot.mjs');
 await import('./anyip.mjs');
 await import('./rhi.mjs');
 await import('./reapply.mjs');
+await import('./api-rewrites.mjs');
 await import('./dataplaneapi.mjs');
 await import('./hostile.mjs');
 await import('./metrics.mjs');

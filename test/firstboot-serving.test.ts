@@ -10,7 +10,7 @@ import { runFirstboot } from '../src/apply/firstboot.js';
 import type { System } from '../src/apply/system.js';
 import { check, withImage } from './helpers/values.js';
 import { changedFiles, snapshot, STATUS_ONLY } from './helpers/tree.js';
-import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
+import { apiFile, seed003Sections } from './helpers/rig/control-plane.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-serving-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +46,7 @@ async function servingAppliance(name: string): Promise<{ root: string; sections:
   });
   if (r.state !== 'starting') throw new Error(r.lines.join('\n'));
   const sections = seed003Sections({ vip: '198.51.100.70', servers: ['198.51.100.20', '198.51.100.21'] });
-  writeFileSync(join(root, CFG), apiHeader(3) + readFileSync(join(root, CFG), 'utf8') + '\n' + sections);
+  writeFileSync(join(root, CFG), apiFile(3, `${readFileSync(join(root, CFG), 'utf8')}\n${sections}`));
   return { root, sections };
 }
 
@@ -189,6 +189,7 @@ t.test('only haproxy.cfg changed: haproxy is reloaded, never restarted; the vers
   t.equal(r.state, 'starting');
   const cfg = readFileSync(join(root, CFG), 'utf8');
   t.match(cfg, /^# _version=4\n/, 'version 3 → 4: a client holding 3 gets a conflict', { lines: r.lines });
+  t.notMatch(cfg, /_md5hash/, 'no md5 line: the running API re-reads the file');
   t.match(cfg, /^ {4}maxconn 29000$/m, "sized for the descriptor's 2 GiB");
   t.ok(cfg.endsWith(sections));
   t.ok(systemctl(calls).includes('try-reload-or-restart --no-block haproxy.service'), systemctl(calls).join('\n'));

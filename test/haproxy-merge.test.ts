@@ -4,7 +4,7 @@
 // on change; the merged files pass real `haproxy -c`.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeHaproxyConfig } from '../src/haproxy/merge.js';
@@ -12,8 +12,9 @@ import { directives, joinSections, splitSections, type Section } from '../src/ha
 import { haproxyConfigText } from '../src/plan/plan.js';
 import { haproxySizing } from '../src/haproxy/maxconn.js';
 import { DEFAULT_MEMORY_BYTES } from '../src/appliance/hardware.js';
-import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
+import { apiFile, seed003Sections } from './helpers/rig/control-plane.js';
 import { skipUnless } from './helpers/root.js';
+import { ROOT } from './helpers/values.js';
 
 const RENDERED = haproxyConfigText(DEFAULT_MEMORY_BYTES);
 const OURS = splitSections(RENDERED);
@@ -25,6 +26,9 @@ const isOwned = (s: Section, i: number, all: readonly Section[]) =>
     /^(|unnamed_defaults_\d+)$/.test(s.name) &&
     all.findIndex((x) => x.kind === 'defaults' && /^(|unnamed_defaults_\d+)$/.test(x.name)) === i) ||
   (s.kind === 'userlist' && s.name === 'controller');
+
+/** The preamble without the API's md5 and version lines, which merging drops and raises. */
+const headerless = (preamble: readonly string[]) => preamble.filter((l) => !/^# _(md5hash|version)=/.test(l)).join('');
 
 /** A file's end as merging leaves it: haproxy needs the last line's line end, so a missing one is added. */
 const ended = (cfg: string) => (cfg === '' || cfg.endsWith('\n') ? cfg : `${cfg}\n`);
@@ -46,13 +50,13 @@ const OLD_USERLIST =
   '# The Data Plane API authenticates against this userlist.\nuserlist controller\n    user wcp password $6$abc$def\n';
 
 const CORPUS: Record<string, string> = {
-  'first boot of ovactl 0.1, then seed 003 added by the API': `${apiHeader(7)}${OLD_GLOBAL}${OLD_DEFAULTS}${OLD_USERLIST}\n${seed003Sections()}`,
+  'first boot of ovactl 0.1, then seed 003 added by the API': `${apiFile(7, '')}${OLD_GLOBAL}${OLD_DEFAULTS}${OLD_USERLIST}\n${seed003Sections()}`,
   'no version line': `${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections()}`,
   'client-native rewrite: unnamed_defaults_1 and from':
-    `${apiHeader(12)}\nglobal\n  log /dev/log local0\n  maxconn 4000\n\ndefaults unnamed_defaults_1\n  mode tcp\n  timeout client 50s\n\n` +
+    `${apiFile(12, '')}\nglobal\n  log /dev/log local0\n  maxconn 4000\n\ndefaults unnamed_defaults_1\n  mode tcp\n  timeout client 50s\n\n` +
     seed003Sections().replace(/^(frontend \S+)$/m, '$1 from unnamed_defaults_1'),
   'listen, extra userlists, peers, resolvers, named defaults, comments between':
-    `${apiHeader(3)}${OLD_GLOBAL}${OLD_DEFAULTS}` +
+    `${apiFile(3, '')}${OLD_GLOBAL}${OLD_DEFAULTS}` +
     '# a comment of the control plane, between sections\n\n' +
     'userlist supervisor-extra\n  user ops insecure-password x\n\n' +
     'peers mypeers\n  peer haproxy1 127.0.0.1:10000\n\n' +
@@ -61,13 +65,13 @@ const CORPUS: Record<string, string> = {
     'listen stats-like from tcp-named\n  bind 127.0.0.1:9999\n  server s1 127.0.0.1:80\n\n' +
     seed003Sections() +
     '\n# trailing comment\n',
-  'CRLF line ends': `${apiHeader(4)}${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections()}`.replace(/\n/g, '\r\n'),
+  'CRLF line ends': `${apiFile(4, '')}${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections()}`.replace(/\n/g, '\r\n'),
   'missing final newline': `${OLD_GLOBAL}${OLD_DEFAULTS}${seed003Sections().trimEnd()}`,
-  'no global, no defaults (hand-made)': `${apiHeader(2)}${seed003Sections()}`,
+  'no global, no defaults (hand-made)': `${apiFile(2, '')}${seed003Sections()}`,
   'global missing, defaults present': `${OLD_DEFAULTS}${seed003Sections()}`,
   "sections named like ovactl's": `${OLD_GLOBAL}${OLD_DEFAULTS}backend global\n  mode tcp\n  server a 127.0.0.1:1\n\nfrontend defaults\n  bind 127.0.0.2:80\n  default_backend global\n\nuserlist controller2\n  user a insecure-password b\n`,
   "values that look like ovactl's text": `${OLD_GLOBAL}${OLD_DEFAULTS}backend b1\n  # maxconn 20000\n  # Written by ovactl at first boot.\n  mode tcp\n  server s 127.0.0.1:80 maxconn 20000\n`,
-  'already merged': `${apiHeader(9)}${RENDERED}\n${seed003Sections()}`,
+  'already merged': `${apiFile(9, '')}${RENDERED}\n${seed003Sections()}`,
 };
 
 t.test("the control plane's sections survive byte for byte and in order", async (t) => {
@@ -78,10 +82,12 @@ t.test("the control plane's sections survive byte for byte and in order", async 
     for (const s of before)
       t.ok(m.content.includes(s), `${name}: ${JSON.stringify(s.split(/\r?\n/)[0])} kept with its comments`);
     t.equal(
-      splitSections(m.content).preamble.slice(1).join(''),
-      splitSections(cfg).preamble.slice(1).join(''),
+      headerless(splitSections(m.content).preamble),
+      headerless(splitSections(cfg).preamble),
       `${name}: the preamble kept`,
     );
+    if (m.changed.length) t.notMatch(m.content, /^# _md5hash=/m, `${name}: no md5 line left (the API must re-read it)`);
+    else t.equal(m.content, cfg, `${name}: nothing to change, not a byte`);
     const merged = splitSections(m.content).sections;
     const g = merged.find((s) => s.kind === 'global')!;
     t.equal(directives(g), directives(ourGlobal), `${name}: ovactl's global`);
@@ -116,17 +122,44 @@ t.test('client-native\'s name for the anonymous defaults is kept, so "from" stil
 });
 
 t.test("a file the API re-indented still holds ovactl's values: nothing to change", async (t) => {
-  const reindented =
-    apiHeader(5) + RENDERED.replace(/^ {4}/gm, '  ').replace(/^# Written by.*\n(#.*\n)*/m, '') + seed003Sections();
+  const reindented = apiFile(
+    5,
+    RENDERED.replace(/^ {4}/gm, '  ').replace(/^# Written by.*\n(#.*\n)*/m, '') + seed003Sections(),
+  );
   const m = mergeHaproxyConfig(reindented, RENDERED);
   t.equal(m.content, reindented, 'the same bytes');
   t.same(m.changed, []);
   t.match(m.content, /^# _version=5$/m, 'the version is not bumped');
 });
 
-t.test('the version line: bumped on change, kept otherwise, never added', async (t) => {
+t.test("ovactl's sections by meaning: the parser's order, indentation and comments do not count", async (t) => {
+  const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/dataplaneapi-rewrites', name), 'utf8');
+  const ours = splitSections(fixture('00-ovactl-first-boot.cfg')).sections;
+  const api = splitSections(fixture('06-api-watch-after-external-edit.cfg')).sections;
+  for (const kind of ['global', 'defaults']) {
+    const a = ours.find((s) => s.kind === kind)!;
+    const b = api.find((s) => s.kind === kind)!;
+    t.not(a.core.join(''), b.core.join(''), `${kind}: other text`);
+    t.equal(directives(b), directives(a), `${kind}: the same directives`);
+  }
+  const global = ours.find((s) => s.kind === 'global')!;
+  const logs = global.core.flatMap((l, i) => (/^\s*log /.test(l) ? [i] : []));
+  t.equal(logs.length, 2, 'two log lines');
+  const swapped = [...global.core];
+  [swapped[logs[0]!], swapped[logs[1]!]] = [global.core[logs[1]!]!, global.core[logs[0]!]!];
+  t.not(directives({ ...global, core: swapped }), directives(global), 'the order of two log lines counts');
+  const changed = global.core.map((l) => l.replace('maxconn 29000', 'maxconn 50'));
+  t.not(directives({ ...global, core: changed }), directives(global), 'a value counts');
+  for (const name of readdirSync(join(ROOT, 'test/fixtures/dataplaneapi-rewrites')).filter((f) => f.endsWith('.cfg'))) {
+    const m = mergeHaproxyConfig(fixture(name), RENDERED);
+    t.same(m.changed, [], `${name}: ovactl's values already there`);
+    t.equal(m.content, fixture(name), `${name}: not a byte changed`);
+  }
+});
+
+t.test('the header: md5 line dropped and version raised on change, kept otherwise, never added', async (t) => {
   const m = mergeHaproxyConfig(CORPUS['first boot of ovactl 0.1, then seed 003 added by the API'], RENDERED);
-  t.match(m.content, /^# _version=8\n# HAProxy Technologies\n/);
+  t.match(m.content, /^# _version=8\n# Dataplaneapi managed File\n/);
   const crlf = mergeHaproxyConfig(CORPUS['CRLF line ends'], RENDERED);
   t.match(crlf.content, /^# _version=5\r\n/);
   t.notMatch(mergeHaproxyConfig(CORPUS['no version line'], RENDERED).content, /_version/);
@@ -170,7 +203,7 @@ t.test('generated files keep every control-plane section (500 files, seed 11)', 
   const r = rng(11);
   let failures = 0;
   for (let n = 0; n < 500; n++) {
-    const parts: string[] = r() < 0.5 ? [apiHeader(Math.floor(r() * 100))] : [];
+    const parts: string[] = r() < 0.5 ? [apiFile(Math.floor(r() * 100), '')] : [];
     const count = 1 + Math.floor(r() * 12);
     for (let i = 0; i < count; i++) {
       let s = POOL[Math.floor(r() * POOL.length)]!.replaceAll('%', String((n % 200) + i));

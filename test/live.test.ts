@@ -84,7 +84,10 @@ t.test(
     const ca = join(scratch, 'ca.crt');
     writeFileSync(ca, readFileSync(join(a.root, 'etc/haproxy/ca.crt')));
     const api = dataplaneApi(a, { ca, user: USER, password: PASSWORD });
-    /** One service as the Supervisor makes it, committed with force_reload: reloaded now (200), not within 30 s (202). */
+    /**
+     * One service as the Supervisor makes it: each change in the transaction 202 (as v2.9.27 answers), the
+     * commit with force_reload 200 (reloaded now, not within the 30 s reload delay).
+     */
     const service = async (name: string, address: string, port: number): Promise<number[]> => {
       const version = (await api('GET', `${C}/version`)).json as number;
       const tx = (await api('POST', `/v2/services/haproxy/transactions?version=${version}`)).json.id as string;
@@ -129,11 +132,11 @@ t.test(
     await new Promise((r) => server.stdout!.once('data', r));
     t.teardown(() => a.stopBackground(server));
 
-    t.same(await service('svc-inside', INSIDE, 6443), [201, 201, 201, 201, 200], 'the Supervisor creates a service');
+    t.same(await service('svc-inside', INSIDE, 6443), [202, 202, 202, 202, 200], 'the Supervisor creates a service');
     t.ok(await serves(INSIDE), `${INSIDE}:6443 (inside the range) serves`);
 
     const wrote = Date.now();
-    t.same(await service('svc-outside', OUTSIDE, 6443), [201, 201, 201, 201, 200], 'and one on a VIP outside it');
+    t.same(await service('svc-outside', OUTSIDE, 6443), [202, 202, 202, 202, 200], 'and one on a VIP outside it');
     const degraded = await until('the outside VIP in the status', (s) => s.state === 'degraded');
     t.comment(`status degraded ${Date.now() - wrote} ms after the commit was sent`);
     const f = degraded.findings!.find((x) => x.rule === 'vip.outside-ranges');
@@ -156,7 +159,7 @@ t.test(
     // reload cannot bind, and haproxy keeps serving the configuration before it.
     t.same(
       await service('svc-collides', MANAGEMENT_IP, 5556),
-      [201, 201, 201, 201, 200],
+      [202, 202, 202, 202, 200],
       'the Supervisor commits a bind on a port in use',
     );
     const failed = await until('the failed reload in the status', (s) =>
@@ -164,7 +167,7 @@ t.test(
     );
     t.equal(failed.state, 'degraded', 'degraded: the old configuration still serves');
     t.ok(await serves(INSIDE, 10_000), `${INSIDE}:6443 still serves`);
-    t.same(await remove('svc-collides'), [204, 204, 200], 'the Supervisor takes it back');
+    t.same(await remove('svc-collides'), [202, 202, 200], 'the Supervisor takes it back');
     await until('ready once a reload works again', (s) => s.state === 'ready');
     t.pass('the failed reload cleared itself');
 

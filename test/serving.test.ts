@@ -11,7 +11,9 @@
 import t from 'tap';
 import { rigSuite } from './helpers/rig/suite.js';
 import { bootAppliance, REPO, waitFor, type Appliance } from './helpers/rig/appliance.js';
-import { apiHeader, seed003Sections } from './helpers/rig/control-plane.js';
+import { apiFile, seed003Sections } from './helpers/rig/control-plane.js';
+import { splitSections } from '../src/haproxy/sections.js';
+import { createHash } from 'node:crypto';
 import { ovfEnvXml } from './helpers/rig/ovf-env.js';
 import { deployValues, WORKLOAD_IP } from './helpers/rig/values.js';
 import { join } from 'node:path';
@@ -39,6 +41,26 @@ interface Report {
   long: { established: boolean; broken?: string; echoes: number };
 }
 
+const versionOf = (cfg: string) => /^# _version=(\d+)$/m.exec(cfg)?.[1];
+/** The control plane's sections (all but ovactl's global and defaults), each as its text. */
+const controlPlane = (cfg: string) =>
+  splitSections(cfg)
+    .sections.filter((s) => s.kind !== 'global' && s.kind !== 'defaults')
+    .map((s) => s.core.join(''));
+/** haproxy.cfg once the Data Plane API has taken it: its md5 line matches the rest. */
+async function settled(a: Appliance): Promise<string> {
+  return waitFor(
+    async () => {
+      const cfg = (await a.exec(['cat', CFG])).stdout;
+      const [first, ...rest] = cfg.split('\n');
+      const md5 = createHash('md5').update(rest.join('\n')).digest('hex');
+      return first === `# _md5hash=${md5}` ? cfg : undefined;
+    },
+    15_000,
+    { what: 'the Data Plane API to take haproxy.cfg' },
+  );
+}
+
 async function sh(a: Appliance, script: string, input?: string) {
   return a.exec(['sh', '-c', script], input === undefined ? {} : { input });
 }
@@ -64,9 +86,10 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
   // The control plane's stand-in: the Data Plane API's way of changing the file.
   const sections = seed003Sections({ vip: VIP, servers: [CLIENT] });
   const current = (await a.exec(['cat', CFG])).stdout;
-  const edited = apiHeader(2) + current + '\n' + sections;
+  // As the API saves: a valid md5 line (its watcher leaves such a file alone), a rename over the file.
+  const edited = apiFile(2, `${current}\n${sections}`);
   t.equal(
-    (await sh(a, `cat > ${CFG} && systemctl reload haproxy.service`, edited)).code,
+    (await sh(a, `cat > ${CFG}.new && mv ${CFG}.new ${CFG} && systemctl reload haproxy.service`, edited)).code,
     0,
     'the control plane adds its service and reloads',
   );
@@ -140,7 +163,7 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
     t.equal(r.code, 0, `${name}: first boot succeeded`);
     t.equal(r.status.state, 'ready', `${name}: status ready`);
     t.ok(r.cfg.endsWith(sections), `${name}: the control plane's sections, byte for byte`);
-    t.match(r.cfg, /^# _version=2\n/, `${name}: haproxy.cfg untouched (its version too)`);
+    t.equal(r.cfg, edited, `${name}: haproxy.cfg untouched (its version too)`);
     t.equal(await reloads(), reloadsBefore, `${name}: haproxy neither reloaded nor restarted`);
   }
   t.match(
@@ -161,16 +184,21 @@ t.test('re-apply on a serving appliance: sections kept, no connection lost', { s
   for (const unit of ['haproxy.service', 'anyip-routes.service']) t.ok(await active(unit), `${unit} still runs`);
   t.not(before, '', 'fingerprints taken');
 
-  // An admin edits ovactl's global section by hand; the next valid change puts it back: a reload.
+  // An admin edits ovactl's global section by hand. The Data Plane API's watcher takes the edit (its md5 is
+  // stale now) and rewrites the whole file in its parser's layout; the next valid change puts ovactl's
+  // values back (a reload) and the API takes that file too.
   const ownMaxconn = /^ {4}maxconn (\d+)$/m.exec((await a.exec(['cat', CFG])).stdout)?.[1];
   await sh(a, `sed -i 's/^    maxconn [0-9]*$/    maxconn 999/' ${CFG}`);
+  const taken = await settled(a);
+  t.match(taken, /^ +maxconn 999$/m, "the API took the admin's edit");
   const reloadsBefore = await reloads();
   const fixed = await reapply('global-restored', { ...last, 'network.ntp_servers': '192.0.2.124' });
   t.equal(fixed.status.state, 'ready', 'corrected values: ready again');
   t.equal(fixed.status.serving, undefined, 'and no "serving" any more');
-  t.match(fixed.cfg, /^# _version=3\n/, 'ovactl changed the file: version 2 → 3');
-  t.match(fixed.cfg, new RegExp(`^ {4}maxconn ${ownMaxconn}$`, 'm'), `ovactl's global is back (maxconn ${ownMaxconn})`);
-  t.ok(fixed.cfg.endsWith(sections), "the control plane's sections, byte for byte");
+  const final = await settled(a);
+  t.ok(Number(versionOf(final)) > Number(versionOf(taken)), `the version raised (${versionOf(final)})`);
+  t.match(final, new RegExp(`^ +maxconn ${ownMaxconn}$`, 'm'), `ovactl's global is back (maxconn ${ownMaxconn})`);
+  t.same(controlPlane(final), controlPlane(taken), "the control plane's sections, byte for byte");
   t.equal(await reloads(), reloadsBefore + 1, 'haproxy reloaded once');
   t.equal((await a.unit('haproxy.service', ['MainPID'])).MainPID, mainPid, 'haproxy was never restarted (same master)');
 

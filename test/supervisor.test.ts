@@ -145,7 +145,7 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
   }
   t.same(
     created,
-    created.map(() => 201),
+    created.map(() => 202),
     'frontend, binds, backends, servers and rules created',
   );
   const commit = await api('PUT', `/v2/services/haproxy/transactions/${tx.json.id}`);
@@ -183,7 +183,7 @@ t.test('the Supervisor creates a service through the Data Plane API; the VIP ser
   const deleted = [(await api('DELETE', `${C}/frontends/${E(ID)}?${dq}`)).status];
   for (const name of ['kube-apiserver', 'nginx'])
     deleted.push((await api('DELETE', `${C}/backends/${E(`${ID}-${name}`)}?${dq}`)).status);
-  t.same(deleted, [204, 204, 204], 'frontend and backends deleted');
+  t.same(deleted, [202, 202, 202], 'frontend and backends deleted');
   t.ok([200, 202].includes((await api('PUT', `/v2/services/haproxy/transactions/${del.json.id}`)).status), 'committed');
   // The API reloads at most once per reload_delay (30 s): within that, the port closes.
   const gone = await waitFor(async () => ((await reach(6443)) !== 'ok' ? true : undefined), 60_000, {

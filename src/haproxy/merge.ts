@@ -2,7 +2,9 @@
 // `global` section and the first anonymous `defaults` section (client-native's config parser, under
 // the Data Plane API, writes it back as `defaults unnamed_defaults_1`); every other section, the
 // comments around them and the preamble belong to the control plane and are kept byte for byte and
-// in order. Ownership is decided by section kind and name, never by text or comments.
+// in order. Ownership is decided by section kind and name, never by text or comments; whether ovactl's
+// sections already hold its values, by meaning (sections.ts's directives): after the API has rewritten
+// the file in its parser's layout, the same values write nothing.
 import { directives, joinSections, splitSections, type ConfigFile, type Section } from './sections.js';
 
 /** How a section of the current file is treated: a table, one rule a row, the first match wins. */
@@ -24,6 +26,7 @@ const OWNER_RULES: readonly OwnerRule[] = [
 ];
 
 const VERSION_LINE = /^# _version=(\d+)(\r?\n)?$/;
+const MD5_LINE = /^# _md5hash=/;
 
 export interface MergeResult {
   readonly content: string;
@@ -91,15 +94,22 @@ export function mergeHaproxyConfig(current: string | undefined, rendered: string
   }
 
   if (!changed.length) return { content: current!, kept, changed };
-  const merged: ConfigFile = { preamble: bumpVersion(file.preamble), sections: out };
+  const merged: ConfigFile = { preamble: apiHeaderAfterEdit(file.preamble), sections: out };
   // haproxy refuses a last line without its line end ("file might have been truncated").
   const content = joinSections(merged);
   return { content: content.endsWith('\n') ? content : `${content}\n`, kept, changed };
 }
 
-/** The Data Plane API's `# _version=N` first line, N+1: a client holding N gets a conflict, not a lost change. */
-function bumpVersion(preamble: readonly string[]): readonly string[] {
-  const m = preamble[0] === undefined ? null : VERSION_LINE.exec(preamble[0]);
-  if (!m) return preamble;
-  return [`# _version=${BigInt(m[1]!) + 1n}${m[2] ?? ''}`, ...preamble.slice(1)];
+/**
+ * The Data Plane API's header lines after ovactl's edit. Its `# _md5hash=` line goes: the running API
+ * re-reads a file whose md5 line is missing or stale (raising the version and rewriting it in its own
+ * layout) and ignores one whose md5 is valid, so a writer other than the API must never leave a valid
+ * one. Its `# _version=N` becomes N+1: a client holding N gets a conflict, not a lost change.
+ */
+function apiHeaderAfterEdit(preamble: readonly string[]): readonly string[] {
+  const out = preamble.filter((l) => !MD5_LINE.test(l));
+  const at = out.findIndex((l) => VERSION_LINE.test(l));
+  const m = at < 0 ? null : VERSION_LINE.exec(out[at]!);
+  if (!m) return out;
+  return out.map((l, i) => (i === at ? `# _version=${BigInt(m[1]!) + 1n}${m[2] ?? ''}` : l));
 }

@@ -68,9 +68,35 @@ export function splitSections(text: string): ConfigFile {
 export const joinSections = (f: ConfigFile): string =>
   [...f.preamble, ...f.sections.flatMap((s) => [...s.core, ...s.gap])].join('');
 
-/** A section's directives as haproxy reads them: words only, so re-indentation or comments do not count. */
-export const directives = (s: Section): string =>
-  s.core
-    .map((l) => words(l).join(' '))
-    .filter((l) => l !== '')
+/**
+ * Keywords whose second word names the setting (`option tcplog`, `timeout client`, `stats socket`):
+ * their lines are grouped by both words.
+ */
+const TWO_WORD_KEYWORDS: ReadonlySet<string> = new Set([
+  'option',
+  'timeout',
+  'stats',
+  'no',
+  'compression',
+  'external-check',
+  'rate-limit',
+]);
+
+/**
+ * A section's directives as haproxy means them: words only (indentation and comments do not count),
+ * without the header line (the Data Plane API names an anonymous `defaults` unnamed_defaults_1),
+ * grouped by keyword in one fixed order (its parser writes keywords in an order of its own and moves
+ * lines it does not know to the end), the order of the lines of one keyword kept (`log`, rules).
+ */
+export function directives(s: Section): string {
+  const lines = s.core
+    .slice(1)
+    .map((l) => words(l))
+    .filter((w) => w.length > 0);
+  const key = (w: readonly string[]) => (TWO_WORD_KEYWORDS.has(w[0]!) ? `${w[0]} ${w[1] ?? ''}` : w[0]!);
+  return lines
+    .map((w, i) => ({ key: key(w), i, text: w.join(' ') }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i))
+    .map((x) => x.text)
     .join('\n');
+}

@@ -339,9 +339,11 @@ export function plan(input: PlanInput): Plan {
       ),
     );
     // ovactl's sections merged into the control plane's file; only haproxy.cfg changed → a reload.
+    // 0644 root:root, as the Data Plane API (root) leaves it after every save: another mode or owner
+    // would make each re-apply rewrite the file, and the API then rewrite it again.
     const rendered = haproxyConfigText(input.facts.memoryBytes);
     merged = mergeHaproxyConfig(input.facts.currentHaproxyConfig, rendered);
-    files.push({ ...file(HAPROXY_CFG, merged.content, [], 0o640, 'root', 'haproxy'), reloads: ['haproxy.service'] });
+    files.push({ ...file(HAPROXY_CFG, merged.content, []), reloads: ['haproxy.service'] });
     const metrics = metricsConfig(full);
     files.push({ ...file(METRICS_CFG, metrics.cfg, [], 0o600), reloads: ['haproxy.service'] });
     if (metrics.lua !== undefined)

@@ -4,7 +4,8 @@
 // the VM test's image, as /usr/local/bin/dataplaneapi) use this stand-in: plain JavaScript for Node 18,
 // no npm dependencies, only the openssl CLI and haproxy.
 //
-// What it does, modelled on dataplaneapi v2.9.27 and client-native v5.1 (read, not copied):
+// What it does, modelled on dataplaneapi v2.9.27 and client-native v5.1.27 (read, not copied), and checked
+// byte for byte against recordings of the real parser (test/fixtures/dataplaneapi-rewrites/):
 // - `dataplaneapi -f FILE` reads the YAML configuration; unlike the real one (which ignores unknown
 //   keys silently) it REFUSES any key v2.9 does not know: a key the real one ignores is a setting lost.
 //   As in the real one, -c/--config-file names haproxy.cfg (overriding haproxy.config_file), not the YAML.
@@ -13,11 +14,37 @@
 //   `userlist <name>` section of userlist_file (else haproxy.cfg): $1$/$5$/$6$ crypt hashes through
 //   `openssl passwd`, or insecure-password.
 // - implements the /v2 subset the vSphere Supervisor uses: info, configuration version, transactions,
-//   frontends, binds, backends, servers, backend switching rules.
-// - writes haproxy.cfg: `# _version=N` first line, N+1 per commit, changed sections rendered with
-//   two-space indentation in client-native's keyword order; sections it is not asked to change are kept
-//   byte for byte (the real one re-renders the whole file through its parser). Validates with
-//   `<haproxy_bin> -c -f` before a commit and runs reload_cmd at most once per reload_delay seconds.
+//   frontends, binds, backends, servers, backend switching rules, reloads.
+// - holds haproxy.cfg as client-native's parser does: read at start (a frontend/backend gets `from` the
+//   last defaults before it; an anonymous `defaults` becomes `defaults unnamed_defaults_1`), the two
+//   "Dataplaneapi managed File" comment lines put first. Every save writes the whole file in the parser's
+//   layout: `# _md5hash=<md5 of the rest>`, `# _version=N`, the header comments, then `global` and the
+//   other sections grouped by type and sorted by name, directives in the parser's keyword order with
+//   two-space indents, comments before the directive they preceded, lines no keyword parser takes at the
+//   end of their section; atomically (a rename), mode 0644.
+// - a transaction (explicit, or the implicit one of a change sent with ?version=) saves that model to a
+//   file in transaction_dir and reads it back without named `from`; its commit raises the version, runs
+//   `<haproxy_bin> -f FILE -c` and saves haproxy.cfg. Answers: 202 in a transaction; committed with
+//   ?version=, 202 with a Reload-ID header (a reload scheduled), or with force_reload=true 201/200/204
+//   after the reload; a commit 202 + Reload-ID, or 200 with force_reload; force_reload with a
+//   transaction 400; an outdated or failed transaction's commit 406.
+// - reloads (haproxy/reload_agent.go): one pending reload at a time, run by a ticker every reload_delay
+//   seconds; reload_cmd split at spaces, run without a shell. Success copies haproxy.cfg to the
+//   last-known-good haproxy.cfg.lkg (beside it, or in backups_dir); failure copies it back over haproxy.cfg.
+// - watches haproxy.cfg's folder (inotify, unless disable_inotify): a write whose md5 line is missing or
+//   stale is re-read, its version raised by one and saved in the parser's layout; a valid md5 (its own
+//   saves) is ignored.
+//
+// What it cannot know (the real program would differ here):
+// - each directive is kept as its words joined by one space; the real keyword parsers re-serialise their
+//   parameters (and keep only the last of a keyword that takes one value). Servers, binds and rules the
+//   API creates are written as v2.9 writes them for the fields the Supervisor sends, no others.
+// - only global, defaults, frontend and backend have a keyword order; other section types keep their
+//   lines in file order (the real parser orders userlist, resolvers, peers … by their own keywords). A
+//   `no` line counts as its keyword's for `option …` and `log` only.
+// - the watcher never reloads haproxy (the real one does when the runtime API sockets changed), and it
+//   does not pause while a transaction commits.
+// - backups (backups_number), the runtime API, maps, certificates and the cluster mode are not modelled.
 //
 // CommonJS and one self-contained file, so that a copy without an extension (installed as
 // /usr/local/bin/dataplaneapi) runs on Node 18: Node reads an extensionless file as CommonJS.
@@ -291,6 +318,7 @@ function settingsFrom(doc, overrides) {
     yamlUsers: d.user,
     transactionDir: tr.transaction_dir ?? '/tmp/haproxy',
     maxOpenTransactions: tr.max_open_transactions ?? 20,
+    backupsDir: tr.backups_dir,
     configFile: overrides.configFile ?? h.config_file ?? '/etc/haproxy/haproxy.cfg',
     haproxyBin: h.haproxy_bin ?? 'haproxy',
     reloadDelay: r.reload_delay ?? 5,
@@ -338,128 +366,380 @@ function cryptMatches(hash, password) {
   });
 }
 
-// ---------------------------------------------------------------- haproxy.cfg: sections and models
+// ---------------------------------------------------------------- haproxy.cfg as client-native's parser holds it
+// The model of a file after client-native's config-parser (v5.1) has read it, and the file it writes from
+// that model: the layout the recordings in test/fixtures/dataplaneapi-rewrites/ show. Written for the
+// stand-in from the parser's observable behaviour; none of its code.
+
+/** Section keywords the parser knows (others are lines of the section before them). */
 const SECTION_KINDS = new Set([
-  'global',
   'defaults',
+  'global',
   'frontend',
   'backend',
   'listen',
+  'resolvers',
   'userlist',
   'peers',
-  'resolvers',
   'mailers',
   'cache',
-  'ring',
   'program',
   'http-errors',
+  'ring',
   'log-forward',
   'fcgi-app',
-  'crt-store',
-  'traces',
 ]);
+/** The order sections are written in, after the header comments and `global`; each type sorted by name. */
+const WRITE_ORDER = [
+  'defaults',
+  'userlist',
+  'peers',
+  'mailers',
+  'resolvers',
+  'cache',
+  'ring',
+  'log-forward',
+  'http-errors',
+  'fcgi-app',
+  'frontend',
+  'backend',
+  'listen',
+  'program',
+];
+/** Sections that take `from <defaults>` (the parser fills it in with the last defaults when it reads a file). */
+const TAKES_FROM = new Set(['frontend', 'backend', 'listen']);
 
-/** The file as header lines plus sections; a section keeps its raw text unless it is changed. */
-function parseCfg(text) {
+// The keywords (the parser's names: one or two words) in the order the parser writes them, per section
+// type: the order of its keyword parsers in config-parser/section-parsers.go (client-native v5.1.27).
+// Lines of other keywords, or that no keyword parser takes (`no strict-limits`), go to the end of their
+// section, in file order. Other section types (listen included: v2.9 reads its lines as unknown ones)
+// keep their lines in file order.
+const list = (text) =>
+  text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+const KEYWORD_ORDER = Object.fromEntries(
+  Object.entries({
+    defaults: `
+enabled, disabled, mode, monitor-uri, hash-type, balance, maxconn, backlog, log, option httplog, email-alert,
+stats, log-tag, log-format, log-format-sd, error-log-format, cookie, dynamic-cookie-key, bind-process,
+option tcplog, option httpclose, option http-use-htx, option redispatch, option dontlognull,
+option log-separate-errors, option http-buffer-request, option http-server-close, option http-keep-alive,
+option http-pretend-keepalive, option http-no-delay, option http-proxy, option tcpka, option clitcpka,
+option srvtcpka, option contstats, option ssl-hello-chk, option smtpchk, option ldap-check, option mysql-check,
+option abortonclose, option pgsql-check, option redis-check, option splice-auto, option splice-request,
+option splice-response, option logasap, option log-health-checks, option allbackups, option external-check,
+option forwardfor, option accept-invalid-http-request, option accept-invalid-http-response,
+option h1-case-adjust-bogus-client, option h1-case-adjust-bogus-server, option disable-h2-upgrade,
+option tcp-check, option checkcache, option http-ignore-probes, option http-use-proxy-header, option httpslog,
+option independent-streams, option nolinger, option originalto, option persist, option prefer-last-server,
+option socket-stats, option tcp-smart-accept, option tcp-smart-connect, option transparent,
+option idle-close-on-response, option dontlog-normal, option http-restrict-req-hdr-names, tcp-check,
+option httpchk, http-check, external-check path, external-check command, http-reuse, timeout http-request,
+timeout check, timeout connect, timeout client, timeout client-fin, timeout queue, timeout server,
+timeout server-fin, timeout tunnel, timeout http-keep-alive, timeout tarpit, retries, clitcpka-cnt,
+clitcpka-idle, clitcpka-intvl, srvtcpka-cnt, srvtcpka-idle, srvtcpka-intvl, server-state-file-name,
+compression algo, compression algo-req, compression algo-res, compression type, compression type-req,
+compression type-res, compression offload, compression direction, default-server, load-server-state-from-file,
+errorfile, errorfiles, errorloc302, errorloc303, default_backend, unique-id-format, unique-id-header, fullconn,
+http-send-name-header, max-keep-alive-queue, retry-on, http-error, source, persist, rate-limit sessions,
+hash-balance-factor, config-snippet
+`,
+    global: `
+set-var, set-var-fmt, presetenv, resetenv, setenv, unsetenv, daemon, default-path, localpeer, chroot, uid,
+user, gid, group, ca-base, crt-base, master-worker, external-check, nosplice, nbproc, nbthread, cpu-map, mode,
+maxconn, maxconnrate, maxcomprate, maxcompcpuusage, maxpipes, maxsessrate, maxsslconn, maxsslrate, maxzlibmem,
+fd-hard-limit, pidfile, stats socket, stats timeout, anonkey, httpclient.resolvers.disabled,
+httpclient.resolvers.id, httpclient.resolvers.prefer, httpclient.retries, httpclient.ssl.ca-file,
+httpclient.timeout.connect, httpclient.ssl.verify, limited-quic, prealloc-fd, tune.buffers.limit,
+tune.buffers.reserve, tune.bufsize, tune.comp.maxlevel, tune.disable-zero-copy-forwarding,
+tune.events.max-events-at-once, tune.fail-alloc, tune.fd.edge-triggered, tune.h1.zero-copy-fwd-recv,
+tune.h1.zero-copy-fwd-send, tune.h2.be.initial-window-size, tune.h2.header-table-size,
+tune.h2.initial-window-size, tune.h2.be.max-concurrent-streams, tune.h2.fe.initial-window-size,
+tune.h2.fe.max-concurrent-streams, tune.h2.max-concurrent-streams, tune.h2.max-frame-size,
+tune.h2.zero-copy-fwd-send, tune.http.cookielen, tune.http.logurilen, tune.http.maxhdr, tune.idle-pool.shared,
+tune.idletimer, tune.listener.default-shards, tune.listener.multi-queue, tune.lua.forced-yield,
+tune.lua.maxmem, tune.lua.session-timeout, tune.lua.burst-timeout, tune.lua.task-timeout,
+tune.lua.service-timeout, tune.lua.log.loggers, tune.lua.log.stderr, tune.max-checks-per-thread,
+tune.maxaccept, tune.maxpollevents, tune.maxrewrite, tune.memory.hot-size, tune.pattern.cache-size,
+tune.peers.max-updates-at-once, tune.pipesize, tune.pool-high-fd-ratio, tune.pool-low-fd-ratio,
+tune.pt.zero-copy-forwarding, tune.rcvbuf.backend, tune.rcvbuf.client, tune.rcvbuf.frontend,
+tune.rcvbuf.server, tune.recv_enough, tune.runqueue-depth, tune.sched.low-latency, tune.sndbuf.backend,
+tune.sndbuf.client, tune.sndbuf.frontend, tune.sndbuf.server, tune.ssl.cachesize, tune.ssl.force-private-cache,
+tune.ssl.keylog, tune.ssl.lifetime, tune.ssl.maxrecord, tune.ssl.default-dh-param, tune.ssl.ssl-ctx-cache-size,
+tune.ssl.capture-buffer-size, tune.ssl.ocsp-update.maxdelay, tune.ssl.ocsp-update.mindelay,
+tune.stick-counters, tune.vars.global-max-size, tune.vars.proc-max-size, tune.vars.reqres-max-size,
+tune.vars.sess-max-size, tune.vars.txn-max-size, tune.quic.frontend.conn-tx-buffers.limit,
+tune.quic.frontend.max-idle-timeout, tune.quic.frontend.max-streams-bidi, tune.quic.max-frame-loss,
+tune.quic.retry-threshold, tune.quic.socket-owner, no-quic, cluster-secret, tune.zlib.memlevel,
+tune.zlib.windowsize, ssl-default-bind-options, ssl-default-bind-sigalgs, ssl-default-bind-ciphers,
+ssl-default-bind-ciphersuites, ssl-default-server-options, ssl-default-server-ciphers,
+ssl-default-server-ciphersuites, ssl-default-server-client-sigalgs, ssl-default-server-curves,
+ssl-default-server-sigalgs, ssl-default-bind-client-sigalgs, ssl-default-bind-curves, ssl-dh-param-file,
+ssl-load-extra-del-ext, ssl-propquery, ssl-provider, ssl-provider-path, ssl-server-verify,
+ssl-skip-self-issued-ca, hard-stop-after, log, log-send-hostname, lua-prepend-path, lua-load,
+server-state-file, server-state-base, ssl-engine, ssl-mode-async, h1-case-adjust-file, h1-case-adjust,
+busy-polling, max-spread-checks, close-spread-time, noepoll, nokqueue, noevports, nopoll, nogetaddrinfo,
+noreuseport, profiling.tasks, spread-checks, wurfl-data-file, wurfl-information-list,
+wurfl-information-list-separator, wurfl-patch-file, wurfl-cache-size, description,
+expose-experimental-directives, grace, insecure-fork-wanted, insecure-setuid-wanted, issuers-chain-path,
+h2-workaround-bogus-websocket-clients, lua-load-per-thread, mworker-max-reloads, node, numa-cpu-mapping,
+pp2-never-send-local, ulimit-n, set-dumpable, strict-limits, unix-bind, deviceatlas-json-file,
+deviceatlas-log-level, deviceatlas-separator, deviceatlas-properties-cookie, 51degrees-data-file,
+51degrees-property-name-list, 51degrees-property-separator, 51degrees-cache-size, thread-groups, stats maxconn,
+ssl-load-extra-files, thread-group, quiet, zero-warning, setcap, h1-accept-payload-with-any-method,
+h1-do-not-close-on-insecure-transfer-encoding, config-snippet
+`,
+    frontend: `
+id, description, enabled, disabled, mode, maxconn, backlog, bind, acl, monitor-uri, monitor fail, bind-process,
+log-tag, log-format, log-format-sd, error-log-format, log, email-alert, option httpclose, option forceclose,
+option http-buffer-request, option http-server-close, option http-keep-alive, option http-use-htx,
+option http-no-delay, option http-proxy, option forwardfor, option tcplog, option dontlognull,
+option contstats, option log-separate-errors, option tcpka, option clitcpka, option splice-auto,
+option splice-request, option splice-response, option accept-invalid-http-request,
+option h1-case-adjust-bogus-client, option disable-h2-upgrade, option logasap, option http-ignore-probes,
+option http-use-proxy-header, option httpslog, option independent-streams, option nolinger, option originalto,
+option socket-stats, option tcp-smart-accept, option idle-close-on-response, option dontlog-normal,
+option httplog, option http-restrict-req-hdr-names, timeout http-request, timeout client, timeout client-fin,
+timeout http-keep-alive, timeout tarpit, clitcpka-cnt, clitcpka-idle, clitcpka-intvl, filter, compression algo,
+compression algo-req, compression algo-res, compression type, compression type-req, compression type-res,
+compression offload, tcp-request, stats, http-request, redirect, unique-id-format, unique-id-header, errorfile,
+errorfiles, errorloc302, errorloc303, config-snippet, use_backend, default_backend, stick-table, tcp-response,
+http-response, http-after-response, http-error, declare capture, rate-limit sessions
+`,
+    backend: `
+id, description, enabled, disabled, mode, hash-type, balance, acl, force-persist, ignore-persist, bind-process,
+option httpclose, option forceclose, option http-buffer-request, option http-server-close,
+option http-keep-alive, option http-pretend-keepalive, option http-use-htx, option http-no-delay,
+option http-proxy, option forwardfor, option ssl-hello-chk, option smtpchk, option ldap-check,
+option mysql-check, option abortonclose, option pgsql-check, option redis-check, option redispatch,
+option external-check, option splice-auto, option splice-request, option splice-response,
+option log-health-checks, log-tag, option tcpka, option srvtcpka, option allbackups,
+option accept-invalid-http-response, option h1-case-adjust-bogus-server, option tcp-check, option checkcache,
+option independent-streams, option nolinger, option originalto, option persist, option prefer-last-server,
+option spop-check, option tcp-smart-connect, option transparent, option http-restrict-req-hdr-names, tcp-check,
+option httpchk, http-check, external-check path, external-check command, log, email-alert,
+timeout http-request, timeout queue, timeout http-keep-alive, timeout check, timeout tunnel, timeout server,
+timeout server-fin, timeout connect, timeout tarpit, srvtcpka-cnt, srvtcpka-idle, srvtcpka-intvl,
+default-server, stick, filter, compression algo, compression algo-req, compression algo-res, compression type,
+compression type-req, compression type-res, compression offload, compression direction, tcp-request, stats,
+http-reuse, http-request, redirect, cookie, dynamic-cookie-key, use-server, stick-table, config-snippet,
+errorfile, errorfiles, errorloc302, errorloc303, server, retries, tcp-response, http-response,
+http-after-response, http-error, server-template, load-server-state-from-file, use-fcgi-app,
+server-state-file-name, fullconn, max-keep-alive-queue, retry-on, http-send-name-header, source, persist,
+hash-balance-factor
+`,
+  }).map(([k, v]) => [k, list(v)]),
+);
+const RANK = Object.fromEntries(
+  Object.entries(KEYWORD_ORDER).map(([k, v]) => [k, new Map(v.map((name, i) => [name, i]))]),
+);
+/** Keywords whose parser also takes the line with `no` in front (others leave it to the unknown lines). */
+const TAKES_NO = (key) => key.startsWith('option ') || key === 'log';
+
+/** The parser's tokens of a line: quotes kept, `#` (unescaped, outside quotes) starts the line's comment. */
+function tokens(line) {
+  const parts = [];
+  let cur = '';
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (!quote && c === '#' && line[i - 1] !== '\\') {
+      if (cur) parts.push(cur);
+      return { parts, comment: line.slice(i + 1).replace(/^ +/, '') };
+    }
+    if (!quote && ((c === ' ' && line[i - 1] !== '\\') || c === '\t')) {
+      if (cur) parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+    if ((c === '"' || c === "'") && line[i - 1] !== '\\') quote = quote === c ? '' : quote || c;
+  }
+  if (cur) parts.push(cur);
+  return { parts, comment: undefined };
+}
+
+/** The keyword parser a line goes to in a section of this kind ('' for the unknown lines). */
+function keyOf(kind, parts) {
+  const rank = RANK[kind];
+  if (!rank) return '';
+  for (let i = 1; i <= Math.min(parts.length, 3); i++) {
+    const name = parts.slice(0, i).join(' ');
+    if (rank.has(name)) return name;
+  }
+  if (parts[0] === 'no') {
+    for (let i = 2; i <= Math.min(parts.length, 4); i++) {
+      const name = parts.slice(1, i).join(' ');
+      if (rank.has(name)) return TAKES_NO(name) ? name : '';
+    }
+  }
+  return '';
+}
+
+const newSection = (kind, name, from = '') => ({ kind, name, from, pre: [], post: [], items: [] });
+
+/** A directive of a section, as the parser keeps it. */
+function itemOf(kind, text, { pre = [], comment } = {}) {
+  const { parts } = tokens(text);
+  const key = keyOf(kind, parts);
+  // Unknown lines are kept whole (trimmed), their comment with them; known ones as their words.
+  return key ? { key, text: parts.join(' '), comment, pre } : { key, text: text.trim(), pre };
+}
+
+/**
+ * A file read as the parser reads it. namedFrom: a frontend/backend/listen without `from` gets the last
+ * defaults section before it (the API's main configuration, read at start or by the watcher, against
+ * haproxy >= 2.4); transactions read their file without (client-native's NoNamedDefaultsFrom).
+ */
+function parseConfig(text, { namedFrom }) {
+  const cfg = { hash: undefined, version: undefined, comments: [], headerItems: [], post: [], sections: [] };
+  const header = { kind: '', items: cfg.headerItems, post: cfg.post, pre: [] };
+  let active = header;
+  let state = '';
+  let lineComments;
+  let sectionComments;
+  let lastDefaults = '';
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const cfg = { header: [], sections: [] };
-  let cur = null;
   for (const line of lines) {
-    const w = line.trim().split(/\s+/);
-    if (line && !/^\s/.test(line) && SECTION_KINDS.has(w[0])) {
-      cur = { kind: w[0], name: w[1] ?? '', raw: [line], body: [], dirty: false };
-      cfg.sections.push(cur);
-    } else if (cur) {
-      cur.raw.push(line);
-      const t = line.replace(/^\s+/, '');
-      if (t && !t.startsWith('#')) cur.body.push(t);
-    } else cfg.header.push(line);
+    if (line === '') {
+      if (state === '') state = '#';
+      continue;
+    }
+    const { parts, comment } = tokens(line);
+    if (!parts.length && comment === undefined) continue;
+    if (!parts.length && state === '') {
+      if (comment.startsWith('_md5hash')) cfg.hash ??= comment.split('=')[1];
+      else if (comment.startsWith('_version')) cfg.version ??= Number(comment.split('=')[1]);
+      else cfg.comments.push(comment);
+      continue;
+    }
+    if (!parts.length) {
+      // A comment line: indented, it belongs to the next directive; at column 0, to the next section.
+      if (line[0] === ' ') (lineComments ??= []).push(comment);
+      else (sectionComments ??= []).push(comment);
+      continue;
+    }
+    if (SECTION_KINDS.has(parts[0])) {
+      if (lineComments) active.post = lineComments;
+      lineComments = undefined;
+      state = parts[0];
+      let name = parts[1] ?? '';
+      if (parts[0] === 'defaults' && !name) {
+        for (let i = 1; ; i++) {
+          name = `unnamed_defaults_${i}`;
+          if (!cfg.sections.some((s) => s.kind === 'defaults' && s.name === name)) break;
+        }
+      }
+      const explicit = parts[2] === 'from' ? (parts[3] ?? '') : '';
+      const from = explicit || (namedFrom && TAKES_FROM.has(parts[0]) ? lastDefaults : '');
+      let s = parts[0] === 'global' ? cfg.sections.find((x) => x.kind === 'global') : undefined;
+      if (!s) {
+        s = newSection(parts[0], name, parts[0] === 'defaults' ? explicit : from);
+        // A second section of the same type and name replaces the first.
+        cfg.sections = cfg.sections.filter((x) => !(x.kind === s.kind && x.name === s.name));
+        cfg.sections.push(s);
+      }
+      if (parts[0] === 'defaults' && namedFrom) lastDefaults = name;
+      if (sectionComments) s.pre = sectionComments;
+      sectionComments = undefined;
+      active = s;
+      continue;
+    }
+    active.items.push(itemOf(active.kind, line, { pre: lineComments ?? [], comment }));
+    lineComments = undefined;
   }
+  if (lineComments) active.post = lineComments;
+  if (sectionComments) active.post = [...active.post, ...sectionComments];
   return cfg;
 }
 
-function cfgVersion(cfg) {
-  const m = cfg.header[0]?.match(/^# _version=(\d+)\s*$/);
-  return m ? Number(m[1]) : 1;
+/** The API's disclaimer, put first among the header comments when the file does not start with it. */
+const DISCLAIMER = [
+  'Dataplaneapi managed File',
+  'changing file directly can cause a conflict if dataplaneapi is running',
+];
+function withDisclaimer(cfg) {
+  if (cfg.comments[0] !== DISCLAIMER[0]) cfg.comments.unshift(...DISCLAIMER);
+  return cfg;
 }
 
-function renderCfg(cfg, version) {
-  const header = [...cfg.header];
-  if (/^# _version=\d+/.test(header[0] ?? '')) header[0] = `# _version=${version}`;
-  else header.unshift(`# _version=${version}`);
-  const out = [...header];
-  for (const s of cfg.sections) {
-    if (!s.dirty) {
-      out.push(...s.raw);
-      continue;
-    }
-    if (out.length && out[out.length - 1] !== '') out.push('');
-    out.push(`${s.kind} ${s.name}`, ...sortBody(s).map((l) => `  ${l}`), '');
+function renderSectionBody(s, indent) {
+  const out = [];
+  const keys = [...new Set(s.items.map((i) => i.key))];
+  const rank = RANK[s.kind];
+  const order = (k) => (k === '' ? Number.MAX_SAFE_INTEGER : (rank?.get(k) ?? Number.MAX_SAFE_INTEGER - 1));
+  keys.sort((a, b) => order(a) - order(b));
+  for (const key of keys) {
+    const items = s.items.filter((i) => i.key === key);
+    for (const i of items) for (const c of i.pre) out.push(`${indent}# ${c}`);
+    for (const i of items) out.push(`${indent}${i.text}${i.comment ? ` # ${i.comment}` : ''}`);
   }
-  return `${out.join('\n')}\n`;
+  for (const c of s.post) out.push(`${indent}# ${c}`);
+  return out;
 }
 
-const cloneCfg = (cfg) => ({
-  header: [...cfg.header],
-  sections: cfg.sections.map((s) => ({ ...s, raw: [...s.raw], body: [...s.body] })),
-});
-
-// client-native's keyword order in a rendered section (config-parser/section-parsers.go, v5.1); keywords
-// the stand-in does not model keep their place among each other, between the modelled ones.
-const ORDER = {
-  frontend: [
-    ['id'],
-    ['description'],
-    ['enabled'],
-    ['disabled'],
-    ['mode'],
-    ['maxconn'],
-    ['backlog'],
-    ['bind'],
-    ['acl'],
-    ['*'],
-    ['log-tag'],
-    ['log-format'],
-    ['log'],
-    ['option'],
-    ['timeout'],
-    ['tcp-request'],
-    ['http-request'],
-    ['use_backend'],
-    ['default_backend'],
-    ['http-response'],
-  ],
-  backend: [
-    ['id'],
-    ['description'],
-    ['enabled'],
-    ['disabled'],
-    ['mode'],
-    ['balance'],
-    ['*'],
-    ['log-tag'],
-    ['option'],
-    ['log'],
-    ['default-server'],
-    ['http-request'],
-    ['use-server'],
-    ['server'],
-    ['http-response'],
-  ],
-};
-function sortBody(s) {
-  const order = ORDER[s.kind];
-  if (!order) return s.body;
-  const rank = (l) => {
-    const i = order.findIndex(([k]) => k === l.split(/\s+/)[0]);
-    return i >= 0 ? i : order.findIndex(([k]) => k === '*');
+/** Names in the order the parser writes them: sorted, a defaults section after the one it is `from`. */
+function sortedSections(cfg, kind) {
+  const all = cfg.sections
+    .filter((s) => s.kind === kind)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (kind !== 'defaults') return all;
+  const done = [];
+  const visit = (s, seen) => {
+    if (done.includes(s) || seen.has(s)) return;
+    seen.add(s);
+    const parent = all.find((x) => x.name === s.from);
+    if (parent) visit(parent, seen);
+    done.push(s);
   };
-  return s.body
-    .map((l, i) => [rank(l), i, l])
-    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
-    .map((x) => x[2]);
+  for (const s of all) visit(s, new Set());
+  return done;
 }
+
+/** The file the parser writes for the model: `# _md5hash=` of everything after line 1, then the rest. */
+function renderConfig(cfg) {
+  const out = [];
+  out.push(`# _version=${cfg.version ?? 1}`);
+  for (const c of cfg.comments) out.push(`# ${c}`);
+  for (const i of cfg.headerItems) out.push(...i.pre.map((c) => `# ${c}`), i.text);
+  for (const c of cfg.post) out.push(`# ${c}`);
+  const header = (s) => {
+    out.push(
+      '',
+      ...s.pre.map((c) => `# ${c}`),
+      `${s.kind}${s.name ? ` ${s.name}` : ''}${s.from ? ` from ${s.from}` : ''}`,
+    );
+  };
+  const global = cfg.sections.find((s) => s.kind === 'global');
+  if (global) {
+    if (global.items.length) header(global);
+    out.push(...renderSectionBody(global, '  '));
+  }
+  for (const kind of WRITE_ORDER) {
+    for (const s of sortedSections(cfg, kind)) {
+      header(s);
+      out.push(...renderSectionBody(s, '  '));
+    }
+  }
+  const content = `${out.join('\n')}\n`;
+  const hash = crypto.createHash('md5').update(content).digest('hex');
+  return `# _md5hash=${hash}\n${content}`;
+}
+
+/** Whether line 1 is a `# _md5hash=` that matches the rest (the watcher's test: a match is its own write). */
+function validHash(text) {
+  const lines = text.split('\n');
+  const parts = lines[0].split('=');
+  if (parts.length !== 2 || parts[0] !== '# _md5hash') return false;
+  return crypto.createHash('md5').update(lines.slice(1).join('\n')).digest('hex') === parts[1];
+}
+
+const cloneConfig = (cfg) => structuredClone(cfg);
+const findSection = (cfg, kind, name) => cfg.sections.find((s) => s.kind === kind && s.name === name);
+const sectionLines = (s) => s.items.map((i) => i.text);
 
 const words = (l) => l.split(/\s+/);
 const NAME_RE = /^[A-Za-z0-9-_.:]+$/;
@@ -484,7 +764,7 @@ const FRONTEND = {
   owns: (l) => /^(mode|maxconn|log-tag|default_backend)\s/.test(l) || /^option\s+(tcplog|httplog)\s*$/.test(l),
   parse(s) {
     const f = { name: s.name };
-    for (const l of s.body) {
+    for (const l of sectionLines(s)) {
       const w = words(l);
       if (w[0] === 'mode') f.mode = w[1];
       if (w[0] === 'maxconn') f.maxconn = Number(w[1]);
@@ -529,7 +809,7 @@ const BACKEND = {
   owns: (l) => /^(mode|balance|log-tag)\s/.test(l) || ADV_CHECKS.some((c) => l === `option ${c}`),
   parse(s) {
     const b = { name: s.name };
-    for (const l of s.body) {
+    for (const l of sectionLines(s)) {
       const w = words(l);
       if (w[0] === 'mode') b.mode = w[1];
       if (w[0] === 'balance') b.balance = { algorithm: w[1] };
@@ -735,10 +1015,25 @@ class Api {
   constructor(settings) {
     this.s = settings;
     this.transactions = new Map(); // id → { id, version, cfg, status }
-    this.lastReload = 0;
-    this.reloadTimer = null;
     this.usersStamp = '';
     this.loadUsers();
+    this.main = this.readMain();
+    this.reloads = new ReloadAgent(settings);
+  }
+
+  /** The configuration as the API holds it: read from haproxy.cfg at start and by the watcher. */
+  readMain() {
+    let text;
+    try {
+      text = fs.readFileSync(this.s.configFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read ${this.s.configFile}: ${e.code ?? e.message}`);
+    }
+    return withDisclaimer(parseConfig(text, { namedFrom: true }));
+  }
+
+  get version() {
+    return this.main.version ?? 1;
   }
 
   loadUsers() {
@@ -788,24 +1083,39 @@ class Api {
     return ok ? name : null;
   }
 
-  readCfg() {
-    try {
-      return parseCfg(fs.readFileSync(this.s.configFile, 'utf8'));
-    } catch (e) {
-      throw new ApiError(500, `cannot read ${this.s.configFile}: ${e.code ?? e.message}`);
-    }
+  // ---- the watcher: a write whose md5 line is missing or stale is someone else's; take it
+  watch() {
+    if (this.s.disableInotify) return;
+    const base = path.basename(this.s.configFile);
+    this.watcher = fs.watch(path.dirname(this.s.configFile), (_event, name) => {
+      if (name !== base) return;
+      let text;
+      try {
+        text = fs.readFileSync(this.s.configFile, 'utf8');
+      } catch {
+        return;
+      }
+      if (validHash(text)) return;
+      try {
+        this.main = withDisclaimer(parseConfig(text, { namedFrom: true }));
+      } catch (e) {
+        log(`watcher: cannot read ${this.s.configFile}: ${e.message}`);
+        return;
+      }
+      this.main.version = this.version + 1;
+      writeAtomically(this.s.configFile, renderConfig(this.main));
+      log(`watcher: ${this.s.configFile} changed outside the API; re-read, version ${this.version}`);
+    });
   }
 
-  txFile(id) {
-    return path.join(this.s.transactionDir, `${path.basename(this.s.configFile)}.${id}`);
+  txFile(id, status = '') {
+    return path.join(this.s.transactionDir, status, `${path.basename(this.s.configFile)}.${id}`);
   }
 
-  // ---- transactions
+  // ---- transactions: the main configuration saved to a file of its own, read back without named `from`
   startTransaction(version) {
-    const cfg = this.readCfg();
-    const current = cfgVersion(cfg);
-    if (version !== current) {
-      throw new ApiError(409, `version in configuration file is ${current}, given version is ${version}`);
+    if (version !== this.version) {
+      throw new ApiError(409, `version in configuration file is ${this.version}, given version is ${version}`);
     }
     const open = [...this.transactions.values()].filter((t) => t.status === 'in_progress').length;
     if (open >= this.s.maxOpenTransactions) {
@@ -815,9 +1125,11 @@ class Api {
           `${this.s.maxOpenTransactions} active transactions available`,
       );
     }
-    const t = { id: crypto.randomUUID(), version: current, cfg, status: 'in_progress' };
+    const t = { id: crypto.randomUUID(), version, status: 'in_progress' };
     fs.mkdirSync(this.s.transactionDir, { recursive: true });
-    fs.writeFileSync(this.txFile(t.id), renderCfg(cfg, current), { mode: 0o600 });
+    const text = renderConfig(this.main);
+    writeAtomically(this.txFile(t.id), text);
+    t.cfg = parseConfig(text, { namedFrom: false });
     this.transactions.set(t.id, t);
     return t;
   }
@@ -828,86 +1140,80 @@ class Api {
     return t;
   }
 
-  async commit(t) {
-    const current = cfgVersion(this.readCfg());
-    if (current !== t.version) {
-      t.status = 'outdated';
+  /** A failed or outdated transaction: its file moved to a folder of that name, as the real one does. */
+  endTransaction(t, status) {
+    t.status = status;
+    const dir = path.join(this.s.transactionDir, status);
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      fs.renameSync(this.txFile(t.id), this.txFile(t.id, status));
+    } catch {
       this.dropTxFile(t.id);
-      throw new ApiError(409, `version mismatch, transaction version: ${t.version}, configured version: ${current}`);
     }
-    const text = renderCfg(t.cfg, t.version + 1);
+  }
+
+  async commit(t) {
+    if (this.version !== t.version) {
+      this.endTransaction(t, 'outdated');
+      throw new ApiError(
+        409,
+        `version mismatch, transaction version: ${t.version}, configured version: ${this.version}`,
+      );
+    }
+    t.cfg.version = t.version + 1;
+    const text = renderConfig(t.cfg);
     const file = this.txFile(t.id);
-    fs.writeFileSync(file, text, { mode: 0o600 });
-    const check = await run(this.s.haproxyBin, ['-c', '-f', file]);
+    writeAtomically(file, text);
+    const check = await run(this.s.haproxyBin, ['-f', file, '-c']);
     if (check.code !== 0) {
-      t.status = 'failed';
-      this.dropTxFile(t.id);
+      t.cfg.version = t.version;
+      this.endTransaction(t, 'failed');
       throw new ApiError(400, (check.stderr || check.stdout).trim() || `${this.s.haproxyBin} -c failed`);
     }
     writeAtomically(this.s.configFile, text);
     this.dropTxFile(t.id);
+    this.main = t.cfg;
     t.status = 'success';
-    t.version += 1;
-    return this.requestReload();
+  }
+
+  /** After an explicit commit (only): transactions started on its version or before are outdated. */
+  outdateOlder(t) {
+    for (const o of this.transactions.values()) {
+      if (o.status === 'in_progress' && o.version <= t.version) this.endTransaction(o, 'outdated');
+    }
   }
 
   dropTxFile(id) {
     fs.rmSync(this.txFile(id), { force: true });
   }
 
-  // ---- reloads: at most one per reload_delay; requests inside the delay share one later reload
-  requestReload(force = false) {
-    const id = crypto.randomBytes(8).toString('hex');
-    if (!this.s.reloadCmd) return id;
-    if (force) {
-      clearTimeout(this.reloadTimer);
-      this.reloadTimer = null;
-      this.reload();
-      return id;
-    }
-    if (!this.reloadTimer) {
-      const wait = Math.max(0, this.lastReload + this.s.reloadDelay * 1000 - Date.now());
-      this.reloadTimer = setTimeout(() => {
-        this.reloadTimer = null;
-        this.reload();
-      }, wait);
-    }
-    return id;
-  }
-
-  reload() {
-    this.lastReload = Date.now();
-    const child = spawn('sh', ['-c', this.s.reloadCmd], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    child.on('close', (code) =>
-      log(code === 0 ? 'reload: done' : `reload: "${this.s.reloadCmd}" exited ${code}: ${err.trim().slice(0, 300)}`),
-    );
-  }
-
   /**
-   * Runs a change: inside the transaction named by ?transaction_id=, or in a transaction of its own
-   * committed at once when ?version= is given (as the real API does).
+   * A change: inside the transaction named by ?transaction_id=, or, with ?version=, in a transaction of
+   * its own committed at once; then a reload scheduled (202 with its Reload-ID) or, with
+   * force_reload=true, done before the answer (201/200/204, or the reload's failure).
    */
   async change(q, fn) {
     const tid = q.get('transaction_id');
     const ver = q.get('version');
+    const force = q.get('force_reload') === 'true';
+    if (tid && force) throw new ApiError(400, 'Both force_reload and transaction specified, specify only one');
     if (tid && ver) throw new ApiError(400, 'both version and transaction specified, specify only one');
     if (tid) {
       const t = this.transaction(tid, 400);
       const result = fn(t.cfg);
-      fs.writeFileSync(this.txFile(t.id), renderCfg(t.cfg, t.version), { mode: 0o600 });
+      writeAtomically(this.txFile(t.id), renderConfig(t.cfg));
       return { result, status: 'tx' };
     }
     if (!ver) throw new ApiError(400, 'version or transaction not specified, specify only one');
     const t = this.startTransaction(int(ver, 'version'));
     try {
       const result = fn(t.cfg);
-      const reloadId = await this.commit(t);
-      if (q.get('force_reload') === 'true') this.requestReload(true);
-      return { result, status: q.get('force_reload') === 'true' ? 'done' : 'reload', reloadId };
+      await this.commit(t);
+      if (force) {
+        await this.reloads.force();
+        return { result, status: 'done' };
+      }
+      return { result, status: 'reload', reloadId: this.reloads.schedule() };
     } finally {
       this.transactions.delete(t.id);
       this.dropTxFile(t.id);
@@ -920,9 +1226,81 @@ class Api {
       const t = this.transaction(tid, 400);
       return { cfg: t.cfg, version: t.version };
     }
-    const cfg = this.readCfg();
-    return { cfg, version: cfgVersion(cfg) };
+    return { cfg: this.main, version: this.version };
   }
+}
+
+// ---------------------------------------------------------------- reloads (haproxy/reload_agent.go)
+// One scheduled reload at a time, run by a ticker every reload_delay seconds; requests before it runs
+// share its id. The command is split at spaces and run without a shell. On success haproxy.cfg is copied
+// to the last-known-good file; on failure that file is copied back over haproxy.cfg.
+class ReloadAgent {
+  constructor(s) {
+    this.s = s;
+    this.lkg = s.backupsDir ? path.join(s.backupsDir, `${path.basename(s.configFile)}.lkg`) : `${s.configFile}.lkg`;
+    if (s.backupsDir) fs.mkdirSync(s.backupsDir, { recursive: true });
+    copyFile(s.configFile, this.lkg); // assumed good at start
+    this.index = 0;
+    this.next = '';
+    this.failed = new Map();
+    this.lastSuccess = undefined;
+    this.running = Promise.resolve();
+    this.ticker = setInterval(() => {
+      if (this.next) this.handle(this.next).catch(() => {});
+    }, s.reloadDelay * 1000);
+  }
+
+  schedule() {
+    if (!this.next) this.next = `${new Date().toISOString().slice(0, 10)}-${this.index++}`;
+    return this.next;
+  }
+
+  /** A reload now: the scheduled one if any. Rejects with the command's failure. */
+  async force() {
+    const r = await this.handle(this.next || 'force');
+    if (r.status === 'failed') throw new ApiError(400, `Reload failed: ${r.response}`);
+  }
+
+  handle(id) {
+    if (id === this.next) this.next = '';
+    const run = this.running.then(() => this.reload(id));
+    this.running = run.catch(() => {});
+    return run;
+  }
+
+  async reload(id) {
+    if (!this.s.reloadCmd) return { id, status: 'succeeded', response: '' };
+    const [cmd, ...args] = this.s.reloadCmd.split(' ');
+    const r = await run(cmd, args);
+    const entry = { id, reload_timestamp: Math.floor(Date.now() / 1000), response: (r.stderr || r.stdout).trim() };
+    if (r.code !== 0) {
+      const bck = `${this.s.configFile}.bck`;
+      copyFile(this.s.configFile, bck);
+      copyFile(this.lkg, this.s.configFile);
+      fs.rmSync(bck, { force: true });
+      log(`reload ${id}: "${this.s.reloadCmd}" exited ${r.code}; ${this.lkg} copied back over ${this.s.configFile}`);
+      const failed = { ...entry, status: 'failed' };
+      if (id !== 'force') this.failed.set(id, failed);
+      return failed;
+    }
+    copyFile(this.s.configFile, this.lkg);
+    log(`reload ${id}: done`);
+    this.lastSuccess = { ...entry, status: 'succeeded' };
+    return this.lastSuccess;
+  }
+
+  list() {
+    const pending = this.next ? [{ id: this.next, status: 'in_progress' }] : [];
+    return [...pending, ...this.failed.values(), ...(this.lastSuccess ? [this.lastSuccess] : [])];
+  }
+
+  stop() {
+    clearInterval(this.ticker);
+  }
+}
+
+function copyFile(src, dest) {
+  writeAtomically(dest, fs.readFileSync(src));
 }
 
 function int(v, what) {
@@ -939,21 +1317,16 @@ function run(cmd, args) {
   });
 }
 
+/** As the API saves (renameio): a temporary file renamed over the target, mode 0644 whatever it was. */
 function writeAtomically(file, text) {
-  const st = fs.statSync(file, { throwIfNoEntry: false });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text, { mode: st ? st.mode & 0o7777 : 0o644 });
-  if (st) {
-    try {
-      fs.chownSync(tmp, st.uid, st.gid);
-    } catch {
-      /* not root: keep ours */
-    }
-  }
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`,
+  );
+  fs.writeFileSync(tmp, text, { mode: 0o644 });
+  fs.chmodSync(tmp, 0o644);
   fs.renameSync(tmp, file);
 }
-
-const findSection = (cfg, kind, name) => cfg.sections.find((s) => s.kind === kind && s.name === name);
 
 // ---------------------------------------------------------------- routes
 // Parent sections (frontends, backends) and their children (binds, servers, switching rules), as a table.
@@ -987,8 +1360,11 @@ function parentRoutes(api, coll, name, method, q, body) {
     return api
       .change(q, (cfg) => {
         if (findSection(cfg, kind, obj.name)) throw new ApiError(409, `${kind} ${obj.name} already exists`);
-        cfg.sections.push({ kind, name: obj.name, raw: [], body: model.lines(obj), dirty: true });
-        return model.parse(cfg.sections[cfg.sections.length - 1]);
+        // A section the API creates has no `from` (its transactions read without named defaults).
+        const s = newSection(kind, obj.name);
+        s.items = model.lines(obj).map((l) => itemOf(kind, l));
+        cfg.sections.push(s);
+        return model.parse(s);
       })
       .then((r) => ({ ...r, created: true }));
   }
@@ -998,9 +1374,8 @@ function parentRoutes(api, coll, name, method, q, body) {
     return api.change(q, (cfg) => {
       const s = findSection(cfg, kind, name);
       if (!s) throw notFound(`${kind} ${name}`);
-      s.body = [...model.lines(obj), ...s.body.filter((l) => !model.owns(l))];
+      s.items = [...model.lines(obj).map((l) => itemOf(kind, l)), ...s.items.filter((i) => !model.owns(i.text))];
       s.name = obj.name;
-      s.dirty = true;
       return model.parse(s);
     });
   }
@@ -1025,17 +1400,17 @@ function childRoutes(api, coll, key, method, q, body) {
     if (!s) throw new ApiError(byIndex ? 404 : 400, `${parentKind} ${parentName} does not exist`);
     return s;
   };
-  const items = (s) => s.body.map((l, at) => ({ l, at })).filter((x) => words(x.l)[0] === model.keyword);
+  // A child's place among its kind is what counts: the parser writes each keyword's lines together.
+  const items = (s) => s.items.filter((i) => i.key === model.keyword);
   const pick = (s) => {
     const list = items(s);
-    if (byIndex) {
-      const i = int(key, 'index');
-      if (i >= list.length) throw notFound(`${model.keyword} rule ${i} in ${parentKind} ${parentName}`);
-      return { list, i, at: list[i].at };
+    const i = byIndex ? int(key, 'index') : list.findIndex((x) => model.key(model.parse(x.text)) === key);
+    if (i < 0 || i >= list.length) {
+      throw notFound(
+        byIndex ? `${model.keyword} rule ${key} in ${parentKind} ${parentName}` : `${model.keyword} ${key}`,
+      );
     }
-    const i = list.findIndex((x) => model.key(model.parse(x.l)) === key);
-    if (i < 0) throw notFound(`${model.keyword} ${key} in ${parentKind} ${parentName}`);
-    return { list, i, at: list[i].at };
+    return { list, i, item: list[i] };
   };
   const view = (l, i) => (byIndex ? { index: i, ...model.parse(l) } : model.parse(l));
 
@@ -1043,10 +1418,10 @@ function childRoutes(api, coll, key, method, q, body) {
     const { cfg, version } = api.viewCfg(q);
     const s = section(cfg);
     if (key === undefined) {
-      return { code: 200, version, json: { _version: version, data: items(s).map((x, i) => view(x.l, i)) } };
+      return { code: 200, version, json: { _version: version, data: items(s).map((x, i) => view(x.text, i)) } };
     }
-    const { i, at } = pick(s);
-    return { code: 200, version, json: { _version: version, data: view(s.body[at], i) } };
+    const { i, item } = pick(s);
+    return { code: 200, version, json: { _version: version, data: view(item.text, i) } };
   }
   if ((method === 'POST' && key === undefined) || (method === 'PUT' && key !== undefined)) {
     const obj = parseJsonBody(body);
@@ -1060,25 +1435,22 @@ function childRoutes(api, coll, key, method, q, body) {
         const line = model.line(obj);
         const list = items(s);
         if (method === 'PUT') {
-          const { at, i } = pick(s);
-          s.body[at] = line;
-          s.dirty = true;
+          const { i, item } = pick(s);
+          Object.assign(item, itemOf(parentKind, line));
           return view(line, i);
         }
+        const at = (i) => (i < list.length ? s.items.indexOf(list[i]) : s.items.length);
         if (byIndex) {
-          if (obj.index > list.length)
+          if (obj.index > list.length) {
             throw new ApiError(400, `index ${obj.index} out of range (${list.length} rules)`);
-          const at =
-            obj.index < list.length ? list[obj.index].at : list.length ? list[list.length - 1].at + 1 : s.body.length;
-          s.body.splice(at, 0, line);
-          s.dirty = true;
+          }
+          s.items.splice(at(obj.index), 0, itemOf(parentKind, line));
           return view(line, obj.index);
         }
-        if (list.some((x) => model.key(model.parse(x.l)) === model.key(obj))) {
+        if (list.some((x) => model.key(model.parse(x.text)) === model.key(obj))) {
           throw new ApiError(409, `${model.keyword} ${model.key(obj)} already exists in ${parentKind} ${parentName}`);
         }
-        s.body.push(line);
-        s.dirty = true;
+        s.items.push(itemOf(parentKind, line));
         return view(line);
       })
       .then((r) => ({ ...r, created: method === 'POST' }));
@@ -1087,8 +1459,7 @@ function childRoutes(api, coll, key, method, q, body) {
     return api
       .change(q, (cfg) => {
         const s = section(cfg);
-        s.body.splice(pick(s).at, 1);
-        s.dirty = true;
+        s.items.splice(s.items.indexOf(pick(s).item), 1);
       })
       .then((r) => ({ ...r, deleted: true }));
   }
@@ -1129,6 +1500,13 @@ async function route(api, req, body) {
   if (seg[0] !== 'v2' || seg[1] !== 'services' || seg[2] !== 'haproxy') {
     throw new ApiError(404, `path ${url.pathname} was not found`);
   }
+  if (seg[3] === 'reloads' && m === 'GET') {
+    const list = api.reloads.list();
+    if (!seg[4]) return { code: 200, json: list };
+    const r = list.find((x) => x.id === seg[4]);
+    if (!r) throw notFound(`reload ${seg[4]}`);
+    return { code: 200, json: r };
+  }
   if (seg[3] === 'transactions') {
     const id = seg[4];
     if (!id && m === 'GET') {
@@ -1150,14 +1528,19 @@ async function route(api, req, body) {
         return { code: 204 };
       }
       if (m === 'PUT') {
-        const t = api.transaction(id);
-        const reloadId = await api.commit(t);
+        const t = api.transactions.get(id);
+        if (!t) throw notFound(`transaction ${id}`);
+        if (t.status === 'outdated' || t.status === 'failed') {
+          throw new ApiError(406, `transaction ${id} is ${t.status} and cannot be committed`);
+        }
+        await api.commit(t);
         api.transactions.delete(id);
+        api.outdateOlder(t);
         if (q.get('force_reload') === 'true') {
-          api.requestReload(true);
+          await api.reloads.force();
           return { code: 200, json: txView(t) };
         }
-        return { code: 202, json: txView(t), headers: { 'Reload-ID': reloadId } };
+        return { code: 202, json: txView(t), headers: { 'Reload-ID': api.reloads.schedule() } };
       }
     }
     throw new ApiError(405, `method ${m} not allowed on ${url.pathname}`);
@@ -1175,12 +1558,13 @@ async function route(api, req, body) {
   if (!r) throw new ApiError(404, `path ${url.pathname} was not found`);
   const res = await r;
   if (res.code) return res;
-  // A change: in a transaction → 201/200/204; committed now → 202 with the reload it asked for.
-  const version =
-    res.status === 'tx' ? api.transactions.get(q.get('transaction_id'))?.version : cfgVersion(api.readCfg());
-  const headers = res.reloadId && res.status === 'reload' ? { 'Reload-ID': res.reloadId } : {};
-  if (res.status === 'reload') return { code: 202, json: res.deleted ? undefined : res.result, headers, version };
-  return { code: res.deleted ? 204 : res.created ? 201 : 200, json: res.deleted ? undefined : res.result, version };
+  // A change in a transaction: 202, no reload. Committed at once: 202 with the scheduled reload's id, or,
+  // with force_reload=true, after the reload: 201 created, 200 replaced, 204 deleted.
+  const version = res.status === 'tx' ? api.transactions.get(q.get('transaction_id'))?.version : api.version;
+  const json = res.deleted ? undefined : res.result;
+  if (res.status === 'tx') return { code: 202, json, version };
+  if (res.status === 'reload') return { code: 202, json, headers: { 'Reload-ID': res.reloadId }, version };
+  return { code: res.deleted ? 204 : res.created ? 201 : 200, json, version };
 }
 
 const txView = (t) => ({ _version: t.version, id: t.id, status: t.status });
@@ -1329,9 +1713,11 @@ function main() {
       ),
     );
   }
+  api.watch();
   const stop = () => {
     for (const [srv] of servers) srv.close();
-    clearTimeout(api.reloadTimer);
+    api.reloads.stop();
+    api.watcher?.close();
     process.exit(0);
   };
   process.on('SIGTERM', stop);

@@ -1,6 +1,7 @@
 // What the control plane (the Supervisor, through the Data Plane API) puts into haproxy.cfg: seed
 // 003's Kubernetes API service — a frontend with two binds and switching rules, and its backends —
 // with the addresses a test chooses. Test data, shared by the merge tests and the rig's stand-in.
+import { createHash } from 'node:crypto';
 
 export interface ServiceAddresses {
   /** The VIP the frontend binds (seed 003: 192.168.0.1). */
@@ -39,6 +40,13 @@ export function seed003Sections(
   ].join('\n');
 }
 
-/** The Data Plane API's header: the version line, then client-native's two comment lines. */
-export const apiHeader = (version: number): string =>
-  `# _version=${version}\n# HAProxy Technologies\n# https://www.haproxy.com/\n`;
+/**
+ * A file as the Data Plane API (v2.9) saves it: `# _md5hash=` of everything after that line (valid, so
+ * its watcher leaves the file alone), `# _version=N`, its two disclaimer lines, then `body`.
+ */
+export function apiFile(version: number, body: string): string {
+  const rest =
+    `# _version=${version}\n# Dataplaneapi managed File\n` +
+    `# changing file directly can cause a conflict if dataplaneapi is running\n${body}`;
+  return `# _md5hash=${createHash('md5').update(rest).digest('hex')}\n${rest}`;
+}
