@@ -9,7 +9,15 @@ import t from 'tap';
 import { Netns } from './helpers/netns.js';
 import { caEndingIn } from './helpers/openssl-certs.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
-import { HAPROXY_CFG, HAPROXY_MASTER_SOCKET, RANGES_FILE, STATUS_FILE, TLS_PATHS } from '../src/appliance/paths.js';
+import {
+  HAPROXY_CFG,
+  HAPROXY_MASTER_SOCKET,
+  METRICS_CFG,
+  METRICS_DIR,
+  RANGES_FILE,
+  STATUS_FILE,
+  TLS_PATHS,
+} from '../src/appliance/paths.js';
 
 const skip = skipUnless(
   firstUnmet([
@@ -60,6 +68,10 @@ t.test('the watcher follows haproxy, its configuration and the ranges', { skip }
     mkdirSync(join(at(p), '..'), { recursive: true });
   writeFileSync(at(TLS_PATHS.serverCert), caEndingIn(30).cert);
   writeFileSync(at(RANGES_FILE), '198.51.100.64/26\n');
+  // Metrics on (what first boot leaves): the watcher writes its status.prom beside the others.
+  writeFileSync(at(METRICS_CFG), 'frontend ovactl_metrics\n');
+  mkdirSync(at(METRICS_DIR), { recursive: true });
+  const metric = () => readFileSync(at(`${METRICS_DIR}/status.prom`), 'utf8');
   const ready = { state: 'ready', version: '0.1.0', deployment: 'default', errors: [], warnings: [], findings: [] };
   writeFileSync(at(STATUS_FILE), `${JSON.stringify(ready)}\n`);
   const save = (text: string) => {
@@ -90,6 +102,7 @@ t.test('the watcher follows haproxy, its configuration and the ranges', { skip }
   const watch = ns.spawnOvactl('watch', '--root', root);
   t.teardown(() => watch.stop());
   t.ok(await watch.waitFor(/watching/, 10_000), 'the watcher runs');
+  t.match(metric(), /^ovactl_state\{state="ready"\} 1$/m, 'the metric is written at start, though nothing changed');
 
   // The control plane binds a VIP outside every range; the reload works (nonlocal bind).
   const t0 = Date.now();
@@ -102,7 +115,9 @@ t.test('the watcher follows haproxy, its configuration and the ranges', { skip }
     ['vip.outside-ranges'],
   );
   t.match(degraded.findings[0]!.message, `VIP ${OUTSIDE} (frontend outside) is outside every range`);
-  t.match(watch.out, /ready → degraded; found vip\.outside-ranges/, 'the journal gets the change');
+  t.ok(await watch.waitFor(/ready → degraded; found vip\.outside-ranges/, 5000), 'the journal gets the change');
+  t.match(metric(), /^ovactl_state\{state="degraded"\} 1$/m, 'the metric says degraded');
+  t.match(metric(), /^ovactl_live_findings\{rule="vip.outside-ranges"\} 1$/m, 'with the finding by rule');
 
   // The range added: the finding clears itself.
   appendFileSync(at(RANGES_FILE), '198.51.100.128/26\n');

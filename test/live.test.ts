@@ -68,11 +68,19 @@ t.test(
       );
 
     await until('READY', (s) => s.state === 'ready', 180_000);
-    t.equal(
-      (await a.exec(['systemctl', 'is-active', 'ovactl-watch.service'])).stdout.trim(),
-      'active',
-      'the watcher runs',
-    );
+    const watcher = await waitFor(
+      async () =>
+        (await a.exec(['systemctl', 'is-active', 'ovactl-watch.service'])).stdout.trim() === 'active'
+          ? true
+          : undefined,
+      30_000,
+      {
+        what: 'ovactl-watch.service active',
+        describe: async () =>
+          (await a.exec(['systemctl', 'status', '--no-pager', '-n', '20', 'ovactl-watch.service'])).stdout,
+      },
+    ).catch((e: Error) => e.message);
+    t.equal(watcher, true, 'the watcher runs');
     t.equal(
       (await a.exec(['sysctl', '-n', 'net.ipv4.ip_nonlocal_bind'])).stdout.trim(),
       '1',

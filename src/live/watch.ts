@@ -3,7 +3,8 @@
 // or a unit it depends on changed; on a change, and at least every 30 s, it gathers the live facts,
 // runs the live rules and, only when the result differs, writes status.json, the console banner, the
 // metric and guestinfo. First boot and ovactl-ready keep deciding while the state is "starting".
-import { readlinkSync, statSync } from 'node:fs';
+import { existsSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { HAPROXY_CFG, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
 import { metricsOn } from '../apply/metrics.js';
 import { publishGuestinfo, writeStatus } from '../apply/publish.js';
@@ -95,7 +96,11 @@ async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evalu
   const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true);
   if (!next) return { status: undefined, changed: false, lines: [`state ${disk.state}: first boot's to decide`] };
   const json = statusJson(next);
-  if (json === statusJson(disk)) return { status: disk, changed: false, lines: [], pending };
+  if (json === statusJson(disk)) {
+    // /run is new at every boot: the metric again when it is missing, though nothing changed.
+    const lines = existsSync(join(metricsDir(o.root), 'status.prom')) ? [] : statusMetric(o.root, disk);
+    return { status: disk, changed: false, lines, pending };
+  }
   // First boot or ovactl-ready wrote meanwhile: theirs stands; the next look starts from it.
   if (currentContent(path) !== before)
     return { status: undefined, changed: false, lines: ['status changed meanwhile'] };
@@ -103,17 +108,21 @@ async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evalu
   writeStatus(o.root, next, lines);
   lines.length = 0; // the files are said below, as the change
   lines.push(describe(disk, next));
-  if (metricsOn(o.root)) {
-    const problem = writeMetrics(
-      metricsDir(o.root),
-      'status.prom',
-      statusFamilies({ state: next.state, findings: next.findings ?? [] }),
-    );
-    if (problem) lines.push(problem);
-  }
+  lines.push(...statusMetric(o.root, next));
   await publishGuestinfo({ system: o.system, json, caCert: undefined, lines });
   if (o.system.live) await o.system.run('agetty', ['--reload']);
   return { status: next, changed: true, lines, pending };
+}
+
+/** status.prom (with metrics on): the state and the live findings by rule; a problem line, if any. */
+function statusMetric(root: string, s: Status): string[] {
+  if (!metricsOn(root)) return [];
+  const problem = writeMetrics(
+    metricsDir(root),
+    'status.prom',
+    statusFamilies({ state: s.state, findings: s.findings ?? [] }),
+  );
+  return problem ? [problem] : [];
 }
 
 function describe(from: Status, to: Status): string {
