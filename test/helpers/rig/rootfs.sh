@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test/helpers/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 12 rootfs the boot tests run in
-# systemd-nspawn: bookworm minbase with systemd, haproxy, openssl and Debian's Node 18.20 (the
-# appliance's runtime). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
+# test/helpers/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 13 rootfs the boot tests run in
+# systemd-nspawn: trixie minbase with systemd, haproxy 3.0, bird2, openssl and Debian's Node 20 (the
+# appliance's runtime; the image carries the same packages). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
 # with it present this does nothing. Concurrent callers serialise on ROOTFS_DIR.lock; a crashed build leaves only a
 # ROOTFS_DIR.tmp.* directory, which the next run removes.
 #
@@ -11,12 +11,12 @@ set -euo pipefail
 
 ROOTFS=${1:?usage: rootfs.sh ROOTFS_DIR}
 ROOTFS=$(realpath -m "$ROOTFS")
-SUITE=bookworm
+SUITE=trixie
 # systemd-timesyncd: ovactl enables it when NTP servers are given (in a container its
 # ConditionVirtualization=!container skips it, as a successful no-op).
 PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,iputils-arping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2,rsyslog,rsyslog-gnutls
 # Bump when the packages or the fixes below change: a cache of another recipe is rebuilt.
-RECIPE="ovactl-rig-rootfs 5"
+RECIPE="ovactl-rig-rootfs 6 trixie"
 
 complete() { [ "$(head -n 1 "$ROOTFS/.complete" 2>/dev/null)" = "$RECIPE" ]; }
 [ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: must run as root" >&2; exit 77; }
@@ -67,6 +67,9 @@ if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$mirro
   exit 1
 fi
 rm -f "$log"
+# debootstrap of trixie (with the host's bookworm debootstrap) can leave its /proc mount behind: a
+# mount inside the cached tree would follow it everywhere (du, rm -rf, the overlay's lower layer).
+awk -v p="$tmp/" 'index($2 "/", p) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
 echo "rootfs.sh: debootstrap done ($(elapsed))"
 
 in_root() { chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
