@@ -18,6 +18,7 @@ import {
   type Tuning,
 } from '../src/rhi/health.js';
 import { birdCommand, birdConfigure, birdRoutes, haproxyCommand } from '../src/rhi/sockets.js';
+import { appliancePrograms, inAppliance } from './helpers/appliance-programs.js';
 import { birdConf, routesText, staticProtocols } from '../src/rhi/bird.js';
 import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
@@ -172,21 +173,27 @@ t.test('bird.conf: rendered, parsed by bird -p, and read back', async (t) => {
     routesText(['192.0.2.70/32']),
     '# Routes announced by route health injection (ovactl rhi run); rewritten as health changes.\nroute 192.0.2.70/32 blackhole;\n',
   );
-  const bird = spawnSync('bird', ['--version'], { encoding: 'utf8' });
-  if (bird.error) return void skipUnless('bird2 is not installed (test/run.sh installs it): bird -p not run');
+  // The appliance's BIRD (Debian 13's, from the rig's rootfs), not this machine's.
+  const noBird = await appliancePrograms();
+  if (noBird) return void skipUnless(`${noBird}: bird -p not run`);
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-birdp-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const p of ['rhi', 'rhi6', 'vol2'])
     writeFileSync(join(dir, `${p}.conf`), routesText(p === 'rhi6' ? ['2001:db8::70/128'] : ['192.0.2.70/32']));
   const full = join(dir, 'bird.conf');
   writeFileSync(full, conf.replaceAll('/run/x/', `${dir}/`));
-  const r = spawnSync('bird', ['-p', '-c', full], { encoding: 'utf8' });
-  t.equal(r.status, 0, 'bird -p accepts every option together (BGP v4+v6, BFD, OSPF, three protocols)', {
-    stderr: r.stderr,
-  });
+  const r = inAppliance('bird', ['-p', '-c', full]);
+  t.equal(
+    r.status,
+    0,
+    "the appliance's bird -p accepts every option together (BGP v4+v6, BFD, OSPF, three protocols)",
+    {
+      stderr: r.stderr,
+    },
+  );
   const minimal = join(dir, 'minimal.conf');
   writeFileSync(minimal, birdConf({ peers: [], bfd: false, protocols: new Map([['rhi', 4]]), routesDir: dir }));
-  t.equal(spawnSync('bird', ['-p', '-c', minimal], { encoding: 'utf8' }).status, 0, 'and the least of them');
+  t.equal(inAppliance('bird', ['-p', '-c', minimal]).status, 0, 'and the least of them');
 });
 
 const haveTools = spawnSync('haproxy', ['-v']).status === 0 && spawnSync('bird', ['--version']).status === 0;

@@ -29,9 +29,22 @@ export async function appliancePrograms(): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * The argument vector that runs the appliance's PROGRAM with ARGS, for a daemon started by a rig (in a
+ * network namespace): every step execs the next, so the process's PID is the program's (-sf, kill).
+ */
+export const applianceArgv = (program: string, args: readonly string[]): string[] => [
+  'bash',
+  IN_ROOTFS,
+  ROOTFS_CACHE,
+  program,
+  ...args,
+];
+
 /** Run PROGRAM of the appliance's rootfs with ARGS (file names under the temporary folder). */
 export function inAppliance(program: string, args: readonly string[]): ProgramRun {
-  const r = spawnSync('bash', [IN_ROOTFS, ROOTFS_CACHE, program, ...args], {
+  const [cmd, ...argv] = applianceArgv(program, args);
+  const r = spawnSync(cmd!, argv, {
     encoding: 'utf8',
     env: hostEnv(),
     timeout: 60_000,
