@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureRootfs, REPO, rigUnavailable, ROOTFS_CACHE } from './rig/appliance.js';
+import t from 'tap';
+import { ensureRootfs, REPO, rigUnavailable, ROOTFS_BUILD_MS, ROOTFS_CACHE, rootfsCached } from './rig/appliance.js';
 import { hostEnv } from './rig/procs.js';
 
 const IN_ROOTFS = join(REPO, 'test/helpers/rig/in-rootfs.sh');
@@ -23,6 +24,8 @@ export interface ProgramRun {
 export async function appliancePrograms(): Promise<string | undefined> {
   const why = rigUnavailable();
   if (why) return why;
+  // A cold build (or a wait for another file's) is minutes: this file's timeout waits for it.
+  if (!rootfsCached()) t.setTimeout(ROOTFS_BUILD_MS + 5 * 60_000);
   const r = await ensureRootfs();
   if (r.skip) return r.skip;
   if (!r.ok) throw new Error(`test/helpers/rig/rootfs.sh failed:\n${r.output}`);
