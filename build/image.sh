@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build/image.sh OUTDIR — the offline appliance build (no loop devices, no VM):
 #
-#   debootstrap bookworm (cached under .cache/image/) → build/provision.sh (the one recipe)
+#   debootstrap trixie (Debian 13, cached under .cache/image/) → build/provision.sh (the one recipe)
 #   → a GPT disk image assembled from partition images:
 #       1  EFI system partition (FAT32, mkfs.vfat + mtools): \EFI\BOOT\BOOTX64.EFI, a standalone GRUB
 #          (grub-mkstandalone, from the image's own grub-efi-amd64-bin) with an embedded config
@@ -29,7 +29,7 @@ set -euo pipefail
 OUT=$(realpath -m "${1:?usage: build/image.sh OUTDIR}")
 here=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$(realpath -m "${OVACTL_IMAGE_CACHE:-$here/.cache/image}")
-SUITE=bookworm
+SUITE=trixie
 NAME=haproxy-appliance
 GIB=${OVACTL_DISK_GIB:-8}
 ESP_MIB=64
@@ -139,6 +139,8 @@ if [ ! -s "$base" ]; then
     tail -n 30 "$work/debootstrap.log" >&2
     die "debootstrap failed"
   fi
+  # (the host's debootstrap can leave its /proc mount in a trixie tree: never into the tarball)
+  for m in $(mounts_under "$work/base"); do umount -l "$m"; done
   tar -C "$work/base" --numeric-owner --xattrs --xattrs-include='*' -cpf "$base.tmp" .
   mv "$base.tmp" "$base"
   rm -rf "$work/base"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # build/provision.sh ROOT — the appliance recipe: the one provisioning step every image path runs.
 #
-#   ROOT=/      on a running Debian 12 system (a packer vsphere-iso or qemu build VM, over SSH)
-#   ROOT=DIR    on a debootstrapped Debian 12 tree (build/image.sh): the package steps run inside
+#   ROOT=/      on a running Debian 13 system (a packer vsphere-iso or qemu build VM, over SSH)
+#   ROOT=DIR    on a debootstrapped Debian 13 tree (build/image.sh): the package steps run inside
 #               it with systemd-nspawn (chroot with /proc, /sys, /dev mounted when nspawn is missing)
 #
-# What it does, in order: Debian packages (haproxy, bird2, Node 18 from Debian, open-vm-tools, the
+# What it does, in order: Debian packages (haproxy 3.0, bird2, Node 20 from Debian, open-vm-tools, the
 # kernel and its initramfs with the drivers of a vSphere VM and of qemu, GRUB's EFI modules), ovactl
 # with its units and .link files (build/install.sh), the Data Plane API binary when one is given,
 # hardening, the serial and tty1 consoles, and sysprep at the end (machine-id, SSH host keys made
@@ -15,8 +15,8 @@
 # Environment (all optional):
 #   DATAPLANEAPI=PATH|none     the HAProxy Data Plane API: a release tarball or binary, or none; unset:
 #                              download the release pinned in build/dataplaneapi.pin (online builds)
-#   DEBIAN_MIRROR=URL          write the image's APT sources for this mirror (bookworm, -updates) ...
-#   DEBIAN_SECURITY_MIRROR=URL ... and this one for bookworm-security (default: the mirror's
+#   DEBIAN_MIRROR=URL          write the image's APT sources for this mirror (trixie, -updates) ...
+#   DEBIAN_SECURITY_MIRROR=URL ... and this one for trixie-security (default: the mirror's
 #                              sibling /debian-security); without DEBIAN_MIRROR the sources are kept
 #   APT_ARCHIVES=DIR           a host folder used as /var/cache/apt/archives (a .deb cache across builds)
 #   PROVISION_SKIP_SYSPREP=1   leave out the sysprep step (debugging)
@@ -32,7 +32,7 @@ die() { echo "provision: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root"
 [ -f "$here/dist/ovactl.js" ] || die "dist/ovactl.js is missing: run npm run build first"
 [ -x "$ROOT/usr/bin/apt-get" ] || die "$ROOT is not a Debian root (no /usr/bin/apt-get)"
-grep -q '^VERSION_CODENAME=bookworm' "$ROOT/etc/os-release" 2>/dev/null || die "$ROOT is not Debian 12 (bookworm)"
+grep -q '^VERSION_CODENAME=trixie' "$ROOT/etc/os-release" 2>/dev/null || die "$ROOT is not Debian 13 (trixie)"
 dpapi=${DATAPLANEAPI-${DATAPLANEAPI_BIN-}}
 if [ -n "$dpapi" ] && [ "$dpapi" != none ]; then [ -f "$dpapi" ] || die "DATAPLANEAPI=$dpapi is not a file"; fi
 
@@ -44,7 +44,7 @@ PACKAGES=(
   haproxy bird2 iproute2 iputils-ping iputils-arping openssl
   # log forwarding (appliance.syslog_server): rsyslog reads the journal, rsyslog-gnutls speaks tls://
   rsyslog rsyslog-gnutls
-  # ovactl's runtime: Debian's Node 18.20
+  # ovactl's runtime: Debian's Node 20 (the bundle targets Node 18.20, for admins' workstations too)
   nodejs ca-certificates
   # vSphere: guestinfo (the OVF environment, the status), clean shutdown, the console
   open-vm-tools
@@ -133,13 +133,13 @@ if [ -n "${DEBIAN_MIRROR:-}" ]; then
   install -D -m 0644 /dev/stdin "$ROOT/etc/apt/sources.list.d/debian.sources" <<SRC
 Types: deb
 URIs: $DEBIAN_MIRROR
-Suites: bookworm bookworm-updates
+Suites: trixie trixie-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
 URIs: $security
-Suites: bookworm-security
+Suites: trixie-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
@@ -262,7 +262,7 @@ CFG
 # serial-getty@ttyS0 when the VM has that serial port; getty@tty1 is systemd's default. Both print
 # /etc/issue and /etc/issue.d/*.issue, where first boot puts the appliance's status.
 in_root systemctl enable getty@tty1.service >/dev/null 2>&1 || true
-printf 'Debian GNU/Linux 12 \\n \\l\n\n' >"$ROOT/etc/issue"
+printf 'Debian GNU/Linux 13 \\n \\l\n\n' >"$ROOT/etc/issue"
 echo haproxy >"$ROOT/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\thaproxy\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 

@@ -1,4 +1,4 @@
-// AnyIP end to end with Debian's haproxy: three namespaces joined by veths, client ↔ appliance ↔
+// AnyIP end to end with the appliance's haproxy (3.0, from the rig's Debian 13 rootfs): three namespaces joined by veths, client ↔ appliance ↔
 // backend. `ovactl anyip watch` runs in the appliance on a scratch ranges file; the client pings every
 // address of a range, and curls a VIP that haproxy binds in the range and proxies to the backend. A
 // VIP outside every range cannot be bound until its range is added to the file — with the watcher
@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
+import { applianceArgv, appliancePrograms } from './helpers/appliance-programs.js';
 
-const haproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
+const noHaproxy = isRoot ? await appliancePrograms() : undefined;
 const skip = skipUnless(
   firstUnmet([
     [isRoot, 'needs root (network namespaces)'],
-    [haproxy.status === 0, 'haproxy is not installed (test/run.sh installs it)'],
+    [!noHaproxy, `the appliance's haproxy: ${noHaproxy}`],
   ]),
 );
 
@@ -103,7 +104,7 @@ t.test('client → VIP in an AnyIP range → haproxy → backend', { skip }, asy
     client.exec(['curl', '-sS', '--noproxy', '*', '--max-time', '2', `http://${vip}/probe`]);
   /** haproxy -db in the foreground; started when the client's curl gets the backend's answer. */
   const serve = async (file: string, vip: string) => {
-    const h = appliance.spawn(['haproxy', '-f', file, '-db']);
+    const h = appliance.spawn(applianceArgv('haproxy', ['-f', file, '-db']));
     const deadline = Date.now() + 5000;
     let r = curl(vip);
     while (r.status !== 0 && h.alive() && Date.now() < deadline) {
@@ -123,7 +124,7 @@ t.test('client → VIP in an AnyIP range → haproxy → backend', { skip }, asy
   // A VIP outside every range: the kernel refuses the bind and haproxy does not start.
   const outside = join(dir, 'haproxy-outside.cfg');
   writeFileSync(outside, haproxyCfg(LATE_VIP));
-  const refused = appliance.exec(['haproxy', '-f', outside, '-db'], { timeoutMs: 10_000 });
+  const refused = appliance.exec(applianceArgv('haproxy', ['-f', outside, '-db']), { timeoutMs: 10_000 });
   t.not(refused.status, 0, 'haproxy exits non-zero');
   t.match(refused.stderr, /cannot bind socket/, 'with "cannot bind socket"', { stderr: refused.stderr });
   t.notOk(ping(LATE_VIP, '0.3'), `${LATE_VIP} does not answer ping yet`);

@@ -1,4 +1,4 @@
-// The appliance boots: Debian 12 with systemd in systemd-nspawn (test/helpers/rig/), ovactl installed with
+// The appliance boots: Debian 13 with systemd in systemd-nspawn (test/helpers/rig/), ovactl installed with
 // build/install.sh, the deploy values in /etc/ovactl/ovf-env.xml. Valid values give a ready
 // appliance whose VIPs answer a client on the workload network; a VIP range with host bits set gives
 // a reported error, no data plane, and a reachable management NIC. Also measures boot-to-VIP: from

@@ -1,7 +1,8 @@
 // The Data Plane API as the Supervisor drives it, against the test stand-in (test/standin/dataplaneapi.cjs)
 // or, with DATAPLANEAPI=PATH, against a real dataplaneapi binary. A tree from `ovactl firstboot --root`
 // (its CA, server certificate, users file, haproxy.cfg and dataplaneapi.yaml, pointed into the tree and
-// at 127.0.0.1), the real haproxy for `-c`, openssl for the $6$ hash; everything on loopback.
+// at 127.0.0.1), the appliance's haproxy 3.0 for `-c` (the API's haproxy_bin: the rig rootfs's, through
+// test/helpers/appliance-programs.ts), openssl for the $6$ hash; everything on loopback.
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,21 +12,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
+import { appliancePrograms, applianceWrapper } from './helpers/appliance-programs.js';
+import { skipUnless } from './helpers/root.js';
 
 const REAL = process.env.DATAPLANEAPI;
 const STANDIN = join(ROOT, 'test/standin/dataplaneapi.cjs');
-// The appliance's Node (Debian 12's 18.x) when test/run.sh provides one: the stand-in runs there too.
+// Node 18.20 when test/run.sh provides one (the oldest Node the bundle supports): the stand-in runs there.
 const NODE = process.env.OVACTL_NODE18 ?? process.execPath;
 // Through env(1): tap's process tracking injects NODE_OPTIONS into node children (Node 18 cannot load
 // it); env execs the program, so the child's PID is the program's.
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !/tap/i.test(k)));
 const viaEnv = (args: string[]): [string, string[]] => ['/usr/bin/env', ['-u', 'NODE_OPTIONS', NODE, STANDIN, ...args]];
-const HAPROXY = '/usr/sbin/haproxy';
 const DELAY = 2; // reload_delay in the test's YAML, seconds
 const USER = 'wcp';
 const PASSWORD = 'change-me-api'; // examples/ovf-env.xml's loadbalance.haproxy_pwd
 
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-dpapi-'));
+// The haproxy the API validates with (haproxy_bin) and the test checks with: the appliance's 3.0; this
+// machine's only where the rig's rootfs cannot be had (not root), and then said.
+const noApplianceHaproxy = await appliancePrograms();
+const HAPROXY = noApplianceHaproxy ? '/usr/sbin/haproxy' : applianceWrapper(dir, 'haproxy');
+// Every commit runs that haproxy -c (a mount namespace and a chroot each time: tenths of a second, whole
+// seconds on a loaded machine), and the file commits a few hundred times.
+t.setTimeout(5 * 60_000);
 const procs: ChildProcess[] = [];
 t.teardown(async () => {
   for (const p of procs) await stop(p);
@@ -112,6 +121,7 @@ function pointedYaml(port: number, extra: (text: string) => string = (x) => x): 
     reload_cmd: `sh ${join(dir, 'reload.sh')}`,
     restart_cmd: `sh ${join(dir, 'reload.sh')}`,
     reload_delay: String(DELAY),
+    haproxy_bin: HAPROXY,
   };
   const text = readFileSync(join(etc, 'dataplaneapi.yaml'), 'utf8')
     .split('\n')
@@ -120,7 +130,7 @@ function pointedYaml(port: number, extra: (text: string) => string = (x) => x): 
       if (!m) return line;
       const [, indent, key, value] = m;
       if (key in values) return `${indent}${key}: ${values[key]}`;
-      if (value.startsWith('/') && key !== 'haproxy_bin') return `${indent}${key}: ${join(dir, value)}`;
+      if (value.startsWith('/')) return `${indent}${key}: ${join(dir, value)}`;
       return line;
     })
     .join('\n');
@@ -281,6 +291,15 @@ async function createSeed003(tx: string): Promise<number[]> {
   }
   return codes;
 }
+
+t.test(
+  "the API validates with the appliance's haproxy 3.0 (haproxy_bin)",
+  { skip: skipUnless(noApplianceHaproxy) },
+  async (t) => {
+    t.match(readFileSync(YAML, 'utf8'), new RegExp(`haproxy_bin: ${HAPROXY}\\n`), 'haproxy_bin is the wrapper');
+    t.match(spawnSync(HAPROXY, ['-v'], { encoding: 'utf8' }).stdout, /^HAProxy version 3\.0\./);
+  },
+);
 
 t.test('--version names the version it stands in for', async (t) => {
   const [cmd, args] = REAL ? [REAL, ['--version']] : viaEnv(['--version']);

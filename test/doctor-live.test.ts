@@ -1,4 +1,4 @@
-// ovactl doctor on running appliances (issue 7): Debian 12 with systemd in systemd-nspawn (test/helpers/rig/),
+// ovactl doctor on running appliances (issue 7): Debian 13 with systemd in systemd-nspawn (test/helpers/rig/),
 // ovactl installed with build/install.sh, route health injection on, peering with a BIRD router in
 // the rig's host namespace. One appliance is made healthy, then broken on purpose one way at a time
 // (and repaired); `ovactl doctor --json`, run inside it, must name each problem. A second appliance,

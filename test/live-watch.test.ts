@@ -1,7 +1,6 @@
-// `ovactl watch` against a real haproxy (master-worker, its master CLI) and the kernel's routes, in a
+// `ovactl watch` against the appliance's haproxy (master-worker, its master CLI) and the kernel's routes, in a
 // network namespace of its own, over a --root tree: no appliance boot, so the live rules are tested
 // with real parts in seconds (test/live.test.ts does the same through the Data Plane API in nspawn).
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import t from 'tap';
 import { Netns } from './helpers/netns.js';
 import { caEndingIn } from './helpers/openssl-certs.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
+import { applianceArgv, appliancePrograms } from './helpers/appliance-programs.js';
 import {
   HAPROXY_CFG,
   HAPROXY_MASTER_SOCKET,
@@ -19,12 +19,7 @@ import {
   TLS_PATHS,
 } from '../src/appliance/paths.js';
 
-const skip = skipUnless(
-  firstUnmet([
-    [isRoot, 'needs root (network namespaces)'],
-    [spawnSync('haproxy', ['-v']).status === 0, 'haproxy is not installed (test/run.sh installs it)'],
-  ]),
-);
+const skip = skipUnless(firstUnmet([[isRoot, 'needs root (network namespaces)']]) ?? (await appliancePrograms()));
 
 const OWN = '192.0.2.10';
 const INSIDE = '198.51.100.71';
@@ -80,7 +75,8 @@ t.test('the watcher follows haproxy, its configuration and the ranges', { skip }
   };
   save(config(frontend('inside', `${INSIDE}:6443`)));
 
-  const haproxy = ns.spawn(['haproxy', '-W', '-S', at(HAPROXY_MASTER_SOCKET), '-f', at(HAPROXY_CFG)]);
+  // The appliance's haproxy (the rig rootfs's: the image's version), in this namespace.
+  const haproxy = ns.spawn(applianceArgv('haproxy', ['-W', '-S', at(HAPROXY_MASTER_SOCKET), '-f', at(HAPROXY_CFG)]));
   t.ok(await haproxy.waitFor(/New worker/, 10_000), 'haproxy runs, master and worker');
   const reload = () => process.kill(haproxy.pid, 'SIGUSR2');
 

@@ -1,8 +1,8 @@
-// Metrics end to end with Debian's haproxy: `ovactl firstboot --root` writes haproxy.cfg,
-// ovactl-metrics.cfg, its Lua service, the certificates and the appliance's metrics; haproxy runs with
-// both files (as the unit's drop-in loads them) in a namespace of this test's own, in a mount
-// namespace where the tree's /etc/haproxy is /etc/haproxy and the metrics folder is bound into the
-// chroot as the unit binds it. A client namespace scrapes over a veth with TLS (trusting only the CA).
+// Metrics end to end with the appliance's haproxy (3.0, from the rig's Debian 13 rootfs): `ovactl
+// firstboot --root` writes haproxy.cfg, ovactl-metrics.cfg, its Lua service, the certificates and the
+// appliance's metrics; haproxy runs with both files (as the unit's drop-in loads them) in a namespace of
+// this test's own, chrooted into the rootfs in a mount namespace where the tree's /etc/haproxy is
+// /etc/haproxy and the metrics folder is bound into haproxy's chroot as the unit binds it. A client namespace scrapes over a veth with TLS (trusting only the CA).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,16 +11,19 @@ import t from 'tap';
 import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
 import { runCli } from './helpers/cli.js';
+import { appliancePrograms, inAppliance } from './helpers/appliance-programs.js';
+import { ROOTFS_CACHE } from './helpers/rig/appliance.js';
 import { STATUS_FILE } from '../src/appliance/paths.js';
 
 const STATUS = STATUS_FILE.slice(1);
 
-const haproxy = spawnSync('haproxy', ['-vv'], { encoding: 'utf8' });
+const noHaproxy = isRoot ? await appliancePrograms() : undefined;
+const haproxy = noHaproxy ? undefined : inAppliance('haproxy', ['-vv']);
 const skip = skipUnless(
   firstUnmet([
     [isRoot, 'needs root (network namespaces)'],
-    [haproxy.status === 0, 'haproxy is not installed (test/run.sh installs it)'],
-    [/\+PROMEX/.test(haproxy.stdout), 'this haproxy lacks the Prometheus exporter'],
+    [!noHaproxy, `the appliance's haproxy: ${noHaproxy}`],
+    [/\+PROMEX/.test(haproxy?.stdout ?? ''), "the appliance's haproxy lacks the Prometheus exporter"],
   ]),
 );
 
@@ -77,15 +80,18 @@ t.test('scrape /metrics and /metrics/appliance over TLS with Basic auth', { skip
   client.ip('addr', 'add', `${CLIENT}/24`, 'dev', cn);
   client.ip('link', 'set', cn, 'up');
 
-  // ip netns exec gives the shell a mount namespace of its own: these mounts never reach the host.
+  // ip netns exec gives the shell a mount namespace of its own (slave to the host's): these mounts,
+  // in the rootfs, never reach the host or another test. The rootfs's haproxy user owns /run/haproxy.
+  const R = ROOTFS_CACHE;
   const script = [
     'set -e',
-    `mount --bind ${root}/etc/haproxy /etc/haproxy`,
-    'mount -t tmpfs -o mode=0755 tmpfs /var/lib/haproxy',
-    'mount -t tmpfs -o mode=0775 tmpfs /run/haproxy && chown haproxy:haproxy /run/haproxy',
-    'mkdir /var/lib/haproxy/ovactl-metrics',
-    `mount --bind -o ro ${root}/run/ovactl/metrics /var/lib/haproxy/ovactl-metrics`,
-    'exec haproxy -W -db -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/ovactl-metrics.cfg',
+    `mount --bind ${root}/etc/haproxy ${R}/etc/haproxy`,
+    `mount -t tmpfs -o mode=0755 tmpfs ${R}/var/lib/haproxy`,
+    `mount -t tmpfs -o mode=0775 tmpfs ${R}/run/haproxy && chroot ${R} chown haproxy:haproxy /run/haproxy`,
+    `mkdir ${R}/var/lib/haproxy/ovactl-metrics`,
+    `mount --bind -o ro ${root}/run/ovactl/metrics ${R}/var/lib/haproxy/ovactl-metrics`,
+    `mount --rbind /dev ${R}/dev && mount -t proc proc ${R}/proc`,
+    `exec chroot ${R} haproxy -W -db -f /etc/haproxy/haproxy.cfg -f /etc/haproxy/ovactl-metrics.cfg`,
   ].join('\n');
   const h = appliance.spawn(['sh', '-c', script]);
   const curl = (path: string, ...extra: string[]) =>

@@ -184,6 +184,7 @@ t.test('vSphere 7.0 GA can deploy it: a guest id it knows, a virtual hardware ve
   const guest = attr(os, VMW, 'osType') ?? '';
   t.ok(known.includes(guest), `vmw:osType ${guest} is known to vSphere 7.0 GA`);
   t.notOk(known.includes('debian12_64Guest'), 'the list is what 7.0 knows (debian12_64Guest came with 8.0.0.1)');
+  t.notOk(known.includes('debian13_64Guest'), "(nor debian13_64Guest, the image's own Debian: 9.0.0.0)");
   const hw =
     kids(vs, 'VirtualHardwareSection')
       .flatMap((h) => kids(h, 'System'))

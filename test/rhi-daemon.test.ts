@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { sleep } from './helpers/netns.js';
 import { routesText } from '../src/rhi/bird.js';
 import { birdConfigure } from '../src/rhi/sockets.js';
-import { buildRig, haproxyConfig, save, skip, VIP, waitEstablished } from './helpers/rhi-rig.js';
+import { birdArgv, buildRig, haproxyConfig, save, skip, VIP, waitEstablished } from './helpers/rhi-rig.js';
 
 const VIP2 = '203.0.113.11';
 
@@ -122,16 +122,7 @@ t.test('bad rules, reloads, haproxy and BIRD going away', { skip }, async (t) =>
 
   // 7. BIRD restarted: it reads the route files the daemon left, and announces again.
   await a.bird.proc.stop();
-  a.bird.proc = a.ns.spawn([
-    'bird',
-    '-f',
-    '-c',
-    join(a.dir, 'bird.conf'),
-    '-s',
-    a.bird.socket,
-    '-P',
-    join(a.dir, 'bird.pid'),
-  ]);
+  a.bird.proc = a.ns.spawn(birdArgv(a.dir, a.bird.socket));
   const again = await rig.waitNexthops([a.address], 20_000, VIP2);
   t.ok(again.ok, `BIRD restarted → the route is back at the router (${again.ms} ms)`, { got: again.got });
 

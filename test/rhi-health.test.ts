@@ -2,7 +2,6 @@
 // parsing — then the two socket clients against a real haproxy and a real BIRD (a namespace of
 // their own, sockets in a scratch folder).
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import {
   type Tuning,
 } from '../src/rhi/health.js';
 import { birdCommand, birdConfigure, birdRoutes, haproxyCommand } from '../src/rhi/sockets.js';
+import { applianceArgv, appliancePrograms, inAppliance } from './helpers/appliance-programs.js';
 import { birdConf, routesText, staticProtocols } from '../src/rhi/bird.js';
 import { Netns, sleep } from './helpers/netns.js';
 import { firstUnmet, isRoot, skipUnless } from './helpers/root.js';
@@ -172,31 +172,38 @@ t.test('bird.conf: rendered, parsed by bird -p, and read back', async (t) => {
     routesText(['192.0.2.70/32']),
     '# Routes announced by route health injection (ovactl rhi run); rewritten as health changes.\nroute 192.0.2.70/32 blackhole;\n',
   );
-  const bird = spawnSync('bird', ['--version'], { encoding: 'utf8' });
-  if (bird.error) return void skipUnless('bird2 is not installed (test/run.sh installs it): bird -p not run');
+  // The appliance's BIRD (Debian 13's, from the rig's rootfs), not this machine's.
+  const noBird = await appliancePrograms();
+  if (noBird) return void skipUnless(`${noBird}: bird -p not run`);
   const dir = mkdtempSync(join(tmpdir(), 'ovactl-rhi-birdp-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const p of ['rhi', 'rhi6', 'vol2'])
     writeFileSync(join(dir, `${p}.conf`), routesText(p === 'rhi6' ? ['2001:db8::70/128'] : ['192.0.2.70/32']));
   const full = join(dir, 'bird.conf');
   writeFileSync(full, conf.replaceAll('/run/x/', `${dir}/`));
-  const r = spawnSync('bird', ['-p', '-c', full], { encoding: 'utf8' });
-  t.equal(r.status, 0, 'bird -p accepts every option together (BGP v4+v6, BFD, OSPF, three protocols)', {
-    stderr: r.stderr,
-  });
+  const r = inAppliance('bird', ['-p', '-c', full]);
+  t.equal(
+    r.status,
+    0,
+    "the appliance's bird -p accepts every option together (BGP v4+v6, BFD, OSPF, three protocols)",
+    {
+      stderr: r.stderr,
+    },
+  );
   const minimal = join(dir, 'minimal.conf');
   writeFileSync(minimal, birdConf({ peers: [], bfd: false, protocols: new Map([['rhi', 4]]), routesDir: dir }));
-  t.equal(spawnSync('bird', ['-p', '-c', minimal], { encoding: 'utf8' }).status, 0, 'and the least of them');
+  t.equal(inAppliance('bird', ['-p', '-c', minimal]).status, 0, 'and the least of them');
 });
 
-const haveTools = spawnSync('haproxy', ['-v']).status === 0 && spawnSync('bird', ['--version']).status === 0;
+// The appliance's haproxy 3.0 and BIRD 2.17 (from the rig's rootfs), whose sockets ovactl talks to.
+const noTools = isRoot ? await appliancePrograms() : undefined;
 t.test(
-  'the socket clients against a real haproxy and a real BIRD',
+  "the socket clients against the appliance's real haproxy and BIRD",
   {
     skip: skipUnless(
       firstUnmet([
         [isRoot, 'needs root (a network namespace)'],
-        [haveTools, 'haproxy or bird2 is not installed (test/run.sh installs them)'],
+        [!noTools, `the appliance's haproxy and BIRD: ${noTools}`],
       ]),
     ),
   },
@@ -209,7 +216,7 @@ t.test(
     const cfg = (backend: string) =>
       `global\n  stats socket ${hsock} mode 600 level admin\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend web\n  bind 192.0.2.70:80\n  default_backend ${backend}\nbackend ${backend}\n  server s1 127.0.0.1:8080\n`;
     writeFileSync(join(dir, 'h1.cfg'), cfg('app'));
-    const h = ns.spawn(['haproxy', '-f', join(dir, 'h1.cfg'), '-db']);
+    const h = ns.spawn(applianceArgv('haproxy', ['-f', join(dir, 'h1.cfg'), '-db']));
     const stat = async () => parseShowStat(await haproxyCommand(hsock, 'show stat -1 3 -1'));
     let first: Map<string, string> | undefined;
     for (let i = 0; i < 100 && !first; i++) {
@@ -233,7 +240,7 @@ t.test(
     t.equal((await stat()).get('f:web'), 'PAUSED', 'disable frontend → PAUSED (down)');
     // A reload into a configuration where the backend was renamed: b:app is missing.
     writeFileSync(join(dir, 'h2.cfg'), cfg('app2'));
-    const h2 = ns.spawn(['haproxy', '-f', join(dir, 'h2.cfg'), '-db', '-sf', String(h.pid)]);
+    const h2 = ns.spawn(applianceArgv('haproxy', ['-f', join(dir, 'h2.cfg'), '-db', '-sf', String(h.pid)]));
     let after: Map<string, string> | undefined;
     for (let i = 0; i < 100; i++) {
       after = await stat().catch(() => undefined);
@@ -265,7 +272,7 @@ t.test(
       }),
     );
     const bsock = join(dir, 'bird.ctl');
-    const b = ns.spawn(['bird', '-f', '-c', bconf, '-s', bsock, '-P', join(dir, 'bird.pid')]);
+    const b = ns.spawn(applianceArgv('bird', ['-f', '-c', bconf, '-s', bsock, '-P', join(dir, 'bird.pid')]));
     let hello: Awaited<ReturnType<typeof birdCommand>> | undefined;
     for (let i = 0; i < 100 && !hello; i++) {
       hello = await birdCommand(bsock, 'show status').catch(() => undefined);

@@ -1,13 +1,21 @@
-// Sanity check of the appliance rig (test/helpers/rig/): the bare Debian 12 rootfs, without ovactl, boots
-// with systemd in systemd-nspawn, the container sees NICs named management and workload, and the
+// Sanity check of the appliance rig (test/helpers/rig/): the bare Debian 13 rootfs, without ovactl, boots
+// with systemd in systemd-nspawn and carries the image's runtimes (Node 20, haproxy 3.0, BIRD 2), the container sees NICs named management and workload, and the
 // client namespace reaches an address configured on the workload NIC. Seconds once the rootfs cache
-// exists (test/helpers/rig/rootfs.sh builds it on first use, about a minute).
+// exists (test/helpers/rig/rootfs.sh builds it on first use: minutes).
 import t from 'tap';
-import { bootAppliance, ensureRootfs, rigUnavailable, waitFor } from './helpers/rig/appliance.js';
+import {
+  bootAppliance,
+  ensureRootfs,
+  rigUnavailable,
+  ROOTFS_BUILD_MS,
+  rootfsCached,
+  waitFor,
+} from './helpers/rig/appliance.js';
 import { skipUnless } from './helpers/root.js';
 
-t.setTimeout(10 * 60_000); // a cold rootfs build is about a minute (or waits for boot.test's)
 const unavailable = rigUnavailable();
+// A cold rootfs build is minutes (or this waits for another file's).
+t.setTimeout(unavailable || rootfsCached() ? 10 * 60_000 : ROOTFS_BUILD_MS + 5 * 60_000);
 const rootfs = unavailable ? undefined : await ensureRootfs();
 const skip = skipUnless(unavailable ?? rootfs?.skip);
 
@@ -59,6 +67,18 @@ t.test('bare rootfs boots in the rig', { skip }, async (t) => {
   t.equal(vip.code, 0, 'the client reaches an address of the AnyIP range (ARP answered for it)', {
     out: vip.stdout + vip.stderr,
   });
+
+  // The versions the image carries (build/provision.sh installs the same Debian 13 packages).
+  const versions = await a.exec([
+    'sh',
+    '-c',
+    '. /etc/os-release; echo "$VERSION_CODENAME"; node --version; haproxy -v | head -n 1; bird --version 2>&1',
+  ]);
+  const [codename, node, haproxy, bird] = versions.stdout.trim().split('\n');
+  t.equal(codename, 'trixie', 'Debian 13 (trixie)');
+  t.match(node, /^v20\./, `Node 20 runs the bundle on the appliance (${node})`);
+  t.match(haproxy, /^HAProxy version 3\.0\./, 'haproxy 3.0');
+  t.match(bird, /^BIRD version 2\./, 'BIRD 2');
 
   const hostname = await a.exec(['hostname']);
   t.equal(hostname.code, 0, `exec works (hostname ${hostname.stdout.trim()})`);

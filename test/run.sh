@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: openssl makes real certificates and password hashes; haproxy -c
-# checks every rendered haproxy.cfg; iproute2 and ping drive the AnyIP tests in network namespaces,
+# Debian packages the tests use: openssl makes real certificates and password hashes; haproxy runs
+# the documentation's `haproxy -c` example (the tests check and serve with the appliance's haproxy 3.0,
+# from the rig's rootfs); iproute2 and ping drive the AnyIP tests in network namespaces,
 # arping the duplicate address detection tests;
-# debootstrap and systemd-container boot a Debian 12 appliance in systemd-nspawn; packer validates
-# packer.json; bird2 runs the route health injection tests (each test starts its own BIRDs, with
-# their own config and socket, in network namespaces; the system's bird.service is not used);
+# debootstrap and systemd-container boot a Debian 13 appliance in systemd-nspawn; packer validates
+# packer.json; bird2 is the router of the route health injection tests (each test starts its own BIRDs,
+# with their own config and socket, in network namespaces; the system's bird.service is not used);
 # the VM test builds the appliance image (mtools, dosfstools, fdisk, e2fsprogs, qemu-utils) and boots
 # it under qemu -accel tcg with OVMF and an "OVF ENV" ISO (qemu-system-x86, ovmf, genisoimage);
 # dnsmasq is the real DHCP server of the route-tables tests (each test runs its own, by PID, on a rig

@@ -8,7 +8,7 @@
 //   /etc/haproxy/server.crt  0644  the server (leaf) certificate FOLLOWED BY ca.crt, so clients that
 //                                  trust a root above a given intermediate CA still get a full chain
 //   /etc/haproxy/server.key  0600  the server key (EC P-256, new at every issue)
-//   /etc/haproxy/server.crt.key     a link to server.key: where haproxy 2.6 looks for the key of
+//   /etc/haproxy/server.crt.key     a link to server.key: where haproxy (3.0 as 2.6) looks for the key of
 //                                  `crt server.crt` (the metrics frontend), so the key exists once
 //
 // Over time (lifetime.ts): the server certificate is renewed within 30 days of its end or when its

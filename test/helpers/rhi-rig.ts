@@ -1,6 +1,8 @@
-// The route health injection rig: a router and appliances in network namespaces, all running
-// Debian's bird2 with their own config, socket and PID file; each appliance runs haproxy (runtime
-// API socket in a scratch folder) and `ovactl rhi run`. Addresses: 198.51.100.0/24 links (a /30
+// The route health injection rig: a router and appliances in network namespaces, all running bird2
+// with their own config, socket and PID file; each appliance runs haproxy (runtime API socket in a
+// scratch folder) and `ovactl rhi run`. The appliances' haproxy and BIRD are the image's (haproxy 3.0,
+// BIRD 2.17 from the rig's Debian 13 rootfs: test/helpers/appliance-programs.ts); the router, not the
+// product, runs this machine's BIRD, as a network's router would run its own. Addresses: 198.51.100.0/24 links (a /30
 // per appliance), VIPs in 203.0.113.0/24. Everything is stopped by PID and the namespaces deleted
 // in the test's teardown, also on failure (Netns does that).
 import { spawnSync } from 'node:child_process';
@@ -10,17 +12,26 @@ import { birdConf, routesText } from '../../src/rhi/bird.js';
 import { birdCommand, haproxyCommand } from '../../src/rhi/sockets.js';
 import { Netns, sleep, type Proc } from './netns.js';
 import { firstUnmet, isRoot, skipUnless } from './root.js';
+import { applianceArgv, appliancePrograms } from './appliance-programs.js';
 
 export const ROUTER_AS = 65000;
 export const VIP = '203.0.113.10';
 
-const haveAll = ['haproxy', 'bird'].every((b) => spawnSync(b, [b === 'bird' ? '--version' : '-v']).status === 0);
+const haveBird = spawnSync('bird', ['--version']).status === 0;
+const noAppliance = isRoot && haveBird ? await appliancePrograms() : undefined;
 export const skip = skipUnless(
   firstUnmet([
     [isRoot, 'needs root (network namespaces)'],
-    [haveAll, 'haproxy or bird2 is not installed (test/run.sh installs them)'],
+    [haveBird, "bird2 is not installed (test/run.sh installs it; the router's)"],
+    [!noAppliance, `the appliance's haproxy and BIRD: ${noAppliance}`],
   ]),
 );
+
+/** BIRD in the foreground with its own files: the appliance's, or (`router`) this machine's. */
+export const birdArgv = (dir: string, socket: string, who: 'appliance' | 'router' = 'appliance'): string[] => {
+  const args = ['-f', '-c', join(dir, 'bird.conf'), '-s', socket, '-P', join(dir, 'bird.pid')];
+  return who === 'router' ? ['bird', ...args] : applianceArgv('bird', args);
+};
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -33,11 +44,15 @@ export function save(path: string, text: string): void {
 }
 
 /** BIRD in the foreground in `ns`, with its own files; resolves once its socket answers. */
-async function startBird(ns: Netns, dir: string, conf: string): Promise<{ proc: Proc; socket: string }> {
-  const cfg = join(dir, 'bird.conf');
-  writeFileSync(cfg, conf);
+async function startBird(
+  ns: Netns,
+  dir: string,
+  conf: string,
+  who: 'appliance' | 'router' = 'appliance',
+): Promise<{ proc: Proc; socket: string }> {
+  writeFileSync(join(dir, 'bird.conf'), conf);
   const socket = join(dir, 'bird.ctl');
-  const proc = ns.spawn(['bird', '-f', '-c', cfg, '-s', socket, '-P', join(dir, 'bird.pid')]);
+  const proc = ns.spawn(birdArgv(dir, socket, who));
   for (let i = 0; i < 200; i++) {
     if (
       await birdCommand(socket, 'show status', 500).then(
@@ -95,13 +110,9 @@ export class Appliance {
   async startHaproxy(cfg: string): Promise<void> {
     save(this.haproxyCfg, cfg);
     const old = this.haproxy;
-    this.haproxy = this.ns.spawn([
-      'haproxy',
-      '-f',
-      this.haproxyCfg,
-      '-db',
-      ...(old?.alive() ? ['-sf', String(old.pid)] : []),
-    ]);
+    this.haproxy = this.ns.spawn(
+      applianceArgv('haproxy', ['-f', this.haproxyCfg, '-db', ...(old?.alive() ? ['-sf', String(old.pid)] : [])]),
+    );
     const names = [...cfg.matchAll(/^frontend (\S+)/gm)].map((m) => `${m[1]},FRONTEND`);
     for (let i = 0; i < 200; i++) {
       const stat = await haproxyCommand(this.socket, 'show stat -1 1 -1', 500).catch(() => '');
@@ -239,7 +250,7 @@ export async function buildRig(t: Teardown, dir: string, n: number, opts: { bfd?
     ...appliances.map((a, i) => `protocol bgp a${i + 1} from appliance { neighbor ${applAddr(i)} as ${a.as}; }`),
     '',
   ].join('\n');
-  const routerBird = await startBird(router, rdir, routerConf);
+  const routerBird = await startBird(router, rdir, routerConf, 'router');
   const nexthops = (dst = VIP): string[] => {
     const r = spawnSync('ip', ['-n', router.name, '-j', 'route', 'show', dst], { encoding: 'utf8' });
     const routes = JSON.parse(r.stdout || '[]') as {

@@ -1,4 +1,4 @@
-// The appliance test rig: a Debian 12 rootfs (test/helpers/rig/rootfs.sh, cached) booted with systemd in
+// The appliance test rig: a Debian 13 rootfs (test/helpers/rig/rootfs.sh, cached) booted with systemd in
 // systemd-nspawn, inside network namespaces of its own, with a client namespace on the workload
 // network. Used by test/boot.test.ts, test/rig-smoke.test.ts and the boot benchmark.
 //
@@ -133,11 +133,27 @@ export interface RootfsResult {
   readonly output: string;
 }
 
+/**
+ * How long a rootfs build may take: minutes (about 9 on a loaded 2-CPU machine). A test file that
+ * waits for one raises its own timeout (tap's t.setTimeout) when !rootfsCached().
+ */
+export const ROOTFS_BUILD_MS = 30 * 60_000;
+
+/** Whether DIR holds a finished rootfs of rootfs.sh's current recipe (its .complete's first line). */
+export function rootfsCached(dir = ROOTFS_CACHE): boolean {
+  const recipe = readFileSync(ROOTFS_SH, 'utf8').match(/^RECIPE="([^"]+)"/m)?.[1];
+  try {
+    return readFileSync(join(dir, '.complete'), 'utf8').split('\n')[0] === recipe;
+  } catch {
+    return false;
+  }
+}
+
 /** Build the cached rootfs unless it is there (test/helpers/rig/rootfs.sh; installs the host tools too). */
 export async function ensureRootfs(dir = ROOTFS_CACHE): Promise<RootfsResult> {
   const start = Date.now();
   // rootfs.sh returns at once when the cache holds its current recipe and the tools are there.
-  const r = await run('bash', [ROOTFS_SH, dir], { timeoutMs: 9 * 60_000 });
+  const r = await run('bash', [ROOTFS_SH, dir], { timeoutMs: ROOTFS_BUILD_MS });
   const output = `${r.stdout}${r.stderr}`.trim() || 'cached';
   if (r.code === 77)
     return { ok: false, skip: output.split('\n').pop() || 'rig tools unavailable', ms: Date.now() - start, output };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test/helpers/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 12 rootfs the boot tests run in
-# systemd-nspawn: bookworm minbase with systemd, haproxy, openssl and Debian's Node 18.20 (the
-# appliance's runtime). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
+# test/helpers/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 13 rootfs the boot tests run in
+# systemd-nspawn: trixie minbase with systemd, haproxy 3.0, bird2, openssl and Debian's Node 20 (the
+# appliance's runtime; the image carries the same packages). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
 # with it present this does nothing. Concurrent callers serialise on ROOTFS_DIR.lock; a crashed build leaves only a
 # ROOTFS_DIR.tmp.* directory, which the next run removes.
 #
@@ -11,12 +11,12 @@ set -euo pipefail
 
 ROOTFS=${1:?usage: rootfs.sh ROOTFS_DIR}
 ROOTFS=$(realpath -m "$ROOTFS")
-SUITE=bookworm
+SUITE=trixie
 # systemd-timesyncd: ovactl enables it when NTP servers are given (in a container its
 # ConditionVirtualization=!container skips it, as a successful no-op).
 PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,iputils-arping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2,rsyslog,rsyslog-gnutls
 # Bump when the packages or the fixes below change: a cache of another recipe is rebuilt.
-RECIPE="ovactl-rig-rootfs 5"
+RECIPE="ovactl-rig-rootfs 7 trixie+updates+security"
 
 complete() { [ "$(head -n 1 "$ROOTFS/.complete" 2>/dev/null)" = "$RECIPE" ]; }
 [ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: must run as root" >&2; exit 77; }
@@ -56,7 +56,7 @@ echo "rootfs.sh: debootstrap $SUITE from $mirror into $ROOTFS"
 rm -rf "$ROOTFS".tmp.* "$ROOTFS".old.*
 tmp="$ROOTFS.tmp.$$"
 mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+trap 'umount -l "$tmp/proc" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 log="$tmp.log"
 if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$mirror" >"$log" 2>&1; then
@@ -67,9 +67,35 @@ if ! debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$tmp" "$mirro
   exit 1
 fi
 rm -f "$log"
+# debootstrap of trixie (with the host's bookworm debootstrap) can leave its /proc mount behind: a
+# mount inside the cached tree would follow it everywhere (du, rm -rf, the overlay's lower layer).
+awk -v p="$tmp/" 'index($2 "/", p) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
 echo "rootfs.sh: debootstrap done ($(elapsed))"
 
 in_root() { chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
+
+# The image's sources (build/provision.sh: $SUITE, -updates, -security) and their upgrades, so the rig
+# runs the package versions the image carries (haproxy's security fixes come through -security).
+security=${DEBIAN_SECURITY_MIRROR:-$(mirror_for "$SUITE-security")}
+security=${security:-${mirror%/debian}/debian-security}
+printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+  "$mirror" "$SUITE" "$mirror" "$SUITE" "$security" "$SUITE" >"$tmp/etc/apt/sources.list"
+printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d" && chmod 0755 "$tmp/usr/sbin/policy-rc.d"
+rm -f "$tmp/etc/resolv.conf" && cp -L /etc/resolv.conf "$tmp/etc/resolv.conf"
+mount -t proc proc "$tmp/proc"
+upgraded=0
+in_root apt-get update -qq >"$log" 2>&1 &&
+  in_root env DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq -o Dpkg::Options::=--force-confold >>"$log" 2>&1 ||
+  upgraded=$?
+umount -l "$tmp/proc"
+rm -f "$tmp/usr/sbin/policy-rc.d"
+if [ "$upgraded" != 0 ]; then
+  tail -n 30 "$log" >&2
+  echo "rootfs.sh: apt-get upgrade from $SUITE-updates and $SUITE-security failed after $(elapsed)" >&2
+  exit 1
+fi
+rm -f "$log"
+echo "rootfs.sh: upgraded from $SUITE-updates and $SUITE-security ($(elapsed))"
 
 # --- fixes a container boot needs -------------------------------------------------------------
 # networkd configures the appliance's links (ovactl renders its .network files); resolved is not
@@ -91,8 +117,7 @@ in_root systemctl mask \
 # No password for root (console login in a debugging session: machinectl shell / nsenter).
 in_root passwd -d root >/dev/null
 echo "appliance-rig" >"$tmp/etc/hostname"
-# The image's sources, for anyone who wants to apt-get install in a kept rootfs.
-printf 'deb %s %s main\n' "$mirror" "$SUITE" >"$tmp/etc/apt/sources.list"
+# (the image's sources, written above, stay: for anyone who wants to apt-get install in a kept rootfs)
 # Leave a fresh machine-id for every boot (systemd creates a transient one when empty).
 : >"$tmp/etc/machine-id"
 rm -f "$tmp/var/lib/dbus/machine-id"
