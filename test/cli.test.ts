@@ -245,7 +245,11 @@ t.test(
     const root = join(dir, 'render-root');
     const first = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
     t.equal(first.code, 0, first.err);
-    t.match(first.out, /wrote {5}0640 root:haproxy {2}\/etc\/haproxy\/haproxy\.cfg/);
+    t.match(
+      first.out,
+      /wrote {5}0644 root:root {5}\/etc\/haproxy\/haproxy\.cfg/,
+      '0644 root:root, as the Data Plane API leaves it',
+    );
     t.match(first.out, /^ +\d+\. systemctl enable --no-reload .*haproxy\.service/m);
     t.match(first.out, /^ +\d+\. systemctl start --no-block .*haproxy\.service/m);
     t.match(first.out, /^ +\d+\. record the values as applied in \/var\/lib\/ovactl\/state\.json/m);
