@@ -7,7 +7,7 @@ import { idsFrom, writeAllAtomic } from '../core/atomic-write.js';
 import { gatherBootFacts } from '../apply/facts.js';
 import { recordingSystem } from '../apply/system.js';
 import { VERSION } from './version.js';
-import { reportText } from './report.js';
+import { findingsText, reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -92,6 +92,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     'Steps first boot would run:',
     ...boot.steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${describeStep(s)}`),
   );
+  // What the status would say, each finding with its fix (e.g. an image without the Data Plane API).
+  const status = boot.steps.find((s) => s.kind === 'write-status');
+  if (status?.kind === 'write-status' && (status.status.errors.length || status.status.warnings.length))
+    lines.push('First boot would report:', ...findingsText(status.status, styleFor(1)).slice(1));
   io.stdout(lines.join('\n') + '\n');
   return EXIT.ok;
 }
