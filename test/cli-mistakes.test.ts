@@ -243,6 +243,35 @@ t.test('first boot onto a full disk: one line, ENOSPC; files left whole, no temp
   if (existsSync(status)) t.notMatch(readFileSync(status, 'utf8'), /"state": ?"ready"/, 'the status claims no ready');
 });
 
+t.test(
+  'first boot on an image too full for the certificates: one line, ENOSPC, exit 2 at any size',
+  asRoot('mount'),
+  async (t) => {
+    // The image's API binary makes the plan whole (certificates first); only its presence counts, so a
+    // small file stands in for it. The sizes run the disk out in every openssl step and every write.
+    const failed: number[] = [];
+    for (let kib = 8; kib <= 120; kib += 8) {
+      const full = mountTmpfs(`image-${kib}k`, `size=${kib}k`);
+      if (!full) return void t.fail('a tmpfs does not mount here, as root');
+      mkdirSync(join(full, 'usr/local/bin'), { recursive: true });
+      writeFileSync(join(full, 'usr/local/bin/dataplaneapi'), '#!/bin/sh\n', { mode: 0o755 });
+      const r = ovactl(['firstboot', '--env', EXAMPLE, '--root', full]);
+      if (r.code === 0) continue;
+      failed.push(kib);
+      oneLine(
+        t,
+        r,
+        new RegExp(
+          String.raw`^ovactl: --root .*image-${kib}k: no space left on the file system of .*\(ENOSPC\)` +
+            String.raw`; fix: free space there, or give --root another path`,
+        ),
+        `firstboot on ${kib} KiB`,
+      );
+    }
+    t.ok(failed.includes(40) && failed.includes(56), `40 and 56 KiB run out inside openssl (${failed.join(', ')})`);
+  },
+);
+
 t.test('an unwritable --root, an unreadable doctor --root (EACCES, unprivileged)', asRoot('setpriv'), async (t) => {
   const locked = join(dir, 'locked');
   mkdirSync(locked, { mode: 0o700 });
