@@ -331,7 +331,8 @@ export const PROPERTIES = [
     category: LOADBALANCE,
     label: '3.3 HAProxy User ID',
     description:
-      'User name for the Data Plane API (haproxy userlist "controller"). No spaces, quotes, #, $ or backslashes.',
+      'User name for the Data Plane API (haproxy userlist "controller"): 1-64 letters, digits, dots, ' +
+      'underscores and hyphens, starting with a letter or underscore (a colon can never log in with HTTP Basic auth).',
   },
   {
     key: 'loadbalance.haproxy_pwd',
