@@ -50,7 +50,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     const r = await applyBatch({ add: [], remove: current });
     const listed = current.length ? `: ${listRanges(current)}` : '';
     io.stdout(`anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${listed}\n`);
-    if (!r.ok) io.stderr(`anyip down: ${r.message}\n`);
+    if (!r.ok) io.stderr(`ovactl anyip down: ${r.message}\n`);
     return r.ok ? EXIT.ok : EXIT.invalid;
   }
 
@@ -62,8 +62,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
     for (const line of describeProblems(config, o.problems)) io.stderr(`${line}\n`);
     io.stdout(`anyip up: ${describeChange(o.diff)}\n`);
-    if (o.diff.foreign.length) io.stderr(`anyip up: ${describeForeign(o.diff)}\n`);
-    if (o.kernelError) io.stderr(`anyip up: the kernel refused a change: ${o.kernelError}\n`);
+    if (o.diff.foreign.length) io.stderr(`ovactl anyip up: ${describeForeign(o.diff)}\n`);
+    if (o.kernelError) io.stderr(`ovactl anyip up: the kernel refused a change: ${o.kernelError}\n`);
     return o.kernelError === undefined && o.problems.length === 0 ? EXIT.ok : EXIT.invalid;
   }
 

@@ -49,7 +49,11 @@ Exit status: 0 starting or ready (or no changes to such an appliance), 1 invalid
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
-  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  if (args.positionals.length) {
+    // "ovactl render ovf-env.xml": the values go after --env.
+    const arg = JSON.stringify(args.positionals[0]);
+    throw new UsageError(`unexpected argument ${arg}; did you mean --env ${arg}?`);
+  }
   const deployment = deploymentFlag(args.values.deployment);
   const rootArg = args.values.root as string | undefined;
   const root = rootArg ?? '/';

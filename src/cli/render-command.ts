@@ -46,7 +46,11 @@ const mergeLines = (m: NonNullable<Plan['haproxy']>): string[] => [
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
-  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  if (args.positionals.length) {
+    // "ovactl render ovf-env.xml": the values go after --env.
+    const arg = JSON.stringify(args.positionals[0]);
+    throw new UsageError(`unexpected argument ${arg}; did you mean --env ${arg}?`);
+  }
   const env = args.values.env as string | undefined;
   const root = args.values.root as string | undefined;
   if (!env) throw new UsageError('missing --env INPUT');
