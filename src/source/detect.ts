@@ -45,7 +45,7 @@ const WHAT: readonly [RegExp, string][] = [
  * The most keys a deploy document may hold: the appliance has under 30 properties, so a thousand is
  * already absurd, and refusing more keeps validation's time and output bounded.
  */
-export const MAX_KEYS = 1_000;
+const MAX_KEYS = 1_000;
 
 export async function parseDocument(text: string, origin: string): Promise<Result<DeployDocument>> {
   const doc = await parseAny(text, origin);

@@ -132,7 +132,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       yield p(
         ['rhi.peers', ...nets.map((x) => x.nic.ip)],
         `BGP peer ${ctx.plain(ip.text)} is on none of the appliance's networks ` +
-          `(${nets.map((x) => `${x.nic.name} ${ctx.plain(networkText(x.c!))}`).join(', ')}); the session would never come up`,
+          `(${nets.map((x) => `${x.nic.name} ${ctx.plain(networkText(x.c!))}`).join(', ')}); ` +
+          'the session would never come up',
         "peer with a router on one of these networks (its address there), or correct the network's prefix",
       );
     }
@@ -155,7 +156,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
         if (contains(r, ip))
           yield p(
             ['rhi.peers', 'loadbalance.service_ip_range'],
-            `BGP peer ${ctx.plain(ip.text)} is inside VIP range ${ctx.plain(r.text)}: the appliance would answer for it itself`,
+            `BGP peer ${ctx.plain(ip.text)} is inside VIP range ${ctx.plain(r.text)}: ` +
+              'the appliance would answer for it itself',
             "give the router's address on one of the appliance's networks",
           );
       }

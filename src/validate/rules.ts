@@ -497,7 +497,8 @@ export const RULES: readonly Rule[] = [
       if (at >= 0)
         yield p(
           ['loadbalance.haproxy_user'],
-          `loadbalance.haproxy_user = ${ctx.quote(u)} ${at === 0 && USER_CHAR.test(chars[0]!) ? 'starts with' : 'contains'} ` +
+          `loadbalance.haproxy_user = ${ctx.quote(u)} ` +
+            `${at === 0 && USER_CHAR.test(chars[0]!) ? 'starts with' : 'contains'} ` +
             `${charName(chars[at]!)} at position ${at + 1}, which the Data Plane API's login cannot take`,
           'use letters, digits and . _ - only, starting with a letter or _, e.g. wcp',
         );
@@ -627,7 +628,8 @@ export const RULES: readonly Rule[] = [
               yield p(
                 [key],
                 `${key} entry ${ctx.quote(e.text)} has no prefix length`,
-                `add one: ${ctx.plain(e.text)}/32 for a single address, or the range's prefix, e.g. ${ctx.plain(e.text)}/28`,
+                `add one: ${ctx.plain(e.text)}/32 for a single address, ` +
+                  `or the range's prefix, e.g. ${ctx.plain(e.text)}/28`,
               );
           }
         },
@@ -742,7 +744,8 @@ export const RULES: readonly Rule[] = [
       yield p(
         ['loadbalance.service_ip_range', ...dhcp.map((n) => n.ip)],
         `${dhcp.map((n) => n.name).join(' and ')} use${dhcp.length === 1 ? 's' : ''} DHCP; ` +
-          `an address leased inside ${ctx.plain(ranges.map((r) => r.text).join(', '))} would be answered by the VIP ranges`,
+          `an address leased inside ${ctx.plain(ranges.map((r) => r.text).join(', '))} ` +
+          'would be answered by the VIP ranges',
         "make sure the DHCP server's pool excludes the VIP ranges",
       );
     },
@@ -813,7 +816,8 @@ export const RULES: readonly Rule[] = [
         const h = hostRange(a);
         yield p(
           [nic.gateway, nic.ip],
-          `${nic.gateway} = ${ctx.plain(g.text)} is outside the ${nic.name} network ${ctx.plain(networkText(a))} (${nic.ip} = ${ctx.plain(a.text)})`,
+          `${nic.gateway} = ${ctx.plain(g.text)} is outside the ${nic.name} network ` +
+            `${ctx.plain(networkText(a))} (${nic.ip} = ${ctx.plain(a.text)})`,
           `use a gateway from ${ctx.plain(h.first)} to ${ctx.plain(h.last)}, or correct the prefix of ${nic.ip}`,
         );
       }
@@ -866,7 +870,8 @@ export const RULES: readonly Rule[] = [
           if (overlaps(a.c, b.c))
             yield p(
               [a.nic.ip, b.nic.ip],
-              `the ${a.nic.name} network ${ctx.plain(networkText(a.c))} and the ${b.nic.name} network ${ctx.plain(networkText(b.c))} ` +
+              `the ${a.nic.name} network ${ctx.plain(networkText(a.c))} and ` +
+                `the ${b.nic.name} network ${ctx.plain(networkText(b.c))} ` +
                 'overlap; replies would leave by the wrong NIC',
               'put each NIC on its own subnet, or correct the prefix lengths',
             );
@@ -885,7 +890,8 @@ export const RULES: readonly Rule[] = [
         if (overlaps(n, w))
           yield p(
             ['network.additional_workload_networks', 'network.workload_ip'],
-            `additional workload network ${ctx.plain(n.text)} overlaps the primary workload network ${ctx.plain(networkText(w))}`,
+            `additional workload network ${ctx.plain(n.text)} overlaps the primary workload network ` +
+              ctx.plain(networkText(w)),
             `remove ${ctx.plain(n.text)}: the workload network is reached directly`,
           );
       }
@@ -919,7 +925,8 @@ export const RULES: readonly Rule[] = [
           if (a && overlaps(n, a))
             yield p(
               ['network.additional_workload_networks', nic.ip],
-              `additional workload network ${ctx.plain(n.text)} overlaps the ${nic.name} network ${ctx.plain(networkText(a))}`,
+              `additional workload network ${ctx.plain(n.text)} overlaps the ${nic.name} network ` +
+                ctx.plain(networkText(a)),
               'remove it or correct its prefix',
             );
         }
