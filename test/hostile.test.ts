@@ -11,7 +11,7 @@ import { FileSource } from '../src/source/read.js';
 import { readRegularFile } from '../src/core/regular-file.js';
 import { reportJson } from '../src/cli/report.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE } from './helpers/values.js';
+import { BASE, ROOT } from './helpers/values.js';
 import { PROPERTIES } from '../src/properties/table.js';
 import { runCli } from './helpers/cli.js';
 
@@ -250,6 +250,12 @@ t.test('class 14: no finding quotes a value equal to (or holding) a secret of th
           if (said.includes(secret)) t.fail(`${key} = ${JSON.stringify(value)}, ${holder} the same: quoted`);
         }
       }
+  // By construction: the rules quote a value only through their context, which knows the secrets.
+  for (const f of ['src/validate/rules.ts', 'src/validate/rhi.ts']) {
+    const src = readFileSync(join(ROOT, f), 'utf8');
+    t.notMatch(src, /import \{[^}]*\bq\b[^}]*\} from '\.\.\/core\/quote\.js'/, `${f} does not import q`);
+    t.notMatch(src, /\brawText\([^)]*\)\}/, `${f} puts no raw value into a message unquoted`);
+  }
   // The class is not vacuous: the same value is quoted when it is no secret.
   const plain = await validate({ ...BASE, 'network.hostname': 'Hunter2-Root' });
   t.match(plain.errors.map((f) => f.message).join('\n'), /"hunter2-root" is not fully qualified/);
