@@ -1,6 +1,10 @@
 // Worst cases of hostile input (issue 12): `ovactl validate` on adversarial XML up to the 4 MiB cap
 // and `ovactl rhi check` on 8,000 rules on one line, each next to a normal input. Wall time of the
-// whole CLI (start-up included), worst of BENCH_HOSTILE_RUNS runs. Prints figures; asserts nothing.
+// whole CLI (start-up included), worst of BENCH_HOSTILE_RUNS runs. Issue 24: validate on 20,000 and
+// 1,000 unknown keys; anyip status/up on 100,000 bad lines (bytes printed) and anyip up on 100,000
+// valid /32 lines (peak resident memory of ovactl and the ip it runs; needs root: a network
+// namespace of its own). BENCH_OVACTL=path/to/dist/ovactl.js measures another build (before/after).
+// BENCH_HOSTILE_ONLY=24 runs only issue 24's cases. Prints figures; asserts nothing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const bundle = process.env.BENCH_OVACTL ?? 'dist/ovactl.js';
+const only24 = process.env.BENCH_HOSTILE_ONLY === '24';
 const runs = Number(process.env.BENCH_HOSTILE_RUNS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'ovactl-bench-hostile-'));
 const env = { ...process.env };
@@ -62,7 +68,7 @@ function time(args) {
   let status;
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, 'dist/ovactl.js', ...args], {
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, bundle, ...args], {
       cwd: root,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -83,7 +89,7 @@ const row = (name, bytes, { worst, cpu, status }) =>
   );
 console.log(`hostile input (issue 12), worst of ${runs} runs, wall time of the CLI, Node ${process.version}`);
 console.log('validate on XML:');
-for (const [name, text] of Object.entries(xml)) {
+for (const [name, text] of only24 ? [] : Object.entries(xml)) {
   const f = join(dir, 'in.xml');
   writeFileSync(f, text);
   row(name, Buffer.byteLength(text), time(['validate', f]));
@@ -96,7 +102,7 @@ const rulesFiles = {
   '8,000 rules on one line, ";"': rules.join('; ') + '\n',
   '500 KiB line of ";"-separated garbage': `${'x = y(;'.repeat(73_000)}\n`,
 };
-for (const [name, text] of Object.entries(rulesFiles)) {
+for (const [name, text] of only24 ? [] : Object.entries(rulesFiles)) {
   const f = join(dir, 'rules');
   writeFileSync(f, text);
   row(
@@ -104,5 +110,63 @@ for (const [name, text] of Object.entries(rulesFiles)) {
     Buffer.byteLength(text),
     time(['rhi', 'check', '--config', f, '--haproxy-config', join(dir, 'none'), '--ranges', join(dir, 'none')]),
   );
+}
+
+console.log('validate on unknown keys (flat JSON):');
+const example = JSON.parse(readFileSync(join(root, 'examples/appliance.json'), 'utf8'));
+for (const n of [20_000, 980]) {
+  const f = join(dir, 'keys.json');
+  const text = JSON.stringify({
+    ...example,
+    ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`unknown.key_number_${i}`, 'v'])),
+  });
+  writeFileSync(f, text);
+  row(`${n.toLocaleString('en-US')} unknown keys`, Buffer.byteLength(text), time(['validate', f]));
+}
+
+if (process.getuid?.() !== 0) console.log('anyip: skipped (needs root for a network namespace)');
+else {
+  const ns = `ovactl-bench-hostile-${process.pid}`;
+  spawnSync('ip', ['netns', 'add', ns]);
+  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  try {
+    const inNs = (args, withTime) =>
+      spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          ...(withTime ? ['/usr/bin/time', '-f', 'TIME %M %e'] : []),
+          process.execPath,
+          bundle,
+          ...args,
+        ],
+        { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 30 },
+      );
+    const bad = join(dir, 'bad.cfg');
+    writeFileSync(bad, Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.1/24`).join('\n'));
+    console.log('anyip on 100,000 bad lines (host bits), bytes printed (stdout + stderr):');
+    for (const args of [['status'], ['status', '--json'], ['up']]) {
+      const r = inNs(['anyip', ...args, '--config', bad], false);
+      const bytes = Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr);
+      console.log(
+        `  anyip ${args.join(' ').padEnd(14)} exit ${r.status}  ${(bytes / 1024).toFixed(1).padStart(8)} KiB`,
+      );
+    }
+    const good = join(dir, 'good.cfg');
+    const host = (i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`;
+    writeFileSync(good, Array.from({ length: 100_000 }, (_, i) => host(i)).join('\n'));
+    console.log('anyip up on 100,000 valid /32 lines: peak resident memory (ovactl or the ip it runs, the larger):');
+    for (const args of [['up', '--config', good], ['down']]) {
+      const r = inNs(['anyip', ...args], true);
+      const [kb, s] = /TIME (\d+) ([\d.]+)/.exec(r.stderr)?.slice(1).map(Number) ?? [Number.NaN, Number.NaN];
+      console.log(
+        `  anyip ${args[0].padEnd(4)} exit ${r.status}  peak ${(kb / 1024).toFixed(0).padStart(4)} MB  wall ${s} s`,
+      );
+    }
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
 }
 rmSync(dir, { recursive: true, force: true });

@@ -74,16 +74,16 @@ t.test('--root onto a file, and a path through a file (ENOTDIR)', async (t) => {
   oneLine(
     t,
     ovactl(['render', '--env', EXAMPLE, '--root', f]),
-    /^ovactl: --root .*a-file: .*a-file is a file, not a folder; fix: give --root a folder/,
+    /^ovactl [a-z-]+: --root .*a-file: .*a-file is a file, not a folder; fix: give --root a folder/,
     'render',
   );
   oneLine(
     t,
     ovactl(['firstboot', '--env', EXAMPLE, '--root', join(f, 'sub')]),
-    /^ovactl: --root .*a-file\/sub: .*fix: give --root a folder/,
+    /^ovactl [a-z-]+: --root .*a-file\/sub: .*fix: give --root a folder/,
     'firstboot',
   );
-  oneLine(t, ovactl(['links', '--root', f]), /^ovactl: --root .*a-file: .*fix: give --root a folder/, 'links');
+  oneLine(t, ovactl(['links', '--root', f]), /^ovactl [a-z-]+: --root .*a-file: .*fix: give --root a folder/, 'links');
   t.equal(readFileSync(f, 'utf8'), 'x', 'the file is untouched');
 });
 
@@ -97,7 +97,7 @@ t.test("--root on the kernel's pseudo file systems is refused at once (render --
   for (const [cmd, path] of cases) {
     const args = cmd === 'links' ? [cmd, '--root', path] : [cmd, '--env', EXAMPLE, '--root', path];
     const line = new RegExp(
-      `^ovactl: --root ${path}: /(proc|sys)\\S* is the kernel's (proc|sysfs) file system, ` +
+      `^ovactl [a-z-]+: --root ${path}: /(proc|sys)\\S* is the kernel's (proc|sysfs) file system, ` +
         'not a disk; fix: give --root',
     );
     oneLine(t, ovactl(args), line, `${cmd} --root ${path}`);
@@ -129,7 +129,7 @@ t.test('a path with a line break or a tab: refused in one line, quoted, nothing 
       oneLine(
         t,
         r,
-        new RegExp(`^ovactl: ${flag} ${shown}: the path holds a control character; fix: give ${flag} a path`),
+        new RegExp(`^ovactl [a-z-]+: ${flag} ${shown}: the path holds a control character; fix: give ${flag} a path`),
         `${cmd} ${flag}`,
       );
       t.notOk(existsSync(bad), `${cmd}: nothing written at it`);
@@ -144,7 +144,7 @@ t.test('ovf --output onto a folder (EISDIR), docs --write on a missing file (ENO
     t,
     ovactl(['ovf', '--output', folder]),
     new RegExp(
-      String.raw`^ovactl: --output .*out-folder: .*out-folder is a folder \(EISDIR\)` +
+      String.raw`^ovactl [a-z-]+: --output .*out-folder: .*out-folder is a folder \(EISDIR\)` +
         String.raw`; fix: give --output a file name, e\.g\.`,
     ),
     'ovf',
@@ -153,7 +153,7 @@ t.test('ovf --output onto a folder (EISDIR), docs --write on a missing file (ENO
   oneLine(
     t,
     ovactl(['docs', '--write', join(dir, 'NOPE.md')]),
-    /^ovactl: --write .*NOPE\.md: .*NOPE\.md does not exist \(ENOENT\); fix: give --write a path that exists/,
+    /^ovactl [a-z-]+: --write .*NOPE\.md: .*NOPE\.md does not exist \(ENOENT\); fix: give --write a path that exists/,
     'docs',
   );
   t.notOk(existsSync(join(dir, 'NOPE.md')), 'docs --write created no file');
@@ -167,7 +167,7 @@ t.test('rhi check --bird-config on a missing file: a path mistake (exit 2), not 
     t,
     r,
     new RegExp(
-      String.raw`^ovactl: --bird-config .*no-bird\.conf: .*does not exist \(ENOENT\)` +
+      String.raw`^ovactl [a-z-]+: --bird-config .*no-bird\.conf: .*does not exist \(ENOENT\)` +
         String.raw`; fix: give --bird-config a path that exists`,
     ),
     'rhi check',
@@ -184,7 +184,7 @@ t.test('a read-only --root (tmpfs -o ro): one line, nothing written', asRoot('mo
     t,
     ovactl(['render', '--env', EXAMPLE, '--root', join(ro, 'tree')]),
     new RegExp(
-      String.raw`^ovactl: --root .*ro\/tree: .*ro is on a read-only file system \(EROFS\)` +
+      String.raw`^ovactl [a-z-]+: --root .*ro\/tree: .*ro is on a read-only file system \(EROFS\)` +
         String.raw`; fix: remount it read-write, or give --root another path`,
     ),
     'render',
@@ -192,13 +192,13 @@ t.test('a read-only --root (tmpfs -o ro): one line, nothing written', asRoot('mo
   oneLine(
     t,
     ovactl(['firstboot', '--env', EXAMPLE, '--root', ro]),
-    /^ovactl: --root .*ro: .* read-only file system \(EROFS\)/,
+    /^ovactl [a-z-]+: --root .*ro: .* read-only file system \(EROFS\)/,
     'firstboot',
   );
   oneLine(
     t,
     ovactl(['doctor', '--root', join(ROOT, 'examples'), '--collect', join(ro, 'b.tgz')]),
-    /^ovactl: --collect .*b\.tgz: .* read-only file system \(EROFS\)/,
+    /^ovactl [a-z-]+: --collect .*b\.tgz: .* read-only file system \(EROFS\)/,
     'doctor --collect',
   );
   t.same(readdirSync(ro), [], 'nothing written');
@@ -212,7 +212,7 @@ t.test('first boot onto a full disk: one line, ENOSPC; files left whole, no temp
     t,
     r,
     new RegExp(
-      String.raw`^ovactl: --root .*full: no space left on the file system of .*\(ENOSPC\)` +
+      String.raw`^ovactl [a-z-]+: --root .*full: no space left on the file system of .*\(ENOSPC\)` +
         String.raw`; fix: free space there, or give --root another path`,
     ),
     'firstboot',
@@ -243,6 +243,35 @@ t.test('first boot onto a full disk: one line, ENOSPC; files left whole, no temp
   if (existsSync(status)) t.notMatch(readFileSync(status, 'utf8'), /"state": ?"ready"/, 'the status claims no ready');
 });
 
+t.test(
+  'first boot on an image too full for the certificates: one line, ENOSPC, exit 2 at any size',
+  asRoot('mount'),
+  async (t) => {
+    // The image's API binary makes the plan whole (certificates first); only its presence counts, so a
+    // small file stands in for it. The sizes run the disk out in every openssl step and every write.
+    const failed: number[] = [];
+    for (let kib = 8; kib <= 120; kib += 8) {
+      const full = mountTmpfs(`image-${kib}k`, `size=${kib}k`);
+      if (!full) return void t.fail('a tmpfs does not mount here, as root');
+      mkdirSync(join(full, 'usr/local/bin'), { recursive: true });
+      writeFileSync(join(full, 'usr/local/bin/dataplaneapi'), '#!/bin/sh\n', { mode: 0o755 });
+      const r = ovactl(['firstboot', '--env', EXAMPLE, '--root', full]);
+      if (r.code === 0) continue;
+      failed.push(kib);
+      oneLine(
+        t,
+        r,
+        new RegExp(
+          String.raw`^ovactl [a-z-]+: --root .*image-${kib}k: no space left on the file system of .*\(ENOSPC\)` +
+            String.raw`; fix: free space there, or give --root another path`,
+        ),
+        `firstboot on ${kib} KiB`,
+      );
+    }
+    t.ok(failed.includes(40) && failed.includes(56), `40 and 56 KiB run out inside openssl (${failed.join(', ')})`);
+  },
+);
+
 t.test('an unwritable --root, an unreadable doctor --root (EACCES, unprivileged)', asRoot('setpriv'), async (t) => {
   const locked = join(dir, 'locked');
   mkdirSync(locked, { mode: 0o700 });
@@ -250,7 +279,7 @@ t.test('an unwritable --root, an unreadable doctor --root (EACCES, unprivileged)
     t,
     ovactl(['render', '--env', EXAMPLE, '--root', join(locked, 'tree')], { as: nobody }),
     new RegExp(
-      String.raw`^ovactl: --root .*locked\/tree: .*locked: permission denied \(EACCES\)` +
+      String.raw`^ovactl [a-z-]+: --root .*locked\/tree: .*locked: permission denied \(EACCES\)` +
         String.raw`; fix: run as root, or give --root a path you may write`,
     ),
     'render',
@@ -258,11 +287,11 @@ t.test('an unwritable --root, an unreadable doctor --root (EACCES, unprivileged)
   oneLine(
     t,
     ovactl(['links', '--root', locked], { as: nobody }),
-    /^ovactl: --root .*locked: .*permission denied \(EACCES\)/,
+    /^ovactl [a-z-]+: --root .*locked: .*permission denied \(EACCES\)/,
     'links',
   );
   const r = ovactl(['doctor', '--root', locked], { as: nobody });
-  oneLine(t, r, /^ovactl: --root .*locked: .*permission denied \(EACCES\)/, 'doctor --root');
+  oneLine(t, r, /^ovactl [a-z-]+: --root .*locked: .*permission denied \(EACCES\)/, 'doctor --root');
   t.equal(r.out, '', 'no report of every file "missing"');
   t.same(readdirSync(locked), [], 'nothing written');
 });
@@ -274,7 +303,7 @@ t.test('doctor --collect is checked before the report: a folder, a missing folde
     t,
     folder,
     new RegExp(
-      String.raw`^ovactl: --collect .*: .* is a folder \(EISDIR\)` +
+      String.raw`^ovactl [a-z-]+: --collect .*: .* is a folder \(EISDIR\)` +
         String.raw`; fix: give --collect a file name, e\.g\. \/tmp\/support\.tar\.gz`,
     ),
     'a folder',
@@ -284,7 +313,7 @@ t.test('doctor --collect is checked before the report: a folder, a missing folde
   oneLine(
     t,
     ovactl(['doctor', '--root', tree, '--collect', join(dir, 'no-dir', 'b.tgz')]),
-    /^ovactl: --collect .*b\.tgz: .*no-dir does not exist \(ENOENT\)/,
+    /^ovactl [a-z-]+: --collect .*b\.tgz: .*no-dir does not exist \(ENOENT\)/,
     'a missing folder',
   );
   t.ok(statSync(dir).isDirectory());
@@ -364,5 +393,77 @@ t.test(
     t.match(r.err, /bad-ranges\.cfg:1: .*host bits/);
     t.notMatch(r.out, /in sync/, 'no "in sync" with exit 1');
     t.match(r.out, /1 line\(s\) were skipped/);
+  },
+);
+
+t.test('one prefix rule: a mistake is "ovactl <command>: …"; only a line of no command says "ovactl: …"', async (t) => {
+  const nope = join(dir, 'does-not-exist.json');
+  const cases: [string, string[]][] = [
+    ['validate', ['validate', nope]],
+    ['render', ['render', '--env', nope, '--root', join(dir, 'prefix-render')]],
+    ['firstboot', ['firstboot', '--env', nope, '--root', join(dir, 'prefix-firstboot')]],
+    ['ready', ['ready', '--env', nope, '--root', join(dir, 'prefix-ready')]],
+    ['export', ['export', '--for-successor', join(dir, 'x.json'), '--env', nope]],
+    ['anyip', ['anyip', 'status', '--config', nope]],
+    ['doctor', ['doctor', '--root', nope]],
+    ['validate', ['validate', '--jsn', EXAMPLE]],
+    ['render', ['render', EXAMPLE]],
+  ];
+  for (const [c, args] of cases) {
+    const r = ovactl(args);
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`);
+    t.match(r.err, new RegExp(`^ovactl ${c}: `), `${args.join(' ')}: "ovactl ${c}:" (${r.err.trim()})`);
+  }
+  t.match(ovactl(['frobnicate']).err, /^ovactl: unknown command/, 'no command: "ovactl:"');
+});
+
+t.test("help COMMAND is the command's help; help tables stay aligned", async (t) => {
+  const h = ovactl(['help', 'validate']);
+  t.equal(h.code, 0);
+  t.equal(h.out, ovactl(['validate', '--help']).out, 'ovactl help validate = ovactl validate --help');
+  t.equal(ovactl(['help', 'nope']).code, 2, 'help of no command: a usage error');
+  const main = ovactl(['--help']).out;
+  for (const c of [...main.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!)) {
+    const help = ovactl([c, '--help']).out;
+    // Each option row: its description starts in the same column as the other rows'.
+    const columns = [...help.matchAll(/^( {2}-\S.*?\S {2,})\S/gm)].map((m) => m[1]!.length);
+    t.equal(new Set(columns).size <= 1, true, `${c}: option descriptions in one column (${columns.join(' ')})`);
+    const body = help.split('\n\n').slice(2).join('\n\n');
+    t.notMatch(body, /^-/m, `${c}: no row lost its indentation`);
+  }
+});
+
+t.test('arguments in the wrong place name the fix', async (t) => {
+  oneLine(
+    t,
+    ovactl(['render', 'examples/ovf-env.xml', '--root', join(dir, 'r')]),
+    /^ovactl render: unexpected argument "examples\/ovf-env\.xml"; did you mean --env "examples\/ovf-env\.xml"\?/,
+    'render FILE',
+  );
+  oneLine(t, ovactl(['firstboot', EXAMPLE]), /^ovactl firstboot: unexpected argument .*; did you mean --env /, 'fb');
+  oneLine(
+    t,
+    ovactl(['validate', dir]),
+    /^ovactl validate: .*: is a directory, not a regular file; fix: name a file in it, not the folder$/m,
+    'validate DIR',
+  );
+});
+
+t.test(
+  'doctor off an appliance says so in one line, exit 2',
+  {
+    skip: existsSync('/etc/vmware/anyip-routes.cfg') || existsSync('/var/lib/ovactl') ? 'this is an appliance' : false,
+  },
+  async (t) => {
+    oneLine(
+      t,
+      ovactl(['doctor']),
+      new RegExp(
+        String.raw`^ovactl doctor: this machine is not an ovactl appliance \(it has none of ` +
+          String.raw`/etc/vmware/anyip-routes\.cfg, /var/lib/ovactl\); fix: run it on the appliance, or give --root DIR`,
+      ),
+      'doctor',
+    );
+    t.equal(ovactl(['doctor', '--json']).out, '', 'no JSON report either');
   },
 );

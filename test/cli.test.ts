@@ -298,3 +298,23 @@ t.test("--version, and its long form with the image's Data Plane API", async (t)
     /^ovactl \d+\.\d+\.\d+\ndataplaneapi (unknown \(no build information: not an appliance image\)|\S+.*)\n$/,
   );
 });
+
+t.test('firstboot and render print every finding of the status with its fix, not only "see above"', async (t) => {
+  // Off an appliance image the tree has no Data Plane API: the status holds dataplaneapi.missing.
+  const root = join(dir, 'findings-root');
+  const fb = runCli(['firstboot', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', root]);
+  t.equal(fb.code, 1, fb.err);
+  const status = JSON.parse(readFileSync(join(root, 'var/lib/ovactl/status.json'), 'utf8'));
+  t.ok(status.errors.length, 'the status has errors');
+  for (const f of [...status.errors, ...status.warnings]) {
+    t.ok(fb.out.includes(f.message), `firstboot prints ${f.rule}'s message`);
+    t.ok(fb.out.includes(`rule ${f.rule}`), `firstboot prints ${f.rule}'s id`);
+    if (f.hint) t.ok(fb.out.includes(`fix: ${f.hint}`), `firstboot prints ${f.rule}'s fix`);
+  }
+  t.ok(fb.out.indexOf('rule dataplaneapi.missing') < fb.out.indexOf('NOT READY'), 'before the verdict');
+
+  const r = runCli(['render', '--env', join(ROOT, 'examples/ovf-env.xml'), '--root', join(dir, 'findings-render')]);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, /First boot would report:\nErrors \(1\):\n {2}✗ the HAProxy Data Plane API is not installed/);
+  t.match(r.out, /rule dataplaneapi\.missing · loadbalance\.dataplane_port\n {4}fix: deploy an OVA built with/);
+});

@@ -6,7 +6,7 @@
 // image, run the whole suite) are not run; their ovactl commands must still exist.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { docFiles, fences, firstMissing, steps, type Fence } from './helpers/markdown.js';
@@ -27,7 +27,8 @@ const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--ex
   cwd: ROOT,
   encoding: 'utf8',
 });
-for (const f of listed.stdout.split('\0').filter(Boolean)) {
+const copied = listed.stdout.split('\0').filter(Boolean);
+for (const f of copied) {
   mkdirSync(dirname(join(repo, f)), { recursive: true });
   try {
     copyFileSync(join(ROOT, f), join(repo, f));
@@ -100,3 +101,15 @@ for (const file of docFiles(ROOT)) {
     else t.comment(`${blocks.length} shell blocks`);
   });
 }
+
+t.test('what the examples leave in the checkout is ignored by git', async (t) => {
+  // After every example ran in the copy: its top-level entries that a clone does not have.
+  const tracked = new Set(copied.map((f) => f.split('/')[0]!));
+  const left = readdirSync(repo).filter((n) => !tracked.has(n) && n !== 'node_modules' && n !== 'dist');
+  t.ok(left.length > 0, `the examples leave something to ignore (${left.join(', ')})`);
+  for (const n of left) {
+    const path = statSync(join(repo, n)).isDirectory() ? `${n}/` : n; // git matches "dir/" patterns so
+    const r = spawnSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: ROOT });
+    t.equal(r.status, 0, `${n}: ignored by .gitignore`);
+  }
+});

@@ -187,10 +187,29 @@ const CASES: Case[] = [
   {
     rule: 'user.syntax',
     fail: { 'loadbalance.haproxy_user': 'my user' },
-    pass: { 'loadbalance.haproxy_user': 'wcp-admin@vsphere.local' },
+    pass: { 'loadbalance.haproxy_user': 'wcp-admin.vsphere_local' },
     message: /contains " "/,
   },
   { rule: 'user.syntax', fail: { 'loadbalance.haproxy_user': 'a#b' }, pass: {} },
+  {
+    rule: 'user.syntax',
+    fail: { 'loadbalance.haproxy_user': 'wcp:80' },
+    pass: {},
+    message: /contains ":" at position 4/,
+  },
+  { rule: 'user.syntax', fail: { 'loadbalance.haproxy_user': '9wcp' }, pass: {}, message: /starts with "9"/ },
+  {
+    rule: 'nameservers.duplicate',
+    fail: { 'network.nameservers': '192.0.2.53, 192.0.2.54, 192.0.2.53' },
+    pass: { 'network.nameservers': '192.0.2.53, 192.0.2.54' },
+    message: /lists "192\.0\.2\.53" twice; it is written once/,
+  },
+  {
+    rule: 'hostname.case',
+    fail: { 'network.hostname': 'HAProxy.Example.test' },
+    pass: { 'network.hostname': 'haproxy.example.test' },
+    message: /"HAProxy\.Example\.test" has upper-case letters; it is written as "haproxy\.example\.test"/,
+  },
   {
     rule: 'user.syntax',
     fail: { 'loadbalance.haproxy_user': 'u'.repeat(65) },

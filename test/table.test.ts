@@ -6,7 +6,7 @@ import { PROPERTIES, canonicalKey } from '../src/properties/table.js';
 import { normalise, propertiesSchema } from '../src/properties/schema.js';
 import { propertiesMarkdown } from '../src/docs/reference.js';
 import { RULES } from '../src/validate/rules.js';
-import { ROOT } from './helpers/values.js';
+import { check, ROOT } from './helpers/values.js';
 
 // Every key of the original appliance (../shared/reference/original-appliance.md), same names.
 const ORIGINAL = [
@@ -100,4 +100,44 @@ t.test('docs/properties.md holds the generated reference (ovactl docs --write do
   for (const p of PROPERTIES) t.match(page, `\`${p.key}\``);
   const readme = readFileSync(`${ROOT}README.md`, 'utf8');
   t.notOk(readme.includes('<!-- generated:properties'), 'the README holds no stale copy of the generated section');
+});
+
+/**
+ * The examples a label or description gives ("e.g. X", "Eg X"; "X or Y" is two): up to the closing
+ * parenthesis when the example opens one, else to the end of the sentence or a parenthesis after it.
+ */
+function examplesIn(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(\()?\b(?:e\.g\.|Eg) /g)) {
+    const rest = text.slice(m.index + m[0].length);
+    const end = m[1] ? rest.indexOf(')') : rest.search(/\.(\s|$)| \(/);
+    out.push(...rest.slice(0, end < 0 ? undefined : end).split(' or '));
+  }
+  return out.map((e) => e.trim());
+}
+
+t.test('every example in the labels and descriptions (and each example value) passes its own validation', async (t) => {
+  // RHI values are only read with RHI on: its other required values from the table's own examples.
+  const rhi = Object.fromEntries(
+    PROPERTIES.filter((p) => p.ovfClass === 'rhi' && 'example' in p).map((p) => [p.key, p.example as string]),
+  );
+  const seen: string[] = [];
+  for (const p of PROPERTIES) {
+    const examples = [...examplesIn(p.label), ...examplesIn(p.description), ...('example' in p ? [p.example] : [])];
+    for (const example of examples) {
+      seen.push(p.key);
+      const base = p.ovfClass === 'rhi' ? { ...rhi, 'rhi.enabled': 'True' } : {};
+      const r = await check({ ...base, [p.key]: example });
+      const wrong = r.errors.filter((f) => f.keys.includes(p.key));
+      t.same(
+        wrong.map((f) => f.message),
+        [],
+        `${p.key}: its example ${JSON.stringify(example)} is valid (with the other example values)`,
+      );
+    }
+  }
+  // The parser finds the examples it must (so a rewording cannot make this test vacuous).
+  const inText = ['loadbalance.service_ip_range', 'network.management_ip', 'rhi.peers', 'rhi.ospf_area', 'rhi.rules'];
+  for (const k of inText) t.ok(seen.includes(k), `${k}: the examples in its text are checked`);
+  t.same(examplesIn('A (e.g. 1 or 2) b, e.g. x = f(y); z. Eg 3 (or not)'), ['1', '2', 'x = f(y); z', '3']);
 });

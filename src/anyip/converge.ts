@@ -54,5 +54,17 @@ export const describeForeign = (d: RouteDiff): string => {
   );
 };
 
-export const describeProblem = (file: string, p: LineProblem): string =>
+const describeProblem = (file: string, p: LineProblem): string =>
   `${file}:${p.line}: ${p.message}; skipped. Fix: ${p.hint}`;
+
+/**
+ * The bad lines as messages: the first LISTED, then one line that counts the rest, so a file of
+ * 100,000 bad lines prints a screenful, not megabytes (`status --json` still lists every problem).
+ */
+export function describeProblems(file: string, problems: readonly LineProblem[]): string[] {
+  const shown = problems.slice(0, LISTED).map((p) => describeProblem(file, p));
+  const rest = problems.length - shown.length;
+  if (rest > 0)
+    shown.push(`${file}: ${rest} more bad line${rest === 1 ? '' : 's'} skipped, not shown (fix the ones above first)`);
+  return shown;
+}

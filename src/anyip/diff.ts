@@ -34,11 +34,10 @@ export function diff(
   };
 }
 
-export function batchScript(d: Pick<RouteDiff, 'add' | 'remove'>): string {
-  return (
-    [
-      ...d.remove.map((r) => `route del local ${r} dev lo table local proto ${ANYIP_PROTO}`),
-      ...d.add.map((r) => `route add local ${r} dev lo table local proto ${ANYIP_PROTO}`),
-    ].join('\n') + '\n'
-  );
+/** The `ip -batch` lines that make the kernel's routes equal to the wanted ranges: removals first. */
+export function batchLines(d: Pick<RouteDiff, 'add' | 'remove'>): string[] {
+  return [
+    ...d.remove.map((r) => `route del local ${r} dev lo table local proto ${ANYIP_PROTO}`),
+    ...d.add.map((r) => `route add local ${r} dev lo table local proto ${ANYIP_PROTO}`),
+  ];
 }

@@ -6,7 +6,7 @@
 import { bootPlan } from '../plan/boot.js';
 import { statusJson, type State, type Status } from '../plan/status.js';
 import type { Report } from '../validate/validate.js';
-import { error as errorFinding } from '../validate/finding.js';
+import { error as errorFinding, type Finding } from '../validate/finding.js';
 import { gatherBootFacts } from './facts.js';
 import { publishGuestinfo, writeStatus } from './publish.js';
 import { newContext, runSteps } from './steps.js';
@@ -34,6 +34,8 @@ export interface FirstbootResult {
   readonly dataPlaneStarted?: boolean;
   readonly changed: boolean;
   readonly lines: readonly string[];
+  /** The findings of the status this boot wrote (none when it wrote none): printed with their fixes. */
+  readonly findings: { readonly errors: readonly Finding[]; readonly warnings: readonly Finding[] };
 }
 
 export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResult> {
@@ -56,13 +58,14 @@ export async function runFirstboot(input: FirstbootInput): Promise<FirstbootResu
     boot = bootPlan({ report, version: input.version, facts: { ...facts, haproxyProblem: gate } });
     await runSteps(boot.steps, ctx);
   }
+  const findings = ctx.findings ?? { errors: report.errors, warnings: report.warnings };
   const lines = [...ctx.lines, ...system.ran.map((c) => `${system.live ? 'ran' : 'would run'}: ${c}`)];
   if (ctx.failures.length) {
     // Not recorded as done: the next boot tries again.
     lines.push(...ctx.failures.map((f) => `failed: ${f}`));
-    return { state: 'error', changed: true, lines };
+    return { state: 'error', changed: true, lines, findings };
   }
-  return { ...boot.outcome, lines };
+  return { ...boot.outcome, lines, findings };
 }
 
 export interface WriteFailure {

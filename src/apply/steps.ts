@@ -40,6 +40,8 @@ export interface StepContext {
   caFindings?: Finding[];
   caCert?: string;
   statusJson?: string;
+  /** The findings of the status written last: what the command prints. */
+  findings?: { readonly errors: readonly Finding[]; readonly warnings: readonly Finding[] };
 }
 
 export const newContext = (
@@ -171,6 +173,7 @@ const RUNNERS: { readonly [K in Step['kind']]: Runner<K> } = {
     const warnings =
       s.caWarnings && ctx.caFindings ? withCaFindings(s.status.warnings, ctx.caFindings) : s.status.warnings;
     ctx.statusJson = writeStatus(ctx.root, { ...s.status, warnings }, ctx.lines);
+    ctx.findings = { errors: s.status.errors, warnings };
     return undefined;
   },
   'boot-metrics': async (_s, ctx) => {

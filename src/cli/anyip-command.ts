@@ -3,7 +3,7 @@ import { parseRangesFile } from '../anyip/ranges-file.js';
 import { METRICS_DIR, RANGES_FILE } from '../appliance/paths.js';
 import { applyBatch, localRoutes, ownedRoutes } from '../anyip/routes.js';
 import { diff } from '../anyip/diff.js';
-import { converge, describeChange, describeForeign, describeProblem, listRanges } from '../anyip/converge.js';
+import { converge, describeChange, describeForeign, describeProblems, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';
 import { anyipFamilies } from '../metrics/appliance.js';
 import { writeMetrics } from '../metrics/prom.js';
@@ -50,7 +50,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     const r = await applyBatch({ add: [], remove: current });
     const listed = current.length ? `: ${listRanges(current)}` : '';
     io.stdout(`anyip down: removed ${current.length} route${current.length === 1 ? '' : 's'}${listed}\n`);
-    if (!r.ok) io.stderr(`anyip down: ${r.message}\n`);
+    if (!r.ok) io.stderr(`ovactl anyip down: ${r.message}\n`);
     return r.ok ? EXIT.ok : EXIT.invalid;
   }
 
@@ -60,10 +60,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     const o = await converge(config, false);
     if ('unreadable' in o)
       return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
-    for (const p of o.problems) io.stderr(describeProblem(config, p) + '\n');
+    for (const line of describeProblems(config, o.problems)) io.stderr(`${line}\n`);
     io.stdout(`anyip up: ${describeChange(o.diff)}\n`);
-    if (o.diff.foreign.length) io.stderr(`anyip up: ${describeForeign(o.diff)}\n`);
-    if (o.kernelError) io.stderr(`anyip up: the kernel refused a change: ${o.kernelError}\n`);
+    if (o.diff.foreign.length) io.stderr(`ovactl anyip up: ${describeForeign(o.diff)}\n`);
+    if (o.kernelError) io.stderr(`ovactl anyip up: the kernel refused a change: ${o.kernelError}\n`);
     return o.kernelError === undefined && o.problems.length === 0 ? EXIT.ok : EXIT.invalid;
   }
 
@@ -79,7 +79,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     });
   }
   const file = parseRangesFile(text);
-  for (const p of file.problems) io.stderr(describeProblem(config, p) + '\n');
+  for (const line of describeProblems(config, file.problems)) io.stderr(`${line}\n`);
   const { owned, foreign } = await localRoutes();
   const d = diff(file.ranges, owned, foreign);
   if (args.values.json) {
@@ -144,7 +144,7 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
             : `anyip watch: ${config} is back`,
         );
       lastMissing = o.missingFile;
-      const problems = o.problems.map((p) => describeProblem(config, p)).join('\n');
+      const problems = describeProblems(config, o.problems).join('\n');
       if (problems !== lastProblems && problems) io.stderr(problems + '\n');
       lastProblems = problems;
       if (o.diff.add.length || o.diff.remove.length) log(`anyip watch: ${describeChange(o.diff)}`);

@@ -2,7 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { CHECKS, runChecks } from '../doctor/checks.js';
 import { defaultExec, type CheckResult, type Interval } from '../doctor/check.js';
-import { parseVipRanges } from '../doctor/facts.js';
+import { APPLIANCE_MARKERS, isAppliance, parseVipRanges } from '../doctor/facts.js';
 import { checkBundlePath, collect } from '../doctor/collect.js';
 import { errnoError, onPath } from '../core/fs-error.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -31,8 +31,8 @@ Options:
                       tails) with every secret and private key removed
   -h, --help          show this help
 
-Exit status: 0 all good (warnings allowed), 1 problems found, 2 usage error, an unreadable --root or a
---collect FILE that cannot be written (checked before the report).`,
+Exit status: 0 all good (warnings allowed), 1 problems found, 2 usage error, an unreadable --root, an
+unwritable --collect FILE (checked before the report), or (without --root) not an appliance.`,
   options: {
     root: { type: 'string' },
     'vip-range': { type: 'string' },
@@ -81,6 +81,13 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       readdirSync(root);
     });
     if (!readable.ok) return io.inputError(readable.error);
+  }
+  if (root === undefined && !isAppliance('/')) {
+    io.stderr(
+      `ovactl doctor: this machine is not an ovactl appliance (it has none of ${APPLIANCE_MARKERS.join(', ')}); ` +
+        'fix: run it on the appliance, or give --root DIR to check a rendered tree or an unpacked support bundle\n',
+    );
+    return EXIT.usage;
   }
   const collectTo = typeof v.collect === 'string' ? v.collect : undefined;
   if (collectTo !== undefined) {

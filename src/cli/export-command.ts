@@ -21,8 +21,8 @@ the new OVA: the values this appliance applied (read as first boot reads them, a
 they are the ones first boot recorded as applied without an error) and the CA certificate and key in
 use (/etc/haproxy/ca.crt and ca.key, a generated CA too). The VM name is <host name>-successor.
 
-  --format govc       a govc options file: govc import.ova -options=FILE haproxy-appliance.ova
-  --format powercli   a PowerShell script (Get-OvfConfiguration / Import-VApp) with the values filled in
+  --format govc          a govc options file: govc import.ova -options=FILE haproxy-appliance.ova
+  --format powercli      a PowerShell script (Get-OvfConfiguration / Import-VApp) with the values filled in
 
 FILE HOLDS SECRETS: the root and Data Plane API passwords and the CA's private key, in clear text.
 Nothing of it is printed. FILE is created new with mode 0600 (an existing FILE is never overwritten)

@@ -3,7 +3,7 @@ import { HAPROXY_BIN } from '../appliance/paths.js';
 import { reportWriteFailure, runFirstboot } from '../apply/firstboot.js';
 import { liveSystem, recordingSystem } from '../apply/system.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
-import { reportText } from './report.js';
+import { findingsText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -49,7 +49,11 @@ Exit status: 0 starting or ready (or no changes to such an appliance), 1 invalid
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
-  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  if (args.positionals.length) {
+    // "ovactl render ovf-env.xml": the values go after --env.
+    const arg = JSON.stringify(args.positionals[0]);
+    throw new UsageError(`unexpected argument ${arg}; did you mean --env ${arg}?`);
+  }
   const deployment = deploymentFlag(args.values.deployment);
   const rootArg = args.values.root as string | undefined;
   const root = rootArg ?? '/';
@@ -57,7 +61,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
 
   const loaded = await loadBootValues(env, deployment);
   if (!loaded.ok) return io.inputError(loaded.error);
-  const { doc, report, origin } = loaded.value;
+  const { report, origin } = loaded.value;
 
   // A path mistake (a read-only or full --root) is one line, exit 2; at boot "/" names no flag.
   const rootOf = rootArg === undefined ? { path: root } : { flag: '--root', path: rootArg };
@@ -84,8 +88,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   const result = applied.value;
   const out = [
     `ovactl firstboot: values from ${origin}, deployment "${report.deployment}"`,
-    ...(report.errors.length || report.warnings.length ? [reportText(report, doc, styleFor(1)).trimEnd()] : []),
     ...result.lines,
+    // Every finding with its fix, as validate prints them: the status holds the same ones.
+    ...findingsText(result.findings, styleFor(1)),
+    ...(result.findings.errors.length || result.findings.warnings.length ? [''] : []),
     result.state === 'ready'
       ? 'ready'
       : result.state === 'starting'

@@ -88,6 +88,8 @@ function mainHelp(): string {
 
 export async function main(argv: string[], io: CommandIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
+  // "ovactl help validate" is "ovactl validate --help".
+  if (name === 'help' && rest[0] !== undefined) return main([rest[0], '--help'], io);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
@@ -116,8 +118,16 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
     return EXIT.usage;
   }
   const mod = await command.load();
+  // Every line a command writes about a mistake starts with "ovactl <command>:" (docs/commands.md).
+  const cio: CommandIO = {
+    ...io,
+    inputError(e) {
+      io.stderr(`ovactl ${name}: ${e.origin}: ${e.message}\n`);
+      return EXIT.usage;
+    },
+  };
   try {
-    return await mod.run(rest, io);
+    return await mod.run(rest, cio);
   } catch (e) {
     if (isUsageError(e)) {
       // One line: the mistake, then the synopsis (the whole help is one --help away).
@@ -125,7 +135,7 @@ export async function main(argv: string[], io: CommandIO = processIO): Promise<n
       return EXIT.usage;
     }
     // A path mistake a command did not catch with its flag still gets its one line, naming the path.
-    if (isFsMistake(e)) return io.inputError(fsInputError(e, { path: e.path ?? '(unknown path)' }));
+    if (isFsMistake(e)) return cio.inputError(fsInputError(e, { path: e.path ?? '(unknown path)' }));
     throw e;
   }
 }

@@ -7,7 +7,7 @@ import { idsFrom, writeAllAtomic } from '../core/atomic-write.js';
 import { gatherBootFacts } from '../apply/facts.js';
 import { recordingSystem } from '../apply/system.js';
 import { VERSION } from './version.js';
-import { reportText } from './report.js';
+import { findingsText, reportText } from './report.js';
 import { styleFor } from './style.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
 import { EXIT, type CommandIO } from './io.js';
@@ -46,7 +46,11 @@ const mergeLines = (m: NonNullable<Plan['haproxy']>): string[] => [
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
-  if (args.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  if (args.positionals.length) {
+    // "ovactl render ovf-env.xml": the values go after --env.
+    const arg = JSON.stringify(args.positionals[0]);
+    throw new UsageError(`unexpected argument ${arg}; did you mean --env ${arg}?`);
+  }
   const env = args.values.env as string | undefined;
   const root = args.values.root as string | undefined;
   if (!env) throw new UsageError('missing --env INPUT');
@@ -92,6 +96,10 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     'Steps first boot would run:',
     ...boot.steps.map((s, i) => `  ${String(i + 1).padStart(2)}. ${describeStep(s)}`),
   );
+  // What the status would say, each finding with its fix (e.g. an image without the Data Plane API).
+  const status = boot.steps.find((s) => s.kind === 'write-status');
+  if (status?.kind === 'write-status' && (status.status.errors.length || status.status.warnings.length))
+    lines.push('First boot would report:', ...findingsText(status.status, styleFor(1)).slice(1));
   io.stdout(lines.join('\n') + '\n');
   return EXIT.ok;
 }

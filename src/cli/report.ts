@@ -27,21 +27,31 @@ const FORMAT_NAMES: Record<Format, string> = {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** Findings grouped for people, each with its rule, keys and fix: validate's text, and first boot's and render's. */
+export function findingsText(
+  f: { readonly errors: readonly Finding[]; readonly warnings: readonly Finding[] },
+  s: Style,
+): string[] {
+  const out: string[] = [];
+  const group = (title: string, mark: string, list: readonly Finding[]) => {
+    if (!list.length) return;
+    out.push('', s.bold(title));
+    for (const x of list) {
+      out.push(`  ${mark} ${x.message}`);
+      out.push(s.dim(`    rule ${x.rule}${x.keys.length ? ` · ${x.keys.join(', ')}` : ''}`));
+      if (x.hint) out.push(`    fix: ${x.hint}`);
+    }
+  };
+  group(`Errors (${f.errors.length}):`, s.red('✗'), f.errors);
+  group(`Warnings (${f.warnings.length}):`, s.yellow('!'), f.warnings);
+  return out;
+}
+
 export function reportText(r: Report, doc: DeployDocument, s: Style): string {
   const out: string[] = [];
   const nics = r.deployment === 'frontend' ? '3 NICs' : '2 NICs';
   out.push(`${doc.origin}: ${FORMAT_NAMES[doc.format]}, deployment "${r.deployment}" (${nics})`);
-  const group = (title: string, mark: string, list: readonly Finding[]) => {
-    if (!list.length) return;
-    out.push('', s.bold(title));
-    for (const f of list) {
-      out.push(`  ${mark} ${f.message}`);
-      out.push(s.dim(`    rule ${f.rule}${f.keys.length ? ` · ${f.keys.join(', ')}` : ''}`));
-      if (f.hint) out.push(`    fix: ${f.hint}`);
-    }
-  };
-  group(`Errors (${r.errors.length}):`, s.red('✗'), r.errors);
-  group(`Warnings (${r.warnings.length}):`, s.yellow('!'), r.warnings);
+  out.push(...findingsText(r, s));
   out.push('');
   out.push(
     r.valid

@@ -143,7 +143,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
       );
     else if (r.files.length) io.stdout(`rhi prepare: created ${r.files.join(', ')} (empty)\n`);
     else io.stdout(preparedNothing(r.included, o));
-    for (const p of r.problems) io.stderr(`rhi ${action}: ${p}\n`);
+    for (const p of r.problems) io.stderr(`ovactl rhi ${action}: ${p}\n`);
     return r.problems.length ? EXIT.invalid : EXIT.ok;
   }
   const tuning = {

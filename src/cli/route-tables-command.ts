@@ -71,7 +71,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
     const current = await ownedRules();
     const r = await applyRules({ add: [], remove: current });
     io.stdout(`route-tables down: removed ${current.length} rule${current.length === 1 ? '' : 's'}\n`);
-    if (!r.ok) io.stderr(`route-tables down: ${r.message}\n`);
+    if (!r.ok) io.stderr(`ovactl route-tables down: ${r.message}\n`);
     return r.ok ? EXIT.ok : EXIT.invalid;
   }
   if (action === 'watch') return watch(config, root, io);

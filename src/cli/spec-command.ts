@@ -8,14 +8,16 @@ export const spec: CommandSpec = {
   summary: 'Print a deploy spec to fill in: a govc options file or a PowerCLI snippet.',
   usage: 'ovactl spec --format govc|powercli [--deployment default|frontend]',
   help: `
-  --format govc       an options file in the shape of "govc import.spec": PropertyMapping with the
-                      defaults, NetworkMapping, Deployment, PowerOn, ...; edit it, check it with
-                      "ovactl validate FILE", deploy with "govc import.ova -options=FILE haproxy-appliance.ova"
-  --format powercli   a PowerShell snippet using Get-OvfConfiguration and Import-VApp
+Formats:
+  --format govc          an options file in the shape of "govc import.spec": PropertyMapping with the
+                         defaults, NetworkMapping, Deployment, PowerOn, ...; edit it, check it with
+                         "ovactl validate FILE", deploy with
+                         "govc import.ova -options=FILE haproxy-appliance.ova"
+  --format powercli      a PowerShell snippet using Get-OvfConfiguration and Import-VApp
 
 Options:
-  --deployment OPTION  default (2 NICs, the default) or frontend (3 NICs, with the frontend values)
-  -h, --help           show this help
+  --deployment OPTION    default (2 NICs, the default) or frontend (3 NICs, with the frontend values)
+  -h, --help             show this help
 
 Exit status: 0 printed, 2 usage error.`,
   options: { format: { type: 'string' }, deployment: { type: 'string' } },

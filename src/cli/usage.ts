@@ -76,5 +76,6 @@ function unknownOption(spec: CommandSpec, argv: readonly string[]): string | und
   return undefined;
 }
 
+/** The help; only blank lines are trimmed, so a first line indented as a table row stays aligned. */
 export const helpText = (spec: CommandSpec): string =>
-  `Usage: ${spec.usage}\n\n${spec.summary}\n\n${spec.help.trim()}\n`;
+  `Usage: ${spec.usage}\n\n${spec.summary}\n\n${spec.help.replace(/^\n+/, '').trimEnd()}\n`;

@@ -29,7 +29,12 @@ export function readRegularBytes(path: string, max = MAX_INPUT_BYTES): Buffer {
   try {
     const st = fstatSync(fd);
     if (!st.isFile())
-      throw new InputFileError('ENOTREG', `is ${kindOf(st)}, not a regular file (give - to read stdin)`);
+      throw new InputFileError(
+        'ENOTREG',
+        st.isDirectory()
+          ? 'is a directory, not a regular file; fix: name a file in it, not the folder'
+          : `is ${kindOf(st)}, not a regular file; fix: name a file, or give - and pipe it to stdin`,
+      );
     const buf = Buffer.alloc(Math.min(max, st.size) + 1);
     let n = 0;
     for (;;) {

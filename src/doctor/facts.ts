@@ -1,15 +1,22 @@
 // The facts doctor's checks share, read once from the tree: the ranges file, ovactl's .network files
 // and the Data Plane API's listener (plan/network.ts's model and readers), haproxy.cfg's binds.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readRegularFile } from '../core/regular-file.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseRangesFile } from '../anyip/ranges-file.js';
-import { DATAPLANEAPI_YAML, HAPROXY_CFG, NETWORK_DIR, RANGES_FILE } from '../appliance/paths.js';
+import { DATAPLANEAPI_YAML, HAPROXY_CFG, NETWORK_DIR, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
 import { readApiEndpoint, readNetworkFile, type NetworkFile } from '../plan/network.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr } from '../net/ip.js';
 import { nicAddresses, onNic, ownMacs, ownTargets, type DadTarget } from '../net/dad.js';
 import { parseBinds } from '../haproxy/binds.js';
 import type { Context, Facts, Interval } from './check.js';
+
+/**
+ * What every appliance holds (the image makes the state folder; first boot writes the ranges file).
+ * Off an appliance the live checks could only report what a workstation lacks.
+ */
+export const APPLIANCE_MARKERS = [RANGES_FILE, dirname(STATUS_FILE)] as const;
+export const isAppliance = (root: string): boolean => APPLIANCE_MARKERS.some((p) => existsSync(join(root, p)));
 
 export function readFacts(root: string): Facts {
   const cache = new Map<string, string | undefined>();

@@ -35,7 +35,7 @@ const BOOLEANS: Record<string, boolean> = {
 };
 
 /** Comma lists tolerate spaces, a trailing comma, and whitespace as a separator. */
-const splitList = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x.length > 0);
+export const splitList = (s: string): string[] => s.split(/[\s,]+/).filter((x) => x.length > 0);
 
 type Ctx = { issues: unknown[] };
 const problem = (ctx: Ctx, input: string, rule: string, message: string, hint: string) => {
@@ -54,6 +54,11 @@ const canonCidr = (s: string): string => {
 };
 const ipText = z.pipe(z.string(), z.transform(canonIp));
 const cidrText = z.pipe(z.string(), z.transform(canonCidr));
+/** Nameservers: an address given twice is used once (rule nameservers.duplicate warns). */
+const ipSet = z.pipe(
+  z.string(),
+  z.transform((s: string) => [...new Set(splitList(s).map(canonIp))]),
+);
 const ipList = z.pipe(
   z.string(),
   z.transform((s: string) => splitList(s).map(canonIp)),
@@ -78,11 +83,13 @@ const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   ),
   certificate: pem,
   privateKey: pem,
+  // DNS names are case-insensitive; /etc/hostname, the certificate and the prompt get lower case
+  // (rule hostname.case warns when the value had upper case).
   hostname: z.pipe(
     z.string(),
-    z.transform((s: string) => s.replace(/\.$/, '')),
+    z.transform((s: string) => s.replace(/\.$/, '').toLowerCase()),
   ),
-  addressList: ipList,
+  addressList: ipSet,
   hostList: ipList, // host names pass unchanged
   interfaceAddress: cidrText,
   address: ipText,

@@ -299,7 +299,7 @@ export const PROPERTIES = [
     deployment: 'all',
     category: LOADBALANCE,
     example: '198.51.100.64/26',
-    label: '3.1 Load Balancer IP Ranges, comma-separated in CIDR format (Eg 1.2.3.4/28,5.6.7.8/28)',
+    label: '3.1 Load Balancer IP Ranges, comma-separated in CIDR format (e.g. 198.51.100.64/28,198.51.100.80/28)',
     description:
       'The virtual IP ranges the appliance answers (AnyIP), as network CIDRs. Must not contain any appliance ' +
       'address, gateway, nameserver or other host.',
@@ -331,7 +331,8 @@ export const PROPERTIES = [
     category: LOADBALANCE,
     label: '3.3 HAProxy User ID',
     description:
-      'User name for the Data Plane API (haproxy userlist "controller"). No spaces, quotes, #, $ or backslashes.',
+      'User name for the Data Plane API (haproxy userlist "controller"): 1-64 letters, digits, dots, ' +
+      'underscores and hyphens, starting with a letter or underscore (a colon can never log in with HTTP Basic auth).',
   },
   {
     key: 'loadbalance.haproxy_pwd',
@@ -450,8 +451,8 @@ export const PROPERTIES = [
     label: '4.7 Announcement Rules',
     description:
       'auto: one /32 for each VIP a haproxy frontend binds, announced while that frontend and its backends are ' +
-      'up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 192.0.2.70 = all(b:be_app); ' +
-      '%vol2 192.0.2.71 = any(b:be_a, b:be_b). Rules may also list auto. ' +
+      'up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 198.51.100.70 = all(b:be_app); ' +
+      '%vol2 198.51.100.71 = any(b:be_a, b:be_b). Rules may also list auto. ' +
       'Their VIPs must lie in the load balancer IP ranges.',
   },
 ] as const satisfies readonly PropertySpec[];

@@ -134,7 +134,10 @@ const MAX_RULES_LINE = 512 * 1024;
 export const MAX_RULES_BYTES = 512 * 1024;
 /** Errors reported before parsing stops. */
 const MAX_ERRORS = 1000;
-const quote = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 37)}...` : s);
+/** Set for one parseRules call (which is synchronous): validate's secrets, never quoted. */
+let isSecret: (s: string) => boolean = () => false;
+const quote = (s: string): string =>
+  isSecret(s) ? '(a value equal to a secret, not shown)' : JSON.stringify(s.length > 40 ? `${s.slice(0, 37)}...` : s);
 
 /** One rule (or `auto`) from `line`, between `start` and `end` (a ";", a "#" or the end of the line). */
 class Cursor {
@@ -401,7 +404,17 @@ function parseRule(c: Cursor): { targets: RawTarget[]; aggregate: Aggregate; ref
 }
 
 /** Parses a rules file (or the one-line `rhi.rules` property): every rule, and every error. */
-export function parseRules(text: string): ParsedRules {
+/** `secret`: text the messages must not quote (validate passes the deploy values' secrets). */
+export function parseRules(text: string, secret?: (s: string) => boolean): ParsedRules {
+  isSecret = secret ?? (() => false);
+  try {
+    return parseAllRules(text);
+  } finally {
+    isSecret = () => false;
+  }
+}
+
+function parseAllRules(text: string): ParsedRules {
   const rules: RuleDef[] = [];
   const errors: RuleError[] = [];
   let auto: { line: number; column: number } | undefined;

@@ -30,8 +30,10 @@ export type PeerResult =
   | { ip: Ip; as: number; asText: string }
   | { problem: string; hint: string; asProblem?: 'syntax' | 'range' };
 
-/** `192.0.2.1:65001` or `[2001:db8::1]:65001`. */
-export function parsePeer(text: string): PeerResult {
+/** `192.0.2.1:65001` or `[2001:db8::1]:65001`. `secret`: text the messages must not show (validate's secrets). */
+export function parsePeer(text: string, secret: (s: string) => boolean = () => false): PeerResult {
+  const shown = (s: string) => (secret(s) ? '(a value equal to a secret, not shown)' : s);
+  const quoted = (s: string) => (secret(s) ? shown(s) : JSON.stringify(s));
   const m = /^\[([^\]]+)\]:(.*)$/.exec(text) ?? /^([^:]+):(.*)$/.exec(text);
   if (!m) {
     const bare = parseIp(text.replace(/^\[|\]$/g, ''));
@@ -39,7 +41,7 @@ export function parsePeer(text: string): PeerResult {
       return {
         problem: 'has no AS number',
         hint:
-          `write address:AS, e.g. ${bare.family === 6 ? `[${bare.text}]` : bare.text}:65001 ` +
+          `write address:AS, e.g. ${shown(bare.family === 6 ? `[${bare.text}]` : bare.text)}:65001 ` +
           '(the local AS for iBGP)',
       };
     return { problem: 'is not address:AS', hint: 'e.g. 192.0.2.1:65001, or [2001:db8::1]:65001 for IPv6' };
@@ -47,13 +49,13 @@ export function parsePeer(text: string): PeerResult {
   const ip = parseIp(m[1]!);
   if (!ip)
     return {
-      problem: `does not start with an IP address (${JSON.stringify(m[1])})`,
+      problem: `does not start with an IP address (${quoted(m[1]!)})`,
       hint: 'e.g. 192.0.2.1:65001, or [2001:db8::1]:65001 for IPv6',
     };
   const as = parseAs(m[2]!);
   if ('problem' in as)
     return {
-      problem: `has ${as.problem === 'syntax' ? 'no valid' : 'an out-of-range'} AS number (${JSON.stringify(m[2])})`,
+      problem: `has ${as.problem === 'syntax' ? 'no valid' : 'an out-of-range'} AS number (${quoted(m[2]!)})`,
       hint: as.hint,
       asProblem: as.problem,
     };

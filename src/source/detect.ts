@@ -2,10 +2,8 @@
 // the admin has: an ovf-env.xml, a govc options file, a flat JSON object, or the Supervisor log form.
 import { err, inputError, type Result } from '../core/result.js';
 import type { DeployDocument } from './document.js';
-import { fromPythonPairs, isGovcOptions, parseFlatObject, parseGovc } from './json.js';
+import { fromPythonPairs, isGovcOptions, isObject, parseJsonAsWritten, parseFlatObject, parseGovc } from './json.js';
 import { parsePythonDict } from './python-literal.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * JSON.parse's message reduced to what went wrong and where (line and column, which Node 18 does not
@@ -43,7 +41,27 @@ const WHAT: readonly [RegExp, string][] = [
   [/^(Unexpected token|.*is not valid JSON)/, 'unexpected token'],
 ];
 
+/**
+ * The most keys a deploy document may hold: the appliance has under 30 properties, so a thousand is
+ * already absurd, and refusing more keeps validation's time and output bounded.
+ */
+const MAX_KEYS = 1_000;
+
 export async function parseDocument(text: string, origin: string): Promise<Result<DeployDocument>> {
+  const doc = await parseAny(text, origin);
+  if (!doc.ok) return doc;
+  const keys = doc.value.values.size + doc.value.unknownKeys.length;
+  if (keys <= MAX_KEYS) return doc;
+  return err(
+    inputError(
+      origin,
+      `holds ${keys.toLocaleString('en-US')} keys; at most ${MAX_KEYS.toLocaleString('en-US')} are read ` +
+        "(the appliance's properties are listed by ovactl docs); fix: give only the appliance's properties",
+    ),
+  );
+}
+
+async function parseAny(text: string, origin: string): Promise<Result<DeployDocument>> {
   const body = text.replace(/^\uFEFF/, '').trim();
   if (body === '') return err(inputError(origin, 'the input is empty'));
   if (body.startsWith('<')) {
@@ -53,7 +71,7 @@ export async function parseDocument(text: string, origin: string): Promise<Resul
   if (body.startsWith('{') || body.startsWith('[')) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body);
+      parsed = parseJsonAsWritten(body);
     } catch (jsonError) {
       const py = parsePythonDict(body);
       if (py.ok) return { ok: true, value: fromPythonPairs(py.value, origin) };

@@ -6,13 +6,55 @@ import { field, ValueCollector } from './keys.js';
 import type { LiteralPair } from './python-literal.js';
 import { keyText } from '../core/quote.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function scalar(v: unknown): string | null | undefined {
   if (v === null) return null;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof NumberText || typeof v === 'boolean') return String(v);
   return undefined;
+}
+
+/** A JSON number as it was written (1e400 stays "1e400", not "Infinity"; 5556.0 stays "5556.0"). */
+class NumberText {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A JSON object (not a list, not a number read by parseJsonAsWritten). */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof NumberText);
+
+/** The number literals of valid JSON text, in order: one linear pass that skips strings. */
+function numberLiterals(json: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < json.length && json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < json.length && /[0-9eE.+-]/.test(json[j]!)) j++;
+      out.push(json.slice(i, j));
+      i = j - 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * JSON.parse, with each number as the text it was written in (a NumberText). The reviver sees the
+ * numbers in source order, except where an object's integer-like keys or a repeated key reorder them:
+ * a literal that does not match its value is not trusted, and the value's own text is used.
+ */
+export function parseJsonAsWritten(json: string): unknown {
+  const literals = /[:,[]\s*-?\d/.test(json) ? numberLiterals(json) : [];
+  let next = 0;
+  return JSON.parse(json, (_key, v: unknown) => {
+    if (typeof v !== 'number') return v;
+    const text = literals[next++];
+    return new NumberText(text !== undefined && Number(text) === v ? text : String(v));
+  });
 }
 
 export const isGovcOptions = (obj: Record<string, unknown>): boolean =>

@@ -3,6 +3,7 @@
 // before it goes into an error message.
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { errnoError } from '../core/fs-error.js';
 import { join } from 'node:path';
 
 /** A failed step of the certificate work; `step` names it ("generate the CA key", "sign the server certificate", …). */
@@ -77,8 +78,31 @@ export async function withWorkDir<T>(parent: string, fn: (work: string) => Promi
   try {
     writePrivate(work, DEFAULTS_CNF, '');
     return await fn(work);
+  } catch (e) {
+    // openssl on a full disk fails in its own words, or exits 0 with empty files: the disk is the cause,
+    // told as every other full disk is (one line, the path and the fix). Measured before the folder goes.
+    if (e instanceof TlsError && nearlyFull(work)) throw errnoError('ENOSPC', 'write', parent, e.message);
+    throw e;
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether the folder's file system is out of room for the step's files: a 64 KiB probe (what a run of
+ * openssl writes, with its temporaries) is refused. statfs alone cannot tell: openssl's own temporary
+ * files are gone by now, and its failed write leaves free blocks behind.
+ */
+function nearlyFull(folder: string): boolean {
+  const probe = join(folder, '.room');
+  try {
+    writeFileSync(probe, Buffer.alloc(64 * 1024), { flag: 'wx' });
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOSPC' || code === 'EDQUOT';
+  } finally {
+    rmSync(probe, { force: true });
   }
 }
 

@@ -2,7 +2,8 @@
 // the network values (memoised, and only for values that parse, so one typo is reported once).
 import { isCidr, parseCidr, parseIp, type Cidr, type CidrProblem, type Ip } from '../net/ip.js';
 import { isSetIn, type Properties, type RawValues } from '../properties/schema.js';
-import type { PropertyKey } from '../properties/table.js';
+import { PROPERTIES, type PropertyKey } from '../properties/table.js';
+import { q } from '../core/quote.js';
 import { NICS, type Deployment, type Nic } from '../appliance/nics.js';
 import type { TypeProblem } from '../properties/schema.js';
 import type { DeployDocument } from '../source/document.js';
@@ -28,6 +29,10 @@ export interface ContextInput {
   readonly rhiChecks?: Readonly<Record<string, (ctx: Context) => Iterable<Problem>>> | undefined;
 }
 
+/** A secret this long is hidden inside longer text too (shorter ones, only as the whole value). */
+const MIN_SECRET_IN_TEXT = 6;
+const HIDDEN = '(a value equal to a secret of these values, not shown)';
+
 export class Context {
   private readonly cidrs = new Map<PropertyKey, Cidr | CidrProblem | undefined>();
   readonly doc: DeployDocument;
@@ -37,8 +42,14 @@ export class Context {
   readonly deploymentProblem: string | undefined;
   private readonly ca: readonly CaProblem[];
   private readonly rhiChecks: ContextInput['rhiChecks'];
+  /** The secret values of this input (passwords, the CA key), as written and trimmed. */
+  private readonly secrets: readonly string[];
 
   constructor(input: ContextInput) {
+    this.secrets = PROPERTIES.filter((s) => s.secret)
+      .flatMap((s) => [input.doc.values.get(s.key), input.props[s.key]])
+      .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+      .flatMap((v) => [v, v.trim()]);
     this.doc = input.doc;
     this.props = input.props;
     this.typeProblems = input.typeProblems;
@@ -56,6 +67,26 @@ export class Context {
 
   get raw(): RawValues {
     return this.doc.values;
+  }
+
+  /**
+   * A value quoted for a message: the only way the rules quote one (they do not import core/quote).
+   * A value equal to a secret of this input, or holding one, is never quoted — the root password
+   * typed as the host name must not reach the console, the status or guestinfo.
+   */
+  quote(text: string): string {
+    return this.holdsSecret(text) ? HIDDEN : q(text);
+  }
+
+  /** A value (an address as parsed) put into a message unquoted: as quote(), never a secret. */
+  plain(text: string): string {
+    return this.holdsSecret(text) ? HIDDEN : text;
+  }
+
+  /** Whether `text` is, or holds, a secret of this input. */
+  holdsSecret(text: string): boolean {
+    const t = text.trim();
+    return this.secrets.some((s) => t === s || (s.length >= MIN_SECRET_IN_TEXT && text.includes(s)));
   }
 
   /** The value as the source wrote it, for messages (never called for secrets). */

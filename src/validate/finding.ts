@@ -2,6 +2,9 @@ import type { PropertyKey } from '../properties/table.js';
 
 export type Severity = 'error' | 'warning';
 
+/** At most this many findings per rule, then one that counts the rest: output stays readable. */
+export const MAX_FINDINGS_PER_RULE = 20;
+
 /** What a rule's check yields: the keys, the message and the fix; the rule adds its id and severity. */
 export interface Problem {
   readonly keys: readonly PropertyKey[];

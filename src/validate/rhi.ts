@@ -8,18 +8,18 @@ import type { PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
 import type { Problem } from './finding.js';
 import type { ManagementProperties, RhiValues } from './values.js';
-import { q } from '../core/quote.js';
 
 const p = (keys: readonly PropertyKey[], message: string, hint?: string): Problem =>
   hint === undefined ? { keys, message } : { keys, message, hint };
 const rhiOn = (ctx: Context): boolean => ctx.props['rhi.enabled'] === true;
-const peersOf = (ctx: Context) => ctx.list('rhi.peers').map((text) => ({ text, parsed: parsePeer(text) }));
+const peersOf = (ctx: Context) =>
+  ctx.list('rhi.peers').map((text) => ({ text, parsed: parsePeer(text, (x) => ctx.holdsSecret(x)) }));
 // Parsed once per validation: the checks and rhiValues share the result.
 const parsedRules = new WeakMap<Context, ParsedRules | undefined>();
 const rulesOf = (ctx: Context): ParsedRules | undefined => {
   if (!parsedRules.has(ctx)) {
     const s = ctx.str('rhi.rules');
-    parsedRules.set(ctx, s === undefined ? undefined : parseRules(s));
+    parsedRules.set(ctx, s === undefined ? undefined : parseRules(s, (x) => ctx.holdsSecret(x)));
   }
   return parsedRules.get(ctx);
 };
@@ -64,20 +64,20 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
     const local = ctx.str('rhi.local_as');
     const r = local === undefined ? undefined : parseAs(local);
     if (r && 'problem' in r && r.problem === 'syntax')
-      yield p(['rhi.local_as'], `rhi.local_as = ${q(local!)} is not an AS number`, r.hint);
+      yield p(['rhi.local_as'], `rhi.local_as = ${ctx.quote(local!)} is not an AS number`, r.hint);
     for (const e of peersOf(ctx))
       if ('problem' in e.parsed && e.parsed.asProblem === 'syntax')
-        yield p(['rhi.peers'], `rhi.peers entry ${q(e.text)} ${e.parsed.problem}`, e.parsed.hint);
+        yield p(['rhi.peers'], `rhi.peers entry ${ctx.quote(e.text)} ${e.parsed.problem}`, e.parsed.hint);
   },
   'rhi.as-range': function* (ctx) {
     if (!rhiOn(ctx)) return;
     const local = ctx.str('rhi.local_as');
     const r = local === undefined ? undefined : parseAs(local);
     if (r && 'problem' in r && r.problem === 'range')
-      yield p(['rhi.local_as'], `rhi.local_as = ${q(local!)} is not a usable AS number`, r.hint);
+      yield p(['rhi.local_as'], `rhi.local_as = ${ctx.quote(local!)} is not a usable AS number`, r.hint);
     for (const e of peersOf(ctx))
       if ('problem' in e.parsed && e.parsed.asProblem === 'range')
-        yield p(['rhi.peers'], `rhi.peers entry ${q(e.text)} ${e.parsed.problem}`, e.parsed.hint);
+        yield p(['rhi.peers'], `rhi.peers entry ${ctx.quote(e.text)} ${e.parsed.problem}`, e.parsed.hint);
   },
   'rhi.router-id': function* (ctx) {
     if (!rhiOn(ctx)) return;
@@ -87,7 +87,7 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
     if (!ip || ip.family !== 4 || ip.value === 0n)
       yield p(
         ['rhi.router_id'],
-        `rhi.router_id = ${q(s)} is not a router ID`,
+        `rhi.router_id = ${ctx.quote(s)} is not a router ID`,
         'an IPv4 address unique among the routers (it need not be configured anywhere), e.g. the management ' +
           'address; blank uses the management address',
       );
@@ -105,7 +105,7 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
     if (!rhiOn(ctx)) return;
     for (const e of peersOf(ctx))
       if ('problem' in e.parsed && !e.parsed.asProblem)
-        yield p(['rhi.peers'], `rhi.peers entry ${q(e.text)} ${e.parsed.problem}`, e.parsed.hint);
+        yield p(['rhi.peers'], `rhi.peers entry ${ctx.quote(e.text)} ${e.parsed.problem}`, e.parsed.hint);
   },
   'rhi.peer-duplicate': function* (ctx) {
     if (!rhiOn(ctx)) return;
@@ -115,7 +115,7 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       if (seen.has(e.parsed.ip.text))
         yield p(
           ['rhi.peers'],
-          `rhi.peers lists ${e.parsed.ip.text} twice`,
+          `rhi.peers lists ${ctx.plain(e.parsed.ip.text)} twice`,
           'one session per router: remove the duplicate',
         );
       seen.add(e.parsed.ip.text);
@@ -131,8 +131,9 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       if (nets.some((x) => contains(x.c!, ip))) continue;
       yield p(
         ['rhi.peers', ...nets.map((x) => x.nic.ip)],
-        `BGP peer ${ip.text} is on none of the appliance's networks ` +
-          `(${nets.map((x) => `${x.nic.name} ${networkText(x.c!)}`).join(', ')}); the session would never come up`,
+        `BGP peer ${ctx.plain(ip.text)} is on none of the appliance's networks ` +
+          `(${nets.map((x) => `${x.nic.name} ${ctx.plain(networkText(x.c!))}`).join(', ')}); ` +
+          'the session would never come up',
         "peer with a router on one of these networks (its address there), or correct the network's prefix",
       );
     }
@@ -147,7 +148,7 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
         if (a && a.address.value === ip.value && a.family === ip.family)
           yield p(
             ['rhi.peers', nic.ip],
-            `BGP peer ${ip.text} is the appliance's own ${nic.name} address`,
+            `BGP peer ${ctx.plain(ip.text)} is the appliance's own ${nic.name} address`,
             "give the router's address",
           );
       }
@@ -155,7 +156,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
         if (contains(r, ip))
           yield p(
             ['rhi.peers', 'loadbalance.service_ip_range'],
-            `BGP peer ${ip.text} is inside VIP range ${r.text}: the appliance would answer for it itself`,
+            `BGP peer ${ctx.plain(ip.text)} is inside VIP range ${ctx.plain(r.text)}: ` +
+              'the appliance would answer for it itself',
             "give the router's address on one of the appliance's networks",
           );
       }
@@ -167,7 +169,7 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
     if (s !== undefined && parseOspfArea(s) === undefined)
       yield p(
         ['rhi.ospf_area'],
-        `rhi.ospf_area = ${q(s)} is not an OSPF area ID`,
+        `rhi.ospf_area = ${ctx.quote(s)} is not an OSPF area ID`,
         'e.g. 0 (the backbone) or 0.0.0.1; blank for no OSPF',
       );
   },
@@ -195,8 +197,8 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
         if (isCidr(c) && !ranges.some((r) => covers(r, c)))
           yield p(
             ['rhi.rules', 'loadbalance.service_ip_range'],
-            `rhi.rules announces ${t.network}, which is not inside the VIP ranges ` +
-              `(${ranges.map((r) => r.text).join(', ')}): the appliance does not answer it`,
+            `rhi.rules announces ${ctx.plain(t.network)}, which is not inside the VIP ranges ` +
+              `(${ctx.plain(ranges.map((r) => r.text).join(', '))}): the appliance does not answer it`,
             'announce addresses of loadbalance.service_ip_range only, or add the range there',
           );
       }
@@ -217,7 +219,7 @@ export const RHI_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Prob
       if (!carried && affected.length)
         yield p(
           ['rhi.peers', 'rhi.rules'],
-          `${affected.join(', ')} ${affected.length === 1 ? 'is' : 'are'} IPv${family} ` +
+          `${ctx.plain(affected.join(', '))} ${affected.length === 1 ? 'is' : 'are'} IPv${family} ` +
             `but no IPv${family} BGP peer${family === 4 ? ' (nor OSPF)' : ''} is given: ` +
             `${affected.length === 1 ? 'it' : 'they'} would be announced to nobody`,
           `add an IPv${family} peer to rhi.peers`,

@@ -15,10 +15,11 @@ import {
 import { specialRange } from '../net/special.js';
 import { isHostName } from '../net/hostname.js';
 import { isSyslogProblem, parseSyslogServer } from '../syslog/server.js';
+import { splitList } from '../properties/schema.js';
 import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
 import type { Context } from './context.js';
-import type { Problem, Severity } from './finding.js';
-import { keyText, q } from '../core/quote.js';
+import { MAX_FINDINGS_PER_RULE, type Problem, type Severity } from './finding.js';
+import { keyText } from '../core/quote.js';
 
 export interface Rule {
   readonly id: string;
@@ -63,18 +64,20 @@ const LISTS: Record<string, { rule: string; what: string }> = {
   'network.additional_workload_networks': { rule: 'workload-networks', what: 'additional workload network' },
 };
 
-function alignedHint(c: Cidr): string {
+function alignedHint(ctx: Context, c: Cidr): string {
   const h = hostRange(c);
-  return `use ${networkText(c)} (hosts ${h.first}–${h.last})`;
+  return `use ${ctx.plain(networkText(c))} (hosts ${ctx.plain(h.first)}–${ctx.plain(h.last)})`;
 }
 
-// Characters that end or change a token in haproxy.cfg, or break the Data Plane API userlist.
-// C1 controls and Unicode format characters (zero-width space, bidi marks) included: invisible, so a
-// name holding one can never be typed at the Supervisor's login.
-const USER_BAD = /[\s\x00-\x1f\x7f-\x9f\p{Cf}"'\\#$]/u;
+// What a user name may hold: the Data Plane API's userlist is a haproxy.cfg token and HTTP Basic auth
+// splits "user:password" at the first colon, so a conservative set that every layer takes as it is
+// (no colon, no %, no braces or backquotes a template or shell could read): letters, digits, . _ -,
+// starting with a letter or "_".
+const USER_FIRST = /^[A-Za-z_]$/;
+const USER_CHAR = /^[A-Za-z0-9._-]$/;
 
 const charName = (c: string): string =>
-  /^[\x20-\x7e]$/.test(c) ? q(c) : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  /^[\x20-\x7e]$/.test(c) ? JSON.stringify(c) : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** Characters no password may hold: C0, DEL, C1 and format characters (a NUL cut the $6$ hash short). */
 const PASSWORD_BAD = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cf}]/u; // \n and \r: password.line-break
@@ -99,7 +102,7 @@ function passwordProblem(pwd: string): string | undefined {
 
 function* typeProblems(ctx: Context, rule: string): Iterable<Problem> {
   for (const t of ctx.typeProblems.filter((t) => t.rule === rule)) {
-    const value = isSecretKey(t.key) ? '' : ` = ${q(ctx.rawText(t.key))}`;
+    const value = isSecretKey(t.key) ? '' : ` = ${ctx.quote(ctx.rawText(t.key))}`;
     yield p([t.key], `${t.key}${value} ${t.message}`, t.hint);
   }
 }
@@ -149,8 +152,9 @@ export const RULES: readonly Rule[] = [
     severity: 'warning',
     summary: 'Keys that are not properties of this appliance (typos) are reported, with the closest known key.',
     *check(ctx) {
-      for (const k of ctx.doc.unknownKeys) {
-        const near = closestKey(k);
+      // The typo hint costs an edit distance to every key: only for the findings shown (the rest are counted).
+      for (const [i, k] of ctx.doc.unknownKeys.entries()) {
+        const near = i < MAX_FINDINGS_PER_RULE ? closestKey(k) : undefined;
         yield p(
           [],
           `${keyText(k)} is not a property of this appliance; it is ignored`,
@@ -226,7 +230,7 @@ export const RULES: readonly Rule[] = [
         if (ctx.cidrResult(key) === 'syntax')
           yield p(
             [key],
-            `${key} = ${q(ctx.str(key)!)} is not an IP address with a prefix length`,
+            `${key} = ${ctx.quote(ctx.str(key)!)} is not an IP address with a prefix length`,
             'write address/prefix, e.g. 192.0.2.10/24, or leave it blank for DHCP',
           );
       }
@@ -245,7 +249,7 @@ export const RULES: readonly Rule[] = [
           if (family === 6)
             yield p(
               [key],
-              `${key} = ${q(ctx.str(key)!)} is an IPv6 address; the ${nic.name} NIC supports IPv4 only ` +
+              `${key} = ${ctx.quote(ctx.str(key)!)} is an IPv6 address; the ${nic.name} NIC supports IPv4 only ` +
                 '(the published Data Plane API URL and the routing policy are IPv4)',
               'give an IPv4 address, e.g. 192.0.2.10/24; IPv6 VIP ranges are supported',
             );
@@ -262,8 +266,8 @@ export const RULES: readonly Rule[] = [
         if (ctx.cidrResult(key) === 'no-prefix')
           yield p(
             [key],
-            `${key} = ${q(ctx.str(key)!)} has no prefix length (the original appliance silently made it a /8)`,
-            `add the prefix of its network, e.g. ${ctx.str(key)}/24`,
+            `${key} = ${ctx.quote(ctx.str(key)!)} has no prefix length (the original appliance silently made it a /8)`,
+            `add the prefix of its network, e.g. ${ctx.plain(ctx.str(key)!)}/24`,
           );
       }
     },
@@ -279,16 +283,16 @@ export const RULES: readonly Rule[] = [
         if (c.prefix === 0) {
           yield p(
             [key],
-            `${key} = ${q(ctx.str(key)!)} has prefix /0`,
+            `${key} = ${ctx.quote(ctx.str(key)!)} has prefix /0`,
             'use the prefix length of the network the NIC is on, e.g. /24',
           );
         } else if (isNetworkAddress(c) || isBroadcastAddress(c)) {
           const h = hostRange(c);
           yield p(
             [key],
-            `${key} = ${q(ctx.str(key)!)} is the ${isNetworkAddress(c) ? 'network' : 'broadcast'} address of ` +
-              networkText(c),
-            `pick a host address from ${h.first} to ${h.last}`,
+            `${key} = ${ctx.quote(ctx.str(key)!)} is the ${isNetworkAddress(c) ? 'network' : 'broadcast'} address of ` +
+              ctx.plain(networkText(c)),
+            `pick a host address from ${ctx.plain(h.first)} to ${ctx.plain(h.last)}`,
           );
         }
       }
@@ -305,7 +309,7 @@ export const RULES: readonly Rule[] = [
         const bare = s.split('/')[0]!;
         yield p(
           [key],
-          `${key} = ${q(s)} is not an IP address`,
+          `${key} = ${ctx.quote(s)} is not an IP address`,
           s.includes('/') && parseIp(bare) ? `drop the prefix: ${bare}` : 'write one IPv4 address, e.g. 192.0.2.1',
         );
       }
@@ -320,7 +324,7 @@ export const RULES: readonly Rule[] = [
         if (!parseIp(s))
           yield p(
             ['network.nameservers'],
-            `network.nameservers entry ${q(s)} is not an IP address`,
+            `network.nameservers entry ${ctx.quote(s)} is not an IP address`,
             'list DNS servers by IP address, comma-separated, e.g. 192.0.2.53, 192.0.2.54',
           );
       }
@@ -341,6 +345,25 @@ export const RULES: readonly Rule[] = [
     },
   },
   {
+    id: 'nameservers.duplicate',
+    severity: 'warning',
+    summary: 'A nameserver listed twice is used once.',
+    *check(ctx) {
+      const raw = ctx.rawText('network.nameservers');
+      const seen = new Set<string>();
+      for (const e of splitList(raw)) {
+        const ip = parseIp(e)?.text ?? e;
+        if (seen.has(ip))
+          yield p(
+            ['network.nameservers'],
+            `network.nameservers lists ${ctx.quote(ip)} twice; it is written once`,
+            'remove the duplicate',
+          );
+        seen.add(ip);
+      }
+    },
+  },
+  {
     id: 'ntp.syntax',
     severity: 'error',
     summary: 'Every NTP server is an IP address or a host name.',
@@ -349,7 +372,7 @@ export const RULES: readonly Rule[] = [
         if (!parseIp(s) && !isHostName(s))
           yield p(
             ['network.ntp_servers'],
-            `network.ntp_servers entry ${q(s)} is neither an IP address nor a host name`,
+            `network.ntp_servers entry ${ctx.quote(s)} is neither an IP address nor a host name`,
             'e.g. 192.0.2.123, ntp.example.com',
           );
       }
@@ -365,14 +388,29 @@ export const RULES: readonly Rule[] = [
       if (!isHostName(h))
         yield p(
           ['network.hostname'],
-          `network.hostname = ${q(h)} is not a valid host name`,
+          `network.hostname = ${ctx.quote(h)} is not a valid host name`,
           'use letters, digits and hyphens in dot-separated labels of at most 63 characters, e.g. haproxy.example.com',
         );
       else if (!h.includes('.'))
         yield p(
           ['network.hostname'],
-          `network.hostname = ${q(h)} is not fully qualified`,
-          `add the domain, e.g. ${h}.example.com (or ${h}.local)`,
+          `network.hostname = ${ctx.quote(h)} is not fully qualified`,
+          `add the domain, e.g. ${ctx.plain(h)}.example.com (or ${ctx.plain(h)}.local)`,
+        );
+    },
+  },
+  {
+    id: 'hostname.case',
+    severity: 'warning',
+    summary: 'The host name is written in lower case (DNS names ignore case; the files and certificate get one form).',
+    *check(ctx) {
+      const h = ctx.str('network.hostname');
+      const raw = ctx.rawText('network.hostname').trim().replace(/\.$/, '');
+      if (h !== undefined && raw !== h && raw.toLowerCase() === h)
+        yield p(
+          ['network.hostname'],
+          `network.hostname = ${ctx.quote(raw)} has upper-case letters; it is written as ${ctx.quote(h)}`,
+          'write the host name in lower case',
         );
     },
   },
@@ -449,23 +487,25 @@ export const RULES: readonly Rule[] = [
     id: 'user.syntax',
     severity: 'error',
     summary:
-      "The HAProxy user name fits haproxy's userlist: no whitespace, control characters, quotes, #, $ or backslash; " +
-      'at most 64 characters.',
+      'The HAProxy user name is 1–64 of the letters, digits and . _ - (what the Data Plane API userlist and ' +
+      'HTTP Basic auth both take), starting with a letter or _.',
     *check(ctx) {
       const u = ctx.str('loadbalance.haproxy_user');
       if (u === undefined) return;
-      const bad = USER_BAD.exec(u);
-      if (bad)
+      const chars = [...u];
+      const at = chars.findIndex((c, i) => !(i === 0 ? USER_FIRST : USER_CHAR).test(c));
+      if (at >= 0)
         yield p(
           ['loadbalance.haproxy_user'],
-          `loadbalance.haproxy_user = ${q(u)} contains ${charName(bad[0])} at position ` +
-            `${[...u.slice(0, bad.index)].length + 1}, which haproxy's userlist cannot hold`,
-          'use letters, digits and . _ - @ only, e.g. admin',
+          `loadbalance.haproxy_user = ${ctx.quote(u)} ` +
+            `${at === 0 && USER_CHAR.test(chars[0]!) ? 'starts with' : 'contains'} ` +
+            `${charName(chars[at]!)} at position ${at + 1}, which the Data Plane API's login cannot take`,
+          'use letters, digits and . _ - only, starting with a letter or _, e.g. wcp',
         );
-      else if ([...u].length > 64)
+      else if (chars.length > 64)
         yield p(
           ['loadbalance.haproxy_user'],
-          `loadbalance.haproxy_user is ${[...u].length} characters long; at most 64 are allowed`,
+          `loadbalance.haproxy_user is ${chars.length} characters long; at most 64 are allowed`,
           'choose a shorter user name',
         );
     },
@@ -581,14 +621,15 @@ export const RULES: readonly Rule[] = [
             if (e.parsed === 'syntax')
               yield p(
                 [key],
-                `${key} entry ${q(e.text)} is not a network in CIDR form`,
+                `${key} entry ${ctx.quote(e.text)} is not a network in CIDR form`,
                 'write network/prefix, e.g. 192.0.2.64/26; separate ranges with commas',
               );
             else if (e.parsed === 'no-prefix')
               yield p(
                 [key],
-                `${key} entry ${q(e.text)} has no prefix length`,
-                `add one: ${e.text}/32 for a single address, or the range's prefix, e.g. ${e.text}/28`,
+                `${key} entry ${ctx.quote(e.text)} has no prefix length`,
+                `add one: ${ctx.plain(e.text)}/32 for a single address, ` +
+                  `or the range's prefix, e.g. ${ctx.plain(e.text)}/28`,
               );
           }
         },
@@ -602,9 +643,9 @@ export const RULES: readonly Rule[] = [
             if (hasHostBits(c))
               yield p(
                 [key],
-                `${key} entry ${q(c.text)} has host bits set; ` +
+                `${key} entry ${ctx.quote(c.text)} has host bits set; ` +
                   'the kernel refuses it ("Invalid prefix for given prefix length")',
-                alignedHint(c),
+                alignedHint(ctx, c),
               );
           }
         },
@@ -621,14 +662,14 @@ export const RULES: readonly Rule[] = [
                 b = nets[j]!;
               if (!overlaps(a, b)) continue;
               yield a.text === b.text
-                ? p([key], `${key} lists ${q(a.text)} twice`, 'remove the duplicate')
+                ? p([key], `${key} lists ${ctx.quote(a.text)} twice`, 'remove the duplicate')
                 : p(
                     [key],
-                    `${key} entries ${q(a.text)} and ${q(b.text)} overlap`,
+                    `${key} entries ${ctx.quote(a.text)} and ${ctx.quote(b.text)} overlap`,
                     covers(a, b)
-                      ? `remove ${b.text}: ${a.text} already covers it`
+                      ? `remove ${ctx.plain(b.text)}: ${ctx.plain(a.text)} already covers it`
                       : covers(b, a)
-                        ? `remove ${a.text}: ${b.text} already covers it`
+                        ? `remove ${ctx.plain(a.text)}: ${ctx.plain(b.text)} already covers it`
                         : 'make the ranges disjoint',
                   );
             }
@@ -649,7 +690,7 @@ export const RULES: readonly Rule[] = [
         if (why)
           yield p(
             ['loadbalance.service_ip_range'],
-            `loadbalance.service_ip_range entry ${c.text} ${why}; ` +
+            `loadbalance.service_ip_range entry ${ctx.plain(c.text)} ${why}; ` +
               'as a VIP range it would route those addresses to the appliance itself',
             'give only the VIP ranges on the workload or frontend network, e.g. 192.0.2.64/26',
           );
@@ -664,7 +705,7 @@ export const RULES: readonly Rule[] = [
       if (ctx.isSet('loadbalance.service_ip_range') && ctx.list('loadbalance.service_ip_range').length === 0) {
         yield p(
           ['loadbalance.service_ip_range'],
-          `loadbalance.service_ip_range = ${q(ctx.rawText('loadbalance.service_ip_range'))} holds no range`,
+          `loadbalance.service_ip_range = ${ctx.quote(ctx.rawText('loadbalance.service_ip_range'))} holds no range`,
           'give at least one network CIDR, e.g. 192.0.2.64/26',
         );
       }
@@ -682,9 +723,9 @@ export const RULES: readonly Rule[] = [
           if (!contains(r, inf.ip)) continue;
           yield p(
             ['loadbalance.service_ip_range', inf.key],
-            `VIP range ${r.text} contains ${inf.what} ${inf.ip.text} (${inf.key}); ` +
+            `VIP range ${ctx.plain(r.text)} contains ${inf.what} ${ctx.plain(inf.ip.text)} (${inf.key}); ` +
               'the appliance would answer for it and traffic to it would be lost',
-            `shrink or move the range so that it excludes ${inf.ip.text}, or change ${inf.key}`,
+            `shrink or move the range so that it excludes ${ctx.plain(inf.ip.text)}, or change ${inf.key}`,
           );
         }
       }
@@ -703,7 +744,8 @@ export const RULES: readonly Rule[] = [
       yield p(
         ['loadbalance.service_ip_range', ...dhcp.map((n) => n.ip)],
         `${dhcp.map((n) => n.name).join(' and ')} use${dhcp.length === 1 ? 's' : ''} DHCP; ` +
-          `an address leased inside ${ranges.map((r) => r.text).join(', ')} would be answered by the VIP ranges`,
+          `an address leased inside ${ctx.plain(ranges.map((r) => r.text).join(', '))} ` +
+          'would be answered by the VIP ranges',
         "make sure the DHCP server's pool excludes the VIP ranges",
       );
     },
@@ -725,13 +767,13 @@ export const RULES: readonly Rule[] = [
       const vipNic = nets.find((x) => x.nic.name === (ctx.deployment === 'frontend' ? 'frontend' : 'workload'));
       for (const r of ctx.networks('loadbalance.service_ip_range')) {
         if (nets.some((x) => overlaps(x.c, r))) continue;
-        const via = vipNic ? `${networkText(r)} via ${vipNic.c.address.text}` : networkText(r);
+        const via = vipNic ? `${ctx.plain(networkText(r))} via ${ctx.plain(vipNic.c.address.text)}` : networkText(r);
         yield p(
           ['loadbalance.service_ip_range'],
-          `VIP range ${r.text} is outside the appliance's networks ` +
-            `(${nets.map((x) => `${x.nic.name} ${networkText(x.c)}`).join(', ')}): ` +
+          `VIP range ${ctx.plain(r.text)} is outside the appliance's networks ` +
+            `(${nets.map((x) => `${x.nic.name} ${ctx.plain(networkText(x.c))}`).join(', ')}): ` +
             'no client reaches it unless a router sends it to the appliance',
-          `ask the network team for the static route "${via}" (the ${vipNic?.nic.name ?? 'VIP'} address), ` +
+          `ask the network team for the static route "${ctx.plain(via)}" (the ${vipNic?.nic.name ?? 'VIP'} address), ` +
             'or set rhi.enabled to True to announce it over BGP',
         );
       }
@@ -751,7 +793,7 @@ export const RULES: readonly Rule[] = [
           if (!c || !overlaps(c, r)) continue;
           yield p(
             ['loadbalance.service_ip_range', 'rhi.enabled', nic.ip],
-            `VIP range ${r.text} lies in the ${nic.name} network ${networkText(c)}; ` +
+            `VIP range ${ctx.plain(r.text)} lies in the ${nic.name} network ${ctx.plain(networkText(c))}; ` +
               'with rhi.enabled the appliance answers no ARP for its VIPs (several appliances would answer for ' +
               'the same addresses), so clients on that network cannot reach them',
             "use a VIP range outside the appliance's networks, which the routers learn over BGP, " +
@@ -774,8 +816,9 @@ export const RULES: readonly Rule[] = [
         const h = hostRange(a);
         yield p(
           [nic.gateway, nic.ip],
-          `${nic.gateway} = ${g.text} is outside the ${nic.name} network ${networkText(a)} (${nic.ip} = ${a.text})`,
-          `use a gateway from ${h.first} to ${h.last}, or correct the prefix of ${nic.ip}`,
+          `${nic.gateway} = ${ctx.plain(g.text)} is outside the ${nic.name} network ` +
+            `${ctx.plain(networkText(a))} (${nic.ip} = ${ctx.plain(a.text)})`,
+          `use a gateway from ${ctx.plain(h.first)} to ${ctx.plain(h.last)}, or correct the prefix of ${nic.ip}`,
         );
       }
     },
@@ -791,7 +834,7 @@ export const RULES: readonly Rule[] = [
         if (a && g && a.address.value === g.value)
           yield p(
             [nic.gateway, nic.ip],
-            `${nic.gateway} = ${g.text} is the ${nic.name} NIC's own address`,
+            `${nic.gateway} = ${ctx.plain(g.text)} is the ${nic.name} NIC's own address`,
             'give the address of the router on that network',
           );
       }
@@ -827,7 +870,8 @@ export const RULES: readonly Rule[] = [
           if (overlaps(a.c, b.c))
             yield p(
               [a.nic.ip, b.nic.ip],
-              `the ${a.nic.name} network ${networkText(a.c)} and the ${b.nic.name} network ${networkText(b.c)} ` +
+              `the ${a.nic.name} network ${ctx.plain(networkText(a.c))} and ` +
+                `the ${b.nic.name} network ${ctx.plain(networkText(b.c))} ` +
                 'overlap; replies would leave by the wrong NIC',
               'put each NIC on its own subnet, or correct the prefix lengths',
             );
@@ -846,8 +890,9 @@ export const RULES: readonly Rule[] = [
         if (overlaps(n, w))
           yield p(
             ['network.additional_workload_networks', 'network.workload_ip'],
-            `additional workload network ${n.text} overlaps the primary workload network ${networkText(w)}`,
-            `remove ${n.text}: the workload network is reached directly`,
+            `additional workload network ${ctx.plain(n.text)} overlaps the primary workload network ` +
+              ctx.plain(networkText(w)),
+            `remove ${ctx.plain(n.text)}: the workload network is reached directly`,
           );
       }
     },
@@ -862,7 +907,7 @@ export const RULES: readonly Rule[] = [
           if (overlaps(n, r))
             yield p(
               ['network.additional_workload_networks', 'loadbalance.service_ip_range'],
-              `additional workload network ${n.text} overlaps VIP range ${r.text}`,
+              `additional workload network ${ctx.plain(n.text)} overlaps VIP range ${ctx.plain(r.text)}`,
               'VIPs are answered locally and cannot also be routed to the workload gateway; make them disjoint',
             );
         }
@@ -880,7 +925,8 @@ export const RULES: readonly Rule[] = [
           if (a && overlaps(n, a))
             yield p(
               ['network.additional_workload_networks', nic.ip],
-              `additional workload network ${n.text} overlaps the ${nic.name} network ${networkText(a)}`,
+              `additional workload network ${ctx.plain(n.text)} overlaps the ${nic.name} network ` +
+                ctx.plain(networkText(a)),
               'remove it or correct its prefix',
             );
         }
@@ -1020,7 +1066,7 @@ export const RULES: readonly Rule[] = [
         const v = ctx.str('appliance.syslog_server');
         const r = v === undefined ? undefined : parseSyslogServer(v);
         if (v !== undefined && r && isSyslogProblem(r) && r.rule === id) {
-          yield p(['appliance.syslog_server'], `appliance.syslog_server = ${q(v)} ${r.message}`, r.hint);
+          yield p(['appliance.syslog_server'], `appliance.syslog_server = ${ctx.quote(v)} ${r.message}`, r.hint);
         }
       },
     }),
@@ -1034,7 +1080,7 @@ export const RULES: readonly Rule[] = [
       const r = v === undefined ? undefined : parseSyslogServer(v);
       if (!r || isSyslogProblem(r) || r.scheme !== 'tls' || !r.hostIsIp) return;
       const message =
-        `appliance.syslog_server = ${q(v!)} names the TLS server by IP address; rsyslog accepts its ` +
+        `appliance.syslog_server = ${ctx.quote(v!)} names the TLS server by IP address; rsyslog accepts its ` +
         `certificate only if that certificate names ${r.host}`;
       const hint = 'give the host name its certificate was issued for, e.g. tls://logs.example.com:6514';
       yield p(['appliance.syslog_server'], message, hint);

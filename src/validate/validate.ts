@@ -6,7 +6,7 @@ import { Context } from './context.js';
 import { DEPLOYMENTS, type Deployment } from '../appliance/nics.js';
 import type { Finding } from './finding.js';
 import { RULES } from './rules.js';
-import type { Problem } from './finding.js';
+import { MAX_FINDINGS_PER_RULE, type Problem } from './finding.js';
 import { managementProperties, validProperties, type ManagementProperties, type ValidProperties } from './values.js';
 
 interface ReportBase {
@@ -50,9 +50,6 @@ function resolveDeployment(doc: DeployDocument, override?: Deployment): { deploy
   );
   return withProblem(frontendSet ? 'frontend' : 'default');
 }
-
-/** At most this many findings per rule, then one that counts the rest: output stays readable. */
-const MAX_FINDINGS_PER_RULE = 20;
 
 function capped(rule: string, problems: Problem[]): Problem[] {
   if (problems.length <= MAX_FINDINGS_PER_RULE) return problems;
