@@ -17,11 +17,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATAPLANEAPI_STANDIN, ROOT } from './helpers/values.js';
+import { standinRequest, type Reply } from './helpers/standin-client.js';
 
 const FIXTURES = join(ROOT, 'test/fixtures/dataplaneapi-rewrites');
 const fixture = (prefix: string): string => {
@@ -122,43 +122,8 @@ async function start(): Promise<void> {
   }
 }
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  json: any;
-}
-function request(method: string, path: string, body?: unknown): Promise<Reply> {
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: `/v2${path}`,
-        agent: false,
-        headers: {
-          Authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
-          ...(data === undefined
-            ? {}
-            : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }),
-        },
-        timeout: 30000,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : undefined }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+const request = (method: string, path: string, body?: unknown): Promise<Reply> =>
+  standinRequest({ port, scheme: 'http', auth: `${USER}:${PASSWORD}` }, method, path, body);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const C = '/services/haproxy/configuration';

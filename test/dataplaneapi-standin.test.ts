@@ -6,7 +6,6 @@
 import t from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { ROOT, withImage } from './helpers/values.js';
 import { runCli } from './helpers/cli.js';
 import { appliancePrograms, applianceWrapper } from './helpers/appliance-programs.js';
 import { skipUnless } from './helpers/root.js';
+import { standinRequest, type Reply } from './helpers/standin-client.js';
 
 const REAL = process.env.DATAPLANEAPI;
 const STANDIN = join(ROOT, 'test/standin/dataplaneapi.cjs');
@@ -143,56 +143,22 @@ writeFileSync(YAML, pointedYaml(port), { mode: 0o600 });
 const api = start(YAML);
 
 // ---- a client that trusts only the appliance's CA, as the Supervisor does
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  json: any;
-}
 interface RequestOptions {
   auth?: string | null;
   ca?: Buffer | null;
 }
-function request(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Reply> {
-  const auth = opts.auth === undefined ? `${USER}:${PASSWORD}` : opts.auth;
-  const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: `/v2${path}`,
-        agent: false,
-        ...(opts.ca === null ? {} : { ca: opts.ca ?? CA }),
-        headers: {
-          ...(auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
-          ...(data === undefined
-            ? {}
-            : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }),
-        },
-        timeout: 30000,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = text;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end(data);
-  });
-}
+const request = (method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Reply> =>
+  standinRequest(
+    {
+      port,
+      scheme: 'https',
+      ...(opts.ca === null ? {} : { ca: opts.ca ?? CA }),
+      auth: opts.auth === undefined ? `${USER}:${PASSWORD}` : opts.auth,
+    },
+    method,
+    path,
+    body,
+  );
 
 async function waitUp(): Promise<void> {
   const until = Date.now() + 15000;
