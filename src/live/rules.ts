@@ -128,7 +128,9 @@ export const LIVE_RULES: readonly LiveRule[] = [
             {
               keys: [],
               message: `haproxy is not running (${f.haproxy.why}): no VIP is served`,
-              hint: 'see "systemctl status haproxy" and "journalctl -u haproxy -n 50"; then "systemctl restart haproxy"',
+              hint:
+                'see "systemctl status haproxy" and "journalctl -u haproxy -n 50"; then "systemctl restart ' +
+                'haproxy"',
             },
           ],
   },
@@ -142,11 +144,12 @@ export const LIVE_RULES: readonly LiveRule[] = [
       if (!f.haproxy.up || f.haproxy.failedReloads === 0) return [];
       const n = f.haproxy.failedReloads;
       const cfg = f.cfg ? named(f.cfg) : 'haproxy.cfg';
+      const why = f.haproxy.alert ? ` (${f.haproxy.alert})` : '';
       return [
         {
           keys: [],
           message:
-            `haproxy's last ${n === 1 ? 'reload' : `${n} reloads`} failed${f.haproxy.alert ? ` (${f.haproxy.alert})` : ''}: ` +
+            `haproxy's last ${n === 1 ? 'reload' : `${n} reloads`} failed${why}: ` +
             `it still serves the configuration it loaded before, so ${cfg} is not live; a restart of haproxy ` +
             '(or a reboot) would fail the same way and stop every VIP',
           hint:
