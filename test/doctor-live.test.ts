@@ -151,11 +151,19 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
       describe: () => a.diagnostics(),
     },
   );
+  // Edited by hand with the API stopped: a running API takes a hand edit over (its file watcher) and, when
+  // the reload it then runs fails, copies its last-known-good file back — the real API's behaviour, not
+  // what these scenarios are about. It reads the file again when it starts.
   await sh(
     a,
-    `cat >> /etc/haproxy/haproxy.cfg <<'CFG'\n${VIP_FRONTEND}CFG\nhaproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy`,
+    'systemctl stop dataplaneapi && ' +
+      `cat >> /etc/haproxy/haproxy.cfg <<'CFG'\n${VIP_FRONTEND}CFG\nhaproxy -c -q -f /etc/haproxy/haproxy.cfg && systemctl reload haproxy`,
   );
-  const cleanCfg = await sh(a, 'cat /etc/haproxy/haproxy.cfg');
+  const cleanCfg = (await sh(a, 'cat /etc/haproxy/haproxy.cfg')).replace(/^# _md5hash=.*\n/m, '');
+  await sh(a, 'systemctl start dataplaneapi');
+  const handEdit = (script: string) => sh(a, `systemctl stop dataplaneapi && ${script}`);
+  const restoreClean = () =>
+    sh(a, `cat > /etc/haproxy/haproxy.cfg <<'CFG'\n${cleanCfg}CFG\nsystemctl start dataplaneapi`);
 
   const vipRange = '--vip-range=198.51.100.64-198.51.100.127';
   let last: DoctorRun | undefined;
@@ -243,7 +251,16 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
           return r.code === 0 ? r : undefined;
         },
         60_000,
-        { intervalMs: 500, what: `healthy again after "${name}"` },
+        {
+          intervalMs: 500,
+          what: `healthy again after "${name}"`,
+          describe: async () =>
+            JSON.stringify(
+              [...(await doctor(a, vipRange)).checks.values()]
+                .filter((c) => c.verdict === 'fail')
+                .map((c) => `${c.id}: ${c.detail}`),
+            ),
+        },
       ).catch((e: Error) => e);
       t.notOk(
         again instanceof Error,
@@ -328,8 +345,7 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
 
   await scenario('haproxy.cfg broken by an edit', {
     break: () =>
-      sh(
-        a,
+      handEdit(
         `printf 'frontend broken\\n    bind ${WORKLOAD_IP}:8443\\n    no-such-keyword here\\n' >> /etc/haproxy/haproxy.cfg`,
       ),
     expect: (d, t) => {
@@ -337,13 +353,12 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
       t.equal(h?.verdict, 'fail', 'haproxy fails');
       t.match(h?.detail, /haproxy -c:.*no-such-keyword/s, "with haproxy -c's own words");
     },
-    repair: () => sh(a, `cat > /etc/haproxy/haproxy.cfg <<'CFG'\n${cleanCfg}CFG`),
+    repair: restoreClean,
   });
 
   await scenario('frontends configured but not reloaded, and one outside every range', {
     break: () =>
-      sh(
-        a,
+      handEdit(
         `printf 'frontend fe_vip72\\n    bind 198.51.100.72:80\\n    default_backend be_web\\nfrontend fe_stray\\n    bind 198.51.100.20:80\\n    default_backend be_web\\n' >> /etc/haproxy/haproxy.cfg`,
       ),
     expect: (d, t) => {
@@ -362,7 +377,7 @@ t.test('a healthy appliance, then each failure made on purpose', { skip }, async
         'naming the frontend and its line',
       );
     },
-    repair: () => sh(a, `cat > /etc/haproxy/haproxy.cfg <<'CFG'\n${cleanCfg}CFG`),
+    repair: restoreClean,
   });
 
   await scenario('haproxy stopped', {
