@@ -28,7 +28,9 @@ ovactl_fetch() {
   local tmp="$dir.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  npm install --prefix "$tmp" --no-save --no-package-lock --no-fund --no-audit --loglevel=error "$@" >/dev/null
+  # No NODE_OPTIONS of a caller (tap injects its loader into every process it starts): this npm may run
+  # on the Node 18 being replaced, which that loader does not run on.
+  NODE_OPTIONS= npm install --prefix "$tmp" --no-save --no-package-lock --no-fund --no-audit --loglevel=error "$@" >/dev/null
   mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp" # another run got there first: keep theirs
 }
 
