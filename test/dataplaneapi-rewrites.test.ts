@@ -305,6 +305,11 @@ t.test('force_reload: the answer after the reload; a failed reload puts haproxy.
   t.equal(scheduled.status, 202);
   const id = scheduled.headers['reload-id'] as string;
   await waitFor('the scheduled reload', () => reloadCount() === n + 2, 5000);
-  const r = await request('GET', `/services/haproxy/reloads/${id}`);
+  // The command has run; the API records its outcome once the process has exited: ask until it has.
+  let r = await request('GET', `/services/haproxy/reloads/${id}`);
+  for (let i = 0; i < 50 && r.json?.status !== 'succeeded'; i++) {
+    await sleep(100);
+    r = await request('GET', `/services/haproxy/reloads/${id}`);
+  }
   t.match(r.json, { id, status: 'succeeded' }, 'the reload by its id');
 });
