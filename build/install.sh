@@ -46,8 +46,9 @@ enable ovactl-certificates.timer timers.target.wants
 enable ovactl-watch.service multi-user.target.wants
 # Debian's bird2 enables bird.service when installed; it runs only with route health injection.
 # Debian's rsyslog enables rsyslog.service likewise; it runs only with log forwarding (appliance.syslog_server).
+# Debian's keepalived likewise; it runs only with two appliances (ha.*: VRRP moves the management address).
 for unit in haproxy.service dataplaneapi.service anyip-routes.service route-tables.service ovactl-rhi.service \
-  bird.service rsyslog.service; do
+  bird.service rsyslog.service keepalived.service; do
   rm -f "$root/etc/systemd/system/multi-user.target.wants/$unit"
 done
 

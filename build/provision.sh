@@ -44,6 +44,8 @@ PACKAGES=(
   haproxy bird2 iproute2 iputils-ping iputils-arping openssl
   # log forwarding (appliance.syslog_server): rsyslog reads the journal, rsyslog-gnutls speaks tls://
   rsyslog rsyslog-gnutls
+  # two appliances: VRRP moves the floating management address (ha.*)
+  keepalived
   # ovactl's runtime: Debian's Node 20 (the bundle targets Node 18.20, for admins' workstations too)
   nodejs ca-certificates
   # vSphere: guestinfo (the OVF environment, the status), clean shutdown, the console
