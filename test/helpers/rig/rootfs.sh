@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/helpers/rig/rootfs.sh ROOTFS_DIR — build (once, cached) the Debian 13 rootfs the boot tests run in
-# systemd-nspawn: trixie minbase with systemd, haproxy 3.0, bird2, openssl and Debian's Node 20 (the
+# systemd-nspawn: trixie minbase with systemd, haproxy 3.0, bird2, keepalived, openssl and Debian's Node 20 (the
 # appliance's runtime; the image carries the same packages). ROOTFS_DIR/.complete marks a finished build of this recipe (RECIPE below);
 # with it present this does nothing. Concurrent callers serialise on ROOTFS_DIR.lock; a crashed build leaves only a
 # ROOTFS_DIR.tmp.* directory, which the next run removes.
@@ -13,10 +13,12 @@ ROOTFS=${1:?usage: rootfs.sh ROOTFS_DIR}
 ROOTFS=$(realpath -m "$ROOTFS")
 SUITE=trixie
 # systemd-timesyncd: ovactl enables it when NTP servers are given (in a container its
-# ConditionVirtualization=!container skips it, as a successful no-op).
-PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,iputils-arping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2,rsyslog,rsyslog-gnutls
+# ConditionVirtualization=!container skips it, as a successful no-op). keepalived: two appliances, VRRP
+# moves the floating management address (debootstrap --include pulls Depends only, no Recommends, like
+# the image's --no-install-recommends: no ipvsadm).
+PACKAGES=systemd,systemd-sysv,systemd-timesyncd,dbus,iproute2,iputils-ping,iputils-arping,haproxy,openssl,nodejs,ca-certificates,procps,curl,bird2,rsyslog,rsyslog-gnutls,keepalived
 # Bump when the packages or the fixes below change: a cache of another recipe is rebuilt.
-RECIPE="ovactl-rig-rootfs 7 trixie+updates+security"
+RECIPE="ovactl-rig-rootfs 8 trixie+updates+security"
 
 complete() { [ "$(head -n 1 "$ROOTFS/.complete" 2>/dev/null)" = "$RECIPE" ]; }
 [ "$(id -u)" -eq 0 ] || { echo "rootfs.sh: must run as root" >&2; exit 77; }
@@ -101,9 +103,10 @@ echo "rootfs.sh: upgraded from $SUITE-updates and $SUITE-security ($(elapsed))"
 # networkd configures the appliance's links (ovactl renders its .network files); resolved is not
 # installed, so nothing else claims DNS.
 in_root systemctl enable systemd-networkd.service >/dev/null 2>&1
-# The appliance starts haproxy only once ovactl has written a valid configuration, and BIRD only
-# with route health injection: the Debian packages enable both, which the image does not want.
-in_root systemctl disable haproxy.service bird.service >/dev/null 2>&1 || true
+# The appliance starts haproxy only once ovactl has written a valid configuration, BIRD only with
+# route health injection, keepalived only with two appliances (ha.*): the Debian packages enable all
+# three, which the image does not want.
+in_root systemctl disable haproxy.service bird.service keepalived.service >/dev/null 2>&1 || true
 # Units with nothing to do in a container (no udev, no hardware clock, no real consoles); masking
 # them keeps the boot short and `systemctl is-system-running` free of failures the appliance
 # would not have.
