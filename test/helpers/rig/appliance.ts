@@ -1,12 +1,18 @@
 // The appliance test rig: a Debian 13 rootfs (test/helpers/rig/rootfs.sh, cached) booted with systemd in
 // systemd-nspawn, inside network namespaces of its own, with a client namespace on the workload
-// network. Used by test/boot.test.ts, test/rig-smoke.test.ts and the boot benchmark.
+// network. Used by test/boot.test.ts, test/rig-smoke.test.ts, test/rig-pair.test.ts and the boot benchmark.
 //
 //   host netns <tag>-h                                        container (own netns, systemd PID 1)
 //     brm  [mgmt gateway, e.g. 192.0.2.1/24]  ── vmgmt  ═══  management
 //     brw  [workload gateway, 198.51.100.1/24] ── vwork ═══  workload
 //          └── vcl ═══ eth0 [client, e.g. 198.51.100.200/24, VIP range via the workload address]
 //                      client netns <tag>-c
+//
+// Two appliances (keepalived, issue 26): a second one boots with `peerOf` the first and joins its
+// namespaces, its host-side veths (vmgmt2, vwork2; a third: vmgmt3, …) on the same two bridges. The
+// first one owns the namespaces: a joiner's stop leaves them alone, the owner's stop stops its joiners
+// first (stop joiners first, or let the owner do it). powerOff()/powerOn() pull and restore a VM's
+// power: the container dies at once (SIGKILL), its overlay (the "disk") and the namespaces stay.
 //
 // Every run has its own tag (ovrig-<pid>-<n>): namespace, machine and directory names never clash
 // with a concurrent run, and the interfaces live only in the rig's namespaces (none in the machine's
@@ -171,6 +177,8 @@ interface RunState {
   clientNs: string;
   work: string;
   merged: string;
+  /** The owner's tag when this run joined another's namespaces (BootOptions.peerOf): not ours to delete. */
+  joined?: string;
   nspawnPid?: number;
   leaderPid?: number;
 }
@@ -210,8 +218,21 @@ function releaseResources(s: RunState): void {
   if (isMounted(s.merged)) {
     if (runSync('umount', [s.merged]).code !== 0) runSync('umount', ['-l', s.merged]);
   }
-  for (const ns of [s.clientNs, s.hostNs]) deleteNetns(ns);
+  if (!s.joined) for (const ns of [s.clientNs, s.hostNs]) deleteNetns(ns);
   if (!isMounted(s.merged)) rmSync(s.work, { recursive: true, force: true });
+}
+
+/** The state files of the runs that joined run TAG's namespaces. */
+function joinersOf(tag: string): RunState[] {
+  if (!existsSync(WORK_BASE)) return [];
+  return readdirSync(WORK_BASE).flatMap((d) => {
+    try {
+      const s = JSON.parse(readFileSync(join(WORK_BASE, d, 'state.json'), 'utf8')) as RunState;
+      return s.joined === tag ? [s] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Remove what runs whose owner process is gone left behind (state files, then stray namespaces). */
@@ -220,6 +241,12 @@ export const reapLeftovers = (): string[] =>
     workBase: WORK_BASE,
     tagPrefix: TAG_PREFIX,
     release: (s) => {
+      // Joiners first: deleting the namespaces kills their nspawn (it runs in the owner's host
+      // namespace), after which their init is found only by its root.
+      for (const j of s.joined ? [] : joinersOf(s.tag)) {
+        killRecorded(j);
+        releaseResources(j);
+      }
       killRecorded(s);
       releaseResources(s);
     },
@@ -253,18 +280,32 @@ export interface BootOptions {
   readonly dataplaneapi?: 'standin' | 'none';
   /** Extra changes to the tree before boot (called with the merged root). */
   readonly prepare?: (root: string) => void | Promise<void>;
+  /**
+   * A second appliance on the same networks: join this appliance's host and client namespaces (its
+   * bridges, gateways and client) instead of making new ones. managementHost, workloadHost, client and
+   * clientRoutes are then ignored. Stop joiners before their owner (the owner's stop stops them too).
+   */
+  readonly peerOf?: Appliance;
   /** Address (CIDR) of the host netns on the management bridge: the management gateway. */
   readonly managementHost?: string;
   /** Address (CIDR) of the host netns on the workload bridge: the workload gateway. */
   readonly workloadHost?: string;
-  /** The client's address (CIDR) on the workload network. */
-  readonly client: string;
+  /** The client's address (CIDR) on the workload network (none: its eth0 has no address; not with peerOf). */
+  readonly client?: string;
   /** Routes in the client netns, e.g. the VIP range via the appliance's workload address. */
   readonly clientRoutes?: readonly ClientRoute[];
   /** Called once the namespaces are ready, just before systemd-nspawn starts (e.g. to start a client probe). */
   readonly beforeBoot?: (a: Appliance) => void | Promise<void>;
-  /** How long to wait for the container's init to appear. */
+  /** How long to wait for the container's init to appear (and for systemd's control socket). */
   readonly startTimeoutMs?: number;
+}
+
+/** The host-side ends of a container's NICs, in the host netns (≤ 15 characters: Linux's IFNAMSIZ). */
+export interface HostLinks {
+  /** On the management bridge brm, the peer of the container's `management`. */
+  readonly management: string;
+  /** On the workload bridge brw, the peer of the container's `workload`. */
+  readonly workload: string;
 }
 
 let counter = 0;
@@ -286,6 +327,9 @@ export class Appliance {
   readonly consoleFile: string;
   readonly hostNs: string;
   readonly clientNs: string;
+  readonly hostLinks: HostLinks;
+  /** The appliance whose namespaces this one joined (BootOptions.peerOf), or undefined: it owns them. */
+  readonly owner?: Appliance;
   /** Where this machine made the rig differ from a VM (for a test comment). */
   readonly quirks: string[] = [];
   /** CLOCK_MONOTONIC (µs) when systemd-nspawn was started. */
@@ -297,12 +341,21 @@ export class Appliance {
   private readonly background = new Set<ChildProcess>();
   private stopped = false;
   private forget: () => void = () => undefined;
+  /** Owner only: the joiners not stopped yet; how many appliances the group ever had (names the next veths). */
+  private readonly joiners = new Set<Appliance>();
+  private members = 1;
 
-  private constructor(tag: string) {
+  private constructor(tag: string, peerOf?: Appliance) {
     this.tag = tag;
     const work = join(WORK_BASE, tag);
-    this.hostNs = `${tag}-h`;
-    this.clientNs = `${tag}-c`;
+    // A joiner of a joiner joins the owner: one set of namespaces per group.
+    const owner = peerOf?.owner ?? peerOf;
+    this.owner = owner;
+    this.hostNs = owner?.hostNs ?? `${tag}-h`;
+    this.clientNs = owner?.clientNs ?? `${tag}-c`;
+    // The owner's links keep their names (tests name them); a joiner's carry its number in the group.
+    const n = owner ? String(++owner.members) : '';
+    this.hostLinks = { management: `vmgmt${n}`, workload: `vwork${n}` };
     this.root = join(work, 'merged');
     this.consoleFile = join(work, 'console.log');
     this.state = {
@@ -313,6 +366,7 @@ export class Appliance {
       clientNs: this.clientNs,
       work,
       merged: this.root,
+      ...(owner ? { joined: owner.tag } : {}),
     };
   }
 
@@ -327,7 +381,10 @@ export class Appliance {
 
   static async boot(opts: BootOptions): Promise<Appliance> {
     reapLeftovers();
-    const a = new Appliance(`${TAG_PREFIX}${process.pid}-${++counter}`);
+    if (opts.peerOf?.stopped || opts.peerOf?.owner?.stopped)
+      throw new Error(`peerOf: ${opts.peerOf.tag} (or its owner) is stopped: its namespaces are gone`);
+    const a = new Appliance(`${TAG_PREFIX}${process.pid}-${++counter}`, opts.peerOf);
+    a.owner?.joiners.add(a);
     a.forget = stopAtExit(() => a.stopSync());
     try {
       await a.setup(opts);
@@ -375,7 +432,13 @@ export class Appliance {
     }
     await opts.prepare?.(this.root);
 
-    // Namespaces: the container's host side, and the client.
+    if (!this.owner) this.makeNamespaces(opts);
+    await opts.beforeBoot?.(this);
+    await this.start(opts.startTimeoutMs ?? 20_000, 'w');
+  }
+
+  /** The host and client namespaces, the bridges and the client (the owner of a group only). */
+  private makeNamespaces(opts: BootOptions): void {
     const h = this.hostNs;
     const c = this.clientNs;
     must('ip', ['netns', 'add', h]);
@@ -399,14 +462,22 @@ export class Appliance {
       ['net.ipv6.conf.eth0.disable_ipv6', '1'],
     ])
       must('ip', ['netns', 'exec', c, 'sysctl', '-qw', `${k}=${v}`]);
-    ipC('addr', 'add', opts.client, 'dev', 'eth0');
+    if (opts.client) ipC('addr', 'add', opts.client, 'dev', 'eth0');
     ipC('link', 'set', 'eth0', 'up');
     for (const r of opts.clientRoutes ?? []) ipC('route', 'add', r.to, 'via', r.via);
+  }
 
-    await opts.beforeBoot?.(this);
-
+  /**
+   * Start systemd-nspawn on the overlay (the first boot and powerOn): put the host sides of its veths
+   * on the bridges, find the container's systemd, wait for its control socket. `consoleFlags`: 'w'
+   * starts the console file, 'a' appends to it (a power-on keeps the earlier boots' output).
+   */
+  private async start(timeout: number, consoleFlags: 'w' | 'a'): Promise<void> {
+    const h = this.hostNs;
+    const { management: vm, workload: vw } = this.hostLinks;
+    const ipH = (...args: string[]) => must('ip', ['-n', h, ...args]);
     // Boot. nsenter --net (not `ip netns exec`, which remounts /sys and hides /sys/fs/cgroup).
-    const consoleFd = openSync(this.consoleFile, 'w');
+    const consoleFd = openSync(this.consoleFile, consoleFlags);
     const args = [
       `--net=/run/netns/${h}`,
       'systemd-nspawn',
@@ -421,8 +492,8 @@ export class Appliance {
       '--kill-signal=SIGRTMIN+4', // SIGTERM to nspawn powers the container off
       '-M',
       this.tag,
-      '--network-veth-extra=vmgmt:management',
-      '--network-veth-extra=vwork:workload',
+      `--network-veth-extra=${vm}:management`,
+      `--network-veth-extra=${vw}:workload`,
     ];
     this.bootStartUs = monotonicUs();
     const p = spawn('nsenter', args, {
@@ -439,13 +510,12 @@ export class Appliance {
 
     let exited = false;
     void this.nspawnExited.then(() => (exited = true));
-    const timeout = opts.startTimeoutMs ?? 20_000;
     // The host sides appear when nspawn sets up the network: put them on their bridges.
     await waitFor(
       () =>
         exited ||
-        (runSync('ip', ['-n', h, 'link', 'show', 'vwork']).code === 0 &&
-          runSync('ip', ['-n', h, 'link', 'show', 'vmgmt']).code === 0),
+        (runSync('ip', ['-n', h, 'link', 'show', vw]).code === 0 &&
+          runSync('ip', ['-n', h, 'link', 'show', vm]).code === 0),
       timeout,
       {
         intervalMs: 10,
@@ -453,10 +523,10 @@ export class Appliance {
       },
     );
     if (exited) throw new Error(`systemd-nspawn exited during start (code ${p.exitCode})`);
-    ipH('link', 'set', 'vmgmt', 'master', 'brm');
-    ipH('link', 'set', 'vwork', 'master', 'brw');
-    ipH('link', 'set', 'vmgmt', 'up');
-    ipH('link', 'set', 'vwork', 'up');
+    ipH('link', 'set', vm, 'master', 'brm');
+    ipH('link', 'set', vw, 'master', 'brw');
+    ipH('link', 'set', vm, 'up');
+    ipH('link', 'set', vw, 'up');
 
     // The container's init: the child of nspawn that runs systemd in a PID namespace of its own.
     const ownPidNs = readlinkSync('/proc/self/ns/pid');
@@ -486,6 +556,60 @@ export class Appliance {
       intervalMs: 10,
       what: "systemd's control socket in the container",
     });
+  }
+
+  /**
+   * Pull the VM's plug: SIGKILL the container (nspawn and its init, hence everything in it) and wait
+   * until it and its veths are gone. The overlay stays mounted with its upper directory (the disk:
+   * what the container wrote survives, as on a VM's disk; /run does not), and so do the namespaces,
+   * the bridges and the other appliances on them. powerOn() boots it again.
+   */
+  async powerOff(): Promise<void> {
+    if (this.stopped) throw new Error(`${this.tag} is stopped`);
+    if (!this.running) throw new Error(`${this.tag} is not running`);
+    const leader = this.leader;
+    // The init first: SIGKILL on a PID namespace's init ends the whole container at once; then nspawn
+    // (no clean-up of its own either) and whatever else it forked.
+    try {
+      process.kill(leader, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    killRecorded(this.state);
+    const exited = await Promise.race([this.nspawnExited!.then(() => true), deadline(10_000).then(() => false)]);
+    if (!exited) throw new Error(`systemd-nspawn of ${this.tag} did not exit after SIGKILL`);
+    this.leader = 0;
+    this.state.nspawnPid = undefined;
+    this.state.leaderPid = undefined;
+    this.saveState();
+    await waitFor(() => !alive(leader), 10_000, { what: `the container's systemd (PID ${leader}) to go` });
+    // The veths go with the container's network namespace, which the kernel tears down a moment
+    // after its last process: until then a power-on could not create them again.
+    const { management: vm, workload: vw } = this.hostLinks;
+    await waitFor(
+      () =>
+        runSync('ip', ['-n', this.hostNs, 'link', 'show', vm]).code !== 0 &&
+        runSync('ip', ['-n', this.hostNs, 'link', 'show', vw]).code !== 0,
+      10_000,
+      { intervalMs: 20, what: `${vm} and ${vw} to go with the container's network namespace` },
+    );
+  }
+
+  /**
+   * Power the VM on again after powerOff(): the same root (overlay and upper directory), the same
+   * host-side veth names on the same bridges; returns once systemd listens on its control socket,
+   * as the first boot does. exec(), unit() and guestinfo() work again.
+   */
+  async powerOn(opts: { startTimeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped) throw new Error(`${this.tag} is stopped`);
+    if (this.running) throw new Error(`${this.tag} is running`);
+    if (!isMounted(this.root)) throw new Error(`${this.root} is not mounted`);
+    try {
+      await this.start(opts.startTimeoutMs ?? 20_000, 'a');
+    } catch (e) {
+      const tail = this.console().split('\n').slice(-30).join('\n');
+      throw new Error(`${(e as Error).message}${tail.trim() ? `\n--- console (tail) ---\n${tail}` : ''}`);
+    }
   }
 
   /** Console output so far (what systemd and agetty print). */
@@ -607,10 +731,14 @@ export class Appliance {
     ].join('\n');
   }
 
-  /** Power the container off (killing it after a grace period) and remove everything of this run. */
+  /**
+   * Power the container off (killing it after a grace period) and remove everything of this run: an
+   * owner's namespaces too, after stopping the appliances that joined them; a joiner leaves them.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await Promise.all([...this.joiners].map((j) => j.stop(graceMs)));
     for (const p of [...this.background]) this.stopBackground(p);
     if (this.nspawn && this.running) {
       this.nspawn.kill('SIGTERM'); // → SIGRTMIN+4 to the container's systemd: poweroff
@@ -619,16 +747,19 @@ export class Appliance {
       await Promise.race([this.nspawnExited, deadline(2_000)]);
     }
     releaseResources(this.state);
+    this.owner?.joiners.delete(this);
     this.forget();
   }
 
-  /** Synchronous, forceful stop (process 'exit' hook): kill, unmount, delete namespaces. */
+  /** Synchronous, forceful stop (process 'exit' hook): kill, unmount, delete namespaces (joiners first). */
   stopSync(): void {
     if (this.stopped) return;
     this.stopped = true;
+    for (const j of [...this.joiners]) j.stopSync();
     for (const p of [...this.background]) this.stopBackground(p);
     killRecorded(this.state);
     releaseResources(this.state);
+    this.owner?.joiners.delete(this);
     this.forget();
   }
 }
