@@ -64,7 +64,7 @@ const precompiledTemplates = precompiledTemplatesOnly(undefined);
 // are bundled on their own and carried inside dist/ovactl.js as a string, compiled only when they are
 // first imported: V8 must at least pre-parse every function of a script, and `ovactl validate` (every
 // boot, every script) should not pay for code it never calls. Still one file.
-const COMMANDS = ['render', 'firstboot', 'certificates', 'ovf', 'spec', 'links', 'doctor'];
+const COMMANDS = ['render', 'firstboot', 'certificates', 'ovf', 'spec', 'links', 'doctor', 'ha'];
 const LAZY = [
   // One chunk for the commands that act on the system, so execa and handlebars are carried once.
   ...COMMANDS.map((c) => ({

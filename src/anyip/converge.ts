@@ -3,16 +3,26 @@ import { parseRangesFile, type LineProblem } from './ranges-file.js';
 import { applyBatch, localRoutes } from './routes.js';
 import { diff, type RouteDiff } from './diff.js';
 import { readRegularFile } from '../core/regular-file.js';
+import { existsSync } from 'node:fs';
 
 export interface Outcome {
   readonly missingFile: boolean;
+  /** A standby of a pair (the standby file exists): no local route, whatever the file lists. */
+  readonly standby: boolean;
   readonly diff: RouteDiff;
   readonly problems: readonly LineProblem[];
   readonly kernelError?: string;
 }
 
-/** `missingAsEmpty`: the watcher treats a deleted file as "no ranges"; `up` refuses instead. */
-export async function converge(file: string, missingAsEmpty: boolean): Promise<Outcome | { unreadable: string }> {
+/**
+ * `missingAsEmpty`: the watcher treats a deleted file as "no ranges"; `up` refuses instead. `standbyFile`:
+ * while it exists this appliance is the standby of a pair (src/ha/daemon.ts) and keeps no route.
+ */
+export async function converge(
+  file: string,
+  missingAsEmpty: boolean,
+  standbyFile?: string,
+): Promise<Outcome | { unreadable: string }> {
   let text: string;
   let missingFile = false;
   try {
@@ -25,10 +35,11 @@ export async function converge(file: string, missingAsEmpty: boolean): Promise<O
     missingFile = true;
   }
   const parsed = parseRangesFile(text);
+  const standby = standbyFile !== undefined && existsSync(standbyFile);
   const { owned, foreign } = await localRoutes();
-  const d = diff(parsed.ranges, owned, foreign);
+  const d = diff(standby ? [] : parsed.ranges, owned, foreign);
   const r = await applyBatch(d);
-  return { missingFile, diff: d, problems: parsed.problems, ...(r.ok ? {} : { kernelError: r.message }) };
+  return { missingFile, standby, diff: d, problems: parsed.problems, ...(r.ok ? {} : { kernelError: r.message }) };
 }
 
 /** One log line; at most LISTED ranges named per kind, so 10,000 ranges do not make a 150 kB line. */

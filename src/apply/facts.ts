@@ -15,6 +15,7 @@ import {
   STATUS_FILE,
 } from '../appliance/paths.js';
 import { RSYSLOGD } from '../appliance/syslog.js';
+import { KEEPALIVED_BIN } from '../appliance/ha.js';
 import { currentContent, under } from '../core/atomic-write.js';
 import type { BootFacts } from '../plan/boot.js';
 import { APPLIANCE_PCI_PATHS } from '../plan/types.js';
@@ -54,6 +55,7 @@ export async function gatherBootFacts(g: GatherInput): Promise<BootFacts> {
     pciPaths: APPLIANCE_PCI_PATHS,
     dataplaneapiInstalled: existsSync(under(root, DATAPLANEAPI_BIN)),
     birdInstalled: existsSync(under(root, BIRD_BIN)),
+    keepalivedInstalled: existsSync(under(root, KEEPALIVED_BIN)),
     rsyslogInstalled: existsSync(under(root, RSYSLOGD)),
     haproxyPasswordHash: valid ? await haproxyPasswordHash(valid['loadbalance.haproxy_pwd'], users) : '',
     currentHaproxyConfig: currentCfg,

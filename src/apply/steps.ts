@@ -9,6 +9,8 @@ import { converge, describeChange, describeForeign } from '../anyip/converge.js'
 import { HAPROXY_CHECK_FILES, RANGES_FILE, STATUS_FILE, SYSTEM_FILES, TLS_PATHS } from '../appliance/paths.js';
 import { currentContent, idsFrom, under, writeAllAtomic } from '../core/atomic-write.js';
 import type { Step } from '../plan/steps.js';
+import { HA_NIC, HA_STANDBY_FILE } from '../appliance/ha.js';
+import { hasAddress } from '../net/local-address.js';
 import type { Unit } from '../plan/types.js';
 import { ensureCertificates, renewCertificates } from '../tls/certificates.js';
 import type { Finding } from '../validate/finding.js';
@@ -199,7 +201,13 @@ const RUNNERS: { readonly [K in Step['kind']]: Runner<K> } = {
     return undefined;
   },
   'converge-anyip': async (s, ctx) => {
-    const anyip = await converge(under(ctx.root, RANGES_FILE), false);
+    const standby = under(ctx.root, HA_STANDBY_FILE);
+    // A pair's standby answers for no VIP: until ovactl-ha.service runs, only the address's holder does.
+    if (s.standbyUnless !== undefined && !hasAddress(HA_NIC, s.standbyUnless)) {
+      mkdirSync(dirname(standby), { recursive: true });
+      writeFileSync(standby, 'standby: anyip-routes keeps no local route\n');
+    } else rmSync(standby, { force: true });
+    const anyip = await converge(under(ctx.root, RANGES_FILE), false, standby);
     if ('unreadable' in anyip) {
       if (!s.bestEffort) ctx.failures.push(`anyip up: ${anyip.unreadable}`);
       return undefined;

@@ -5,6 +5,7 @@ import { applyBatch, localRoutes, ownedRoutes } from '../anyip/routes.js';
 import { diff } from '../anyip/diff.js';
 import { converge, describeChange, describeForeign, describeProblems, listRanges } from '../anyip/converge.js';
 import { watchRanges } from '../anyip/watch.js';
+import { HA_STANDBY_FILE } from '../appliance/ha.js';
 import { anyipFamilies } from '../metrics/appliance.js';
 import { writeMetrics } from '../metrics/prom.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -37,6 +38,9 @@ Exit status: 0 done, 1 the file has bad lines or the kernel refused a change, 2 
   options: { config: { type: 'string' }, json: { type: 'boolean' } },
 };
 
+/** The appliance's ranges file obeys a pair's standby (src/ha/daemon.ts); another --config does not. */
+const standbyFile = (config: string): string | undefined => (config === RANGES_FILE ? HA_STANDBY_FILE : undefined);
+
 export async function run(argv: string[], io: CommandIO): Promise<number> {
   const args = parse(spec, argv);
   if (args === 'help') return io.help(spec);
@@ -57,7 +61,7 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (action === 'watch') return watchCommand(config, io);
 
   if (action === 'up') {
-    const o = await converge(config, false);
+    const o = await converge(config, false, standbyFile(config));
     if ('unreadable' in o)
       return io.inputError({ kind: 'input', origin: config, message: `cannot read: ${o.unreadable}` });
     for (const line of describeProblems(config, o.problems)) io.stderr(`${line}\n`);
@@ -132,7 +136,7 @@ async function watchCommand(config: string, io: CommandIO): Promise<number> {
     file: config,
     log,
     converge: async () => {
-      const o = await converge(config, true);
+      const o = await converge(config, true, standbyFile(config));
       if ('unreadable' in o) {
         log(`anyip watch: cannot read ${config}: ${o.unreadable}`);
         return;

@@ -28,6 +28,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'keep the status equal to what the appliance serves now (resident)',
     load: () => import('./watch-command.js'),
   },
+  ha: {
+    summary: 'two appliances: lead or follow the pair (resident), or say its state',
+    load: () => import('./ha-command.js'),
+  },
   certificates: {
     summary: 'renew the Data Plane API certificate when it is due (daily timer)',
     load: () => import('./certificates-command.js'),

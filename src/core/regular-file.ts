@@ -4,7 +4,7 @@
 // their one catch.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
-const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
 class InputFileError extends Error {
   constructor(

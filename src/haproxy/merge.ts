@@ -113,3 +113,19 @@ function apiHeaderAfterEdit(preamble: readonly string[]): readonly string[] {
   if (!m) return out;
   return out.map((l, i) => (i === at ? `# _version=${BigInt(m[1]!) + 1n}${m[2] ?? ''}` : l));
 }
+
+/**
+ * ovactl's own sections of a file (its global and its first anonymous defaults), as a file of their own:
+ * what a standby appliance keeps of its haproxy.cfg when it takes the active's (src/ha/sync.ts).
+ */
+export function ownSections(text: string): string {
+  const claimed = new Set<string>();
+  const sections = splitSections(text).sections.filter((s) => {
+    if (claimed.has(s.kind)) return false;
+    const rule = OWNER_RULES.find((r) => r.kind === s.kind && r.name(s.name));
+    if (rule?.action !== 'replace') return false;
+    claimed.add(s.kind);
+    return true;
+  });
+  return joinSections({ preamble: [], sections });
+}

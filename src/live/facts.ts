@@ -18,7 +18,8 @@ import { runIp } from '../net/iproute.js';
 import { httpsUrl } from '../net/url.js';
 import { readApiEndpoint } from '../plan/network.js';
 import { outOfTime } from '../tls/lifetime.js';
-import type { HaproxyFacts, LiveFacts } from './rules.js';
+import type { HaFacts, HaproxyFacts, LiveFacts } from './rules.js';
+import { HA_STATE_FILE } from '../appliance/ha.js';
 
 const SOCKET_TIMEOUT_MS = 2_000;
 const MASTER_ATTEMPTS = 4;
@@ -169,6 +170,7 @@ export async function gatherLiveFacts(o: GatherOptions): Promise<LiveFacts> {
     apiFacts(o.root),
   ]);
   const certificate = certificateFacts(o.root, now);
+  const ha = haFacts(o.root);
   return {
     now,
     haproxy,
@@ -178,5 +180,36 @@ export async function gatherLiveFacts(o: GatherOptions): Promise<LiveFacts> {
     routes,
     api,
     ...(certificate ? { certificate } : {}),
+    ...(ha ? { ha } : {}),
   };
+}
+
+/** ovactl-ha.service's state (/run/ovactl/ha.json), when this appliance is in a pair and it runs. */
+function haFacts(root: string): HaFacts | undefined {
+  const text = readText(root, HA_STATE_FILE)?.text;
+  if (text === undefined) return undefined;
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    if (!['active', 'standby', 'fault'].includes(o.role as string) || typeof o.address !== 'string') return undefined;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
+    const problems = Array.isArray(o.problems)
+      ? (o.problems as Record<string, unknown>[]).flatMap((p) =>
+          typeof p?.rule === 'string' && typeof p.message === 'string'
+            ? [{ rule: p.rule, message: p.message, ...(typeof p.hint === 'string' ? { hint: p.hint } : {}) }]
+            : [],
+        )
+      : [];
+    return {
+      role: o.role as HaFacts['role'],
+      address: o.address,
+      follows: typeof o.follows === 'string' ? o.follows : undefined,
+      version: num(o.version),
+      activeVersion: num(o.activeVersion),
+      behind: num(o.behind),
+      withheld: o.withheld === true,
+      problems,
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -26,6 +26,19 @@ export type HaproxyFacts =
       readonly loadedText?: string;
     };
 
+/** What ovactl-ha.service says of this appliance's part in a pair (/run/ovactl/ha.json). */
+export interface HaFacts {
+  readonly role: 'active' | 'standby' | 'fault';
+  readonly address: string;
+  readonly follows?: string | undefined;
+  readonly version?: number | undefined;
+  readonly activeVersion?: number | undefined;
+  readonly behind?: number | undefined;
+  /** A standby without route health injection: the AnyIP routes are withheld on purpose. */
+  readonly withheld: boolean;
+  readonly problems: readonly { readonly rule: string; readonly message: string; readonly hint?: string }[];
+}
+
 export interface LiveFacts {
   readonly now: number;
   readonly haproxy: HaproxyFacts;
@@ -44,7 +57,29 @@ export interface LiveFacts {
     | undefined;
   /** Why the API's server certificate cannot be used now (expired, not yet valid), if it cannot. */
   readonly certificate?: string;
+  /** Two appliances: this one's part (absent on a single appliance). */
+  readonly ha?: HaFacts;
 }
+
+/** Two appliances: what ovactl-ha.service finds (src/ha/decide.ts, src/ha/daemon.ts), said here. */
+const HA_RULES: readonly { id: string; summary: string }[] = [
+  {
+    id: 'ha.not-following',
+    summary: "A standby cannot read the active's configuration: it would fail over to an old one.",
+  },
+  {
+    id: 'ha.peer-unreachable',
+    summary: "A peer's status does not answer: without a healthy peer the pair cannot fail over.",
+  },
+  {
+    id: 'ha.values-differ',
+    summary: 'A peer was deployed with other pair values (ranges, port, user, CA, address, vrid).',
+  },
+  {
+    id: 'ha.split-brain',
+    summary: 'Two appliances were active at once; the higher configuration version stays active.',
+  },
+];
 
 /** A file change haproxy has not loaded this long after it is late: the API reloads within its delay. */
 export const RELOAD_GRACE_MS = (DATAPLANEAPI_RELOAD_DELAY_SECONDS + 15) * 1000;
@@ -224,7 +259,8 @@ export const LIVE_RULES: readonly LiveRule[] = [
           },
         ];
       if ('error' in f.routes) return [{ keys: [], message: `the local routes cannot be read: ${f.routes.error}` }];
-      const want = f.ranges.map(networkText);
+      // A pair's standby keeps no route on purpose: the active answers for the VIPs.
+      const want = f.ha?.withheld ? [] : f.ranges.map(networkText);
       const owned = f.routes.owned;
       const missing = want.filter((r) => !owned.includes(r));
       const extra = owned.filter((r) => !want.includes(r));
@@ -271,6 +307,18 @@ export const LIVE_RULES: readonly LiveRule[] = [
           ]
         : [],
   },
+  ...HA_RULES.map(
+    (r): LiveRule => ({
+      id: r.id,
+      severity: 'warning',
+      summary: r.summary,
+      check: (f) =>
+        (f.ha?.problems ?? [])
+          .filter((p) => p.rule === r.id)
+          .slice(0, MAX_PER_RULE)
+          .map((p) => ({ keys: ['ha.address'], message: p.message, ...(p.hint ? { hint: p.hint } : {}) })),
+    }),
+  ),
 ];
 
 /** Every live rule's findings, in the table's order. */
@@ -291,7 +339,12 @@ const SERVES_DESPITE: ReadonlySet<string> = new Set([NOT_ANSWERING, 'dataplaneap
  * or ovactl-ready still decide (starting), or the values were never applied. The boot's
  * dataplaneapi.not-answering clears itself once the API answers; other errors keep the state "error".
  */
-export function liveStatus(disk: Status, findings: readonly Finding[], apiAnswers: boolean): Status | undefined {
+export function liveStatus(
+  disk: Status,
+  findings: readonly Finding[],
+  apiAnswers: boolean,
+  ha?: HaFacts,
+): Status | undefined {
   if (disk.state === 'starting') return undefined;
   // ready, degraded, or error with no boot error (the watcher's own: nothing served) were applied.
   const applied =
@@ -304,7 +357,16 @@ export function liveStatus(disk: Status, findings: readonly Finding[], apiAnswer
     : findings;
   const state: State =
     errors.length || live.some((x) => x.severity === 'error') ? 'error' : live.length ? 'degraded' : 'ready';
-  return { ...disk, state, errors, findings: live };
+  const { ha: _was, ...rest } = disk;
+  const pair = ha && {
+    role: ha.role,
+    address: ha.address,
+    follows: ha.follows,
+    version: ha.version,
+    activeVersion: ha.activeVersion,
+    behind: ha.behind,
+  };
+  return { ...rest, state, errors, findings: live, ...(pair ? { ha: pair } : {}) };
 }
 
 /** The docs' table of the live rules (docs/properties.md). */

@@ -6,6 +6,7 @@
 import { existsSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HAPROXY_CFG, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
+import { HA_STATE_FILE } from '../appliance/ha.js';
 import { metricsOn } from '../apply/metrics.js';
 import { publishGuestinfo, writeStatus } from '../apply/publish.js';
 import type { System } from '../apply/system.js';
@@ -46,7 +47,7 @@ export interface Evaluation {
 
 /** What changes when something worth a look changed: sizes and times of the files, the units' invocations. */
 function pulse(root: string): string {
-  const parts = [HAPROXY_CFG, RANGES_FILE, STATUS_FILE].map((p) => {
+  const parts = [HAPROXY_CFG, RANGES_FILE, STATUS_FILE, HA_STATE_FILE].map((p) => {
     try {
       const s = statSync(under(root, p));
       return `${s.mtimeMs}:${s.size}`;
@@ -93,7 +94,7 @@ async function evaluate(o: Pick<WatchOptions, 'root' | 'system'>): Promise<Evalu
   const facts = remember(await gatherLiveFacts(o));
   // Looked at every pulse only while the API's reload is due, not forever after.
   const pending = reloadPending(facts) && facts.now - (facts.cfg?.changedAt ?? 0) < RELOAD_GRACE_MS;
-  const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true);
+  const next = liveStatus(disk, liveFindings(facts), facts.api?.ok === true, facts.ha);
   if (!next) return { status: undefined, changed: false, lines: [`state ${disk.state}: first boot's to decide`] };
   const json = statusJson(next);
   if (json === statusJson(disk)) {

@@ -109,6 +109,9 @@ const dataPlaneUnits = (facts: Facts): Unit[] => [
   'route-tables.service',
   'ovactl-rhi.service',
   ...(facts.birdInstalled ? ['bird.service' as const] : []),
+  // A pair member with invalid values must not take the floating address.
+  'ovactl-ha.service',
+  ...(facts.keepalivedInstalled ? ['keepalived.service' as const] : []),
 ];
 const RHI_UNITS: readonly Unit[] = ['bird.service', 'ovactl-rhi.service'];
 
@@ -230,7 +233,12 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
     steps.push({ kind: 'systemctl', args: ['restart', 'systemd-sysctl.service'], bestEffort: true });
   steps.push(...unitSteps({ input, plan: p, scope, errors, withoutBird }));
   // The VIP routes now: the VIPs answer as soon as networkd brings the NICs up.
-  if (full && facts.anyip) steps.push({ kind: 'converge-anyip', bestEffort: false });
+  if (full && facts.anyip) {
+    const { ha, rhi } = full.properties;
+    // A pair without route health injection: only the appliance holding the floating address answers.
+    const standbyUnless = ha && !rhi ? { standbyUnless: ha.address } : {};
+    steps.push({ kind: 'converge-anyip', bestEffort: false, ...standbyUnless });
+  }
   if (facts.previous) {
     steps.push({ kind: 'restart-changed', except: full ? [] : dataPlaneUnits(facts) });
     // A running haproxy reloads (master-worker: new workers take the sockets over, old ones finish).

@@ -31,6 +31,8 @@ import { DATAPLANEAPI_PROBE_WAIT_SECONDS, DATAPLANEAPI_RELOAD_DELAY_SECONDS } fr
 import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import { FORWARDED_UNITS, SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../appliance/syslog.js';
 import { hostPort } from '../net/url.js';
+import { KEEPALIVED_CONF } from '../appliance/ha.js';
+import { haSettings, keepalivedConf } from '../ha/settings.js';
 import type { ManagementProperties, RhiValues, ValidProperties } from '../validate/values.js';
 import type { Action, FullPlanInput, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 
@@ -177,9 +179,14 @@ function rhiFiles(input: FullPlanInput, rhi: RhiValues): PlannedFile[] {
  * The names of the Data Plane API certificate: the management address (static, or the DHCP lease when
  * known), the hostname, and localhost.
  */
-export function certificateNames(props: ManagementProperties, lease?: string): { ips: string[]; dnsNames: string[] } {
+export function certificateNames(
+  props: ManagementProperties,
+  lease?: string,
+  floating?: string,
+): { ips: string[]; dnsNames: string[] } {
   const apiIp = props['network.management_ip']?.address.text ?? lease;
-  const ips = [...new Set([...(apiIp ? [apiIp] : []), '127.0.0.1'])];
+  // Two appliances: the Supervisor connects to the floating address (ha.address), on either of them.
+  const ips = [...new Set([...(apiIp ? [apiIp] : []), ...(floating ? [floating] : []), '127.0.0.1'])];
   return { ips, dnsNames: [...new Set([props['network.hostname'], 'localhost'])] };
 }
 
@@ -232,6 +239,7 @@ export function metricsConfig(
     metricsDir: METRICS_DIR,
     user: input.properties['loadbalance.haproxy_user'],
     passwordHash: input.facts.haproxyPasswordHash,
+    floating: floatingApi(input),
   };
   const cfg = template('haproxy/ovactl-metrics.cfg')(view);
   if (!view.on) return { cfg };
@@ -241,6 +249,12 @@ export function metricsConfig(
     files: METRICS_FILES,
   });
   return { cfg, lua };
+}
+
+/** Two appliances: the Data Plane API at the floating address, forwarded to the own one (TLS passes through). */
+function floatingApi(input: FullPlanInput): { address: string; own: string; port: number } | null {
+  const pair = haSettings(input.properties, input.deployment);
+  return pair ? { address: pair.address, own: pair.own, port: pair.port } : null;
 }
 
 /**
@@ -371,7 +385,7 @@ export function plan(input: PlanInput): Plan {
       reloadDelay: DATAPLANEAPI_RELOAD_DELAY_SECONDS,
     };
     files.push(file(DATAPLANEAPI_YAML, template('haproxy/dataplaneapi.yaml')(api), ['dataplaneapi.service'], 0o600));
-    const names = certificateNames(props, input.facts.managementLease);
+    const names = certificateNames(props, input.facts.managementLease, values.ha?.address);
     const routeTables = routeTablesFile(nics, full, names.dnsNames);
     files.push(routeTables.file);
     actions.push(
@@ -396,6 +410,20 @@ export function plan(input: PlanInput): Plan {
     const syslog = syslogForwarding(full, hostname);
     files.push(...syslog.files);
     if (syslog.action) actions.push(syslog.action);
+    const pair = haSettings(values, input.deployment);
+    if (pair) {
+      files.push(file(KEEPALIVED_CONF, keepalivedConf(pair, hostname), ['keepalived.service']));
+      actions.push(
+        { kind: 'enable-start', unit: 'keepalived.service' },
+        { kind: 'enable-start', unit: 'ovactl-ha.service' },
+      );
+    } else {
+      // A single appliance: nothing may take a floating address.
+      actions.push({
+        kind: 'disable-stop',
+        units: ['ovactl-ha.service', ...(input.facts.keepalivedInstalled ? ['keepalived.service' as const] : [])],
+      });
+    }
     if (values.rhi) {
       files.push(...rhiFiles(full, values.rhi));
       actions.push(

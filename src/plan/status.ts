@@ -41,6 +41,44 @@ export interface Status {
   readonly dataPlaneStarted?: boolean;
   /** What the image carries (build-info.json), when known. */
   readonly image?: { readonly dataplaneapi: string };
+  /** Two appliances: this one's role, whom it follows and how far behind (ovactl-ha.service, live). */
+  readonly ha?: HaStatus;
+}
+
+export interface HaStatus {
+  readonly role: 'active' | 'standby' | 'fault';
+  /** The floating management address. */
+  readonly address: string;
+  readonly follows?: string | undefined;
+  /** This appliance's configuration version, and the active's as last read. */
+  readonly version?: number | undefined;
+  readonly activeVersion?: number | undefined;
+  readonly behind?: number | undefined;
+}
+
+const HA_ROLES: readonly string[] = ['active', 'standby', 'fault'];
+const haJson = (h: HaStatus) => ({
+  role: h.role,
+  address: h.address,
+  ...(h.follows !== undefined ? { follows: h.follows } : {}),
+  ...(h.version !== undefined ? { version: h.version } : {}),
+  ...(h.activeVersion !== undefined ? { activeVersion: h.activeVersion } : {}),
+  ...(h.behind !== undefined ? { behind: h.behind } : {}),
+});
+
+function parseHa(x: unknown): HaStatus | undefined {
+  if (typeof x !== 'object' || x === null) return undefined;
+  const o = x as Record<string, unknown>;
+  if (!HA_ROLES.includes(o.role as string) || typeof o.address !== 'string') return undefined;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
+  return {
+    role: o.role as HaStatus['role'],
+    address: o.address,
+    ...(typeof o.follows === 'string' ? { follows: o.follows } : {}),
+    ...(num(o.version) !== undefined ? { version: num(o.version) } : {}),
+    ...(num(o.activeVersion) !== undefined ? { activeVersion: num(o.activeVersion) } : {}),
+    ...(num(o.behind) !== undefined ? { behind: num(o.behind) } : {}),
+  };
 }
 
 /** The JSON scripts read (govc vm.info -e): no clock of its own (serving.appliedAt is the time the values
@@ -56,6 +94,7 @@ export function statusJson(s: Status): string {
     findings: (s.findings ?? []).map(findingJson),
     ...(s.serving ? { serving: { appliedAt: s.serving.appliedAt, ranges: s.serving.ranges } } : {}),
     ...(s.image ? { image: { dataplaneapi: s.image.dataplaneapi } } : {}),
+    ...(s.ha ? { ha: haJson(s.ha) } : {}),
   });
 }
 
@@ -115,6 +154,7 @@ export function parseStatus(
     ...console,
     ...serving,
     ...(typeof image?.dataplaneapi === 'string' ? { image: { dataplaneapi: image.dataplaneapi } } : {}),
+    ...(parseHa(o.ha) ? { ha: parseHa(o.ha)! } : {}),
   };
 }
 
@@ -146,5 +186,16 @@ export function issueText(s: Status): string {
     errors: s.errors.map(f),
     warnings: s.warnings.map(f),
     findings: (s.findings ?? []).map(f),
+    ha: s.ha
+      ? {
+          ...s.ha,
+          active: s.ha.role === 'active',
+          fault: s.ha.role === 'fault',
+          follows: s.ha.follows ?? null,
+          version: s.ha.version ?? '?',
+          activeVersion: s.ha.activeVersion ?? '?',
+          behind: s.ha.behind ?? '?',
+        }
+      : null,
   });
 }

@@ -70,8 +70,11 @@ export type Step =
   | { readonly kind: 'set-root-password' }
   /** One systemctl call. bestEffort: a failure is a line, not a reason to try the whole boot again. */
   | { readonly kind: 'systemctl'; readonly args: readonly string[]; readonly bestEffort?: boolean }
-  /** The kernel's local routes made equal to the ranges file now, in this process. */
-  | { readonly kind: 'converge-anyip'; readonly bestEffort: boolean }
+  /**
+   * The kernel's local routes made equal to the ranges file now, in this process. `standbyUnless`: a pair
+   * member without route health injection keeps no route unless it holds this floating address.
+   */
+  | { readonly kind: 'converge-anyip'; readonly bestEffort: boolean; readonly standbyUnless?: string }
   /** `systemctl try-restart --no-block` of the units whose files changed in this run, but these. */
   | { readonly kind: 'restart-changed'; readonly except: readonly Unit[]; readonly bestEffort?: boolean }
   /** `systemctl try-reload-or-restart --no-block` of the units to reload that do not restart anyway. */

@@ -13,7 +13,9 @@ export type Unit =
   | 'bird.service'
   | 'ovactl-rhi.service'
   | 'route-tables.service'
-  | 'rsyslog.service';
+  | 'rsyslog.service'
+  | 'keepalived.service'
+  | 'ovactl-ha.service';
 
 export interface PlannedFile {
   readonly path: string;
@@ -72,6 +74,8 @@ export interface Facts {
   readonly dataplaneapiInstalled: boolean;
   /** Whether BIRD (Debian's bird2, /usr/sbin/bird) is installed: route health injection needs it. */
   readonly birdInstalled: boolean;
+  /** Debian's keepalived is in the image (two appliances, ha.*). */
+  readonly keepalivedInstalled: boolean;
   /** Whether Debian's rsyslog is installed: log forwarding (appliance.syslog_server) needs it. */
   readonly rsyslogInstalled: boolean;
   /** The VM's memory (os.totalmem()): haproxy's maxconn is sized to it. */

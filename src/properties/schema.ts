@@ -10,7 +10,7 @@ import { isCidr, parseCidr, parseIp } from '../net/ip.js';
 type ListKind = 'addressList' | 'hostList' | 'networkList' | 'peerList';
 export type ValueOfKind<K extends Kind> = K extends 'boolean'
   ? boolean
-  : K extends 'port'
+  : K extends 'port' | 'integer'
     ? number
     : K extends ListKind
       ? readonly string[]
@@ -109,6 +109,14 @@ const KIND_SCHEMAS: Record<Kind, z.ZodMiniType<unknown, string>> = {
   ospfArea: text,
   rhiRules: text,
   syslogServer: text, // parsed by the syslog.* rules and the plan (src/syslog/server.ts)
+  integer: z.pipe(
+    z.string(),
+    z.transform((s: string, ctx: Ctx) =>
+      /^\d{1,9}$/.test(s)
+        ? Number(s)
+        : problem(ctx, s, 'integer.syntax', 'is not a whole number', 'write a whole number, e.g. 100'),
+    ),
+  ),
 };
 
 /** `""`, the literal `null` (some ESXi paths) and a missing key all mean unset. Passwords are not trimmed. */

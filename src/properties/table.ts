@@ -22,9 +22,10 @@ export type Kind =
   | 'peerList' // comma-separated BGP peers, address:AS
   | 'ospfArea' // an OSPF area: a number or a dotted quad
   | 'rhiRules' // route health injection rules (src/rhi/rules.ts) or "auto"
-  | 'syslogServer'; // udp://, tcp:// or tls://host:port (src/syslog/server.ts)
+  | 'syslogServer' // udp://, tcp:// or tls://host:port (src/syslog/server.ts)
+  | 'integer'; // a whole number within the qualifiers' MinValue–MaxValue
 
-export type OvfClass = 'appliance' | 'network' | 'loadbalance' | 'rhi';
+export type OvfClass = 'appliance' | 'network' | 'loadbalance' | 'rhi' | 'ha';
 /** `all`: both deployment options; `frontend`: only the 3-NIC option. */
 export type Availability = 'all' | 'frontend';
 
@@ -56,6 +57,7 @@ const APPLIANCE = '1. Appliance Configuration';
 const NETWORK = '2. Network Config';
 const LOADBALANCE = '3. Load Balancing';
 const RHI = '4. Route Health Injection';
+const HA = '5. Two Appliances (High Availability)';
 
 export const PROPERTIES = [
   {
@@ -454,6 +456,70 @@ export const PROPERTIES = [
       'up. Or rules in the HAProxy Enterprise RHI syntax, separated by ";", e.g. 198.51.100.70 = all(b:be_app); ' +
       '%vol2 198.51.100.71 = any(b:be_a, b:be_b). Rules may also list auto. ' +
       'Their VIPs must lie in the load balancer IP ranges.',
+  },
+  {
+    key: 'ha.address',
+    ovfClass: 'ha',
+    ovfKey: 'address',
+    kind: 'address',
+    ovfType: 'string',
+    secret: false,
+    deployment: 'all',
+    category: HA,
+    example: '192.0.2.20',
+    label: '5.1 Floating Management Address',
+    description:
+      'The Data Plane API address to give the Supervisor when two (or more) appliances share the work: a free ' +
+      'address in the management network that VRRP (keepalived) moves to the active appliance. Give the same ' +
+      'value to every appliance of the pair, with ha.peers. Blank: a single appliance.',
+  },
+  {
+    key: 'ha.peers',
+    ovfClass: 'ha',
+    ovfKey: 'peers',
+    kind: 'addressList',
+    ovfType: 'string',
+    secret: false,
+    deployment: 'all',
+    category: HA,
+    example: '192.0.2.12',
+    label: '5.2 Peer Appliances',
+    description:
+      "The other appliances' management addresses (network.management_ip without the prefix), comma-separated. " +
+      'Every appliance of the pair is deployed with the same values but its own addresses and this list.',
+  },
+  {
+    key: 'ha.priority',
+    ovfClass: 'ha',
+    ovfKey: 'priority',
+    kind: 'integer',
+    ovfType: 'int',
+    qualifiers: { minValue: 1, maxValue: 254 },
+    default: '100',
+    secret: false,
+    deployment: 'all',
+    category: HA,
+    label: '5.3 VRRP Priority',
+    description:
+      'Which appliance becomes active when both start together: the higher priority (1-254; equal: the higher ' +
+      'management address). Later an active appliance stays active until it fails: a returning one never takes ' +
+      'the address back.',
+  },
+  {
+    key: 'ha.vrid',
+    ovfClass: 'ha',
+    ovfKey: 'vrid',
+    kind: 'integer',
+    ovfType: 'int',
+    qualifiers: { minValue: 1, maxValue: 255 },
+    default: '51',
+    secret: false,
+    deployment: 'all',
+    category: HA,
+    label: '5.4 VRRP Router ID',
+    description:
+      'The VRRP virtual router ID (1-255), the same on every appliance of the pair and different from any other ' +
+      'VRRP group on the management network.',
   },
 ] as const satisfies readonly PropertySpec[];
 

@@ -176,6 +176,12 @@ export class Context {
       const ip = parseIp(s);
       if (ip) out.push({ key: 'network.ntp_servers', ip, what: 'an NTP server' });
     }
+    const floating = this.ip('ha.address');
+    if (floating) out.push({ key: 'ha.address', ip: floating, what: 'the floating management address' });
+    for (const s of this.list('ha.peers')) {
+      const ip = parseIp(s);
+      if (ip) out.push({ key: 'ha.peers', ip, what: "a peer appliance's management address" });
+    }
     return out;
   }
 }

@@ -16,10 +16,19 @@ import { specialRange } from '../net/special.js';
 import { isHostName } from '../net/hostname.js';
 import { isSyslogProblem, parseSyslogServer } from '../syslog/server.js';
 import { splitList } from '../properties/schema.js';
-import { PROPERTIES, isSecret as isSecretKey, type Kind, type PropertyKey } from '../properties/table.js';
+import {
+  PROPERTIES,
+  isSecret as isSecretKey,
+  type Kind,
+  type PropertyKey,
+  type PropertySpec,
+} from '../properties/table.js';
+
+type PropertySpecQ = Pick<PropertySpec, 'qualifiers'>;
 import type { Context } from './context.js';
 import { MAX_FINDINGS_PER_RULE, type Problem, type Severity } from './finding.js';
 import { keyText } from '../core/quote.js';
+import { HA_CHECKS } from './ha.js';
 
 export interface Rule {
   readonly id: string;
@@ -428,6 +437,24 @@ export const RULES: readonly Rule[] = [
             : 'use a free port, e.g. 9100';
         if (port !== undefined && (port < 1 || port > 65535))
           yield p([key], `${key} = ${port} is outside 1–65535`, hint);
+      }
+    },
+  },
+  {
+    id: 'integer.range',
+    severity: 'error',
+    summary: 'Whole-number values (the VRRP priority and router ID) are within their range.',
+    *check(ctx) {
+      yield* typeProblems(ctx, 'integer.syntax');
+      for (const spec of PROPERTIES.filter((s) => s.kind === 'integer')) {
+        const v = ctx.props[spec.key];
+        const { minValue = 0, maxValue = Number.MAX_SAFE_INTEGER } = (spec as PropertySpecQ).qualifiers ?? {};
+        if (typeof v === 'number' && (v < minValue || v > maxValue))
+          yield p(
+            [spec.key],
+            `${spec.key} = ${v} is outside ${minValue}–${maxValue}`,
+            `use ${spec.default ?? minValue}`,
+          );
       }
     },
   },
@@ -1055,6 +1082,63 @@ export const RULES: readonly Rule[] = [
     severity: 'warning',
     summary: 'IPv6 VIPs need an IPv6 BGP peer (and IPv4 VIPs an IPv4 peer or OSPF) to be announced.',
     check: rhiCheck('rhi.family'),
+  },
+  // ── two appliances: checked when ha.address or ha.peers is set ──────────────────────────────
+  {
+    id: 'ha.incomplete',
+    severity: 'error',
+    summary: 'Two appliances need both ha.address (the floating management address) and ha.peers.',
+    check: HA_CHECKS['ha.incomplete']!,
+  },
+  {
+    id: 'ha.management-static',
+    severity: 'error',
+    summary: 'Two appliances need static management addresses.',
+    check: HA_CHECKS['ha.management-static']!,
+  },
+  {
+    id: 'ha.address-network',
+    severity: 'error',
+    summary: 'The floating management address (ha.address) is an address of the management network.',
+    check: HA_CHECKS['ha.address-network']!,
+  },
+  {
+    id: 'ha.address-taken',
+    severity: 'error',
+    summary: "The floating address is none of the appliance's addresses or gateways, and not a peer's.",
+    check: HA_CHECKS['ha.address-taken']!,
+  },
+  {
+    id: 'ha.peer-syntax',
+    severity: 'error',
+    summary: 'Every peer (ha.peers) is an IP address.',
+    check: HA_CHECKS['ha.peer-syntax']!,
+  },
+  {
+    id: 'ha.peer-network',
+    severity: 'error',
+    summary: 'Every peer is in the management network.',
+    check: HA_CHECKS['ha.peer-network']!,
+  },
+  {
+    id: 'ha.peer-own',
+    severity: 'error',
+    summary: "No peer is one of this appliance's own addresses or gateways.",
+    check: HA_CHECKS['ha.peer-own']!,
+  },
+  {
+    id: 'ha.peer-duplicate',
+    severity: 'error',
+    summary: 'No peer is listed twice.',
+    check: HA_CHECKS['ha.peer-duplicate']!,
+  },
+  {
+    id: 'ha.ca-required',
+    severity: 'error',
+    summary:
+      'Two appliances present certificates of the same given CA (appliance.ca_cert and appliance.ca_cert_key), ' +
+      'e.g. the one "ovactl export --for-successor" takes from the first appliance.',
+    check: HA_CHECKS['ha.ca-required']!,
   },
   // ── log forwarding: checked only when appliance.syslog_server is set ─────────────────────────
   ...(['syslog.scheme', 'syslog.host', 'syslog.port'] as const).map(

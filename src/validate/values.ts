@@ -40,6 +40,15 @@ export interface RhiValues {
   readonly routerId: string | undefined;
 }
 
+/** Two appliances' values (present only when ha.address and ha.peers are set). */
+export interface HaValues {
+  /** The floating management address, canonical text (its prefix is the management network's). */
+  readonly address: string;
+  readonly peers: readonly string[];
+  readonly priority: number;
+  readonly vrid: number;
+}
+
 /** Every value of a valid report. */
 export interface ValidProperties extends ManagementProperties {
   readonly 'appliance.root_pwd': string;
@@ -58,6 +67,8 @@ export interface ValidProperties extends ManagementProperties {
   readonly 'loadbalance.haproxy_pwd': string;
   /** Undefined: rhi.enabled is False. */
   readonly rhi: RhiValues | undefined;
+  /** Undefined: a single appliance (ha.address blank). */
+  readonly ha: HaValues | undefined;
 }
 
 const cidr = (s: string | undefined): Cidr | undefined => {
@@ -116,5 +127,17 @@ export function validProperties(
     'loadbalance.haproxy_user': present(props, 'loadbalance.haproxy_user'),
     'loadbalance.haproxy_pwd': present(props, 'loadbalance.haproxy_pwd'),
     rhi,
+    ha: haValues(props),
+  };
+}
+
+function haValues(props: Properties): HaValues | undefined {
+  const address = props['ha.address'];
+  if (address === undefined) return undefined;
+  return {
+    address,
+    peers: props['ha.peers'] ?? [],
+    priority: present(props, 'ha.priority'),
+    vrid: present(props, 'ha.vrid'),
   };
 }

@@ -13,6 +13,7 @@ export const PLAN_FACTS: Facts = {
   haproxyPasswordHash: TEST_HASH,
   dataplaneapiInstalled: true,
   birdInstalled: true,
+  keepalivedInstalled: true,
   rsyslogInstalled: true,
   memoryBytes: DEFAULT_MEMORY_BYTES,
 };

@@ -14,7 +14,8 @@
 //   `userlist <name>` section of userlist_file (else haproxy.cfg): $1$/$5$/$6$ crypt hashes through
 //   `openssl passwd`, or insecure-password.
 // - implements the /v2 subset the vSphere Supervisor uses: info, configuration version, transactions,
-//   frontends, binds, backends, servers, backend switching rules, reloads.
+//   frontends, binds, backends, servers, backend switching rules, reloads; and GET configuration/raw
+//   (what a standby appliance of a pair reads from the active).
 // - holds haproxy.cfg as client-native's parser does: read at start (a frontend/backend gets `from` the
 //   last defaults before it; an anonymous `defaults` becomes `defaults unnamed_defaults_1`), the two
 //   "Dataplaneapi managed File" comment lines put first. Every save writes the whole file in the parser's
@@ -1546,6 +1547,11 @@ async function route(api, req, body) {
     throw new ApiError(405, `method ${m} not allowed on ${url.pathname}`);
   }
   if (seg[3] !== 'configuration' || seg.length > 6) throw new ApiError(404, `path ${url.pathname} was not found`);
+  // GET raw: v2's {_version, data}, data being haproxy.cfg as it is on disk (client-native reads the file).
+  if (seg[4] === 'raw' && seg.length === 5 && m === 'GET') {
+    const { version } = api.viewCfg(q);
+    return { code: 200, json: { _version: version, data: fs.readFileSync(api.s.configFile, 'utf8') }, version };
+  }
   if (seg[4] === 'version' && seg.length === 5 && m === 'GET') {
     const { version } = api.viewCfg(q);
     return { code: 200, json: version, version };

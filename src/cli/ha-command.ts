@@ -1,0 +1,105 @@
+import { HA_STATE_FILE } from '../appliance/ha.js';
+import { liveSystem } from '../apply/system.js';
+import { currentContent } from '../core/atomic-write.js';
+import { HaDaemon } from '../ha/daemon.js';
+import { haSettings } from '../ha/settings.js';
+import { deploymentFlag, loadBootValues } from './deploy-values.js';
+import { EXIT, type CommandIO } from './io.js';
+import { parse, UsageError, type CommandSpec } from './usage.js';
+
+export const spec: CommandSpec = {
+  name: 'ha',
+  summary: 'Two appliances: follow or lead the pair (the job of ovactl-ha.service), or say its state.',
+  usage: 'ovactl ha run [--env INPUT] [--deployment default|frontend] | ovactl ha status [--json]',
+  help: `
+Two appliances deployed with the same values and ha.address, ha.peers: keepalived (VRRP) gives the
+floating management address to one of them, the active. "ovactl ha run" is this appliance's part:
+  active    the AnyIP routes are installed and every VIP haproxy binds is announced (gratuitous ARP);
+  standby   no AnyIP route; haproxy runs hot with the active's configuration, copied from the
+            active's Data Plane API (read only) whenever its version changes;
+  fault     haproxy does not run or the Data Plane API does not answer: keepalived gives the
+            address to a peer.
+With route health injection every appliance keeps its routes and serves; the address only decides
+which Data Plane API the Supervisor writes to. It tells keepalived every second whether this
+appliance may be active, and publishes its state in /run/ovactl/ha.json and on port 5557 of its
+management address (HTTPS, no credentials), where the peers read it to settle a split brain: the
+appliance with the higher configuration version stays active.
+
+"ovactl ha status" prints that state (role, whom it follows, versions, peers, problems).
+
+Options:
+  --env INPUT            read the values from INPUT (as first boot does; default guestinfo.ovfEnv)
+  --deployment OPTION    default or frontend; overrides what the values say
+  --json                 status: the state document as JSON
+  -h, --help             show this help
+
+Exit status: run: 0 when stopped, or at once when the values ask for no pair; 1 invalid values;
+2 no values found or usage error. status: 0 active or standby, 1 fault or not a pair member.`,
+  options: { env: { type: 'string' }, deployment: { type: 'string' }, json: { type: 'boolean' } },
+};
+
+export async function run(argv: string[], io: CommandIO): Promise<number> {
+  const args = parse(spec, argv);
+  if (args === 'help') return io.help(spec);
+  const [action, ...rest] = args.positionals;
+  if ((action !== 'run' && action !== 'status') || rest.length) throw new UsageError('give one of run, status');
+  if (action === 'status') return status(io, args.values.json === true);
+
+  const loaded = await loadBootValues(args.values.env as string | undefined, deploymentFlag(args.values.deployment));
+  if (!loaded.ok) return io.inputError(loaded.error);
+  const { report } = loaded.value;
+  const log = (line: string) => io.stdout(`ovactl ha: ${line}\n`);
+  if (!report.valid) {
+    io.stderr(`ovactl ha: the values are invalid (see "ovactl validate"): this appliance takes no part in a pair\n`);
+    return EXIT.invalid;
+  }
+  const settings = haSettings(report.values, report.deployment);
+  if (!settings) {
+    log('ha.address is not set: a single appliance, nothing to do');
+    return EXIT.ok;
+  }
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  await new HaDaemon({
+    root: '/',
+    settings,
+    credentials: {
+      user: report.values['loadbalance.haproxy_user'],
+      password: report.values['loadbalance.haproxy_pwd'],
+    },
+    system: liveSystem(),
+    log,
+    signal: controller.signal,
+  }).run();
+  return EXIT.ok;
+}
+
+function status(io: CommandIO, json: boolean): number {
+  const text = currentContent(HA_STATE_FILE);
+  if (text === undefined) {
+    io.stderr(`ovactl ha: no ${HA_STATE_FILE}: ovactl-ha.service does not run (a single appliance?)\n`);
+    return EXIT.invalid;
+  }
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    io.stderr(`ovactl ha: ${HA_STATE_FILE} is not JSON\n`);
+    return EXIT.invalid;
+  }
+  if (json) io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  else {
+    const lines = [`role ${String(s.role)}: floating address ${String(s.address)}, this appliance ${String(s.own)}`];
+    if (s.follows)
+      lines.push(
+        `follows ${String(s.follows)}: version ${String(s.version)} of ${String(s.activeVersion)} (${String(s.behind)} behind)`,
+      );
+    for (const p of (s.peers ?? []) as { address: string; role?: string; error?: string }[])
+      lines.push(`peer ${p.address}: ${p.role ?? `not answering (${p.error ?? '?'})`}`);
+    for (const p of (s.problems ?? []) as { rule: string; message: string }[]) lines.push(`${p.rule}: ${p.message}`);
+    io.stdout(`${lines.join('\n')}\n`);
+  }
+  return s.role === 'active' || s.role === 'standby' ? EXIT.ok : EXIT.invalid;
+}

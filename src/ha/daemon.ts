@@ -1,0 +1,373 @@
+// ovactl-ha.service: this appliance's part in a pair. keepalived (VRRP) moves the floating management
+// address; this process acts on where it is:
+// - active (it holds the address): the AnyIP routes are installed and every VIP the control plane binds
+//   is announced with gratuitous ARP, so clients move at once (without route health injection; with
+//   it, every appliance announces and serves, and the address only picks the API the Supervisor uses);
+// - standby: no AnyIP route (without RHI); haproxy runs hot with the active's configuration, which it
+//   follows through the active's Data Plane API (read only: a standby never writes to the active).
+// Every second it tells keepalived whether this appliance may be active (its track file: haproxy runs
+// and the Data Plane API answers, and it has not lost a split brain), asks the peers' status endpoints
+// what they are, and publishes its own state (/run/ovactl/ha.json, the status endpoint).
+import { createServer, type Server } from 'node:https';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { converge, describeChange } from '../anyip/converge.js';
+import { HA_HEALTH_FILE, HA_NIC, HA_STANDBY_FILE, HA_STATE_FILE } from '../appliance/ha.js';
+import { HAPROXY_CFG, RANGES_FILE, STATUS_FILE, TLS_PATHS } from '../appliance/paths.js';
+import type { System } from '../apply/system.js';
+import { currentContent, under, writeAtomic } from '../core/atomic-write.js';
+import { vipBinds } from '../live/rules.js';
+import { hasAddress } from '../net/local-address.js';
+import { parseStatus } from '../plan/status.js';
+import { get } from './client.js';
+import { decide, type Decision, type PeerView, type Role, type Side } from './decide.js';
+import type { HaSettings } from './settings.js';
+import { configVersion, followedConfig } from './sync.js';
+
+const PULSE_MS = 200;
+const LOOK_MS = 1_000;
+const PEER_TIMEOUT_MS = 800;
+const API_TIMEOUT_MS = 3_000;
+/** How long to wait for the local Data Plane API to take a followed file before haproxy reloads. */
+const API_TAKES_MS = 3_000;
+const RAW_PATH = '/v2/services/haproxy/configuration/raw';
+const VERSION_PATH = '/v2/services/haproxy/configuration/version';
+/** Rules whose problems keep this appliance from being active (its live state, src/live/rules.ts). */
+const DISQUALIFYING = ['haproxy.not-running', 'dataplaneapi.not-answering'];
+
+export interface DaemonOptions {
+  readonly root: string;
+  readonly settings: HaSettings;
+  readonly credentials: { readonly user: string; readonly password: string };
+  readonly system: System;
+  readonly log: (line: string) => void;
+  readonly signal: AbortSignal;
+}
+
+/** What ovactl-ha.service publishes (ha.json and the status endpoint): no secret is in it. */
+export interface HaState extends Side {
+  readonly address: string;
+  readonly own: string;
+  /** The standby's source: the floating address, while it follows. */
+  readonly follows: string | undefined;
+  /** The active's configuration version as last read, and how many versions this one is behind. */
+  readonly activeVersion: number | undefined;
+  readonly behind: number | undefined;
+  /** When this standby last took the active's configuration (ms). */
+  readonly syncedAt: number | undefined;
+  /** The AnyIP routes are withheld (standby without route health injection). */
+  readonly withheld: boolean;
+  readonly peers: readonly { readonly address: string; readonly role?: Role; readonly error?: string }[];
+  readonly problems: Decision['problems'];
+}
+
+/** Whether the floating address is on this appliance's management NIC now. */
+const holdsAddress = (address: string): boolean => hasAddress(HA_NIC, address);
+
+/** Why this appliance must not be active, from the live state the watcher keeps; undefined: it may. */
+function unhealthy(root: string): string | undefined {
+  const status = parseStatus(currentContent(under(root, STATUS_FILE)), {
+    ranges: [],
+    managementConfigured: true,
+  });
+  if (!status) return 'no status yet';
+  if (status.state === 'starting') return 'still starting';
+  const bad = [...status.errors, ...(status.findings ?? [])].find((f) => DISQUALIFYING.includes(f.rule));
+  return bad ? bad.message : undefined;
+}
+
+function parseSide(body: string): Side | { error: string } {
+  try {
+    const o = JSON.parse(body) as Record<string, unknown>;
+    const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+    if (!['active', 'standby', 'fault'].includes(o.role as string) || typeof o.digest !== 'string')
+      return { error: 'its status is not an ovactl pair status' };
+    return {
+      role: o.role as Role,
+      version: num(o.version),
+      activeFrom: num(o.activeFrom),
+      activeTo: num(o.activeTo),
+      digest: o.digest,
+    };
+  } catch {
+    return { error: 'its status is not JSON' };
+  }
+}
+
+export class HaDaemon {
+  private role: Role = 'standby';
+  private activeFrom: number | undefined;
+  private activeTo: number | undefined;
+  private stepDownUntil: number | undefined;
+  private healthWritten: string | undefined;
+  private withheld: boolean | undefined;
+  private peers: PeerView[] = [];
+  private decision: Decision | undefined;
+  private activeVersion: number | undefined;
+  private syncedAt: number | undefined;
+  private followError: string | undefined;
+  private syncing = false;
+  private published: string | undefined;
+  private server: Server | undefined;
+
+  constructor(private readonly o: DaemonOptions) {}
+
+  private path(p: string): string {
+    return under(this.o.root, p);
+  }
+
+  private get ca(): string {
+    return currentContent(this.path(TLS_PATHS.caCert)) ?? '';
+  }
+
+  /** Runs until the signal: the pulse (where the address is) and the look (health, peers, following). */
+  async run(): Promise<void> {
+    this.o.log(
+      `pair: floating address ${this.o.settings.address}, peers ${this.o.settings.peers.join(', ')}` +
+        `${this.o.settings.rhi ? ' (route health injection: every appliance serves)' : ''}`,
+    );
+    this.serve();
+    await this.pulse(Date.now());
+    let lastLook = 0;
+    while (!this.o.signal.aborted) {
+      const now = Date.now();
+      await this.pulse(now);
+      if (now - lastLook >= LOOK_MS) {
+        lastLook = now;
+        await this.look(now);
+      }
+      await new Promise((r) => setTimeout(r, PULSE_MS));
+    }
+    this.server?.close();
+  }
+
+  /** Where the address is, and what follows from it: the routes and gratuitous ARP (without RHI). */
+  async pulse(now: number): Promise<void> {
+    const holds = holdsAddress(this.o.settings.address);
+    const was = this.role;
+    const faulted = this.healthWritten === '1';
+    this.role = holds ? 'active' : faulted ? 'fault' : 'standby';
+    if (holds && was !== 'active') {
+      this.activeFrom = now;
+      this.activeTo = undefined;
+      this.o.log(`pair: active (holds ${this.o.settings.address})`);
+    } else if (!holds && was === 'active') {
+      this.activeTo = now;
+      this.o.log(`pair: ${this.role} (${this.o.settings.address} moved away)`);
+    }
+    if (!this.o.settings.rhi) await this.routes(!holds);
+    if (holds && was !== 'active' && !this.o.settings.rhi) await this.announce();
+    if (was !== this.role) this.publish(now);
+  }
+
+  /** Standby without RHI: no AnyIP route (the active answers for the VIPs); active: the ranges file's. */
+  private async routes(withhold: boolean): Promise<void> {
+    if (this.withheld === withhold) return;
+    const file = this.path(HA_STANDBY_FILE);
+    mkdirSync(dirname(file), { recursive: true });
+    if (withhold) writeFileSync(file, 'standby: anyip-routes keeps no local route\n');
+    else rmSync(file, { force: true });
+    const o = await converge(this.path(RANGES_FILE), true, file);
+    if ('unreadable' in o) this.o.log(`pair: AnyIP routes: ${RANGES_FILE} ${o.unreadable}`);
+    else {
+      this.withheld = withhold;
+      this.o.log(
+        `pair: AnyIP routes ${withhold ? 'withheld (standby)' : 'installed (active)'}: ${describeChange(o.diff)}`,
+      );
+    }
+  }
+
+  /** Gratuitous ARP for every IPv4 VIP haproxy binds: the neighbours' caches point here at once. */
+  private async announce(): Promise<void> {
+    const cfg = currentContent(this.path(HAPROXY_CFG)) ?? '';
+    const vips = vipBinds(cfg, [])
+      .map((b) => b.vip)
+      .filter((vip) => !vip.includes(':'));
+    const nic = this.o.settings.vipNic;
+    for (let i = 0; i < vips.length; i += 32) {
+      await Promise.all(
+        vips
+          .slice(i, i + 32)
+          .map((vip) =>
+            this.o.system.run('arping', ['-q', '-U', '-c', '1', '-w', '1', '-I', nic, vip], { timeoutMs: 3000 }),
+          ),
+      );
+    }
+    if (vips.length) this.o.log(`pair: gratuitous ARP on ${nic} for ${vips.length} VIPs`);
+  }
+
+  /** Health, peers, the decision, and (standby) the active's configuration. */
+  async look(now: number): Promise<void> {
+    const self = this.side();
+    this.peers = await Promise.all(
+      this.o.settings.peers.map(async (address): Promise<PeerView> => {
+        const r = await get({
+          host: address,
+          port: this.o.settings.statusPort,
+          path: '/',
+          ca: this.ca,
+          timeoutMs: PEER_TIMEOUT_MS,
+        });
+        return { address, seen: r.ok ? parseSide(r.body) : { error: r.error } };
+      }),
+    );
+    const why = unhealthy(this.o.root);
+    this.decision = decide({ now, self, peers: this.peers, unhealthy: why, stepDownUntil: this.stepDownUntil });
+    if (this.decision.stepDownUntil !== this.stepDownUntil && this.decision.stepDownUntil !== undefined)
+      this.o.log(
+        `pair: ${this.decision.problems.find((p) => p.rule === 'ha.split-brain')?.message ?? 'stepping down'}`,
+      );
+    this.stepDownUntil = this.decision.stepDownUntil;
+    this.health(this.decision.mayBeActive ? '0' : '1', why);
+    if (this.decision.follow && this.role !== 'active') await this.follow();
+    else if (this.role === 'active') {
+      this.activeVersion = undefined;
+      this.followError = undefined;
+    }
+    this.publish(now);
+  }
+
+  private health(value: '0' | '1', why: string | undefined): void {
+    if (this.healthWritten === value) return;
+    const file = this.path(HA_HEALTH_FILE);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${value}\n`);
+    this.healthWritten = value;
+    this.o.log(value === '0' ? 'pair: may be active' : `pair: must not be active (${why ?? 'stepping down'})`);
+  }
+
+  /** The active's configuration, when its version changed: merged, written, loaded. */
+  private async follow(): Promise<void> {
+    if (this.syncing) return;
+    this.syncing = true;
+    try {
+      const s = this.o.settings;
+      const base = { host: s.address, port: s.port, ca: this.ca, credentials: this.o.credentials };
+      const v = await get({ ...base, path: VERSION_PATH, timeoutMs: API_TIMEOUT_MS });
+      if (!v.ok)
+        return this.notFollowing(`the active's Data Plane API (${s.address}:${s.port}) did not answer: ${v.error}`);
+      const activeVersion = Number(v.body.trim());
+      if (!Number.isSafeInteger(activeVersion)) return this.notFollowing("the active's version is not a number");
+      const current = currentContent(this.path(HAPROXY_CFG));
+      if (activeVersion === this.activeVersion && configVersion(current) === activeVersion) {
+        this.followError = undefined;
+        return;
+      }
+      const raw = await get({ ...base, path: RAW_PATH, timeoutMs: API_TIMEOUT_MS });
+      if (!raw.ok) return this.notFollowing(`the active's configuration could not be read: ${raw.error}`);
+      let doc: { _version?: unknown; data?: unknown };
+      try {
+        doc = JSON.parse(raw.body) as typeof doc;
+      } catch {
+        return this.notFollowing("the active's configuration is not JSON");
+      }
+      if (typeof doc.data !== 'string' || typeof doc._version !== 'number')
+        return this.notFollowing("the active's configuration has no data or version");
+      const next = followedConfig({ activeRaw: doc.data, activeVersion: doc._version, current });
+      this.activeVersion = doc._version;
+      this.followError = undefined;
+      if (!next) {
+        this.syncedAt ??= Date.now();
+        return;
+      }
+      writeAtomic(this.o.root, { path: HAPROXY_CFG, content: next.content, mode: 0o644, owner: 'root', group: 'root' });
+      await this.apiTakes(doc._version);
+      const r = await this.o.system.run('systemctl', ['reload', 'haproxy.service'], { timeoutMs: 30_000 });
+      this.syncedAt = Date.now();
+      this.o.log(
+        `pair: took version ${doc._version} from ${s.address} (${next.sections.length} control-plane sections)` +
+          (r.exitCode === 0 ? '' : `; haproxy reload failed: ${r.stderr.split('\n')[0]}`),
+      );
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** The local Data Plane API re-reads a file written without md5 (raising its version): wait for that. */
+  private async apiTakes(version: number): Promise<void> {
+    const until = Date.now() + API_TAKES_MS;
+    while (Date.now() < until) {
+      if (configVersion(currentContent(this.path(HAPROXY_CFG))) === version) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private notFollowing(why: string): void {
+    if (this.followError !== why) this.o.log(`pair: not following: ${why}`);
+    this.followError = why;
+  }
+
+  private side(): Side {
+    return {
+      role: this.role,
+      version: configVersion(currentContent(this.path(HAPROXY_CFG))),
+      activeFrom: this.activeFrom,
+      activeTo: this.activeTo,
+      digest: this.o.settings.digest,
+    };
+  }
+
+  state(): HaState {
+    const side = this.side();
+    const following = this.role !== 'active' && this.decision?.follow === true;
+    const problems = [...(this.decision?.problems ?? [])];
+    if (following && this.followError)
+      problems.push({
+        rule: 'ha.not-following',
+        message: `this standby does not follow the active: ${this.followError}`,
+        hint: `check that ${this.o.settings.address} answers, and that both appliances have the same credentials and CA`,
+      });
+    for (const p of this.peers)
+      if ('error' in p.seen)
+        problems.push({
+          rule: 'ha.peer-unreachable',
+          message: `peer ${p.address} does not answer on port ${this.o.settings.statusPort}: ${p.seen.error}`,
+          hint: 'without a healthy peer the pair cannot fail over; power the peer on or check the management network',
+        });
+    const activeVersion = following ? this.activeVersion : undefined;
+    return {
+      ...side,
+      address: this.o.settings.address,
+      own: this.o.settings.own,
+      follows: following ? this.o.settings.address : undefined,
+      activeVersion,
+      behind:
+        activeVersion !== undefined && side.version !== undefined
+          ? Math.max(0, activeVersion - side.version)
+          : undefined,
+      syncedAt: this.syncedAt,
+      withheld: this.withheld === true,
+      peers: this.peers.map((p) =>
+        'error' in p.seen ? { address: p.address, error: p.seen.error } : { address: p.address, role: p.seen.role },
+      ),
+      problems,
+    };
+  }
+
+  /** ha.json, only when it changed (the watcher folds it into the status). */
+  private publish(_now: number): void {
+    const text = `${JSON.stringify(this.state())}\n`;
+    if (text === this.published) return;
+    writeAtomic(this.o.root, { path: HA_STATE_FILE, content: text, mode: 0o644, owner: 'root', group: 'root' });
+    this.published = text;
+  }
+
+  /** The status endpoint on the own management address: the peers and doctor read it. */
+  private serve(): void {
+    const cert = currentContent(this.path(TLS_PATHS.serverCert));
+    const key = currentContent(this.path(TLS_PATHS.serverKey));
+    if (!cert || !key || !existsSync(this.path(TLS_PATHS.serverCert))) {
+      this.o.log('pair: no server certificate: the status endpoint is off');
+      return;
+    }
+    this.server = createServer({ cert, key }, (req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '/') !== '/') {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(this.state())}\n`);
+    });
+    this.server.on('error', (e) => this.o.log(`pair: status endpoint: ${e.message}`));
+    this.server.listen(this.o.settings.statusPort, this.o.settings.own);
+  }
+}
