@@ -121,12 +121,20 @@ t.test('every example in the labels and descriptions (and each example value) pa
   const rhi = Object.fromEntries(
     PROPERTIES.filter((p) => p.ovfClass === 'rhi' && 'example' in p).map((p) => [p.key, p.example as string]),
   );
+  // A pair's values are checked together (ha.address needs ha.peers), and two appliances need a given CA.
+  const ha = {
+    ...Object.fromEntries(
+      PROPERTIES.filter((p) => p.ovfClass === 'ha' && 'example' in p).map((p) => [p.key, p.example as string]),
+    ),
+    'appliance.ca_cert': readFileSync(`${ROOT}test/fixtures/syslog-ca.crt`, 'utf8'),
+    'appliance.ca_cert_key': readFileSync(`${ROOT}test/fixtures/syslog-ca.key`, 'utf8'),
+  };
   const seen: string[] = [];
   for (const p of PROPERTIES) {
     const examples = [...examplesIn(p.label), ...examplesIn(p.description), ...('example' in p ? [p.example] : [])];
     for (const example of examples) {
       seen.push(p.key);
-      const base = p.ovfClass === 'rhi' ? { ...rhi, 'rhi.enabled': 'True' } : {};
+      const base = p.ovfClass === 'rhi' ? { ...rhi, 'rhi.enabled': 'True' } : p.ovfClass === 'ha' ? ha : {};
       const r = await check({ ...base, [p.key]: example });
       const wrong = r.errors.filter((f) => f.keys.includes(p.key));
       t.same(
