@@ -200,10 +200,11 @@ t.test(
         .filter((c) => c.cmd === 'systemctl' && (c.args[0] === 'disable' || c.args[0] === 'stop'))
         .map((c) => c.args.join(' ')),
       [
-        'disable --no-reload route-tables.service ovactl-rhi.service bird.service',
-        'stop --no-block route-tables.service ovactl-rhi.service bird.service',
+        'disable --no-reload route-tables.service ovactl-ha.service ovactl-rhi.service bird.service',
+        'stop --no-block route-tables.service ovactl-ha.service ovactl-rhi.service bird.service',
       ],
-      'switched off: nothing announces this appliance any more (and no DHCP NIC: no route-tables)',
+      'switched off: nothing announces this appliance any more (and no DHCP NIC: no route-tables; ' +
+        'no pair: no ovactl-ha, and keepalived is not installed in this root)',
     );
     t.notOk(
       off.calls.some((c) => c.cmd === 'systemctl' && c.args[0] === 'try-restart' && c.args.includes('bird.service')),
