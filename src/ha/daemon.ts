@@ -28,8 +28,6 @@ const PULSE_MS = 200;
 const LOOK_MS = 1_000;
 const PEER_TIMEOUT_MS = 800;
 const API_TIMEOUT_MS = 3_000;
-/** How long to wait for the local Data Plane API to take a followed file before haproxy reloads. */
-const API_TAKES_MS = 3_000;
 const RAW_PATH = '/v2/services/haproxy/configuration/raw';
 const VERSION_PATH = '/v2/services/haproxy/configuration/version';
 /** Rules whose problems keep this appliance from being active (its live state, src/live/rules.ts). */
@@ -107,6 +105,8 @@ export class HaDaemon {
   private syncedAt: number | undefined;
   private followError: string | undefined;
   private syncing = false;
+  /** A followed haproxy.cfg was written since the local Data Plane API read the file. */
+  private apiStale = false;
   private published: string | undefined;
   private server: Server | undefined;
 
@@ -157,6 +157,14 @@ export class HaDaemon {
     }
     if (!this.o.settings.rhi) await this.routes(!holds);
     if (holds && was !== 'active' && !this.o.settings.rhi) await this.announce();
+    if (holds && was !== 'active' && this.apiStale) {
+      // The Supervisor writes here now: the API must hold what the file holds, not its memory of before.
+      this.apiStale = false;
+      const r = await this.o.system.run('systemctl', ['try-restart', '--no-block', 'dataplaneapi.service']);
+      this.o.log(
+        `pair: the Data Plane API restarted to read the followed configuration${r.exitCode ? ' (failed)' : ''}`,
+      );
+    }
     if (was !== this.role) this.publish(now);
   }
 
@@ -263,32 +271,26 @@ export class HaDaemon {
       }
       if (typeof doc.data !== 'string' || typeof doc._version !== 'number')
         return this.notFollowing("the active's configuration has no data or version");
-      const next = followedConfig({ activeRaw: doc.data, activeVersion: doc._version, current });
-      this.activeVersion = doc._version;
+      // The version the text itself carries: the API may raise its version before it saves the file.
+      const taken = configVersion(doc.data) ?? doc._version;
+      const next = followedConfig({ activeRaw: doc.data, activeVersion: taken, current });
+      this.activeVersion = taken;
       this.followError = undefined;
       if (!next) {
         this.syncedAt ??= Date.now();
         return;
       }
       writeAtomic(this.o.root, { path: HAPROXY_CFG, content: next.content, mode: 0o644, owner: 'root', group: 'root' });
-      await this.apiTakes(doc._version);
+      // The local API ignores the file (its md5 is valid) and keeps an older copy in memory: restarted on takeover.
+      this.apiStale = true;
       const r = await this.o.system.run('systemctl', ['reload', 'haproxy.service'], { timeoutMs: 30_000 });
       this.syncedAt = Date.now();
       this.o.log(
-        `pair: took version ${doc._version} from ${s.address} (${next.sections.length} control-plane sections)` +
+        `pair: took version ${taken} from ${s.address} (${next.sections.length} control-plane sections)` +
           (r.exitCode === 0 ? '' : `; haproxy reload failed: ${r.stderr.split('\n')[0]}`),
       );
     } finally {
       this.syncing = false;
-    }
-  }
-
-  /** The local Data Plane API re-reads a file written without md5 (raising its version): wait for that. */
-  private async apiTakes(version: number): Promise<void> {
-    const until = Date.now() + API_TAKES_MS;
-    while (Date.now() < until) {
-      if (configVersion(currentContent(this.path(HAPROXY_CFG))) === version) return;
-      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
