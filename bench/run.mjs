@@ -10,3 +10,4 @@ await import('./dataplaneapi.mjs');
 await import('./hostile.mjs');
 await import('./metrics.mjs');
 await import('./live.mjs');
+await import('./ha.mjs');

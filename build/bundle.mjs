@@ -64,7 +64,7 @@ const precompiledTemplates = precompiledTemplatesOnly(undefined);
 // are bundled on their own and carried inside dist/ovactl.js as a string, compiled only when they are
 // first imported: V8 must at least pre-parse every function of a script, and `ovactl validate` (every
 // boot, every script) should not pay for code it never calls. Still one file.
-const COMMANDS = ['render', 'firstboot', 'certificates', 'ovf', 'spec', 'links', 'doctor', 'ha'];
+const COMMANDS = ['render', 'firstboot', 'certificates', 'ovf', 'spec', 'links', 'doctor'];
 const LAZY = [
   // One chunk for the commands that act on the system, so execa and handlebars are carried once.
   ...COMMANDS.map((c) => ({
@@ -85,6 +85,8 @@ const LAZY = [
   // ovactl-watch.service runs for the appliance's lifetime too: its own chunk (no execa, no handlebars
   // compiler; only the console banner's template).
   { importer: /src[\\/]cli[\\/]main\.ts$/, path: './watch-command.js', chunk: 'watch' },
+  // ovactl-ha.service (two appliances) too: its own chunk, without templates and the other commands.
+  { importer: /src[\\/]cli[\\/]main\.ts$/, path: './ha-command.js', chunk: 'ha' },
   { importer: /src[\\/]source[\\/]detect\.ts$/, path: './ovf-env.js', chunk: 'ovf-env' },
   // The rhi.* checks and the rules parser, needed only when route health injection is on.
   { importer: /src[\\/]validate[\\/]validate\.ts$/, path: './rhi.js', chunk: 'rhi-validate' },
@@ -99,6 +101,7 @@ const CHUNKS = {
   rhi: { entry: 'src/cli/rhi-command.ts', templates: /^bird[\\/]/ },
   'route-tables': { entry: 'src/cli/route-tables-command.ts' },
   watch: { entry: 'src/cli/watch-command.ts', templates: /^status[\\/]/ },
+  ha: { entry: 'src/cli/ha-command.ts' },
   'ovf-env': { entry: 'src/source/ovf-env.ts' },
   'rhi-validate': { entry: 'src/validate/rhi.ts' },
 };

@@ -172,7 +172,7 @@ const keyOf = (t: DadTarget): PropertyKey =>
 
 /**
  * Duplicate address detection once the NICs are up (first boot runs before them): the management
- * address, the VIP ranges' first and last addresses, the NICs' other addresses. arping runs even under
+ * address, the VIP ranges' first and last addresses (not on a pair member), the NICs' other addresses. arping runs even under
  * --root, like the API probe: it only asks. A missing arping is said and does not hold the boot.
  */
 async function addressConflict(report: Report, lines: string[]): Promise<Conflict | undefined> {
@@ -185,7 +185,9 @@ async function addressConflict(report: Report, lines: string[]): Promise<Conflic
   if (mgmt) targets.push({ ip: mgmt.address.text, nic: 'management', what: 'the management address' });
   const mine = ownTargets(kernel);
   for (const t of mine.filter((m) => m.nic === 'management')) onNic(targets, kernel, t.ip, t.what);
-  rangeSamples(targets, kernel, report.properties['loadbalance.service_ip_range'] ?? []);
+  // A pair member's VIPs are answered by the active appliance of the pair: not someone else's.
+  if (report.properties['ha.address'] === undefined)
+    rangeSamples(targets, kernel, report.properties['loadbalance.service_ip_range'] ?? []);
   for (const t of mine) onNic(targets, kernel, t.ip, t.what);
   let missing = false;
   const { found, probed } = await probeDuplicates(

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { HA_STATE_FILE } from '../appliance/ha.js';
 import { liveSystem } from '../apply/system.js';
 import { currentContent } from '../core/atomic-write.js';
@@ -45,6 +46,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if ((action !== 'run' && action !== 'status') || rest.length) throw new UsageError('give one of run, status');
   if (action === 'status') return status(io, args.values.json === true);
 
+  // A resident service that idles between small requests: memory over speed (as anyip watch does).
+  for (const flag of ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-opt']) setFlagsFromString(flag);
   const loaded = await loadBootValues(args.values.env as string | undefined, deploymentFlag(args.values.deployment));
   if (!loaded.ok) return io.inputError(loaded.error);
   const { report } = loaded.value;

@@ -5,6 +5,7 @@ import { readRegularFile } from '../core/regular-file.js';
 import { dirname, join } from 'node:path';
 import { parseRangesFile } from '../anyip/ranges-file.js';
 import { DATAPLANEAPI_YAML, HAPROXY_CFG, NETWORK_DIR, RANGES_FILE, STATUS_FILE } from '../appliance/paths.js';
+import { HA_STATE_FILE } from '../appliance/ha.js';
 import { readApiEndpoint, readNetworkFile, type NetworkFile } from '../plan/network.js';
 import { contains, formatIp, networkText, parseCidr, parseIp, isCidr, type Cidr } from '../net/ip.js';
 import { nicAddresses, onNic, ownMacs, ownTargets, type DadTarget } from '../net/dad.js';
@@ -103,7 +104,7 @@ export const unitName = 'anyip-routes.service';
 
 /**
  * What duplicate address detection probes: the NICs' own IPv4 addresses (as the kernel has them: DHCP
- * included), then the VIPs that frontends bind inside the ranges and on a NIC's network.
+ * included), then the VIPs that frontends bind inside the ranges and on a NIC's network (not on a pair member).
  */
 export function dadTargets(ctx: Context, f: Facts): { targets: DadTarget[]; own: Set<string> } | string {
   const r = ctx.exec('ip', ['-j', '-4', 'addr', 'show']);
@@ -111,6 +112,8 @@ export function dadTargets(ctx: Context, f: Facts): { targets: DadTarget[]; own:
   const nets = nicAddresses(r.stdout);
   if (typeof nets === 'string') return nets;
   const out = ownTargets(nets);
+  // A pair's VIPs are answered by its active appliance (ovactl-ha.service runs: /run/ovactl/ha.json).
+  if (f.read(HA_STATE_FILE) !== undefined) return { targets: out, own: ownMacs(r.stdout) };
   for (const b of f.binds) {
     const ip = parseIp(b.host);
     if (ip && rangesOf(f).some((x) => contains(x, ip))) onNic(out, nets, ip.text, `VIP of frontend ${b.frontend}`);

@@ -11,6 +11,8 @@ import { fail, ok, skip, warn, type Check, type Context, type Outcome } from './
 import { gatherLiveFacts } from '../live/facts.js';
 import { liveFindings } from '../live/rules.js';
 import { liveSystem } from '../apply/system.js';
+import { HA_NIC, HA_STANDBY_FILE, HA_STATE_FILE } from '../appliance/ha.js';
+import { hasAddress } from '../net/local-address.js';
 import { dadTargets, listOf, rangesOf, unitName } from './facts.js';
 
 export const LIVE_CHECKS: readonly Check[] = [
@@ -39,7 +41,9 @@ export const LIVE_CHECKS: readonly Check[] = [
       } catch (e) {
         return fail((e as Error).message, 'run as root on the appliance');
       }
-      const want = rangesOf(f).map(networkText);
+      // A pair's standby keeps no route on purpose (ovactl-ha.service): the active answers for the VIPs.
+      const standby = f.read(HA_STANDBY_FILE) !== undefined;
+      const want = standby ? [] : rangesOf(f).map(networkText);
       const held = want.filter((r) => !have.owned.includes(r) && have.foreign.includes(r));
       const missing = want.filter((r) => !have.owned.includes(r) && !held.includes(r)),
         extra = have.owned.filter((r) => !want.includes(r));
@@ -57,7 +61,9 @@ export const LIVE_CHECKS: readonly Check[] = [
             '(it answers, but anyip-routes will not remove it when the range goes)',
           `to hand it over: ip route del local ${held[0]} table local; systemctl restart anyip-routes`,
         );
-      return ok(`${want.length} local route(s) on lo`);
+      return ok(
+        standby ? 'standby of a pair: no local route (the active has them)' : `${want.length} local route(s) on lo`,
+      );
     },
   },
   {
@@ -202,7 +208,59 @@ export const LIVE_CHECKS: readonly Check[] = [
       return ok(`BIRD running, sessions established, ${announced}/${s!.rules.length} rule(s) announced`);
     },
   },
+  {
+    id: 'pair',
+    title: 'two appliances (when ha.address is set)',
+    needs: 'live',
+    run: (ctx, f) => {
+      if (ctx.exec('systemctl', ['is-enabled', 'ovactl-ha.service']).stdout.trim() !== 'enabled')
+        return ok('not a pair member (ha.address is not set)');
+      const problems: string[] = [];
+      for (const unit of ['keepalived.service', 'ovactl-ha.service']) {
+        const active = ctx.exec('systemctl', ['is-active', unit]).stdout.trim();
+        if (active !== 'active') problems.push(`${unit} is ${active || 'unknown'}`);
+      }
+      let s: PairState | undefined;
+      try {
+        s = JSON.parse(f.read(HA_STATE_FILE) ?? '') as PairState;
+      } catch {
+        problems.push(`${HA_STATE_FILE} is missing or not JSON: ovactl-ha.service has said nothing`);
+      }
+      if (s) {
+        const holds = hasAddress(HA_NIC, s.address);
+        if (holds !== (s.role === 'active'))
+          problems.push(
+            `ovactl-ha says ${s.role} but this appliance ${holds ? 'holds' : 'does not hold'} ${s.address}`,
+          );
+        const actives = [s.role, ...s.peers.map((p) => p.role)].filter((r) => r === 'active').length;
+        if (actives === 0) problems.push(`no appliance of the pair holds ${s.address}: the Supervisor reaches no API`);
+        if (actives > 1) problems.push(`${actives} appliances say they are active (split brain)`);
+        for (const p of s.peers) if (p.error) problems.push(`peer ${p.address}: ${p.error}`);
+        for (const p of s.problems) if (p.rule !== 'ha.peer-unreachable') problems.push(`${p.rule}: ${p.message}`);
+      }
+      if (problems.length)
+        return fail(
+          problems.join('\n'),
+          'ovactl ha status; journalctl -u ovactl-ha -u keepalived -n 30; the same values (and CA) on every ' +
+            'appliance, VRRP (IP protocol 112) and TCP 5557 open between them',
+        );
+      const peers = s!.peers.map((p) => `${p.address} ${p.role}`).join(', ');
+      const follows = s!.follows ? `, follows ${s!.follows} (version ${s!.version}, ${s!.behind ?? '?'} behind)` : '';
+      return ok(`${s!.role}${follows}; peers: ${peers}; same values and CA (their status verified)`);
+    },
+  },
 ];
+
+/** What ovactl-ha.service writes in /run/ovactl/ha.json (src/ha/daemon.ts's HaState), as doctor reads it. */
+interface PairState {
+  role: string;
+  address: string;
+  follows?: string;
+  version?: number;
+  behind?: number;
+  peers: { address: string; role?: string; error?: string }[];
+  problems: { rule: string; message: string }[];
+}
 
 function unitOutcome(ctx: Context, unit: string): Outcome {
   const enabled = ctx.exec('systemctl', ['is-enabled', unit]).stdout.trim();

@@ -2,7 +2,7 @@
 // the peers' status endpoints (none). Only the pair's CA is trusted, the address is checked against the
 // certificate's SANs, answers are bounded in size and time. The password goes into the Authorization
 // header only: errors name the URL, never a credential.
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { MAX_INPUT_BYTES } from '../core/regular-file.js';
 
 export interface GetOptions {
@@ -12,6 +12,8 @@ export interface GetOptions {
   readonly ca: string;
   readonly credentials?: { readonly user: string; readonly password: string };
   readonly timeoutMs: number;
+  /** A keep-alive agent for requests made every fraction of a second (no TLS handshake each time). */
+  readonly agent?: Agent;
 }
 
 export type GetResult = { readonly ok: true; readonly body: string } | { readonly ok: false; readonly error: string };

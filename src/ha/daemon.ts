@@ -8,7 +8,7 @@
 // Every second it tells keepalived whether this appliance may be active (its track file: haproxy runs
 // and the Data Plane API answers, and it has not lost a split brain), asks the peers' status endpoints
 // what they are, and publishes its own state (/run/ovactl/ha.json, the status endpoint).
-import { createServer, type Server } from 'node:https';
+import { Agent, createServer, type Server } from 'node:https';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { converge, describeChange } from '../anyip/converge.js';
@@ -24,7 +24,9 @@ import { decide, type Decision, type PeerView, type Role, type Side } from './de
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
 
-const PULSE_MS = 200;
+const PULSE_MS = 100;
+/** A standby asks the active's version this often (one small request on a kept connection). */
+const FOLLOW_MS = 250;
 const LOOK_MS = 1_000;
 const PEER_TIMEOUT_MS = 800;
 const API_TIMEOUT_MS = 3_000;
@@ -74,6 +76,14 @@ function unhealthy(root: string): string | undefined {
   return bad ? bad.message : undefined;
 }
 
+/** systemctl's reason, without its advice to run daemon-reload (first boot enables units with --no-reload). */
+const reloadProblem = (stderr: string): string =>
+  stderr
+    .split('\n')
+    .filter((l) => l.trim() && !/changed on disk|daemon-reload/.test(l))
+    .join(' ')
+    .slice(0, 300) || 'no reason given';
+
 function parseSide(body: string): Side | { error: string } {
   try {
     const o = JSON.parse(body) as Record<string, unknown>;
@@ -109,6 +119,7 @@ export class HaDaemon {
   private apiStale = false;
   private published: string | undefined;
   private server: Server | undefined;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   constructor(private readonly o: DaemonOptions) {}
 
@@ -128,17 +139,27 @@ export class HaDaemon {
     );
     this.serve();
     await this.pulse(Date.now());
-    let lastLook = 0;
-    while (!this.o.signal.aborted) {
-      const now = Date.now();
-      await this.pulse(now);
-      if (now - lastLook >= LOOK_MS) {
-        lastLook = now;
-        await this.look(now);
-      }
-      await new Promise((r) => setTimeout(r, PULSE_MS));
-    }
+    // Three loops that never overlap themselves: where the address is, the look, the following.
+    const every = (ms: number, work: () => Promise<void>) =>
+      (async () => {
+        while (!this.o.signal.aborted) {
+          try {
+            await work();
+          } catch (e) {
+            this.o.log(`pair: ${(e as Error).message}`);
+          }
+          await new Promise((r) => setTimeout(r, ms));
+        }
+      })();
+    await Promise.all([
+      every(PULSE_MS, () => this.pulse(Date.now())),
+      every(LOOK_MS, () => this.look(Date.now())),
+      every(FOLLOW_MS, async () => {
+        if (this.role !== 'active' && this.decision?.follow === true) await this.follow();
+      }),
+    ]);
     this.server?.close();
+    this.agent.destroy();
   }
 
   /** Where the address is, and what follows from it: the routes and gratuitous ARP (without RHI). */
@@ -227,8 +248,7 @@ export class HaDaemon {
       );
     this.stepDownUntil = this.decision.stepDownUntil;
     this.health(this.decision.mayBeActive ? '0' : '1', why);
-    if (this.decision.follow && this.role !== 'active') await this.follow();
-    else if (this.role === 'active') {
+    if (this.role === 'active') {
       this.activeVersion = undefined;
       this.followError = undefined;
     }
@@ -250,7 +270,7 @@ export class HaDaemon {
     this.syncing = true;
     try {
       const s = this.o.settings;
-      const base = { host: s.address, port: s.port, ca: this.ca, credentials: this.o.credentials };
+      const base = { host: s.address, port: s.port, ca: this.ca, credentials: this.o.credentials, agent: this.agent };
       const v = await get({ ...base, path: VERSION_PATH, timeoutMs: API_TIMEOUT_MS });
       if (!v.ok)
         return this.notFollowing(`the active's Data Plane API (${s.address}:${s.port}) did not answer: ${v.error}`);
@@ -283,11 +303,12 @@ export class HaDaemon {
       writeAtomic(this.o.root, { path: HAPROXY_CFG, content: next.content, mode: 0o644, owner: 'root', group: 'root' });
       // The local API ignores the file (its md5 is valid) and keeps an older copy in memory: restarted on takeover.
       this.apiStale = true;
-      const r = await this.o.system.run('systemctl', ['reload', 'haproxy.service'], { timeoutMs: 30_000 });
+      // Hot: reloaded when it runs, started when it does not (a standby serves at once when it takes over).
+      const r = await this.o.system.run('systemctl', ['reload-or-restart', 'haproxy.service'], { timeoutMs: 30_000 });
       this.syncedAt = Date.now();
       this.o.log(
         `pair: took version ${taken} from ${s.address} (${next.sections.length} control-plane sections)` +
-          (r.exitCode === 0 ? '' : `; haproxy reload failed: ${r.stderr.split('\n')[0]}`),
+          (r.exitCode === 0 ? '' : `; haproxy reload failed: ${reloadProblem(r.stderr)}`),
       );
     } finally {
       this.syncing = false;

@@ -1,8 +1,6 @@
-// Two appliances: what the plan and ovactl-ha.service derive from the values, and keepalived's
-// configuration. Pure.
+// Two appliances: what the plan and ovactl-ha.service derive from the values. Pure.
 import { createHash } from 'node:crypto';
-import { template } from '../render/templates.js';
-import { HA_HEALTH_FILE, HA_NIC, HA_STATUS_PORT, VRRP_ADVERT_SECONDS } from '../appliance/ha.js';
+import { HA_STATUS_PORT } from '../appliance/ha.js';
 import type { ValidProperties } from '../validate/values.js';
 
 export interface HaSettings {
@@ -56,18 +54,3 @@ export function haSettings(v: ValidProperties, deployment: 'default' | 'frontend
     digest: createHash('sha256').update(JSON.stringify(shared)).digest('hex').slice(0, 16),
   };
 }
-
-/** keepalived.conf for these settings. */
-export const keepalivedConf = (s: HaSettings, hostname: string): string =>
-  template('keepalived/keepalived.conf')({
-    routerId: hostname,
-    advert: VRRP_ADVERT_SECONDS,
-    healthFile: HA_HEALTH_FILE,
-    nic: HA_NIC,
-    vrid: s.vrid,
-    priority: s.priority,
-    own: s.own,
-    peers: s.peers,
-    address: s.address,
-    prefix: s.prefix,
-  });

@@ -32,7 +32,8 @@ import { ROUTE_TABLES, RULE_PRIORITY } from '../appliance/policy-routing.js';
 import { FORWARDED_UNITS, SYSLOG_CA_FILE, SYSLOG_FORWARD_CONF, SYSTEM_CA_BUNDLE } from '../appliance/syslog.js';
 import { hostPort } from '../net/url.js';
 import { KEEPALIVED_CONF } from '../appliance/ha.js';
-import { haSettings, keepalivedConf } from '../ha/settings.js';
+import { haSettings } from '../ha/settings.js';
+import { keepalivedConf } from '../ha/keepalived.js';
 import type { ManagementProperties, RhiValues, ValidProperties } from '../validate/values.js';
 import type { Action, FullPlanInput, PlanInput, Plan, PlannedFile, Unit } from './types.js';
 

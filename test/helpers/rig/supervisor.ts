@@ -11,8 +11,11 @@ export interface ApiAnswer {
 
 export type Api = (method: string, path: string, body?: unknown) => Promise<ApiAnswer>;
 
-/** The Data Plane API at https://MANAGEMENT_IP:5556 as the Supervisor calls it. */
-export function dataplaneApi(a: Appliance, o: { ca: string; user: string; password: string }): Api {
+/**
+ * The Data Plane API at https://MANAGEMENT_IP:5556 as the Supervisor calls it (`host`: another address,
+ * e.g. a pair's floating one).
+ */
+export function dataplaneApi(a: Appliance, o: { ca: string; user: string; password: string; host?: string }): Api {
   return async (method, path, body) => {
     const args = [
       'curl',
@@ -30,7 +33,7 @@ export function dataplaneApi(a: Appliance, o: { ca: string; user: string; passwo
       '-w',
       '\n%{http_code}',
       ...(body === undefined ? [] : ['-H', 'Content-Type: application/json', '--data-binary', '@-']),
-      `https://${MANAGEMENT_IP}:5556${path}`,
+      `https://${o.host ?? MANAGEMENT_IP}:5556${path}`,
     ];
     const r = await a.host(args, body === undefined ? {} : { input: JSON.stringify(body) });
     const lines = r.stdout.trimEnd().split('\n');

@@ -3,7 +3,8 @@
 //   node tcp-probe.mjs server ADDRESS PORT...     echo every byte back, on each port
 //   node tcp-probe.mjs client HOST PORT           a new connection every 20 ms (write, read the echo,
 //     close; 1 s timeout each) and one long-lived connection written every 100 ms. Reads commands on
-//     stdin: "phase NAME" starts counting anew; "report" prints one JSON line of every phase's figures;
+//     stdin: "phase NAME" starts counting anew; "report" prints one JSON line of every phase's figures
+//     (firstOkAfterFailMs: from the phase's start to the first answer after a failed connection);
 //     stdin's end stops it. Bounded: it connects only to HOST, one connection at a time.
 import { createConnection, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -44,6 +45,8 @@ if (mode === 'server') {
       const t = now();
       if (err === undefined) {
         if (p.lastOk) p.maxGapMs = Math.max(p.maxGapMs, t - p.lastOk);
+        // The first answer after the phase began only once a connection had failed in it (an outage's end).
+        if (p.firstOkAfterFailMs === undefined && p.failed > 0) p.firstOkAfterFailMs = t - p.startedAt;
         p.lastOk = t;
         p.ok++;
       } else {
@@ -65,9 +68,12 @@ if (mode === 'server') {
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     const [cmd, name] = line.split(' ');
-    if (cmd === 'phase') phases.push((phase = { name, ok: 0, failed: 0, lastOk: now(), maxGapMs: 0, errors: [] }));
+    if (cmd === 'phase') {
+      const at = now();
+      phases.push((phase = { name, ok: 0, failed: 0, lastOk: at, startedAt: at, maxGapMs: 0, errors: [] }));
+    }
     if (cmd === 'report')
-      process.stdout.write(JSON.stringify({ phases: phases.map(({ lastOk, ...p }) => p), long }) + '\n');
+      process.stdout.write(JSON.stringify({ phases: phases.map(({ lastOk, startedAt, ...p }) => p), long }) + '\n');
   });
   rl.on('close', () => {
     stopped = true;
