@@ -1,8 +1,9 @@
 // Every validation rule, table-driven: a value that must trigger it and one that must not.
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { RULES } from '../src/validate/rules.js';
 import { validateDocument } from '../src/validate/validate.js';
-import { BASE, check, doc, rulesOf, withValues } from './helpers/values.js';
+import { BASE, check, doc, ROOT, rulesOf, withValues } from './helpers/values.js';
 import type { Deployment } from '../src/appliance/nics.js';
 
 interface Case {
@@ -17,6 +18,13 @@ interface Case {
 
 // Route health injection on, with a BGP peer on the workload network: valid as it is.
 const ON = { 'rhi.enabled': 'True', 'rhi.local_as': '65010', 'rhi.peers': '198.51.100.1:65001' };
+// Two appliances, valid as it is: the floating address and the peer in the management network, a given CA.
+const PAIR = {
+  'ha.address': '192.0.2.20',
+  'ha.peers': '192.0.2.12',
+  'appliance.ca_cert': readFileSync(`${ROOT}test/fixtures/syslog-ca.crt`, 'utf8'),
+  'appliance.ca_cert_key': readFileSync(`${ROOT}test/fixtures/syslog-ca.key`, 'utf8'),
+};
 
 const CASES: Case[] = [
   {
@@ -570,6 +578,47 @@ const CASES: Case[] = [
       'network.workload_gateway': '2001:db8:1::1',
     },
     message: /2001:db8::\/64 is IPv6 but no IPv6 BGP peer is given/,
+  },
+  {
+    rule: 'integer.range',
+    fail: { ...PAIR, 'ha.priority': '255' },
+    pass: { ...PAIR, 'ha.priority': '254' },
+    message: /^ha\.priority = 255 is outside 1–254$/,
+    hint: /use 100/,
+  },
+  {
+    rule: 'integer.range',
+    fail: { ...PAIR, 'ha.vrid': 'abc' },
+    pass: { ...PAIR, 'ha.vrid': '255' },
+    message: /ha\.vrid = "abc" is not a whole number/,
+  },
+  { rule: 'ha.incomplete', fail: { ...PAIR, 'ha.peers': '' }, pass: PAIR, message: /ha\.peers is not/ },
+  {
+    rule: 'ha.management-static',
+    fail: { ...PAIR, 'network.management_ip': '', 'network.management_gateway': '' },
+    pass: { 'network.management_ip': '', 'network.management_gateway': '' },
+  },
+  {
+    rule: 'ha.address-network',
+    fail: { ...PAIR, 'ha.address': '198.51.100.20' },
+    pass: PAIR,
+    message: /198\.51\.100\.20 is not in the management network 192\.0\.2\.10\/24/,
+  },
+  {
+    rule: 'ha.address-taken',
+    fail: { ...PAIR, 'ha.address': '192.0.2.1' },
+    pass: PAIR,
+    message: /the management gateway \(network\.management_gateway\)/,
+  },
+  { rule: 'ha.peer-syntax', fail: { ...PAIR, 'ha.peers': '192.0.2.12, peer-b' }, pass: PAIR, message: /"peer-b"/ },
+  { rule: 'ha.peer-network', fail: { ...PAIR, 'ha.peers': '198.51.100.12' }, pass: PAIR },
+  { rule: 'ha.peer-own', fail: { ...PAIR, 'ha.peers': '192.0.2.10' }, pass: PAIR, message: /management address/ },
+  { rule: 'ha.peer-duplicate', fail: { ...PAIR, 'ha.peers': '192.0.2.12,192.0.2.12' }, pass: PAIR },
+  {
+    rule: 'ha.ca-required',
+    fail: { ...PAIR, 'appliance.ca_cert': null, 'appliance.ca_cert_key': null },
+    pass: PAIR,
+    hint: /ovactl export --for-successor/,
   },
   { rule: 'frontend.ignored', deployment: 'default', fail: { 'network.frontend_ip': '203.0.113.10/24' }, pass: {} },
 ];
