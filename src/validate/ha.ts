@@ -11,7 +11,7 @@ const p = (keys: readonly PropertyKey[], message: string, hint?: string): Proble
   hint === undefined ? { keys, message } : { keys, message, hint };
 
 /** Whether the values ask for a pair: a floating address or peers (the rules below say when one is missing). */
-export const haAsked = (ctx: Context): boolean => ctx.isSet('ha.address') || ctx.isSet('ha.peers');
+const haAsked = (ctx: Context): boolean => ctx.isSet('ha.address') || ctx.isSet('ha.peers');
 
 /** The peers as written (duplicates kept, so they can be reported), each parsed. */
 const peersOf = (ctx: Context): { text: string; ip: Ip | undefined }[] =>
@@ -56,16 +56,10 @@ export const HA_CHECKS: Readonly<Record<string, (ctx: Context) => Iterable<Probl
   },
   'ha.address-network': function* (ctx) {
     const mgmt = ctx.iface('network.management_ip');
-    const s = ctx.str('ha.address');
-    if (!mgmt || s === undefined) return;
-    const ip = parseIp(s);
-    if (!ip)
-      yield p(
-        ['ha.address'],
-        `ha.address = ${ctx.quote(s)} is not an IP address`,
-        'write one address, e.g. 192.0.2.20',
-      );
-    else if (ip.family !== mgmt.address.family || !contains(mgmt, ip))
+    // An ha.address that is no address at all is gateway.syntax's (every address-kind value): said once.
+    const ip = ctx.ip('ha.address');
+    if (!mgmt || !ip) return;
+    if (ip.family !== mgmt.address.family || !contains(mgmt, ip))
       yield p(
         ['ha.address', 'network.management_ip'],
         `ha.address ${ctx.plain(ip.text)} is not in the management network ${ctx.plain(mgmt.text)}`,
