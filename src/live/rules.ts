@@ -270,7 +270,13 @@ export const LIVE_RULES: readonly LiveRule[] = [
           keys: ['loadbalance.service_ip_range'],
           message: [
             ...(missing.length ? [`no local route for ${missing.join(', ')} (their VIPs do not answer)`] : []),
-            ...(extra.length ? [`local routes not in ${RANGES_FILE}: ${extra.join(', ')}`] : []),
+            ...(extra.length
+              ? [
+                  f.ha?.withheld
+                    ? `local routes on a standby, which keeps none (the active answers): ${extra.join(', ')}`
+                    : `local routes not in ${RANGES_FILE}: ${extra.join(', ')}`,
+                ]
+              : []),
           ].join('; '),
           hint: '"systemctl restart anyip-routes", and see "journalctl -u anyip-routes"',
         },
