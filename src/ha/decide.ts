@@ -73,8 +73,11 @@ export function decide(l: Look): Decision {
     if (p.side.digest !== l.self.digest)
       problems.push({
         rule: 'ha.values-differ',
-        message: `peer ${p.address} was deployed with other pair values (VIP ranges, port, user, CA, ha.address or vrid)`,
-        hint: 'deploy every appliance of the pair with the same values but its own addresses; compare with "ovactl doctor"',
+        message:
+          `peer ${p.address} was deployed with other pair values ` + '(VIP ranges, port, user, CA, ha.address or vrid)',
+        hint:
+          'deploy every appliance of the pair with the same values but its own addresses; ' +
+          'compare with "ovactl doctor"',
       });
 
   let stepDownUntil = l.stepDownUntil !== undefined && l.stepDownUntil > l.now ? l.stepDownUntil : undefined;
@@ -102,7 +105,11 @@ export function decide(l: Look): Decision {
     } else if (p.side.role === 'active' && l.self.role === 'active') {
       problems.push({
         rule: 'ha.split-brain',
-        message: `${what}: VRRP decides which one stays active`,
+        // The newer configuration stays (the other steps down); with equal versions VRRP's choice stands.
+        message:
+          mine > theirs
+            ? `${what}: this one holds the newer configuration and stays active; ${p.address} steps down`
+            : `${what}: VRRP decides which one stays active`,
         hint: 'check that VRRP (IP protocol 112) passes between the appliances on the management network',
       });
     }
