@@ -251,6 +251,47 @@ t.test(
       "B's status says standby, follows, 0 behind",
     );
 
+    // The API's maps and uploaded certificates (as the API stores them on A): copied to B, and removed.
+    const MAP = '/etc/haproxy/maps/hosts.map';
+    const PEM = '/etc/haproxy/ssl/svc.pem';
+    must(
+      await a.exec(['sh', '-c', `mkdir -p /etc/haproxy/maps /etc/haproxy/ssl && printf 'a.example 1\\n' > ${MAP}`]),
+      'a map on A',
+    );
+    must(
+      await a.exec(['sh', '-c', `umask 077; cat /etc/haproxy/server.crt /etc/haproxy/server.key > ${PEM}`]),
+      'a certificate on A',
+    );
+    const pem = (await a.exec(['cat', PEM])).stdout;
+    const copied = await waitFor(
+      async () =>
+        ((await b.exec(['cat', MAP])).stdout === 'a.example 1\n' && (await b.exec(['cat', PEM])).stdout === pem) ||
+        undefined,
+      15_000,
+      { what: "A's map and certificate on B", describe: both },
+    ).catch(() => false);
+    t.ok(copied, "B holds A's map and uploaded certificate");
+    t.equal((await b.exec(['stat', '-c', '%a', PEM])).stdout.trim(), '600', "the certificate's key stays 0600 on B");
+    must(await a.exec(['rm', MAP]), 'the map removed on A');
+    const removed = await waitFor(async () => (await b.exec(['test', '-e', MAP])).code !== 0 || undefined, 15_000, {
+      what: 'the map removed on B',
+    }).catch(() => false);
+    t.ok(removed, 'a map removed on A goes from B too');
+    const anonymous = await a.host([
+      'curl',
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--cacert',
+      caFile,
+      `https://${A_IP}:5557/storage`,
+    ]);
+    t.equal(anonymous.stdout, '401', 'the maps and certificates are not served without the credentials');
+    const status = await a.host(['curl', '-sS', '--cacert', caFile, `https://${A_IP}:5557/`]);
+    t.notMatch(status.stdout, new RegExp(PASSWORD), 'the pair status holds no password');
+
     const rss = await pairRss(a);
     t.ok(
       rss.ha > 0 && rss.keepalived > 0,

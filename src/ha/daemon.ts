@@ -8,6 +8,7 @@
 // Every second it tells keepalived whether this appliance may be active (its track file: haproxy runs
 // and the Data Plane API answers, and it has not lost a split brain), asks the peers' status endpoints
 // what they are, and publishes its own state (/run/ovactl/ha.json, the status endpoint).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, type Server } from 'node:https';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,6 +24,15 @@ import { get } from './client.js';
 import { decide, type Decision, type PeerView, type Role, type Side } from './decide.js';
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
+import {
+  listStorage,
+  parseStorageList,
+  readStored,
+  removeStored,
+  storageChanges,
+  writeStored,
+  type StorageDir,
+} from './storage.js';
 
 const PULSE_MS = 100;
 /** A standby asks the active's version this often (one small request on a kept connection). */
@@ -117,6 +127,9 @@ export class HaDaemon {
   private syncing = false;
   /** A followed haproxy.cfg was written since the local Data Plane API read the file. */
   private apiStale = false;
+  /** When the maps and certificates were last compared with the active's. */
+  private storageAt = 0;
+  private storageError: string | undefined;
   private published: string | undefined;
   private server: Server | undefined;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -276,9 +289,17 @@ export class HaDaemon {
         return this.notFollowing(`the active's Data Plane API (${s.address}:${s.port}) did not answer: ${v.error}`);
       const activeVersion = Number(v.body.trim());
       if (!Number.isSafeInteger(activeVersion)) return this.notFollowing("the active's version is not a number");
+      this.followError = undefined;
       const current = currentContent(this.path(HAPROXY_CFG));
-      if (activeVersion === this.activeVersion && configVersion(current) === activeVersion) {
-        this.followError = undefined;
+      const same = activeVersion === this.activeVersion && configVersion(current) === activeVersion;
+      // Maps and certificates first (a new configuration may use them), at least once a second.
+      let stored = false;
+      if (!same || Date.now() - this.storageAt >= LOOK_MS) {
+        this.storageAt = Date.now();
+        stored = await this.followStorage();
+      }
+      if (same) {
+        if (stored) await this.reloadHaproxy('maps and certificates changed');
         return;
       }
       const raw = await get({ ...base, path: RAW_PATH, timeoutMs: API_TIMEOUT_MS });
@@ -295,24 +316,26 @@ export class HaDaemon {
       const taken = configVersion(doc.data) ?? doc._version;
       const next = followedConfig({ activeRaw: doc.data, activeVersion: taken, current });
       this.activeVersion = taken;
-      this.followError = undefined;
       if (!next) {
         this.syncedAt ??= Date.now();
+        if (stored) await this.reloadHaproxy('maps and certificates changed');
         return;
       }
       writeAtomic(this.o.root, { path: HAPROXY_CFG, content: next.content, mode: 0o644, owner: 'root', group: 'root' });
       // The local API ignores the file (its md5 is valid) and keeps an older copy in memory: restarted on takeover.
       this.apiStale = true;
-      // Hot: reloaded when it runs, started when it does not (a standby serves at once when it takes over).
-      const r = await this.o.system.run('systemctl', ['reload-or-restart', 'haproxy.service'], { timeoutMs: 30_000 });
       this.syncedAt = Date.now();
-      this.o.log(
-        `pair: took version ${taken} from ${s.address} (${next.sections.length} control-plane sections)` +
-          (r.exitCode === 0 ? '' : `; haproxy reload failed: ${reloadProblem(r.stderr)}`),
+      await this.reloadHaproxy(
+        `took version ${taken} from ${s.address} (${next.sections.length} control-plane sections)`,
       );
     } finally {
       this.syncing = false;
     }
+  }
+
+  private storageProblem(why: string | undefined): void {
+    if (why !== undefined && this.storageError !== why) this.o.log(`pair: not following: ${why}`);
+    this.storageError = why;
   }
 
   private notFollowing(why: string): void {
@@ -334,10 +357,11 @@ export class HaDaemon {
     const side = this.side();
     const following = this.role !== 'active' && this.decision?.follow === true;
     const problems = [...(this.decision?.problems ?? [])];
-    if (following && this.followError)
+    const notFollowing = this.followError ?? this.storageError;
+    if (following && notFollowing)
       problems.push({
         rule: 'ha.not-following',
-        message: `this standby does not follow the active: ${this.followError}`,
+        message: `this standby does not follow the active: ${notFollowing}`,
         hint: `check that ${this.o.settings.address} answers, and that both appliances have the same credentials and CA`,
       });
     for (const p of this.peers)
@@ -375,6 +399,58 @@ export class HaDaemon {
     this.published = text;
   }
 
+  /** Hot: reloaded when it runs, started when it does not (a standby serves at once when it takes over). */
+  private async reloadHaproxy(why: string): Promise<void> {
+    const r = await this.o.system.run('systemctl', ['reload-or-restart', 'haproxy.service'], { timeoutMs: 30_000 });
+    this.o.log(`pair: ${why}${r.exitCode === 0 ? '' : `; haproxy reload failed: ${reloadProblem(r.stderr)}`}`);
+  }
+
+  /** HTTP Basic with the Data Plane API's user and password, compared in constant time. */
+  private authorised(header: string | undefined): boolean {
+    const want = Buffer.from(
+      `Basic ${Buffer.from(`${this.o.credentials.user}:${this.o.credentials.password}`).toString('base64')}`,
+    );
+    const got = Buffer.from(header ?? '');
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest();
+    return timingSafeEqual(digest(want), digest(got));
+  }
+
+  /**
+   * The active's maps and certificates (from its pair endpoint), fetched where they differ and removed where
+   * the active has none; whether anything changed.
+   */
+  private async followStorage(): Promise<boolean> {
+    const active = this.peers.find((p) => !('error' in p.seen) && p.seen.role === 'active')?.address;
+    if (!active) return false;
+    const base = {
+      host: active,
+      port: this.o.settings.statusPort,
+      ca: this.ca,
+      credentials: this.o.credentials,
+      timeoutMs: API_TIMEOUT_MS,
+    };
+    const list = await get({ ...base, path: '/storage' });
+    const files = list.ok ? parseStorageList(list.body) : undefined;
+    if (!files) {
+      this.storageProblem(
+        `the active's maps and certificates could not be listed: ${list.ok ? 'not a list' : list.error}`,
+      );
+      return false;
+    }
+    let problem: string | undefined;
+    const { fetch, remove } = storageChanges(files, listStorage(this.o.root));
+    for (const f of fetch) {
+      const r = await get({ ...base, path: `/storage/${f.dir}/${encodeURIComponent(f.name)}` });
+      if (r.ok) writeStored(this.o.root, f, r.body);
+      else problem ??= `${f.dir}/${f.name} could not be fetched from the active: ${r.error}`;
+    }
+    this.storageProblem(problem);
+    for (const f of remove) removeStored(this.o.root, f);
+    const changed = fetch.length + remove.length > 0;
+    if (changed) this.o.log(`pair: maps and certificates: ${fetch.length} taken, ${remove.length} removed`);
+    return changed;
+  }
+
   /** The status endpoint on the own management address: the peers and doctor read it. */
   private serve(): void {
     const cert = currentContent(this.path(TLS_PATHS.serverCert));
@@ -384,11 +460,22 @@ export class HaDaemon {
       return;
     }
     this.server = createServer({ cert, key }, (req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '/') !== '/') {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(this.state())}\n`);
+      const url = req.url ?? '/';
+      if (req.method !== 'GET') return void res.writeHead(405).end();
+      if (url === '/')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(this.state())}\n`);
+      // The maps and certificates (keys included): only with the Data Plane API's credentials.
+      if (!url.startsWith('/storage')) return void res.writeHead(404).end();
+      if (!this.authorised(req.headers.authorization))
+        return void res.writeHead(401, { 'www-authenticate': 'Basic realm="ovactl pair"' }).end();
+      if (url === '/storage')
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`${JSON.stringify(listStorage(this.o.root))}\n`);
+      const m = /^\/storage\/(maps|ssl)\/([^/]+)$/.exec(url);
+      const content = m ? readStored(this.o.root, m[1] as StorageDir, decodeURIComponent(m[2]!)) : undefined;
+      if (content === undefined) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(content);
     });
     this.server.on('error', (e) => this.o.log(`pair: status endpoint: ${e.message}`));
     this.server.listen(this.o.settings.statusPort, this.o.settings.own);
