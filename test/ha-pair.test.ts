@@ -251,6 +251,26 @@ t.test(
       "B's status says standby, follows, 0 behind",
     );
 
+    // doctor on each: the pair check passes; the standby's empty local table and its VIPs answered by the
+    // active are what a pair does, not problems.
+    for (const [name, x] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
+      const d = await x.exec(['ovactl', 'doctor', '--json'], { timeoutMs: 60_000 });
+      const checks = (
+        JSON.parse(d.stdout || '{"checks":[]}') as { checks: { id: string; verdict: string; detail: string }[] }
+      ).checks;
+      const by = (id: string) => checks.find((c) => c.id === id);
+      t.equal(by('pair')?.verdict, 'ok', `doctor on ${name}: pair ok (${by('pair')?.detail})`);
+      t.equal(
+        by('kernel-routes')?.verdict,
+        'ok',
+        `doctor on ${name}: kernel-routes ok (${by('kernel-routes')?.detail})`,
+      );
+      t.not(by('duplicate-addresses')?.verdict, 'fail', `doctor on ${name}: no duplicate address`);
+    }
+
     // The API's maps and uploaded certificates (as the API stores them on A): copied to B, and removed.
     const MAP = '/etc/haproxy/maps/hosts.map';
     const PEM = '/etc/haproxy/ssl/svc.pem';

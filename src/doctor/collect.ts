@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { STATE_FILE as RHI_STATE_FILE } from '../rhi/status.js';
 import { RULES_FILE } from '../rhi/rules.js';
+import { HA_STATE_FILE, KEEPALIVED_CONF } from '../appliance/ha.js';
 import { BIRD_CONF } from '../rhi/bird.js';
 import { scrub } from './scrub.js';
 import type { Context } from './check.js';
@@ -47,6 +48,9 @@ const FILES = [
   RHI_STATE_FILE,
   SYSTEM_FILES.hosts,
   SYSTEM_FILES.hostname,
+  // Two appliances: keepalived's configuration and ovactl-ha's state (neither holds a secret).
+  KEEPALIVED_CONF,
+  HA_STATE_FILE,
 ];
 const UNITS = [
   'ovactl-firstboot.service',
@@ -56,6 +60,8 @@ const UNITS = [
   'bird.service',
   'ovactl-rhi.service',
   'systemd-networkd.service',
+  'keepalived.service',
+  'ovactl-ha.service',
 ];
 
 export { scrub } from './scrub.js';
