@@ -172,8 +172,9 @@ const keyOf = (t: DadTarget): PropertyKey =>
 
 /**
  * Duplicate address detection once the NICs are up (first boot runs before them): the management
- * address, the VIP ranges' first and last addresses (not on a pair member), the NICs' other addresses. arping runs even under
- * --root, like the API probe: it only asks. A missing arping is said and does not hold the boot.
+ * address, the VIP ranges' first and last addresses (not on a pair member), the NICs' other addresses.
+ * arping runs even under --root, like the API probe: it only asks. A missing arping is said and does not
+ * hold the boot.
  */
 async function addressConflict(report: Report, lines: string[]): Promise<Conflict | undefined> {
   const ip = await runIp(['-j', 'addr', 'show']);

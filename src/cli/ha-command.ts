@@ -97,7 +97,8 @@ function status(io: CommandIO, json: boolean): number {
     const lines = [`role ${String(s.role)}: floating address ${String(s.address)}, this appliance ${String(s.own)}`];
     if (s.follows)
       lines.push(
-        `follows ${String(s.follows)}: version ${String(s.version)} of ${String(s.activeVersion)} (${String(s.behind)} behind)`,
+        `follows ${String(s.follows)}: version ${String(s.version)} of ${String(s.activeVersion)} ` +
+          `(${String(s.behind)} behind)`,
       );
     for (const p of (s.peers ?? []) as { address: string; role?: string; error?: string }[])
       lines.push(`peer ${p.address}: ${p.role ?? `not answering (${p.error ?? '?'})`}`);

@@ -31,11 +31,14 @@ const WHY: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'its certificate has expired',
 };
 
+/** The HTTP Basic header value for these credentials. */
+export const basic = (c: { readonly user: string; readonly password: string }): string =>
+  `Basic ${Buffer.from(`${c.user}:${c.password}`).toString('base64')}`;
+
 export function get(o: GetOptions): Promise<GetResult> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (o.credentials)
-      headers.authorization = `Basic ${Buffer.from(`${o.credentials.user}:${o.credentials.password}`).toString('base64')}`;
+    if (o.credentials) headers.authorization = basic(o.credentials);
     const req = request(
       {
         host: o.host,

@@ -20,7 +20,7 @@ import { currentContent, under, writeAtomic } from '../core/atomic-write.js';
 import { vipBinds } from '../live/rules.js';
 import { hasAddress } from '../net/local-address.js';
 import { parseStatus } from '../plan/status.js';
-import { get } from './client.js';
+import { basic, get } from './client.js';
 import { decide, type Decision, type PeerView, type Role, type Side } from './decide.js';
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
@@ -310,10 +310,11 @@ export class HaDaemon {
       } catch {
         return this.notFollowing("the active's configuration is not JSON");
       }
-      if (typeof doc.data !== 'string' || typeof doc._version !== 'number')
+      const version = doc._version;
+      if (typeof doc.data !== 'string' || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0)
         return this.notFollowing("the active's configuration has no data or version");
       // The version the text itself carries: the API may raise its version before it saves the file.
-      const taken = configVersion(doc.data) ?? doc._version;
+      const taken = configVersion(doc.data) ?? version;
       const next = followedConfig({ activeRaw: doc.data, activeVersion: taken, current });
       this.activeVersion = taken;
       if (!next) {
@@ -362,7 +363,9 @@ export class HaDaemon {
       problems.push({
         rule: 'ha.not-following',
         message: `this standby does not follow the active: ${notFollowing}`,
-        hint: `check that ${this.o.settings.address} answers, and that both appliances have the same credentials and CA`,
+        hint:
+          `check that ${this.o.settings.address} answers, and that both appliances have the same credentials ` +
+          'and CA',
       });
     for (const p of this.peers)
       if ('error' in p.seen)
@@ -407,9 +410,7 @@ export class HaDaemon {
 
   /** HTTP Basic with the Data Plane API's user and password, compared in constant time. */
   private authorised(header: string | undefined): boolean {
-    const want = Buffer.from(
-      `Basic ${Buffer.from(`${this.o.credentials.user}:${this.o.credentials.password}`).toString('base64')}`,
-    );
+    const want = Buffer.from(basic(this.o.credentials));
     const got = Buffer.from(header ?? '');
     const digest = (b: Buffer) => createHash('sha256').update(b).digest();
     return timingSafeEqual(digest(want), digest(got));

@@ -54,11 +54,15 @@ const OVERLAP_MS = 1500;
 /** How long a loser of a split brain stays out: long enough for the winner to be alone. */
 export const STEP_DOWN_MS = 5000;
 
+/** A split brain counts while it lasts and this long after: long enough to settle, then forgotten. */
+const SETTLE_MS = 30_000;
+
 const overlap = (a: Side, b: Side, now: number): boolean => {
   if (a.activeFrom === undefined || b.activeFrom === undefined) return false;
   const start = Math.max(a.activeFrom, b.activeFrom);
   const end = Math.min(a.activeTo ?? now, b.activeTo ?? now);
-  return end - start > OVERLAP_MS;
+  // An old, settled one says nothing about the versions now (a re-apply may have raised one since).
+  return end - start > OVERLAP_MS && now - end < SETTLE_MS;
 };
 
 const seenSides = (peers: readonly PeerView[]): { address: string; side: Side }[] =>

@@ -10,7 +10,7 @@ import { DATAPLANEAPI_STATE_DIRS } from '../appliance/paths.js';
 import { under, writeAtomic } from '../core/atomic-write.js';
 
 export type StorageDir = 'maps' | 'ssl';
-export const STORAGE_DIRS: Readonly<Record<StorageDir, string>> = {
+const STORAGE_DIRS: Readonly<Record<StorageDir, string>> = {
   maps: DATAPLANEAPI_STATE_DIRS.maps,
   ssl: DATAPLANEAPI_STATE_DIRS.ssl,
 };
@@ -19,7 +19,7 @@ const MODES: Readonly<Record<StorageDir, number>> = { maps: 0o644, ssl: 0o600 };
 const MAX_FILES = 1000;
 const MAX_BYTES = 4 * 1024 * 1024;
 /** A storage name the API accepts and no path can hide in. */
-export const STORAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
+const STORAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 
 export interface StoredFile {
   readonly dir: StorageDir;

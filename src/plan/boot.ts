@@ -114,6 +114,7 @@ const dataPlaneUnits = (facts: Facts): Unit[] => [
   ...(facts.keepalivedInstalled ? ['keepalived.service' as const] : []),
 ];
 const RHI_UNITS: readonly Unit[] = ['bird.service', 'ovactl-rhi.service'];
+const HA_UNITS: readonly Unit[] = ['keepalived.service', 'ovactl-ha.service'];
 
 const configCheckFailed = (problem: string, kept: number): Finding =>
   errorFinding(
@@ -122,6 +123,14 @@ const configCheckFailed = (problem: string, kept: number): Finding =>
     `the merged haproxy.cfg fails "haproxy -c": ${problem}`,
     `the current haproxy.cfg (${kept ? `the control plane's ${kept} sections and ` : ''}its settings) is kept; ` +
       'report this with the output of "ovactl render"',
+  );
+
+const keepalivedMissing = (): Finding =>
+  errorFinding(
+    'ha.keepalived-missing',
+    ['ha.address'],
+    'ha.address is set, but keepalived is not installed on this appliance: it cannot take part in a pair',
+    "use an appliance image with Debian's keepalived, or clear ha.address and ha.peers",
   );
 
 const birdMissing = (): Finding =>
@@ -188,6 +197,10 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
   // Route health injection needs BIRD, which only the image can provide; the Supervisor needs the API.
   const withoutBird = full !== undefined && full.properties.rhi !== undefined && !facts.birdInstalled;
   if (withoutBird) errors.push(birdMissing());
+  // A pair needs keepalived: without it the units of the pair are not enabled (systemctl enable of one
+  // missing unit enables none of the others named with it).
+  const withoutKeepalived = full !== undefined && full.properties.ha !== undefined && !facts.keepalivedInstalled;
+  if (withoutKeepalived) errors.push(keepalivedMissing());
   if (full && !facts.dataplaneapiInstalled) errors.push(apiMissing(facts));
 
   steps.push({ kind: 'write-files', files: p.files });
@@ -231,7 +244,7 @@ function applyValues(input: BootInput, a: Apply): BootPlan {
   // so a VIP outside the ranges cannot fail its start (ip_nonlocal_bind). Later boots: restart-changed.
   if (!facts.previous && p.files.some((f) => f.path === SYSTEM_FILES.sysctl))
     steps.push({ kind: 'systemctl', args: ['restart', 'systemd-sysctl.service'], bestEffort: true });
-  steps.push(...unitSteps({ input, plan: p, scope, errors, withoutBird }));
+  steps.push(...unitSteps({ input, plan: p, scope, errors, withoutBird, withoutKeepalived }));
   // The VIP routes now: the VIPs answer as soon as networkd brings the NICs up.
   if (full && facts.anyip) {
     const { ha, rhi } = full.properties;
@@ -276,6 +289,7 @@ interface Units {
   readonly scope: Apply['scope'];
   readonly errors: readonly Finding[];
   readonly withoutBird: boolean;
+  readonly withoutKeepalived: boolean;
 }
 
 /**
@@ -285,7 +299,7 @@ interface Units {
  * daemon-reload (half a second at boot).
  */
 function unitSteps(u: Units): Step[] {
-  const { input, plan: p, scope, errors, withoutBird } = u;
+  const { input, plan: p, scope, errors, withoutBird, withoutKeepalived } = u;
   const steps: Step[] = [];
   const setPassword = p.actions.some((x) => x.kind === 'set-root-password');
   const passwordOk = !errors.some((f) => f.keys.includes('appliance.root_pwd'));
@@ -293,7 +307,11 @@ function unitSteps(u: Units): Step[] {
     steps.push({ kind: 'set-root-password' });
   const stops = p.actions.flatMap((x) => (x.kind === 'disable-stop' ? x.units : []));
   const starts = p.actions.flatMap((x) =>
-    x.kind === 'enable-start' && !(withoutBird && RHI_UNITS.includes(x.unit)) ? [x.unit] : [],
+    x.kind === 'enable-start' &&
+    !(withoutBird && RHI_UNITS.includes(x.unit)) &&
+    !(withoutKeepalived && HA_UNITS.includes(x.unit))
+      ? [x.unit]
+      : [],
   );
   const both = (units: readonly Unit[], verbs: [string, string], flags: [string, string]): Step[] =>
     units.length

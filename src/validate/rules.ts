@@ -310,7 +310,7 @@ export const RULES: readonly Rule[] = [
   {
     id: 'gateway.syntax',
     severity: 'error',
-    summary: 'Gateways are plain IP addresses, without a prefix.',
+    summary: 'Gateways and the floating management address (ha.address) are plain IP addresses, without a prefix.',
     *check(ctx) {
       for (const key of keysOfKind('address')) {
         const s = ctx.str(key);
@@ -319,7 +319,9 @@ export const RULES: readonly Rule[] = [
         yield p(
           [key],
           `${key} = ${ctx.quote(s)} is not an IP address`,
-          s.includes('/') && parseIp(bare) ? `drop the prefix: ${bare}` : 'write one IPv4 address, e.g. 192.0.2.1',
+          s.includes('/') && parseIp(bare)
+            ? `drop the prefix: ${bare}`
+            : `write one IPv4 address, e.g. ${key === 'ha.address' ? '192.0.2.20' : '192.0.2.1'}`,
         );
       }
     },
