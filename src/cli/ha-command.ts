@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { HA_STATE_FILE } from '../appliance/ha.js';
 import { liveSystem } from '../apply/system.js';
-import { currentContent } from '../core/atomic-write.js';
+import { under } from '../core/atomic-write.js';
+import { readRegularFile } from '../core/regular-file.js';
 import { HaDaemon } from '../ha/daemon.js';
 import { haSettings } from '../ha/settings.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
@@ -11,7 +12,7 @@ import { parse, UsageError, type CommandSpec } from './usage.js';
 export const spec: CommandSpec = {
   name: 'ha',
   summary: 'Two appliances: follow or lead the pair (the job of ovactl-ha.service), or say its state.',
-  usage: 'ovactl ha run [--env INPUT] [--deployment default|frontend] | ovactl ha status [--json]',
+  usage: 'ovactl ha run [--env INPUT] [--deployment default|frontend] | ovactl ha status [--json] [--root DIR]',
   help: `
 Two appliances deployed with the same values and ha.address, ha.peers: keepalived (VRRP) gives the
 floating management address to one of them, the active. "ovactl ha run" is this appliance's part:
@@ -32,11 +33,17 @@ Options:
   --env INPUT            read the values from INPUT (as first boot does; default guestinfo.ovfEnv)
   --deployment OPTION    default or frontend; overrides what the values say
   --json                 status: the state document as JSON
+  --root DIR             status: read /run/ovactl/ha.json under DIR (a support bundle, a test tree)
   -h, --help             show this help
 
 Exit status: run: 0 when stopped, or at once when the values ask for no pair; 1 invalid values;
 2 no values found or usage error. status: 0 active or standby, 1 fault or not a pair member.`,
-  options: { env: { type: 'string' }, deployment: { type: 'string' }, json: { type: 'boolean' } },
+  options: {
+    env: { type: 'string' },
+    deployment: { type: 'string' },
+    json: { type: 'boolean' },
+    root: { type: 'string' },
+  },
 };
 
 export async function run(argv: string[], io: CommandIO): Promise<number> {
@@ -44,7 +51,8 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   if (args === 'help') return io.help(spec);
   const [action, ...rest] = args.positionals;
   if ((action !== 'run' && action !== 'status') || rest.length) throw new UsageError('give one of run, status');
-  if (action === 'status') return status(io, args.values.json === true);
+  if (action === 'status')
+    return status(io, args.values.json === true, (args.values.root as string | undefined) ?? '/');
 
   // A resident service that idles between small requests: memory over speed (as anyip watch does).
   for (const flag of ['--semi-space-growth-factor=1', '--optimize-for-size', '--no-opt']) setFlagsFromString(flag);
@@ -79,30 +87,83 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   return EXIT.ok;
 }
 
-function status(io: CommandIO, json: boolean): number {
-  const text = currentContent(HA_STATE_FILE);
-  if (text === undefined) {
-    io.stderr(`ovactl ha: no ${HA_STATE_FILE}: ovactl-ha.service does not run (a single appliance?)\n`);
-    return EXIT.invalid;
-  }
-  let s: Record<string, unknown>;
+/** What ha.json says, checked field by field: a hand-edited or truncated file is one line, never a trace. */
+interface Said {
+  role: string;
+  address: string;
+  own: string;
+  follows?: string;
+  version?: number;
+  activeVersion?: number;
+  behind?: number;
+  peers: { address: string; role?: string; error?: string }[];
+  problems: { rule: string; message: string }[];
+}
+
+function said(text: string): Said | undefined {
+  let v: unknown;
   try {
-    s = JSON.parse(text) as Record<string, unknown>;
+    v = JSON.parse(text);
   } catch {
-    io.stderr(`ovactl ha: ${HA_STATE_FILE} is not JSON\n`);
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const str = (x: unknown) => (typeof x === 'string' ? x.slice(0, 200) : undefined);
+  const num = (x: unknown) => (typeof x === 'number' && Number.isSafeInteger(x) ? x : undefined);
+  const list = (x: unknown) => (Array.isArray(x) ? (x as unknown[]).slice(0, 50) : []);
+  const role = str(o.role);
+  if (!role || !['active', 'standby', 'fault'].includes(role)) return undefined;
+  return {
+    role,
+    address: str(o.address) ?? '?',
+    own: str(o.own) ?? '?',
+    follows: str(o.follows),
+    version: num(o.version),
+    activeVersion: num(o.activeVersion),
+    behind: num(o.behind),
+    peers: list(o.peers).flatMap((p) => {
+      const x = (p ?? {}) as Record<string, unknown>;
+      const address = str(x.address);
+      return address ? [{ address, role: str(x.role), error: str(x.error) }] : [];
+    }),
+    problems: list(o.problems).flatMap((p) => {
+      const x = (p ?? {}) as Record<string, unknown>;
+      const rule = str(x.rule);
+      const message = str(x.message);
+      return rule && message ? [{ rule, message }] : [];
+    }),
+  };
+}
+
+function status(io: CommandIO, json: boolean, root: string): number {
+  const file = under(root, HA_STATE_FILE);
+  let text: string;
+  try {
+    text = readRegularFile(file, 1024 * 1024);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    io.stderr(
+      code === 'ENOENT'
+        ? `ovactl ha: no ${HA_STATE_FILE}: ovactl-ha.service does not run (a single appliance?)\n`
+        : `ovactl ha: ${HA_STATE_FILE} cannot be read (${code ?? 'error'})\n`,
+    );
     return EXIT.invalid;
   }
-  if (json) io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  const s = said(text);
+  if (!s) {
+    io.stderr(`ovactl ha: ${HA_STATE_FILE} is not ovactl-ha's state (not JSON, or no role)\n`);
+    return EXIT.invalid;
+  }
+  if (json) io.stdout(`${JSON.stringify(s)}\n`);
   else {
-    const lines = [`role ${String(s.role)}: floating address ${String(s.address)}, this appliance ${String(s.own)}`];
+    const lines = [`role ${s.role}: floating address ${s.address}, this appliance ${s.own}`];
     if (s.follows)
       lines.push(
-        `follows ${String(s.follows)}: version ${String(s.version)} of ${String(s.activeVersion)} ` +
-          `(${String(s.behind)} behind)`,
+        `follows ${s.follows}: version ${s.version ?? '?'} of ${s.activeVersion ?? '?'} (${s.behind ?? '?'} behind)`,
       );
-    for (const p of (s.peers ?? []) as { address: string; role?: string; error?: string }[])
-      lines.push(`peer ${p.address}: ${p.role ?? `not answering (${p.error ?? '?'})`}`);
-    for (const p of (s.problems ?? []) as { rule: string; message: string }[]) lines.push(`${p.rule}: ${p.message}`);
+    for (const p of s.peers) lines.push(`peer ${p.address}: ${p.role ?? `not answering (${p.error ?? '?'})`}`);
+    for (const p of s.problems) lines.push(`${p.rule}: ${p.message}`);
     io.stdout(`${lines.join('\n')}\n`);
   }
   return s.role === 'active' || s.role === 'standby' ? EXIT.ok : EXIT.invalid;

@@ -21,7 +21,7 @@ import { vipBinds } from '../live/rules.js';
 import { hasAddress } from '../net/local-address.js';
 import { parseStatus } from '../plan/status.js';
 import { basic, get } from './client.js';
-import { decide, type Decision, type PeerView, type Role, type Side } from './decide.js';
+import { decide, parseSide, type Decision, type PeerView, type Role, type Side } from './decide.js';
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
 import {
@@ -93,24 +93,6 @@ const reloadProblem = (stderr: string): string =>
     .filter((l) => l.trim() && !/changed on disk|daemon-reload/.test(l))
     .join(' ')
     .slice(0, 300) || 'no reason given';
-
-function parseSide(body: string): Side | { error: string } {
-  try {
-    const o = JSON.parse(body) as Record<string, unknown>;
-    const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-    if (!['active', 'standby', 'fault'].includes(o.role as string) || typeof o.digest !== 'string')
-      return { error: 'its status is not an ovactl pair status' };
-    return {
-      role: o.role as Role,
-      version: num(o.version),
-      activeFrom: num(o.activeFrom),
-      activeTo: num(o.activeTo),
-      digest: o.digest,
-    };
-  } catch {
-    return { error: 'its status is not JSON' };
-  }
-}
 
 export class HaDaemon {
   private role: Role = 'standby';

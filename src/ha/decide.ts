@@ -126,3 +126,22 @@ export function decide(l: Look): Decision {
     problems,
   };
 }
+
+/** A peer's status endpoint answer (JSON), or why it is not one. Never throws. */
+export function parseSide(body: string): Side | { error: string } {
+  try {
+    const o = JSON.parse(body) as Record<string, unknown>;
+    const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+    if (!['active', 'standby', 'fault'].includes(o.role as string) || typeof o.digest !== 'string')
+      return { error: 'its status is not an ovactl pair status' };
+    return {
+      role: o.role as Role,
+      version: num(o.version),
+      activeFrom: num(o.activeFrom),
+      activeTo: num(o.activeTo),
+      digest: o.digest,
+    };
+  } catch {
+    return { error: 'its status is not JSON' };
+  }
+}
