@@ -7,7 +7,7 @@ import { contains, isCidr, networkText, parseCidr, parseIp, type Cidr } from '..
 import { RANGES_FILE } from '../appliance/paths.js';
 import { DATAPLANEAPI_RELOAD_DELAY_SECONDS } from '../appliance/dataplaneapi.js';
 import { error, warning, type Finding, type Problem, type Severity } from '../validate/finding.js';
-import { NOT_ANSWERING, type State, type Status } from '../plan/status.js';
+import { NOT_ANSWERING, type HaStatus, type State, type Status } from '../plan/status.js';
 
 /** haproxy: not running (and why), or the worker that serves. */
 export type HaproxyFacts =
@@ -27,13 +27,7 @@ export type HaproxyFacts =
     };
 
 /** What ovactl-ha.service says of this appliance's part in a pair (/run/ovactl/ha.json). */
-export interface HaFacts {
-  readonly role: 'active' | 'standby' | 'fault';
-  readonly address: string;
-  readonly follows?: string | undefined;
-  readonly version?: number | undefined;
-  readonly activeVersion?: number | undefined;
-  readonly behind?: number | undefined;
+export interface HaFacts extends HaStatus {
   /** A standby without route health injection: the AnyIP routes are withheld on purpose. */
   readonly withheld: boolean;
   readonly problems: readonly { readonly rule: string; readonly message: string; readonly hint?: string }[];
@@ -364,14 +358,8 @@ export function liveStatus(
   const state: State =
     errors.length || live.some((x) => x.severity === 'error') ? 'error' : live.length ? 'degraded' : 'ready';
   const { ha: _was, ...rest } = disk;
-  const pair = ha && {
-    role: ha.role,
-    address: ha.address,
-    follows: ha.follows,
-    version: ha.version,
-    activeVersion: ha.activeVersion,
-    behind: ha.behind,
-  };
+  // The status carries the pair's role and versions, not the daemon's working facts.
+  const pair = ha && (({ withheld: _w, problems: _p, ...status }: HaFacts): HaStatus => status)(ha);
   return { ...rest, state, errors, findings: live, ...(pair ? { ha: pair } : {}) };
 }
 

@@ -148,6 +148,20 @@ const rhiCheck =
   (ctx: Context): Iterable<Problem> =>
     ctx.rhiProblems(id);
 
+const HA_SUMMARY: Readonly<Record<string, string>> = {
+  'ha.incomplete': 'Two appliances need both ha.address (the floating management address) and ha.peers.',
+  'ha.management-static': 'Two appliances need static management addresses.',
+  'ha.address-network': 'The floating management address (ha.address) is an address of the management network.',
+  'ha.address-taken': "The floating address is none of the appliance's addresses or gateways, and not a peer's.",
+  'ha.peer-syntax': 'Every peer (ha.peers) is an IP address.',
+  'ha.peer-network': 'Every peer is in the management network.',
+  'ha.peer-own': "No peer is one of this appliance's own addresses or gateways.",
+  'ha.peer-duplicate': 'No peer is listed twice.',
+  'ha.ca-required':
+    'Two appliances present certificates of the same given CA (appliance.ca_cert and appliance.ca_cert_key), ' +
+    'e.g. the one "ovactl export --for-successor" takes from the first appliance.',
+};
+
 const SYSLOG_SUMMARY = {
   'syslog.scheme': 'The syslog server is udp://, tcp:// or tls:// followed by host[:port].',
   'syslog.host': "The syslog server's host is an IP address ([brackets] for IPv6) or a host name.",
@@ -1085,63 +1099,15 @@ export const RULES: readonly Rule[] = [
     summary: 'IPv6 VIPs need an IPv6 BGP peer (and IPv4 VIPs an IPv4 peer or OSPF) to be announced.',
     check: rhiCheck('rhi.family'),
   },
-  // ── two appliances: checked when ha.address or ha.peers is set ──────────────────────────────
-  {
-    id: 'ha.incomplete',
-    severity: 'error',
-    summary: 'Two appliances need both ha.address (the floating management address) and ha.peers.',
-    check: HA_CHECKS['ha.incomplete']!,
-  },
-  {
-    id: 'ha.management-static',
-    severity: 'error',
-    summary: 'Two appliances need static management addresses.',
-    check: HA_CHECKS['ha.management-static']!,
-  },
-  {
-    id: 'ha.address-network',
-    severity: 'error',
-    summary: 'The floating management address (ha.address) is an address of the management network.',
-    check: HA_CHECKS['ha.address-network']!,
-  },
-  {
-    id: 'ha.address-taken',
-    severity: 'error',
-    summary: "The floating address is none of the appliance's addresses or gateways, and not a peer's.",
-    check: HA_CHECKS['ha.address-taken']!,
-  },
-  {
-    id: 'ha.peer-syntax',
-    severity: 'error',
-    summary: 'Every peer (ha.peers) is an IP address.',
-    check: HA_CHECKS['ha.peer-syntax']!,
-  },
-  {
-    id: 'ha.peer-network',
-    severity: 'error',
-    summary: 'Every peer is in the management network.',
-    check: HA_CHECKS['ha.peer-network']!,
-  },
-  {
-    id: 'ha.peer-own',
-    severity: 'error',
-    summary: "No peer is one of this appliance's own addresses or gateways.",
-    check: HA_CHECKS['ha.peer-own']!,
-  },
-  {
-    id: 'ha.peer-duplicate',
-    severity: 'error',
-    summary: 'No peer is listed twice.',
-    check: HA_CHECKS['ha.peer-duplicate']!,
-  },
-  {
-    id: 'ha.ca-required',
-    severity: 'error',
-    summary:
-      'Two appliances present certificates of the same given CA (appliance.ca_cert and appliance.ca_cert_key), ' +
-      'e.g. the one "ovactl export --for-successor" takes from the first appliance.',
-    check: HA_CHECKS['ha.ca-required']!,
-  },
+  // ── two appliances: checked when ha.address or ha.peers is set (src/validate/ha.ts) ───────────
+  ...Object.entries(HA_SUMMARY).map(
+    ([id, summary]): Rule => ({
+      id,
+      severity: 'error',
+      summary,
+      check: HA_CHECKS[id]!,
+    }),
+  ),
   // ── log forwarding: checked only when appliance.syslog_server is set ─────────────────────────
   ...(['syslog.scheme', 'syslog.host', 'syslog.port'] as const).map(
     (id): Rule => ({
