@@ -31,7 +31,11 @@ if (process.getuid?.() !== 0) {
       timeout: 1_000_000,
     });
     if (r.status === 0) passed++;
-    else console.log(`two appliances run ${i + 1}: the test failed (exit ${r.status}); its figures are not counted`);
+    else {
+      const failed = r.stdout.split('\n').filter((l) => /^\s+not ok/.test(l));
+      console.log(`two appliances run ${i + 1}: the test failed (exit ${r.status}); its figures are not counted`);
+      for (const l of failed) console.log(`  ${l.trim().slice(0, 300)}`);
+    }
     if (r.status !== 0) continue;
     for (const k of Object.keys(NAMES)) {
       const m = new RegExp(`^\\s*${k}: (\\d+)$`, 'm').exec(r.stdout);
