@@ -106,7 +106,18 @@ const section = (text: string, header: string): string | undefined => {
 /** One service as the Supervisor creates it: a frontend binding VIP:port, a backend with one server. */
 /** When the last createService sent its commit (ms). */
 let committedAt = 0;
+/**
+ * createService as the Supervisor does it: a transaction that fails (the API restarted under it, as a new
+ * active's does right after a takeover) is made again, once, from the start.
+ */
 async function createService(api: Api, name: string, port: number): Promise<number[]> {
+  const first = await createServiceOnce(api, name, port);
+  if (first.at(-1) === 200) return first;
+  await new Promise((r) => setTimeout(r, 3_000));
+  return createServiceOnce(api, name, port);
+}
+
+async function createServiceOnce(api: Api, name: string, port: number): Promise<number[]> {
   const version = (await api('GET', `${C}/version`)).json as number;
   const tx = await api('POST', `/v2/services/haproxy/transactions?version=${version}`);
   const q = `transaction_id=${tx.json.id}`;
