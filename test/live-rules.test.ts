@@ -63,6 +63,17 @@ t.test('a VIP outside every range is named with the range to add', async (t) => 
   t.notOk(rules(covered).includes('vip.outside-ranges'), 'clears itself once a range covers it');
 });
 
+t.test('an unreadable haproxy.cfg is said, not skipped', async (t) => {
+  const f = liveFindings(healthy({ cfg: undefined, cfgProblem: 'not a regular file' }));
+  t.same(
+    f.map((x) => x.rule),
+    ['haproxy.config-unreadable'],
+  );
+  t.equal(f[0]!.severity, 'warning');
+  t.match(f[0]!.message, '/etc/haproxy/haproxy.cfg cannot be read (not a regular file)');
+  t.same(rules(healthy()), [], 'a readable one says nothing');
+});
+
 t.test('a thousand stray VIPs make a bounded list', async (t) => {
   const many = Array.from({ length: 1000 }, (_, i) => `frontend f${i}\n  bind 203.0.113.${i % 250}:${1000 + i}\n`);
   const f = liveFindings(healthy({ cfg: { text: many.join(''), changedAt: NOW - 120_000 } }));

@@ -108,11 +108,20 @@ async function served(o: GatherOptions, worker: MasterProc, now: number): Promis
 }
 
 function readText(root: string, path: string): { text: string; changedAt: number } | undefined {
+  const r = readWhy(root, path);
+  return 'why' in r ? undefined : r;
+}
+
+/** A file's text and when it changed, or why it cannot be read (missing, not a regular file, too big). */
+function readWhy(root: string, path: string): { text: string; changedAt: number } | { why: string } {
   try {
     const full = under(root, path);
     return { text: readRegularFile(full), changedAt: statSync(full).mtimeMs };
-  } catch {
-    return undefined;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return {
+      why: err.code === 'ENOENT' ? 'it is missing' : (err.message.split('\n')[0] ?? 'unreadable').slice(0, 160),
+    };
   }
 }
 
@@ -171,10 +180,11 @@ export async function gatherLiveFacts(o: GatherOptions): Promise<LiveFacts> {
   ]);
   const certificate = certificateFacts(o.root, now);
   const ha = haFacts(o.root);
+  const cfg = readWhy(o.root, HAPROXY_CFG);
   return {
     now,
     haproxy,
-    cfg: readText(o.root, HAPROXY_CFG),
+    ...('why' in cfg ? { cfg: undefined, cfgProblem: cfg.why } : { cfg }),
     ranges: rangesText ? parseRangesFile(rangesText.text).ranges : undefined,
     own,
     routes,

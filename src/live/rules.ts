@@ -4,7 +4,7 @@
 // facts (src/live/facts.ts gathers them) in, findings and the next status out. One table of rules.
 import { parseBinds } from '../haproxy/binds.js';
 import { contains, isCidr, networkText, parseCidr, parseIp, type Cidr } from '../net/ip.js';
-import { RANGES_FILE } from '../appliance/paths.js';
+import { HAPROXY_CFG, RANGES_FILE } from '../appliance/paths.js';
 import { DATAPLANEAPI_RELOAD_DELAY_SECONDS } from '../appliance/dataplaneapi.js';
 import { error, warning, type Finding, type Problem, type Severity } from '../validate/finding.js';
 import { NOT_ANSWERING, type HaStatus, type State, type Status } from '../plan/status.js';
@@ -38,6 +38,8 @@ export interface LiveFacts {
   readonly haproxy: HaproxyFacts;
   /** haproxy.cfg and when it last changed (ms); undefined when it cannot be read. */
   readonly cfg: { readonly text: string; readonly changedAt: number } | undefined;
+  /** Why haproxy.cfg could not be read (missing, not a regular file, over the input bound), if it could not. */
+  readonly cfgProblem?: string;
   /** The ranges file's ranges; undefined when it is missing or unreadable. */
   readonly ranges: readonly Cidr[] | undefined;
   /** The appliance's own addresses, as the kernel has them (DHCP leases included). */
@@ -205,6 +207,21 @@ export const LIVE_RULES: readonly LiveRule[] = [
         },
       ];
     },
+  },
+  {
+    id: 'haproxy.config-unreadable',
+    severity: 'warning',
+    summary: "haproxy.cfg cannot be read: the VIPs the control plane binds and the reloads' outcome go unchecked.",
+    check: (f) =>
+      f.cfgProblem === undefined
+        ? []
+        : [
+            {
+              keys: [],
+              message: `${HAPROXY_CFG} cannot be read (${f.cfgProblem}): its VIPs and whether it is live go unchecked`,
+              hint: `"ls -l ${HAPROXY_CFG}": it must be a regular file of at most 4 MiB; the Data Plane API writes it`,
+            },
+          ],
   },
   {
     id: 'vip.outside-ranges',
