@@ -20,6 +20,11 @@ export const HA_HEALTH_FILE = '/run/ovactl/ha-health';
  */
 export const HA_STANDBY_FILE = '/run/ovactl/ha-standby';
 /**
+ * Present while the local Data Plane API's memory is older than haproxy.cfg (a standby wrote the active's
+ * configuration, which the API ignores): ovactl-ha.service restarts the API when this appliance takes over.
+ */
+export const HA_API_STALE_FILE = '/run/ovactl/ha-api-stale';
+/**
  * The pair's status endpoint (HTTPS, the Data Plane API certificate, no credentials, no secret in it):
  * each appliance's ovactl-ha.service on its own management address; the peers read it to find a split
  * brain, doctor to compare the pair.

@@ -13,7 +13,7 @@ import { Agent, createServer, type Server } from 'node:https';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { converge, describeChange } from '../anyip/converge.js';
-import { HA_HEALTH_FILE, HA_NIC, HA_STANDBY_FILE, HA_STATE_FILE } from '../appliance/ha.js';
+import { HA_API_STALE_FILE, HA_HEALTH_FILE, HA_NIC, HA_STANDBY_FILE, HA_STATE_FILE } from '../appliance/ha.js';
 import { HAPROXY_CFG, RANGES_FILE, STATUS_FILE, TLS_PATHS } from '../appliance/paths.js';
 import type { System } from '../apply/system.js';
 import { currentContent, under, writeAtomic } from '../core/atomic-write.js';
@@ -107,8 +107,6 @@ export class HaDaemon {
   private syncedAt: number | undefined;
   private followError: string | undefined;
   private syncing = false;
-  /** A followed haproxy.cfg was written since the local Data Plane API read the file. */
-  private apiStale = false;
   /** When the maps and certificates were last compared with the active's. */
   private storageAt = 0;
   private storageError: string | undefined;
@@ -120,6 +118,23 @@ export class HaDaemon {
 
   private path(p: string): string {
     return under(this.o.root, p);
+  }
+
+  /**
+   * A followed haproxy.cfg was written since the local Data Plane API read the file: kept in /run, so that a
+   * restarted ovactl-ha still knows (the API's memory outlives this process).
+   */
+  private get apiStale(): boolean {
+    return existsSync(this.path(HA_API_STALE_FILE));
+  }
+
+  private set apiStale(stale: boolean) {
+    const file = this.path(HA_API_STALE_FILE);
+    if (!stale) rmSync(file, { force: true });
+    else {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, 'the Data Plane API holds an older configuration than haproxy.cfg\n');
+    }
   }
 
   private get ca(): string {
