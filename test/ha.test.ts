@@ -274,7 +274,16 @@ t.test('plan with a pair: keepalived.conf, both units, the floating API, the cer
   const conf = p.files.find((f) => f.path === KEEPALIVED_CONF);
   t.ok(conf, `${KEEPALIVED_CONF} is planned`);
   const text = conf?.content ?? '';
-  t.same(conf?.restarts, ['keepalived.service'], 'a change restarts keepalived');
+  t.same(conf?.restarts, ['keepalived.service', 'ovactl-ha.service'], 'a change restarts keepalived and ovactl-ha');
+  for (const path of [
+    '/etc/haproxy/dataplaneapi-users.cfg',
+    '/etc/haproxy/dataplaneapi.yaml',
+    '/etc/vmware/anyip-routes.cfg',
+  ])
+    t.ok(
+      p.files.find((f) => f.path === path)?.restarts.includes('ovactl-ha.service'),
+      `a change of ${path} restarts ovactl-ha (it reads the values at its start)`,
+    );
   t.match(text, /^\s+virtual_router_id 42$/m);
   t.match(text, /^\s+priority 150$/m);
   t.match(text, /^\s+unicast_src_ip 192\.0\.2\.11$/m, 'VRRP from the own management address');

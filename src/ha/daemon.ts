@@ -112,6 +112,7 @@ export class HaDaemon {
   private storageError: string | undefined;
   private published: string | undefined;
   private server: Server | undefined;
+  private servedCert: string | undefined;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   constructor(private readonly o: DaemonOptions) {}
@@ -257,6 +258,7 @@ export class HaDaemon {
         `pair: ${this.decision.problems.find((p) => p.rule === 'ha.split-brain')?.message ?? 'stepping down'}`,
       );
     this.stepDownUntil = this.decision.stepDownUntil;
+    this.refreshCertificate();
     this.health(this.decision.mayBeActive ? '0' : '1', why);
     if (this.role === 'active') {
       this.activeVersion = undefined;
@@ -449,6 +451,20 @@ export class HaDaemon {
     return changed;
   }
 
+  /** A renewed server certificate (the daily timer, a re-apply) is served from the next handshake on. */
+  private refreshCertificate(): void {
+    if (!this.server) return;
+    const cert = currentContent(this.path(TLS_PATHS.serverCert));
+    const key = currentContent(this.path(TLS_PATHS.serverKey));
+    if (!cert || !key || cert === this.servedCert) return;
+    try {
+      this.server.setSecureContext({ cert, key });
+      this.servedCert = cert;
+    } catch (e) {
+      this.o.log(`pair: status endpoint: the new certificate cannot be used: ${(e as Error).message}`);
+    }
+  }
+
   /** The status endpoint on the own management address: the peers and doctor read it. */
   private serve(): void {
     const cert = currentContent(this.path(TLS_PATHS.serverCert));
@@ -457,6 +473,7 @@ export class HaDaemon {
       this.o.log('pair: no server certificate: the status endpoint is off');
       return;
     }
+    this.servedCert = cert;
     this.server = createServer({ cert, key }, (req, res) => {
       const url = req.url ?? '/';
       if (req.method !== 'GET') return void res.writeHead(405).end();

@@ -252,6 +252,9 @@ export function metricsConfig(
   return { cfg, lua };
 }
 
+/** The files whose change ovactl-ha.service must see: credentials and port, the ranges (its digest). */
+const HA_INPUTS: readonly string[] = [DATAPLANEAPI_USERS, DATAPLANEAPI_YAML, RANGES_FILE];
+
 /** Two appliances: the Data Plane API at the floating address, forwarded to the own one (TLS passes through). */
 function floatingApi(input: FullPlanInput): { address: string; own: string; port: number } | null {
   const pair = haSettings(input.properties, input.deployment);
@@ -413,7 +416,10 @@ export function plan(input: PlanInput): Plan {
     if (syslog.action) actions.push(syslog.action);
     const pair = haSettings(values, input.deployment);
     if (pair) {
-      files.push(file(KEEPALIVED_CONF, keepalivedConf(pair, hostname), ['keepalived.service']));
+      // ovactl-ha reads the values once, at its start: it starts again when what it uses changes.
+      for (const [i, f] of files.entries())
+        if (HA_INPUTS.includes(f.path)) files[i] = { ...f, restarts: [...f.restarts, 'ovactl-ha.service'] };
+      files.push(file(KEEPALIVED_CONF, keepalivedConf(pair, hostname), ['keepalived.service', 'ovactl-ha.service']));
       actions.push(
         { kind: 'enable-start', unit: 'keepalived.service' },
         { kind: 'enable-start', unit: 'ovactl-ha.service' },
