@@ -9,16 +9,19 @@
 //                          AnyIP's ranges file and route diff
 //   plan                   values + facts -> files and actions (pure)
 //   live (rules pure; facts, watch runtime): the appliance's live state after boot
+//   ha (settings, keepalived, sync, decide pure; daemon, client, storage runtime): two appliances
 //   tls, anyip, routetables, rhi (daemon), apply, doctor   the runtime: the only code that changes the system
 //   docs, ovf              generated documents
 //   cli                    commands
 // The pure halves of the runtime folders: text in, values out; the daemons and commands beside them
 // do the I/O.
 const PURE_HALVES =
-  '^src/rhi/(rules|settings|bird|auto|health|load)\\.ts$|^src/anyip/(ranges-file|diff)\\.ts$|^src/live/rules\\.ts$';
+  '^src/rhi/(rules|settings|bird|auto|health|load)\\.ts$|^src/anyip/(ranges-file|diff)\\.ts$|^src/live/rules\\.ts$|' +
+  '^src/ha/(settings|keepalived|sync|decide)\\.ts$';
 const RUNTIME =
   '^src/(apply|tls|routetables|doctor|cli)/|^src/anyip/(converge|routes|watch)\\.ts$|' +
-  '^src/rhi/(daemon|sockets|status)\\.ts$|^src/live/(facts|watch)\\.ts$|^src/net/(iproute|dad)\\.ts$|^src/metrics/prom\\.ts$';
+  '^src/rhi/(daemon|sockets|status)\\.ts$|^src/live/(facts|watch)\\.ts$|^src/net/(iproute|dad)\\.ts$|^src/metrics/prom\\.ts$|' +
+  '^src/ha/(daemon|client|storage)\\.ts$';
 
 module.exports = {
   forbidden: [
