@@ -17,6 +17,7 @@ const NAMES = {
   'ha-max-gap-ms': ["client's longest gap between answers", 'ms', ''],
   'ha-lag-ms': ['commit → section in the standby', 'ms', 'goal ≤ 2000 ms'],
   'ha-rss-ovactl-kib': ['resident memory added: ovactl-ha', 'KiB', ''],
+  'ha-anon-ovactl-kib': ['  of which its own (RssAnon; the rest is mostly the shared node binary)', 'KiB', ''],
   'ha-rss-keepalived-kib': ['resident memory added: keepalived (its processes)', 'KiB', ''],
 };
 if (process.getuid?.() !== 0) {

@@ -81,19 +81,26 @@ const figure = (t: Test, name: string, value: number) => {
   t.comment(`${name}: ${value}`);
   process.stdout.write(`${name}: ${value}\n`);
 };
-/** Resident memory (KiB) of ovactl-ha.service's process and of keepalived's processes in an appliance. */
-async function pairRss(a: Appliance): Promise<{ ha: number; keepalived: number }> {
-  const kib = async (pids: string[]) => {
+/**
+ * Resident memory (KiB) of ovactl-ha.service's process and of keepalived's processes in an appliance: VmRSS,
+ * and RssAnon, the part that is theirs alone (the rest is mostly the node binary's pages, shared).
+ */
+async function pairRss(a: Appliance): Promise<{ ha: number; haAnon: number; keepalived: number }> {
+  const kib = async (pids: string[], field: 'VmRSS' | 'RssAnon') => {
     let sum = 0;
     for (const pid of pids) {
-      const m = /^VmRSS:\s+(\d+) kB/m.exec((await a.exec(['cat', `/proc/${pid}/status`])).stdout);
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec((await a.exec(['cat', `/proc/${pid}/status`])).stdout);
       sum += m ? Number(m[1]) : 0;
     }
     return sum;
   };
   const main = (await a.unit('ovactl-ha.service', ['MainPID'])).MainPID ?? '0';
   const keepalived = (await a.exec(['pgrep', '-x', 'keepalived'])).stdout.split('\n').filter(Boolean);
-  return { ha: await kib([main]), keepalived: await kib(keepalived) };
+  return {
+    ha: await kib([main], 'VmRSS'),
+    haAnon: await kib([main], 'RssAnon'),
+    keepalived: await kib(keepalived, 'VmRSS'),
+  };
 }
 const section = (text: string, header: string): string | undefined => {
   const at = text.indexOf(`\n${header}\n`);
@@ -326,9 +333,11 @@ t.test(
     const rss = await pairRss(a);
     t.ok(
       rss.ha > 0 && rss.keepalived > 0,
-      `memory of the pair's processes: ovactl-ha ${rss.ha} KiB, keepalived ${rss.keepalived} KiB`,
+      `memory of the pair's processes: ovactl-ha ${rss.ha} KiB (${rss.haAnon} KiB its own), ` +
+        `keepalived ${rss.keepalived} KiB`,
     );
     figure(t, 'ha-rss-ovactl-kib', rss.ha);
+    figure(t, 'ha-anon-ovactl-kib', rss.haAnon);
     figure(t, 'ha-rss-keepalived-kib', rss.keepalived);
 
     // The active is lost: its VM powered off. The client keeps connecting through the VIP.
