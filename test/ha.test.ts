@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HA_HEALTH_FILE, HA_UNITS, KEEPALIVED_CONF } from '../src/appliance/ha.js';
-import { decide, STEP_DOWN_MS, type Look, type PeerView, type Side } from '../src/ha/decide.js';
+import { decide, STEP_DOWN_MS, type Look, type PeerView, type Side, unhealthyReason } from '../src/ha/decide.js';
 import { configVersion, followedConfig } from '../src/ha/sync.js';
 import { liveFindings, liveStatus, type HaFacts, type LiveFacts } from '../src/live/rules.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
@@ -840,5 +840,59 @@ t.test('the console says the role', async (t) => {
     text({ role: 'active', address: '192.0.2.20' }),
     /^HAProxy load-balancer appliance: READY/,
     'after the state',
+  );
+});
+
+t.test('the health keepalived tracks: what keeps an appliance from being active', async (t) => {
+  const base = {
+    version: '1',
+    deployment: 'default' as const,
+    warnings: [],
+    ranges: [],
+    managementConfigured: true,
+  };
+  const finding = (rule: string, severity: 'error' | 'warning' = 'error') => ({
+    severity,
+    rule,
+    keys: [],
+    message: `${rule} happened`,
+  });
+  t.equal(unhealthyReason(undefined), 'no status yet');
+  t.equal(unhealthyReason({ ...base, state: 'starting', errors: [] }), 'still starting');
+  t.equal(unhealthyReason({ ...base, state: 'ready', errors: [] }), undefined, 'ready: may be active');
+  t.equal(
+    unhealthyReason({ ...base, state: 'degraded', errors: [], findings: [finding('vip.outside-ranges', 'warning')] }),
+    undefined,
+    'degraded by a stray VIP: may be active (the standby would be no better)',
+  );
+  t.equal(
+    unhealthyReason({ ...base, state: 'error', errors: [], findings: [finding('haproxy.not-running')] }),
+    'haproxy.not-running happened',
+    'haproxy not running: not active',
+  );
+  t.equal(
+    unhealthyReason({
+      ...base,
+      state: 'degraded',
+      errors: [],
+      findings: [finding('dataplaneapi.not-answering', 'warning')],
+    }),
+    'dataplaneapi.not-answering happened',
+    'the API not answering: not active',
+  );
+  t.equal(
+    unhealthyReason({ ...base, state: 'error', errors: [finding('network.duplicate-address')] }),
+    'network.duplicate-address happened',
+    'an error with nothing in force (it took none of its addresses): not active',
+  );
+  t.equal(
+    unhealthyReason({
+      ...base,
+      state: 'error',
+      errors: [finding('vip.contains-infrastructure')],
+      serving: { appliedAt: '2026-12-07T00:00:00Z', ranges: [] },
+    }),
+    undefined,
+    'new values refused while the last good ones serve: may stay active',
   );
 });

@@ -21,7 +21,7 @@ import { vipBinds } from '../live/rules.js';
 import { hasAddress } from '../net/local-address.js';
 import { parseStatus } from '../plan/status.js';
 import { basic, get } from './client.js';
-import { decide, parseSide, type Decision, type PeerView, type Role, type Side } from './decide.js';
+import { decide, parseSide, unhealthyReason, type Decision, type PeerView, type Role, type Side } from './decide.js';
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
 import {
@@ -42,8 +42,6 @@ const PEER_TIMEOUT_MS = 800;
 const API_TIMEOUT_MS = 3_000;
 const RAW_PATH = '/v2/services/haproxy/configuration/raw';
 const VERSION_PATH = '/v2/services/haproxy/configuration/version';
-/** Rules whose problems keep this appliance from being active (its live state, src/live/rules.ts). */
-const DISQUALIFYING = ['haproxy.not-running', 'dataplaneapi.not-answering'];
 
 export interface DaemonOptions {
   readonly root: string;
@@ -76,14 +74,9 @@ const holdsAddress = (address: string): boolean => hasAddress(HA_NIC, address);
 
 /** Why this appliance must not be active, from the live state the watcher keeps; undefined: it may. */
 function unhealthy(root: string): string | undefined {
-  const status = parseStatus(currentContent(under(root, STATUS_FILE)), {
-    ranges: [],
-    managementConfigured: true,
-  });
-  if (!status) return 'no status yet';
-  if (status.state === 'starting') return 'still starting';
-  const bad = [...status.errors, ...(status.findings ?? [])].find((f) => DISQUALIFYING.includes(f.rule));
-  return bad ? bad.message : undefined;
+  return unhealthyReason(
+    parseStatus(currentContent(under(root, STATUS_FILE)), { ranges: [], managementConfigured: true }),
+  );
 }
 
 /** systemctl's reason, without its advice to run daemon-reload (first boot enables units with --no-reload). */

@@ -7,6 +7,7 @@
 // configuration version (the Data Plane API's, i.e. more changes from the Supervisor) stays active and
 // the other steps down and follows it; with equal versions VRRP's choice stands.
 import type { Finding } from '../validate/finding.js';
+import type { Status } from '../plan/status.js';
 
 export type Role = 'active' | 'standby' | 'fault';
 
@@ -144,4 +145,18 @@ export function parseSide(body: string): Side | { error: string } {
   } catch {
     return { error: 'its status is not JSON' };
   }
+}
+
+/** Rules whose problems keep this appliance from being active (its live state, src/live/rules.ts). */
+const DISQUALIFYING = ['haproxy.not-running', 'dataplaneapi.not-answering'];
+
+/** Why this appliance must not be active, from the status the watcher keeps; undefined: it may be. */
+export function unhealthyReason(status: Status | undefined): string | undefined {
+  if (!status) return 'no status yet';
+  if (status.state === 'starting') return 'still starting';
+  // An error with nothing in force serves nothing (e.g. another host answers for its addresses: it took none).
+  const first = status.errors[0];
+  if (status.state === 'error' && !status.serving && first && !DISQUALIFYING.includes(first.rule)) return first.message;
+  const bad = [...status.errors, ...(status.findings ?? [])].find((f) => DISQUALIFYING.includes(f.rule));
+  return bad ? bad.message : undefined;
 }
