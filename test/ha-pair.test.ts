@@ -269,6 +269,31 @@ t.test(
       "B's status says standby, follows, 0 behind",
     );
 
+    // Given every appliance's own address (EndPointURLs), the Supervisor reaches only the active's API.
+    const own = async (ip: string) =>
+      (
+        await a.host([
+          'curl',
+          '-sS',
+          '--max-time',
+          '3',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '--cacert',
+          caFile,
+          '-u',
+          `${USER}:${PASSWORD}`,
+          `https://${ip}:5556/v2/info`,
+        ])
+      ).stdout;
+    t.equal(await own(A_IP), '200', "the active's API answers on its own address");
+    await waitFor(async () => (await own(B_IP)) !== '200' || undefined, 15_000, { what: "B's API to stop" }).then(
+      () => t.pass("the standby's API answers nobody: nothing is written where it would be overwritten"),
+      (e: Error) => t.fail(e.message),
+    );
+
     // doctor on each: the pair check passes; the standby's empty local table and its VIPs answered by the
     // active are what a pair does, not problems.
     for (const [name, x] of [

@@ -10,7 +10,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HA_HEALTH_FILE, HA_UNITS, KEEPALIVED_CONF } from '../src/appliance/ha.js';
-import { decide, STEP_DOWN_MS, type Look, type PeerView, type Side, unhealthyReason } from '../src/ha/decide.js';
+import {
+  API_GRACE_MS,
+  decide,
+  STEP_DOWN_MS,
+  type Look,
+  type PeerView,
+  type Side,
+  unhealthyReason,
+} from '../src/ha/decide.js';
 import { configVersion, followedConfig } from '../src/ha/sync.js';
 import { liveFindings, liveStatus, type HaFacts, type LiveFacts } from '../src/live/rules.js';
 import { parseCidr, type Cidr } from '../src/net/ip.js';
@@ -844,49 +852,57 @@ t.test('the console says the role', async (t) => {
 });
 
 t.test('the health keepalived tracks: what keeps an appliance from being active', async (t) => {
-  const base = {
-    version: '1',
-    deployment: 'default' as const,
-    warnings: [],
-    ranges: [],
-    managementConfigured: true,
-  };
+  const base = { version: '1', deployment: 'default' as const, warnings: [], ranges: [], managementConfigured: true };
   const finding = (rule: string, severity: 'error' | 'warning' = 'error') => ({
     severity,
     rule,
     keys: [],
     message: `${rule} happened`,
   });
-  t.equal(unhealthyReason(undefined), 'no status yet');
-  t.equal(unhealthyReason({ ...base, state: 'starting', errors: [] }), 'still starting');
-  t.equal(unhealthyReason({ ...base, state: 'ready', errors: [] }), undefined, 'ready: may be active');
+  type S = Parameters<typeof unhealthyReason>[0]['status'];
+  const why = (status: S, o: { apiSilentMs?: number; apiStopped?: boolean } = {}) =>
+    unhealthyReason({ status, apiSilentMs: o.apiSilentMs ?? 0, apiStopped: o.apiStopped ?? false });
+  t.equal(why(undefined), 'no status yet');
+  t.equal(why({ ...base, state: 'starting', errors: [] }), 'still starting');
+  t.equal(why({ ...base, state: 'ready', errors: [] }), undefined, 'ready: may be active');
   t.equal(
-    unhealthyReason({ ...base, state: 'degraded', errors: [], findings: [finding('vip.outside-ranges', 'warning')] }),
+    why({ ...base, state: 'degraded', errors: [], findings: [finding('vip.outside-ranges', 'warning')] }),
     undefined,
     'degraded by a stray VIP: may be active (the standby would be no better)',
   );
   t.equal(
-    unhealthyReason({ ...base, state: 'error', errors: [], findings: [finding('haproxy.not-running')] }),
+    why({ ...base, state: 'error', errors: [], findings: [finding('haproxy.not-running')] }),
     'haproxy.not-running happened',
-    'haproxy not running: not active',
+    'haproxy not running: not active, at once',
+  );
+  const silent = {
+    ...base,
+    state: 'degraded' as const,
+    errors: [],
+    findings: [finding('dataplaneapi.not-answering', 'warning')],
+  };
+  t.equal(
+    why(silent, { apiSilentMs: 2_000 }),
+    undefined,
+    'the API silent for 2 s (a takeover restarts it): still may be',
   );
   t.equal(
-    unhealthyReason({
-      ...base,
-      state: 'degraded',
-      errors: [],
-      findings: [finding('dataplaneapi.not-answering', 'warning')],
-    }),
+    why(silent, { apiSilentMs: API_GRACE_MS }),
     'dataplaneapi.not-answering happened',
-    'the API not answering: not active',
+    `the API silent for ${API_GRACE_MS / 1000} s: not active`,
   );
   t.equal(
-    unhealthyReason({ ...base, state: 'error', errors: [finding('network.duplicate-address')] }),
+    why(silent, { apiSilentMs: 60_000, apiStopped: true }),
+    undefined,
+    "a standby's API stopped on purpose: no reason",
+  );
+  t.equal(
+    why({ ...base, state: 'error', errors: [finding('network.duplicate-address')] }),
     'network.duplicate-address happened',
     'an error with nothing in force (it took none of its addresses): not active',
   );
   t.equal(
-    unhealthyReason({
+    why({
       ...base,
       state: 'error',
       errors: [finding('vip.contains-infrastructure')],

@@ -141,6 +141,8 @@ export const LIVE_CHECKS: readonly Check[] = [
           l.port === String(port) && (l.host === host || l.host === '*' || l.host === '0.0.0.0' || l.host === '::'),
       );
       if (hit) return ok(`${hit.host}:${port}`);
+      if (/"apiStopped":true/.test(f.read(HA_STATE_FILE) ?? ''))
+        return ok("a pair's standby: stopped on purpose (the active's API takes the changes; it starts on takeover)");
       const u = unitOutcome(ctx, 'dataplaneapi.service');
       return fail(
         `nothing listens on ${host}:${port}${u.verdict === 'ok' ? '' : '\n' + u.detail}`,

@@ -19,9 +19,18 @@ import type { System } from '../apply/system.js';
 import { currentContent, under, writeAtomic } from '../core/atomic-write.js';
 import { vipBinds } from '../live/rules.js';
 import { hasAddress } from '../net/local-address.js';
-import { parseStatus } from '../plan/status.js';
+import { parseStatus, type Status } from '../plan/status.js';
 import { basic, get } from './client.js';
-import { decide, parseSide, unhealthyReason, type Decision, type PeerView, type Role, type Side } from './decide.js';
+import {
+  decide,
+  parseSide,
+  apiSilent,
+  unhealthyReason,
+  type Decision,
+  type PeerView,
+  type Role,
+  type Side,
+} from './decide.js';
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
 import {
@@ -65,6 +74,8 @@ export interface HaState extends Side {
   readonly syncedAt: number | undefined;
   /** The AnyIP routes are withheld (standby without route health injection). */
   readonly withheld: boolean;
+  /** The local Data Plane API is stopped on purpose (standby). */
+  readonly apiStopped: boolean;
   readonly peers: readonly { readonly address: string; readonly role?: Role; readonly error?: string }[];
   readonly problems: Decision['problems'];
 }
@@ -73,10 +84,8 @@ export interface HaState extends Side {
 const holdsAddress = (address: string): boolean => hasAddress(HA_NIC, address);
 
 /** Why this appliance must not be active, from the live state the watcher keeps; undefined: it may. */
-function unhealthy(root: string): string | undefined {
-  return unhealthyReason(
-    parseStatus(currentContent(under(root, STATUS_FILE)), { ranges: [], managementConfigured: true }),
-  );
+function statusOf(root: string): Status | undefined {
+  return parseStatus(currentContent(under(root, STATUS_FILE)), { ranges: [], managementConfigured: true });
 }
 
 /** systemctl's reason, without its advice to run daemon-reload (first boot enables units with --no-reload). */
@@ -102,6 +111,10 @@ export class HaDaemon {
   private syncing = false;
   /** When the maps and certificates were last compared with the active's. */
   private storageAt = 0;
+  /** A standby's Data Plane API is stopped (so that nobody writes there); started when it takes over. */
+  private apiStopped = false;
+  /** Since when the status has said the Data Plane API does not answer. */
+  private apiSilentSince: number | undefined;
   private storageError: string | undefined;
   private published: string | undefined;
   private server: Server | undefined;
@@ -182,13 +195,13 @@ export class HaDaemon {
     }
     if (!this.o.settings.rhi) await this.routes(!holds);
     if (holds && was !== 'active' && !this.o.settings.rhi) await this.announce();
-    if (holds && was !== 'active' && this.apiStale) {
-      // The Supervisor writes here now: the API must hold what the file holds, not its memory of before.
+    if (holds && was !== 'active') {
+      // The Supervisor writes here now: the API runs, and holds what the file holds, not its memory of before
+      // (a standby's was stopped, or ignored the followed file). Restarted, which also starts a stopped one.
       this.apiStale = false;
-      const r = await this.o.system.run('systemctl', ['try-restart', '--no-block', 'dataplaneapi.service']);
-      this.o.log(
-        `pair: the Data Plane API restarted to read the followed configuration${r.exitCode ? ' (failed)' : ''}`,
-      );
+      this.apiStopped = false;
+      const r = await this.o.system.run('systemctl', ['restart', '--no-block', 'dataplaneapi.service']);
+      this.o.log(`pair: the Data Plane API (re)started${r.exitCode ? ` (failed: ${reloadProblem(r.stderr)})` : ''}`);
     }
     if (was !== this.role) this.publish(now);
   }
@@ -244,7 +257,16 @@ export class HaDaemon {
         return { address, seen: r.ok ? parseSide(r.body) : { error: r.error } };
       }),
     );
-    const why = unhealthy(this.o.root);
+    const status = statusOf(this.o.root);
+    // A standby's API answers nobody: a Supervisor given every appliance's own address then reaches the
+    // active's only, and nothing is written where it would be overwritten. Stopped once the boot has decided.
+    if (this.role !== 'active' && !this.apiStopped && status && status.state !== 'starting') await this.stopApi();
+    this.apiSilentSince = apiSilent(status) ? (this.apiSilentSince ?? now) : undefined;
+    const why = unhealthyReason({
+      status,
+      apiSilentMs: this.apiSilentSince === undefined ? 0 : now - this.apiSilentSince,
+      apiStopped: this.apiStopped,
+    });
     this.decision = decide({ now, self, peers: this.peers, unhealthy: why, stepDownUntil: this.stepDownUntil });
     if (this.decision.stepDownUntil !== this.stepDownUntil && this.decision.stepDownUntil !== undefined)
       this.o.log(
@@ -258,6 +280,12 @@ export class HaDaemon {
       this.followError = undefined;
     }
     this.publish(now);
+  }
+
+  private async stopApi(): Promise<void> {
+    const r = await this.o.system.run('systemctl', ['stop', '--no-block', 'dataplaneapi.service']);
+    this.apiStopped = r.exitCode === 0;
+    this.o.log(`pair: standby: the Data Plane API stopped${r.exitCode ? ` (failed: ${reloadProblem(r.stderr)})` : ''}`);
   }
 
   private health(value: '0' | '1', why: string | undefined): void {
@@ -379,6 +407,7 @@ export class HaDaemon {
           : undefined,
       syncedAt: this.syncedAt,
       withheld: this.withheld === true,
+      apiStopped: this.apiStopped,
       peers: this.peers.map((p) =>
         'error' in p.seen ? { address: p.address, error: p.seen.error } : { address: p.address, role: p.seen.role },
       ),

@@ -149,14 +149,35 @@ export function parseSide(body: string): Side | { error: string } {
 
 /** Rules whose problems keep this appliance from being active (its live state, src/live/rules.ts). */
 const DISQUALIFYING = ['haproxy.not-running', 'dataplaneapi.not-answering'];
+/**
+ * The Data Plane API silent this long before it counts: a takeover restarts it (a second or two), and the
+ * new active must not hand the address on for that.
+ */
+export const API_GRACE_MS = 10_000;
+
+export interface Health {
+  readonly status: Status | undefined;
+  /** How long the status has said the API does not answer (ms); 0 when it does not say so. */
+  readonly apiSilentMs: number;
+  /** This appliance's API is stopped on purpose (a standby): its silence is no reason. */
+  readonly apiStopped: boolean;
+}
+
+/** Whether the status says the Data Plane API does not answer. */
+export const apiSilent = (status: Status | undefined): boolean =>
+  !!status && [...status.errors, ...(status.findings ?? [])].some((f) => f.rule === 'dataplaneapi.not-answering');
 
 /** Why this appliance must not be active, from the status the watcher keeps; undefined: it may be. */
-export function unhealthyReason(status: Status | undefined): string | undefined {
+export function unhealthyReason(h: Health): string | undefined {
+  const { status } = h;
   if (!status) return 'no status yet';
   if (status.state === 'starting') return 'still starting';
   // An error with nothing in force serves nothing (e.g. another host answers for its addresses: it took none).
   const first = status.errors[0];
   if (status.state === 'error' && !status.serving && first && !DISQUALIFYING.includes(first.rule)) return first.message;
-  const bad = [...status.errors, ...(status.findings ?? [])].find((f) => DISQUALIFYING.includes(f.rule));
+  const apiCounts = !h.apiStopped && h.apiSilentMs >= API_GRACE_MS;
+  const bad = [...status.errors, ...(status.findings ?? [])].find(
+    (f) => DISQUALIFYING.includes(f.rule) && (f.rule !== 'dataplaneapi.not-answering' || apiCounts),
+  );
   return bad ? bad.message : undefined;
 }

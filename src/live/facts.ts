@@ -217,6 +217,7 @@ function haFacts(root: string): HaFacts | undefined {
       activeVersion: num(o.activeVersion),
       behind: num(o.behind),
       withheld: o.withheld === true,
+      apiStopped: o.apiStopped === true,
       problems,
     };
   } catch {

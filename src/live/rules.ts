@@ -30,6 +30,8 @@ export type HaproxyFacts =
 export interface HaFacts extends HaStatus {
   /** A standby without route health injection: the AnyIP routes are withheld on purpose. */
   readonly withheld: boolean;
+  /** A standby's Data Plane API is stopped on purpose. */
+  readonly apiStopped?: boolean;
   readonly problems: readonly { readonly rule: string; readonly message: string; readonly hint?: string }[];
 }
 
@@ -299,7 +301,8 @@ export const LIVE_RULES: readonly LiveRule[] = [
     severity: 'warning',
     summary: 'The Data Plane API does not answer: the Supervisor cannot change anything (the VIPs still serve).',
     check: (f) =>
-      f.api && !f.api.ok
+      // A pair's standby stops its API on purpose (only the active's takes changes).
+      f.api && !f.api.ok && !f.ha?.apiStopped
         ? [
             {
               keys: ['loadbalance.dataplane_port'],
@@ -376,7 +379,7 @@ export function liveStatus(
     errors.length || live.some((x) => x.severity === 'error') ? 'error' : live.length ? 'degraded' : 'ready';
   const { ha: _was, ...rest } = disk;
   // The status carries the pair's role and versions, not the daemon's working facts.
-  const pair = ha && (({ withheld: _w, problems: _p, ...status }: HaFacts): HaStatus => status)(ha);
+  const pair = ha && (({ withheld: _w, apiStopped: _a, problems: _p, ...status }: HaFacts): HaStatus => status)(ha);
   return { ...rest, state, errors, findings: live, ...(pair ? { ha: pair } : {}) };
 }
 
