@@ -20,6 +20,7 @@ import { readApiEndpoint } from '../plan/network.js';
 import { outOfTime } from '../tls/lifetime.js';
 import type { HaFacts, HaproxyFacts, LiveFacts } from './rules.js';
 import { HA_STATE_FILE } from '../appliance/ha.js';
+import { parseHa } from '../plan/status.js';
 
 const SOCKET_TIMEOUT_MS = 2_000;
 const MASTER_ATTEMPTS = 4;
@@ -200,8 +201,8 @@ function haFacts(root: string): HaFacts | undefined {
   if (text === undefined) return undefined;
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
-    if (!['active', 'standby', 'fault'].includes(o.role as string) || typeof o.address !== 'string') return undefined;
-    const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined);
+    const pair = parseHa(o);
+    if (!pair) return undefined;
     const problems = Array.isArray(o.problems)
       ? (o.problems as Record<string, unknown>[]).flatMap((p) =>
           typeof p?.rule === 'string' && typeof p.message === 'string'
@@ -210,12 +211,7 @@ function haFacts(root: string): HaFacts | undefined {
         )
       : [];
     return {
-      role: o.role as HaFacts['role'],
-      address: o.address,
-      follows: typeof o.follows === 'string' ? o.follows : undefined,
-      version: num(o.version),
-      activeVersion: num(o.activeVersion),
-      behind: num(o.behind),
+      ...pair,
       withheld: o.withheld === true,
       apiStopped: o.apiStopped === true,
       problems,

@@ -66,7 +66,8 @@ const haJson = (h: HaStatus) => ({
   ...(h.behind !== undefined ? { behind: h.behind } : {}),
 });
 
-function parseHa(x: unknown): HaStatus | undefined {
+/** A status's "ha" block (or ha.json's first fields), checked field by field; undefined when it is none. */
+export function parseHa(x: unknown): HaStatus | undefined {
   if (typeof x !== 'object' || x === null) return undefined;
   const o = x as Record<string, unknown>;
   if (!HA_ROLES.includes(o.role as string) || typeof o.address !== 'string') return undefined;
