@@ -18,7 +18,9 @@ const statusFile = (path: string, content: string) => ({
 /** status.json and the console banner, each only when it changes. Returns the JSON. */
 export function writeStatus(root: string, status: Status, lines: string[]): string {
   const json = statusJson(status);
-  for (const f of [statusFile(STATUS_FILE, json + '\n'), statusFile(ISSUE_FILE, issueText(status))]) {
+  // The banner first, status.json last: whoever sees a state in status.json (a script, a test, doctor) finds
+  // the console already saying it.
+  for (const f of [statusFile(ISSUE_FILE, issueText(status)), statusFile(STATUS_FILE, json + '\n')]) {
     if (writeAtomic(root, f)) lines.push(`wrote ${f.path}`);
   }
   return json;
