@@ -292,10 +292,11 @@ export class Machine {
   }
 
   /** Power on with this OVF environment on the "OVF ENV" CD-ROM (null: no disc). */
-  async powerOn(ovfEnv: string | null): Promise<Boot> {
+  async powerOn(ovfEnv: string | null, opts: { readonly again?: Boot } = {}): Promise<Boot> {
     if (this.current?.running) throw new Error('the VM is already running');
-    const n = ++this.boots;
-    const dir = join(this.work, `boot${n}`);
+    // `again`: the same power-on once more (the emulator's fault, see Boot.crashedBeforeUserspace), same number.
+    const n = opts.again ? opts.again.n : ++this.boots;
+    const dir = join(this.work, opts.again ? `boot${n}-again` : `boot${n}`);
     mkdirSync(dir);
     let iso: string | undefined;
     if (ovfEnv !== null) {
@@ -515,6 +516,29 @@ export class Boot {
       timeoutMs,
       { intervalMs: 100, what: `the console to show ${re}`, describe: () => `--- console (tail) ---\n${this.tail()}` },
     );
+  }
+
+  /**
+   * Wait until the guest reaches userspace; the kernel's panic or oops line when it crashed before that.
+   * TCG (no KVM here) has, rarely, oopsed the guest kernel in its clock code before init: such a boot
+   * says nothing about the appliance. A crash after init does, and is never excused (undefined here).
+   */
+  async crashBeforeUserspace(timeoutMs: number): Promise<string | undefined> {
+    const userspace = /Run \S*init as init process|Welcome to /;
+    const crash = /(Kernel panic - not syncing|\bOops: |\bBUG: )[^\n]*/;
+    const seen = await waitFor(
+      () => {
+        const text = this.console();
+        const c = crash.exec(text);
+        const u = userspace.exec(text);
+        if (c && !(u && u.index < c.index)) return { crash: c[0].trim() };
+        if (u || !this.running) return { crash: undefined };
+        return undefined;
+      },
+      timeoutMs,
+      { intervalMs: 200, what: 'the guest to reach userspace' },
+    ).catch(() => ({ crash: undefined }));
+    return seen.crash;
   }
 
   tail(lines = 40): string {
