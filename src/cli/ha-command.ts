@@ -5,6 +5,7 @@ import { under } from '../core/atomic-write.js';
 import { readRegularFile } from '../core/regular-file.js';
 import { HaDaemon } from '../ha/daemon.js';
 import { haSettings } from '../ha/settings.js';
+import { parseHa } from '../plan/status.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
 import { EXIT, type CommandIO } from './io.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -110,18 +111,18 @@ function said(text: string): Said | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
   const str = (x: unknown) => (typeof x === 'string' ? x.slice(0, 200) : undefined);
-  const num = (x: unknown) => (typeof x === 'number' && Number.isSafeInteger(x) ? x : undefined);
   const list = (x: unknown) => (Array.isArray(x) ? (x as unknown[]).slice(0, 50) : []);
-  const role = str(o.role);
-  if (!role || !['active', 'standby', 'fault'].includes(role)) return undefined;
+  // The fields status.json's "ha" block shares are read as the status reads them.
+  const ha = parseHa(o);
+  if (!ha) return undefined;
   return {
-    role,
-    address: str(o.address) ?? '?',
+    role: ha.role,
+    address: ha.address.slice(0, 200),
     own: str(o.own) ?? '?',
-    follows: str(o.follows),
-    version: num(o.version),
-    activeVersion: num(o.activeVersion),
-    behind: num(o.behind),
+    follows: ha.follows?.slice(0, 200),
+    version: ha.version,
+    activeVersion: ha.activeVersion,
+    behind: ha.behind,
     peers: list(o.peers).flatMap((p) => {
       const x = (p ?? {}) as Record<string, unknown>;
       const address = str(x.address);
@@ -152,7 +153,7 @@ function status(io: CommandIO, json: boolean, root: string): number {
   }
   const s = said(text);
   if (!s) {
-    io.stderr(`ovactl ha: ${HA_STATE_FILE} is not ovactl-ha's state (not JSON, or no role)\n`);
+    io.stderr(`ovactl ha: ${HA_STATE_FILE} is not ovactl-ha's state (not JSON, or no role and address)\n`);
     return EXIT.invalid;
   }
   if (json) io.stdout(`${JSON.stringify(s)}\n`);
