@@ -110,9 +110,20 @@ const section = (text: string, header: string): string | undefined => {
   return next < 0 ? rest : rest.slice(0, next + 2);
 };
 
-/** One service as the Supervisor creates it: a frontend binding VIP:port, a backend with one server. */
+/** The HTTP status a URL answers from the management network, trusting only the pair's CA. */
+async function httpCode(a: Appliance, caFile: string, url: string, auth?: string): Promise<string> {
+  const r = await a.host([
+    'curl',
+    ...['-sS', '--max-time', '3', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caFile],
+    ...(auth ? ['-u', auth] : []),
+    url,
+  ]);
+  return r.stdout;
+}
+
 /** When the last createService sent its commit (ms). */
 let committedAt = 0;
+
 /**
  * createService as the Supervisor does it: a transaction that fails (the API restarted under it, as a new
  * active's does right after a takeover) is made again, once, from the start.
@@ -124,6 +135,7 @@ async function createService(api: Api, name: string, port: number): Promise<numb
   return createServiceOnce(api, name, port);
 }
 
+/** One service as the Supervisor creates it: a frontend binding VIP:port, a backend with one server. */
 async function createServiceOnce(api: Api, name: string, port: number): Promise<number[]> {
   const version = (await api('GET', `${C}/version`)).json as number;
   const tx = await api('POST', `/v2/services/haproxy/transactions?version=${version}`);
@@ -270,24 +282,7 @@ t.test(
     );
 
     // Given every appliance's own address (EndPointURLs), the Supervisor reaches only the active's API.
-    const own = async (ip: string) =>
-      (
-        await a.host([
-          'curl',
-          '-sS',
-          '--max-time',
-          '3',
-          '-o',
-          '/dev/null',
-          '-w',
-          '%{http_code}',
-          '--cacert',
-          caFile,
-          '-u',
-          `${USER}:${PASSWORD}`,
-          `https://${ip}:5556/v2/info`,
-        ])
-      ).stdout;
+    const own = async (ip: string) => httpCode(a, caFile, `https://${ip}:5556/v2/info`, `${USER}:${PASSWORD}`);
     t.equal(await own(A_IP), '200', "the active's API answers on its own address");
     await waitFor(async () => (await own(B_IP)) !== '200' || undefined, 15_000, { what: "B's API to stop" }).then(
       () => t.pass("the standby's API answers nobody: nothing is written where it would be overwritten"),
@@ -340,18 +335,8 @@ t.test(
       what: 'the map removed on B',
     }).catch(() => false);
     t.ok(removed, 'a map removed on A goes from B too');
-    const anonymous = await a.host([
-      'curl',
-      '-sS',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      '--cacert',
-      caFile,
-      `https://${A_IP}:5557/storage`,
-    ]);
-    t.equal(anonymous.stdout, '401', 'the maps and certificates are not served without the credentials');
+    const anonymous = await httpCode(a, caFile, `https://${A_IP}:5557/storage`);
+    t.equal(anonymous, '401', 'the maps and certificates are not served without the credentials');
     const status = await a.host(['curl', '-sS', '--cacert', caFile, `https://${A_IP}:5557/`]);
     t.notMatch(status.stdout, new RegExp(PASSWORD), 'the pair status holds no password');
 
