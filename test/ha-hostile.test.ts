@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSide } from '../src/ha/decide.js';
-import { parseStorageList, storageChanges } from '../src/ha/storage.js';
+import { isListed, listStorage, parseStorageList, storageChanges } from '../src/ha/storage.js';
 import { configVersion, followedConfig } from '../src/ha/sync.js';
 import { parseStatus } from '../src/plan/status.js';
 import { main } from '../src/cli/main.js';
@@ -112,6 +112,14 @@ t.test("the active's list of maps and certificates: only plain names and sha256 
     [['hosts.map', 'svc.pem'], ['old.map']],
     'what differs is fetched, what the active lacks removed',
   );
+  // A copy is written only when it is what the list named (listStorage's digest of the file's bytes).
+  const dirs = join(dir, 'storage-root');
+  mkdirSync(join(dirs, 'etc/haproxy/maps'), { recursive: true });
+  writeFileSync(join(dirs, 'etc/haproxy/maps/hosts.map'), 'a.example 1\n');
+  const [listed] = listStorage(dirs).filter((f) => f.name === 'hosts.map');
+  t.ok(listed && isListed(listed, 'a.example 1\n'), 'the bytes the list named are taken');
+  t.notOk(listed && isListed(listed, 'a.example 2\n'), 'a file changed since it was listed is not');
+  t.notOk(listed && isListed(listed, ''), 'nor an empty answer');
 });
 
 t.test("the active's raw configuration, mangled: a file or nothing, in bounded work", async (t) => {

@@ -34,6 +34,7 @@ import {
 import type { HaSettings } from './settings.js';
 import { configVersion, followedConfig } from './sync.js';
 import {
+  isListed,
   listStorage,
   parseStorageList,
   readStored,
@@ -461,15 +462,20 @@ export class HaDaemon {
     }
     let problem: string | undefined;
     const { fetch, remove } = storageChanges(files, listStorage(this.o.root));
+    let taken = 0;
     for (const f of fetch) {
       const r = await get({ ...base, path: `/storage/${f.dir}/${encodeURIComponent(f.name)}` });
-      if (r.ok) writeStored(this.o.root, f, r.body);
-      else problem ??= `${f.dir}/${f.name} could not be fetched from the active: ${r.error}`;
+      if (!r.ok) problem ??= `${f.dir}/${f.name} could not be fetched from the active: ${r.error}`;
+      // Only the bytes the list named: a file the active changed meanwhile is taken at the next look.
+      else if (isListed(f, r.body)) {
+        writeStored(this.o.root, f, r.body);
+        taken++;
+      }
     }
     this.storageProblem(problem);
     for (const f of remove) removeStored(this.o.root, f);
-    const changed = fetch.length + remove.length > 0;
-    if (changed) this.o.log(`pair: maps and certificates: ${fetch.length} taken, ${remove.length} removed`);
+    const changed = taken + remove.length > 0;
+    if (changed) this.o.log(`pair: maps and certificates: ${taken} taken, ${remove.length} removed`);
     return changed;
   }
 

@@ -42,11 +42,16 @@ export function listStorage(root: string): StoredFile[] {
       const content = readStored(root, dir, name);
       // Text only (PEM, map files): the copy travels as UTF-8.
       if (content !== undefined && Buffer.from(content.toString('utf8')).equals(content))
-        out.push({ dir, name, sha256: createHash('sha256').update(content).digest('hex') });
+        out.push({ dir, name, sha256: sha256(content) });
     }
   }
   return out;
 }
+
+const sha256 = (content: Buffer | string): string => createHash('sha256').update(content).digest('hex');
+
+/** Whether a fetched copy is the file the list named (its UTF-8 bytes have the listed digest). */
+export const isListed = (f: StoredFile, body: string): boolean => sha256(body) === f.sha256;
 
 /** One stored file's bytes, when it is a regular file within the bound. */
 export function readStored(root: string, dir: StorageDir, name: string): Buffer | undefined {
