@@ -107,9 +107,13 @@ t.test('a certificate whose start lies in the future is re-issued (the clock was
 });
 
 t.test('a CA near its end: a warning from 60 days before, with how to replace it', async (t) => {
-  const now = new Date();
-  t.equal(caFinding(new X509Certificate(caEndingIn(70).cert), now), undefined, '70 days left: nothing');
-  const given = caFinding(new X509Certificate(caEndingIn(50, 'Corp CA').cert), now);
+  const seventy = new X509Certificate(caEndingIn(70).cert);
+  const fifty = new X509Certificate(caEndingIn(50, 'Corp CA').cert);
+  // A minute after they were made: "in 49 days" whatever the time openssl took (a clock read before it
+  // made them, on a loaded machine, put the end more than 50 whole days ahead).
+  let now = new Date(Date.now() + 60_000);
+  t.equal(caFinding(seventy, now), undefined, '70 days left: nothing');
+  const given = caFinding(fifty, now);
   t.match(given, { severity: 'warning', rule: CA_EXPIRING, keys: ['appliance.ca_cert'] });
   t.match(given?.message, /^the given CA \(appliance\.ca_cert, CN=Corp CA\) ends on \d{4}-\d\d-\d\d, in 49 days/);
   t.match(given?.hint, /appliance\.ca_cert and appliance\.ca_cert_key/);
@@ -119,6 +123,7 @@ t.test('a CA near its end: a warning from 60 days before, with how to replace it
   // The generated CA lives 3650 days: made 3600 days ago, it has 50 left.
   const root = scratch();
   await ensureCertificates(root, REQ, { now: new Date(Date.now() - 3600 * DAY) });
+  now = new Date(Date.now() + 60_000);
   const generated = caFinding(new X509Certificate(read(root, TLS_PATHS.caCert)), now);
   t.match(generated, { rule: CA_EXPIRING, keys: [] });
   t.match(generated?.message, /the CA the appliance generated \(\/etc\/haproxy\/ca\.crt\) ends on .*in 49 days/);
