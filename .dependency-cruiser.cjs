@@ -9,7 +9,7 @@
 //                          AnyIP's ranges file and route diff
 //   plan                   values + facts -> files and actions (pure)
 //   live (rules pure; facts, watch runtime): the appliance's live state after boot
-//   ha (settings, keepalived, sync, decide pure; daemon, client, storage runtime): two appliances
+//   ha (settings, keepalived, sync, decide, state pure; daemon, client, storage runtime): two appliances
 //   tls, anyip, routetables, rhi (daemon), apply, doctor   the runtime: the only code that changes the system
 //   docs, ovf              generated documents
 //   cli                    commands
@@ -17,7 +17,7 @@
 // do the I/O.
 const PURE_HALVES =
   '^src/rhi/(rules|settings|bird|auto|health|load)\\.ts$|^src/anyip/(ranges-file|diff)\\.ts$|^src/live/rules\\.ts$|' +
-  '^src/ha/(settings|keepalived|sync|decide)\\.ts$';
+  '^src/ha/(settings|keepalived|sync|decide|state)\\.ts$';
 const RUNTIME =
   '^src/(apply|tls|routetables|doctor|cli)/|^src/anyip/(converge|routes|watch)\\.ts$|' +
   '^src/rhi/(daemon|sockets|status)\\.ts$|^src/live/(facts|watch)\\.ts$|^src/net/(iproute|dad)\\.ts$|^src/metrics/prom\\.ts$|' +

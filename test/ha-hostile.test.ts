@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSide } from '../src/ha/decide.js';
+import { parseHaReport } from '../src/ha/state.js';
 import { isListed, listStorage, parseStorageList, storageChanges } from '../src/ha/storage.js';
 import { configVersion, followedConfig } from '../src/ha/sync.js';
 import { parseStatus } from '../src/plan/status.js';
@@ -169,6 +170,12 @@ t.test('ha.json mangled: `ovactl ha status` says one line; the status drops a ba
   const code = await main(['ha', 'status', '--root', root], good);
   t.equal(code, 0, 'a standby: exit 0');
   t.match(
+    parseHaReport(JSON.stringify({ ...JSON.parse(valid), withheld: true, apiStopped: true })),
+    { role: 'standby', own: '192.0.2.12', withheld: true, apiStopped: true, peers: [{ address: '192.0.2.11' }] },
+    "ha.json's fields as its readers take them",
+  );
+  t.equal(parseHaReport(JSON.stringify({ role: 'standby', own: '192.0.2.12' })), undefined, 'no address: no state');
+  t.match(
     good.out,
     /^role standby: floating address 192\.0\.2\.20, this appliance 192\.0\.2\.12\nfollows 192\.0\.2\.20: version 4 of 4 \(0 behind\)\npeer 192\.0\.2\.11: active\n$/,
   );
@@ -197,6 +204,10 @@ t.test('ha.json mangled: `ovactl ha status` says one line; the status drops a ba
       if (io.err.trim().split('\n').length !== 1) t.fail(`more than one line: ${io.err}`);
     }
     if (io.out.length > 20_000) t.fail('output not bounded');
+    // The one reader of ha.json (the live state, doctor and this command): bounded, never a throw.
+    const r = parseHaReport(text);
+    if (r && (r.peers.length > 50 || r.problems.length > 50 || r.problems.some((p) => p.message.length > 1000)))
+      t.fail(`ha.json read beyond its bounds: ${JSON.stringify(text).slice(0, 60)}`);
     const status = parseStatus(
       JSON.stringify({
         state: 'ready',

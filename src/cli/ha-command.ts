@@ -5,7 +5,7 @@ import { under } from '../core/atomic-write.js';
 import { readRegularFile } from '../core/regular-file.js';
 import { HaDaemon } from '../ha/daemon.js';
 import { haSettings } from '../ha/settings.js';
-import { parseHa } from '../plan/status.js';
+import { parseHaReport } from '../ha/state.js';
 import { deploymentFlag, loadBootValues } from './deploy-values.js';
 import { EXIT, type CommandIO } from './io.js';
 import { parse, UsageError, type CommandSpec } from './usage.js';
@@ -88,52 +88,20 @@ export async function run(argv: string[], io: CommandIO): Promise<number> {
   return EXIT.ok;
 }
 
-/** What ha.json says, checked field by field: a hand-edited or truncated file is one line, never a trace. */
-interface Said {
-  role: string;
-  address: string;
-  own: string;
-  follows?: string;
-  version?: number;
-  activeVersion?: number;
-  behind?: number;
-  peers: { address: string; role?: string; error?: string }[];
-  problems: { rule: string; message: string }[];
-}
-
-function said(text: string): Said | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  const str = (x: unknown) => (typeof x === 'string' ? x.slice(0, 200) : undefined);
-  const list = (x: unknown) => (Array.isArray(x) ? (x as unknown[]).slice(0, 50) : []);
-  // The fields status.json's "ha" block shares are read as the status reads them.
-  const ha = parseHa(o);
-  if (!ha) return undefined;
+/** What `ovactl ha status` shows of ha.json (src/ha/state.ts reads it): messages within 200 characters. */
+function said(text: string) {
+  const r = parseHaReport(text);
+  if (!r) return undefined;
   return {
-    role: ha.role,
-    address: ha.address.slice(0, 200),
-    own: str(o.own) ?? '?',
-    follows: ha.follows?.slice(0, 200),
-    version: ha.version,
-    activeVersion: ha.activeVersion,
-    behind: ha.behind,
-    peers: list(o.peers).flatMap((p) => {
-      const x = (p ?? {}) as Record<string, unknown>;
-      const address = str(x.address);
-      return address ? [{ address, role: str(x.role), error: str(x.error) }] : [];
-    }),
-    problems: list(o.problems).flatMap((p) => {
-      const x = (p ?? {}) as Record<string, unknown>;
-      const rule = str(x.rule);
-      const message = str(x.message);
-      return rule && message ? [{ rule, message }] : [];
-    }),
+    role: r.role,
+    address: r.address,
+    own: r.own ?? '?',
+    follows: r.follows,
+    version: r.version,
+    activeVersion: r.activeVersion,
+    behind: r.behind,
+    peers: r.peers,
+    problems: r.problems.map((p) => ({ rule: p.rule, message: p.message.slice(0, 200) })),
   };
 }
 

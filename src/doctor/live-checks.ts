@@ -13,6 +13,7 @@ import { liveFindings } from '../live/rules.js';
 import { liveSystem } from '../apply/system.js';
 import { HA_NIC, HA_STANDBY_FILE, HA_STATE_FILE } from '../appliance/ha.js';
 import { hasAddress } from '../net/local-address.js';
+import { parseHaReport } from '../ha/state.js';
 import { dadTargets, listOf, rangesOf, unitName } from './facts.js';
 
 export const LIVE_CHECKS: readonly Check[] = [
@@ -141,7 +142,7 @@ export const LIVE_CHECKS: readonly Check[] = [
           l.port === String(port) && (l.host === host || l.host === '*' || l.host === '0.0.0.0' || l.host === '::'),
       );
       if (hit) return ok(`${hit.host}:${port}`);
-      if (/"apiStopped":true/.test(f.read(HA_STATE_FILE) ?? ''))
+      if (parseHaReport(f.read(HA_STATE_FILE) ?? '')?.apiStopped)
         return ok("a pair's standby: stopped on purpose (the active's API takes the changes; it starts on takeover)");
       const u = unitOutcome(ctx, 'dataplaneapi.service');
       return fail(
@@ -222,13 +223,9 @@ export const LIVE_CHECKS: readonly Check[] = [
         const active = ctx.exec('systemctl', ['is-active', unit]).stdout.trim();
         if (active !== 'active') problems.push(`${unit} is ${active || 'unknown'}`);
       }
-      let s: PairState | undefined;
-      try {
-        s = JSON.parse(f.read(HA_STATE_FILE) ?? '') as PairState;
-      } catch {
-        problems.push(`${HA_STATE_FILE} is missing or not JSON: ovactl-ha.service has said nothing`);
-      }
-      if (s) {
+      const s = parseHaReport(f.read(HA_STATE_FILE) ?? '');
+      if (!s) problems.push(`${HA_STATE_FILE} is missing or not ovactl-ha's state: ovactl-ha.service has said nothing`);
+      else {
         const holds = hasAddress(HA_NIC, s.address);
         if (holds !== (s.role === 'active'))
           problems.push(
@@ -240,29 +237,18 @@ export const LIVE_CHECKS: readonly Check[] = [
         for (const p of s.peers) if (p.error) problems.push(`peer ${p.address}: ${p.error}`);
         for (const p of s.problems) if (p.rule !== 'ha.peer-unreachable') problems.push(`${p.rule}: ${p.message}`);
       }
-      if (problems.length)
+      if (problems.length || !s)
         return fail(
           problems.join('\n'),
           'ovactl ha status; journalctl -u ovactl-ha -u keepalived -n 30; the same values (and CA) on every ' +
             'appliance, VRRP (IP protocol 112) and TCP 5557 open between them',
         );
-      const peers = s!.peers.map((p) => `${p.address} ${p.role}`).join(', ');
-      const follows = s!.follows ? `, follows ${s!.follows} (version ${s!.version}, ${s!.behind ?? '?'} behind)` : '';
-      return ok(`${s!.role}${follows}; peers: ${peers}; same values and CA (their status verified)`);
+      const peers = s.peers.map((p) => `${p.address} ${p.role}`).join(', ');
+      const follows = s.follows ? `, follows ${s.follows} (version ${s.version}, ${s.behind ?? '?'} behind)` : '';
+      return ok(`${s.role}${follows}; peers: ${peers}; same values and CA (their status verified)`);
     },
   },
 ];
-
-/** What ovactl-ha.service writes in /run/ovactl/ha.json (src/ha/daemon.ts's HaState), as doctor reads it. */
-interface PairState {
-  role: string;
-  address: string;
-  follows?: string;
-  version?: number;
-  behind?: number;
-  peers: { address: string; role?: string; error?: string }[];
-  problems: { rule: string; message: string }[];
-}
 
 function unitOutcome(ctx: Context, unit: string): Outcome {
   const enabled = ctx.exec('systemctl', ['is-enabled', unit]).stdout.trim();

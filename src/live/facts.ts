@@ -20,7 +20,7 @@ import { readApiEndpoint } from '../plan/network.js';
 import { outOfTime } from '../tls/lifetime.js';
 import type { HaFacts, HaproxyFacts, LiveFacts } from './rules.js';
 import { HA_STATE_FILE } from '../appliance/ha.js';
-import { parseHa } from '../plan/status.js';
+import { parseHaReport } from '../ha/state.js';
 
 const SOCKET_TIMEOUT_MS = 2_000;
 const MASTER_ATTEMPTS = 4;
@@ -198,25 +198,8 @@ export async function gatherLiveFacts(o: GatherOptions): Promise<LiveFacts> {
 /** ovactl-ha.service's state (/run/ovactl/ha.json), when this appliance is in a pair and it runs. */
 function haFacts(root: string): HaFacts | undefined {
   const text = readText(root, HA_STATE_FILE)?.text;
-  if (text === undefined) return undefined;
-  try {
-    const o = JSON.parse(text) as Record<string, unknown>;
-    const pair = parseHa(o);
-    if (!pair) return undefined;
-    const problems = Array.isArray(o.problems)
-      ? (o.problems as Record<string, unknown>[]).flatMap((p) =>
-          typeof p?.rule === 'string' && typeof p.message === 'string'
-            ? [{ rule: p.rule, message: p.message, ...(typeof p.hint === 'string' ? { hint: p.hint } : {}) }]
-            : [],
-        )
-      : [];
-    return {
-      ...pair,
-      withheld: o.withheld === true,
-      apiStopped: o.apiStopped === true,
-      problems,
-    };
-  } catch {
-    return undefined;
-  }
+  const report = text === undefined ? undefined : parseHaReport(text);
+  if (!report) return undefined;
+  const { own: _own, peers: _peers, ...facts } = report;
+  return facts;
 }
