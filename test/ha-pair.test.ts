@@ -337,6 +337,9 @@ t.test(
     t.ok(removed, 'a map removed on A goes from B too');
     const anonymous = await httpCode(a, caFile, `https://${A_IP}:5557/storage`);
     t.equal(anonymous, '401', 'the maps and certificates are not served without the credentials');
+    const auth = `${USER}:${PASSWORD}`;
+    t.equal(await httpCode(a, caFile, `https://${A_IP}:5557/storage/maps/%E0%A4%A`, auth), '404', 'a bad escape: 404');
+    t.equal(await httpCode(a, caFile, `https://${A_IP}:5557/storage`, auth), '200', 'and the endpoint still serves');
     const status = await a.host(['curl', '-sS', '--cacert', caFile, `https://${A_IP}:5557/`]);
     t.notMatch(status.stdout, new RegExp(PASSWORD), 'the pair status holds no password');
 

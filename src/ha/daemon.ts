@@ -97,6 +97,15 @@ const reloadProblem = (stderr: string): string =>
     .join(' ')
     .slice(0, 300) || 'no reason given';
 
+/** A file name from a request path; undefined for a malformed escape (decodeURIComponent throws on it). */
+const decodedName = (raw: string): string | undefined => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+};
+
 export class HaDaemon {
   private role: Role = 'standby';
   private activeFrom: number | undefined;
@@ -109,7 +118,6 @@ export class HaDaemon {
   private activeVersion: number | undefined;
   private syncedAt: number | undefined;
   private followError: string | undefined;
-  private syncing = false;
   /** When the maps and certificates were last compared with the active's. */
   private storageAt = 0;
   /** A standby's Data Plane API is stopped (so that nobody writes there); started when it takes over. */
@@ -300,69 +308,63 @@ export class HaDaemon {
 
   /** The active's configuration, when its version changed: merged, written, loaded. */
   private async follow(): Promise<void> {
-    if (this.syncing) return;
-    this.syncing = true;
-    try {
-      const s = this.o.settings;
-      const base = { host: s.address, port: s.port, ca: this.ca, credentials: this.o.credentials, agent: this.agent };
-      const v = await get({ ...base, path: VERSION_PATH, timeoutMs: API_TIMEOUT_MS });
-      if (!v.ok)
-        return this.notFollowing(`the active's Data Plane API (${s.address}:${s.port}) did not answer: ${v.error}`);
-      const activeVersion = Number(v.body.trim());
-      if (!Number.isSafeInteger(activeVersion)) return this.notFollowing("the active's version is not a number");
-      this.followError = undefined;
-      const current = currentContent(this.path(HAPROXY_CFG));
-      const same = activeVersion === this.activeVersion && configVersion(current) === activeVersion;
-      // Maps and certificates first (a new configuration may use them), at least once a second.
-      let stored = false;
-      if (!same || Date.now() - this.storageAt >= LOOK_MS) {
-        this.storageAt = Date.now();
-        stored = await this.followStorage();
-      }
-      if (same) {
-        if (stored) await this.reloadHaproxy('maps and certificates changed');
-        return;
-      }
-      const raw = await get({ ...base, path: RAW_PATH, timeoutMs: API_TIMEOUT_MS });
-      if (!raw.ok) return this.notFollowing(`the active's configuration could not be read: ${raw.error}`);
-      let doc: { _version?: unknown; data?: unknown };
-      try {
-        doc = JSON.parse(raw.body) as typeof doc;
-      } catch {
-        return this.notFollowing("the active's configuration is not JSON");
-      }
-      const version = doc._version;
-      if (typeof doc.data !== 'string' || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0)
-        return this.notFollowing("the active's configuration has no data or version");
-      // The version the text itself carries: the API may raise its version before it saves the file.
-      const taken = configVersion(doc.data) ?? version;
-      const next = followedConfig({ activeRaw: doc.data, activeVersion: taken, current });
-      this.activeVersion = taken;
-      if (!next) {
-        this.syncedAt ??= Date.now();
-        if (stored) await this.reloadHaproxy('maps and certificates changed');
-        return;
-      }
-      writeAtomic(this.o.root, { path: HAPROXY_CFG, content: next.content, mode: 0o644, owner: 'root', group: 'root' });
-      // The local API ignores the file (its md5 is valid) and keeps an older copy in memory: restarted on takeover.
-      this.apiStale = true;
-      this.syncedAt = Date.now();
-      await this.reloadHaproxy(
-        `took version ${taken} from ${s.address} (${next.sections.length} control-plane sections)`,
-      );
-    } finally {
-      this.syncing = false;
+    const s = this.o.settings;
+    const base = { host: s.address, port: s.port, ca: this.ca, credentials: this.o.credentials, agent: this.agent };
+    const v = await get({ ...base, path: VERSION_PATH, timeoutMs: API_TIMEOUT_MS });
+    if (!v.ok)
+      return this.notFollowing(`the active's Data Plane API (${s.address}:${s.port}) did not answer: ${v.error}`);
+    const activeVersion = Number(v.body.trim());
+    if (!Number.isSafeInteger(activeVersion)) return this.notFollowing("the active's version is not a number");
+    this.followError = undefined;
+    const current = currentContent(this.path(HAPROXY_CFG));
+    const same = activeVersion === this.activeVersion && configVersion(current) === activeVersion;
+    // Maps and certificates first (a new configuration may use them), at least once a second.
+    let stored = false;
+    if (!same || Date.now() - this.storageAt >= LOOK_MS) {
+      this.storageAt = Date.now();
+      stored = await this.followStorage();
     }
+    if (same) {
+      if (stored) await this.reloadHaproxy('maps and certificates changed');
+      return;
+    }
+    const raw = await get({ ...base, path: RAW_PATH, timeoutMs: API_TIMEOUT_MS });
+    if (!raw.ok) return this.notFollowing(`the active's configuration could not be read: ${raw.error}`);
+    let doc: { _version?: unknown; data?: unknown };
+    try {
+      doc = JSON.parse(raw.body) as typeof doc;
+    } catch {
+      return this.notFollowing("the active's configuration is not JSON");
+    }
+    const version = doc._version;
+    if (typeof doc.data !== 'string' || typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0)
+      return this.notFollowing("the active's configuration has no data or version");
+    // The version the text itself carries: the API may raise its version before it saves the file.
+    const taken = configVersion(doc.data) ?? version;
+    const next = followedConfig({ activeRaw: doc.data, activeVersion: taken, current });
+    this.activeVersion = taken;
+    if (!next) {
+      this.syncedAt ??= Date.now();
+      if (stored) await this.reloadHaproxy('maps and certificates changed');
+      return;
+    }
+    writeAtomic(this.o.root, { path: HAPROXY_CFG, content: next.content, mode: 0o644, owner: 'root', group: 'root' });
+    // The local API ignores the file (its md5 is valid) and keeps an older copy in memory: restarted on takeover.
+    this.apiStale = true;
+    this.syncedAt = Date.now();
+    await this.reloadHaproxy(
+      `took version ${taken} from ${s.address} (${next.sections.length} control-plane sections)`,
+    );
   }
 
-  private storageProblem(why: string | undefined): void {
-    if (why !== undefined && this.storageError !== why) this.o.log(`pair: not following: ${why}`);
-    this.storageError = why;
+  /** A reason not to follow (the configuration's, or the maps and certificates'), logged when it is new. */
+  private reason(was: string | undefined, why: string | undefined): string | undefined {
+    if (why !== undefined && why !== was) this.o.log(`pair: not following: ${why}`);
+    return why;
   }
 
   private notFollowing(why: string): void {
-    if (this.followError !== why) this.o.log(`pair: not following: ${why}`);
-    this.followError = why;
+    this.followError = this.reason(this.followError, why);
   }
 
   private side(): Side {
@@ -455,7 +457,8 @@ export class HaDaemon {
     const list = await get({ ...base, path: '/storage' });
     const files = list.ok ? parseStorageList(list.body) : undefined;
     if (!files) {
-      this.storageProblem(
+      this.storageError = this.reason(
+        this.storageError,
         `the active's maps and certificates could not be listed: ${list.ok ? 'not a list' : list.error}`,
       );
       return false;
@@ -472,7 +475,7 @@ export class HaDaemon {
         taken++;
       }
     }
-    this.storageProblem(problem);
+    this.storageError = this.reason(this.storageError, problem);
     for (const f of remove) removeStored(this.o.root, f);
     const changed = taken + remove.length > 0;
     if (changed) this.o.log(`pair: maps and certificates: ${taken} taken, ${remove.length} removed`);
@@ -516,7 +519,8 @@ export class HaDaemon {
           .writeHead(200, { 'content-type': 'application/json' })
           .end(`${JSON.stringify(listStorage(this.o.root))}\n`);
       const m = /^\/storage\/(maps|ssl)\/([^/]+)$/.exec(url);
-      const content = m ? readStored(this.o.root, m[1] as StorageDir, decodeURIComponent(m[2]!)) : undefined;
+      const name = m ? decodedName(m[2]!) : undefined;
+      const content = m && name !== undefined ? readStored(this.o.root, m[1] as StorageDir, name) : undefined;
       if (content === undefined) return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(content);
     });
