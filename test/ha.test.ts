@@ -228,6 +228,13 @@ t.test('validation: a floating address that is no address is said once', async (
       `${bad}: one finding (the address syntax), not a second from ha.address-network`,
     );
   }
+  // The hint's example is the property's own, from the property table.
+  const named = findingsOf(await check({ ...PAIR, 'ha.address': 'floating' })).find((f) => f.rule === 'gateway.syntax');
+  t.match(named?.hint, /e\.g\. 192\.0\.2\.20$/);
+  const gw = findingsOf(await check({ ...PAIR, 'network.workload_gateway': 'router' })).find(
+    (f) => f.rule === 'gateway.syntax',
+  );
+  t.match(gw?.hint, /e\.g\. 198\.51\.100\.1$/);
 });
 
 t.test('validation: a VIP range may contain neither the floating address nor a peer', async (t) => {

@@ -326,7 +326,7 @@ export const RULES: readonly Rule[] = [
     severity: 'error',
     summary: 'Gateways and the floating management address (ha.address) are plain IP addresses, without a prefix.',
     *check(ctx) {
-      for (const key of keysOfKind('address')) {
+      for (const { key, example } of PROPERTIES.filter((x) => x.kind === 'address')) {
         const s = ctx.str(key);
         if (s === undefined || parseIp(s)) continue;
         const bare = s.split('/')[0]!;
@@ -335,7 +335,7 @@ export const RULES: readonly Rule[] = [
           `${key} = ${ctx.quote(s)} is not an IP address`,
           s.includes('/') && parseIp(bare)
             ? `drop the prefix: ${bare}`
-            : `write one IPv4 address, e.g. ${key === 'ha.address' ? '192.0.2.20' : '192.0.2.1'}`,
+            : `write one IPv4 address, e.g. ${example ?? '192.0.2.1'}`,
         );
       }
     },
