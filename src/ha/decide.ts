@@ -163,9 +163,12 @@ export interface Health {
   readonly apiStopped: boolean;
 }
 
+/** The boot's errors and the live findings, where the watcher's rules land. */
+const findingsOf = (status: Status) => [...status.errors, ...(status.findings ?? [])];
+
 /** Whether the status says the Data Plane API does not answer. */
 export const apiSilent = (status: Status | undefined): boolean =>
-  !!status && [...status.errors, ...(status.findings ?? [])].some((f) => f.rule === 'dataplaneapi.not-answering');
+  !!status && findingsOf(status).some((f) => f.rule === 'dataplaneapi.not-answering');
 
 /** Why this appliance must not be active, from the status the watcher keeps; undefined: it may be. */
 export function unhealthyReason(h: Health): string | undefined {
@@ -176,7 +179,7 @@ export function unhealthyReason(h: Health): string | undefined {
   const first = status.errors[0];
   if (status.state === 'error' && !status.serving && first && !DISQUALIFYING.includes(first.rule)) return first.message;
   const apiCounts = !h.apiStopped && h.apiSilentMs >= API_GRACE_MS;
-  const bad = [...status.errors, ...(status.findings ?? [])].find(
+  const bad = findingsOf(status).find(
     (f) => DISQUALIFYING.includes(f.rule) && (f.rule !== 'dataplaneapi.not-answering' || apiCounts),
   );
   return bad ? bad.message : undefined;
