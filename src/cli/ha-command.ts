@@ -25,8 +25,9 @@ floating management address to one of them, the active. "ovactl ha run" is this 
 With route health injection every appliance keeps its routes and serves; the address only decides
 which Data Plane API the Supervisor writes to. It tells keepalived every second whether this
 appliance may be active, and publishes its state in /run/ovactl/ha.json and on port 5557 of its
-management address (HTTPS, no credentials), where the peers read it to settle a split brain: the
-appliance with the higher configuration version stays active.
+management address (HTTPS; the state needs no credentials, the maps and certificates the API's),
+where the peers read it to settle a split brain: the appliance with the higher configuration version
+stays active.
 
 "ovactl ha status" prints that state (role, whom it follows, versions, peers, problems).
 
