@@ -350,7 +350,10 @@ t.test(
     );
     t.match(await sh(boot, 'cat /etc/vmware/anyip-routes.cfg'), RANGE_2, "the ranges file is boot 2's");
     const json = await sh(boot, 'cat /var/lib/ovactl/status.json');
-    t.match(json, /"state":\s*"error"[\s\S]*vip\.host-bits/, 'status.json: error, vip.host-bits');
+    // Said only when it fails: what first boot did this boot (once seen: neither status.json nor the banner
+    // written, the unit failed, the reason unknown).
+    const firstbootLog = await sh(boot, 'journalctl -b -u ovactl-firstboot -o cat --no-pager | tail -40; true');
+    t.match(json, /"state":\s*"error"[\s\S]*vip\.host-bits/, 'status.json: error, vip.host-bits', { firstbootLog });
     t.match(
       json,
       new RegExp(`"serving":\\{"appliedAt":"[^"]+","ranges":\\["${RANGE_2.replace(/[./]/g, '\\$&')}"\\]\\}`),
